@@ -1,0 +1,688 @@
+"""Read, validate and write Camtrap DP 1.0.2 packages with amurlink's extension resources."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from amurlink.dataset import Dataset
+from amurlink.exceptions import DataError, SchemaError
+from amurlink.io._parse import TableParser, dtype_of, empty_frame
+from amurlink.io._source import DEFAULT_MAX_BYTES, PackageSource, safe_relative_path
+from amurlink.io.validation import ValidationReport
+from amurlink.schema import (
+    CAMTRAP_DP_PROFILE_URL,
+    DATETIME_FORMAT,
+    STANDARD_TABLES,
+    TABLES,
+    TableSchema,
+)
+
+__all__ = [
+    "read_camtrap_dp",
+    "validate_camtrap_dp",
+    "load_camtrap_dp",
+    "write_camtrap_dp",
+    "write_table",
+    "AMURLINK_RESOURCE_KEY",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Property that marks a resource as an amurlink extension table in ``datapackage.json``.
+AMURLINK_RESOURCE_KEY = "amurlink:table"
+_DESCRIPTOR = "datapackage.json"
+_PROFILE_REQUIRED = ("profile", "created", "contributors", "project", "spatial", "temporal",
+                     "taxonomic")
+_PROJECT_REQUIRED = ("title", "samplingDesign", "captureMethod", "individualAnimals",
+                     "observationLevel")
+_SAMPLING_DESIGNS = ("simpleRandom", "systematicRandom", "clusteredRandom", "experimental",
+                     "targeted", "opportunistic")
+_CONTRIBUTOR_ROLES = ("contact", "principalInvestigator", "rightsHolder", "publisher",
+                      "contributor")
+Progress = Callable[[int, int], None]
+
+
+# ==============================================================================================
+# Reading and validation
+# ==============================================================================================
+def load_camtrap_dp(
+    path: str | os.PathLike[str],
+    /,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
+) -> tuple[Dataset | None, ValidationReport]:
+    """Read and validate a package, returning what could be read and the report.
+
+    Parameters
+    ----------
+    path : path_like
+        Package folder, its ``datapackage.json``, or a ``.zip`` of the package.
+    max_bytes : int, optional
+        Largest size of one file in bytes (default 2 GiB). Larger files are refused.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each resource.
+
+    Returns
+    -------
+    dataset : Dataset or None
+        ``None`` when a core table could not be read at all (missing file, broken CSV).
+    report : ValidationReport
+        Every issue found; check ``report.valid``.
+
+    See Also
+    --------
+    read_camtrap_dp : raise on invalid packages instead.
+    validate_camtrap_dp : the report only.
+    """
+    report = ValidationReport(source=str(path))
+    try:
+        src = PackageSource.open(path, max_bytes=max_bytes)
+    except DataError as exc:
+        report.error("package", str(exc), file=str(path))
+        return None, report
+    with src:
+        descriptor = _read_descriptor(src, report)
+        if descriptor is None:
+            return None, report
+        _check_descriptor(descriptor, report)
+        resources = descriptor.get("resources") if isinstance(descriptor.get("resources"), list) else []
+        tables: dict[str, pd.DataFrame] = {}
+        extras: list[dict[str, Any]] = []
+        unreadable: list[str] = []
+        wanted = [r for r in resources if isinstance(r, dict)]
+        for k, res in enumerate(wanted, start=1):
+            name = res.get("name")
+            schema = _modelled_schema(res)
+            if schema is None:
+                extras.append(res)
+            else:
+                frame = _read_resource(src, res, schema, report)
+                if frame is None:
+                    unreadable.append(schema.name)
+                else:
+                    tables[schema.name] = frame
+                    report.row_counts[schema.name] = len(frame)
+            if progress is not None:
+                progress(k, len(wanted))
+            logger.debug("read resource %s", name)
+        for t in STANDARD_TABLES:
+            if t not in tables and t not in unreadable:
+                report.error("missing-resource", f"the package declares no {t!r} resource; "
+                             "Camtrap DP requires deployments, media and observations",
+                             file=_DESCRIPTOR, table=t,
+                             fix=f"add a {t!r} resource with path {t}.csv")
+        if any(t in unreadable for t in STANDARD_TABLES) or not all(t in tables for t in STANDARD_TABLES):
+            return None, report
+        _check_references(tables, report)
+        _check_semantics(tables, report)
+        metadata = {k: v for k, v in descriptor.items() if k != "resources"}
+        return Dataset(tables, metadata=metadata, extra_resources=extras), report
+
+
+def validate_camtrap_dp(
+    path: str | os.PathLike[str], /, *, max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Validate a Camtrap DP package (folder, ``datapackage.json`` or zip).
+
+    Checks structure (descriptor, resources, files, CSV syntax, encoding), types, constraints,
+    vocabularies, uniqueness, references between tables, and amurlink's rules (IANA time
+    zones, start before end, namespaced individual IDs). Never raises for bad data.
+
+    Returns
+    -------
+    ValidationReport
+
+    Examples
+    --------
+    >>> from amurlink.datasets import example_path
+    >>> validate_camtrap_dp(example_path()).valid
+    True
+    """
+    return load_camtrap_dp(path, max_bytes=max_bytes, progress=progress)[1]
+
+
+def read_camtrap_dp(
+    path: str | os.PathLike[str], /, *, max_bytes: int = DEFAULT_MAX_BYTES,
+    strict: bool = True, progress: Progress | None = None,
+) -> Dataset:
+    """Read a Camtrap DP package into a :class:`~amurlink.dataset.Dataset`.
+
+    Parameters
+    ----------
+    path : path_like
+        Package folder, its ``datapackage.json``, or a ``.zip`` of the package.
+    max_bytes : int, optional
+        Largest size of one file in bytes.
+    strict : bool, default True
+        Raise when validation finds any error. With ``False`` only unreadable packages raise.
+
+    Returns
+    -------
+    Dataset
+        Datetimes as tz-aware UTC, numbers as float64, integers as Int64, booleans as
+        boolean, text as pyarrow-backed strings.
+
+    Raises
+    ------
+    SchemaError
+        If the package is invalid (``strict``) or unreadable; ``exc.report`` holds the report.
+
+    Examples
+    --------
+    >>> from amurlink.datasets import example_path
+    >>> ds = read_camtrap_dp(example_path())
+    >>> len(ds.deployments)
+    6
+    """
+    dataset, report = load_camtrap_dp(path, max_bytes=max_bytes, progress=progress)
+    if strict or dataset is None:
+        report.raise_for_errors()
+    assert dataset is not None
+    return dataset
+
+
+def _read_descriptor(src: PackageSource, report: ValidationReport) -> dict[str, Any] | None:
+    try:
+        raw = src.read_bytes(_DESCRIPTOR)
+    except DataError as exc:
+        report.error("package", str(exc), file=_DESCRIPTOR)
+        return None
+    try:
+        descriptor = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        report.error("bad-descriptor", f"datapackage.json is not valid UTF-8 JSON ({exc})",
+                     file=_DESCRIPTOR, row=line, fix="repair the JSON (a validator such as "
+                     "`python -m json.tool datapackage.json` shows where)")
+        return None
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        report.error("bad-descriptor", "datapackage.json must be a JSON object with a "
+                     "'resources' list", file=_DESCRIPTOR, expected="object with resources",
+                     got=type(descriptor).__name__, fix="add \"resources\": [...]")
+        return None
+    return descriptor
+
+
+def _check_descriptor(d: dict[str, Any], report: ValidationReport) -> None:
+    """The Camtrap DP profile's package-level requirements, checked without the network."""
+    def err(field: str, msg: str, fix: str) -> None:
+        report.error("descriptor", msg, file=_DESCRIPTOR, field=field, fix=fix)
+
+    for key in _PROFILE_REQUIRED:
+        if key not in d:
+            err(key, f"datapackage.json lacks the required property {key!r}",
+                f"add {key!r} as the Camtrap DP profile describes")
+    profile = d.get("profile")
+    if isinstance(profile, str) and "camtrap-dp" in profile and "1.0" not in profile:
+        report.warning("descriptor", f"profile {profile!r} is not Camtrap DP 1.0.x; read as 1.0.2",
+                       file=_DESCRIPTOR, field="profile")
+    project = d.get("project")
+    if "project" in d and not isinstance(project, dict):
+        err("project", "'project' must be an object", "give project as a JSON object")
+    elif isinstance(project, dict):
+        for key in _PROJECT_REQUIRED:
+            if key not in project:
+                err(f"project.{key}", f"project lacks the required property {key!r}",
+                    f"add project.{key}")
+        sd = project.get("samplingDesign")
+        if sd is not None and sd not in _SAMPLING_DESIGNS:
+            err("project.samplingDesign", f"project.samplingDesign {sd!r} is not one of "
+                f"{', '.join(_SAMPLING_DESIGNS)}", "use one of the allowed sampling designs")
+        for key, allowed in (("captureMethod", ("activityDetection", "timeLapse")),
+                             ("observationLevel", ("media", "event"))):
+            vals = project.get(key)
+            if vals is not None and (not isinstance(vals, list) or any(v not in allowed for v in vals)):
+                err(f"project.{key}", f"project.{key} must be a list of {', '.join(allowed)}; got "
+                    f"{vals!r}", f"fix project.{key}")
+        ia = project.get("individualAnimals")
+        if ia is not None and not isinstance(ia, bool):
+            err("project.individualAnimals", "project.individualAnimals must be true or false",
+                "write true or false")
+    contributors = d.get("contributors")
+    if contributors is not None:
+        if not isinstance(contributors, list) or not contributors:
+            err("contributors", "'contributors' must be a non-empty list",
+                "list at least one contributor with a title")
+        else:
+            for i, c in enumerate(contributors):
+                if not isinstance(c, dict) or "title" not in c:
+                    err(f"contributors[{i}]", f"contributor {i + 1} has no 'title'",
+                        "give every contributor a title")
+                elif "role" in c and c["role"] not in _CONTRIBUTOR_ROLES:
+                    err(f"contributors[{i}].role", f"contributor {c['title']!r} has role "
+                        f"{c['role']!r}; allowed: {', '.join(_CONTRIBUTOR_ROLES)}",
+                        "use an allowed role")
+    temporal = d.get("temporal")
+    if temporal is not None and (not isinstance(temporal, dict)
+                                 or not {"start", "end"} <= set(temporal)):
+        err("temporal", "'temporal' must have 'start' and 'end' dates",
+            "give temporal as {\"start\": \"2013-01-01\", \"end\": \"2015-12-31\"}")
+    taxonomic = d.get("taxonomic")
+    if taxonomic is not None:
+        if not isinstance(taxonomic, list) or any(
+                not isinstance(t, dict) or "scientificName" not in t for t in taxonomic):
+            err("taxonomic", "every 'taxonomic' entry needs a scientificName",
+                "add scientificName to each taxon")
+    spatial = d.get("spatial")
+    if spatial is not None and (not isinstance(spatial, dict) or "type" not in spatial):
+        err("spatial", "'spatial' must be a GeoJSON geometry", "give a GeoJSON Polygon")
+    names = [r.get("name") for r in d.get("resources", []) if isinstance(r, dict)]
+    dupes = sorted({n for n in names if n is not None and names.count(n) > 1})
+    for n in dupes:
+        err("resources", f"resource name {n!r} is used more than once", "give each resource "
+            "its own name")
+
+
+def _modelled_schema(res: dict[str, Any]) -> TableSchema | None:
+    """The amurlink schema for a resource, or None for resources kept verbatim."""
+    name = res.get("name")
+    if name in STANDARD_TABLES:
+        return TABLES[name]
+    marker = res.get(AMURLINK_RESOURCE_KEY)
+    if marker is not None and marker in TABLES:
+        return TABLES[marker]
+    return None
+
+
+def _read_resource(
+    src: PackageSource, res: dict[str, Any], schema: TableSchema, report: ValidationReport,
+) -> pd.DataFrame | None:
+    path = res.get("path")
+    name = schema.name
+    if schema.standard:
+        for key in ("profile", "schema"):
+            if key not in res:
+                report.error("descriptor", f"resource {name!r} lacks {key!r}", file=_DESCRIPTOR,
+                             table=name, field=key, fix=f"add {key!r} as Camtrap DP requires")
+        sch = res.get("schema")
+        if isinstance(sch, str) and schema.schema_url and sch.rsplit("/", 1)[-1] != \
+                schema.schema_url.rsplit("/", 1)[-1]:
+            report.warning("descriptor", f"resource {name!r} points to schema {sch!r}; read with "
+                           f"the Camtrap DP 1.0.2 {name} schema", file=_DESCRIPTOR, table=name)
+    if "data" in res and path is None:
+        report.error("inline-data", f"resource {name!r} has inline data; amurlink reads tables "
+                     "from CSV files", file=_DESCRIPTOR, table=name,
+                     fix=f"move the rows to {name}.csv and set path")
+        return None
+    if not isinstance(path, str):
+        report.error("descriptor", f"resource {name!r} has no single 'path' to a CSV file",
+                     file=_DESCRIPTOR, table=name, field="path",
+                     fix=f"set \"path\": \"{name}.csv\"")
+        return None
+    try:
+        rel = safe_relative_path(path)
+    except DataError as exc:
+        report.error("unsafe-path", str(exc), file=_DESCRIPTOR, table=name, field="path")
+        return None
+    if not src.exists(rel):
+        report.error("missing-file", f"resource {name!r} points to {rel}, which is not in the "
+                     "package", file=rel, table=name, fix=f"add {rel} or correct the path")
+        return None
+    try:
+        data = src.read_bytes(rel)
+    except DataError as exc:
+        report.error("file-too-large", str(exc), file=rel, table=name)
+        return None
+    except OSError as exc:
+        report.error("unreadable", f"{rel}: cannot be read ({exc})", file=rel, table=name)
+        return None
+    parsed = TableParser(schema, rel).read(data)
+    report.extend(parsed.issues)
+    return parsed.frame
+
+
+def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+    """Foreign keys between tables, as declared in the schema."""
+    for name, frame in tables.items():
+        schema = TABLES[name]
+        for fk in schema.foreign_keys:
+            if fk.resource not in tables:
+                if frame[list(fk.fields)].notna().any(axis=None):
+                    report.error("foreign-key", f"{name} refers to {fk.resource}, which the "
+                                 "package lacks", table=name, file=_DESCRIPTOR,
+                                 fix=f"add the {fk.resource} resource")
+                continue
+            col = frame[fk.fields[0]]
+            ref = tables[fk.resource][fk.reference_fields[0]]
+            bad = (col.notna() & ~col.isin(ref.dropna())).to_numpy(bool)
+            idx = np.flatnonzero(bad)
+            for i in idx[:100]:
+                report.error(
+                    "foreign-key",
+                    f"{name}.{fk.fields[0]} in row {i + 2} is {col.iloc[i]!r}, which is not a "
+                    f"{fk.resource}.{fk.reference_fields[0]}; add that {fk.resource} row or "
+                    "correct the reference",
+                    file=f"{name}.csv", table=name, row=int(i + 2), field=fk.fields[0],
+                    expected=f"an existing {fk.resource}.{fk.reference_fields[0]}",
+                    got=str(col.iloc[i]), fix=f"add the {fk.resource} row or correct the value")
+            if idx.size > 100:
+                report.error("foreign-key", f"{name}.{fk.fields[0]}: {idx.size - 100} more rows "
+                             "with dangling references", table=name, field=fk.fields[0])
+
+
+def _order_issue(report: ValidationReport, table: str, start: str, end: str,
+                 frame: pd.DataFrame) -> None:
+    bad = (frame[start] > frame[end]).fillna(False).to_numpy(bool)
+    for i in np.flatnonzero(bad)[:100]:
+        report.error("start-after-end", f"{table} row {i + 2}: {start} {frame[start].iloc[i]} is "
+                     f"after {end} {frame[end].iloc[i]}", file=f"{table}.csv", table=table,
+                     row=int(i + 2), field=start, fix=f"swap or correct {start} and {end}")
+
+
+def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+    """Rules beyond the Table Schema: time order, IANA zones, timestamps inside deployments."""
+    _order_issue(report, "deployments", "deploymentStart", "deploymentEnd", tables["deployments"])
+    _order_issue(report, "observations", "eventStart", "eventEnd", tables["observations"])
+    if "deploymentGaps" in tables:
+        _order_issue(report, "deploymentGaps", "gapStart", "gapEnd", tables["deploymentGaps"])
+    details = tables.get("deploymentDetails")
+    if details is not None:
+        zones = zoneinfo.available_timezones()
+        tz = details["timezone"]
+        bad = (tz.notna() & ~tz.isin(list(zones))).to_numpy(bool)
+        for i in np.flatnonzero(bad)[:100]:
+            report.error("timezone", f"deploymentDetails row {i + 2}: {tz.iloc[i]!r} is not an "
+                         "IANA time zone name", file="deploymentDetails.csv",
+                         table="deploymentDetails", row=int(i + 2), field="timezone",
+                         expected="an IANA name such as Asia/Shanghai or Asia/Vladivostok",
+                         got=str(tz.iloc[i]), fix="use the IANA name of the camera's clock zone")
+    # Media timestamps outside their deployment: flagged, kept.
+    dep = tables["deployments"].set_index("deploymentID")[["deploymentStart", "deploymentEnd"]]
+    media = tables["media"]
+    if len(media) and dep.index.is_unique:
+        start = media["deploymentID"].map(dep["deploymentStart"])
+        end = media["deploymentID"].map(dep["deploymentEnd"])
+        outside = ((media["timestamp"] < start) | (media["timestamp"] > end)).fillna(False)
+        n = int(outside.sum())
+        if n:
+            first = int(np.flatnonzero(outside.to_numpy(bool))[0]) + 2
+            report.warning("timestamp-outside-deployment", f"media.timestamp lies outside its "
+                           f"deployment in {n} rows (first: row {first}); kept as recorded",
+                           file="media.csv", table="media", row=first, field="timestamp",
+                           fix="check the camera clock; a clock-shift table corrects it")
+
+
+# ==============================================================================================
+# Writing
+# ==============================================================================================
+def _format_datetimes(series: pd.Series, zones: pd.Series | None) -> pd.Series:
+    """ISO 8601 with offset: local time where the deployment's zone is known, else UTC ('Z')."""
+    out = pd.Series(pd.NA, index=series.index, dtype=object)
+    ok = series.notna()
+    if zones is None:
+        zones = pd.Series(pd.NA, index=series.index, dtype=object)
+    zones = zones.astype(object).where(zones.notna(), None)
+    for zone in pd.unique(zones[ok]):
+        sel = ok & (zones.isna() if zone is None else zones == zone)
+        if not sel.any():
+            continue
+        if zone is None:
+            out[sel] = series[sel].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            txt = series[sel].dt.tz_convert(zone).dt.strftime(DATETIME_FORMAT)
+            out[sel] = txt.str.slice(0, -2) + ":" + txt.str.slice(-2)
+    return out
+
+
+def _format_frame(frame: pd.DataFrame, schema: TableSchema,
+                  zone_of: pd.Series | None) -> pd.DataFrame:
+    missing = [f for f in schema.required_fields if f not in frame.columns]
+    if missing:
+        raise SchemaError(f"table {schema.name!r} lacks required column(s) {missing}; add them "
+                          "before writing")
+    extra = [c for c in frame.columns if c not in schema]
+    if extra:
+        raise SchemaError(
+            f"table {schema.name!r} has column(s) {extra} that its schema does not declare"
+            + ("; Camtrap DP rejects extra columns in core tables, so put them in an extension "
+               "table" if schema.standard else "")
+        )
+    zones = None
+    if zone_of is not None and "deploymentID" in frame.columns:
+        zones = frame["deploymentID"].map(zone_of)
+    out = {}
+    for f in schema.fields:
+        if f.name not in frame.columns:
+            out[f.name] = pd.Series(pd.NA, index=frame.index, dtype=object)
+            continue
+        col = frame[f.name]
+        if f.type == "datetime":
+            col = pd.to_datetime(col, utc=True)
+            out[f.name] = _format_datetimes(col, zones)
+        elif f.type == "boolean":
+            b = col.astype("boolean")
+            out[f.name] = b.map({True: "true", False: "false"}).astype(object).where(b.notna(), pd.NA)
+        elif f.type == "integer":
+            out[f.name] = col.astype("Int64").astype(str).where(col.notna(), pd.NA)
+        elif f.type == "number":
+            num = col.astype("float64")
+            out[f.name] = num.map(repr).where(num.notna(), pd.NA)
+        else:
+            out[f.name] = col.astype(object).where(col.notna(), pd.NA)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _zone_lookup(dataset: Dataset) -> pd.Series | None:
+    details = dataset.get("deploymentDetails")
+    if details is None or not len(details):
+        return None
+    return details.set_index("deploymentID")["timezone"]
+
+
+def _derived_metadata(dataset: Dataset) -> dict[str, Any]:
+    """Fill the Camtrap DP profile's required properties that the data determine."""
+    md = dict(dataset.metadata)
+    dep, obs, media = dataset.deployments, dataset.observations, dataset.media
+    md["profile"] = CAMTRAP_DP_PROFILE_URL
+    md.setdefault("created", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    md.setdefault("contributors", [{"title": "amurlink", "role": "publisher"}])
+    project = dict(md.get("project") or {})
+    project.setdefault("title", md.get("title") or "amurlink camera-trap dataset")
+    project.setdefault("samplingDesign", "systematicRandom")
+    methods = sorted(set(media["captureMethod"].dropna())) or ["activityDetection"]
+    project.setdefault("captureMethod", methods)
+    project.setdefault("individualAnimals", bool(obs["individualID"].notna().any()))
+    project.setdefault("observationLevel", sorted(set(obs["observationLevel"].dropna())) or ["event"])
+    md["project"] = project
+    if "spatial" not in md and len(dep):
+        lo, la = dep["longitude"], dep["latitude"]
+        x0, x1, y0, y1 = float(lo.min()), float(lo.max()), float(la.min()), float(la.max())
+        md["spatial"] = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1],
+                                                              [x0, y1], [x0, y0]]]}
+    elif "spatial" not in md:
+        md["spatial"] = {"type": "Polygon", "coordinates": [[[0, 0], [0, 0], [0, 0], [0, 0]]]}
+    if "temporal" not in md:
+        if len(dep):
+            md["temporal"] = {"start": dep["deploymentStart"].min().strftime("%Y-%m-%d"),
+                              "end": dep["deploymentEnd"].max().strftime("%Y-%m-%d")}
+        else:
+            today = datetime.now(UTC).strftime("%Y-%m-%d")
+            md["temporal"] = {"start": today, "end": today}
+    if "taxonomic" not in md:
+        md["taxonomic"] = [{"scientificName": n} for n in sorted(set(obs["scientificName"].dropna()))]
+    return md
+
+
+def _resource_descriptor(schema: TableSchema, path: str) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "name": schema.name,
+        "path": path,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+    }
+    if schema.standard:
+        res["schema"] = schema.schema_url
+    else:
+        res[AMURLINK_RESOURCE_KEY] = schema.name
+        res["description"] = schema.description
+        res["schema"] = schema.to_descriptor()
+    return res
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, na_rep="", lineterminator="\n", encoding="utf-8")
+
+
+def write_camtrap_dp(
+    dataset: Dataset, path: str | os.PathLike[str], /, *, overwrite: bool = False,
+) -> Path:
+    """Write ``dataset`` as a Camtrap DP 1.0.2 package folder, atomically.
+
+    The package is written into a temporary folder beside ``path`` and moved into place only
+    once complete, so a failure never leaves a half-written package (or damages an existing
+    one). Core tables get exactly the official columns in order; amurlink's tables are
+    extension resources with inline schemas, marked with ``"amurlink:table"``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    path : path_like
+        Target folder.
+    overwrite : bool, default False
+        Replace an existing folder at ``path``.
+
+    Returns
+    -------
+    Path
+        The package folder.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    SchemaError
+        If a table lacks required columns or has undeclared ones.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    zone_of = _zone_lookup(dataset)
+    # Format everything first: schema errors surface before any file is touched.
+    formatted = {name: _format_frame(frame, TABLES[name], zone_of)
+                 for name, frame in dataset.tables.items()}
+    metadata = _derived_metadata(dataset)
+    ordered = [n for n in STANDARD_TABLES] + [n for n in TABLES if n not in STANDARD_TABLES
+                                               and n in formatted]
+    clash = {r.get("name") for r in dataset.extra_resources} & set(ordered)
+    if clash:
+        raise SchemaError(f"extra resource(s) {sorted(clash)} have the same name as amurlink "
+                          "tables; rename them before writing")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        resources = []
+        for name in ordered:
+            rel = f"{name}.csv"
+            _write_csv(formatted[name], tmp / rel)
+            resources.append(_resource_descriptor(TABLES[name], rel))
+        resources.extend(dict(r) for r in dataset.extra_resources)
+        descriptor = {"resources": resources, **metadata}
+        (tmp / _DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+        _move_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    if target.exists():
+        backup = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+        os.replace(target, backup)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            os.replace(backup, target)
+            raise
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
+
+
+def write_table(package: str | os.PathLike[str], name: str, frame: pd.DataFrame, /) -> Path:
+    """Replace one table of an existing package folder atomically and declare it.
+
+    Used by stores that change one table (the identity-link log, for instance) without
+    rewriting the rest. The CSV and the updated ``datapackage.json`` are each written aside and
+    moved into place; the old table stays intact if anything fails.
+
+    Parameters
+    ----------
+    package : path_like
+        Package folder holding ``datapackage.json``.
+    name : str
+        Table name (``identityLinks``, ``individuals``, ...).
+    frame : DataFrame
+        The complete new table.
+
+    Returns
+    -------
+    Path
+        The CSV file written.
+    """
+    root = Path(package)
+    desc_path = root / _DESCRIPTOR
+    if not desc_path.is_file():
+        raise DataError(f"{root}: no datapackage.json; write the package first")
+    schema = TABLES.get(name)
+    if schema is None:
+        raise SchemaError(f"unknown table {name!r}; known: {', '.join(TABLES)}")
+    descriptor = json.loads(desc_path.read_text(encoding="utf-8"))
+    zone_of = None
+    try:
+        details_res = next((r for r in descriptor["resources"]
+                            if r.get(AMURLINK_RESOURCE_KEY) == "deploymentDetails"), None)
+        if details_res is not None and name != "deploymentDetails":
+            d = TableParser(TABLES["deploymentDetails"], details_res["path"]).read(
+                (root / safe_relative_path(details_res["path"])).read_bytes()).frame
+            if d is not None and len(d):
+                zone_of = d.set_index("deploymentID")["timezone"]
+    except (OSError, KeyError, DataError):
+        zone_of = None
+    text = _format_frame(frame, schema, zone_of)
+    existing = next((r for r in descriptor["resources"] if _modelled_schema(r) is schema), None)
+    rel = safe_relative_path(existing["path"]) if existing else f"{name}.csv"
+    if existing is None:
+        descriptor["resources"].append(_resource_descriptor(schema, rel))
+    csv_path = root / rel
+    fd, tmp_csv = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.partial", dir=root)
+    os.close(fd)
+    fd, tmp_desc = tempfile.mkstemp(prefix=".datapackage.", suffix=".json.partial", dir=root)
+    os.close(fd)
+    try:
+        _write_csv(text, Path(tmp_csv))
+        Path(tmp_desc).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n",
+                                  encoding="utf-8")
+        os.replace(tmp_csv, csv_path)
+        os.replace(tmp_desc, desc_path)
+    finally:
+        for p in (tmp_csv, tmp_desc):
+            if os.path.exists(p):
+                os.unlink(p)
+    return csv_path
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty frame with the declared columns and dtypes of table ``name``."""
+    return empty_frame(TABLES[name])
+
+
+_ = dtype_of  # re-exported for io.__init__
