@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -20,6 +21,7 @@ __all__ = [
     "LINK_STATUSES",
     "LINK_METHODS",
     "table_schema",
+    "resource_name",
 ]
 
 CAMTRAP_DP_VERSION = "1.0.2"
@@ -107,7 +109,7 @@ class ForeignKey:
         return {
             "fields": self.fields[0] if one else list(self.fields),
             "reference": {
-                "resource": self.resource,
+                "resource": resource_name(self.resource),
                 "fields": self.reference_fields[0] if one else list(self.reference_fields),
             },
         }
@@ -144,6 +146,11 @@ class TableSchema:
         return name in self._by_name
 
     @property
+    def resource_name(self) -> str:
+        """Name of the resource in ``datapackage.json`` (see :func:`resource_name`)."""
+        return resource_name(self.name)
+
+    @property
     def schema_url(self) -> str | None:
         """Official schema URL for the core tables; ``None`` for extensions (inline schema)."""
         return f"{_BASE_URL}/{self.name}-table-schema.json" if self.standard else None
@@ -158,6 +165,15 @@ class TableSchema:
         if self.foreign_keys:
             out["foreignKeys"] = [fk.to_descriptor() for fk in self.foreign_keys]
         return out
+
+
+def resource_name(table: str) -> str:
+    """Data Package resource name of a table: lower case with hyphens (``identity-links``).
+
+    The Data Package standard allows only ``[-a-z0-9._/]`` in resource names, so camel-case
+    table names such as ``identityLinks`` are written as ``identity-links``.
+    """
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", table).lower()
 
 
 def _enum(*values: str) -> tuple[str, ...]:

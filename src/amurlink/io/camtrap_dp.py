@@ -103,6 +103,7 @@ def load_camtrap_dp(
         tables: dict[str, pd.DataFrame] = {}
         extras: list[dict[str, Any]] = []
         unreadable: list[str] = []
+        files: dict[str, str] = {}
         wanted = [r for r in resources if isinstance(r, dict)]
         for k, res in enumerate(wanted, start=1):
             name = res.get("name")
@@ -110,6 +111,7 @@ def load_camtrap_dp(
             if schema is None:
                 extras.append(res)
             else:
+                files[schema.name] = str(res.get("path", schema.resource_name))
                 frame = _read_resource(src, res, schema, report)
                 if frame is None:
                     unreadable.append(schema.name)
@@ -127,8 +129,8 @@ def load_camtrap_dp(
                              fix=f"add a {t!r} resource with path {t}.csv")
         if any(t in unreadable for t in STANDARD_TABLES) or not all(t in tables for t in STANDARD_TABLES):
             return None, report
-        _check_references(tables, report)
-        _check_semantics(tables, report)
+        _check_references(tables, report, files)
+        _check_semantics(tables, report, files)
         metadata = {k: v for k, v in descriptor.items() if k != "resources"}
         return Dataset(tables, metadata=metadata, extra_resources=extras), report
 
@@ -267,6 +269,20 @@ def _check_descriptor(d: dict[str, Any], report: ValidationReport) -> None:
                     err(f"contributors[{i}].role", f"contributor {c['title']!r} has role "
                         f"{c['role']!r}; allowed: {', '.join(_CONTRIBUTOR_ROLES)}",
                         "use an allowed role")
+    licenses = d.get("licenses")
+    if licenses is not None:
+        scopes = [x.get("scope") for x in licenses if isinstance(x, dict)] \
+            if isinstance(licenses, list) else []
+        if not isinstance(licenses, list) or len(licenses) < 2 or \
+                any(sc not in ("data", "media") for sc in scopes) or len(scopes) != len(licenses):
+            err("licenses", "Camtrap DP requires 'licenses', when given, to hold at least one "
+                "license with scope 'data' and one with scope 'media'",
+                "add {\"name\": ..., \"scope\": \"data\"} and {\"name\": ..., "
+                "\"scope\": \"media\"}")
+    cp = d.get("coordinatePrecision")
+    if cp is not None and (isinstance(cp, bool) or not isinstance(cp, int | float)):
+        err("coordinatePrecision", f"coordinatePrecision must be a number, got {cp!r}",
+            "write it as a number of degrees, e.g. 0.01")
     temporal = d.get("temporal")
     if temporal is not None and (not isinstance(temporal, dict)
                                  or not {"start", "end"} <= set(temporal)):
@@ -346,7 +362,8 @@ def _read_resource(
     return parsed.frame
 
 
-def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport,
+                      files: dict[str, str]) -> None:
     """Foreign keys between tables, as declared in the schema."""
     for name, frame in tables.items():
         schema = TABLES[name]
@@ -367,29 +384,32 @@ def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport)
                     f"{name}.{fk.fields[0]} in row {i + 2} is {col.iloc[i]!r}, which is not a "
                     f"{fk.resource}.{fk.reference_fields[0]}; add that {fk.resource} row or "
                     "correct the reference",
-                    file=f"{name}.csv", table=name, row=int(i + 2), field=fk.fields[0],
+                    file=files.get(name), table=name, row=int(i + 2), field=fk.fields[0],
                     expected=f"an existing {fk.resource}.{fk.reference_fields[0]}",
                     got=str(col.iloc[i]), fix=f"add the {fk.resource} row or correct the value")
             if idx.size > 100:
                 report.error("foreign-key", f"{name}.{fk.fields[0]}: {idx.size - 100} more rows "
-                             "with dangling references", table=name, field=fk.fields[0])
+                             "with dangling references", file=files.get(name), table=name,
+                             field=fk.fields[0])
 
 
 def _order_issue(report: ValidationReport, table: str, start: str, end: str,
-                 frame: pd.DataFrame) -> None:
+                 frame: pd.DataFrame, file: str | None) -> None:
     bad = (frame[start] > frame[end]).fillna(False).to_numpy(bool)
     for i in np.flatnonzero(bad)[:100]:
         report.error("start-after-end", f"{table} row {i + 2}: {start} {frame[start].iloc[i]} is "
-                     f"after {end} {frame[end].iloc[i]}", file=f"{table}.csv", table=table,
+                     f"after {end} {frame[end].iloc[i]}", file=file, table=table,
                      row=int(i + 2), field=start, fix=f"swap or correct {start} and {end}")
 
 
-def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport,
+                     files: dict[str, str]) -> None:
     """Rules beyond the Table Schema: time order, IANA zones, timestamps inside deployments."""
-    _order_issue(report, "deployments", "deploymentStart", "deploymentEnd", tables["deployments"])
-    _order_issue(report, "observations", "eventStart", "eventEnd", tables["observations"])
-    if "deploymentGaps" in tables:
-        _order_issue(report, "deploymentGaps", "gapStart", "gapEnd", tables["deploymentGaps"])
+    for table, start, end in (("deployments", "deploymentStart", "deploymentEnd"),
+                              ("observations", "eventStart", "eventEnd"),
+                              ("deploymentGaps", "gapStart", "gapEnd")):
+        if table in tables:
+            _order_issue(report, table, start, end, tables[table], files.get(table))
     details = tables.get("deploymentDetails")
     if details is not None:
         zones = zoneinfo.available_timezones()
@@ -397,7 +417,7 @@ def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport) 
         bad = (tz.notna() & ~tz.isin(list(zones))).to_numpy(bool)
         for i in np.flatnonzero(bad)[:100]:
             report.error("timezone", f"deploymentDetails row {i + 2}: {tz.iloc[i]!r} is not an "
-                         "IANA time zone name", file="deploymentDetails.csv",
+                         "IANA time zone name", file=files.get("deploymentDetails"),
                          table="deploymentDetails", row=int(i + 2), field="timezone",
                          expected="an IANA name such as Asia/Shanghai or Asia/Vladivostok",
                          got=str(tz.iloc[i]), fix="use the IANA name of the camera's clock zone")
@@ -413,7 +433,7 @@ def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport) 
             first = int(np.flatnonzero(outside.to_numpy(bool))[0]) + 2
             report.warning("timestamp-outside-deployment", f"media.timestamp lies outside its "
                            f"deployment in {n} rows (first: row {first}); kept as recorded",
-                           file="media.csv", table="media", row=first, field="timestamp",
+                           file=files.get("media"), table="media", row=first, field="timestamp",
                            fix="check the camera clock; a clock-shift table corrects it")
 
 
@@ -520,7 +540,7 @@ def _derived_metadata(dataset: Dataset) -> dict[str, Any]:
 
 def _resource_descriptor(schema: TableSchema, path: str) -> dict[str, Any]:
     res: dict[str, Any] = {
-        "name": schema.name,
+        "name": schema.resource_name,
         "path": path,
         "profile": "tabular-data-resource",
         "format": "csv",
@@ -581,7 +601,8 @@ def write_camtrap_dp(
     metadata = _derived_metadata(dataset)
     ordered = [n for n in STANDARD_TABLES] + [n for n in TABLES if n not in STANDARD_TABLES
                                                and n in formatted]
-    clash = {r.get("name") for r in dataset.extra_resources} & set(ordered)
+    clash = {r.get("name") for r in dataset.extra_resources} & {
+        TABLES[n].resource_name for n in ordered}
     if clash:
         raise SchemaError(f"extra resource(s) {sorted(clash)} have the same name as amurlink "
                           "tables; rename them before writing")
@@ -589,7 +610,7 @@ def write_camtrap_dp(
     try:
         resources = []
         for name in ordered:
-            rel = f"{name}.csv"
+            rel = f"{TABLES[name].resource_name}.csv"
             _write_csv(formatted[name], tmp / rel)
             resources.append(_resource_descriptor(TABLES[name], rel))
         resources.extend(dict(r) for r in dataset.extra_resources)
@@ -659,7 +680,7 @@ def write_table(package: str | os.PathLike[str], name: str, frame: pd.DataFrame,
         zone_of = None
     text = _format_frame(frame, schema, zone_of)
     existing = next((r for r in descriptor["resources"] if _modelled_schema(r) is schema), None)
-    rel = safe_relative_path(existing["path"]) if existing else f"{name}.csv"
+    rel = safe_relative_path(existing["path"]) if existing else f"{schema.resource_name}.csv"
     if existing is None:
         descriptor["resources"].append(_resource_descriptor(schema, rel))
     csv_path = root / rel

@@ -20,7 +20,7 @@ TOY_METADATA = {
         "4 catalogue individuals, one tiger recorded on both sides. No real locations."
     ),
     "created": "2024-01-15T00:00:00Z",
-    "licenses": [{"name": "CC0-1.0", "scope": "data"}],
+    "licenses": [{"name": "CC0-1.0", "scope": "data"}, {"name": "CC-BY-4.0", "scope": "media"}],
     "contributors": [
         {"title": "Northeast Tiger and Leopard National Park (toy)", "role": "rightsHolder"},
         {"title": "Land of the Leopard National Park (toy)", "role": "rightsHolder"},
