@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from amurlink.io.validation import Issue
-from amurlink.schema import MISSING_VALUES, Field, TableSchema
+from amurlink.schema import _MEDIA_PATH_PATTERN, MISSING_VALUES, Field, TableSchema
 
 #: At most this many individual issues per (table, field, code); the rest are summarised.
 MAX_ISSUES_PER_KIND = 100
@@ -69,8 +70,35 @@ def _locate_csv_error(data: bytes) -> tuple[int | None, str]:
     return None, ""
 
 
+def isin(col: pd.Series, values: object) -> np.ndarray:
+    """Boolean mask of ``col`` values found in ``values`` (vectorised in Arrow; NA is False)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        arr = pa.chunked_array(col.array._pa_array)  # type: ignore[attr-defined]
+        if isinstance(values, pd.Series):
+            vs = pa.array(values.dropna().astype(object).to_numpy(), type=pa.string())
+        else:
+            vs = pa.array(list(values), type=pa.string())
+        out = pc.is_in(arr, value_set=vs, skip_nulls=True)
+        return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    return col.isin(values).fillna(False).to_numpy(bool)
+
+
+def _media_path_ok(col: pd.Series) -> np.ndarray:
+    """RE2 form of the official ``media.filePath`` pattern ``^(?=^[^./~])(^((?!\\.{2}).)*$).*$``:
+    no leading '.', '/' or '~', no '..' anywhere, no line break."""
+    starts = col.str.match(r"^[^./~\n]").fillna(False).to_numpy(bool)
+    dots = col.str.contains("..", regex=False).fillna(True).to_numpy(bool)
+    breaks = col.str.contains("\n", regex=False).fillna(True).to_numpy(bool)
+    return starts & ~dots & ~breaks
+
+
+_RE2_EQUIVALENTS = {_MEDIA_PATH_PATTERN: _media_path_ok}
+
+
 def _fullmatch(col: pd.Series, pattern: str) -> np.ndarray:
     """Full-match mask; falls back to Python's ``re`` where RE2 lacks a feature (lookahead)."""
+    if pattern in _RE2_EQUIVALENTS:
+        return _RE2_EQUIVALENTS[pattern](col)
     try:
         return col.str.fullmatch(pattern).fillna(False).to_numpy(bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -133,6 +161,10 @@ class TableParser:
                         row=1, fix="save the file as UTF-8 CSV")
             return ParsedTable(None, self.issues)
         header = next(csv.reader([header_line]), [])
+        if not any(h.strip() for h in header):
+            self._issue("bad-csv", f"{self.file}: the first line is empty; it must be the header "
+                        "row", row=1, fix="remove the blank line(s) above the header")
+            return ParsedTable(None, self.issues)
         if data.count(b'"') % 2:
             row, why = _locate_csv_error(data)
             self._issue("bad-csv", f"{self.file}: unbalanced double quote"
@@ -171,6 +203,7 @@ class TableParser:
                             "columns; quote values that contain commas or line breaks")
             return ParsedTable(None, self.issues)
 
+        table = table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
         raw = table.to_pandas(types_mapper={pa.string(): _STRING}.get)
         if "" in raw.columns:
             raw = raw.drop(columns=[""])
@@ -219,7 +252,7 @@ class TableParser:
                 out[f.name] = pd.Series(pd.array([None] * n, dtype=dtype_of(f)))  # type: ignore[call-overload]
                 continue
             col = raw[f.name]
-            missing = col.isin(MISSING_VALUES).to_numpy(dtype=bool)
+            missing = isin(col, MISSING_VALUES)
             typed, bad = self._typed(f, col, missing)
             self._row_issues("type-error", bad, col, f, f.type, _FIX.get(f.type, ""),
                              f"not a valid {f.type}")
@@ -236,18 +269,19 @@ class TableParser:
         if f.type in ("string", "any"):
             return col.mask(missing).astype(_STRING).reset_index(drop=True), np.zeros(len(col), bool)
         if f.type in ("number", "integer"):
-            num = pd.to_numeric(col.mask(missing).astype(object), errors="coerce")
+            num = pd.to_numeric(col.mask(missing), errors="coerce")
             num = num.astype("float64")
             bad = num.isna().to_numpy() & ~missing
             if f.type == "number":
                 return num.reset_index(drop=True), bad
-            frac = (num.notna() & (num != np.floor(num))).to_numpy()
+            with np.errstate(invalid="ignore"):
+                frac = (num.notna() & ((num != np.floor(num)) | (num.abs() >= 2.0**63))).to_numpy()
             bad = bad | frac
             ints = num.mask(frac).astype("Int64")
             return ints.reset_index(drop=True), bad
         if f.type == "boolean":
-            t = col.isin(_TRUE).to_numpy(bool)
-            fl = col.isin(_FALSE).to_numpy(bool)
+            t = isin(col, _TRUE)
+            fl = isin(col, _FALSE)
             bad = ~(t | fl | missing)
             vals = pd.array(np.where(t, True, False), dtype="boolean")
             vals[~(t | fl)] = pd.NA
@@ -262,7 +296,7 @@ class TableParser:
 
     def _check_constraints(self, f: Field, col: pd.Series, typed: pd.Series, present: np.ndarray) -> None:
         if f.enum is not None:
-            bad = present & ~col.isin(f.enum).to_numpy(bool)
+            bad = present & ~isin(col, f.enum)
             self._row_issues("enum", bad, col, f, "one of " + ", ".join(f.enum),
                              f"use one of the {len(f.enum)} allowed values (case matters)",
                              "value not in the vocabulary")

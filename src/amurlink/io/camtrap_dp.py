@@ -19,7 +19,7 @@ import pandas as pd
 
 from amurlink.dataset import Dataset
 from amurlink.exceptions import DataError, SchemaError
-from amurlink.io._parse import TableParser, dtype_of, empty_frame
+from amurlink.io._parse import TableParser, dtype_of, empty_frame, isin
 from amurlink.io._source import DEFAULT_MAX_BYTES, PackageSource, safe_relative_path
 from amurlink.io.validation import ValidationReport
 from amurlink.schema import (
@@ -376,7 +376,7 @@ def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport,
                 continue
             col = frame[fk.fields[0]]
             ref = tables[fk.resource][fk.reference_fields[0]]
-            bad = (col.notna() & ~col.isin(ref.dropna())).to_numpy(bool)
+            bad = col.notna().to_numpy(bool) & ~isin(col, ref)
             idx = np.flatnonzero(bad)
             for i in idx[:100]:
                 report.error(
@@ -414,7 +414,7 @@ def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport,
     if details is not None:
         zones = zoneinfo.available_timezones()
         tz = details["timezone"]
-        bad = (tz.notna() & ~tz.isin(list(zones))).to_numpy(bool)
+        bad = tz.notna().to_numpy(bool) & ~isin(tz, zones)
         for i in np.flatnonzero(bad)[:100]:
             report.error("timezone", f"deploymentDetails row {i + 2}: {tz.iloc[i]!r} is not an "
                          "IANA time zone name", file=files.get("deploymentDetails"),
