@@ -36,6 +36,8 @@ _COMMAND_MODULES = (
     "amurlink.cli.validate",
     "amurlink.cli.demo",
     "amurlink.cli.links",
+    "amurlink.cli.genotypes",
+    "amurlink.cli.secr",
 )
 
 for _name in _COMMAND_MODULES:
