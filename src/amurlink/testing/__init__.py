@@ -10,7 +10,7 @@ from amurlink.dataset import Dataset
 from amurlink.io._parse import dtype_of
 from amurlink.schema import TABLES
 
-__all__ = ["make_toy_dataset", "typed_frame", "assert_datasets_equal"]
+__all__ = ["make_toy_dataset", "typed_frame", "assert_datasets_equal", "make_synthetic_records"]
 
 TOY_METADATA = {
     "name": "amurlink-toy",
@@ -184,3 +184,42 @@ def assert_datasets_equal(a: Dataset, b: Dataset, *, check_metadata: bool = Fals
             a[name].reset_index(drop=True), b[name].reset_index(drop=True), obj=name)
     if check_metadata:
         assert dict(a.metadata) == dict(b.metadata)
+
+
+def make_synthetic_records(
+    *, n_deployments: int, n_records: int, rng: int | None = None,
+) -> tuple[Dataset, object]:
+    """A large random dataset for scale tests and benchmarks (not valid Camtrap DP in full).
+
+    One media row and one media-level observation per record; 90% animals (1% tigers, 1%
+    leopards), 4% humans, 1% vehicles, 5% blanks, over ``n_deployments`` stations in the Amur
+    border region. Returns the dataset and the array of observation types.
+    """
+    import numpy as np
+
+    gen = np.random.default_rng(rng)
+    t0 = pd.Timestamp("2014-01-01T00:00:00Z")
+    dep_ids = np.array([f"D{i:05d}" for i in range(n_deployments)], dtype=object)
+    deps = pd.DataFrame({
+        "deploymentID": dep_ids,
+        "latitude": gen.uniform(42.5, 44.0, n_deployments),
+        "longitude": gen.uniform(130.0, 131.8, n_deployments),
+        "coordinateUncertainty": pd.array(np.full(n_deployments, 10), dtype="Int64"),
+    })
+    media_dep = dep_ids[gen.integers(0, n_deployments, n_records)]
+    stamps = t0 + pd.to_timedelta(gen.integers(0, 60 * 86_400, n_records), unit="s")
+    media = pd.DataFrame({"mediaID": [f"M{i}" for i in range(n_records)],
+                          "deploymentID": media_dep, "timestamp": stamps, "exifData": "{}"})
+    kinds = gen.choice(np.array(["animal", "human", "vehicle", "blank"], dtype=object),
+                       n_records, p=[0.9, 0.04, 0.01, 0.05])
+    names = gen.choice(np.array(["Capreolus pygargus", "Sus scrofa", "Panthera tigris altaica",
+                                 "Panthera pardus orientalis"], dtype=object), n_records,
+                       p=[0.6, 0.38, 0.01, 0.01])
+    obs = pd.DataFrame({
+        "observationID": media["mediaID"].str.replace("M", "O", regex=False),
+        "deploymentID": media_dep, "mediaID": media["mediaID"],
+        "eventStart": stamps, "eventEnd": stamps,
+        "observationLevel": "media", "observationType": kinds,
+        "scientificName": np.where(kinds == "animal", names, None),
+    })
+    return Dataset({"deployments": deps, "media": media, "observations": obs}), kinds

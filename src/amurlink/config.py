@@ -1,0 +1,723 @@
+"""Study settings: one validated ``amurlink.toml`` read into a frozen ``StudyConfig``."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pyproj
+
+from amurlink.core.crs import DEFAULT_WORKING_CRS, as_crs, require_projected
+from amurlink.core.protection import (
+    DEFAULT_SENSITIVE_SPECIES,
+    ProtectionPolicy,
+    WithheldArea,
+)
+from amurlink.exceptions import AmurlinkError, ConfigError
+from amurlink.schema import LOCATION_LEVELS
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "EXAMPLE_CONFIG",
+    "LANGUAGES",
+    "StudySettings",
+    "CRSSettings",
+    "BorderSettings",
+    "Country",
+    "EventSettings",
+    "OccasionSettings",
+    "Species",
+    "StudyConfig",
+    "load_config",
+]
+
+#: The file name a study's settings are kept in.
+CONFIG_FILENAME = "amurlink.toml"
+#: A complete, commented example (the defaults of the Amur study), shipped with the package.
+EXAMPLE_CONFIG: Path = Path(__file__).resolve().parent / "datasets" / CONFIG_FILENAME
+#: Languages that species names (and reports) are given in.
+LANGUAGES: tuple[str, ...] = ("en", "zh", "ru")
+
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_CATALOGUE_RE = re.compile(r"^[A-Z]{2}-[A-Za-z0-9_]+$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StudySettings:
+    """``[study]``: what the study is called.
+
+    Parameters
+    ----------
+    name : str, default "Amur tiger and leopard transboundary monitoring"
+        Title used in reports and exported packages.
+    """
+
+    name: str = "Amur tiger and leopard transboundary monitoring"
+
+
+@dataclass(frozen=True)
+class CRSSettings:
+    """``[crs]``: the projected metric CRS of every distance and area computation.
+
+    Parameters
+    ----------
+    working : str, default "EPSG:32652"
+        Any CRS string pyproj reads (WGS 84 / UTM zone 52N by default); must be projected
+        with axes in metres.
+    """
+
+    working: str = DEFAULT_WORKING_CRS
+
+    @property
+    def crs(self) -> pyproj.CRS:
+        """The working CRS as a :class:`pyproj.CRS`."""
+        return as_crs(self.working)
+
+
+@dataclass(frozen=True)
+class BorderSettings:
+    """``[border]``: the international border line.
+
+    Parameters
+    ----------
+    file : Path, optional
+        GeoJSON / GeoPackage file with the border, resolved against the folder of the
+        ``amurlink.toml`` it was read from. ``None``: no border file configured.
+    """
+
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Country:
+    """One entry of ``[countries]``: a country whose data the study pools.
+
+    Parameters
+    ----------
+    code : str
+        ISO 3166-1 alpha-2 code (``CN``, ``RU``), as in ``deploymentDetails.countryCode``.
+    organisation : str, optional
+        Organisation that owns the country's data (the owner ``Audience`` for it).
+    catalogue : str, optional
+        Namespace of its individual IDs, ``<code>-<name>`` (``CN-NTLNP``).
+    timezone : str, optional
+        IANA time zone its cameras are usually set to (``Asia/Shanghai``).
+    """
+
+    code: str
+    organisation: str | None = None
+    catalogue: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """``[events]``: how detections are grouped into independent events.
+
+    Parameters
+    ----------
+    independence_minutes : float, default 30
+        Minimum gap in minutes between two detections of a species at a station for the
+        second to count as a new independent event.
+    """
+
+    independence_minutes: float = 30.0
+
+    @property
+    def independence(self) -> timedelta:
+        """The threshold as a :class:`datetime.timedelta`."""
+        return timedelta(minutes=self.independence_minutes)
+
+
+@dataclass(frozen=True)
+class OccasionSettings:
+    """``[occasions]``: how survey time is cut into sampling occasions.
+
+    Parameters
+    ----------
+    length_days : int, default 1
+        Occasion length in days (detection histories, SECR).
+    """
+
+    length_days: int = 1
+
+    @property
+    def length(self) -> timedelta:
+        """The occasion length as a :class:`datetime.timedelta`."""
+        return timedelta(days=self.length_days)
+
+
+@dataclass(frozen=True)
+class Species:
+    """One ``[[species]]`` entry: a target species and its names in the report languages.
+
+    Parameters
+    ----------
+    scientific_name : str
+        Scientific name as in ``observations.scientificName`` (``scientificName`` in TOML).
+    names : mapping of str to str
+        Common names keyed by language (``en``, ``zh``, ``ru``).
+    """
+
+    scientific_name: str
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", MappingProxyType(dict(self.names)))
+
+    def __hash__(self) -> int:
+        return hash((self.scientific_name, tuple(sorted(self.names.items()))))
+
+    def name(self, language: str = "en") -> str:
+        """Common name in ``language``, falling back to English, then the scientific name."""
+        return self.names.get(language) or self.names.get("en") or self.scientific_name
+
+
+_DEFAULT_COUNTRIES = (
+    Country("CN", "Northeast China Tiger and Leopard National Park", "CN-NTLNP", "Asia/Shanghai"),
+    Country("RU", "Land of the Leopard National Park", "RU-LLNP", "Asia/Vladivostok"),
+)
+_DEFAULT_SPECIES = (
+    Species("Panthera tigris altaica",
+            {"en": "Amur tiger", "zh": "东北虎", "ru": "амурский тигр"}),
+    Species("Panthera pardus orientalis",
+            {"en": "Amur leopard", "zh": "东北豹", "ru": "дальневосточный леопард"}),
+)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Settings of one study, as read from ``amurlink.toml`` (all sections optional).
+
+    The defaults are those of the Amur study: UTM 52N, China and Russia, 30-minute
+    independence, 1-day occasions, tiger and leopard, public ``withheld`` and partners ``1km``.
+    Build it with :func:`load_config` or :meth:`from_dict`, which validate; the library never
+    reads a config file or environment variable by itself, so pass the config down explicitly.
+
+    Parameters
+    ----------
+    study : StudySettings
+    crs : CRSSettings
+    border : BorderSettings
+    countries : tuple of Country
+    events : EventSettings
+    occasions : OccasionSettings
+    species : tuple of Species
+    protection : ProtectionPolicy
+        Location protection; its ``crs`` is the working CRS.
+    source : Path, optional
+        File the settings were read from (not compared).
+
+    See Also
+    --------
+    load_config : read and validate an ``amurlink.toml``.
+    amurlink.core.protection.protect_dataset : uses ``protection``.
+
+    Examples
+    --------
+    >>> cfg = StudyConfig.from_dict({"events": {"independence_minutes": 60}})
+    >>> cfg.events.independence_minutes, cfg.crs.working, cfg.country_codes
+    (60.0, 'EPSG:32652', ('CN', 'RU'))
+    """
+
+    study: StudySettings = field(default_factory=StudySettings)
+    crs: CRSSettings = field(default_factory=CRSSettings)
+    border: BorderSettings = field(default_factory=BorderSettings)
+    countries: tuple[Country, ...] = _DEFAULT_COUNTRIES
+    events: EventSettings = field(default_factory=EventSettings)
+    occasions: OccasionSettings = field(default_factory=OccasionSettings)
+    species: tuple[Species, ...] = _DEFAULT_SPECIES
+    protection: ProtectionPolicy = field(default_factory=ProtectionPolicy)
+    source: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "countries", tuple(self.countries))
+        object.__setattr__(self, "species", tuple(self.species))
+        if as_crs(self.protection.crs) != as_crs(self.crs.working):
+            raise ConfigError(
+                f"protection.crs ({self.protection.crs}) differs from crs.working "
+                f"({self.crs.working}); build the ProtectionPolicy with crs=crs.working"
+            )
+
+    # -- conveniences ----------------------------------------------------------------------
+    @property
+    def working_crs(self) -> pyproj.CRS:
+        """The working CRS as a :class:`pyproj.CRS`."""
+        return self.crs.crs
+
+    @property
+    def country_codes(self) -> tuple[str, ...]:
+        """ISO codes of the study's countries, in file order."""
+        return tuple(c.code for c in self.countries)
+
+    def country(self, code: str) -> Country:
+        """The ``[countries]`` entry of ``code``.
+
+        Raises
+        ------
+        KeyError
+            If the study has no such country.
+        """
+        for entry in self.countries:
+            if entry.code == code.upper():
+                return entry
+        raise KeyError(f"the study has no country {code!r}; it has {list(self.country_codes)}")
+
+    # -- (de)serialisation -----------------------------------------------------------------
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        /,
+        *,
+        base_dir: str | Path | None = None,
+        source: str | Path | None = None,
+    ) -> StudyConfig:
+        """Validate a parsed ``amurlink.toml`` (a nested mapping) and build the config.
+
+        Parameters
+        ----------
+        data : mapping
+            Sections as TOML parses them; missing sections and keys take their defaults.
+        base_dir : str or Path, optional
+            Folder that relative paths (``border.file``) are resolved against; the current
+            directory if ``None``.
+        source : str or Path, optional
+            Where ``data`` came from, named in error messages.
+
+        Returns
+        -------
+        StudyConfig
+
+        Raises
+        ------
+        ConfigError
+            Listing every invalid or unknown key (dotted path), expected vs got, and the fix.
+        """
+        reader = _Reader(str(source) if source is not None else "<config>",
+                         Path(base_dir) if base_dir is not None else None)
+        config = reader.read(data)
+        reader.raise_for_errors()  # read() returns None only when it recorded an error
+        if config is None:  # pragma: no cover
+            raise ConfigError(f"{reader.source}: invalid study config")
+        if source is not None:
+            object.__setattr__(config, "source", Path(source))
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a TOML-shaped dict (``from_dict(cfg.to_dict()) == cfg``)."""
+        policy = self.protection
+        protection: dict[str, Any] = {
+            "sensitive_species": list(policy.sensitive_species),
+            "partner": policy.partner_level,
+            "partner_sensitive": policy.partner_sensitive_level,
+            "public": policy.public_level,
+        }
+        if policy.withheld_area is not None:
+            area = policy.withheld_area
+            protection["withheld_area"] = {
+                "latitude": area.latitude, "longitude": area.longitude, "radius_m": area.radius_m,
+            }
+        out: dict[str, Any] = {
+            "study": {"name": self.study.name},
+            "crs": {"working": self.crs.working},
+            "border": {} if self.border.file is None else {"file": str(self.border.file)},
+            "countries": {
+                c.code: {k: v for k, v in (("organisation", c.organisation),
+                                           ("catalogue", c.catalogue),
+                                           ("timezone", c.timezone)) if v is not None}
+                for c in self.countries
+            },
+            "events": {"independence_minutes": self.events.independence_minutes},
+            "occasions": {"length_days": self.occasions.length_days},
+            "species": [{"scientificName": s.scientific_name, "names": dict(s.names)}
+                        for s in self.species],
+            "protection": protection,
+        }
+        return out
+
+
+def load_config(path: str | Path, /) -> StudyConfig:
+    """Read and validate an ``amurlink.toml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file. Relative paths inside it resolve against its folder.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid TOML, or holds invalid or unknown settings. The
+        message names the file, each key as a dotted path, expected vs got, and the fix.
+
+    See Also
+    --------
+    StudyConfig.from_dict : the same validation on an already parsed mapping.
+
+    Examples
+    --------
+    >>> cfg = load_config(EXAMPLE_CONFIG)
+    >>> cfg.protection.public_level
+    'withheld'
+    """
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{file}: no such study config file; create one from the documented example "
+            f"{EXAMPLE_CONFIG} (see docs/config.md)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the study config ({exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: is not UTF-8 text ({exc}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{file}: is not valid TOML: {exc}; check quotes, brackets and `key = value` lines "
+            "there"
+        ) from None
+    return StudyConfig.from_dict(data, base_dir=file.resolve().parent, source=file)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+def _type_name(value: object) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+            dict: "table"}.get(type(value), type(value).__name__)
+
+
+def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
+    lowered = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.5)
+    return f"did you mean `{lowered[close[0]]}`?" if close else ""
+
+
+class _Reader:
+    """Walks the parsed TOML, collecting every problem before raising once."""
+
+    def __init__(self, source: str, base_dir: Path | None) -> None:
+        self.source = source
+        self.base_dir = base_dir
+        self.errors: list[str] = []
+
+    # -- reporting -------------------------------------------------------------------------
+    def error(self, key: str, expected: str, got: object, fix: str) -> None:
+        shown = f"{got!r} ({_type_name(got)})" if got is not _MISSING else "nothing"
+        self.errors.append(f"`{key}`: expected {expected}, got {shown}; {fix}")
+
+    def raise_for_errors(self) -> None:
+        if not self.errors:
+            return
+        if len(self.errors) == 1:
+            raise ConfigError(f"{self.source}: {self.errors[0]}")
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        raise ConfigError(
+            f"{self.source}: {len(self.errors)} problems in the study config:\n{lines}"
+        )
+
+    # -- generic checks --------------------------------------------------------------------
+    def table(self, data: Mapping[str, Any], key: str, prefix: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, Mapping):
+            self.error(f"{prefix}{key}", "a table", value,
+                       f"write it as a [{prefix}{key}] section with `key = value` lines")
+            return {}
+        return value
+
+    def known_keys(self, data: Mapping[str, Any], known: tuple[str, ...], prefix: str) -> None:
+        for key in data:
+            if key not in known:
+                home = _KEY_HOMES.get(key)
+                hint = _suggest(key, known)
+                if not hint and home is not None and not prefix.startswith(home):
+                    hint = f"`{key}` belongs in [{home}]"
+                fix = hint or f"known keys here are {', '.join(known)}"
+                self.errors.append(f"`{prefix}{key}`: unknown key; {fix}")
+
+    def string(self, data: Mapping[str, Any], key: str, prefix: str, default: str | None,
+               example: str) -> str | None:
+        if key not in data:
+            return default
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            self.error(f"{prefix}{key}", "a non-empty string", value,
+                       f'write it in quotes, e.g. {key} = "{example}"')
+            return default
+        return value.strip()
+
+    def level(self, data: Mapping[str, Any], key: str, prefix: str, default: str) -> str:
+        if key not in data:
+            return default
+        value = data[key]
+        if value not in LOCATION_LEVELS:
+            hint = _suggest(str(value), LOCATION_LEVELS) if isinstance(value, str) else ""
+            self.error(f"{prefix}{key}", f"one of {', '.join(map(repr, LOCATION_LEVELS))}", value,
+                       hint or f'e.g. {key} = "{default}"')
+            return default
+        return str(value)
+
+    # -- sections --------------------------------------------------------------------------
+    def read(self, data: Mapping[str, Any]) -> StudyConfig | None:
+        if not isinstance(data, Mapping):
+            self.error("(top level)", "a table of sections", data, "see docs/config.md")
+            return None
+        self.known_keys(data, _SECTIONS, "")
+        defaults = StudyConfig()
+        study = self.read_study(self.table(data, "study", ""), defaults.study)
+        crs = self.read_crs(self.table(data, "crs", ""), defaults.crs)
+        border = self.read_border(self.table(data, "border", ""))
+        countries = self.read_countries(data.get("countries", _MISSING), defaults.countries)
+        events = self.read_events(self.table(data, "events", ""), defaults.events)
+        occasions = self.read_occasions(self.table(data, "occasions", ""), defaults.occasions)
+        species = self.read_species(data.get("species", _MISSING), defaults.species)
+        protection = self.read_protection(self.table(data, "protection", ""), crs.working)
+        if self.errors:
+            return None
+        return StudyConfig(study=study, crs=crs, border=border, countries=countries,
+                           events=events, occasions=occasions, species=species,
+                           protection=protection)
+
+    def read_study(self, data: Mapping[str, Any], default: StudySettings) -> StudySettings:
+        self.known_keys(data, ("name",), "study.")
+        name = self.string(data, "name", "study.", default.name, "Amur tiger joint survey 2024")
+        return StudySettings(name=name or default.name)
+
+    def read_crs(self, data: Mapping[str, Any], default: CRSSettings) -> CRSSettings:
+        self.known_keys(data, ("working",), "crs.")
+        if "working" not in data:
+            return default
+        value = data["working"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"EPSG:{value}"
+        if not isinstance(value, str) or not value.strip():
+            self.error("crs.working", "a CRS string such as \"EPSG:32652\"", data["working"],
+                       'write e.g. working = "EPSG:32652" (WGS 84 / UTM zone 52N)')
+            return default
+        try:
+            require_projected(value.strip())
+        except AmurlinkError as exc:  # message says what, expected vs got and the fix
+            self.errors.append(f"`crs.working`: expected a projected CRS in metres; {exc}")
+            return default
+        return CRSSettings(working=value.strip())
+
+    def read_border(self, data: Mapping[str, Any]) -> BorderSettings:
+        self.known_keys(data, ("file",), "border.")
+        name = self.string(data, "file", "border.", None, "border.geojson")
+        if name is None:
+            return BorderSettings()
+        path = Path(name).expanduser()
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        if not path.is_file():
+            where = f"relative to {self.base_dir}" if self.base_dir else "relative to the cwd"
+            self.error("border.file", "an existing border file", name,
+                       f"{path} does not exist ({where}); fix the path or remove the key")
+            return BorderSettings()
+        return BorderSettings(file=path)
+
+    def read_countries(self, value: Any, default: tuple[Country, ...]) -> tuple[Country, ...]:
+        if value is _MISSING:
+            return default
+        known_defaults = {c.code: c for c in default}
+        if isinstance(value, list):
+            out = []
+            for i, code in enumerate(value):
+                if not isinstance(code, str) or not _COUNTRY_RE.match(code):
+                    self.error(f"countries[{i}]", 'an ISO 3166-1 alpha-2 code such as "CN"',
+                               code, 'write upper-case codes, e.g. countries = ["CN", "RU"]')
+                    continue
+                out.append(known_defaults.get(code, Country(code)))
+            entries = out
+        elif isinstance(value, Mapping):
+            entries = []
+            for code, spec in value.items():
+                key = f"countries.{code}"
+                if not _COUNTRY_RE.match(code):
+                    self.error(key, "an ISO 3166-1 alpha-2 code as the table name", code,
+                               "name the table by upper-case code, e.g. [countries.CN]")
+                    continue
+                if not isinstance(spec, Mapping):
+                    self.error(key, "a table", spec,
+                               f'write e.g. [{key}] with organisation = "..." on the next line')
+                    continue
+                entries.append(self.read_country(code, spec))
+        else:
+            self.error("countries", 'a list of codes or [countries.XX] tables', value,
+                       'write e.g. countries = ["CN", "RU"] (see docs/config.md)')
+            return default
+        codes = [c.code for c in entries]
+        for code in sorted({c for c in codes if codes.count(c) > 1}):
+            self.error("countries", "each country once", code, "remove the duplicate")
+        if not entries and not self.errors:
+            self.error("countries", "at least one country", value, 'e.g. countries = ["CN", "RU"]')
+        return tuple(entries)
+
+    def read_country(self, code: str, spec: Mapping[str, Any]) -> Country:
+        prefix = f"countries.{code}."
+        self.known_keys(spec, ("organisation", "catalogue", "timezone"), prefix)
+        organisation = self.string(spec, "organisation", prefix, None,
+                                   "Land of the Leopard National Park")
+        catalogue = self.string(spec, "catalogue", prefix, None, f"{code}-PARK")
+        if catalogue is not None and (not _CATALOGUE_RE.match(catalogue)
+                                      or not catalogue.startswith(f"{code}-")):
+            self.error(f"{prefix}catalogue", f"'{code}-' followed by letters, digits or _",
+                       catalogue,
+                       f'individual IDs are namespaced by it, e.g. catalogue = "{code}-PARK"')
+            catalogue = None
+        tz = self.string(spec, "timezone", prefix, None, "Asia/Vladivostok")
+        if tz is not None:
+            zones = zoneinfo.available_timezones()
+            if zones and tz not in zones:
+                hint = _suggest(tz, sorted(zones))
+                self.error(f"{prefix}timezone", "an IANA time zone name", tz,
+                           hint or 'e.g. timezone = "Asia/Shanghai" or "Asia/Vladivostok"')
+                tz = None
+        return Country(code, organisation, catalogue, tz)
+
+    def read_events(self, data: Mapping[str, Any], default: EventSettings) -> EventSettings:
+        self.known_keys(data, ("independence_minutes",), "events.")
+        if "independence_minutes" not in data:
+            return default
+        value = data["independence_minutes"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10_080:
+            self.error("events.independence_minutes", "a number of minutes in (0, 10080]", value,
+                       "write it without quotes, e.g. independence_minutes = 30")
+            return default
+        return EventSettings(independence_minutes=float(value))
+
+    def read_occasions(self, data: Mapping[str, Any], default: OccasionSettings
+                       ) -> OccasionSettings:
+        self.known_keys(data, ("length_days",), "occasions.")
+        if "length_days" not in data:
+            return default
+        value = data["length_days"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.error("occasions.length_days", "a whole number of days >= 1", value,
+                       "write it without quotes or decimals, e.g. length_days = 1")
+            return default
+        return OccasionSettings(length_days=value)
+
+    def read_species(self, value: Any, default: tuple[Species, ...]) -> tuple[Species, ...]:
+        if value is _MISSING:
+            return default
+        if not isinstance(value, list):
+            self.error("species", "an array of tables ([[species]] entries)", value,
+                       'write each species as a [[species]] block with scientificName = "..."')
+            return default
+        out: list[Species] = []
+        for i, spec in enumerate(value):
+            prefix = f"species[{i}]."
+            if not isinstance(spec, Mapping):
+                self.error(f"species[{i}]", "a table", spec,
+                           'write it as a [[species]] block with scientificName = "..."')
+                continue
+            self.known_keys(spec, ("scientificName", "names"), prefix)
+            name = self.string(spec, "scientificName", prefix, None, "Panthera pardus orientalis")
+            if name is None and "scientificName" not in spec:
+                self.error(f"{prefix}scientificName", "a scientific name", _MISSING,
+                           'add scientificName = "Panthera tigris altaica" to the block')
+            names = spec.get("names", {})
+            if not isinstance(names, Mapping):
+                self.error(f"{prefix}names", "a table of names by language", names,
+                           'write e.g. names = { en = "Amur tiger", zh = "东北虎", '
+                           'ru = "амурский тигр" }')
+                names = {}
+            self.known_keys(names, LANGUAGES, f"{prefix}names.")
+            clean = {}
+            for lang in LANGUAGES:
+                text = self.string(names, lang, f"{prefix}names.", None, "Amur tiger")
+                if text is not None:
+                    clean[lang] = text
+            if name is not None:
+                out.append(Species(" ".join(name.split()), clean))
+        seen = [s.scientific_name for s in out]
+        for dup in sorted({n for n in seen if seen.count(n) > 1}):
+            self.error("species", "each scientificName once", dup, "remove the duplicate block")
+        return tuple(out)
+
+    def read_protection(self, data: Mapping[str, Any], crs: str) -> ProtectionPolicy:
+        prefix = "protection."
+        self.known_keys(data, ("sensitive_species", "partner", "partner_sensitive", "public",
+                               "withheld_area"), prefix)
+        default = ProtectionPolicy(crs=crs)
+        species = data.get("sensitive_species", list(DEFAULT_SENSITIVE_SPECIES))
+        if (not isinstance(species, list) or not species
+                or not all(isinstance(s, str) and s.strip() for s in species)):
+            self.error(f"{prefix}sensitive_species", "a non-empty array of scientific names",
+                       species, 'e.g. sensitive_species = ["Panthera tigris", "Panthera pardus"]')
+            species = list(DEFAULT_SENSITIVE_SPECIES)
+        partner = self.level(data, "partner", prefix, default.partner_level)
+        partner_sensitive = self.level(data, "partner_sensitive", prefix,
+                                       default.partner_sensitive_level)
+        public = self.level(data, "public", prefix, default.public_level)
+        area = None
+        if "withheld_area" in data:
+            area = self.read_withheld_area(data["withheld_area"])
+        try:
+            return ProtectionPolicy(
+                sensitive_species=tuple(" ".join(s.split()) for s in species),
+                partner_level=partner, partner_sensitive_level=partner_sensitive,
+                public_level=public, crs=crs, withheld_area=area,
+            )
+        except AmurlinkError as exc:  # pragma: no cover - every field is checked above
+            self.errors.append(f"`protection`: {exc}")
+            return default
+
+    def read_withheld_area(self, value: Any) -> WithheldArea | None:
+        key = "protection.withheld_area"
+        if not isinstance(value, Mapping):
+            self.error(key, "a table with latitude, longitude and radius_m", value,
+                       "write e.g. withheld_area = { latitude = 43.3, longitude = 130.9, "
+                       "radius_m = 150000 }")
+            return None
+        self.known_keys(value, ("latitude", "longitude", "radius_m"), f"{key}.")
+        bounds = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0),
+                  "radius_m": (1.0, 20_037_509.0)}
+        got: dict[str, float] = {}
+        for name, (lo, hi) in bounds.items():
+            v = value.get(name, _MISSING)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+                self.error(f"{key}.{name}", f"a number in [{lo:g}, {hi:g}]", v,
+                           "give all three of latitude, longitude (WGS84 degrees) and "
+                           "radius_m (metres)")
+            else:
+                got[name] = float(v)
+        if len(got) < 3:
+            return None
+        return WithheldArea(got["latitude"], got["longitude"], got["radius_m"])
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+_MISSING: Any = _Missing()
+_SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection")
+#: Section of each unique key, to point a key written in the wrong section to its home.
+_KEY_HOMES = {
+    "working": "crs", "file": "border",
+    "independence_minutes": "events", "length_days": "occasions",
+    "sensitive_species": "protection", "partner": "protection",
+    "partner_sensitive": "protection", "public": "protection", "withheld_area": "protection",
+}
