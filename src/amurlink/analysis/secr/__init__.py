@@ -1,0 +1,51 @@
+"""Spatially explicit capture-recapture (SECR), reproducing R secr 5.5.0."""
+
+from amurlink.analysis.secr.capthist import DETECTORS, CaptureHistory
+from amurlink.analysis.secr.detectfn import (
+    DETECTFN,
+    detection_arrays,
+    exponential,
+    get_detectfn,
+    halfnormal,
+    hazard_exponential,
+    hazard_halfnormal,
+)
+from amurlink.analysis.secr.io import read_capthist, read_captures, read_mask, read_traps
+from amurlink.analysis.secr.likelihood import LogLikelihood, secr_loglik
+from amurlink.analysis.secr.links import (
+    back_transformed_interval,
+    se_untransform,
+    transform,
+    untransform,
+)
+from amurlink.analysis.secr.mask import Mask, make_mask
+from amurlink.analysis.secr.model import SECR, fit_secr
+from amurlink.analysis.secr.results import SECRResults, SECRSummary
+
+__all__ = [
+    "CaptureHistory",
+    "DETECTFN",
+    "DETECTORS",
+    "LogLikelihood",
+    "Mask",
+    "SECR",
+    "SECRResults",
+    "SECRSummary",
+    "back_transformed_interval",
+    "detection_arrays",
+    "exponential",
+    "fit_secr",
+    "get_detectfn",
+    "halfnormal",
+    "hazard_exponential",
+    "hazard_halfnormal",
+    "make_mask",
+    "read_capthist",
+    "read_captures",
+    "read_mask",
+    "read_traps",
+    "se_untransform",
+    "secr_loglik",
+    "transform",
+    "untransform",
+]

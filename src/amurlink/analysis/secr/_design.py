@@ -1,0 +1,330 @@
+"""Model formulas and design matrices: map a beta vector (link scale) to real parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from amurlink.analysis.secr.capthist import CaptureHistory
+from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn
+from amurlink.analysis.secr.links import LINKS, untransform
+from amurlink.analysis.secr.mask import Mask
+
+__all__ = ["Design", "parse_formula"]
+
+#: Terms allowed in detection-parameter formulas.
+DETECTION_TERMS = ("session", "Session", "b", "bk", "h2")
+#: Terms allowed in the density formula besides mask covariates.
+DENSITY_TERMS = ("session", "Session", "x", "y")
+
+
+def parse_formula(formula: str | None) -> tuple[str, ...]:
+    """Terms of a simple additive formula ``"~ a + b"`` (``"~1"`` gives no terms)."""
+    if formula is None:
+        return ()
+    text = str(formula).strip()
+    if "~" in text:
+        lhs, _, text = text.partition("~")
+    terms = []
+    for raw in text.split("+"):
+        term = raw.strip()
+        if term in ("", "1"):
+            continue
+        if any(ch in term for ch in "*:()^-/|"):
+            raise ValueError(
+                f"formula {formula!r}: only additive terms are supported (a + b), got {term!r}"
+            )
+        terms.append(term)
+    return tuple(dict.fromkeys(terms))
+
+
+@dataclass(frozen=True)
+class _Block:
+    name: str  # real parameter
+    link: str
+    columns: tuple[str, ...]  # design column names (beta names after the parameter prefix)
+    start: int  # index of first beta
+
+
+def _factor_levels(values: pd.Series) -> list:
+    return sorted(pd.unique(values.dropna()), key=lambda v: (str(type(v)), v))
+
+
+class Design:
+    """Design of an SECR model: which betas drive D, the detection parameters and pmix.
+
+    Detection parameters vary only by session, latent/known class (``h2``) and learned
+    response state (``b`` per animal, ``bk`` per animal and detector).
+    """
+
+    def __init__(
+        self,
+        sessions: Sequence[CaptureHistory],
+        masks: Sequence[Mask],
+        *,
+        detectfn: str | int | DetectFn = "HN",
+        model: Mapping[str, str] | None = None,
+        link: Mapping[str, str] | None = None,
+        conditional: bool = False,
+        hcov: str | None = None,
+    ) -> None:
+        self.sessions = list(sessions)
+        self.masks = list(masks)
+        self.detectfn = get_detectfn(detectfn)
+        self.conditional = bool(conditional)
+        self.hcov = hcov
+        model = dict(model or {})
+        icpt = self.detectfn.intercept
+        for key in list(model):
+            if key in ("g0", "lambda0") and key != icpt:
+                raise ValueError(
+                    f"model names {key!r} but detection function {self.detectfn.name} has "
+                    f"{icpt!r}"
+                )
+            if key not in ("D", icpt, "sigma", "pmix"):
+                raise ValueError(
+                    f"model has unknown parameter {key!r}; expected D, {icpt}, sigma or pmix"
+                )
+        terms = {p: parse_formula(model.get(p)) for p in ("D", icpt, "sigma", "pmix")}
+        if self.conditional and terms["D"]:
+            raise ValueError("a density model cannot be fitted with the conditional likelihood")
+        for p in (icpt, "sigma"):
+            for t in terms[p]:
+                if t not in DETECTION_TERMS:
+                    raise ValueError(
+                        f"term {t!r} in the {p} model is not supported; use "
+                        f"{', '.join(DETECTION_TERMS)}"
+                    )
+        learned = {t for p in (icpt, "sigma") for t in terms[p] if t in ("b", "bk")}
+        if len(learned) > 1:
+            raise ValueError("use either b or bk, not both")
+        self.learned: str | None = learned.pop() if learned else None
+        self.nmix = 2 if (hcov is not None or any("h2" in terms[p] for p in terms)) else 1
+        for t in terms["pmix"]:
+            if t != "h2":
+                raise ValueError(f"pmix supports only ~h2, got term {t!r}")
+        # class labels and known classes
+        self.class_levels: list[str] = ["1", "2"]
+        self.knownclass: list[np.ndarray] = [np.full(ch.n, -1) for ch in self.sessions]
+        if hcov is not None:
+            levels: list = []
+            for ch in self.sessions:
+                if ch.covariates is None or hcov not in ch.covariates.columns:
+                    raise ValueError(
+                        f"hcov={hcov!r} but session {ch.session!r} has no individual covariate "
+                        f"{hcov!r}"
+                    )
+                levels += list(ch.covariates[hcov].dropna())
+            lev = sorted(set(map(str, levels)))
+            if len(lev) != 2:
+                raise ValueError(f"hcov {hcov!r} must have exactly 2 levels, got {lev}")
+            self.class_levels = lev
+            self.knownclass = []
+            for ch in self.sessions:
+                vals = ch.covariates[hcov]
+                kc = np.array(
+                    [lev.index(str(v)) if pd.notna(v) else -1 for v in vals], dtype=np.int64
+                )
+                self.knownclass.append(kc)
+        self.n_states = 2 if self.learned else 1
+        self.terms = terms
+        default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
+                        "pmix": "logit"}
+        link = {**default_link, **dict(link or {})}
+        for p, lk in link.items():
+            if lk not in LINKS:
+                raise ValueError(f"link for {p!r} must be one of {', '.join(LINKS)}, got {lk!r}")
+        self.link = {p: link[p] for p in ("D", icpt, "sigma", "pmix")}
+        # parameters in secr's order
+        self.parameters: list[str] = ([] if self.conditional else ["D"]) + [icpt, "sigma"]
+        if self.nmix > 1:
+            self.parameters.append("pmix")
+        self._build()
+
+    # ------------------------------------------------------------------ design building
+    def _session_columns(self, terms: tuple[str, ...]) -> list[str]:
+        cols = []
+        labels = [ch.session for ch in self.sessions]
+        for t in terms:
+            if t == "session":
+                cols += [f"session{lab}" for lab in labels[1:]]
+            elif t == "Session":
+                cols.append("Session")
+        return cols
+
+    def _det_row(self, terms: tuple[str, ...], j: int, x: int, st: int) -> list[float]:
+        row = [1.0]
+        for t in terms:
+            if t == "session":
+                row += [1.0 if j == jj else 0.0 for jj in range(1, len(self.sessions))]
+            elif t == "Session":
+                row.append(float(j))
+            elif t in ("b", "bk"):
+                row.append(float(st))
+            elif t == "h2":
+                row.append(float(x == 1))
+        return row
+
+    def _det_columns(self, terms: tuple[str, ...]) -> list[str]:
+        cols = []
+        labels = [ch.session for ch in self.sessions]
+        for t in terms:
+            if t == "session":
+                cols += [f"session{lab}" for lab in labels[1:]]
+            elif t == "Session":
+                cols.append("Session")
+            elif t in ("b", "bk"):
+                cols.append(f"{t}TRUE")
+            elif t == "h2":
+                cols.append(f"h2{self.class_levels[1]}")
+        return cols
+
+    def _density_design(self, terms: tuple[str, ...]) -> tuple[list[str], list[np.ndarray]]:
+        cols: list[str] = []
+        mats: list[list[np.ndarray]] = [[np.ones(m.n_points)] for m in self.masks]
+        J = len(self.sessions)
+        for t in terms:
+            if t == "session":
+                for jj in range(1, J):
+                    cols.append(f"session{self.sessions[jj].session}")
+                    for j, m in enumerate(self.masks):
+                        mats[j].append(np.full(m.n_points, float(j == jj)))
+            elif t == "Session":
+                cols.append("Session")
+                for j, m in enumerate(self.masks):
+                    mats[j].append(np.full(m.n_points, float(j)))
+            elif t in ("x", "y"):
+                cols.append(t)
+                for j, m in enumerate(self.masks):
+                    mats[j].append(m.xy[:, 0 if t == "x" else 1].astype(float))
+            else:
+                for j, m in enumerate(self.masks):
+                    if m.covariates is None or t not in m.covariates.columns:
+                        raise ValueError(
+                            f"density term {t!r} is neither session, Session, x, y nor a "
+                            f"covariate of the mask of session {self.sessions[j].session!r}"
+                        )
+                first = self.masks[0].covariates[t]
+                if pd.api.types.is_numeric_dtype(first):
+                    cols.append(t)
+                    for j, m in enumerate(self.masks):
+                        v = m.covariates[t].to_numpy(dtype=float)
+                        if not np.all(np.isfinite(v)):
+                            raise ValueError(f"mask covariate {t!r} has missing values")
+                        mats[j].append(v)
+                else:
+                    levels = _factor_levels(
+                        pd.concat([m.covariates[t] for m in self.masks], ignore_index=True)
+                    )
+                    for lev in levels[1:]:
+                        cols.append(f"{t}{lev}")
+                        for j, m in enumerate(self.masks):
+                            mats[j].append((m.covariates[t] == lev).to_numpy(dtype=float))
+        return cols, [np.column_stack(mm) for mm in mats]
+
+    def _build(self) -> None:
+        icpt = self.detectfn.intercept
+        blocks: dict[str, _Block] = {}
+        names: list[str] = []
+        start = 0
+        self.XD: list[np.ndarray] = []
+        if not self.conditional:
+            cols, self.XD = self._density_design(self.terms["D"])
+            cols = ["(Intercept)"] + cols
+            blocks["D"] = _Block("D", self.link["D"], tuple(cols), start)
+            names += ["D"] + [f"D.{c}" for c in cols[1:]]
+            start += len(cols)
+        J = len(self.sessions)
+        self.Xdet: dict[str, np.ndarray] = {}
+        for p in (icpt, "sigma"):
+            cols = ["(Intercept)"] + self._det_columns(self.terms[p])
+            blocks[p] = _Block(p, self.link[p], tuple(cols), start)
+            names += [p] + [f"{p}.{c}" for c in cols[1:]]
+            start += len(cols)
+            X = np.zeros((J, self.nmix, self.n_states, len(cols)))
+            for j in range(J):
+                for x in range(self.nmix):
+                    for st in range(self.n_states):
+                        X[j, x, st] = self._det_row(self.terms[p], j, x, st)
+            self.Xdet[p] = X
+        if self.nmix > 1:
+            blocks["pmix"] = _Block("pmix", self.link["pmix"], (f"h2{self.class_levels[1]}",),
+                                    start)
+            names.append(f"pmix.h2{self.class_levels[1]}")
+            start += 1
+        self.blocks = blocks
+        self.beta_names = names
+        self.npar = start
+
+    # ------------------------------------------------------------------ evaluation
+    def block_beta(self, beta: np.ndarray, p: str) -> np.ndarray:
+        b = self.blocks[p]
+        return beta[b.start : b.start + len(b.columns)]
+
+    def detection(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Real intercept and sigma, each of shape (sessions, classes, states)."""
+        icpt = self.detectfn.intercept
+        out = []
+        for p in (icpt, "sigma"):
+            eta = self.Xdet[p] @ self.block_beta(beta, p)
+            out.append(untransform(eta, self.link[p]))
+        return out[0], out[1]
+
+    def density(self, beta: np.ndarray) -> list[np.ndarray] | None:
+        """Density (animals/ha) at each mask point, per session; None for CL."""
+        if self.conditional:
+            return None
+        b = self.block_beta(beta, "D")
+        link = self.link["D"]
+        out = []
+        for X in self.XD:
+            d = untransform(X @ b, link)
+            if link == "identity":
+                d = np.maximum(d, 0.0)
+            out.append(d)
+        return out
+
+    def pmix(self, beta: np.ndarray) -> np.ndarray:
+        """Mixing proportions of the latent classes (length nmix)."""
+        if self.nmix == 1:
+            return np.ones(1)
+        p2 = float(untransform(self.block_beta(beta, "pmix")[0], self.link["pmix"]))
+        return np.array([1.0 - p2, p2])
+
+    # ------------------------------------------------------------------ real-parameter rows
+    def real_rows(self) -> list[tuple[str, str, np.ndarray, str]]:
+        """Distinct design rows per real parameter: (parameter, label, row, link)."""
+        rows = []
+        if not self.conditional:
+            seen = set()
+            cols = self.blocks["D"].columns
+            for X in self.XD:
+                Xu = np.unique(X, axis=0) if X.shape[1] > 1 else X[:1]
+                for r in Xu:
+                    key = tuple(r)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    rows.append(("D", _label(cols, r), r, self.link["D"]))
+        for p in (self.detectfn.intercept, "sigma"):
+            X = self.Xdet[p].reshape(-1, self.Xdet[p].shape[-1])
+            cols = self.blocks[p].columns
+            seen = set()
+            for r in X:
+                key = tuple(r)
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append((p, _label(cols, r), r, self.link[p]))
+        if self.nmix > 1:
+            rows.append(("pmix", _label(self.blocks["pmix"].columns, np.array([1.0])),
+                         np.array([1.0]), self.link["pmix"]))
+        return rows
+
+
+def _label(cols: Sequence[str], row: np.ndarray) -> str:
+    parts = [f"{c}={v:g}" for c, v in zip(cols, row, strict=True) if c != "(Intercept)"]
+    return ", ".join(parts)

@@ -1,0 +1,395 @@
+"""CaptureHistory: the detections of one session (animals x occasions x detectors), validated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from amurlink.exceptions import DataError
+
+__all__ = ["DETECTORS", "CaptureHistory"]
+
+#: Detector types: secr's names. "single" is fitted with the multi-catch likelihood, as secr.
+DETECTORS = ("multi", "single", "proximity", "count")
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class CaptureHistory:
+    """Detections of one session: who was detected, when (occasion) and where (detector).
+
+    Build it with :meth:`from_arrays` or :meth:`from_frames`; the constructor validates.
+
+    Parameters
+    ----------
+    traps : ndarray, shape (K, 2)
+        Detector coordinates ``x, y`` in metres (projected CRS).
+    counts : ndarray of int, shape (n, S, K)
+        Number of detections of animal ``i`` on occasion ``s`` at detector ``k``. Binary for
+        ``proximity``; at most one detection per animal and occasion for ``multi``/``single``.
+    detector : {"multi", "single", "proximity", "count"}
+        Detector type. ``single`` is fitted with the multi-catch likelihood, as secr does.
+    usage : ndarray, shape (K, S), optional
+        Effort of detector ``k`` on occasion ``s`` (0 = not operating). Default: all 1.
+    trap_ids, animal_ids : sequence of str, optional
+        Labels (default ``"1".."K"`` and ``"1".."n"``).
+    dead : ndarray of int, shape (n,), optional
+        0-based occasion on which the animal was removed (died), or -1 (default).
+    covariates : DataFrame, optional
+        Individual covariates, one row per animal in ``animal_ids`` order.
+    session : str, default "1"
+        Session label.
+    crs : str, optional
+        Coordinate reference system of ``traps`` (informative only).
+
+    References
+    ----------
+    Efford, M. G. (2004). Density estimation in live-trapping studies. Oikos 106, 598-610.
+    """
+
+    traps: np.ndarray
+    counts: np.ndarray
+    detector: str = "multi"
+    usage: np.ndarray | None = None
+    trap_ids: tuple[str, ...] = ()
+    animal_ids: tuple[str, ...] = ()
+    dead: np.ndarray | None = None
+    covariates: pd.DataFrame | None = None
+    session: str = "1"
+    crs: str | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        traps = np.array(self.traps, dtype=float)
+        if traps.ndim != 2 or traps.shape[1] != 2 or traps.shape[0] < 1:
+            raise DataError(
+                f"traps must have shape (K, 2) with K >= 1 detector coordinates, got {traps.shape}"
+            )
+        if not np.all(np.isfinite(traps)):
+            raise DataError("traps contain missing or infinite coordinates; give x, y in metres")
+        counts = np.array(self.counts)
+        if counts.ndim != 3:
+            raise DataError(f"counts must have shape (n, S, K), got {counts.shape}")
+        n, S, K = counts.shape
+        if K != traps.shape[0]:
+            raise DataError(
+                f"counts has {K} detectors but traps has {traps.shape[0]}; they must match"
+            )
+        if S < 1:
+            raise DataError("a capture history needs at least one occasion")
+        if counts.size and (not np.all(np.isfinite(counts)) or np.any(counts < 0)):
+            raise DataError("counts must be non-negative integers")
+        if counts.size and np.any(counts != np.round(counts)):
+            raise DataError("counts must be whole numbers of detections")
+        counts = counts.astype(np.int64)
+        if self.detector not in DETECTORS:
+            raise DataError(
+                f"unknown detector type {self.detector!r}; expected one of {', '.join(DETECTORS)}"
+            )
+        if self.detector == "proximity" and counts.size and counts.max() > 1:
+            raise DataError(
+                "proximity detectors record at most one detection per animal, occasion and "
+                "detector; use detector='count' for repeated detections"
+            )
+        if self.detector in ("multi", "single") and n:
+            per_occ = counts.sum(axis=2)
+            if per_occ.max() > 1:
+                i, s = np.argwhere(per_occ > 1)[0]
+                raise DataError(
+                    f"{self.detector}-catch traps hold an animal at most once per occasion, but "
+                    f"animal {i + 1} has {per_occ[i, s]} detections on occasion {s + 1}; use "
+                    "detector='proximity' or 'count'"
+                )
+        if n and np.any(counts.reshape(n, -1).sum(axis=1) == 0):
+            i = int(np.flatnonzero(counts.reshape(n, -1).sum(axis=1) == 0)[0])
+            raise DataError(f"animal {i + 1} has no detection; every animal needs at least one")
+        usage = None
+        if self.usage is not None:
+            usage = np.array(self.usage, dtype=float)
+            if usage.shape != (K, S):
+                raise DataError(
+                    f"usage must have shape (detectors, occasions) = ({K}, {S}), got {usage.shape}"
+                )
+            if not np.all(np.isfinite(usage)) or np.any(usage < 0):
+                raise DataError("usage must be finite and non-negative (0 = detector not set)")
+            if n:
+                bad = (counts > 0) & (usage.T[None, :, :] == 0)
+                if bad.any():
+                    i, s, k = np.argwhere(bad)[0]
+                    raise DataError(
+                        f"animal {i + 1} was detected on occasion {s + 1} at detector {k + 1} "
+                        "whose usage is 0 (not operating); fix the usage or the detection"
+                    )
+            if np.all(usage == 1):
+                usage = None
+        trap_ids = tuple(str(t) for t in self.trap_ids) or tuple(str(k + 1) for k in range(K))
+        if len(trap_ids) != K or len(set(trap_ids)) != K:
+            raise DataError(f"trap_ids must be {K} unique labels")
+        animal_ids = tuple(str(a) for a in self.animal_ids) or tuple(str(i + 1) for i in range(n))
+        if len(animal_ids) != n or len(set(animal_ids)) != n:
+            raise DataError(f"animal_ids must be {n} unique labels")
+        dead = (
+            np.full(n, -1, dtype=np.int64)
+            if self.dead is None
+            else np.array(self.dead, dtype=np.int64).reshape(-1)
+        )
+        if dead.shape != (n,) or np.any(dead >= S) or np.any(dead < -1):
+            raise DataError("dead must hold, per animal, the 0-based removal occasion or -1")
+        if n and np.any(dead >= 0):
+            occ = np.arange(S)
+            after = (occ[None, :] > dead[:, None]) & (dead[:, None] >= 0)
+            if np.any(counts.sum(axis=2)[after] > 0):
+                raise DataError("an animal is detected after the occasion of its removal")
+        cov = self.covariates
+        if cov is not None:
+            cov = pd.DataFrame(cov).reset_index(drop=True)
+            if len(cov) != n:
+                raise DataError(f"covariates must have one row per animal ({n}), got {len(cov)}")
+        object.__setattr__(self, "traps", _frozen(traps))
+        object.__setattr__(self, "counts", _frozen(counts))
+        object.__setattr__(self, "usage", None if usage is None else _frozen(usage))
+        object.__setattr__(self, "trap_ids", trap_ids)
+        object.__setattr__(self, "animal_ids", animal_ids)
+        object.__setattr__(self, "dead", _frozen(dead))
+        object.__setattr__(self, "covariates", cov)
+        object.__setattr__(self, "session", str(self.session))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        traps: ArrayLike,
+        animal: ArrayLike,
+        occasion: ArrayLike,
+        trap: ArrayLike,
+        *,
+        detector: str,
+        n_occasions: int | None = None,
+        usage: ArrayLike | None = None,
+        trap_ids: Sequence[str] | None = None,
+        animal_ids: Sequence[str] | None = None,
+        dead: ArrayLike | None = None,
+        covariates: pd.DataFrame | None = None,
+        session: str = "1",
+        crs: str | None = None,
+    ) -> CaptureHistory:
+        """Build from one entry per detection: 0-based ``animal``, ``occasion``, ``trap`` indices.
+
+        Parameters
+        ----------
+        traps : array_like, shape (K, 2)
+            Detector coordinates in metres.
+        animal, occasion, trap : array_like of int
+            0-based indices of each detection (repeat an entry to count it twice).
+        detector : {"multi", "single", "proximity", "count"}
+            Detector type.
+        n_occasions : int, optional
+            Number of occasions S; default from ``usage`` or the last occasion with a detection.
+        usage : array_like, shape (K, S), optional
+            Detector effort per occasion.
+        dead : array_like of bool, optional
+            Per detection, True if the animal was removed at that detection.
+
+        Returns
+        -------
+        CaptureHistory
+        """
+        traps = np.asarray(traps, dtype=float)
+        animal = np.asarray(animal, dtype=np.int64)
+        occasion = np.asarray(occasion, dtype=np.int64)
+        trap = np.asarray(trap, dtype=np.int64)
+        n = int(animal.max()) + 1 if animal.size else 0
+        if animal_ids is not None:
+            n = len(animal_ids)
+        if n_occasions is None:
+            if usage is not None:
+                n_occasions = np.asarray(usage).shape[1]
+            else:
+                n_occasions = int(occasion.max()) + 1 if occasion.size else 1
+        counts = np.zeros((n, int(n_occasions), traps.shape[0]), dtype=np.int64)
+        if occasion.size and (occasion.min() < 0 or occasion.max() >= n_occasions):
+            raise DataError(
+                f"occasion out of range 1..{n_occasions}: got {occasion.min() + 1}.."
+                f"{occasion.max() + 1}"
+            )
+        np.add.at(counts, (animal, occasion, trap), 1)
+        dead_occ = None
+        if dead is not None:
+            dmask = np.asarray(dead, dtype=bool)
+            dead_occ = np.full(n, -1, dtype=np.int64)
+            dead_occ[animal[dmask]] = occasion[dmask]
+        return cls(
+            traps=traps,
+            counts=counts,
+            detector=detector,
+            usage=None if usage is None else np.asarray(usage, dtype=float),
+            trap_ids=tuple(trap_ids) if trap_ids is not None else (),
+            animal_ids=tuple(animal_ids) if animal_ids is not None else (),
+            dead=dead_occ,
+            covariates=covariates,
+            session=session,
+            crs=crs,
+        )
+
+    @classmethod
+    def from_frames(
+        cls,
+        captures: pd.DataFrame,
+        traps: pd.DataFrame,
+        *,
+        detector: str,
+        n_occasions: int | None = None,
+        animals: pd.DataFrame | None = None,
+        session: str = "1",
+        crs: str | None = None,
+    ) -> CaptureHistory:
+        """Build from a detections table and a detector table (the secr reference CSV layout).
+
+        Parameters
+        ----------
+        captures : DataFrame
+            One row per detection with columns ``animal_id``, ``occasion`` (1-based),
+            ``trap_id`` and optionally ``dead`` (1 = removed at this detection).
+        traps : DataFrame
+            Columns ``trap_id``, ``x``, ``y`` (metres) and optional usage columns
+            ``usage_1..usage_S`` or ``occ1..occS``; other columns are trap covariates.
+        detector : {"multi", "single", "proximity", "count"}
+            Detector type.
+        n_occasions : int, optional
+            Number of occasions; default from the usage columns, else the last occasion seen.
+        animals : DataFrame, optional
+            Individual covariates with column ``animal_id``.
+        session : str, default "1"
+            Session label.
+
+        Returns
+        -------
+        CaptureHistory
+
+        Raises
+        ------
+        DataError
+            If a detection refers to an unknown detector or a column is missing.
+        """
+        for col in ("trap_id", "x", "y"):
+            if col not in traps.columns:
+                raise DataError(f"detector table lacks column {col!r}; expected trap_id, x, y")
+        for col in ("animal_id", "occasion", "trap_id"):
+            if col not in captures.columns:
+                raise DataError(
+                    f"detections table lacks column {col!r}; expected animal_id, occasion, trap_id"
+                )
+        trap_ids = [str(t) for t in traps["trap_id"]]
+        ucols = usage_columns(traps.columns)
+        usage = traps[ucols].to_numpy(dtype=float) if ucols else None
+        index = {t: k for k, t in enumerate(trap_ids)}
+        tid = captures["trap_id"].astype(str)
+        unknown = ~tid.isin(index)
+        if unknown.any():
+            row = int(np.flatnonzero(unknown.to_numpy())[0])
+            raise DataError(
+                f"detection row {row + 1} refers to detector {tid.iloc[row]!r}, which is not in "
+                "the detector table; add it there or fix the trap_id"
+            )
+        aid = captures["animal_id"].astype(str)
+        animal_ids = list(dict.fromkeys(aid))
+        if animals is not None and "animal_id" in animals.columns:
+            cov = animals.assign(animal_id=animals["animal_id"].astype(str)).set_index("animal_id")
+            missing = [a for a in animal_ids if a not in cov.index]
+            if missing:
+                raise DataError(f"animal {missing[0]!r} has detections but no covariate row")
+            covariates = cov.loc[animal_ids].reset_index(drop=True)
+        else:
+            covariates = None
+        amap = {a: i for i, a in enumerate(animal_ids)}
+        occ = captures["occasion"].to_numpy()
+        occ = pd.to_numeric(pd.Series(occ), errors="coerce").to_numpy()
+        if np.any(~np.isfinite(occ)) or np.any(occ < 1) or np.any(occ != np.round(occ)):
+            row = int(np.flatnonzero(~(np.isfinite(occ) & (occ >= 1) & (occ == np.round(occ))))[0])
+            raise DataError(
+                f"detection row {row + 1}: occasion must be a whole number >= 1 "
+                f"(got {captures['occasion'].iloc[row]!r})"
+            )
+        dead = captures["dead"].to_numpy().astype(bool) if "dead" in captures.columns else None
+        return cls.from_arrays(
+            traps[["x", "y"]].to_numpy(dtype=float),
+            aid.map(amap).to_numpy(),
+            occ.astype(np.int64) - 1,
+            tid.map(index).to_numpy(),
+            detector=detector,
+            n_occasions=n_occasions,
+            usage=usage,
+            trap_ids=trap_ids,
+            animal_ids=animal_ids,
+            dead=dead,
+            covariates=covariates,
+            session=session,
+            crs=crs,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n(self) -> int:
+        """Number of detected animals."""
+        return self.counts.shape[0]
+
+    @property
+    def n_occasions(self) -> int:
+        return self.counts.shape[1]
+
+    @property
+    def n_detectors(self) -> int:
+        return self.counts.shape[2]
+
+    @property
+    def n_detections(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def usage_or_ones(self) -> np.ndarray:
+        """Usage (K, S), with 1 where none was given."""
+        if self.usage is None:
+            return np.ones((self.n_detectors, self.n_occasions))
+        return self.usage
+
+    def __repr__(self) -> str:
+        return (
+            f"CaptureHistory(session={self.session!r}, detector={self.detector!r}, n={self.n}, "
+            f"occasions={self.n_occasions}, detectors={self.n_detectors}, "
+            f"detections={self.n_detections})"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per detection: ``session, animal_id, occasion (1-based), trap_id``."""
+        i, s, k = np.nonzero(self.counts)
+        reps = self.counts[i, s, k]
+        i, s, k = np.repeat(i, reps), np.repeat(s, reps), np.repeat(k, reps)
+        return pd.DataFrame(
+            {
+                "session": self.session,
+                "animal_id": np.asarray(self.animal_ids, dtype=object)[i],
+                "occasion": s + 1,
+                "trap_id": np.asarray(self.trap_ids, dtype=object)[k],
+            }
+        )
+
+
+def usage_columns(columns: Sequence[str]) -> list[str]:
+    """Usage columns of a detector table: ``usage_1..usage_S`` or ``occ1..occS``, in order."""
+    import re
+
+    out = []
+    for pat in (r"^usage_?(\d+)$", r"^occ_?(\d+)$"):
+        found = [(int(m.group(1)), c) for c in columns if (m := re.match(pat, str(c)))]
+        if found:
+            out = [c for _, c in sorted(found)]
+            break
+    return out

@@ -1,0 +1,335 @@
+"""Readers for detector, detection and mask files (reference CSV layout and secr text formats)."""
+
+from __future__ import annotations
+
+import io as _io
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from amurlink.analysis.secr.capthist import CaptureHistory, usage_columns
+from amurlink.analysis.secr.mask import Mask, infer_spacing
+from amurlink.exceptions import DataError
+
+__all__ = ["read_traps", "read_captures", "read_mask", "read_capthist"]
+
+
+def _read_text(path: str | Path) -> str:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; give the path of an existing file")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8") from None
+
+
+def _is_csv_with_header(text: str, expected: set[str]) -> bool:
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")),
+                 "")
+    cols = {c.strip().strip('"').strip("'") for c in first.split(",")}
+    return "," in first and bool(cols & expected)
+
+
+def _strip_comments(text: str) -> list[str]:
+    return [ln.split("#", 1)[0].rstrip() for ln in text.splitlines()
+            if ln.split("#", 1)[0].strip()]
+
+
+def read_traps(path: str | Path) -> pd.DataFrame:
+    """Read a detector layout file.
+
+    Two layouts are accepted:
+
+    * CSV with a header: ``[session,]trap_id,x,y`` then optional usage columns
+      ``usage_1..usage_S`` or ``occ1..occS`` and trap covariates (the layout of the secr
+      reference data);
+    * secr's text format (``read.traps``): whitespace-separated ``trapID x y`` per line,
+      optionally followed by a usage string of digits (``11011``) and ``/ covariates``;
+      ``#`` starts a comment.
+
+    Parameters
+    ----------
+    path : str or Path
+        File name.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``trap_id`` (str), ``x``, ``y`` (metres), then ``usage_1..usage_S`` if any
+        usage is given, then covariates (and a leading ``session`` column if present).
+
+    Raises
+    ------
+    DataError
+        With the file, row and what was expected when the file cannot be read.
+    """
+    text = _read_text(path)
+    if _is_csv_with_header(text, {"trap_id", "x", "y", "trapID"}):
+        try:
+            df = pd.read_csv(_io.StringIO(text), dtype={"trap_id": str, "trapID": str,
+                                                       "session": str}, comment="#")
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise DataError(f"{path}: cannot parse as CSV ({exc})") from None
+        df = df.rename(columns={"trapID": "trap_id"})
+        for col in ("trap_id", "x", "y"):
+            if col not in df.columns:
+                raise DataError(
+                    f"{path}: missing column {col!r}; expected a header trap_id,x,y[,usage_1..]"
+                )
+        for col in ("x", "y"):
+            v = pd.to_numeric(df[col], errors="coerce")
+            if v.isna().any():
+                row = int(np.flatnonzero(v.isna().to_numpy())[0])
+                raise DataError(
+                    f"{path}, row {row + 2}: {col} = {df[col].iloc[row]!r} is not a number; "
+                    "give coordinates in metres"
+                )
+            df[col] = v.astype(float)
+        df["trap_id"] = df["trap_id"].astype(str).str.strip()
+        ucols = usage_columns(df.columns)
+        for c in ucols:
+            v = pd.to_numeric(df[c], errors="coerce")
+            if v.isna().any() or (v < 0).any():
+                row = int(np.flatnonzero((v.isna() | (v < 0)).to_numpy())[0])
+                raise DataError(
+                    f"{path}, row {row + 2}: usage column {c!r} must be a number >= 0, got "
+                    f"{df[c].iloc[row]!r}"
+                )
+            df[c] = v.astype(float)
+        rename = {c: f"usage_{i + 1}" for i, c in enumerate(ucols)}
+        df = df.rename(columns=rename)
+        if df["trap_id"].duplicated().any() and "session" not in df.columns:
+            dup = df["trap_id"][df["trap_id"].duplicated()].iloc[0]
+            raise DataError(f"{path}: detector {dup!r} appears twice; trap_id must be unique")
+        return df
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        body = line.split("#", 1)[0]
+        if not body.strip():
+            continue
+        main, _, covs = body.partition("/")
+        parts = main.split()
+        if len(parts) < 3:
+            raise DataError(
+                f"{path}, line {lineno}: expected 'trapID x y [usage]', got {line.strip()!r}"
+            )
+        try:
+            x, y = float(parts[1]), float(parts[2])
+        except ValueError:
+            raise DataError(
+                f"{path}, line {lineno}: x and y must be numbers (metres), got {parts[1]!r} "
+                f"{parts[2]!r}"
+            ) from None
+        rec = {"trap_id": parts[0], "x": x, "y": y}
+        if len(parts) > 3:
+            usage = "".join(parts[3:])
+            if not usage.isdigit():
+                raise DataError(
+                    f"{path}, line {lineno}: usage must be a string of digits (e.g. 11011), got "
+                    f"{usage!r}"
+                )
+            for s, ch in enumerate(usage):
+                rec[f"usage_{s + 1}"] = float(ch)
+        for c, v in enumerate(covs.split()):
+            rec[f"cov{c + 1}"] = v
+        rows.append(rec)
+    if not rows:
+        raise DataError(f"{path}: no detector found; expected lines 'trapID x y'")
+    df = pd.DataFrame(rows)
+    ucols = [c for c in df.columns if c.startswith("usage_")]
+    if ucols and df[ucols].isna().any().any():
+        raise DataError(f"{path}: usage strings must have the same length on every line")
+    if df["trap_id"].duplicated().any():
+        dup = df["trap_id"][df["trap_id"].duplicated()].iloc[0]
+        raise DataError(f"{path}: detector {dup!r} appears twice; trap IDs must be unique")
+    return df
+
+
+def read_captures(path: str | Path) -> pd.DataFrame:
+    """Read a detections file.
+
+    Accepts the reference CSV layout (header ``session,animal_id,occasion,trap_id[,dead]``,
+    one row per detection) or secr's text format (whitespace- or comma-separated
+    ``Session ID Occasion Detector`` without header; ``#`` comments; a negative occasion
+    marks a removal).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``session``, ``animal_id``, ``trap_id`` (str), ``occasion`` (int, 1-based),
+        ``dead`` (0/1).
+
+    Raises
+    ------
+    DataError
+        With file and row when a value is not as expected.
+    """
+    text = _read_text(path)
+    if _is_csv_with_header(text, {"animal_id", "occasion", "trap_id"}):
+        try:
+            df = pd.read_csv(_io.StringIO(text), dtype=str, comment="#")
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise DataError(f"{path}: cannot parse as CSV ({exc})") from None
+        offset = 2
+        for col in ("animal_id", "occasion", "trap_id"):
+            if col not in df.columns:
+                raise DataError(
+                    f"{path}: missing column {col!r}; expected a header "
+                    "session,animal_id,occasion,trap_id"
+                )
+        if "session" not in df.columns:
+            df.insert(0, "session", "1")
+    else:
+        rows = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            body = line.split("#", 1)[0].replace(",", " ").split()
+            if not body:
+                continue
+            if len(body) < 4:
+                raise DataError(
+                    f"{path}, line {lineno}: expected 'Session ID Occasion Detector', got "
+                    f"{line.strip()!r}"
+                )
+            rows.append(body[:4] + [lineno])
+        if not rows:
+            raise DataError(f"{path}: no detection found")
+        df = pd.DataFrame(rows, columns=["session", "animal_id", "occasion", "trap_id", "_line"])
+        offset = None
+    occ = pd.to_numeric(df["occasion"], errors="coerce")
+    bad = occ.isna() | (occ == 0) | (occ != occ.round())
+    if bad.any():
+        r = int(np.flatnonzero(bad.to_numpy())[0])
+        where = f"row {r + offset}" if offset else f"line {df['_line'].iloc[r]}"
+        raise DataError(
+            f"{path}, {where}: occasion must be a whole number >= 1 (negative marks a removal), "
+            f"got {df['occasion'].iloc[r]!r}"
+        )
+    dead = (occ < 0).astype(int)
+    if "dead" in df.columns:
+        dv = pd.to_numeric(df["dead"], errors="coerce").fillna(0).astype(int)
+        dead = np.maximum(dead, dv)
+    out = pd.DataFrame(
+        {
+            "session": df["session"].astype(str).str.strip(),
+            "animal_id": df["animal_id"].astype(str).str.strip(),
+            "occasion": occ.abs().astype(int),
+            "trap_id": df["trap_id"].astype(str).str.strip(),
+            "dead": np.asarray(dead, dtype=int),
+        }
+    )
+    return out
+
+
+def read_mask(path: str | Path, *, spacing: float | None = None) -> Mask:
+    """Read mask points (CSV with header ``x,y[,covariates]`` or whitespace text ``x y``).
+
+    The spacing is inferred from the grid when not given.
+
+    Returns
+    -------
+    Mask
+    """
+    text = _read_text(path)
+    if _is_csv_with_header(text, {"x", "y"}):
+        df = pd.read_csv(_io.StringIO(text), comment="#")
+    else:
+        lines = _strip_comments(text)
+        first = lines[0].split() if lines else []
+        header = first if first and not _isnum(first[0]) else None
+        body = lines[1:] if header else lines
+        df = pd.read_csv(_io.StringIO("\n".join(body)), sep=r"\s+", header=None)
+        names = header or (["x", "y"] + [f"cov{i}" for i in range(1, df.shape[1] - 1)])
+        if len(names) != df.shape[1]:
+            raise DataError(f"{path}: header has {len(names)} names but rows {df.shape[1]} values")
+        df.columns = names
+    if not {"x", "y"} <= set(df.columns):
+        raise DataError(f"{path}: mask needs columns x and y (metres)")
+    for col in ("x", "y"):
+        v = pd.to_numeric(df[col], errors="coerce")
+        if v.isna().any():
+            r = int(np.flatnonzero(v.isna().to_numpy())[0])
+            raise DataError(f"{path}, row {r + 2}: {col} is not a number ({df[col].iloc[r]!r})")
+        df[col] = v
+    try:
+        return Mask.from_frame(df, spacing=spacing)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
+
+
+def _isnum(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def read_capthist(
+    traps: str | Path,
+    captures: str | Path,
+    *,
+    detector: str,
+    animals: str | Path | None = None,
+    n_occasions: int | Mapping[str, int] | None = None,
+) -> CaptureHistory | list[CaptureHistory]:
+    """Read detector and detection files into capture histories.
+
+    Parameters
+    ----------
+    traps, captures : str or Path
+        Files for :func:`read_traps` and :func:`read_captures`.
+    detector : {"multi", "single", "proximity", "count"}
+        Detector type.
+    animals : str or Path, optional
+        CSV of individual covariates with columns ``[session,]animal_id, ...``.
+    n_occasions : int or dict, optional
+        Occasions per session; default from usage columns, else the last occasion detected.
+
+    Returns
+    -------
+    CaptureHistory or list of CaptureHistory
+        One per session (a list when the files hold several sessions).
+    """
+    tdf = read_traps(traps)
+    cdf = read_captures(captures)
+    adf = None
+    if animals is not None:
+        adf = pd.read_csv(animals, dtype={"animal_id": str, "session": str})
+    if "session" in tdf.columns:
+        labels = list(dict.fromkeys(tdf["session"].astype(str)))
+    else:
+        labels = list(dict.fromkeys(cdf["session"]))
+    unknown = set(cdf["session"]) - set(labels)
+    if "session" in tdf.columns and unknown:
+        raise DataError(
+            f"{captures}: sessions {sorted(unknown)} have no detectors in {traps}; add them"
+        )
+    out = []
+    for lab in labels:
+        t = tdf[tdf["session"].astype(str) == lab] if "session" in tdf.columns else tdf
+        t = t.drop(columns=["session"], errors="ignore").reset_index(drop=True)
+        ucols = [c for c in t.columns if c.startswith("usage_")]
+        if ucols:
+            t = t.dropna(axis=1, how="all")
+        c = cdf[cdf["session"] == lab] if len(labels) > 1 else cdf
+        a = None
+        if adf is not None:
+            a = adf[adf["session"].astype(str) == lab] if "session" in adf.columns else adf
+        S = n_occasions.get(lab) if isinstance(n_occasions, Mapping) else n_occasions
+        try:
+            ch = CaptureHistory.from_frames(
+                c.reset_index(drop=True), t, detector=detector, n_occasions=S, animals=a,
+                session=lab,
+            )
+        except DataError as exc:
+            raise DataError(f"{captures} (session {lab}): {exc}") from None
+        out.append(ch)
+    return out[0] if len(out) == 1 else out
+
+
+def mask_spacing_from(xy: np.ndarray) -> float:
+    """Spacing of a regular grid of points (see :func:`infer_spacing`)."""
+    return infer_spacing(xy)

@@ -1,0 +1,495 @@
+"""The SECR log-likelihood (full and conditional), as secr 5.5.0 computes it; pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from scipy.special import gammaln, logsumexp
+
+from amurlink.analysis.secr._design import Design
+from amurlink.analysis.secr.capthist import CaptureHistory
+from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn
+from amurlink.analysis.secr.mask import Mask
+
+__all__ = ["secr_loglik", "LogLikelihood", "as_sessions"]
+
+
+def _lse_rows(a: np.ndarray) -> np.ndarray:
+    """log(sum(exp(a), axis=1)) for a 2-D array, stable (faster than scipy for our shapes)."""
+    m = a.max(axis=1, keepdims=True)
+    m[~np.isfinite(m)] = 0.0
+    out = np.exp(a - m).sum(axis=1)
+    with np.errstate(divide="ignore"):
+        return np.log(out) + m[:, 0]
+
+
+def as_sessions(
+    capthist: CaptureHistory | Sequence[CaptureHistory],
+    mask: Mask | Sequence[Mask],
+) -> tuple[list[CaptureHistory], list[Mask]]:
+    """Normalise one or several sessions and their masks (one shared mask is allowed)."""
+    sessions = [capthist] if isinstance(capthist, CaptureHistory) else list(capthist)
+    if not sessions or not all(isinstance(c, CaptureHistory) for c in sessions):
+        raise TypeError("capthist must be a CaptureHistory or a sequence of them")
+    labels = [c.session for c in sessions]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"session labels must be unique, got {labels}")
+    if isinstance(mask, Mask):
+        masks = [mask] * len(sessions)
+    else:
+        masks = list(mask)
+        if isinstance(mask, Mapping):
+            masks = [mask[c.session] for c in sessions]
+        if len(masks) != len(sessions):
+            raise ValueError(f"{len(sessions)} sessions but {len(masks)} masks")
+    return sessions, masks
+
+
+def _logmult(keys: np.ndarray) -> float:
+    """log(n! / prod n_w!) over identical rows of ``keys``."""
+    n = keys.shape[0]
+    if n == 0:
+        return 0.0
+    _, cnt = np.unique(keys, axis=0, return_counts=True)
+    return float(gammaln(n + 1) - gammaln(cnt + 1).sum())
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]):
+    return sp.csr_matrix((vals.astype(float), (rows, cols)), shape=shape)
+
+
+@dataclass
+class _Terms:
+    """Sparse maps from per-row arrays to per-animal sums, for one parameter state."""
+
+    keys: np.ndarray  # rows (detectors or occasions) to gather
+    C: sp.csr_matrix  # n x len(keys) weights
+
+
+class _Session:
+    """Precomputed data of one session: distances, records of detected pairs, constants."""
+
+    def __init__(
+        self,
+        ch: CaptureHistory,
+        mask: Mask,
+        detectfn: DetectFn,
+        *,
+        fastproximity: bool,
+        learned: str | None,
+        n_states: int,
+    ) -> None:
+        self.ch = ch
+        self.mask = mask
+        self.fn = detectfn
+        kind = "multi" if ch.detector in ("multi", "single") else ch.detector
+        self.kind = kind
+        n, S, K = ch.counts.shape
+        self.n, self.S, self.K = n, S, K
+        self.M = mask.n_points
+        self.area = mask.cell_area_ha
+        diff = ch.traps[:, None, :] - mask.xy[None, :, :]
+        d2 = np.einsum("kmc,kmc->km", diff, diff)
+        self.d2 = d2  # (K, M) squared distances
+        self.d = np.sqrt(d2) if detectfn.shape == "exponential" else None
+        usage = ch.usage_or_ones  # (K, S)
+        self.usage = usage
+        has_dead = bool(np.any(ch.dead >= 0))
+        self.fast = (
+            fastproximity and kind in ("proximity", "count") and learned is None and not has_dead
+        )
+        if learned == "bk" and kind == "multi":
+            raise NotImplementedError("learned response bk is implemented for proximity and "
+                                      "count detectors only")
+        self.learned = learned
+        self.n_states = n_states
+        counts = ch.counts
+        if self.fast:
+            T = np.floor(usage.sum(axis=1) + 1e-12)  # secr truncates summed usage to integer
+            self.U = T
+            Y = counts.sum(axis=1)  # (n, K)
+            ii, kk = np.nonzero(Y)
+            y = Y[ii, kk]
+            ukeys, kidx = np.unique(kk, return_inverse=True)
+            self.rec = {0: _Terms(ukeys, _csr(ii, kidx, y, (n, len(ukeys))))}
+            if kind == "proximity":
+                self.const = np.zeros(n)
+                logc = gammaln(T[kk] + 1) - gammaln(y + 1) - gammaln(T[kk] - y + 1)
+                np.add.at(self.const, ii, logc)
+            else:
+                self.const = np.zeros(n)
+                logt = np.log(np.where(T[kk] > 0, T[kk], 1.0))
+                np.add.at(self.const, ii, y * logt - gammaln(y + 1))
+                self.zeroT = bool(np.any(T[kk] == 0))
+            self.logmult = _logmult(Y)
+            self.adjust = None
+            return
+        self.U = usage.sum(axis=1)
+        # distinct usage columns: H_s = sum_k u_ks h_k is computed once per distinct column
+        ucol, self.occ_to_col = np.unique(usage.T, axis=0, return_inverse=True)
+        self.occ_to_col = self.occ_to_col.reshape(-1)
+        self.usage_cols = ucol  # (C, K)
+        # all detections (i, s, k, y)
+        ii, ss, kk = np.nonzero(counts)
+        y = counts[ii, ss, kk]
+        u = usage[kk, ss]
+        # first-capture occasion per animal, first detection occasion per (animal, detector)
+        firstocc = np.full(n, S, dtype=np.int64)
+        np.minimum.at(firstocc, ii, ss)
+        if learned == "b":
+            state = (ss > firstocc[ii]).astype(np.int64)
+        elif learned == "bk":
+            fk = np.full((n, K), S, dtype=np.int64)
+            np.minimum.at(fk, (ii, kk), ss)
+            state = (ss > fk[ii, kk]).astype(np.int64)
+            self._fk = fk
+        else:
+            state = np.zeros_like(ii)
+        dead = np.where(ch.dead >= 0, ch.dead, S - 1)
+        self.dead_last = dead  # last occasion that counts, per animal
+        self.const = np.zeros(n)
+        self.rec = {}
+        self.occrec = {}
+        for st in range(n_states):
+            sel = state == st
+            i_, s_, k_, y_, u_ = ii[sel], ss[sel], kk[sel], y[sel], u[sel]
+            if kind == "proximity":
+                # value depends on (k, u): log(1 - exp(-u h)) + u h
+                key = np.stack([k_, u_], axis=1)
+                ukey, kidx = np.unique(key, axis=0, return_inverse=True)
+                kidx = kidx.reshape(-1)
+                self.rec[st] = _Terms(ukey, _csr(i_, kidx, np.ones_like(i_), (n, len(ukey))))
+            elif kind == "count":
+                ukeys, kidx = np.unique(k_, return_inverse=True)
+                self.rec[st] = _Terms(ukeys, _csr(i_, kidx, y_, (n, len(ukeys))))
+                np.add.at(self.const, i_, y_ * np.log(u_) - gammaln(y_ + 1))
+            else:  # multi: log(1-exp(-H_s)) - log H_s + H_s + log u + log h_k
+                ukeys, kidx = np.unique(k_, return_inverse=True)
+                self.rec[st] = _Terms(ukeys, _csr(i_, kidx, np.ones_like(i_), (n, len(ukeys))))
+                uo, oidx = np.unique(s_, return_inverse=True)
+                self.occrec[st] = _Terms(uo, _csr(i_, oidx, np.ones_like(i_), (n, len(uo))))
+                np.add.at(self.const, i_, np.log(u_))
+        # animals whose exposure differs from the whole session: deaths or learned response b
+        if learned == "b":
+            self.adjust = ("b", np.arange(n), firstocc, dead)
+        elif has_dead:
+            idx = np.flatnonzero(ch.dead >= 0)
+            self.adjust = ("dead", idx, None, dead[idx])
+        else:
+            self.adjust = None
+        if learned == "bk":
+            # per detected (i, k): usage after first detection at k (up to the last occasion)
+            pi, pk = np.nonzero(self._fk < S)
+            cs = np.concatenate([np.zeros((K, 1)), np.cumsum(usage, axis=1)], axis=1)  # (K,S+1)
+            after = cs[pk, dead[pi] + 1] - cs[pk, self._fk[pi, pk] + 1]
+            ukeys, kidx = np.unique(pk, return_inverse=True)
+            self.bk = _Terms(ukeys, _csr(pi, kidx, after, (n, len(ukeys))))
+        keys = counts.reshape(n, -1)
+        if has_dead:
+            keys = np.concatenate([keys, ch.dead[:, None]], axis=1)
+        self.logmult = _logmult(keys)
+
+    # --------------------------------------------------------------------------------------
+    def gh(self, intercept: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+        """Probability (None for hazard functions) and hazard arrays (K, M)."""
+        fn = self.fn
+        # exponents below -700 are clipped: they give hazards < 1e-304 that cannot change any
+        # sum, and avoid the slow path of exp() for underflowing arguments
+        if fn.shape == "halfnormal":
+            core = np.exp(np.maximum(self.d2 * (-0.5 / (sigma * sigma)), -700.0))
+        else:
+            core = np.exp(np.maximum(self.d * (-1.0 / sigma), -700.0))
+        if fn.hazard:
+            h = core
+            h *= intercept
+            return None, h  # g = 1 - exp(-h) is computed only where needed
+        g = core
+        g *= intercept
+        h = -np.log1p(-g)
+        return g, h
+
+    def g_rows(self, g: np.ndarray | None, h: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Probability at the given detector rows (derived from h for hazard functions)."""
+        return -np.expm1(-h[rows]) if g is None else g[rows]
+
+    def class_loglik(
+        self, pars: list[tuple[float, float]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Log Pr(history_i | x_m) (n, M) and p.(x_m) (M,) for one class; ``pars`` per state."""
+        arrs = [self.gh(a, s) for a, s in pars]
+        g0, h0 = arrs[0]
+        Htot = self.U @ h0  # (M,)
+        LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
+        pdot = -np.expm1(-Htot)
+        if self.n == 0:
+            return LL, pdot
+        LL += self.const[:, None]
+        if self.fast:
+            t = self.rec[0]
+            if self.kind == "proximity":
+                LL += t.C @ (np.log(self.g_rows(g0, h0, t.keys)) + h0[t.keys])
+            else:
+                LL += t.C @ np.log(h0[t.keys])
+            return LL, pdot
+        Hs = None
+        if self.kind == "multi" or self.adjust is not None:
+            Hs = [(self.usage_cols @ h)[self.occ_to_col] for _, h in arrs]  # (S, M) per state
+        for st, (_g, h) in enumerate(arrs):
+            t = self.rec.get(st)
+            if t is None or t.C.nnz == 0:
+                continue
+            if self.kind == "proximity":
+                kk = t.keys[:, 0].astype(np.int64)
+                uh = h[kk] * t.keys[:, 1][:, None]
+                LL += t.C @ (np.log(-np.expm1(-uh)) + uh)
+            elif self.kind == "count":
+                LL += t.C @ np.log(h[t.keys])
+            else:
+                LL += t.C @ np.log(h[t.keys])
+                o = self.occrec[st]
+                H = Hs[st][o.keys]
+                LL += o.C @ (np.log(-np.expm1(-H)) + H - np.log(H))
+        if self.adjust is not None:
+            kind, idx, first, last = self.adjust
+            suf = [np.concatenate([np.cumsum(H[::-1], axis=0)[::-1], np.zeros((1, self.M))])
+                   for H in Hs]  # suf[s] = sum over occasions >= s
+            if kind == "b":
+                s0, s1 = suf[0], suf[1]
+                LL[idx] += (s0[first + 1] - s1[first + 1]) + s1[last + 1]
+            else:
+                LL[idx] += suf[0][last + 1]
+        if self.learned == "bk":
+            (_, h0_), (_, h1_) = arrs
+            t = self.bk
+            LL += t.C @ (h0_[t.keys] - h1_[t.keys])
+        return LL, pdot
+
+
+def _loglik_session(
+    ses: _Session,
+    pars: list[list[tuple[float, float]]],
+    D: np.ndarray | None,
+    pmix: np.ndarray,
+    knownclass: np.ndarray,
+    conditional: bool,
+    distribution: str,
+) -> float:
+    n, M = ses.n, ses.M
+    nmix = len(pars)
+    if D is None:
+        logpi = np.full(M, -np.log(M))
+    else:
+        total = D.sum()
+        if not np.isfinite(total) or total <= 0:
+            return -np.inf
+        with np.errstate(divide="ignore"):
+            logpi = np.log(D) - np.log(total)
+    log_prw = np.full((nmix, n), -np.inf)
+    pdot_x = np.empty(nmix)
+    for x in range(nmix):
+        LL, pdot_m = ses.class_loglik(pars[x])
+        if n:
+            LL += logpi[None, :]
+            log_prw[x] = _lse_rows(LL)
+        pdot_x[x] = float(pdot_m @ np.exp(logpi))
+    # membership: known class -> indicator, unknown -> pmix
+    if nmix == 1:
+        lp = log_prw[0]
+        pdot_i = np.full(n, pdot_x[0])
+    else:
+        w = np.tile(pmix, (n, 1))
+        kc = knownclass
+        known = kc >= 0
+        w[known] = 0.0
+        w[known, kc[known]] = 1.0
+        with np.errstate(divide="ignore"):
+            lp = logsumexp(log_prw.T + np.log(w), axis=1)
+        pdot_i = w @ pdot_x
+    if ses.fast and ses.kind == "count" and getattr(ses, "zeroT", False):
+        return -np.inf
+    ll = float(lp.sum() - np.log(pdot_i).sum()) if n else 0.0
+    if not conditional:
+        N = float(D.sum() * ses.area)
+        meanpdot = n / np.sum(1.0 / pdot_i) if n else pdot_x @ pmix
+        mu = N * meanpdot
+        if distribution == "poisson":
+            ll += n * np.log(mu) - mu - gammaln(n + 1)
+        else:  # binomial
+            if N < n:
+                return -np.inf
+            ll += (gammaln(N + 1) - gammaln(n + 1) - gammaln(N - n + 1)
+                   + n * np.log(meanpdot) + (N - n) * np.log1p(-meanpdot))
+    if nmix > 1 and np.any(knownclass >= 0):
+        nm = np.bincount(knownclass[knownclass >= 0], minlength=nmix)
+        present = [x for x in range(nmix) if nm[x] > 0]
+        pdpmix = pdot_x[present] * pmix[present]
+        ll += float(np.sum(nm[present] * np.log(pdpmix / pdpmix.sum())))
+    return ll + ses.logmult
+
+
+class LogLikelihood:
+    """A prepared SECR log-likelihood: call it with a beta vector (link scale).
+
+    Preparation (distances, detected pairs, constants) happens once; each call computes the
+    detection arrays and the per-animal terms for the given parameters.
+
+    Parameters
+    ----------
+    capthist : CaptureHistory or sequence of CaptureHistory
+        One session or several sessions (parameters shared unless the model says otherwise).
+    mask : Mask or sequence of Mask
+        Habitat mask, one shared or one per session.
+    detectfn : {"HN", "HHN", "EX", "HEX"}
+        Detection function.
+    conditional : bool
+        Conditional likelihood (density not a parameter).
+    model, link, hcov : see :class:`SECR`.
+    fastproximity : bool
+        Collapse proximity and count data over occasions where secr does.
+    distribution : {"poisson", "binomial"}
+        Distribution of the number of animals in the mask (full likelihood).
+    """
+
+    def __init__(
+        self,
+        capthist: CaptureHistory | Sequence[CaptureHistory],
+        mask: Mask | Sequence[Mask],
+        *,
+        detectfn: str | int = "HN",
+        conditional: bool = False,
+        model: Mapping[str, str] | None = None,
+        link: Mapping[str, str] | None = None,
+        hcov: str | None = None,
+        fastproximity: bool = True,
+        distribution: str = "poisson",
+    ) -> None:
+        sessions, masks = as_sessions(capthist, mask)
+        fn = get_detectfn(detectfn)
+        self.design = Design(
+            sessions, masks, detectfn=fn, model=model, link=link, conditional=conditional,
+            hcov=hcov,
+        )
+        if distribution not in ("poisson", "binomial"):
+            raise ValueError(f"distribution must be 'poisson' or 'binomial', got {distribution!r}")
+        self.distribution = distribution
+        self.conditional = bool(conditional)
+        self.sessions = [
+            _Session(ch, m, fn, fastproximity=fastproximity, learned=self.design.learned,
+                     n_states=self.design.n_states)
+            for ch, m in zip(sessions, masks, strict=True)
+        ]
+        self.nevals = 0
+
+    @property
+    def npar(self) -> int:
+        return self.design.npar
+
+    @property
+    def n_animals(self) -> int:
+        return sum(s.n for s in self.sessions)
+
+    def __call__(self, beta: ArrayLike) -> float:
+        beta = np.asarray(beta, dtype=float)
+        if beta.shape != (self.design.npar,):
+            raise ValueError(
+                f"beta must have {self.design.npar} values ({', '.join(self.design.beta_names)})"
+                f", got shape {beta.shape}"
+            )
+        self.nevals += 1
+        if not np.all(np.isfinite(beta)):
+            return -np.inf
+        design = self.design
+        icpt, sig = design.detection(beta)
+        if design.detectfn.hazard:
+            valid = np.all(icpt >= 0)
+        else:
+            valid = np.all((icpt >= 0) & (icpt < 1))
+        if not valid or not np.all(sig > 0):
+            return -np.inf
+        Ds = design.density(beta)
+        pmix = design.pmix(beta)
+        total = 0.0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for j, ses in enumerate(self.sessions):
+                pars = [
+                    [(float(icpt[j, x, st]), float(sig[j, x, st])) for st in range(design.n_states)]
+                    for x in range(design.nmix)
+                ]
+                total += _loglik_session(
+                    ses, pars, None if Ds is None else Ds[j], pmix, design.knownclass[j],
+                    self.conditional, self.distribution,
+                )
+        return float(total) if np.isfinite(total) else -np.inf
+
+
+def secr_loglik(
+    theta: ArrayLike,
+    capthist: CaptureHistory | Sequence[CaptureHistory],
+    mask: Mask | Sequence[Mask],
+    *,
+    detectfn: str | int = "HN",
+    conditional: bool = False,
+    model: Mapping[str, str] | None = None,
+    link: Mapping[str, str] | None = None,
+    hcov: str | None = None,
+    fastproximity: bool = True,
+    distribution: str = "poisson",
+) -> float:
+    """SECR log-likelihood at ``theta`` (betas on the link scale), exactly as secr 5.5.0.
+
+    For the null model ``theta = [log D, logit g0 (or log lambda0), log sigma]`` (without
+    ``log D`` when ``conditional=True``). The value includes the multinomial constant
+    ``log(n! / prod n_w!)`` over identical histories, as secr does; with
+    ``fastproximity=True`` proximity and count data without learned response or deaths are
+    collapsed over occasions (binomial with size = summed usage truncated to an integer, or
+    Poisson with summed usage), and the constant follows the collapsed form.
+
+    Parameters
+    ----------
+    theta : array_like
+        Coefficients on the link scale, in the order of the model's betas (D, then the
+        detection intercept, sigma, pmix).
+    capthist : CaptureHistory or sequence of CaptureHistory
+        Detections, one object per session.
+    mask : Mask or sequence of Mask
+        Habitat mask(s); densities are per hectare and distances in metres.
+    detectfn : {"HN", "HHN", "EX", "HEX"}, default "HN"
+        Detection function (names or secr codes 0, 14, 2, 16).
+    conditional : bool, default False
+        Conditional likelihood (Borchers & Efford 2008) instead of the full likelihood.
+    model : dict, optional
+        Formulas per real parameter, e.g. ``{"g0": "~b", "D": "~session"}``.
+    link : dict, optional
+        Link functions per real parameter (defaults log for D, lambda0 and sigma, logit for
+        g0 and pmix).
+    hcov : str, optional
+        Individual covariate giving the known class (e.g. sex) in a 2-class mixture.
+    fastproximity : bool, default True
+        secr's collapse of proximity/count data over occasions where it applies.
+    distribution : {"poisson", "binomial"}, default "poisson"
+        Distribution of the number of animals in the mask.
+
+    Returns
+    -------
+    float
+        Log-likelihood (``-inf`` where the parameters are invalid).
+
+    See Also
+    --------
+    SECR : the estimator that maximises this function.
+
+    References
+    ----------
+    Borchers, D. L. & Efford, M. G. (2008). Spatially explicit maximum likelihood methods
+    for capture-recapture studies. Biometrics 64, 377-385.
+
+    Efford, M. G. (2004). Density estimation in live-trapping studies. Oikos 106, 598-610.
+    """
+    return LogLikelihood(
+        capthist, mask, detectfn=detectfn, conditional=conditional, model=model, link=link,
+        hcov=hcov, fastproximity=fastproximity, distribution=distribution,
+    )(theta)

@@ -1,0 +1,113 @@
+"""``amurlink secr`` command: JSON equals the library call; exit codes; readable errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from amurlink.analysis.secr import fit_secr, read_capthist, read_mask
+from amurlink.cli import app
+
+runner = CliRunner()
+
+
+def _json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.reference
+def test_cli_json_equals_library_call_amur_count(reference_dir):
+    folder = reference_dir / "secr" / "amur-count-usage-hhn"
+    args = ["secr", "--traps", str(folder / "traps.csv"), "--captures",
+            str(folder / "captures.csv"), "--mask", str(folder / "mask.csv"),
+            "--detector", "count", "--detectfn", "HHN", "--format", "json"]
+    out = _json(runner.invoke(app, args))
+    ch = read_capthist(folder / "traps.csv", folder / "captures.csv", detector="count")
+    mask = read_mask(folder / "mask.csv")
+    assert mask.spacing == 1500.0  # from the grid
+    res = fit_secr(ch, mask, detectfn="HHN")
+    pred = res.predict()
+    assert set(out["estimates"]) == {"D", "lambda0", "sigma"}
+    for par, row in out["estimates"].items():
+        for key in ("estimate", "se", "lcl", "ucl"):
+            assert row[key] == pytest.approx(pred.loc[par, key], rel=1e-12)
+    assert out["loglik"] == pytest.approx(res.loglik, rel=1e-12)
+    assert out["aic"] == pytest.approx(res.aic, rel=1e-12)
+    rn = res.region_N()
+    assert out["region_N"]["E.N"]["estimate"] == pytest.approx(rn.loc["E.N", "estimate"])
+    assert out["region_N"]["R.N"]["estimate"] == pytest.approx(rn.loc["R.N", "estimate"])
+    expected = json.loads((folder / "expected.json").read_text())
+    assert out["estimates"]["D"]["estimate"] == pytest.approx(
+        expected["estimates"]["D"]["estimate"], rel=1e-3)
+
+
+@pytest.mark.reference
+def test_cli_builds_mask_from_buffer_and_prints_text(reference_dir):
+    folder = reference_dir / "secr" / "captdata"
+    args = ["secr", "--traps", str(folder / "traps.csv"), "--captures",
+            str(folder / "captures.csv"), "--detector", "multi", "--buffer", "100"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Real parameters" in result.stdout
+    out = _json(runner.invoke(app, args + ["--format", "json"]))
+    # secrdemo.0: D 5.47980 animals/ha, g0 0.273191, sigma 29.3658 m
+    assert out["estimates"]["D"]["estimate"] == pytest.approx(5.479802992202655, rel=1e-4)
+    assert out["estimates"]["g0"]["estimate"] == pytest.approx(0.2731906806367345, rel=1e-4)
+    assert out["estimates"]["sigma"]["estimate"] == pytest.approx(29.365834269908884, rel=1e-4)
+    assert out["mask"]["points"] == 3936
+
+
+def _write_text_files(tmp_path):
+    rng = np.random.default_rng(1)
+    traps = tmp_path / "traps.txt"
+    lines = ["# secr text format: trapID x y usage"]
+    for i in range(5):
+        for j in range(5):
+            lines.append(f"T{i}{j} {i * 20.0} {j * 20.0} 1111")
+    traps.write_text("\n".join(lines) + "\n")
+    caps = tmp_path / "captures.txt"
+    rows = []
+    for a in range(12):
+        for _ in range(3):
+            rows.append(f"S1 A{a} {rng.integers(1, 5)} T{rng.integers(0, 5)}{rng.integers(0, 5)}")
+    caps.write_text("\n".join(rows) + "\n")
+    return traps, caps
+
+
+def test_cli_reads_secr_text_formats(tmp_path):
+    traps, caps = _write_text_files(tmp_path)
+    args = ["secr", "--traps", str(traps), "--captures", str(caps), "--detector", "count",
+            "--detectfn", "HHN", "--buffer", "80", "--spacing", "10", "--format", "json"]
+    out = _json(runner.invoke(app, args))
+    assert out["n"] == 12
+    assert out["mask"]["spacing_m"] == 10.0
+    assert out["estimates"]["sigma"]["estimate"] > 0
+
+
+def test_cli_bad_file_exits_1_with_message(tmp_path):
+    traps, caps = _write_text_files(tmp_path)
+    caps.write_text("S1 A1 1 NOPE\n")
+    result = runner.invoke(app, ["secr", "--traps", str(traps), "--captures", str(caps),
+                                 "--detector", "count"])
+    assert result.exit_code == 1
+    assert "NOPE" in result.output and "detector" in result.output
+    bad = tmp_path / "bad.txt"
+    bad.write_text("T1 10 abc\n")
+    result = runner.invoke(app, ["secr", "--traps", str(bad), "--captures", str(caps),
+                                 "--detector", "count"])
+    assert result.exit_code == 1
+    assert "bad.txt, line 1" in result.output
+
+
+def test_cli_usage_errors_exit_2(tmp_path):
+    traps, caps = _write_text_files(tmp_path)
+    base = ["secr", "--traps", str(traps), "--captures", str(caps)]
+    assert runner.invoke(app, [*base, "--detector", "count", "--detectfn", "XYZ"]).exit_code == 2
+    assert runner.invoke(app, [*base, "--detector", "trap"]).exit_code == 2
+    missing = ["secr", "--traps", str(tmp_path / "nope.csv"), "--captures", str(caps),
+               "--detector", "count"]
+    assert runner.invoke(app, missing).exit_code == 2

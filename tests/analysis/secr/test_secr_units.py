@@ -1,0 +1,248 @@
+"""Unit tests: detection functions, links, CaptureHistory, Mask, readers, estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from amurlink.analysis.secr import (
+    SECR,
+    CaptureHistory,
+    Mask,
+    back_transformed_interval,
+    detection_arrays,
+    exponential,
+    fit_secr,
+    get_detectfn,
+    halfnormal,
+    hazard_exponential,
+    hazard_halfnormal,
+    make_mask,
+    read_captures,
+    read_mask,
+    read_traps,
+    se_untransform,
+    secr_loglik,
+    transform,
+    untransform,
+)
+from amurlink.exceptions import DataError, NotFittedError
+
+# ----------------------------------------------------------------------------- detectfn
+
+
+def test_detection_functions_by_hand():
+    d = np.array([0.0, 10.0, 20.0])
+    np.testing.assert_allclose(halfnormal(d, 0.5, 10.0), 0.5 * np.exp(-(d**2) / 200))
+    np.testing.assert_allclose(exponential(d, 0.5, 10.0), 0.5 * np.exp(-d / 10))
+    np.testing.assert_allclose(hazard_halfnormal(d, 2.0, 10.0), 2 * np.exp(-(d**2) / 200))
+    np.testing.assert_allclose(hazard_exponential(d, 2.0, 10.0), 2 * np.exp(-d / 10))
+    # broadcasting over parameters
+    assert halfnormal(d[:, None], 0.5, np.array([5.0, 10.0])).shape == (3, 2)
+
+
+@pytest.mark.parametrize("name", ["HN", "EX", "HHN", "HEX"])
+def test_detection_arrays_g_and_h_consistent(name):
+    d = np.linspace(0, 100, 11)
+    g, h = detection_arrays(d, name, 0.3, 25.0)
+    np.testing.assert_allclose(g, -np.expm1(-h), rtol=1e-14)
+    assert np.all(np.diff(g) < 0)
+
+
+def test_get_detectfn_names_and_codes():
+    assert get_detectfn("hhn").code == 14
+    assert get_detectfn(2).name == "EX"
+    assert get_detectfn("halfnormal").intercept == "g0"
+    assert get_detectfn("HEX").intercept == "lambda0"
+    with pytest.raises(ValueError, match="HN"):
+        get_detectfn("HR")
+
+
+# ----------------------------------------------------------------------------- links
+
+
+@pytest.mark.parametrize("link", ["log", "logit", "identity"])
+def test_links_roundtrip(link):
+    x = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(untransform(transform(x, link), link), x)
+
+
+def test_se_and_interval_as_secr():
+    # secrdemo.0 D: beta 1.70107 (SE 0.117615) -> 5.479803 (SE 0.646741; 4.351622-6.900471)
+    beta, se = 1.7010691499857131, 0.11761468630493566
+    assert se_untransform(beta, se, "log") == pytest.approx(0.6467406418252876, rel=1e-12)
+    lcl, ucl = back_transformed_interval(beta, se, "log")
+    assert lcl == pytest.approx(4.351621789430774, rel=1e-12)
+    assert ucl == pytest.approx(6.900471200481122, rel=1e-12)
+    p = untransform(-0.978494143655482, "logit")
+    assert se_untransform(-0.978494143655482, 0.13623899256030259, "logit") == pytest.approx(
+        p * (1 - p) * 0.13623899256030259)
+    with pytest.raises(ValueError):
+        transform(1.0, "probit")
+
+
+# ----------------------------------------------------------------------------- CaptureHistory
+
+TRAPS = np.array([[0.0, 0.0], [20.0, 0.0], [0.0, 20.0], [20.0, 20.0]])
+
+
+def toy(detector="proximity", **kw):
+    # 3 animals, 3 occasions, 4 detectors
+    return CaptureHistory.from_arrays(
+        TRAPS, [0, 0, 1, 2, 2], [0, 2, 1, 0, 1], [0, 1, 3, 2, 2], detector=detector,
+        n_occasions=3, **kw,
+    )
+
+
+def test_capthist_from_arrays_and_frame_roundtrip():
+    ch = toy()
+    assert (ch.n, ch.n_occasions, ch.n_detectors, ch.n_detections) == (3, 3, 4, 5)
+    assert not ch.counts.flags.writeable
+    df = ch.to_frame()
+    traps = pd.DataFrame({"trap_id": ch.trap_ids, "x": TRAPS[:, 0], "y": TRAPS[:, 1]})
+    ch2 = CaptureHistory.from_frames(df, traps, detector="proximity", n_occasions=3)
+    np.testing.assert_array_equal(ch2.counts, ch.counts)
+
+
+def test_capthist_validation_messages():
+    with pytest.raises(DataError, match="at most one detection"):
+        CaptureHistory.from_arrays(TRAPS, [0, 0], [0, 0], [1, 1], detector="proximity")
+    with pytest.raises(DataError, match="once per occasion"):
+        CaptureHistory.from_arrays(TRAPS, [0, 0], [0, 0], [1, 2], detector="multi")
+    with pytest.raises(DataError, match="usage is 0"):
+        toy(usage=np.zeros((4, 3)))
+    with pytest.raises(DataError, match="unknown detector type"):
+        toy(detector="trap")
+    traps = pd.DataFrame({"trap_id": ["a"], "x": [0.0], "y": [0.0]})
+    caps = pd.DataFrame({"animal_id": ["1"], "occasion": [1], "trap_id": ["zz"]})
+    with pytest.raises(DataError, match="'zz'"):
+        CaptureHistory.from_frames(caps, traps, detector="count")
+
+
+# ----------------------------------------------------------------------------- Mask
+
+
+def test_make_mask_grid_rule_and_clip():
+    m = make_mask(TRAPS, buffer=10.0, spacing=5.0, type="traprect")
+    # extent -10..30 in x and y: centres -7.5, -2.5, ..., 27.5 -> 8 x 8
+    assert m.n_points == 64
+    assert m.xy[0, 0] == -7.5 and m.xy[1, 0] == -2.5  # x varies fastest
+    assert m.cell_area_ha == pytest.approx(25 / 1e4)
+    tb = make_mask(TRAPS, buffer=10.0, spacing=5.0)
+    assert tb.n_points < 64
+    half = shapely.box(-100, -100, 10, 100)
+    clipped = make_mask(TRAPS, buffer=10.0, spacing=5.0, poly=half)
+    assert np.all(clipped.xy[:, 0] < 10)
+    outside = make_mask(TRAPS, buffer=10.0, spacing=5.0, poly=half, poly_habitat=False)
+    assert clipped.n_points + outside.n_points == tb.n_points
+    rast = make_mask(TRAPS, buffer=10.0, spacing=5.0, habitat=lambda x, y: y > 0)
+    assert np.all(rast.xy[:, 1] > 0)
+    assert Mask.from_points(tb.xy).spacing == pytest.approx(5.0)
+    assert m.contains(half).sum() == (m.xy[:, 0] < 10).sum()
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+def test_readers_csv_and_text(tmp_path):
+    t = tmp_path / "traps.csv"
+    t.write_text("trap_id,x,y,occ1,occ2\nA,0,0,1,0\nB,10,0,1,1\n")
+    df = read_traps(t)
+    assert list(df.columns) == ["trap_id", "x", "y", "usage_1", "usage_2"]
+    tt = tmp_path / "traps.txt"
+    tt.write_text("# comment\nA 0 0 10\nB 10 0 11 / grid1\n")
+    df = read_traps(tt)
+    assert df["usage_2"].tolist() == [0.0, 1.0]
+    c = tmp_path / "caps.txt"
+    c.write_text("S 1 1 A\nS 1 -2 B\n")
+    caps = read_captures(c)
+    assert caps["dead"].tolist() == [0, 1] and caps["occasion"].tolist() == [1, 2]
+    mk = tmp_path / "mask.txt"
+    mk.write_text("x y\n0 0\n5 0\n0 5\n5 5\n")
+    assert read_mask(mk).spacing == 5.0
+
+
+def test_reader_errors_name_file_and_row(tmp_path):
+    t = tmp_path / "traps.csv"
+    t.write_text("trap_id,x,y\nA,0,0\nB,ten,0\n")
+    with pytest.raises(DataError, match=r"traps.csv, row 3: x = 'ten'"):
+        read_traps(t)
+    c = tmp_path / "caps.csv"
+    c.write_text("session,animal_id,occasion,trap_id\n1,a,0,A\n")
+    with pytest.raises(DataError, match=r"caps.csv, row 2: occasion"):
+        read_captures(c)
+    with pytest.raises(DataError, match="not found"):
+        read_traps(tmp_path / "none.csv")
+
+
+# ----------------------------------------------------------------------------- estimator
+
+
+def _sim_data(rng):
+    traps = np.array([[x, y] for x in range(0, 100, 20) for y in range(0, 100, 20)], float)
+    mask = make_mask(traps, buffer=80.0, spacing=8.0)
+    centres = rng.uniform(-60, 160, size=(60, 2))
+    d = np.linalg.norm(centres[:, None, :] - traps[None, :, :], axis=2)
+    lam = 0.3 * np.exp(-(d**2) / (2 * 25.0**2))
+    y = rng.poisson(np.repeat(lam[:, None, :], 5, axis=1))  # (N, S, K)
+    y = y[y.reshape(len(y), -1).sum(1) > 0]
+    i, s, k = np.nonzero(y)
+    reps = y[i, s, k]
+    ch = CaptureHistory.from_arrays(traps, np.repeat(i, reps), np.repeat(s, reps),
+                                    np.repeat(k, reps), detector="count", n_occasions=5)
+    return ch, mask
+
+
+def test_estimator_contract():
+    est = SECR(detectfn="HHN")
+    assert est.get_params()["detectfn"] == "HHN"
+    assert "HHN" in repr(est)
+    with pytest.raises(NotFittedError):
+        est.predict()
+    ch, mask = _sim_data(np.random.default_rng(3))
+    assert est.fit(ch, mask) is est
+    pred = est.predict()
+    assert list(pred.index) == ["D", "lambda0", "sigma"]
+    assert list(pred.columns) == ["link", "estimate", "se", "lcl", "ucl"]
+    res = est.results_
+    assert res.aicc > res.aic
+    text = res.summary().to_text()
+    assert "lambda0" in text and "E.N" in text
+    assert res.summary().to_html().startswith('<div class="secr-summary">')
+    dm = res.density_map()
+    assert list(dm.columns) == ["x", "y", "D", "pdot"] and len(dm) == mask.n_points
+    with pytest.raises(ValueError, match="distribution"):
+        SECR(distribution="negbin").fit(ch, mask)
+
+
+def test_fastproximity_same_mle_different_constant():
+    ch, mask = _sim_data(np.random.default_rng(5))
+    fast = fit_secr(ch, mask, detectfn="HHN")
+    slow = fit_secr(ch, mask, detectfn="HHN", fastproximity=False)
+    np.testing.assert_allclose(fast.params, slow.params, rtol=1e-5)
+    np.testing.assert_allclose(fast.se, slow.se, rtol=1e-3)
+    # log-likelihoods differ by a data constant only
+    b = fast.params.to_numpy()
+    diff = secr_loglik(b, ch, mask, detectfn="HHN") - secr_loglik(
+        b, ch, mask, detectfn="HHN", fastproximity=False)
+    diff2 = secr_loglik(b + 0.1, ch, mask, detectfn="HHN") - secr_loglik(
+        b + 0.1, ch, mask, detectfn="HHN", fastproximity=False)
+    assert diff == pytest.approx(diff2, abs=1e-9)
+
+
+def test_region_n_polygon_and_density_covariate():
+    ch, mask = _sim_data(np.random.default_rng(7))
+    cov = pd.DataFrame({"country": np.where(mask.xy[:, 0] < 40, "CN", "RU")})
+    mask2 = Mask(xy=mask.xy, spacing=mask.spacing, covariates=cov)
+    res = fit_secr(ch, mask2, detectfn="HHN", model={"D": "~country"})
+    assert list(res.params.index) == ["D", "D.countryRU", "lambda0", "sigma"]
+    west = shapely.box(-1e3, -1e3, 40, 1e3)
+    east = shapely.box(40, -1e3, 1e3, 1e3)
+    a, b, whole = res.region_N(west), res.region_N(east), res.region_N()
+    assert a.loc["E.N", "estimate"] + b.loc["E.N", "estimate"] == pytest.approx(
+        whole.loc["E.N", "estimate"])
+    assert a.loc["R.N", "estimate"] + b.loc["R.N", "estimate"] == pytest.approx(
+        whole.loc["R.N", "estimate"])
+    assert len(res.predict().loc[lambda f: f.index.str.startswith("D")]) == 2
