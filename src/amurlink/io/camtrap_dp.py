@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -402,6 +403,11 @@ def _order_issue(report: ValidationReport, table: str, start: str, end: str,
                      row=int(i + 2), field=start, fix=f"swap or correct {start} and {end}")
 
 
+@functools.lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport,
                      files: dict[str, str]) -> None:
     """Rules beyond the Table Schema: time order, IANA zones, timestamps inside deployments."""
@@ -412,7 +418,7 @@ def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport,
             _order_issue(report, table, start, end, tables[table], files.get(table))
     details = tables.get("deploymentDetails")
     if details is not None:
-        zones = zoneinfo.available_timezones()
+        zones = _iana_zones()
         tz = details["timezone"]
         bad = tz.notna().to_numpy(bool) & ~isin(tz, zones)
         for i in np.flatnonzero(bad)[:100]:
@@ -684,9 +690,15 @@ def write_table(package: str | os.PathLike[str], name: str, frame: pd.DataFrame,
     if existing is None:
         descriptor["resources"].append(_resource_descriptor(schema, rel))
     csv_path = root / rel
+    # mkstemp creates files readable by the owner only; give them the usual umask-based mode
+    # so that colleagues sharing the folder keep read access after the replace.
+    umask = os.umask(0)
+    os.umask(umask)
     fd, tmp_csv = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.partial", dir=root)
+    os.fchmod(fd, 0o666 & ~umask)
     os.close(fd)
     fd, tmp_desc = tempfile.mkstemp(prefix=".datapackage.", suffix=".json.partial", dir=root)
+    os.fchmod(fd, 0o666 & ~umask)
     os.close(fd)
     try:
         _write_csv(text, Path(tmp_csv))

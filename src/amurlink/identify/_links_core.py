@@ -1,0 +1,284 @@
+"""Private helpers of the identity-link log: checking frames, canonical pairs, event IDs."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from amurlink.exceptions import SchemaError
+from amurlink.io import empty_table
+from amurlink.schema import IDENTITY_LINKS, LINK_METHODS, LINK_STATUSES
+
+#: Columns of the ``identityLinks`` table, in declared order.
+LINK_COLUMNS: tuple[str, ...] = IDENTITY_LINKS.field_names
+_REQUIRED: tuple[str, ...] = IDENTITY_LINKS.required_fields
+#: Catalogue namespace of an ID such as ``CN-NTLNP:T012`` (see ``schema.INDIVIDUAL_ID_PATTERN``).
+_NAMESPACE_RE = re.compile(r"^([A-Z]{2}-[A-Za-z0-9_]+):\S")
+_SEP = "\x1f"
+
+
+@functools.cache
+def _dtypes() -> dict[str, Any]:
+    return empty_table("identityLinks").dtypes.to_dict()
+
+
+def empty_links() -> pd.DataFrame:
+    """An empty ``identityLinks`` log with the declared columns and dtypes."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in _dtypes().items()})
+
+
+def _first_row(mask: pd.Series) -> int:
+    return int(np.flatnonzero(mask.to_numpy(bool))[0])
+
+
+def check_links(links: pd.DataFrame, *, name: str = "links") -> pd.DataFrame:
+    """Return a copy of an ``identityLinks`` log in the declared dtypes, or raise SchemaError.
+
+    Missing optional columns are added (empty); values are never changed.
+    """
+    if not isinstance(links, pd.DataFrame):
+        raise SchemaError(
+            f"`{name}` must be a DataFrame with the identityLinks columns, got "
+            f"{type(links).__name__}; start from `empty_links()`"
+        )
+    missing = [c for c in _REQUIRED if c not in links.columns]
+    if missing:
+        raise SchemaError(
+            f"`{name}` lacks the identityLinks column(s) {missing}; expected "
+            f"{list(LINK_COLUMNS)} (start from `empty_links()`)"
+        )
+    dtypes = _dtypes()
+    out = links.reset_index(drop=True).copy()
+    for col in LINK_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.Series(pd.NA, index=out.index, dtype=dtypes[col])
+    for col in _REQUIRED:
+        null = out[col].isna()
+        if null.any():
+            raise SchemaError(
+                f"`{name}.{col}` is empty in {int(null.sum())} row(s) (first: row "
+                f"{_first_row(null)}); every identity-link event needs a {col}"
+            )
+    out["timestamp"] = to_utc(out["timestamp"], what=f"`{name}.timestamp`")
+    out["score"] = pd.to_numeric(out["score"], errors="raise").astype("float64")
+    for col in LINK_COLUMNS:
+        if col not in ("timestamp", "score") and out[col].dtype != dtypes[col]:
+            out[col] = out[col].astype(dtypes[col])
+    _check_vocab(out["status"], LINK_STATUSES, f"{name}.status")
+    _check_vocab(out["method"], LINK_METHODS, f"{name}.method")
+    dup = out["linkEventID"].duplicated()
+    if dup.any():
+        raise SchemaError(
+            f"`{name}.linkEventID` repeats {out['linkEventID'][dup].iloc[0]!r} (row "
+            f"{_first_row(dup)}); each event needs its own ID. Was the log concatenated twice?"
+        )
+    same = out["subjectA"] == out["subjectB"]
+    if same.any():
+        raise SchemaError(
+            f"`{name}` links {out['subjectA'][same].iloc[0]!r} to itself (row {_first_row(same)}); "
+            "a link joins two different subjects"
+        )
+    return out
+
+
+def _check_vocab(values: pd.Series, allowed: tuple[str, ...], where: str) -> None:
+    bad = values.notna() & ~values.isin(allowed)
+    if bad.any():
+        raise SchemaError(
+            f"`{where}` holds {values[bad].iloc[0]!r} in {int(bad.sum())} row(s) (first: row "
+            f"{_first_row(bad)}); expected one of {', '.join(allowed)}"
+        )
+
+
+def to_utc(values: pd.Series, *, what: str) -> pd.Series:
+    """Parse datetimes to tz-aware UTC; naive values raise (their time zone is unknown)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        raise SchemaError(
+            f"{what} has no time zone; store times as tz-aware UTC, e.g. "
+            "`pd.to_datetime(col).dt.tz_localize('Asia/Vladivostok').dt.tz_convert('UTC')`"
+        )
+    try:
+        parsed = pd.to_datetime(values, utc=False, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(f"{what} holds values that are not ISO 8601 datetimes ({exc})") from None
+    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        if parsed.notna().any():
+            raise SchemaError(
+                f"{what} has no UTC offset; write ISO 8601 with an offset, e.g. "
+                "2024-03-01T22:00:00+08:00"
+            )
+        return parsed.dt.tz_localize("UTC")
+    return parsed.dt.tz_convert("UTC")
+
+
+def canonical_pair(a: Any, b: Any) -> tuple[str, str]:
+    """``(a, b)`` as two strings in sorted order; a self-pair raises ValueError."""
+    if a is None or b is None or (isinstance(a, float) and math.isnan(a)):
+        raise ValueError(f"a link needs two subjects, got {a!r} and {b!r}")
+    sa, sb = str(a).strip(), str(b).strip()
+    if not sa or not sb:
+        raise ValueError(f"a link needs two non-empty subject IDs, got {a!r} and {b!r}")
+    if sa == sb:
+        raise ValueError(f"cannot link {sa!r} to itself; a link joins two different subjects")
+    return (sa, sb) if sa < sb else (sb, sa)
+
+
+def pair_keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Canonical (sorted) ``subjectA``/``subjectB`` of every row, as plain object strings."""
+    a = frame["subjectA"].astype(object).astype(str)
+    b = frame["subjectB"].astype(object).astype(str)
+    swap = (a > b).to_numpy(bool)
+    lo = a.where(~swap, b)
+    hi = b.where(~swap, a)
+    return lo, hi
+
+
+def with_keys(links: pd.DataFrame) -> pd.DataFrame:
+    """Checked log plus ``_a``/``_b`` canonical pair columns and ``_pos`` (log position)."""
+    out = links.copy()
+    out["_a"], out["_b"] = pair_keys(links)
+    out["_pos"] = np.arange(len(out))
+    return out
+
+
+def latest(keyed: pd.DataFrame) -> pd.DataFrame:
+    """Latest event (last in log order) of every pair of a keyed log."""
+    return keyed.drop_duplicates(["_a", "_b"], keep="last")
+
+
+def confirmed_edges(keyed: pd.DataFrame) -> pd.DataFrame:
+    cur = latest(keyed)
+    return cur.loc[cur["status"] == "confirmed", ["_a", "_b", "linkEventID"]]
+
+
+def utc_now(now: Any = None) -> pd.Timestamp:
+    """``now`` (or the clock) as a tz-aware UTC timestamp floored to whole seconds."""
+    ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if ts.tzinfo is None:
+        raise ValueError(
+            f"`now` must be timezone-aware, got {now!r}; e.g. pd.Timestamp('2024-03-01T10:00Z')"
+        )
+    return ts.tz_convert("UTC").floor("s")
+
+
+def evidence_json(value: Any, *, where: str = "evidence") -> Any:
+    """Evidence as a JSON object string (mapping dumped with sorted keys), or NA."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return pd.NA
+    if isinstance(value, Mapping):
+        try:
+            return json.dumps(dict(value), sort_keys=True, ensure_ascii=False, default=_plain)
+        except TypeError as exc:
+            raise SchemaError(f"{where} cannot be written as JSON: {exc}") from None
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(
+                f"{where} must be a JSON object, got {value[:60]!r} ({exc.msg}); pass a dict "
+                "or a string such as '{\"images\": [\"a.jpg\"]}'"
+            ) from None
+        if not isinstance(parsed, dict):
+            raise SchemaError(f"{where} must be a JSON object ({{...}}), got {value[:60]!r}")
+        return value
+    raise SchemaError(f"{where} must be a dict or a JSON string, got {type(value).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _field_text(value: Any) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def event_ids(previous: str | None, rows: pd.DataFrame) -> list[str]:
+    """Deterministic IDs: ``L-`` + hash of the previous event's ID and this event's content.
+
+    Chaining on the previous ID makes two identical decisions at different places in the log
+    distinct, and keeps IDs reproducible (no clock or randomness beyond ``timestamp``).
+    """
+    ids: list[str] = []
+    prev = previous or ""
+    cols = [c for c in LINK_COLUMNS if c != "linkEventID"]
+    for values in rows[cols].itertuples(index=False, name=None):
+        text = _SEP.join([prev, *(_field_text(v) for v in values)])
+        prev = "L-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        ids.append(prev)
+    return ids
+
+
+def append_events(links: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Give ``new`` events their IDs and append them to a checked log (a new frame)."""
+    new = new.reset_index(drop=True).copy()
+    previous = str(links["linkEventID"].iloc[-1]) if len(links) else None
+    new["linkEventID"] = event_ids(previous, new)
+    clash = new["linkEventID"].isin(links["linkEventID"])
+    if clash.any():  # pragma: no cover - needs a 64-bit hash collision
+        raise SchemaError(f"event ID {new['linkEventID'][clash].iloc[0]} exists already")
+    for col in links.columns:
+        if col not in new.columns:
+            new[col] = pd.NA
+    new = new[list(links.columns)].astype(links.dtypes.to_dict())
+    if not len(links):
+        return new
+    return pd.concat([links, new], ignore_index=True)
+
+
+def namespace_of(subjects: pd.Series) -> pd.Series:
+    """Catalogue prefix of namespaced IDs (``CN-NTLNP`` of ``CN-NTLNP:T012``); NA for samples."""
+    s = subjects.astype(object).astype(str)
+    ns = s.str.extract(_NAMESPACE_RE, expand=False).astype(object)
+    return ns.where(ns.notna(), None)
+
+
+def subject_table(subjects: pd.Series, individuals: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per distinct subject: ``subject``, ``subjectType`` and ``catalogue``.
+
+    A subject is an individual when the ``individuals`` table lists it or its ID is namespaced
+    (``CN-NTLNP:T012``); anything else is a sample. The catalogue comes from
+    ``individuals.catalogue`` where known, else from the namespace.
+    """
+    uniq = pd.Series(pd.unique(subjects.astype(object).astype(str)), dtype=object)
+    ns = namespace_of(uniq)
+    cat = ns
+    listed = pd.Series(False, index=uniq.index)
+    if individuals is not None and len(individuals):
+        if "individualID" not in individuals.columns:
+            raise SchemaError("`individuals` lacks the column 'individualID'")
+        ind = individuals.dropna(subset=["individualID"])
+        ids = ind["individualID"].astype(object).astype(str)
+        listed = uniq.isin(ids)
+        if "catalogue" in ind.columns:
+            lookup = pd.Series(ind["catalogue"].astype(object).to_numpy(), index=ids.to_numpy())
+            lookup = lookup[~lookup.index.duplicated()]
+            from_table = uniq.map(lookup)
+            cat = from_table.where(from_table.notna(), ns)
+    is_ind = listed | ns.notna()
+    return pd.DataFrame({
+        "subject": uniq,
+        "subjectType": np.where(is_ind, "individual", "sample"),
+        "catalogue": cat.astype(object).where(cat.notna(), None),
+    })
