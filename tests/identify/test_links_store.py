@@ -186,3 +186,20 @@ def test_the_audit_uses_the_packages_observations(store):
     assert found[["kind", "subjectA", "subjectB"]].to_numpy().tolist() == [
         ["spacetime", CN12, RU23]]
     assert repr(store) == f"LinkStore({str(store.path)!r})"
+
+
+def test_tiger_and_leopard_cannot_be_linked(tmp_path):
+    """Catalogues that record different species block the link (subspecies count as species)."""
+    import shutil
+
+    from amurlink.datasets import example_path
+    from amurlink.exceptions import LinkConflictError
+    from amurlink.identify.links import LinkStore
+
+    pkg = shutil.copytree(example_path(), tmp_path / "joint")
+    store = LinkStore(pkg)
+    with pytest.raises(LinkConflictError, match=r"\[species\].*Panthera pardus and Panthera tigris"):
+        store.accept("CN-NTLNP:L01", "RU-LLNP:T-1", reviewer="me")
+    before = store.links
+    store.accept("CN-NTLNP:L01", "RU-LLNP:L-7", reviewer="me")  # both leopards: fine
+    assert len(store.links) == len(before) + 1

@@ -146,17 +146,17 @@ def conflicts_between(
     Returns
     -------
     DataFrame
-        ``group``, ``kind`` (catalogue, rejected, spacetime), ``subjectA`` < ``subjectB``,
+        ``group``, ``kind`` (catalogue, species, rejected, spacetime), ``subjectA`` < ``subjectB``,
         ``detail``.
     """
-    parts = [_catalogue(members), _rejected(members, rejected)]
+    parts = [_catalogue(members), _species(members), _rejected(members, rejected)]
     if dets is not None and len(dets):
         parts.append(_spacetime(members, dets, rule))
     parts = [p for p in parts if len(p)]
     if not parts:
         return _empty()
     out = pd.concat(parts, ignore_index=True)
-    order = {"catalogue": 0, "rejected": 1, "spacetime": 2}
+    order = {"catalogue": 0, "species": 1, "rejected": 2, "spacetime": 3}
     out["_k"] = out["kind"].map(order)
     out = out.sort_values(["group", "_k", "subjectA", "subjectB"], kind="stable")
     return out.drop(columns="_k").reset_index(drop=True)[list(CONFLICT_COLUMNS)]
@@ -179,6 +179,26 @@ def _catalogue(members: pd.DataFrame) -> pd.DataFrame:
         "subjectB": pairs["subject_r"].to_numpy(),
         "detail": [f"both are IDs of national catalogue {c}, which lists each animal once"
                    for c in pairs["catalogue"]],
+    })
+
+
+def _species(members: pd.DataFrame) -> pd.DataFrame:
+    """Pairs whose catalogues record different species (subspecies count as their species)."""
+    if "species" not in members.columns:
+        return _empty()
+    m = members.loc[members["species"].notna(), ["subject", "species", "group", "side"]].copy()
+    m["_sp"] = m["species"].astype(str).str.split().str[:2].str.join(" ")
+    pairs = _cross(m.merge(m, on="group", suffixes=("_l", "_r")))
+    pairs = pairs[(pairs["_sp_l"] != pairs["_sp_r"]).to_numpy(bool)]
+    if not len(pairs):
+        return _empty()
+    return pd.DataFrame({
+        "group": pairs["group"].to_numpy(),
+        "kind": "species",
+        "subjectA": pairs["subject_l"].to_numpy(),
+        "subjectB": pairs["subject_r"].to_numpy(),
+        "detail": [f"the catalogues record different species ({x} and {y})"
+                   for x, y in zip(pairs["species_l"], pairs["species_r"], strict=True)],
     })
 
 

@@ -334,6 +334,15 @@ def _describe_path(path: list[tuple[str, str, str]]) -> str:
     return ", ".join(f"{eid} ({x}{MEMBER_SEP}{y})" for x, y, eid in path)
 
 
+def _species_of(subjects: pd.Series, individuals: pd.DataFrame | None) -> np.ndarray:
+    """Catalogue species of each subject (None where unknown, e.g. samples)."""
+    if individuals is None or "scientificName" not in individuals.columns:
+        return np.full(len(subjects), None, dtype=object)
+    lookup = individuals.drop_duplicates("individualID").set_index("individualID")["scientificName"]
+    out = subjects.map(lookup).astype(object)
+    return out.where(out.notna(), None).to_numpy(object)
+
+
 def _merge_conflicts(
     keyed: pd.DataFrame,
     a: str,
@@ -359,6 +368,7 @@ def _merge_conflicts(
     members = subject_table(subjects, individuals)
     members["group"] = 0
     members["side"] = np.where(members["subject"].isin(side_a), "A", "B")
+    members["species"] = _species_of(members["subject"], individuals)
     cur = latest(keyed)
     rejected = cur[(cur["status"] == "rejected") & ~((cur["_a"] == a) & (cur["_b"] == b))]
     dets = detections(observations, deployments, subjects)
@@ -751,6 +761,7 @@ def find_conflicts(
         "group": codes.astype(np.int64),
         "side": multi["subject"].to_numpy(object),
     })
+    members["species"] = _species_of(members["subject"], individuals)
     cur = latest(keyed)
     dets = detections(observations, deployments, members["subject"])
     found = conflicts_between(members, cur[cur["status"] == "rejected"], dets, rule)
