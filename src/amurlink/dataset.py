@@ -36,8 +36,10 @@ class Dataset:
     --------
     >>> from amurlink.datasets import load_example
     >>> ds = load_example()
-    >>> sorted(ds.table_names)[:3]
-    ['deploymentDetails', 'deployments', 'individuals']
+    >>> ds.table_names[:4]
+    ('deployments', 'media', 'observations', 'deploymentDetails')
+    >>> len(ds.observations)
+    11
     """
 
     __slots__ = ("_tables", "_metadata", "_extra_resources")

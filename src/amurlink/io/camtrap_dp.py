@@ -20,7 +20,7 @@ import pandas as pd
 
 from amurlink.dataset import Dataset
 from amurlink.exceptions import DataError, SchemaError
-from amurlink.io._parse import TableParser, dtype_of, empty_frame, isin
+from amurlink.io._parse import TableParser, empty_frame, isin
 from amurlink.io._source import DEFAULT_MAX_BYTES, PackageSource, safe_relative_path
 from amurlink.io.validation import ValidationReport
 from amurlink.schema import (
@@ -106,6 +106,12 @@ def load_camtrap_dp(
         unreadable: list[str] = []
         files: dict[str, str] = {}
         wanted = [r for r in resources if isinstance(r, dict)]
+        for k, r in enumerate(resources):
+            if not isinstance(r, dict):
+                report.error("bad-descriptor", f"resource {k + 1} in datapackage.json is not a "
+                             f"JSON object (got {type(r).__name__})", file=_DESCRIPTOR,
+                             field=f"resources[{k}]", fix="describe each resource as an object "
+                             "with name, path, profile and schema")
         for k, res in enumerate(wanted, start=1):
             name = res.get("name")
             schema = _modelled_schema(res)
@@ -717,5 +723,3 @@ def empty_table(name: str) -> pd.DataFrame:
     """An empty frame with the declared columns and dtypes of table ``name``."""
     return empty_frame(TABLES[name])
 
-
-_ = dtype_of  # re-exported for io.__init__
