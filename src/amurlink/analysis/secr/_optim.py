@@ -89,9 +89,12 @@ def maximise(
     start: np.ndarray,
     *,
     gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+    value_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
     method: str = "newton",
     gtol: float = 1e-6,
     maxiter: int = 200,
+    bfgs_gtol: float = 1e-6,
+    hess_inv0: np.ndarray | None = None,
 ) -> dict:
     """Maximise ``loglik`` from ``start``; return beta, loglik, Hessian of -loglik, info.
 
@@ -104,7 +107,15 @@ def maximise(
         v = loglik(b)
         return 1e10 if not np.isfinite(v) else -v
 
+    def nfg(b: np.ndarray) -> tuple[float, np.ndarray]:
+        v, gr = value_and_grad(b)
+        if not np.isfinite(v) or not np.all(np.isfinite(gr)):
+            return 1e10, np.zeros_like(b)
+        return -v, -gr
+
     def ngrad(b: np.ndarray) -> np.ndarray:
+        if value_and_grad is not None:
+            return nfg(b)[1]
         if gradient is not None:
             return -gradient(b)
         return fd_gradient(nll, b)
@@ -119,9 +130,15 @@ def maximise(
     nit = 0
     if method in ("newton", "bfgs"):
         # quasi-Newton to the neighbourhood of the maximum (forward-difference gradient) ...
-        jac = (lambda b: -gradient(b)) if gradient is not None else "2-point"
-        res = minimize(nll, x, jac=jac, method="BFGS",
-                       options={"gtol": 1e-2 if method == "newton" else gtol,
+        if value_and_grad is not None:
+            fun, jac = nfg, True
+        else:
+            fun = nll
+            jac = (lambda b: -gradient(b)) if gradient is not None else "2-point"
+        extra = {} if hess_inv0 is None else {"hess_inv0": hess_inv0}
+        res = minimize(fun, x, jac=jac, method="BFGS",
+                       options={**extra, "gtol": (bfgs_gtol if value_and_grad is not None else 1e-2)
+                                if method == "newton" else gtol,
                                 "maxiter": maxiter})
         x = res.x
         nit += int(res.nit)
@@ -132,12 +149,19 @@ def maximise(
         nit += int(res.nit)
     else:
         raise ValueError(f"unknown method {method!r}; use 'newton', 'bfgs' or 'nelder-mead'")
-    fx = nll(x)
     code = 1
-    # ... then Newton-Raphson steps with nlm's finite-difference Hessian (as secr/nlm)
-    H = nlm_hessian(nll, x, fx)
-    h_current = True
-    g = ngrad(x)
+    if value_and_grad is not None and method in ("newton", "bfgs") and np.isfinite(res.fun):
+        fx, g = float(res.fun), np.asarray(res.jac, dtype=float)  # BFGS's last evaluation
+    else:
+        fx = nll(x)
+        g = ngrad(x)
+    # ... then Newton-Raphson steps with nlm's finite-difference Hessian (as secr/nlm); with
+    # an analytic gradient BFGS may already have converged, and the Hessian is then only
+    # computed once, at the end
+    h_current = False
+    if np.max(np.abs(g)) >= gtol:
+        H = nlm_hessian(nll, x, fx)
+        h_current = True
     for _ in range(30):
         if np.max(np.abs(g)) < gtol:
             break
@@ -228,16 +252,23 @@ def start_values(loglik_obj) -> np.ndarray:
     ch = ses.ch
     nobs = ch.n_detections / max(ch.n, 1)
 
+    usum = ses.usage.sum(1)
+
     def mean_det(intercept: float) -> float:
-        g, h = ses.gh(intercept, sig)
+        # detection arrays at the distinct distances, summed over detectors through the
+        # session's sparse maps (no (K, M) arrays)
+        _g, h = ses.gh_values(intercept, sig)
         if ses.kind == "multi":
-            H = ses.usage.T @ h
+            cols = [ses.weighted_sum(uc, h) for uc in ses.usage_cols]
+            H = np.stack(cols)[ses.occ_to_col]
             e = (-np.expm1(-H)).sum(0)
+            tot = H.sum(0)
         elif ses.kind == "proximity":
-            e = ses.usage.sum(1) @ (-np.expm1(-h))
+            e = ses.weighted_sum(usum, -np.expm1(-h))
+            tot = ses.weighted_sum(usum, h)
         else:
-            e = ses.usage.sum(1) @ h
-        pd_ = -np.expm1(-(ses.usage.sum(1) @ h))
+            e = tot = ses.weighted_sum(usum, h)
+        pd_ = -np.expm1(-tot)
         return float(e.sum() / max(pd_.sum(), 1e-300))
 
     lo, hi = (1e-6, 0.999) if not fn.hazard else (1e-6, 50.0)
@@ -258,8 +289,8 @@ def start_values(loglik_obj) -> np.ndarray:
         b = design.blocks[p]
         beta[b.start] = transform(val, design.link[p])
     if not design.conditional:
-        g, h = ses.gh(icpt, sig)
-        pdot = -np.expm1(-(ses.U @ h))
+        _g, h = ses.gh_values(icpt, sig)
+        pdot = -np.expm1(-ses.weighted_sum(ses.U, h))
         esa = pdot.sum() * ses.area
         D = max(ch.n, 1) / max(esa, 1e-300)
         b = design.blocks["D"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.special import gammaln, logsumexp
@@ -96,6 +97,19 @@ class _Session:
         d2 = np.einsum("kmc,kmc->km", diff, diff)
         self.d2 = d2  # (K, M) squared distances
         self.d = np.sqrt(d2) if detectfn.shape == "exponential" else None
+        # Detectors and mask points on lattices repeat the same distances many times: the
+        # detection arrays are computed on the distinct values and gathered (elementwise, so
+        # the result is bitwise identical to computing them on the full (K, M) array).
+        self.inv = None
+        self._memo: dict = {}  # see class_loglik_cached
+        self._inv_rows: dict = {}
+        self._bmats: dict = {}  # id(rows) -> (rows, inv[rows]), theta-independent
+        if d2.size >= 4096:
+            codes, uniq = pd.factorize(d2.reshape(-1))
+            if uniq.size <= 0.5 * d2.size:
+                self.inv = codes.astype(np.intp).reshape(d2.shape)
+                self.d2u = np.asarray(uniq, dtype=float)
+                self.du = np.sqrt(self.d2u) if detectfn.shape == "exponential" else None
         usage = ch.usage_or_ones  # (K, S)
         self.usage = usage
         has_dead = bool(np.any(ch.dead >= 0))
@@ -196,13 +210,27 @@ class _Session:
     # --------------------------------------------------------------------------------------
     def gh(self, intercept: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
         """Probability (None for hazard functions) and hazard arrays (K, M)."""
+        g, h = self.gh_values(intercept, sigma)
+        if self.inv is None:
+            return g, h
+        return (None if g is None else g[self.inv]), h[self.inv]
+
+    def gh_values(self, intercept: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+        """Probability (None for hazard functions) and hazard at the distinct distances.
+
+        With ``self.inv`` set these are 1-D arrays indexed by ``self.inv``; otherwise the
+        full (K, M) arrays.
+        """
         fn = self.fn
+        uniq = self.inv is not None
         # exponents below -700 are clipped: they give hazards < 1e-304 that cannot change any
         # sum, and avoid the slow path of exp() for underflowing arguments
         if fn.shape == "halfnormal":
-            core = np.exp(np.maximum(self.d2 * (-0.5 / (sigma * sigma)), -700.0))
+            d2 = self.d2u if uniq else self.d2
+            core = np.exp(np.maximum(d2 * (-0.5 / (sigma * sigma)), -700.0))
         else:
-            core = np.exp(np.maximum(self.d * (-1.0 / sigma), -700.0))
+            d = self.du if uniq else self.d
+            core = np.exp(np.maximum(d * (-1.0 / sigma), -700.0))
         if fn.hazard:
             h = core
             h *= intercept
@@ -212,15 +240,95 @@ class _Session:
         h = -np.log1p(-g)
         return g, h
 
+    def _rows_index(self, rows: np.ndarray) -> np.ndarray:
+        """``inv[rows]``, cached (theta-independent)."""
+        key = id(rows)
+        cached = self._inv_rows.get(key)
+        if cached is None or cached[0] is not rows:
+            cached = (rows, self.inv[rows])
+            self._inv_rows[key] = cached
+        return cached[1]
+
+    def _rows(self, vals: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Rows of a (K, M) array given by its values at the distinct distances."""
+        if self.inv is None:
+            return vals[rows]
+        return vals[self._rows_index(rows)]
+
+    def weighted_sum(self, vec: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """``vec @ A`` (M,) for the (K, M) array A given by ``gh_values``-style ``vals``."""
+        if self.inv is None:
+            return vec @ vals
+        return self.bmat(vec).T @ vals
+
+    def bmat(self, vec: np.ndarray) -> sp.csr_matrix:
+        """Sparse (distinct distances x M) map B with ``B @ R = sum over (k, m) with
+        inv[k, m] = j of vec[k] R[m]`` (cached per ``vec``; theta-independent)."""
+        key = vec.tobytes()
+        B = self._bmats.get(key)
+        if B is None:
+            # B transposed is a CSR matrix (M x distinct) with row m = inv[:, m]: built without
+            # sorting (repeated columns in a row are summed by the products)
+            K, M = self.inv.shape
+            Bt = sp.csr_matrix(
+                (np.tile(vec.astype(float), M), self.inv.T.reshape(-1),
+                 np.arange(0, K * M + 1, K)),
+                shape=(M, self.d2u.size),
+            )
+            B = Bt.T
+            self._bmats[key] = B
+        return B
+
     def g_rows(self, g: np.ndarray | None, h: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Probability at the given detector rows (derived from h for hazard functions)."""
         return -np.expm1(-h[rows]) if g is None else g[rows]
+
+    def class_loglik_cached(
+        self, pars: list[tuple[float, float]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`class_loglik` through a small cache keyed by the exact parameter values.
+
+        Finite-difference steps in density (gradients, nlm's Hessian) leave the detection
+        parameters unchanged; the per-class terms do not depend on D, so they are reused
+        (returned as a fresh copy: bitwise the same as recomputing them).
+        """
+        key = tuple(pars)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit[0].copy(), hit[1]
+        LL, pdot = self.class_loglik(pars)
+        if LL.nbytes <= 16_000_000:
+            if len(self._memo) >= 4:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = (LL.copy(), pdot)
+        return LL, pdot
 
     def class_loglik(
         self, pars: list[tuple[float, float]]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Log Pr(history_i | x_m) (n, M) and p.(x_m) (M,) for one class; ``pars`` per state."""
-        arrs = [self.gh(a, s) for a, s in pars]
+        if self.fast and self.inv is not None:
+            # fast path on the distinct distances: per-row terms are computed elementwise on
+            # the distinct values and gathered (bitwise identical to the full computation)
+            g0, h0 = self.gh_values(*pars[0])
+            Htot = self.U @ h0[self.inv]  # (M,)
+            LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
+            pdot = -np.expm1(-Htot)
+            if self.n == 0:
+                return LL, pdot
+            LL += self.const[:, None]
+            t = self.rec[0]
+            if self.kind == "proximity":
+                gv = -np.expm1(-h0) if g0 is None else g0
+                LL += t.C @ self._rows(np.log(gv) + h0, t.keys)
+            else:
+                LL += t.C @ self._rows(np.log(h0), t.keys)
+            return LL, pdot
+        vals = [self.gh_values(a, s) for a, s in pars]
+        if self.inv is None:
+            arrs = vals
+        else:  # probabilities are not needed on the full grid below
+            arrs = [(None, h[self.inv]) for _g, h in vals]
         g0, h0 = arrs[0]
         Htot = self.U @ h0  # (M,)
         LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
@@ -247,9 +355,9 @@ class _Session:
                 uh = h[kk] * t.keys[:, 1][:, None]
                 LL += t.C @ (np.log(-np.expm1(-uh)) + uh)
             elif self.kind == "count":
-                LL += t.C @ np.log(h[t.keys])
+                LL += t.C @ self._rows(np.log(vals[st][1]), t.keys)
             else:
-                LL += t.C @ np.log(h[t.keys])
+                LL += t.C @ self._rows(np.log(vals[st][1]), t.keys)
                 o = self.occrec[st]
                 H = Hs[st][o.keys]
                 LL += o.C @ (np.log(-np.expm1(-H)) + H - np.log(H))
@@ -277,25 +385,29 @@ def _loglik_session(
     knownclass: np.ndarray,
     conditional: bool,
     distribution: str,
+    keep: dict | None = None,
 ) -> float:
     n, M = ses.n, ses.M
     nmix = len(pars)
-    if D is None:
-        logpi = np.full(M, -np.log(M))
-    else:
+    if D is not None:
         total = D.sum()
         if not np.isfinite(total) or total <= 0:
             return -np.inf
+    if D is None:
+        logpi = np.full(M, -np.log(M))
+    else:
         with np.errstate(divide="ignore"):
             logpi = np.log(D) - np.log(total)
     log_prw = np.full((nmix, n), -np.inf)
     pdot_x = np.empty(nmix)
     for x in range(nmix):
-        LL, pdot_m = ses.class_loglik(pars[x])
+        LL, pdot_m = ses.class_loglik_cached(pars[x])
         if n:
             LL += logpi[None, :]
             log_prw[x] = _lse_rows(LL)
         pdot_x[x] = float(pdot_m @ np.exp(logpi))
+        if keep is not None:  # intermediates for the analytic gradient (one class)
+            keep.update(LL=LL, lp=log_prw[x], pdot_m=pdot_m, logpi=logpi, pdot=pdot_x[x])
     # membership: known class -> indicator, unknown -> pmix
     if nmix == 1:
         lp = log_prw[0]
@@ -424,6 +536,164 @@ class LogLikelihood:
                     self.conditional, self.distribution,
                 )
         return float(total) if np.isfinite(total) else -np.inf
+
+
+    # ------------------------------------------------------------------ analytic gradient
+    @property
+    def has_gradient(self) -> bool:
+        """Whether :meth:`value_and_grad` applies: one class, no learned response, no
+        removals, proximity/count collapsed (``fastproximity``) or multi-catch detectors,
+        Poisson N with a log-link density (or conditional)."""
+        d = self.design
+        if d.nmix != 1 or d.n_states != 1:
+            return False
+        if not self.conditional and (self.distribution != "poisson" or d.link["D"] != "log"):
+            return False
+        if any(d.link[p] not in ("log", "logit", "identity")
+               for p in (d.detectfn.intercept, "sigma")):
+            return False
+        return all((s.fast or s.kind == "multi") and s.adjust is None for s in self.sessions)
+
+    def value_and_grad(self, beta: ArrayLike) -> tuple[float, np.ndarray]:
+        """Log-likelihood (identical to ``self(beta)``) and its analytic gradient in beta.
+
+        Only where :attr:`has_gradient`; the gradient is ``nan`` where the value is not finite.
+        """
+        if not self.has_gradient:
+            raise NotImplementedError("no analytic gradient for this model")
+        beta = np.asarray(beta, dtype=float)
+        if beta.shape != (self.design.npar,):
+            raise ValueError(f"beta must have {self.design.npar} values, got shape {beta.shape}")
+        self.nevals += 1
+        design = self.design
+        grad = np.zeros(design.npar)
+        bad = (-np.inf, np.full(design.npar, np.nan))
+        if not np.all(np.isfinite(beta)):
+            return bad
+        icpt, sig = design.detection(beta)
+        if design.detectfn.hazard:
+            valid = np.all(icpt >= 0)
+        else:
+            valid = np.all((icpt >= 0) & (icpt < 1))
+        if not valid or not np.all(sig > 0):
+            return bad
+        Ds = design.density(beta)
+        pmix = design.pmix(beta)
+        ip = design.detectfn.intercept
+        total = 0.0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for j, ses in enumerate(self.sessions):
+                a, s_ = float(icpt[j, 0, 0]), float(sig[j, 0, 0])
+                keep: dict = {}
+                D = None if Ds is None else Ds[j]
+                total += _loglik_session(
+                    ses, [[(a, s_)]], D, pmix, design.knownclass[j], self.conditional,
+                    self.distribution, keep,
+                )
+                if not np.isfinite(total):
+                    return bad
+                da, ds, dD = _grad_session(ses, a, s_, D, self.conditional, keep)
+                for p, dreal, real in ((ip, da, a), ("sigma", ds, s_)):
+                    link = design.link[p]
+                    fac = real if link == "log" else real * (1 - real) if link == "logit" else 1.0
+                    b = design.blocks[p]
+                    grad[b.start:b.start + len(b.columns)] += dreal * fac * design.Xdet[p][j, 0, 0]
+                if dD is not None:
+                    b = design.blocks["D"]
+                    grad[b.start:b.start + len(b.columns)] += dD @ design.XD[j]
+        if not np.isfinite(total):
+            return bad
+        return float(total), grad
+
+
+def _grad_session(
+    ses: _Session, a: float, sigma: float, D: np.ndarray | None, conditional: bool, keep: dict
+) -> tuple[float, float, np.ndarray | None]:
+    """d loglik / d(intercept, sigma) on the real scale and d loglik / d log D_m (one class,
+    one state, no removals; fast proximity/count or multi-catch)."""
+    fn = ses.fn
+    uniq = ses.inv is not None
+    if fn.shape == "halfnormal":
+        x = ses.d2u if uniq else ses.d2
+        c = np.exp(np.maximum(x * (-0.5 / (sigma * sigma)), -700.0))
+        dc = c * x / sigma**3
+    else:
+        x = ses.du if uniq else ses.d
+        c = np.exp(np.maximum(x * (-1.0 / sigma), -700.0))
+        dc = c * x / sigma**2
+    if fn.hazard:
+        h = a * c
+        dh_a, dh_s = c, a * dc
+    else:
+        g = a * c
+        h = -np.log1p(-g)
+        dh_a, dh_s = c / (1 - g), a * dc / (1 - g)
+    n = ses.n
+    LL, lp, pdot_m, logpi, P = keep["LL"], keep["lp"], keep["pdot_m"], keep["logpi"], keep["pdot"]
+    w = LL  # (n, M) posterior weights of the mask points (in place: LL is not used again)
+    w -= lp[:, None]
+    np.exp(w, out=w)
+    wsum = w.sum(axis=0)
+    pi = np.exp(logpi)
+    if conditional:
+        N = None
+        coefH = -wsum - (n / P) * pi * (1.0 - pdot_m)
+        dD = None
+    else:
+        N = float(D.sum() * ses.area)
+        coefH = -wsum - N * pi * (1.0 - pdot_m)
+        dD = wsum - ses.area * D * pdot_m
+    # weight on dh (K, M): sum_c usage_col_c (x) R_c; with distinct distances it is summed
+    # onto them through theta-independent sparse maps (no (K, M) temporaries)
+    t = ses.rec[0]
+    if ses.fast:
+        parts = [(ses.U, coefH)]
+    else:  # U = sum_c n_c usage_col_c
+        ncol = np.bincount(ses.occ_to_col, minlength=ses.usage_cols.shape[0])
+        parts = [(ses.usage_cols[c], ncol[c] * coefH) for c in range(len(ncol)) if ncol[c]]
+    if ses.fast:
+        Wrow = (t.C.T @ w) if t.C.nnz else None  # weight on dh/g (proximity) or dh/h (count)
+        rows = t.keys
+        rdiv = (-np.expm1(-h)) if ses.kind == "proximity" else h
+    else:
+        rows = t.keys
+        Wrow = (t.C.T @ w) if t.C.nnz else None
+        rdiv = h
+        o = ses.occrec[0]
+        if o.C.nnz:
+            Hc = np.stack([ses.weighted_sum(uc, h) for uc in ses.usage_cols])
+            H = Hc[ses.occ_to_col[o.keys]]  # (nocc, M)
+            Q = (o.C.T @ w) * (1.0 / (-np.expm1(-H)) - 1.0 / H)
+            cols = ses.occ_to_col[o.keys]
+            if len(parts) == 1:
+                parts[0] = (parts[0][0], parts[0][1] + Q.sum(axis=0))
+            else:
+                for c in np.unique(cols):
+                    parts.append((ses.usage_cols[c], Q[cols == c].sum(axis=0)))
+    if uniq:
+        nu = h.size
+        wf = np.zeros(nu)
+        for vec, R in parts:
+            wf += ses.bmat(vec) @ R
+        wr = None
+        if Wrow is not None:
+            wr = np.bincount(ses._rows_index(rows).reshape(-1), weights=Wrow.reshape(-1),
+                             minlength=nu)
+        out = []
+        for dv in (dh_a, dh_s):
+            v = wf @ dv
+            if wr is not None:
+                v += wr @ (dv / rdiv)
+            out.append(v)
+        return float(out[0]), float(out[1]), dD
+    Wfull = sum(vec[:, None] * R[None, :] for vec, R in parts)
+    out = []
+    for dv in (dh_a, dh_s):
+        v = float(np.sum(Wfull * dv))
+        if Wrow is not None:
+            v += float(np.sum(Wrow * (dv / rdiv)[rows]))
+        out.append(v)
+    return out[0], out[1], dD
 
 
 def secr_loglik(

@@ -174,7 +174,16 @@ class SECR:
                         if col.startswith("h2"):
                             start[blk.start + c] = -1.0
         logger.debug("start values %s", start)
-        opt = maximise(ll, start, method=self.method)
+        vg = hinv0 = None
+        if ll.has_gradient:
+            # analytic gradient; BFGS starts from a scaled inverse Hessian: the curvature of
+            # -loglik in log D is about n (the number of animals)
+            vg = ll.value_and_grad
+            if not ll.design.conditional and ll.design.link["D"] == "log":
+                hinv0 = np.ones(ll.npar)
+                hinv0[ll.design.blocks["D"].start] = 1.0 / max(ll.n_animals, 1)
+                hinv0 = np.diag(hinv0)
+        opt = maximise(ll, start, method=self.method, value_and_grad=vg, hess_inv0=hinv0)
         self.fit_time_ = time.perf_counter() - t0
         self.n_evaluations_ = ll.nevals
         self.results_ = SECRResults(
