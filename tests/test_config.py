@@ -40,8 +40,7 @@ def test_defaults_are_the_amur_study():
     assert cfg.country("ru").catalogue == "RU-LLNP"
     assert cfg.events.independence == timedelta(minutes=30)
     assert cfg.occasions.length == timedelta(days=1)
-    assert [s.scientific_name for s in cfg.species] == ["Panthera tigris altaica",
-                                                          "Panthera pardus orientalis"]
+    assert [s.scientific_name for s in cfg.species] == ["Panthera tigris", "Panthera pardus"]
     assert cfg.species[0].name("zh") == "东北虎"
     assert cfg.species[1].name("fr") == "Amur leopard"
     assert cfg.protection == ProtectionPolicy()

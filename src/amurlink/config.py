@@ -189,9 +189,9 @@ _DEFAULT_COUNTRIES = (
     Country("RU", "Land of the Leopard National Park", "RU-LLNP", "Asia/Vladivostok"),
 )
 _DEFAULT_SPECIES = (
-    Species("Panthera tigris altaica",
+    Species("Panthera tigris",
             {"en": "Amur tiger", "zh": "东北虎", "ru": "амурский тигр"}),
-    Species("Panthera pardus orientalis",
+    Species("Panthera pardus",
             {"en": "Amur leopard", "zh": "东北豹", "ru": "дальневосточный леопард"}),
 )
 

@@ -52,10 +52,3 @@ def test_no_traceback_without_debug(tmp_path):
     result = runner.invoke(app, ["validate", str(bad)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-
-
-def test_demo_validates_the_bundled_example_and_says_so():
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 0, result.output
-    assert "valid (0 errors" in result.stdout
-    assert "That is all the demo does for now" in result.stdout
