@@ -3,10 +3,10 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := report,web,dask,test
+EXTRAS := report,web,dask,photos,test
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: install demo test test-all bench lint lock clean
+.PHONY: install demo serve test test-all bench lint lock freeze clean
 
 install: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 demo: install
 	$(BIN)/amurlink demo
+
+# The web platform on SQLite with the demo site (users and password printed at start).
+serve: install
+	$(BIN)/amurlink serve --port $${PORT:-8000}
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q
@@ -31,7 +35,11 @@ bench: install
 lint: install
 	$(BIN)/python -m ruff check src tests
 
-# Re-resolve the locked versions (maintainers only; needs the package index).
+# Re-resolve the locked versions from scratch (maintainers only; needs the package index).
+# `make freeze` instead pins exactly what the current .venv was tested with.
+freeze:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^amurlink' | grep -v '^#' > $(CONSTRAINTS)
+
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/python -m pip install --quiet --upgrade "pip>=24"

@@ -38,6 +38,10 @@ _COMMAND_MODULES = (
     "amurlink.cli.links",
     "amurlink.cli.genotypes",
     "amurlink.cli.secr",
+    "amurlink.cli.simulate",
+    "amurlink.cli.camtrap",
+    "amurlink.cli.serve",
+    "amurlink.cli.harmonise",
 )
 
 for _name in _COMMAND_MODULES:

@@ -1,0 +1,1 @@
+"""Readers of partner table formats (CSV, Excel, Wildlife Insights, MegaDetector / SpeciesNet)."""

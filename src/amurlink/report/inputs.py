@@ -1,0 +1,120 @@
+"""What a report is built from: a joint dataset and whatever analysis results exist."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from amurlink.config import CONFIG_FILENAME, StudyConfig, load_config
+from amurlink.dataset import Dataset
+
+__all__ = ["ReportInputs", "load_report_inputs", "MANIFEST_FILENAME", "BORDER_FILENAME"]
+
+logger = logging.getLogger(__name__)
+
+#: File name of the harmonisation manifest inside a joint folder.
+MANIFEST_FILENAME = "manifest.json"
+#: File name of the border beside a joint package (docs/formats.md, section 2).
+BORDER_FILENAME = "border.geojson"
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a joint report may show; every part but ``dataset`` is optional.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The joint dataset with EXACT locations (the report protects it for its audience).
+    config : StudyConfig, optional
+        Study settings (working CRS, species names, protection policy); defaults if None.
+    border : amurlink.core.border.Border, optional
+        The China-Russia border in the working CRS. Without it, distances from the border
+        and the cross-border tables say why they are missing.
+    secr : mapping of str to SECRResults, optional
+        SECR fits by label (usually the species). Density is shown in animals per 100 km².
+    dna : mapping of str to DataFrame, optional
+        DNA identification tables by title (e.g. genotype groups, sample counts).
+    camtrap : mapping of str to DataFrame, optional
+        Camera-trap analysis tables by title (e.g. detection rates, activity overlap).
+    manifest : mapping, optional
+        The harmonisation manifest (sources, files, checksums, crosswalk), printed as is.
+    missing : mapping of str to str, optional
+        Why a part is missing, by part name (``crossborder``, ``secr``, ``dna``,
+        ``camtrap``, ``manifest``, ``border``); shown instead of the default reason.
+    """
+
+    dataset: Dataset
+    config: StudyConfig = field(default_factory=StudyConfig)
+    border: Any = None
+    secr: Mapping[str, Any] | None = None
+    dna: Mapping[str, pd.DataFrame] | None = None
+    camtrap: Mapping[str, pd.DataFrame] | None = None
+    manifest: Mapping[str, Any] | None = None
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+
+def _find_config(folder: Path) -> Path | None:
+    for cand in (folder / CONFIG_FILENAME, folder.parent / CONFIG_FILENAME):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None = None
+                       ) -> ReportInputs:
+    """Read a joint folder: a Camtrap DP package plus optional border and manifest.
+
+    Parameters
+    ----------
+    joint_dir : str or Path
+        Folder with ``datapackage.json`` (the joint dataset). Optional beside it (or in its
+        parent folder): ``amurlink.toml`` (study settings; its ``[border] file`` names the
+        border), ``border.geojson`` and ``manifest.json``.
+    config : StudyConfig, optional
+        Settings to use instead of an ``amurlink.toml`` found there.
+
+    Returns
+    -------
+    ReportInputs
+
+    Raises
+    ------
+    SchemaError, ConfigError
+        If the package, the settings or the border cannot be read.
+    """
+    from amurlink.io import read_camtrap_dp
+
+    folder = Path(joint_dir)
+    dataset = read_camtrap_dp(folder)
+    missing: dict[str, str] = {}
+    if config is None:
+        found = _find_config(folder)
+        config = load_config(found) if found is not None else StudyConfig()
+    border = None
+    border_file = config.border.file
+    if border_file is None:
+        for cand in (folder / BORDER_FILENAME, folder.parent / BORDER_FILENAME):
+            if cand.is_file():
+                border_file = cand
+                break
+    if border_file is not None:
+        from amurlink.core.border import load_border
+
+        border = load_border(border_file, crs=config.crs.working)
+    else:
+        missing["border"] = (f"no border file: put a {BORDER_FILENAME} beside the joint "
+                             f"package or set [border] file in {CONFIG_FILENAME}")
+    manifest = None
+    for cand in (folder / MANIFEST_FILENAME, folder.parent / MANIFEST_FILENAME):
+        if cand.is_file():
+            manifest = json.loads(cand.read_text(encoding="utf-8"))
+            break
+    return ReportInputs(dataset=dataset, config=config, border=border, manifest=manifest,
+                        missing=missing)

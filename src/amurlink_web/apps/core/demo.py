@@ -1,0 +1,116 @@
+"""The demo site: the two parks, the secretariat, one user per role, the toy data loaded."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from django.db import transaction
+
+from amurlink import Dataset as PackageData
+from amurlink.datasets import load_example
+from amurlink.io import write_camtrap_dp
+from amurlink_web.apps.datasets.services import dataset_import, file_receive
+from amurlink_web.apps.identities.selectors import joint_package_path
+from amurlink_web.apps.organisations.models import Organisation, Role
+from amurlink_web.apps.organisations.services import organisation_create, user_create
+from amurlink_web.apps.sharing.services import agreement_save
+
+#: Password of every demo user (a demo site only: never use it on a server others can reach).
+DEMO_PASSWORD = "amurlink-demo-2024"
+
+PARKS = (
+    ("ntlnp", "Northeast Tiger and Leopard National Park", "CN", "CN-NTLNP", "cn", "zh-hans"),
+    ("llnp", "Land of the Leopard National Park", "RU", "RU-LLNP", "ru", "ru"),
+)
+
+
+def national_part(data: PackageData, *, country: str) -> PackageData:
+    """The deployments (and everything recorded there) of one country of the joint toy."""
+    details = data["deploymentDetails"]
+    deps = set(details.loc[details["countryCode"].astype(str).eq(country), "deploymentID"])
+    tables: dict[str, pd.DataFrame] = {}
+    for name, frame in data.tables.items():
+        if "deploymentID" in frame:
+            tables[name] = frame.loc[frame["deploymentID"].isin(deps)]
+        elif name == "individuals":
+            tables[name] = frame.loc[frame["individualID"].astype(str).str.startswith(country)]
+        elif name == "samples":
+            tables[name] = frame.loc[frame["countryCode"].astype(str).eq(country)]
+        elif name == "genotypes" and "samples" in data:
+            s = data["samples"]
+            ids = set(s.loc[s["countryCode"].astype(str).eq(country), "sampleID"])
+            tables[name] = frame.loc[frame["sampleID"].isin(ids)]
+        elif name == "identityLinks":
+            continue  # links are joint: they live in the joint package
+        else:
+            tables[name] = frame
+    meta = dict(data.metadata)
+    meta["title"] = f"{meta.get('title', 'toy')} ({country} part)"
+    return PackageData(tables, metadata=meta, extra_resources=list(data.extra_resources))
+
+
+def zip_package(data: PackageData, target: Path) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_camtrap_dp(data, Path(tmp) / "package")
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(folder.rglob("*")):
+                if f.is_file():
+                    zf.write(f, f.relative_to(folder).as_posix())
+    return target
+
+
+@transaction.atomic
+def demo_site_create() -> list[str]:
+    """Create (or complete) the demo site; returns the user names. Safe to run again."""
+    orgs = {}
+    users = []
+    for slug, name, country, catalogue, prefix, language in PARKS:
+        org = organisation_create(name=name, slug=slug, country=country,
+                                  kind=Organisation.Kind.PARK, catalogue=catalogue)
+        orgs[slug] = org
+        for role in Role.values:
+            users.append(f"{prefix}-{role}")
+            user_create(username=f"{prefix}-{role}", password=DEMO_PASSWORD, organisation=org,
+                        role=role, language=language)
+    sec = organisation_create(name="Joint working group secretariat", slug="secretariat",
+                              country="CN", kind=Organisation.Kind.SECRETARIAT)
+    for role in (Role.VIEWER, Role.MANAGER):
+        users.append(f"secretariat-{role}")
+        user_create(username=f"secretariat-{role}", password=DEMO_PASSWORD, organisation=sec,
+                    role=role)
+    wwf = organisation_create(name="WWF (no agreement)", slug="wwf", country="RU",
+                              kind=Organisation.Kind.PARTNER)
+    users.append("outsider")
+    user_create(username="outsider", password=DEMO_PASSWORD, organisation=wwf, role=Role.MANAGER)
+    agreement_save(provider=orgs["ntlnp"], recipient=orgs["llnp"], level="1km")
+    agreement_save(provider=orgs["llnp"], recipient=orgs["ntlnp"], level="1km")
+    agreement_save(provider=orgs["ntlnp"], recipient=sec, level="10km")
+    agreement_save(provider=orgs["llnp"], recipient=sec, level="10km")
+
+    toy = load_example()
+    with tempfile.TemporaryDirectory() as tmp:
+        for slug, country in (("ntlnp", "CN"), ("llnp", "RU")):
+            archive = zip_package(national_part(toy, country=country),
+                                  Path(tmp) / f"toy-{country}.zip")
+            upload = dataset_import(organisation=orgs[slug], received=file_receive(path=archive),
+                                    title=f"Toy survey 2014 ({country})")
+            if upload.status == "rejected":
+                raise RuntimeError(f"demo package {country} did not validate: {upload.issues}")
+    joint = joint_package_path()
+    if not (joint / "datapackage.json").is_file():
+        write_camtrap_dp(toy, joint)
+        from amurlink.identify import LinkStore
+
+        LinkStore(joint).propose(pd.DataFrame({
+            "subjectA": ["CN-NTLNP:L01"], "subjectB": ["RU-LLNP:L-7"], "score": [0.81],
+            "evidence": ['{"inliers": 23, "flank": "left"}']}),
+            method="photo", by="matcher")
+    return users
+
+
+def demo_site_reset_joint() -> None:
+    shutil.rmtree(joint_package_path(), ignore_errors=True)

@@ -1,0 +1,175 @@
+"""Who may read which dataset, and what they see of it (locations through protect_dataset)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from django.conf import settings
+from django.http import Http404
+
+from amurlink import Dataset as PackageData
+from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
+from amurlink.io import read_camtrap_dp
+from amurlink_web.apps.datasets.models import Dataset, Upload
+from amurlink_web.apps.organisations.models import Membership
+from amurlink_web.apps.organisations.selectors import membership_get, organisation_list
+from amurlink_web.apps.sharing.models import SharingAgreement
+from amurlink_web.apps.sharing.scope import apply_scope
+from amurlink_web.apps.sharing.selectors import agreement_for_reader
+
+#: Study-wide protection rules (the defaults of amurlink.toml's [protection]).
+POLICY = ProtectionPolicy()
+
+
+@dataclass(frozen=True)
+class Access:
+    """How one reader relates to one dataset."""
+
+    kind: Literal["owner", "partner", "public"]
+    membership: Membership | None = None
+    agreement: SharingAgreement | None = None
+
+    @property
+    def audience(self) -> Audience:
+        if self.kind == "owner":
+            return Audience.owner()
+        if self.kind == "partner":
+            a = self.agreement
+            assert a is not None
+            return Audience.partner(organisation=a.recipient.name, level=a.level,
+                                    species_levels={s: a.level for s in a.species})
+        return Audience.public()
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        a = self.agreement
+        if a is None:
+            return (self.kind,)
+        return (self.kind, a.level, tuple(a.species), tuple(a.tables),
+                a.embargo_date.isoformat() if a.embargo_date else None)
+
+    @property
+    def level(self) -> str:
+        """The location level named for the reader (sensitive stations can be coarser)."""
+        if self.kind == "owner":
+            return "exact"
+        if self.kind == "partner":
+            assert self.agreement is not None
+            return self.agreement.level
+        return POLICY.public_level
+
+
+def dataset_access(*, dataset: Dataset, fetched_by) -> Access | None:
+    """The reader's access to ``dataset``: owner, partner under an agreement, public, or none."""
+    member = membership_get(user=fetched_by, organisation=dataset.owner)
+    if member is not None:
+        return Access("owner", membership=member)
+    agreement = agreement_for_reader(provider=dataset.owner, fetched_by=fetched_by)
+    if agreement is not None:
+        return Access("partner", agreement=agreement)
+    if dataset.is_public:
+        return Access("public")
+    return None
+
+
+def dataset_list(*, fetched_by) -> list[tuple[Dataset, Access]]:
+    """Every dataset the reader may see, with how they see it."""
+    orgs = list(organisation_list(user=fetched_by))
+    providers = SharingAgreement.objects.filter(recipient__in=orgs, active=True) \
+        .values_list("provider_id", flat=True)
+    candidates = Dataset.objects.select_related("owner").filter(
+        owner__in=[o.pk for o in orgs]) | Dataset.objects.select_related("owner").filter(
+        owner__in=providers) | Dataset.objects.select_related("owner").filter(is_public=True)
+    out = []
+    for ds in candidates.distinct().order_by("-created_at", "-id"):
+        access = dataset_access(dataset=ds, fetched_by=fetched_by)
+        if access is not None:
+            out.append((ds, access))
+    return out
+
+
+def dataset_get(*, dataset_id: int, fetched_by) -> tuple[Dataset, Access]:
+    """The dataset and the reader's access; 404 when the reader may not see it."""
+    ds = Dataset.objects.select_related("owner").filter(pk=dataset_id).first()
+    access = dataset_access(dataset=ds, fetched_by=fetched_by) if ds is not None else None
+    if ds is None or access is None:
+        raise Http404("no such dataset")
+    return ds, access
+
+
+def package_path(dataset: Dataset) -> Path:
+    return Path(settings.DATA_DIR) / dataset.package_dir
+
+
+@functools.lru_cache(maxsize=16)
+def _read(path: str, stamp: int) -> PackageData:
+    return read_camtrap_dp(path, strict=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _protected(path: str, stamp: int, key: tuple[Any, ...], access: Access) -> PackageData:
+    data = _read(path, stamp)
+    a = access.agreement
+    if a is not None:
+        data = apply_scope(data, species=a.species, tables=a.tables, embargo_date=a.embargo_date)
+    return protect_dataset(data, audience=access.audience, policy=POLICY)
+
+
+def dataset_records(*, dataset: Dataset, access: Access) -> PackageData:
+    """The package as this reader may see it: agreement scope, then location protection."""
+    path = package_path(dataset)
+    stamp = (path / "datapackage.json").stat().st_mtime_ns
+    # the cache key carries the agreement terms, so a changed agreement is never served stale
+    return _protected(str(path), stamp, access.key, access)
+
+
+def frame_records(frame: pd.DataFrame, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows as plain JSON-ready dicts (missing values as None, times as ISO 8601 UTC)."""
+    if limit is not None:
+        frame = frame.head(limit)
+    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
+_DEPLOYMENT_FIELDS = ("deploymentID", "locationName", "latitude", "longitude",
+                      "coordinateUncertainty", "deploymentStart", "deploymentEnd")
+_OBSERVATION_FIELDS = ("observationID", "deploymentID", "mediaID", "eventStart",
+                       "observationType", "scientificName", "count", "individualID")
+_MEDIA_FIELDS = ("mediaID", "deploymentID", "timestamp", "filePath", "fileMediatype")
+
+
+def _pick(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
+    return frame[[f for f in fields if f in frame]]
+
+
+def deployment_list(*, dataset: Dataset, access: Access) -> list[dict[str, Any]]:
+    return frame_records(_pick(dataset_records(dataset=dataset, access=access).deployments,
+                               _DEPLOYMENT_FIELDS))
+
+
+def observation_list(*, dataset: Dataset, access: Access, limit: int = 500
+                     ) -> list[dict[str, Any]]:
+    return frame_records(_pick(dataset_records(dataset=dataset, access=access).observations,
+                               _OBSERVATION_FIELDS), limit=limit)
+
+
+def media_list(*, dataset: Dataset, access: Access, limit: int = 500) -> list[dict[str, Any]]:
+    return frame_records(_pick(dataset_records(dataset=dataset, access=access).media,
+                               _MEDIA_FIELDS), limit=limit)
+
+
+def upload_get(*, upload_id: int, fetched_by) -> Upload:
+    """An upload report; only members of the uploading organisation see it."""
+    upload = Upload.objects.select_related("owner", "dataset").filter(pk=upload_id).first()
+    if upload is None or membership_get(user=fetched_by, organisation=upload.owner) is None:
+        raise Http404("no such upload")
+    return upload
+
+
+def upload_list(*, fetched_by, limit: int = 50) -> list[Upload]:
+    orgs = organisation_list(user=fetched_by)
+    return list(Upload.objects.filter(owner__in=orgs).select_related("owner")[:limit])

@@ -1,0 +1,224 @@
+"""Importing Camtrap DP packages (atomic, idempotent, streamed) and exporting them."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from amurlink.io import Issue, load_camtrap_dp, write_camtrap_dp
+from amurlink_web.apps.core.services import ApplicationError, audit_record
+from amurlink_web.apps.datasets.models import Dataset, Upload
+from amurlink_web.apps.datasets.selectors import Access, dataset_records
+from amurlink_web.apps.organisations.models import Organisation
+
+logger = logging.getLogger(__name__)
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An upload written to disk (never held in memory)."""
+
+    path: Path
+    filename: str
+    size: int
+    sha256: str
+
+
+def _incoming_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "incoming"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def upload_receive(*, uploaded_file: Any, max_bytes: int | None = None) -> ReceivedFile:
+    """Stream an uploaded file to disk in 1 MiB chunks, hashing it; refuse it past ``max_bytes``.
+
+    Raises
+    ------
+    ApplicationError
+        (413) If the file is larger than the limit; nothing is kept.
+    """
+    limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    name = Path(str(getattr(uploaded_file, "name", "") or "upload.zip")).name[:200]
+    too_big = ApplicationError(
+        f"{name} is larger than the upload limit of {limit} bytes; split the package or ask "
+        "an administrator to raise AMURLINK_UPLOAD_MAX_BYTES", status=413)
+    if (getattr(uploaded_file, "size", 0) or 0) > limit:
+        raise too_big
+    target = _incoming_dir() / f"{uuid.uuid4().hex}.upload"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(target, "wb") as out:
+            for chunk in uploaded_file.chunks(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise too_big
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return ReceivedFile(target, name, size, digest.hexdigest())
+
+
+def file_receive(*, path: Path) -> ReceivedFile:
+    """A file already on disk (CLI, demo): copy it to the incoming folder and hash it."""
+    target = _incoming_dir() / f"{uuid.uuid4().hex}.upload"
+    shutil.copyfile(path, target)
+    digest = hashlib.sha256()
+    with open(target, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return ReceivedFile(target, Path(path).name, target.stat().st_size, digest.hexdigest())
+
+
+def _issue_rows(issues: list[Issue]) -> list[dict[str, Any]]:
+    return [i.to_dict() for i in issues]
+
+
+def _ownership_issues(data: Any, organisation: Organisation) -> list[Issue]:
+    """Deployments of another country cannot be uploaded under this organisation."""
+    details = data.get("deploymentDetails")
+    if details is None or "countryCode" not in details:
+        return []
+    codes = details["countryCode"].astype("string").str.upper()
+    foreign = details.loc[codes.ne(organisation.country).fillna(False).to_numpy(dtype=bool)]
+    if foreign.empty:
+        return []
+    first = str(foreign["deploymentID"].iloc[0])
+    return [Issue(
+        code="foreign-deployments", severity="error", table="deploymentDetails",
+        file="deployment-details.csv", field="countryCode",
+        row=int(foreign.index[0]) + 2, expected=organisation.country,
+        got=str(foreign["countryCode"].iloc[0]),
+        message=(f"{len(foreign)} deployment(s) (first: {first}) belong to another country than "
+                 f"{organisation.name} ({organisation.country}); each organisation uploads only "
+                 "its own deployments"),
+        fix="split the package by country and upload each part under its own organisation")]
+
+
+def _summary(data: Any) -> dict[str, Any]:
+    obs = data.observations
+    names = obs["scientificName"].dropna().astype(str) if "scientificName" in obs else []
+    starts = pd.to_datetime(obs.get("eventStart"), utc=True, errors="coerce") \
+        if "eventStart" in obs else pd.Series(dtype="datetime64[ns, UTC]")
+    return {
+        "n_deployments": len(data.deployments), "n_media": len(data.media),
+        "n_observations": len(obs), "species": sorted(set(names)),
+        "first_record": None if starts.dropna().empty else starts.min().to_pydatetime(),
+        "last_record": None if starts.dropna().empty else starts.max().to_pydatetime(),
+    }
+
+
+def dataset_import(*, organisation: Organisation, received: ReceivedFile, by=None,
+                   title: str | None = None, request: HttpRequest | None = None) -> Upload:
+    """Validate a zipped Camtrap DP package and import it: all or nothing, once.
+
+    The same archive imported twice for one organisation adds nothing (status
+    ``duplicate``). An invalid package is rejected with its validation report and leaves
+    nothing behind but that report. The package files are written atomically, then the
+    database rows in one transaction; if that fails the files are removed again.
+    """
+    def finish(status: str, *, issues: list[dict[str, Any]] | None = None,
+               counts: dict[str, int] | None = None, dataset: Dataset | None = None) -> Upload:
+        upload = Upload.objects.create(
+            owner=organisation, uploaded_by=by, filename=received.filename, size=received.size,
+            sha256=received.sha256, status=status, issues=issues or [], counts=counts or {},
+            dataset=dataset)
+        audit_record(request=request, user=by, action="create", target=f"upload:{upload.pk}",
+                     detail={"status": status, "sha256": received.sha256,
+                             "dataset": dataset.pk if dataset else None})
+        return upload
+
+    try:
+        existing = Dataset.objects.filter(owner=organisation, sha256=received.sha256).first()
+        if existing is not None:
+            return finish(Upload.Status.DUPLICATE, dataset=existing)
+        if not zipfile.is_zipfile(received.path):
+            return finish(Upload.Status.REJECTED, issues=[Issue(
+                code="not-a-zip", severity="error", file=received.filename,
+                message=f"{received.filename} is not a zip archive; upload the Camtrap DP "
+                        "package (datapackage.json and its CSV files) as one .zip",
+                fix="zip the package folder and upload the .zip").to_dict()])
+        zipped = received.path.with_suffix(".zip")
+        received.path.rename(zipped)
+        try:
+            data, report = load_camtrap_dp(zipped, max_bytes=settings.UPLOAD_MAX_BYTES)
+        finally:
+            zipped.rename(received.path)
+        issues = list(report)
+        if data is not None:
+            issues += _ownership_issues(data, organisation)
+        if data is None or any(i.severity == "error" for i in issues):
+            return finish(Upload.Status.REJECTED, issues=_issue_rows(issues),
+                          counts=dict(report.row_counts))
+        rel = Path("packages") / organisation.slug / received.sha256[:24]
+        target = Path(settings.DATA_DIR) / rel
+        write_camtrap_dp(data, target, overwrite=True)
+        summary = _summary(data)
+        try:
+            with transaction.atomic():
+                dataset = Dataset.objects.create(
+                    owner=organisation, sha256=received.sha256, package_dir=str(rel),
+                    uploaded_by=by, title=(title or str(data.metadata.get("title") or
+                                                        received.filename))[:300], **summary)
+                return finish(Upload.Status.IMPORTED, issues=_issue_rows(issues),
+                              counts=dict(report.row_counts), dataset=dataset)
+        except IntegrityError:
+            # a concurrent import of the same archive won: ours adds nothing
+            existing = Dataset.objects.filter(owner=organisation, sha256=received.sha256).first()
+            if existing is None:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            return finish(Upload.Status.DUPLICATE, dataset=existing)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+    finally:
+        received.path.unlink(missing_ok=True)
+
+
+def dataset_set_public(*, dataset: Dataset, is_public: bool, by=None,
+                       request: HttpRequest | None = None) -> Dataset:
+    dataset.is_public = is_public
+    dataset.save(update_fields=["is_public", "updated_at"])
+    audit_record(request=request, user=by, action="update", target=f"dataset:{dataset.pk}",
+                 detail={"is_public": is_public})
+    return dataset
+
+
+def dataset_export(*, dataset: Dataset, access: Access, request: HttpRequest | None = None
+                   ) -> Path:
+    """Write the package as the reader may see it to a zip with a SHA-256 manifest.
+
+    Returns the zip's path (a temporary file the caller deletes).
+    """
+    data = dataset_records(dataset=dataset, access=access)
+    with tempfile.TemporaryDirectory(dir=_incoming_dir()) as tmp:
+        folder = write_camtrap_dp(data, Path(tmp) / "package")
+        lines = []
+        for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+            lines.append(f"{hashlib.sha256(f.read_bytes()).hexdigest()}  "
+                         f"{f.relative_to(folder).as_posix()}")
+        (folder / "checksums.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out = _incoming_dir() / f"{uuid.uuid4().hex}.export.zip"
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+                zf.write(f, f.relative_to(folder).as_posix())
+    audit_record(request=request, action="export", target=f"dataset:{dataset.pk}",
+                 detail={"access": access.kind, "level": access.level})
+    return out

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IdentitiesConfig(AppConfig):
+    name = "amurlink_web.apps.identities"
+    label = "identities"

@@ -1,0 +1,99 @@
+"""The joint catalogue and its identity links, read from the joint package's LinkStore."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404
+
+from amurlink import Dataset as PackageData
+from amurlink.identify import LinkStore
+from amurlink.io import read_camtrap_dp
+from amurlink_web.apps.datasets.selectors import frame_records
+from amurlink_web.apps.organisations.models import Membership, Organisation, role_at_least
+from amurlink_web.apps.organisations.selectors import working_group_membership_list
+
+
+def joint_package_path() -> Path:
+    return Path(settings.DATA_DIR) / "joint"
+
+
+class CachedLinkStore(LinkStore):
+    """A LinkStore whose reads are cached until a file of the package changes.
+
+    The key holds (name, size, mtime) of every file and the SHA-256 of the link log, which
+    the library rewrites on each change, so a cached read never misses a decision; reads
+    inside a change (under the store's lock) see every earlier write too.
+    """
+
+    def read(self) -> PackageData:
+        entries = []
+        for p in sorted(self.path.iterdir()):
+            if not p.is_file() or p.name.startswith("."):
+                continue
+            st = p.stat()
+            digest = hashlib.sha256(p.read_bytes()).hexdigest() \
+                if p.name.startswith("identity-links") else ""
+            entries.append((p.name, st.st_size, st.st_mtime_ns, digest))
+        return _read_package(str(self.path), tuple(entries))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_package(path: str, key: tuple[Any, ...]) -> PackageData:
+    return read_camtrap_dp(path)
+
+
+def link_store() -> LinkStore:
+    path = joint_package_path()
+    if not (path / "datapackage.json").is_file():
+        raise Http404("no joint package has been loaded yet")
+    return CachedLinkStore(path)
+
+
+def joint_membership(*, fetched_by) -> Membership:
+    """The reader's working-group membership (park or secretariat); 404 for everyone else."""
+    members = sorted(working_group_membership_list(user=fetched_by),
+                     key=lambda m: (not role_at_least(m.role, "reviewer"), m.pk))
+    if not members:
+        raise Http404("the joint catalogue is shared only inside the working group")
+    return members[0]
+
+
+def review_membership(*, fetched_by) -> Membership | None:
+    """A park membership with at least the reviewer role (reviewers of either country)."""
+    for m in working_group_membership_list(user=fetched_by):
+        if m.organisation.kind == Organisation.Kind.PARK and role_at_least(m.role, "reviewer"):
+            return m
+    return None
+
+
+def identity_list(*, fetched_by) -> list[dict[str, Any]]:
+    joint_membership(fetched_by=fetched_by)
+    return frame_records(link_store().identities())
+
+
+def link_list(*, fetched_by, status: str | None = None) -> list[dict[str, Any]]:
+    joint_membership(fetched_by=fetched_by)
+    rows = frame_records(link_store().current(status=status))
+    for row in rows:
+        row["evidence_text"] = row.get("evidence") or ""
+    return rows
+
+
+def link_get(*, link_event_id: str, fetched_by) -> dict[str, Any]:
+    for row in link_list(fetched_by=fetched_by):
+        if row["linkEventID"] == link_event_id:
+            return row
+    raise Http404("no such link")
+
+
+def link_history_list(*, subject: str, fetched_by) -> list[dict[str, Any]]:
+    joint_membership(fetched_by=fetched_by)
+    try:
+        return frame_records(link_store().history(subject))
+    except (ValueError, KeyError):
+        raise Http404("no such subject") from None

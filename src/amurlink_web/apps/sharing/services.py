@@ -1,0 +1,41 @@
+"""Creating and changing sharing agreements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from amurlink_web.apps.core.services import ApplicationError, audit_record
+from amurlink_web.apps.organisations.models import Organisation
+from amurlink_web.apps.sharing.models import LocationLevel, SharingAgreement
+from amurlink_web.apps.sharing.scope import SHAREABLE_TABLES
+
+
+@transaction.atomic
+def agreement_save(*, provider: Organisation, recipient: Organisation, level: str,
+                   species: list[str] | None = None, tables: list[str] | None = None,
+                   embargo_date: date | None = None, active: bool = True, by=None,
+                   request: HttpRequest | None = None) -> SharingAgreement:
+    """Create or replace the agreement from ``provider`` to ``recipient``."""
+    if provider.pk == recipient.pk:
+        raise ApplicationError("an organisation cannot make an agreement with itself")
+    if level not in LocationLevel.values:
+        raise ApplicationError(f"level must be one of {LocationLevel.values}, got {level!r}")
+    species = sorted({s.strip() for s in (species or []) if s.strip()})
+    tables = sorted(set(tables or []))
+    unknown = sorted(set(tables) - set(SHAREABLE_TABLES))
+    if unknown:
+        raise ApplicationError(f"unknown table(s) {unknown}; choose from {list(SHAREABLE_TABLES)}")
+    agreement, created = SharingAgreement.objects.update_or_create(
+        provider=provider, recipient=recipient,
+        defaults={"level": level, "species": species, "tables": tables,
+                  "embargo_date": embargo_date, "active": active, "created_by": by})
+    audit_record(request=request, user=by, action="create" if created else "update",
+                 target=f"agreement:{agreement.pk}",
+                 detail={"provider": provider.slug, "recipient": recipient.slug, "level": level,
+                         "species": species, "tables": tables,
+                         "embargo_date": embargo_date.isoformat() if embargo_date else None,
+                         "active": active})
+    return agreement

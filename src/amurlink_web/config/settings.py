@@ -1,0 +1,171 @@
+"""Settings of the amurlink web platform, read from the environment through typed helpers.
+
+Environment variables
+---------------------
+AMURLINK_WEB_HOME      folder for the SQLite database and stored packages (default ~/.amurlink-web)
+AMURLINK_DB_URL        database URL (``DATABASE_URL`` too); PostgreSQL when set, else SQLite
+AMURLINK_SECRET_KEY    secret key (a per-home random key is created when unset and DEBUG is on)
+AMURLINK_DEBUG         debug mode (default false)
+AMURLINK_ALLOWED_HOSTS comma-separated host names (default localhost,127.0.0.1,[::1])
+AMURLINK_SECURE_COOKIES secure-only session and CSRF cookies (default: not DEBUG)
+AMURLINK_UPLOAD_MAX_BYTES  largest accepted upload in bytes (default 2 GiB)
+AMURLINK_LOGIN_MAX_FAILURES / AMURLINK_LOGIN_WINDOW_S  login rate limit (default 5 per 900 s)
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from amurlink_web.config.env import database_from_url, envbool, envint, envlist, envstr
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+HOME = Path(envstr("AMURLINK_WEB_HOME", str(Path.home() / ".amurlink-web"))).expanduser()
+
+DEBUG = envbool("AMURLINK_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = envstr("AMURLINK_SECRET_KEY", "")
+    if key:
+        return key
+    if not DEBUG and not envbool("AMURLINK_LOCAL_SECRET", True):
+        raise ImproperlyConfigured("set AMURLINK_SECRET_KEY (a long random string)")
+    # A local installation keeps its own random key beside its database.
+    path = HOME / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    HOME.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = envlist("AMURLINK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "amurlink_web.apps.core",
+    "amurlink_web.apps.organisations",
+    "amurlink_web.apps.sharing",
+    "amurlink_web.apps.datasets",
+    "amurlink_web.apps.identities",
+    "amurlink_web.apps.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "amurlink_web.apps.api.auth.TokenAuthenticationMiddleware",
+    "amurlink_web.apps.organisations.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "amurlink_web.config.urls"
+WSGI_APPLICATION = "amurlink_web.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_db_url = envstr("AMURLINK_DB_URL", "") or envstr("DATABASE_URL", "")
+if _db_url:
+    DATABASES = {"default": database_from_url(_db_url)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
+                             "NAME": str(HOME / "amurlink-web.sqlite3")}}
+_worker = envstr("PYTEST_XDIST_WORKER", "")
+if _worker and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # each pytest-xdist worker gets its own test database
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_worker}"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                      "LOCATION": "amurlink-web"}}
+
+# -- passwords and sessions ------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.ScryptPasswordHasher",  # memory-hard, in the standard library
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+LOGIN_MAX_FAILURES = envint("AMURLINK_LOGIN_MAX_FAILURES", 5)
+LOGIN_WINDOW_S = envint("AMURLINK_LOGIN_WINDOW_S", 900)
+
+SECURE_COOKIES = envbool("AMURLINK_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = envint("AMURLINK_SESSION_AGE_S", 8 * 3600)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = envbool("AMURLINK_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = envint("AMURLINK_HSTS_SECONDS", 0)
+if envbool("AMURLINK_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = envlist("AMURLINK_CSRF_TRUSTED_ORIGINS", [])
+
+# -- languages ---------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese")), ("ru", _("Russian"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+
+# -- uploads and stored packages -------------------------------------------------------------
+DATA_DIR = Path(envstr("AMURLINK_WEB_DATA", str(HOME / "data")))
+UPLOAD_MAX_BYTES = envint("AMURLINK_UPLOAD_MAX_BYTES", 2 * 1024**3)
+# Uploads above 256 KiB go straight to a temporary file, never into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_TEMP_DIR = None
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
+FILE_UPLOAD_PERMISSIONS = 0o600
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"amurlink_web": {"handlers": ["console"], "level": "INFO"}},
+}

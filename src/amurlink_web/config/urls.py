@@ -1,0 +1,57 @@
+"""URLs of the amurlink web platform."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from amurlink_web.apps.api import views as api
+from amurlink_web.apps.core import views as core
+from amurlink_web.apps.datasets import views as datasets
+from amurlink_web.apps.identities import views as identities
+from amurlink_web.apps.sharing import views as sharing
+
+urlpatterns = [
+    path("", core.home, name="home"),
+    path("public/", core.public, name="public"),
+    path("accounts/login/", core.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", core.account, name="account"),
+    path("audit/", core.audit, name="audit"),
+    path("i18n/setlang/", core.set_language, name="set_language"),
+    # datasets
+    path("datasets/", datasets.dataset_list_view, name="dataset-list"),
+    path("datasets/<int:dataset_id>/", datasets.dataset_detail_view, name="dataset-detail"),
+    path("datasets/<int:dataset_id>/download/", datasets.dataset_download_view,
+         name="dataset-download"),
+    path("datasets/<int:dataset_id>/visibility/", datasets.dataset_visibility_view,
+         name="dataset-visibility"),
+    path("orgs/<slug:org_slug>/upload/", datasets.dataset_upload_view, name="dataset-upload"),
+    path("uploads/<int:upload_id>/", datasets.upload_detail_view, name="upload-detail"),
+    # sharing
+    path("sharing/", sharing.agreement_list_view, name="agreement-list"),
+    path("sharing/<int:agreement_id>/", sharing.agreement_detail_view, name="agreement-detail"),
+    path("orgs/<slug:org_slug>/sharing/new/", sharing.agreement_create_view,
+         name="agreement-create"),
+    # identities
+    path("identities/", identities.catalogue_view, name="catalogue"),
+    path("identities/links/", identities.link_list_view, name="link-list"),
+    path("identities/links/<str:link_event_id>/", identities.link_detail_view,
+         name="link-detail"),
+    path("identities/links/<str:link_event_id>/review/", identities.link_review_view,
+         name="link-review"),
+    path("identities/history/<str:subject>/", identities.history_view, name="history"),
+    # API
+    path("api/", api.index, name="api-index"),
+    path("api/openapi.json", api.openapi, name="api-openapi"),
+    path("api/datasets/", api.datasets, name="api-datasets"),
+    path("api/datasets/<int:dataset_id>/", api.dataset_detail, name="api-dataset"),
+    path("api/datasets/<int:dataset_id>/deployments/", api.dataset_deployments,
+         name="api-deployments"),
+    path("api/datasets/<int:dataset_id>/observations/", api.dataset_observations,
+         name="api-observations"),
+    path("api/datasets/<int:dataset_id>/media/", api.dataset_media, name="api-media"),
+    path("api/agreements/", api.agreements, name="api-agreements"),
+    path("api/identities/", api.identities, name="api-identities"),
+    path("api/links/", api.links, name="api-links"),
+    path("api/links/<str:link_event_id>/review/", api.link_review_endpoint,
+         name="api-link-review"),
+]

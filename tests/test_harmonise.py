@@ -1,0 +1,266 @@
+"""Harmonise a hand-made Russian package (Pulkovo 1942, Vladivostok time across 26 October 2014)
+and a Chinese one (CGCS2000 Gauss-Kruger, Shanghai time), checked by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from amurlink.cli import app
+from amurlink.config import StudyConfig
+from amurlink.exceptions import SchemaError
+from amurlink.harmonise import FLAGS_NAME, MANIFEST_NAME, harmonise, write_harmonised
+from amurlink.io import load_camtrap_dp
+
+NOW = "2026-01-01T00:00:00Z"
+
+# Russian station R1 stands at 131.000 E, 43.100 N (WGS 84). In Pulkovo 1942 / Gauss-Kruger
+# zone 23 (EPSG:28423; Krassowsky ellipsoid, CM 135 E, false easting 23 500 000 m) that is
+# E 23 174 253.60, N 4 781 656.66 (EPSG transformation "Pulkovo 1942 to WGS 84 (20)").
+# Russian surveyors write X = northing, Y = easting: the sheet below does the same.
+RU_STATIONS = """Станция,X,Y,Установка,Снятие,Камера
+R1,4781656.66,23174253.60,01.09.2014,30.11.2014,Reconyx-7
+R2,4781656.66,23174253.60,01.06.2015,01.07.2015,Reconyx-8
+"""
+# Camera clock times (set on UTC+11 on 1 Sep 2014; Vladivostok moved to UTC+10 on 26 Oct 2014,
+# the camera did not):
+#   15.09.2014 22:30 -> 11:30 UTC;  20.11.2014 12:00 -> 01:00 UTC (not 02:00);
+#   20.11.2014 12:00:02 -> a burst frame; R2 10.06.2015 08:00 (UTC+10) -> 09.06 22:00 UTC.
+RU_RECORDS = """Станция,Дата,Вид,Особь,Пол,Файл
+R1,15.09.2014 22:30:00,Тигр,T-23,М,R1/IMG_0001.JPG
+R1,20.11.2014 12:00:00,Тигр,T-23,М,R1/IMG_0002.JPG
+R1,20.11.2014 12:00:02,Тигр,T-23,М,R1/IMG_0003.JPG
+R2,10.06.2015 08:00:00,Кабан,,,R2/IMG_0001.JPG
+"""
+RU_MAPPING = """
+[source]
+name = "LLNP camera traps 2014"
+country = "RU"
+organisation = "LLNP"
+catalogue = "RU-LLNP"
+crs = "EPSG:28423"
+timezone = "Asia/Vladivostok"
+encoding = "utf-8"
+
+[tables.stations]
+file = "stations.csv"
+delimiter = ","
+datetime_format = "%d.%m.%Y"
+columns = { deploymentID = "Станция", cameraID = "Камера", x = "X", y = "Y",
+            deploymentStart = "Установка", deploymentEnd = "Снятие" }
+
+[tables.records]
+file = "records.csv"
+datetime_format = "%d.%m.%Y %H:%M:%S"
+columns = { deploymentID = "Станция", timestamp = "Дата", scientificName = "Вид",
+            individualID = "Особь", sex = "Пол", filePath = "Файл" }
+
+[species]
+"Тигр" = "Panthera tigris"
+"Кабан" = "Sus scrofa"
+
+[values.sex]
+"М" = "male"
+"Ж" = "female"
+"""
+
+# Chinese station C1 at 130.350 E, 43.050 N (WGS 84) is E 609 991.72, N 4 769 159.20 in
+# CGCS2000 / 3-degree Gauss-Kruger CM 129E (EPSG:4552); CGCS2000 equals WGS 84 within a metre.
+CN_STATIONS = """station,east,north,start,end
+C1,609991.72,4769159.20,2014-09-01 10:00,2014-12-01 10:00
+"""
+# Shanghai time, UTC+8 all year: 2014-11-21 09:00 -> 01:00 UTC.
+CN_RECORDS = """station,time,species,animal
+C1,2014-11-21 09:00:00,东北虎,T012
+C1,2014-11-21 09:00:00,东北虎,T012
+"""
+CN_MAPPING = """
+[source]
+name = "NTLNP camera traps 2014"
+country = "CN"
+organisation = "NTLNP"
+catalogue = "CN-NTLNP"
+crs = "EPSG:4552"
+timezone = "Asia/Shanghai"
+
+[tables.stations]
+file = "stations.csv"
+datetime_format = "%Y-%m-%d %H:%M"
+columns = { deploymentID = "station", x = "east", y = "north", deploymentStart = "start", deploymentEnd = "end" }
+
+[tables.records]
+file = "records.csv"
+datetime_format = "%Y-%m-%d %H:%M:%S"
+columns = { deploymentID = "station", timestamp = "time", scientificName = "species", individualID = "animal" }
+"""
+CROSSWALK = """cn_id,ru_id,method,reviewer,date
+T012,T-23,photo,Anna Petrova,2015-03-01
+"""
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text.lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture()
+def sources(tmp_path: Path) -> dict[str, Path]:
+    _write(tmp_path / "ru", {"stations.csv": RU_STATIONS, "records.csv": RU_RECORDS,
+                             "ru.mapping.toml": RU_MAPPING})
+    _write(tmp_path / "cn", {"stations.csv": CN_STATIONS, "records.csv": CN_RECORDS,
+                             "cn.mapping.toml": CN_MAPPING})
+    (tmp_path / "crosswalk.csv").write_text(CROSSWALK, encoding="utf-8")
+    (tmp_path / "amurlink.toml").write_text("[events]\nindependence_minutes = 30\n",
+                                            encoding="utf-8")
+    return {"ru": tmp_path / "ru" / "ru.mapping.toml", "cn": tmp_path / "cn" / "cn.mapping.toml",
+            "links": tmp_path / "crosswalk.csv", "config": tmp_path / "amurlink.toml"}
+
+
+@pytest.fixture()
+def result(sources):
+    return harmonise(sources["ru"], sources["cn"], config=StudyConfig(), links=sources["links"],
+                     now=NOW)
+
+
+def _z(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text)
+
+
+def test_utc_times_checked_by_hand(result):
+    assert result.report.valid, result.report.to_text()
+    obs = result.dataset.observations.set_index("observationID")
+    assert obs.loc["RU-LLNP:o2", "eventStart"] == _z("2014-09-15T11:30:00Z")
+    # After the 26 October 2014 rule change the camera still ran on UTC+11:
+    assert obs.loc["RU-LLNP:o3", "eventStart"] == _z("2014-11-20T01:00:00Z")
+    assert obs.loc["RU-LLNP:o5", "eventStart"] == _z("2015-06-09T22:00:00Z")
+    assert obs.loc["CN-NTLNP:o2", "eventStart"] == _z("2014-11-21T01:00:00Z")
+    dep = result.dataset.deployments.set_index("deploymentID")
+    assert dep.loc["R1", "deploymentStart"] == _z("2014-09-01T01:00:00Z")  # noon at UTC+11
+    assert dep.loc["R1", "deploymentEnd"] == _z("2014-11-30T01:00:00Z")    # offset at set-up
+    assert dep.loc["C1", "deploymentStart"] == _z("2014-09-01T02:00:00Z")
+
+
+def test_rule_change_inside_a_deployment_is_flagged(result):
+    changes = [i for i in result.report.warnings if i.code == "timezone-rule-change"]
+    assert [i.row for i in changes] == [2]  # R1 only; R2 (2015) and C1 (Shanghai) have none
+    assert "2014-10-25 15:00 UTC" in changes[0].message
+
+
+def test_wgs84_positions_checked_by_hand(result):
+    dep = result.dataset.deployments.set_index("deploymentID")
+    assert dep.loc["R1", "longitude"] == pytest.approx(131.000, abs=1e-5)  # ~1 m
+    assert dep.loc["R1", "latitude"] == pytest.approx(43.100, abs=1e-5)
+    assert dep.loc["C1", "longitude"] == pytest.approx(130.350, abs=1e-5)
+    assert dep.loc["C1", "latitude"] == pytest.approx(43.050, abs=1e-5)
+    # The Pulkovo datum shift matters: Krassowsky latitude/longitude without it are ~90 m off.
+    import pyproj
+
+    lon_k, lat_k = pyproj.Transformer.from_crs(28423, 4284, always_xy=True).transform(
+        23174253.60, 4781656.66)
+    assert abs(lon_k - 131.0) > 5e-4
+    swapped = [i for i in result.report.warnings if i.code == "coordinates-swapped"]
+    assert len(swapped) == 1  # the Russian X = northing convention was recognised
+
+
+def test_deployment_details_ids_species_and_individuals(result):
+    ds = result.dataset
+    details = ds["deploymentDetails"].set_index("deploymentID")
+    assert details.loc["R1", "timezone"] == "Asia/Vladivostok"
+    assert details.loc["C1", "timezone"] == "Asia/Shanghai"
+    assert details.loc["R1", "countryCode"] == "RU" and details.loc["C1", "countryCode"] == "CN"
+    assert details.loc["R1", "organisation"] == "LLNP"
+    obs = ds.observations
+    assert set(obs["individualID"].dropna()) == {"RU-LLNP:T-23", "CN-NTLNP:T012"}
+    assert set(obs["scientificName"]) == {"Panthera tigris", "Sus scrofa"}
+    assert set(obs.loc[obs["individualID"] == "RU-LLNP:T-23", "sex"]) == {"male"}
+    ind = ds["individuals"].set_index("individualID")
+    assert ind.loc["RU-LLNP:T-23", "catalogue"] == "RU-LLNP"
+    assert ind.loc["RU-LLNP:T-23", "firstRecorded"] == _z("2014-09-15T11:30:00Z")
+    assert ind.loc["CN-NTLNP:T012", "scientificName"] == "Panthera tigris"
+
+
+def test_crosswalk_becomes_confirmed_expert_link(result):
+    links = result.dataset["identityLinks"]
+    assert len(links) == 1
+    row = links.iloc[0]
+    assert {row["subjectA"], row["subjectB"]} == {"CN-NTLNP:T012", "RU-LLNP:T-23"}
+    assert row["status"] == "confirmed" and row["method"] == "expert"
+    assert row["reviewer"] == "Anna Petrova"
+    assert json.loads(row["evidence"])["crosswalkMethod"] == "photo"
+
+
+def test_duplicates_and_bursts_flagged_not_deleted(result):
+    flags = result.flags.set_index("observationID")
+    assert len(result.dataset.observations) == 6
+    assert flags["duplicate"].tolist().count(True) == 1 and flags.loc["CN-NTLNP:o3", "duplicate"]
+    assert flags.loc["RU-LLNP:o4", "burst"] and not flags.loc["RU-LLNP:o3", "burst"]
+    # independent events from amurlink.analysis.events (30 min, per station/species/individual)
+    if result.manifest["independentEvents"]["available"]:
+        assert flags.loc["RU-LLNP:o3", "independent"]
+        assert not flags.loc["RU-LLNP:o4", "independent"]
+
+
+def test_written_package_manifest_and_round_trip(result, sources, tmp_path):
+    out = write_harmonised(result, tmp_path / "joint")
+    back, report = load_camtrap_dp(out)
+    assert report.valid, report.to_text()
+    assert (back.observations["eventStart"].to_numpy()
+            == result.dataset.observations["eventStart"].to_numpy()).all()
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["software"]["amurlink"]
+    assert manifest["config"]["events"]["independence_minutes"] == 30.0
+    files = {Path(p).name for i in manifest["inputs"] for p in i["files"]}
+    assert {"ru.mapping.toml", "stations.csv", "records.csv"} <= files
+    assert manifest["linkSet"]["events"] == 1 and manifest["links"]["confirmed"] == 1
+    assert "datapackage.json" in manifest["outputs"]
+    assert (out / FLAGS_NAME).is_file()
+
+
+def test_unknown_individual_in_crosswalk_is_reported(sources):
+    sources["links"].write_text(CROSSWALK + "T999,T-23,photo,Anna Petrova,2015-03-02\n",
+                                encoding="utf-8")
+    res = harmonise(sources["ru"], sources["cn"], config=StudyConfig(), links=sources["links"],
+                    now=NOW)
+    (err,) = [i for i in res.report.errors if i.code == "crosswalk-link"]
+    assert err.row == 3 and "CN-NTLNP:T999" in err.message
+    with pytest.raises(SchemaError):
+        write_harmonised(res, sources["links"].parent / "never")
+    assert not (sources["links"].parent / "never").exists()
+
+
+def test_deployment_id_clash_between_sources_is_an_error(sources):
+    cn = sources["cn"].parent
+    (cn / "stations.csv").write_text(CN_STATIONS.replace("C1,", "R1,"), encoding="utf-8")
+    (cn / "records.csv").write_text(CN_RECORDS.replace("C1,", "R1,"), encoding="utf-8")
+    res = harmonise(sources["ru"], sources["cn"], config=StudyConfig(), now=NOW)
+    assert any(i.code == "id-clash" and i.got == "R1" for i in res.report.errors)
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+def test_cli_harmonise_writes_package_and_manifest(sources, tmp_path):
+    out = tmp_path / "cli-out"
+    res = CliRunner().invoke(app, ["harmonise", str(sources["ru"]), str(sources["cn"]),
+                                   "--config", str(sources["config"]), "--links",
+                                   str(sources["links"]), "-o", str(out), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["valid"] and payload["rows"]["observations"] == 6
+    assert (out / "datapackage.json").is_file() and (out / MANIFEST_NAME).is_file()
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["configFile"]["sha256"]
+
+
+def test_cli_harmonise_bad_input_exits_1_without_output(sources, tmp_path):
+    sources["ru"].write_text(RU_MAPPING.replace('crs = "EPSG:28423"', 'crs = "MSK-25"'),
+                             encoding="utf-8")
+    out = tmp_path / "cli-out"
+    res = CliRunner().invoke(app, ["harmonise", str(sources["ru"]), str(sources["cn"]),
+                                   "--config", str(sources["config"]), "-o", str(out)])
+    assert res.exit_code == 1
+    assert "MSK-25" in res.output and "Traceback" not in res.output
+    assert not out.exists()
