@@ -40,6 +40,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.secr",
     "amurlink.cli.simulate",
     "amurlink.cli.camtrap",
+    "amurlink.cli.crossborder",
     "amurlink.cli.serve",
     "amurlink.cli.harmonise",
 )
