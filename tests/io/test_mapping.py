@@ -287,16 +287,34 @@ def test_records_outside_deployment_and_in_future_are_flagged_and_kept(tmp_path)
     assert len(ds.observations) == 3
 
 
-def test_xlsx_without_openpyxl_names_the_package(tmp_path):
-    pytest.importorskip("pandas")
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("openpyxl installed: the xlsx path is tested in test_mapping_readers")
+def test_xlsx_without_openpyxl_names_the_package(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # as if it were not installed
     (tmp_path / "st.xlsx").write_bytes(b"PK\x03\x04")
     path = _minimal(tmp_path, _GOOD.replace('file = "st.csv"', 'file = "st.xlsx"'))
     ds, report = import_mapping(path)
     assert ds is None
     assert "openpyxl" in report.errors[0].message
+
+
+def test_excel_station_sheet_imports_like_the_csv(tmp_path):
+    """An Excel station sheet (dates typed as text, as field teams keep them) reads as the CSV."""
+    import openpyxl
+
+    csv_path = _minimal(tmp_path, _GOOD)
+    from_csv, report = import_mapping(csv_path)
+    assert report.valid, report.to_text()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "stations"
+    for row in (["S", "X", "Y", "A", "B"], ["S1", 500000, 4800000, "01.09.2014", "01.12.2014"]):
+        sheet.append(row)
+    book.save(tmp_path / "st.xlsx")
+    xlsx_path = tmp_path / "x.mapping.toml"
+    xlsx_path.write_text(_GOOD.replace('file = "st.csv"', 'file = "st.xlsx"\nsheet = "stations"'),
+                         encoding="utf-8")
+    from_xlsx, report = import_mapping(xlsx_path)
+    assert report.valid, report.to_text()
+    for table in ("deployments", "deploymentGaps", "observations"):
+        pd.testing.assert_frame_equal(from_xlsx[table], from_csv[table])
