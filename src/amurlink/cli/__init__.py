@@ -43,6 +43,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.crossborder",
     "amurlink.cli.serve",
     "amurlink.cli.harmonise",
+    "amurlink.cli.photos",
 )
 
 for _name in _COMMAND_MODULES:

@@ -1,0 +1,259 @@
+"""Flank chips and RootSIFT keypoints, for still images and frames sampled from videos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CHIP_LONG_SIDE",
+    "MAX_KEYPOINTS",
+    "FLANK_SIDES",
+    "Features",
+    "extract_features",
+    "flank_chip",
+    "load_image",
+    "normalise_side",
+    "video_frames",
+]
+
+#: Long side of every flank chip, pixels (crops are resized to it, up or down).
+CHIP_LONG_SIDE = 640
+#: Keypoints kept per image (the strongest SIFT responses).
+MAX_KEYPOINTS = 500
+#: The flank side is part of the identity key.
+FLANK_SIDES: tuple[str, ...] = ("left", "right", "unknown")
+_VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv"}
+
+
+def cv2_module():
+    """Import OpenCV or explain how to install it."""
+    try:
+        import cv2
+    except ImportError as exc:  # pragma: no cover - environment dependent
+        raise ImportError("photo identification needs OpenCV: "
+                          "pip install opencv-python-headless") from exc
+    return cv2
+
+
+def normalise_side(side: Any) -> str:
+    """``"left"``, ``"right"`` or ``"unknown"`` from common spellings (L, R, None, ...)."""
+    if side is None or (isinstance(side, float) and np.isnan(side)):
+        return "unknown"
+    key = str(side).strip().lower()
+    mapping = {"l": "left", "left": "left", "r": "right", "right": "right",
+               "": "unknown", "u": "unknown", "unknown": "unknown", "nan": "unknown",
+               "none": "unknown"}
+    if key not in mapping:
+        raise ValueError(f"unknown flank side {side!r}; expected left, right or unknown")
+    return mapping[key]
+
+
+@dataclass(frozen=True)
+class Features:
+    """RootSIFT keypoints of one flank chip.
+
+    Attributes
+    ----------
+    xy : ndarray of float32, shape (n, 2)
+        Keypoint positions in chip pixels.
+    size, angle : ndarray of float32, shape (n,)
+        SIFT scale (pixels) and orientation (degrees).
+    descriptors : ndarray of float32, shape (n, 128)
+        RootSIFT descriptors (L1-normalised SIFT, square-rooted; unit L2 norm).
+    chip_shape : tuple of int
+        (height, width) of the chip.
+    crop : tuple of int
+        (x, y, width, height) of the crop in the source image, pixels.
+    """
+
+    xy: np.ndarray
+    size: np.ndarray
+    angle: np.ndarray
+    descriptors: np.ndarray
+    chip_shape: tuple[int, int]
+    crop: tuple[int, int, int, int]
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __len__(self) -> int:
+        return int(self.descriptors.shape[0])
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"xy": self.xy, "size": self.size, "angle": self.angle,
+                "descriptors": self.descriptors,
+                "chip_shape": np.asarray(self.chip_shape, np.int32),
+                "crop": np.asarray(self.crop, np.int32)}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> Features:
+        return cls(xy=np.asarray(arrays["xy"], np.float32),
+                   size=np.asarray(arrays["size"], np.float32),
+                   angle=np.asarray(arrays["angle"], np.float32),
+                   descriptors=np.asarray(arrays["descriptors"], np.float32),
+                   chip_shape=tuple(int(v) for v in arrays["chip_shape"]),
+                   crop=tuple(int(v) for v in arrays["crop"]))
+
+    def equals(self, other: Features) -> bool:
+        """Same keypoints and descriptors (exact)."""
+        a, b = self.to_arrays(), other.to_arrays()
+        return all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def load_image(path: str | Path, *, frame: int | None = None) -> np.ndarray:
+    """Read an image (BGR or grey uint8), or frame ``frame`` of a video file."""
+    cv2 = cv2_module()
+    path = Path(path)
+    if path.suffix.lower() in _VIDEO_SUFFIXES or frame is not None:
+        frames = _read_frames(path, [0 if frame is None else int(frame)])
+        if not frames:
+            raise OSError(f"could not read frame {frame} of {path}")
+        return frames[0]
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise OSError(f"could not read image {path}")
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return image
+
+
+def video_frames(path: str | Path, *, n_frames: int = 5) -> list[int]:
+    """Indices of ``n_frames`` frames spread evenly over a video (first and last excluded)."""
+    cv2 = cv2_module()
+    cap = cv2.VideoCapture(str(path))
+    try:
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    if total <= 0:
+        raise OSError(f"could not read video {path}")
+    n = min(int(n_frames), total)
+    return sorted({int(round(v)) for v in np.linspace(0, total - 1, n + 2)[1:-1]}) or [0]
+
+
+def _read_frames(path: Path, indices: list[int]) -> list[np.ndarray]:
+    cv2 = cv2_module()
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    try:
+        for idx in indices:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, idx)
+            ok, frame = cap.read()
+            if ok:
+                out.append(frame)
+    finally:
+        cap.release()
+    return out
+
+
+def flank_chip(
+    image: np.ndarray,
+    bbox: tuple[float, float, float, float] | None = None,
+    *,
+    long_side: int = CHIP_LONG_SIDE,
+    margin: float = 0.05,
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Crop the flank, convert to grey and normalise contrast (CLAHE), resize.
+
+    Parameters
+    ----------
+    image : ndarray of uint8
+        BGR or grey image; night infrared photos are grey already.
+    bbox : (x, y, width, height), optional
+        Flank box as Camtrap DP fractions of the frame (all values at most 1) or in pixels;
+        default the whole image.
+    long_side : int
+        Long side of the chip.
+    margin : float
+        Fraction of the box added on every side before cropping.
+
+    Returns
+    -------
+    chip : ndarray of uint8, 2-D
+    crop : (x, y, width, height) in source pixels
+    """
+    cv2 = cv2_module()
+    h, w = image.shape[:2]
+    if bbox is None or any(v is None or (isinstance(v, float) and np.isnan(v)) for v in bbox):
+        x0, y0, x1, y1 = 0, 0, w, h
+    else:
+        bx, by, bw, bh = (float(v) for v in bbox)
+        if max(bx, by, bw, bh) <= 1.0:
+            bx, bw, by, bh = bx * w, bw * w, by * h, bh * h
+        mx, my = margin * bw, margin * bh
+        x0, y0 = int(max(0, np.floor(bx - mx))), int(max(0, np.floor(by - my)))
+        x1, y1 = int(min(w, np.ceil(bx + bw + mx))), int(min(h, np.ceil(by + bh + my)))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            x0, y0, x1, y1 = 0, 0, w, h
+    crop = image[y0:y1, x0:x1]
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    # Contrast normalisation: a global stretch (robust percentiles) then CLAHE. It makes
+    # colour and night infrared photos of one flank look alike in grey.
+    lo, hi = np.percentile(grey, [1, 99])
+    if hi - lo > 1:
+        grey = np.clip((grey.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
+        grey = grey.astype(np.uint8)
+    factor = long_side / max(grey.shape)
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    chip = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=interp)
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    chip = clahe.apply(chip)
+    return chip, (x0, y0, x1 - x0, y1 - y0)
+
+
+def rootsift(descriptors: np.ndarray) -> np.ndarray:
+    """RootSIFT: L1-normalise each SIFT vector, then take the square root."""
+    d = np.asarray(descriptors, np.float32)
+    d = d / (np.abs(d).sum(axis=1, keepdims=True) + 1e-7)
+    return np.sqrt(d).astype(np.float32)
+
+
+def extract_features(
+    image: np.ndarray | str | Path,
+    bbox: tuple[float, float, float, float] | None = None,
+    *,
+    max_keypoints: int = MAX_KEYPOINTS,
+    frame: int | None = None,
+) -> Features:
+    """RootSIFT keypoints of one flank (the strongest ``max_keypoints``).
+
+    Parameters
+    ----------
+    image : ndarray or path
+        The photo (BGR or grey) or its file; for a video, ``frame`` picks the frame.
+    bbox : (x, y, width, height), optional
+        The observation's bounding box (Camtrap DP fractions or pixels); default whole image.
+    max_keypoints : int
+        Cap on keypoints per image.
+    frame : int, optional
+        Frame index of a video file.
+
+    Returns
+    -------
+    Features
+    """
+    cv2 = cv2_module()
+    if not isinstance(image, np.ndarray):
+        image = load_image(image, frame=frame)
+    chip, crop = flank_chip(image, bbox)
+    sift = cv2.SIFT_create(nfeatures=int(max_keypoints))
+    kps, desc = sift.detectAndCompute(chip, None)
+    if desc is None or not kps:
+        desc = np.zeros((0, 128), np.float32)
+        kps = []
+    if len(kps) > max_keypoints:  # SIFT may return a few more (ties, orientations)
+        order = np.argsort([-k.response for k in kps], kind="stable")[:max_keypoints]
+        kps = [kps[i] for i in order]
+        desc = desc[order]
+    return Features(
+        xy=np.array([k.pt for k in kps], np.float32).reshape(-1, 2),
+        size=np.array([k.size for k in kps], np.float32),
+        angle=np.array([k.angle for k in kps], np.float32),
+        descriptors=rootsift(desc).reshape(-1, 128),
+        chip_shape=(int(chip.shape[0]), int(chip.shape[1])),
+        crop=crop,
+    )
