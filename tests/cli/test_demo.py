@@ -1,9 +1,10 @@
-"""``amurlink demo`` and ``amurlink report``."""
+"""``amurlink demo`` (the main job, on the small scenario) and ``amurlink report``."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from amurlink.cli import app
@@ -11,15 +12,59 @@ from amurlink.datasets import example_path
 
 runner = CliRunner()
 
+STAGES = ("simulate", "write simulation", "import + harmonise", "border", "cross-border",
+          "secr", "dna", "camtrap", "report view", "report en", "report zh", "report ru",
+          "report en (public)", "write joint package")
 
-def test_demo_writes_reports_and_summarises(tmp_path):
-    result = runner.invoke(app, ["demo", "-o", str(tmp_path)])
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    timings = out / "timings.json"
+    result = runner.invoke(app, ["demo", "--scenario", "small", "-o", str(out / "run"),
+                                 "--timings-json", str(timings)])
+    return out / "run", result, timings
+
+
+def test_demo_runs_every_stage(demo_run):
+    _, result, timings = demo_run
     assert result.exit_code == 0, result.output
-    for lang in ("en", "zh", "ru", "public-en"):
-        assert (tmp_path / "report" / lang / "report.html").is_file()
-    out = result.stdout
-    assert "tigris" in out and "pardus" in out and "crossings" in out
-    assert "Links came from: photo confirmed: 1" in out
+    payload = json.loads(timings.read_text(encoding="utf-8"))
+    assert payload["scenario"] == "small"
+    assert set(STAGES) <= set(payload["stages"])
+    assert all(v == "ok" for v in payload["status"].values()), payload["status"]
+    assert all(v >= 0 for v in payload["stages"].values())
+    assert payload["total"] > 0
+
+
+def test_demo_writes_simulation_joint_package_and_reports(demo_run):
+    out, result, _ = demo_run
+    assert (out / "sim" / "cn" / "datapackage.json").is_file()
+    assert (out / "sim" / "ru" / "ru.mapping.toml").is_file()
+    joint = out / "joint"
+    for name in ("datapackage.json", "manifest.json", "record-flags.csv", "border.geojson",
+                 "amurlink.toml", "identity-links.csv"):
+        assert (joint / name).is_file(), name
+    for lang, marker in (("en", "Cross-border individuals"), ("zh", 'lang="zh'),
+                         ("ru", 'lang="ru')):
+        html = (out / "report" / lang / "report.html").read_text(encoding="utf-8")
+        assert marker in html
+    assert (out / "report" / "public-en" / "report.html").is_file()
+
+
+def test_demo_summary_matches_truth(demo_run):
+    out, result, _ = demo_run
+    text = result.stdout
+    assert "Panthera tigris" in text.replace("\n", " ") or "tigris" in text
+    assert "Links came from: expert confirmed:" in text
+    assert "Expert crosswalk:" in text
+    truth = json.loads((out / "sim" / "summary.json").read_text(encoding="utf-8"))
+    assert truth["scenario"] == "small"
+
+
+def test_demo_rejects_unknown_scenario(tmp_path):
+    result = runner.invoke(app, ["demo", "--scenario", "huge", "-o", str(tmp_path)])
+    assert result.exit_code == 2
 
 
 def test_report_command_json(tmp_path):

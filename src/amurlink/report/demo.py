@@ -1,10 +1,31 @@
-"""The main job behind ``amurlink demo``: data in, every available analysis, the report out."""
+"""The main job behind ``amurlink demo``: simulate, import, harmonise, analyse, report.
+
+:func:`run_demo` simulates a two-country study (``amurlink.simulate``), imports the Chinese
+Camtrap DP package and the Russian national tables (through their import mapping), harmonises
+both with the expert crosswalk as confirmed links, runs every analysis (cross-border movement,
+SECR density per species, DNA genotype matching, camera-trap rates and activity) and writes
+the joint report in English, Chinese and Russian (owner) plus a public English report.
+
+Every stage is timed. A stage that fails is recorded (``DemoResult.stages``) and the demo goes
+on: the report says what is missing. Warnings raised while the demo runs are recorded in
+``DemoResult.warnings`` rather than left to escape.
+
+Where the platform can fork (Linux), stages that do not feed the next ones (writing the joint
+package, DNA matching, camera-trap tables) run in a forked child process while the main
+process goes on; their timings are their own run times (``DemoResult.background``).
+"""
 
 from __future__ import annotations
 
-import importlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import pickle
 import time
-from collections.abc import Callable, Iterator
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,28 +34,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DemoResult", "run_demo", "missing_stages", "toy_border"]
+__all__ = [
+    "DEFAULT_SEED",
+    "DemoResult",
+    "SECR_SETTINGS",
+    "run_demo",
+    "secr_capture_history",
+    "species_summary",
+    "toy_border",
+]
 
-#: Pipeline stages the demo needs from other parts of amurlink, and how to tell they exist.
-_STAGES: tuple[tuple[str, str, str], ...] = (
-    ("simulate", "amurlink.simulate", "simulate"),
-    ("import", "amurlink.io.mapping", "read_mapped"),
-    ("harmonise", "amurlink.harmonise", "harmonise"),
-)
+logger = logging.getLogger(__name__)
 
+#: Seed of the demo's simulation (fixed: the demo gives the same data every time).
+DEFAULT_SEED = 2015
 
-def missing_stages() -> list[str]:
-    """Names of pipeline stages not available yet (``simulate``, ``import``, ``harmonise``)."""
-    out = []
-    for stage, module, attr in _STAGES:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            out.append(stage)
-            continue
-        if not callable(getattr(mod, attr, None)):
-            out.append(stage)
-    return out
+#: SECR mask settings per species: buffer (about 4 sigma) and spacing, metres.
+SECR_SETTINGS: Mapping[str, Mapping[str, float]] = {
+    "Panthera tigris": {"buffer": 15_000.0, "spacing": 2_000.0},
+    "Panthera pardus": {"buffer": 10_000.0, "spacing": 2_000.0},
+}
+
+#: Report languages written for the owner audience (a public English report is added).
+LANGUAGES = ("en", "zh", "ru")
+
+_DAY_NS = 86_400 * 10**9
 
 
 def toy_border() -> Any:
@@ -48,90 +72,658 @@ def toy_border() -> Any:
     return Border.from_geometries(shapely.LineString(list(zip(x, y, strict=True))))
 
 
+# ==============================================================================================
+# Result
+# ==============================================================================================
 @dataclass
 class DemoResult:
-    """What the demo did: per-stage seconds, the species summary, link sources, files."""
+    """What the demo did.
+
+    Attributes
+    ----------
+    out_dir : Path
+    scenario, seed : str, int
+        The simulated scenario and its seed.
+    timings : dict of str to float
+        Seconds per stage, in the order run (background stages: their own run time).
+    stages : dict of str to str
+        ``ok`` or ``failed: <why>`` (or ``skipped: <why>``) per stage.
+    background : list of str
+        Stages that ran in a forked child process, beside the main process.
+    summary : DataFrame
+        Per species: ``photographed`` (joint adult individuals), ``both_countries``,
+        ``crossings``, ``farthest_km`` (farthest encounter from the border), and the
+        simulator's truth: ``true_photographed``, ``true_both_countries``, ``true_crossers``.
+    links : DataFrame
+        Current identity links of the joint dataset (``current_links``).
+    link_sources : DataFrame
+        ``method``, ``status``, ``links``: where the joint identities came from.
+    crosswalk : dict
+        ``rows`` of the expert crosswalk, ``stored`` links and ``refused`` (messages).
+    secr : dict of str to SECRResults
+    dna : dict of str to DataFrame
+    camtrap : dict of str to DataFrame
+    reports : dict of str to Path
+        ``en``, ``zh``, ``ru``, ``public-en``: the report.html files.
+    truth : dict
+        The simulator's ``summary()``.
+    harmonise_issues : dict of str to int
+        Issue counts of the harmonisation report, by code.
+    warnings : list of str
+        Warnings raised while the demo ran (category: message, with a count).
+    total_s : float
+        Seconds for the whole demo.
+    """
 
     out_dir: Path
-    source: str
+    scenario: str = "neaspec"
+    seed: int = DEFAULT_SEED
     timings: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)
+    background: list[str] = field(default_factory=list)
     summary: pd.DataFrame | None = None
     links: pd.DataFrame | None = None
+    link_sources: pd.DataFrame | None = None
+    crosswalk: dict[str, Any] = field(default_factory=dict)
+    secr: dict[str, Any] = field(default_factory=dict)
+    dna: dict[str, pd.DataFrame] = field(default_factory=dict)
+    camtrap: dict[str, pd.DataFrame] = field(default_factory=dict)
     reports: dict[str, Path] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
+    truth: dict[str, Any] = field(default_factory=dict)
+    harmonise_issues: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    total_s: float = 0.0
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Stages that did not succeed, with why."""
+        return {k: v for k, v in self.stages.items() if v != "ok"}
+
+    def timings_dict(self) -> dict[str, Any]:
+        """JSON-ready timings (what ``--timings-json`` writes)."""
+        return {"scenario": self.scenario, "seed": self.seed,
+                "stages": {k: round(v, 3) for k, v in self.timings.items()},
+                "background": list(self.background), "status": dict(self.stages),
+                "total": round(self.total_s, 3)}
 
 
-@contextmanager
-def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+# ==============================================================================================
+# Stages: timing, failure capture, background processes
+# ==============================================================================================
+def _describe(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {msg[0] if msg else ''}"[:300]
+
+
+class _Stages:
+    """Runs stages, times them, records failures and the warnings they raise."""
+
+    def __init__(self, res: DemoResult, say: Callable[[str], None]) -> None:
+        self.res = res
+        self.say = say
+        self.caught: list[warnings.WarningMessage] = []
+
+    @contextmanager
+    def stage(self, name: str, *, what: str | None = None) -> Iterator[dict[str, Any]]:
+        """Time ``name``; an exception inside marks it failed and is swallowed."""
+        self.say(what or name)
+        box: dict[str, Any] = {"ok": False}
+        t0 = time.perf_counter()
+        try:
+            yield box
+        except Exception as exc:  # noqa: BLE001 - a failed stage is reported, not fatal
+            logger.debug("demo stage %s failed", name, exc_info=True)
+            self.res.stages[name] = f"failed: {_describe(exc)}"
+        else:
+            box["ok"] = True
+            self.res.stages.setdefault(name, "ok")
+        finally:
+            self.res.timings[name] = time.perf_counter() - t0
+
+
+class _Background:
+    """``fn()`` in a forked child process (or inline where fork is unavailable)."""
+
+    def __init__(self, name: str, fn: Callable[[], Any], *, fork: bool) -> None:
+        self.name = name
+        self._value: Any = None
+        self._error: str | None = None
+        self._seconds = 0.0
+        self._warnings: list[str] = []
+        self._proc: Any = None
+        self._conn: Any = None
+        if fork:
+            try:
+                ctx = mp.get_context("fork")
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(fn, send), name=f"amurlink-demo-{name}",
+                                   daemon=True)
+                proc.start()
+                send.close()
+                self._proc, self._conn = proc, recv
+                return
+            except (ValueError, OSError) as exc:  # fork unavailable: run inline
+                logger.debug("cannot fork for %s (%s); running inline", name, exc)
+        self._value, self._error, self._seconds, self._warnings = _call(fn)
+
+    @property
+    def forked(self) -> bool:
+        return self._proc is not None
+
+    def result(self, timeout: float = 900.0) -> tuple[Any, str | None, float, list[str]]:
+        """``(value, error or None, seconds, warnings)``; waits for the child."""
+        if self._proc is not None:
+            try:
+                if self._conn.poll(timeout):
+                    payload = self._conn.recv_bytes()
+                    self._value, self._error, self._seconds, self._warnings = pickle.loads(
+                        payload)
+                else:
+                    self._error = f"TimeoutError: no result after {timeout:.0f} s"
+            except (EOFError, OSError) as exc:
+                self._error = f"child process ended without a result ({type(exc).__name__})"
+            finally:
+                self._proc.join(timeout=10)
+                if self._proc.is_alive():
+                    self._proc.terminate()
+                    self._proc.join(timeout=5)
+                elif self._proc.exitcode not in (0, None) and self._error is None \
+                        and self._value is None:
+                    self._error = f"child process exited with code {self._proc.exitcode}"
+                self._conn.close()
+                self._proc = None
+        return self._value, self._error, self._seconds, self._warnings
+
+
+def _call(fn: Callable[[], Any]) -> tuple[Any, str | None, float, list[str]]:
     t0 = time.perf_counter()
-    yield
-    timings[name] = time.perf_counter() - t0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value, error = fn(), None
+        except Exception as exc:  # noqa: BLE001 - reported by the parent
+            logger.debug("background stage failed", exc_info=True)
+            value, error = None, _describe(exc)
+    return value, error, time.perf_counter() - t0, [_warning_text(w) for w in caught]
 
 
-def species_summary(view: Any) -> pd.DataFrame:
-    """Per species: photographed, recorded in both countries, crossings, farthest distance."""
-    cb = view.crossborder
-    cols = ["scientificName", "photographed", "both_countries", "crossings", "farthest_km"]
-    if cb is None or cb.individuals.empty:
-        return pd.DataFrame(columns=cols)
-    ind = cb.individuals
-    dist_cols = [c for c in ind.columns if c.startswith("max_distance_km_")]
-    rows = []
-    for sp, g in ind.groupby("scientificName", sort=True):
-        far = g[dist_cols].to_numpy(float) if dist_cols else np.array([np.nan])
-        rows.append({"scientificName": sp, "photographed": len(g),
-                     "both_countries": int(g["transboundary"].astype(bool).sum()),
-                     "crossings": int(g["crossings"].sum()),
-                     "farthest_km": float(np.nanmax(far)) if np.isfinite(far).any() else np.nan})
-    return pd.DataFrame(rows, columns=cols)
+def _child(fn: Callable[[], Any], conn: Any) -> None:  # pragma: no cover - runs in a fork
+    try:
+        out = _call(fn)
+        try:
+            payload = pickle.dumps(out)
+        except Exception as exc:  # noqa: BLE001
+            payload = pickle.dumps((None, f"result not picklable: {_describe(exc)}", out[2],
+                                    out[3]))
+        conn.send_bytes(payload)
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+    finally:
+        conn.close()
+        os._exit(0)
 
 
-def run_demo(out_dir: str | Path, /, *, languages: tuple[str, ...] = ("en", "zh", "ru"),
-             progress: Callable[[str], None] | None = None) -> DemoResult:
-    """Run the main job and write the reports under ``out_dir``.
+def _warning_text(w: warnings.WarningMessage) -> str:
+    first = str(w.message).strip().splitlines()
+    return f"{w.category.__name__}: {first[0] if first else ''}"[:240]
 
-    Until the simulator, import mappings and harmonisation exist, runs on the bundled toy
-    package with :func:`toy_border` and lists those stages in ``DemoResult.missing``.
+
+def _count_warnings(texts: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for t in texts:
+        counts[t] = counts.get(t, 0) + 1
+    return [f"{t} (x{n})" if n > 1 else t for t, n in counts.items()]
+
+
+# ==============================================================================================
+# Analyses
+# ==============================================================================================
+def species_summary(individuals: pd.DataFrame, truth: Mapping[str, Any] | None = None,
+                    species: tuple[str, ...] = ("Panthera tigris", "Panthera pardus")
+                    ) -> pd.DataFrame:
+    """Per species: photographed, recorded in both countries, crossings, farthest distance.
+
+    Parameters
+    ----------
+    individuals : DataFrame
+        ``CrossBorderResult.individuals`` (one row per joint individual).
+    truth : mapping, optional
+        The simulator's ``summary()``; adds ``true_photographed`` (adults),
+        ``true_both_countries`` and ``true_crossers``.
     """
-    from amurlink.config import load_config
-    from amurlink.datasets import example_config_path, example_path
-    from amurlink.io import read_camtrap_dp, validate_camtrap_dp
-    from amurlink.report import ReportInputs, build_view, write_report
-    from amurlink.report._sections import MISSING_REASONS
+    cols = ["scientificName", "photographed", "both_countries", "crossings", "farthest_km"]
+    rows = []
+    ind = individuals if individuals is not None else pd.DataFrame()
+    names = list(species) + sorted(set(ind.get("scientificName", pd.Series(dtype=object)))
+                                   - set(species))
+    dist_cols = [c for c in ind.columns if c.startswith("max_distance_km_")]
+    for sp in names:
+        g = ind[ind["scientificName"] == sp] if len(ind) else ind
+        far = g[dist_cols].to_numpy(float) if dist_cols and len(g) else np.array([np.nan])
+        rows.append({"scientificName": sp, "photographed": len(g),
+                     "both_countries": int(g["transboundary"].astype(bool).sum()) if len(g)
+                     else 0,
+                     "crossings": int(g["crossings"].sum()) if len(g) else 0,
+                     "farthest_km": float(np.nanmax(far)) if np.isfinite(far).any()
+                     else np.nan})
+    out = pd.DataFrame(rows, columns=cols)
+    if truth:
+        ph = truth.get("photographed", {})
+        tc = truth.get("true_crossers", {})
+        out["true_photographed"] = [ph.get(s, {}).get("adults", 0) for s in out.scientificName]
+        out["true_both_countries"] = [ph.get(s, {}).get("both_countries", 0)
+                                      for s in out.scientificName]
+        out["true_crossers"] = [tc.get(s, 0) for s in out.scientificName]
+    return out
 
+
+def _working_fraction(start: np.ndarray, end: np.ndarray, day0: int, n_days: int) -> np.ndarray:
+    """Share of each day (rows: intervals, columns: days from ``day0``) inside [start, end)."""
+    edges = day0 + np.arange(n_days, dtype=np.int64) * _DAY_NS
+    lo = np.maximum(start[:, None], edges[None, :])
+    hi = np.minimum(end[:, None], edges[None, :] + _DAY_NS)
+    return np.clip((hi - lo) / _DAY_NS, 0.0, 1.0)
+
+
+def secr_capture_history(dataset: Any, encounters: pd.DataFrame, *, crs: Any = None) -> Any:
+    """SECR count-detector capture history of joint individuals from cross-border encounters.
+
+    Detectors are camera locations (``deployments.locationID``; the two cameras of a Chinese
+    station are one detector), occasions are UTC days from the first set-up, counts are the
+    independent events of each joint individual at a location on a day (events of the paired
+    cameras within the independence threshold are one), and usage is the share of the day at
+    least one camera of the location worked (deployment span less ``deploymentGaps``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The joint dataset (deployments, deploymentGaps).
+    encounters : DataFrame
+        :func:`amurlink.analysis.crossborder.encounters` of one species (camera rows are used).
+    crs : optional
+        Working CRS for the detector coordinates.
+
+    Returns
+    -------
+    amurlink.analysis.secr.CaptureHistory
+    """
+    from amurlink.analysis.secr import CaptureHistory
+    from amurlink.core.crs import to_metric
+
+    dep = dataset.deployments.reset_index(drop=True)
+    loc = dep["locationID"].astype(object) if "locationID" in dep else None
+    if loc is None or loc.isna().any():
+        fallback = (dep["latitude"].round(5).astype(str) + ","
+                    + dep["longitude"].round(5).astype(str))
+        loc = fallback if loc is None else loc.where(loc.notna(), fallback)
+    codes, locs = pd.factorize(loc.astype(str), sort=True)
+    start = pd.to_datetime(dep["deploymentStart"], utc=True).astype("int64").to_numpy()
+    end = pd.to_datetime(dep["deploymentEnd"], utc=True).astype("int64").to_numpy()
+    day0 = int(start.min() // _DAY_NS * _DAY_NS)
+    n_days = int(-(-(end.max() - day0) // _DAY_NS))
+    frac = _working_fraction(start, end, day0, n_days)
+    gaps = dataset.get("deploymentGaps")
+    if gaps is not None and len(gaps):
+        row = pd.Series(np.arange(len(dep)), index=dep["deploymentID"].astype(str))
+        gi = row.reindex(gaps["deploymentID"].astype(str)).to_numpy()
+        ok = ~np.isnan(gi)
+        gs = pd.to_datetime(gaps["gapStart"], utc=True).astype("int64").to_numpy()[ok]
+        ge = pd.to_datetime(gaps["gapEnd"], utc=True).astype("int64").to_numpy()[ok]
+        lost = _working_fraction(gs, ge, day0, n_days)
+        np.subtract.at(frac, gi[ok].astype(np.int64), lost)
+        np.clip(frac, 0.0, 1.0, out=frac)
+    usage = np.zeros((len(locs), n_days))
+    np.maximum.at(usage, codes, frac)
+    first = pd.DataFrame({"code": codes, "lat": dep["latitude"].to_numpy(float),
+                          "lon": dep["longitude"].to_numpy(float)}).groupby("code").first()
+    x, y = to_metric(first["lon"].to_numpy(), first["lat"].to_numpy(), crs=crs)
+    traps = np.column_stack([x, y])
+    enc = encounters[encounters["source"] == "camera"] if "source" in encounters else encounters
+    dep_code = pd.Series(codes, index=dep["deploymentID"].astype(str))
+    trap = dep_code.reindex(enc["deploymentID"].astype(str)).to_numpy()
+    t = pd.to_datetime(enc["time"], utc=True).astype("int64").to_numpy()
+    day = (t - day0) // _DAY_NS
+    keep = ~np.isnan(trap) & (day >= 0) & (day < n_days)
+    frame = pd.DataFrame({"animal": enc["jointID"].astype(str).to_numpy()[keep],
+                          "trap": trap[keep].astype(np.int64), "day": day[keep],
+                          "t": t[keep]}).sort_values(["animal", "trap", "t"])
+    # Paired cameras record the same event: merge events of one animal at one location that
+    # start within 30 minutes of each other.
+    gap = frame.groupby(["animal", "trap"])["t"].diff()
+    frame = frame[gap.isna() | (gap > 30 * 60 * 10**9)]
+    animal, ids = pd.factorize(frame["animal"], sort=True)
+    return CaptureHistory.from_arrays(
+        traps, animal, frame["day"].to_numpy(), frame["trap"].to_numpy(), detector="count",
+        n_occasions=n_days, usage=usage, trap_ids=[str(v) for v in locs],
+        animal_ids=[str(v) for v in ids], crs=str(crs) if crs is not None else None)
+
+
+def _secr_fits(dataset: Any, border: Any, config: Any, res: DemoResult,
+               encounters: pd.DataFrame | None = None) -> dict[str, Any]:
+    """SECR fits per species (count detectors, daily occasions, HHN) on the joint dataset.
+
+    ``encounters`` (adult encounters of every species, from the cross-border analysis) are
+    reused where given; otherwise they are computed per species.
+    """
+    from amurlink.analysis import crossborder as cb
+    from amurlink.analysis.secr import fit_secr, make_mask
+
+    land = None
+    if border is not None and border.countries:
+        import shapely
+
+        land = shapely.union_all([g for c, g in border.countries.items() if c in ("CN", "RU")])
+    fits: dict[str, Any] = {}
+    problems: list[str] = []
+    for sp, opts in SECR_SETTINGS.items():
+        try:
+            if encounters is not None:
+                enc = encounters[encounters["scientificName"] == sp]
+            else:
+                enc = cb.encounters(dataset, border=border, species=sp, life_stage="adult")
+            ch = secr_capture_history(dataset, enc, crs=config.crs.working)
+            if ch.n < 2:
+                problems.append(f"{sp}: {ch.n} identified adult(s), too few to fit")
+                continue
+            mask = make_mask(ch.traps, buffer=opts["buffer"], spacing=opts["spacing"],
+                             poly=land, crs=str(config.crs.working))
+            fits[sp] = fit_secr(ch, mask, detectfn="HHN")
+        except Exception as exc:  # noqa: BLE001 - one species failing leaves the other
+            problems.append(f"{sp}: {_describe(exc)}")
+    if problems:
+        res.stages["secr"] = "failed: " + "; ".join(problems)
+    return fits
+
+
+def _dna_tables(sim_dir: Path) -> dict[str, pd.DataFrame]:
+    """Match both labs' genotype files after correcting lab offsets from reference samples."""
+    from amurlink.identify.genotypes import (
+        apply_lab_offsets,
+        estimate_lab_offsets,
+        match_genotypes,
+        read_genotypes,
+    )
+
+    dna = sim_dir / "dna"
+    files = sorted(p for p in dna.glob("*_lab.csv"))
+    tables = read_genotypes(files)
+    genotypes = tables.genotypes
+    ref_file = dna / "reference_samples.csv"
+    out: dict[str, pd.DataFrame] = {}
+    if ref_file.is_file():
+        ref = pd.read_csv(ref_file, dtype=str)
+        cal = estimate_lab_offsets(genotypes, tables.samples, ref)
+        genotypes = apply_lab_offsets(genotypes, tables.samples, cal.loci)
+        fit = cal.fit.copy()
+        out["Lab offsets (bp) from reference samples"] = fit
+    # Reference tissue is typed by both labs for calibration: it is not a field sample.
+    ref_ids = set(pd.read_csv(ref_file, dtype=str)["sampleID"]) if ref_file.is_file() else set()
+    field = genotypes[~genotypes["sampleID"].isin(ref_ids)]
+    sex = tables.sex[~tables.sex["sampleID"].isin(ref_ids)] if len(tables.sex) else None
+    result = match_genotypes(field, sex=sex)
+    s = tables.samples
+    lab_of = s.set_index("sampleID")["lab"] if "lab" in s else pd.Series(dtype=object)
+    a = result.assignments
+    by_lab = a.assign(lab=a["sampleID"].map(lab_of)).groupby("lab", dropna=False).agg(
+        samples=("sampleID", "size"), individuals=("individual", "nunique")).reset_index()
+    summary = pd.DataFrame([{
+        "samples": len(a), "individuals": result.n_individuals,
+        "mismatch_allowance": result.mismatch_allowance, "profile": result.profile_shape,
+        "PID": result.pid, "PIDsib": result.pidsib,
+        "ambiguous_samples": int(a["ambiguous"].sum())}])
+    ind = result.individuals.copy()
+    for col in ("samples", "ambiguous"):
+        if col in ind:
+            ind[col] = ind[col].map(lambda v: ", ".join(map(str, v))
+                                    if isinstance(v, list | tuple | np.ndarray) else v)
+    out = {"Genotype matching": summary, "Samples by lab": by_lab,
+           "Individuals from genotypes": ind} | out
+    return out
+
+
+def _camtrap_tables(dataset: Any) -> dict[str, pd.DataFrame]:
+    """Relative abundance (events per 100 trap-days) by country and tiger-leopard overlap."""
+    from amurlink.analysis.camtrap import (
+        camera_operation,
+        overlap_estimates,
+        record_table,
+        relative_abundance,
+        station_table,
+        to_radians,
+    )
+
+    stations = station_table(dataset, station="locationID")
+    camop = camera_operation(stations, has_problems=True, station_col="Station",
+                             camera_col="Camera", by_camera=False, date_format="ymd HMS")
+    records = record_table(dataset, station="locationID")
+    st = stations.drop_duplicates("Station")[["Station", "countryCode"]]
+    rai = relative_abundance(records, camop, by="countryCode", stations=st)
+    rai = rai.sort_values(["Species", "countryCode"]).reset_index(drop=True)
+    out = {"Relative abundance (independent events per 100 trap-days)": rai}
+    times = {sp: to_radians(records.loc[records["Species"] == sp, "DateTimeOriginal"])
+             for sp in ("Panthera tigris", "Panthera pardus")}
+    if all(len(v) >= 2 for v in times.values()):
+        ov = overlap_estimates(times["Panthera tigris"], times["Panthera pardus"])
+        ov_row = {k: float(v) for k, v in (ov.items() if isinstance(ov, Mapping)
+                                            else vars(ov).items()) if _is_number(v)}
+        out["Activity overlap, tiger and leopard (time of day)"] = pd.DataFrame(
+            [{"events_tiger": len(times["Panthera tigris"]),
+              "events_leopard": len(times["Panthera pardus"])} | ov_row])
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+
+def _link_sources(links: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["method", "status", "links"]
+    if links is None or not len(links):
+        return pd.DataFrame(columns=cols)
+    return (links.groupby(["method", "status"]).size().rename("links").reset_index()
+            [cols])
+
+
+# ==============================================================================================
+# The main job
+# ==============================================================================================
+def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
+             seed: int = DEFAULT_SEED, languages: tuple[str, ...] = LANGUAGES,
+             public: bool = True, parallel: bool = True,
+             progress: Callable[[str], None] | None = None) -> DemoResult:
+    """Simulate, import, harmonise, analyse and report; never raises for a failed stage.
+
+    Parameters
+    ----------
+    out_dir : path_like
+        Receives ``sim/`` (the simulated study), ``joint/`` (the harmonised package with
+        ``manifest.json``, ``record-flags.csv``, ``border.geojson`` and ``amurlink.toml``)
+        and ``report/<lang>/`` plus ``report/public-en/``. Existing outputs are replaced.
+    scenario : str, default "neaspec"
+        Simulator scenario (``small`` for quick runs).
+    seed : int
+        Simulation seed (fixed by default, so the demo is reproducible).
+    languages : tuple of str
+        Owner report languages.
+    public : bool, default True
+        Also write the public English report.
+    parallel : bool, default True
+        Run the joint-package write, DNA matching and camera-trap tables in forked child
+        processes where the platform can fork.
+    progress : callable, optional
+        Called with a short message at the start of each stage.
+
+    Returns
+    -------
+    DemoResult
+        Timings, stage status, the species summary, link sources, report paths, warnings.
+    """
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    res = DemoResult(out_dir=out, source="toy", missing=missing_stages())
-    t = res.timings
-    say("reading and validating the bundled toy package")
-    with _timed(t, "read + validate"):
-        validate_camtrap_dp(example_path()).raise_for_errors()
-        dataset = read_camtrap_dp(example_path())
-        config = load_config(example_config_path())
-        border = toy_border()
-    inputs = ReportInputs(
-        dataset=dataset, config=config, border=border,
-        missing={"secr": MISSING_REASONS["secr"], "manifest": MISSING_REASONS["not-available"]},
-    )
-    say("cross-border analysis")
-    with _timed(t, "protect + cross-border (owner)"):
-        view = build_view(inputs, audience=_owner())
-    res.summary = species_summary(view)
-    res.links = view.links
-    for lang in languages:
-        say(f"report ({lang})")
-        with _timed(t, f"report {lang}"):
-            res.reports[lang] = write_report(inputs, out / "report" / lang, lang=lang,
-                                             audience="owner", view=view).html
-    say("public report (en)")
-    with _timed(t, "report en (public)"):
-        res.reports["public-en"] = write_report(inputs, out / "report" / "public-en",
-                                                lang="en", audience="public").html
+    res = DemoResult(out_dir=out, scenario=str(scenario), seed=int(seed))
+    t_all = time.perf_counter()
+    fork = bool(parallel) and "fork" in mp.get_all_start_methods()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _pipeline(res, out, say, fork=fork, languages=languages, public=public)
+        finally:
+            texts = [_warning_text(w) for w in caught] + res.warnings
+            res.warnings = _count_warnings(texts)
+            res.total_s = time.perf_counter() - t_all
     return res
 
 
-def _owner() -> Any:
-    from amurlink.core.protection import Audience
+def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: bool,
+              languages: tuple[str, ...], public: bool) -> None:
+    st = _Stages(res, say)
+    sim_dir, joint_dir, report_dir = out / "sim", out / "joint", out / "report"
 
-    return Audience.owner()
+    # -- simulate and write the two countries' files --------------------------------------
+    with st.stage("simulate", what=f"simulating scenario {res.scenario} (seed {res.seed})") as b:
+        from amurlink.simulate import simulate_study, write_study
+
+        study = simulate_study(res.scenario, seed=res.seed)
+        res.truth = study.summary()
+    if not b["ok"]:
+        return
+    with st.stage("write simulation", what=f"writing the simulated study to {sim_dir}") as b:
+        write_study(study, sim_dir, overwrite=True)
+    if not b["ok"]:
+        return
+    del study
+
+    # DNA needs only the labs' files: match in the background while harmonising.
+    dna_job = _Background("dna", lambda: _dna_tables(sim_dir), fork=fork)
+
+    # -- import and harmonise ---------------------------------------------------------------
+    with st.stage("import + harmonise",
+                  what="importing China (Camtrap DP) and Russia (national tables) and "
+                       "harmonising with the expert crosswalk") as b:
+        from amurlink.config import load_config
+        from amurlink.harmonise import harmonise
+
+        config = load_config(sim_dir / "amurlink.toml")
+        hres = harmonise(sim_dir / "cn", sim_dir / "ru" / "ru.mapping.toml", config=config,
+                         links=sim_dir / "crosswalk.csv")
+        res.harmonise_issues = dict(hres.report.counts())
+        refused = [i for i in hres.report.errors if i.code == "crosswalk-link"]
+        other = [i for i in hres.report.errors if i.code != "crosswalk-link"]
+        res.crosswalk = {"rows": _crosswalk_rows(sim_dir / "crosswalk.csv"),
+                         "refused": [i.message.splitlines()[0] for i in refused]}
+        if other:
+            hres.report.raise_for_errors()
+    if not b["ok"]:
+        _finish_background(res, dna_job, "dna")
+        return
+    dataset = hres.dataset
+    links = dataset.get("identityLinks")
+    if links is not None and len(links):
+        from amurlink.identify.links import current_links
+
+        res.links = current_links(links)
+    res.link_sources = _link_sources(res.links)
+    res.crosswalk["stored"] = int(((res.links["method"] == "expert")
+                                   & (res.links["status"] == "confirmed")).sum()
+                                  if res.links is not None else 0)
+
+    border = None
+    with st.stage("border", what="reading the border") as b:
+        from amurlink.core.border import load_border
+
+        border = load_border(sim_dir / "border.geojson", crs=config.crs.working)
+
+    # -- write the joint package and the camera-trap tables in the background --------------
+    def write_joint() -> str:
+        import shutil
+
+        from amurlink.harmonise import write_harmonised
+
+        # Crosswalk links the link store refused are errors of the report; they are
+        # recorded in the manifest and the demo summary, and the rest is written.
+        path = write_harmonised(hres, joint_dir, overwrite=True, allow_errors=True)
+        for name in ("amurlink.toml", "border.geojson"):
+            shutil.copy2(sim_dir / name, path / name)
+        return str(path)
+
+    joint_job = _Background("write joint package", write_joint, fork=fork)
+    cam_job = _Background("camtrap", lambda: _camtrap_tables(dataset), fork=fork)
+
+    # -- cross-border and SECR in the main process -------------------------------------------
+    adult_encounters = None
+    with st.stage("cross-border", what="cross-border analysis") as b:
+        if border is None:
+            raise RuntimeError("no border (see the border stage)")
+        from amurlink.analysis import crossborder as cb
+
+        cbres = cb.crossborder(dataset, border=border, species=None)
+        adult_encounters = cbres.encounters
+        res.summary = species_summary(cbres.individuals, res.truth)
+    if res.summary is None:
+        res.summary = species_summary(pd.DataFrame(columns=[
+            "scientificName", "transboundary", "crossings"]), res.truth)
+    with st.stage("secr", what="SECR density per species"):
+        if border is None:
+            raise RuntimeError("no border (see the border stage)")
+        res.secr = _secr_fits(dataset, border, config, res, adult_encounters)
+
+    res.dna = _finish_background(res, dna_job, "dna") or {}
+    res.camtrap = _finish_background(res, cam_job, "camtrap") or {}
+
+    # -- reports ------------------------------------------------------------------------------
+    from amurlink.core.protection import Audience
+    from amurlink.report import ReportInputs, build_view, write_report
+    from amurlink.report._sections import MISSING_REASONS
+
+    missing: dict[str, str] = {}
+    for part, key in (("secr", "secr"), ("dna", "dna"), ("camtrap", "camtrap")):
+        if not getattr(res, part) and res.stages.get(key, "ok") != "ok":
+            missing[part] = res.stages[key]
+    if "secr" not in missing and not res.secr:
+        missing["secr"] = MISSING_REASONS["secr"]
+    inputs = ReportInputs(dataset=dataset, config=config, border=border,
+                          secr=res.secr or None, dna=res.dna or None,
+                          camtrap=res.camtrap or None, manifest=hres.manifest, missing=missing)
+    view = None
+    with st.stage("report view", what="protecting the data and building the report view"):
+        view = build_view(inputs, audience=Audience.owner())
+    for lang in languages:
+        name = f"report {lang}"
+        with st.stage(name, what=f"report ({lang})"):
+            res.reports[lang] = write_report(inputs, report_dir / lang, lang=lang,
+                                             audience="owner", view=view).html
+    if public:
+        with st.stage("report en (public)", what="public report (en)"):
+            res.reports["public-en"] = write_report(inputs, report_dir / "public-en",
+                                                    lang="en", audience="public").html
+    _finish_background(res, joint_job, "write joint package")
+
+
+def _finish_background(res: DemoResult, job: _Background, name: str) -> Any:
+    forked = job.forked
+    value, error, seconds, caught = job.result()
+    res.timings[name] = seconds
+    if forked:
+        res.background.append(name)
+    if error is not None:
+        res.stages[name] = f"failed: {error}"
+    else:
+        res.stages.setdefault(name, "ok")
+    res.warnings.extend(caught)
+    return value
+
+
+def _crosswalk_rows(path: Path) -> int:
+    try:
+        return int(len(pd.read_csv(path, dtype=str)))
+    except (OSError, ValueError):
+        return 0
+
+
+def write_timings(res: DemoResult, path: str | os.PathLike[str]) -> Path:
+    """Write :meth:`DemoResult.timings_dict` as JSON to ``path``."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(res.timings_dict(), indent=2) + "\n", encoding="utf-8")
+    return p

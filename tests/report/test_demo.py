@@ -1,0 +1,90 @@
+"""``run_demo`` on the small scenario: numbers against the simulator's truth, failures kept."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from amurlink.report.demo import run_demo, species_summary
+
+SPECIES = ("Panthera tigris", "Panthera pardus")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return run_demo(tmp_path_factory.mktemp("demo"), scenario="small", parallel=False)
+
+
+def test_every_stage_ran(demo):
+    assert demo.failed == {}
+    assert demo.background == []  # parallel=False: nothing forked
+    assert {"simulate", "import + harmonise", "cross-border", "secr", "dna", "camtrap",
+            "report en", "report zh", "report ru", "report en (public)"} <= set(demo.timings)
+
+
+def test_summary_against_truth(demo):
+    s = demo.summary.set_index("scientificName")
+    assert tuple(s.index[:2]) == SPECIES
+    for sp in SPECIES:
+        r = s.loc[sp]
+        assert r["photographed"] >= 1
+        # Recorded in both countries needs a true crossing (no false link in this crosswalk).
+        assert 0 <= r["both_countries"] <= r["true_crossers"]
+        assert r["both_countries"] <= r["photographed"]
+        # Each transboundary individual changed country at least once.
+        assert r["crossings"] >= r["both_countries"]
+        if r["photographed"]:
+            assert math.isfinite(r["farthest_km"]) and r["farthest_km"] >= 0
+    assert demo.truth["crosswalk"]["false"] == 0
+    assert demo.crosswalk["refused"] == []
+    assert demo.crosswalk["stored"] == demo.truth["crosswalk"]["links"]
+
+
+def test_links_came_from_the_crosswalk(demo):
+    ls = demo.link_sources
+    assert set(ls["method"]) == {"expert"}
+    assert int(ls["links"].sum()) == demo.crosswalk["stored"]
+
+
+def test_analyses_reach_the_report(demo):
+    assert set(demo.secr) == set(SPECIES)
+    for fit in demo.secr.values():
+        d = fit.predict().loc["D", "estimate"] * 1e4  # animals per 100 km2
+        assert np.isfinite(d) and 0 < d < 50
+    assert "Genotype matching" in demo.dna
+    assert int(demo.dna["Genotype matching"]["individuals"].iloc[0]) >= 1
+    assert any("Relative abundance" in k for k in demo.camtrap)
+    html = demo.reports["en"].read_text(encoding="utf-8")
+    for title in ("Density (SECR)", "DNA identification", "Camera-trap analyses",
+                  "Harmonisation manifest"):
+        assert title in html
+    assert "No results: no SECR fit" not in html
+    for key in ("en", "zh", "ru", "public-en"):
+        assert demo.reports[key].is_file()
+
+
+def test_a_failing_stage_is_reported_not_raised(tmp_path, monkeypatch):
+    import amurlink.analysis.crossborder as cb
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("cross-border analysis under construction")
+
+    monkeypatch.setattr(cb, "crossborder", broken)
+    res = run_demo(tmp_path, scenario="small", parallel=False, languages=("en",),
+                   public=False)
+    assert res.stages["cross-border"].startswith("failed: RuntimeError")
+    assert set(res.failed) == {"cross-border"}
+    assert res.reports["en"].is_file()  # the report is still written
+    assert (res.summary["photographed"] == 0).all()
+
+
+def test_species_summary_without_individuals():
+    empty = pd.DataFrame(columns=["scientificName", "transboundary", "crossings"])
+    s = species_summary(empty, {"photographed": {"Panthera tigris": {"adults": 3,
+                                                                    "both_countries": 1}},
+                                "true_crossers": {"Panthera tigris": 2}})
+    assert list(s["scientificName"]) == list(SPECIES)
+    assert s.loc[0, "true_crossers"] == 2 and s.loc[1, "true_photographed"] == 0
