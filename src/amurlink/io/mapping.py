@@ -47,9 +47,14 @@ __all__ = [
 
 #: Rows named individually per kind of problem before the rest are summarised.
 MAX_ROWS_LISTED = 20
-_SOURCE_KEYS = ("name", "country", "organisation", "catalogue", "crs", "timezone", "encoding")
+_SOURCE_KEYS = ("name", "country", "organisation", "catalogue", "crs", "timezone", "encoding",
+                "format", "folder")
 _TABLE_KEYS = ("file", "sheet", "delimiter", "datetime_format", "columns", "problems", "encoding")
-_TABLE_NAMES = ("stations", "records", "clock_shifts")
+#: Extra keys of ``[tables.detections]`` (MegaDetector / SpeciesNet JSON).
+_DETECTION_KEYS = ("deployment_from_path", "confidence_threshold", "exif_file")
+_TABLE_NAMES = ("stations", "records", "clock_shifts", "detections")
+#: Built-in source formats: ``format = "..."`` in ``[source]``.
+_FORMATS = ("camtrapr", "wildlife-insights", "megadetector", "speciesnet")
 _COORD_KEYS = ("x", "y", "longitude", "latitude")
 _DETAIL_KEYS = ("timezone", "countryCode", "organisation")
 _ALLOWED_COLUMNS: dict[str, frozenset[str]] = {
@@ -58,11 +63,13 @@ _ALLOWED_COLUMNS: dict[str, frozenset[str]] = {
     "records": (frozenset(TABLES["observations"].field_names)
                 | frozenset(TABLES["media"].field_names)) - {"observationID"},
     "clock_shifts": frozenset({"deploymentID", "timeshift", "sign"}),
+    "detections": frozenset({"filePath", "timestamp"}),  # of the optional exif_file
 }
 _REQUIRED_COLUMNS = {
     "stations": ("deploymentID", "deploymentStart", "deploymentEnd"),
     "records": ("deploymentID",),
     "clock_shifts": ("deploymentID", "timeshift"),
+    "detections": (),
 }
 _DEFAULT_FORMAT = "%Y-%m-%d %H:%M:%S"
 _CONTRACT = "docs/formats.md section 1"
@@ -87,6 +94,8 @@ class SourceInfo:
     crs: str
     timezone: str
     encoding: str = "utf-8"
+    format: str | None = None
+    folder: str | None = None  # wildlife-insights: the unzipped download (absolute)
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class TableMapping:
     datetime_format: str = _DEFAULT_FORMAT
     problems: Mapping[str, str] | None = None
     encoding: str = "utf-8"
+    options: Mapping[str, Any] = field(default_factory=dict)  # [tables.detections] keys
 
     @property
     def key(self) -> str:
@@ -129,6 +139,9 @@ class ImportMapping:
             "tables": {k: {"file": str(t.file), "columns": dict(t.columns),
                            "datetime_format": t.datetime_format,
                            **({"problems": dict(t.problems)} if t.problems else {}),
+                           **({"options": {ok: ov if isinstance(ov, int | float | str)
+                                           else str(ov) for ok, ov in t.options.items()}}
+                              if t.options else {}),
                            **({"sheet": t.sheet} if t.sheet is not None else {})}
                        for k, t in self.tables.items()},
             "species": dict(self.species),
@@ -237,7 +250,13 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
                                   or (country and not catalogue.startswith(country + "-"))):
         errs.add("source.catalogue", f"'{country or 'XX'}-' followed by letters, digits or _",
                  catalogue, f'write e.g. catalogue = "{country or "RU"}-LLNP"')
-    crs = _text(src, "crs", "source.", errs, "EPSG:28423", required=True)
+    fmt_name = _text(src, "format", "source.", errs, "wildlife-insights")
+    if fmt_name is not None and fmt_name not in _FORMATS:
+        errs.add("source.format", "one of " + ", ".join(_FORMATS), fmt_name,
+                 'write format = "wildlife-insights" (or leave it out for tables)')
+    is_wi = fmt_name == "wildlife-insights"
+    crs = _text(src, "crs", "source.", errs, "EPSG:28423", required=not is_wi,
+                default="EPSG:4326" if is_wi else None)
     if crs is not None:
         try:
             source_crs(crs)
@@ -251,16 +270,35 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
     source = SourceInfo(
         name=_text(src, "name", "source.", errs, "LLNP camera traps 2014") or file.stem,
         country=country or "XX", organisation=_text(src, "organisation", "source.", errs, "LLNP"),
-        catalogue=catalogue, crs=crs or "", timezone=tz or "UTC", encoding=encoding)
+        catalogue=catalogue, crs=crs or "", timezone=tz or "UTC", encoding=encoding,
+        format=fmt_name, folder=str(base / (_text(src, "folder", "source.", errs, "wi_download")
+                                             or ".")) if is_wi else None)
+    if not is_wi and "folder" in src:
+        errs.add("source.folder", 'format = "wildlife-insights"', src["folder"],
+                 "remove folder, or set the format it belongs to")
+    if is_wi:
+        assert source.folder is not None
+        if not Path(source.folder).is_dir():
+            errs.add("source.folder", "the folder of the unzipped Wildlife Insights download",
+                     str(source.folder), "unzip the download beside the mapping and name it")
+        if "tables" in data:
+            errs.add("tables", "no [tables] for format = \"wildlife-insights\"", "[tables]",
+                     "remove [tables]; the download's files are read as published")
 
     tables: dict[str, TableMapping] = {}
     raw_tables = data.get("tables", _MISSING)
-    if not isinstance(raw_tables, Mapping):
+    if is_wi:
+        raw_tables = {}
+    elif not isinstance(raw_tables, Mapping):
         errs.add("tables", "[tables.stations] and [tables.records] sections", raw_tables,
                  "add them as the contract shows")
         raw_tables = {}
     _unknown_keys(raw_tables, _TABLE_NAMES, "tables.", errs)
-    for name in ("stations", "records"):
+    needed = () if is_wi else ("stations",) if "detections" in raw_tables else (
+        "stations", "records")
+    if fmt_name in ("megadetector", "speciesnet"):
+        needed += ("detections",)
+    for name in needed:
         if name not in raw_tables:
             errs.add(f"tables.{name}", "a table section", _MISSING,
                      f"add [tables.{name}] with file and columns")
@@ -271,13 +309,15 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
         if not isinstance(spec, Mapping):
             errs.add(f"tables.{name}", "a table", spec, f"write [tables.{name}] with file = ...")
             continue
-        _unknown_keys(spec, _TABLE_KEYS, prefix, errs)
+        _unknown_keys(spec, _TABLE_KEYS + (_DETECTION_KEYS if name == "detections" else ()),
+                      prefix, errs)
         rel = _text(spec, "file", prefix, errs, f"{name}.csv", required=True)
+        options = _detection_options(spec, prefix, base, errs) if name == "detections" else {}
         fpath = base / rel if rel else base
         if rel and not fpath.is_file():
             errs.add(f"{prefix}file", "an existing file (relative to the mapping)", rel,
                      f"no file {fpath}; correct the name or put the file beside the mapping")
-        cols = spec.get("columns", _MISSING)
+        cols = spec.get("columns", {} if name == "detections" else _MISSING)
         if not isinstance(cols, Mapping) or not all(isinstance(v, str) for v in cols.values()):
             errs.add(f"{prefix}columns", "an inline table of field = \"column\"", cols,
                      'write e.g. columns = { deploymentID = "Station", ... }')
@@ -318,7 +358,8 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
             name=name, file=fpath, columns=MappingProxyType(dict(cols)), sheet=sheet,
             delimiter=delim or ",", datetime_format=fmt or _DEFAULT_FORMAT,
             problems=MappingProxyType(dict(problems)) if problems else None,
-            encoding=_text(spec, "encoding", prefix, errs, "utf-8", default=encoding) or encoding)
+            encoding=_text(spec, "encoding", prefix, errs, "utf-8", default=encoding) or encoding,
+            options=MappingProxyType(options))
 
     species = data.get("species", {})
     if not isinstance(species, Mapping) or not all(isinstance(v, str) for v in species.values()):
@@ -337,9 +378,54 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
             continue
         clean_values[str(fld)] = {str(k): v for k, v in vmap.items()}
     errs.raise_if_any()
+    # Files a preset format reads, listed as tables so that the harmonisation manifest hashes
+    # them (import_mapping does not read these entries).
+    if is_wi and source.folder is not None:
+        for name in ("projects", "cameras", "deployments", "images"):
+            f = Path(source.folder) / f"{name}.csv"
+            if f.is_file():
+                tables[f"wi_{name}"] = TableMapping(name=f"wi_{name}", file=f,
+                                                    columns=MappingProxyType({}))
+    det = tables.get("detections")
+    if det is not None and "exif_file" in det.options:
+        tables["detections_exif"] = TableMapping(name="detections_exif",
+                                                 file=det.options["exif_file"],
+                                                 columns=det.columns, delimiter=det.delimiter)
     return ImportMapping(path=file, source=source, tables=MappingProxyType(tables),
                          species=MappingProxyType(dict(species)),
                          values=MappingProxyType(clean_values))
+
+
+def _detection_options(spec: Mapping[str, Any], prefix: str, base: Path, errs: _Errors
+                       ) -> dict[str, Any]:
+    """``deployment_from_path``, ``confidence_threshold`` and ``exif_file`` of detections."""
+    out: dict[str, Any] = {}
+    pat = _text(spec, "deployment_from_path", prefix, errs, "^(?P<deploymentID>[^/]+)/")
+    if pat is not None:
+        try:
+            if "deploymentID" not in re.compile(pat).groupindex:
+                errs.add(f"{prefix}deployment_from_path", "a (?P<deploymentID>...) group", pat,
+                         'write e.g. deployment_from_path = "^(?P<deploymentID>[^/]+)/"')
+        except re.error as exc:
+            errs.add(f"{prefix}deployment_from_path", "a regular expression", pat, str(exc))
+        out["deployment_from_path"] = pat
+    thr = spec.get("confidence_threshold", 0.2)
+    if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 <= thr <= 1:
+        errs.add(f"{prefix}confidence_threshold", "a number in [0, 1]", thr,
+                 "write e.g. confidence_threshold = 0.2")
+        thr = 0.2
+    out["confidence_threshold"] = float(thr)
+    exif = _text(spec, "exif_file", prefix, errs, "exif.csv")
+    if exif is not None:
+        if not (base / exif).is_file():
+            errs.add(f"{prefix}exif_file", "an existing CSV (relative to the mapping)", exif,
+                     f"no file {base / exif}")
+        out["exif_file"] = base / exif
+        cols = spec.get("columns")
+        if not isinstance(cols, Mapping) or {"filePath", "timestamp"} - set(cols):
+            errs.add(f"{prefix}columns", "filePath and timestamp columns of exif_file", cols,
+                     'write columns = { filePath = "File", timestamp = "DateTimeOriginal" }')
+    return out
 
 
 def _join_inline_tables(text: str) -> str:
@@ -954,6 +1040,8 @@ def import_mapping(
                          fix="correct the mapping as listed (see docs/formats.md section 1)")
             return None, report
     report = ValidationReport(source=str(mapping.path))
+    if mapping.source.format == "wildlife-insights":
+        return _import_wildlife_insights(mapping, report, now)
     st = _stations(mapping, report)
     if st is None:
         return None, report
@@ -963,10 +1051,21 @@ def import_mapping(
         report.error("clock-shift", f"clock shift given for unknown deployment {dep!r}",
                      file=str(mapping.path), field="clock_shifts",
                      fix="use a station ID from the station table")
-    rec = _records(mapping, report, st, shifts, now)
-    if rec is None:
-        return None, report
-    obs, media, ind = rec
+    if "records" in mapping.tables:
+        rec = _records(mapping, report, st, shifts, now)
+        if rec is None:
+            return None, report
+        obs, media, ind = rec
+    else:
+        obs, media = empty_frame(TABLES["observations"]), empty_frame(TABLES["media"])
+        ind = empty_frame(TABLES["individuals"])
+    if "detections" in mapping.tables:
+        det = _detections(mapping, report, st, now)
+        if det is None or not report.valid:  # never half-imported
+            return None, report
+        from amurlink.io._readers.megadetector import stack_tables
+
+        obs, media = stack_tables(obs, det[0]), stack_tables(media, det[1])
     tables = {"deployments": st.deployments, "media": media, "observations": obs,
               "deploymentDetails": st.details, "deploymentGaps": st.gaps}
     if len(ind):
@@ -980,6 +1079,52 @@ def import_mapping(
                                     "crs": mapping.source.crs,
                                     "timezone": mapping.source.timezone}}
     return Dataset(tables, metadata=metadata), report
+
+
+def _import_wildlife_insights(mapping: ImportMapping, report: ValidationReport, now: Any
+                              ) -> tuple[Dataset | None, ValidationReport]:
+    from amurlink.io._readers.wildlife_insights import import_wildlife_insights
+
+    src = mapping.source
+    assert src.folder is not None
+    ds, report = import_wildlife_insights(
+        src.folder, country=src.country, timezone=src.timezone, organisation=src.organisation,
+        catalogue=src.catalogue, species=mapping.species, now=now, report=report)
+    if ds is None:
+        return None, report
+    meta = dict(ds.metadata)
+    meta["title"] = src.name
+    meta["amurlink:source"] = {**meta.get("amurlink:source", {}), "mapping": str(mapping.path)}
+    return ds.replace(metadata=meta), report
+
+
+def _detections(mapping: ImportMapping, report: ValidationReport, st: _Stations, now: Any
+                ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    from amurlink.io._readers.megadetector import (
+        DEFAULT_DEPLOYMENT_FROM_PATH,
+        detections_to_tables,
+    )
+
+    t = mapping.tables["detections"]
+    opts = dict(t.options)
+    exif = None
+    if "exif_file" in opts:
+        sub = TableMapping("detections", opts["exif_file"], t.columns, delimiter=t.delimiter,
+                           encoding=t.encoding)
+        raw = _read(_Ctx(report, mapping, sub))
+        if raw is None:
+            return None
+        fp = raw[t.columns["filePath"]].str.replace("\\", "/", regex=False)
+        exif = dict(zip(fp, raw[t.columns["timestamp"]], strict=True))
+    zones = dict(zip(st.details["deploymentID"].astype(str), st.details["timezone"].astype(str),
+                     strict=True))
+    return detections_to_tables(
+        t.file, deployments=st.deployments, zones=zones, report=report,
+        id_prefix=_id_prefix(mapping),
+        deployment_from_path=opts.get("deployment_from_path", DEFAULT_DEPLOYMENT_FROM_PATH),
+        confidence_threshold=opts.get("confidence_threshold", 0.2),
+        datetime_format=t.datetime_format if t.datetime_format != _DEFAULT_FORMAT else None,
+        exif_times=exif, species=mapping.species, now=now)
 
 
 def read_mapped(
