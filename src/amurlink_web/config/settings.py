@@ -10,6 +10,8 @@ AMURLINK_ALLOWED_HOSTS comma-separated host names (default localhost,127.0.0.1,[
 AMURLINK_SECURE_COOKIES secure-only session and CSRF cookies (default: not DEBUG)
 AMURLINK_UPLOAD_MAX_BYTES  largest accepted upload in bytes (default 2 GiB)
 AMURLINK_LOGIN_MAX_FAILURES / AMURLINK_LOGIN_WINDOW_S  login rate limit (default 5 per 900 s)
+AMURLINK_STUDY_CONFIG  amurlink.toml of the study (border, CRS); default: beside the joint package
+AMURLINK_JOBS_SYNC     run analysis jobs in the request, not in ``runjobs`` (default false)
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "amurlink_web.apps.datasets",
     "amurlink_web.apps.identities",
     "amurlink_web.apps.api",
+    "amurlink_web.apps.jobs",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +156,13 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+
+# -- analysis jobs ---------------------------------------------------------------------------
+#: amurlink.toml of the study (its [border] file); else one beside the joint package.
+STUDY_CONFIG = envstr("AMURLINK_STUDY_CONFIG", "")
+#: Run jobs inside the request that queues them (tests, tiny sites) instead of in ``runjobs``.
+JOBS_RUN_SYNC = envbool("AMURLINK_JOBS_SYNC", False)
 
 # -- uploads and stored packages -------------------------------------------------------------
 DATA_DIR = Path(envstr("AMURLINK_WEB_DATA", str(HOME / "data")))

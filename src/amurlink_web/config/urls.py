@@ -1,12 +1,14 @@
 """URLs of the amurlink web platform."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import path, re_path
 
 from amurlink_web.apps.api import views as api
 from amurlink_web.apps.core import views as core
 from amurlink_web.apps.datasets import views as datasets
 from amurlink_web.apps.identities import views as identities
+from amurlink_web.apps.jobs import views as jobs
 from amurlink_web.apps.sharing import views as sharing
 
 urlpatterns = [
@@ -39,6 +41,17 @@ urlpatterns = [
     path("identities/links/<str:link_event_id>/review/", identities.link_review_view,
          name="link-review"),
     path("identities/history/<str:subject>/", identities.history_view, name="history"),
+    # analyses and maps
+    path("jobs/", jobs.job_list_view, name="job-list"),
+    path("orgs/<slug:org_slug>/jobs/new/", jobs.job_start_view, name="job-start"),
+    path("jobs/<int:job_id>/", jobs.job_detail_view, name="job-detail"),
+    path("jobs/<int:job_id>/status/", jobs.job_status_view, name="job-status"),
+    path("jobs/<int:job_id>/download/", jobs.job_download_view, name="job-download"),
+    path("jobs/<int:job_id>/files/<path:name>", jobs.job_file_view, name="job-file"),
+    path("map/", jobs.joint_map_view, name="joint-map"),
+    path("datasets/<int:dataset_id>/map/", jobs.dataset_map_view, name="dataset-map"),
+    # the app's own scripts and styles (no CDN), served with or without DEBUG
+    re_path(r"^static/(?P<path>.+)$", serve_static, {"insecure": True}, name="static"),
     # API
     path("api/", api.index, name="api-index"),
     path("api/openapi.json", api.openapi, name="api-openapi"),

@@ -53,6 +53,31 @@ def national_part(data: PackageData, *, country: str) -> PackageData:
     return PackageData(tables, metadata=meta, extra_resources=list(data.extra_resources))
 
 
+#: A hand-made border for the toy package (the meridian 131.0 E), in the border.geojson format.
+TOY_BORDER = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"kind": "border"},
+     "geometry": {"type": "LineString", "coordinates": [[131.0, 42.9], [131.0, 43.3]]}},
+    {"type": "Feature", "properties": {"kind": "country", "countryCode": "CN"},
+     "geometry": {"type": "Polygon", "coordinates": [[[130.5, 42.9], [131.0, 42.9],
+                                                      [131.0, 43.3], [130.5, 43.3],
+                                                      [130.5, 42.9]]]}},
+    {"type": "Feature", "properties": {"kind": "country", "countryCode": "RU"},
+     "geometry": {"type": "Polygon", "coordinates": [[[131.0, 42.9], [131.5, 42.9],
+                                                      [131.5, 43.3], [131.0, 43.3],
+                                                      [131.0, 42.9]]]}},
+]}
+
+
+def toy_border_write(folder: Path) -> Path:
+    """Write the toy border as ``border.geojson`` into ``folder`` (beside the joint package)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "border.geojson"
+    path.write_text(json.dumps(TOY_BORDER, indent=1), encoding="utf-8")
+    return path
+
+
 def zip_package(data: PackageData, target: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_camtrap_dp(data, Path(tmp) / "package")
@@ -109,6 +134,8 @@ def demo_site_create() -> list[str]:
             "subjectA": ["CN-NTLNP:L01"], "subjectB": ["RU-LLNP:L-7"], "score": [0.81],
             "evidence": ['{"inliers": 23, "flank": "left"}']}),
             method="photo", by="matcher")
+    if not (joint.parent / "border.geojson").is_file():
+        toy_border_write(joint.parent)
     return users
 
 

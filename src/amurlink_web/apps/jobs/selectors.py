@@ -1,0 +1,185 @@
+"""What a reader sees of the joint package (reports, analyses, the map) and which jobs."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404
+
+from amurlink import Dataset as PackageData
+from amurlink.core.protection import Audience, protect_dataset
+from amurlink.report.inputs import ReportInputs, load_report_inputs
+from amurlink_web.apps.datasets.selectors import POLICY
+from amurlink_web.apps.identities.selectors import joint_membership, joint_package_path
+from amurlink_web.apps.jobs.models import Job
+from amurlink_web.apps.organisations.models import Membership, Organisation
+from amurlink_web.apps.organisations.selectors import organisation_list
+from amurlink_web.apps.sharing.models import SharingAgreement
+from amurlink_web.apps.sharing.scope import apply_scope
+from amurlink_web.apps.sharing.selectors import _LEVEL_RANK
+
+#: Django language code -> report language code.
+REPORT_LANGUAGES = {"en": "en", "zh-hans": "zh", "ru": "ru"}
+
+
+@dataclass(frozen=True)
+class JointAccess:
+    """How one organisation sees the joint package (made of every park's data).
+
+    ``kind`` is ``owner`` when the organisation owns at least one country's part (the rest
+    at the coarsest level the other parks' agreements grant it, ``withheld`` without one),
+    ``partner`` when every park shares with it, else ``public``.
+    """
+
+    kind: str
+    level: str
+    organisation: str
+    country: str | None = None
+    agreements: tuple[SharingAgreement, ...] = ()
+
+    @property
+    def audience(self) -> Audience:
+        if self.kind == "owner":
+            if self.country is None:
+                return Audience.owner()
+            return Audience.owner(country=self.country, level=self.level)
+        if self.kind == "partner":
+            return Audience.partner(organisation=self.organisation, level=self.level)
+        return Audience.public()
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.level in ("", "exact") else f"{self.kind} ({self.level})"
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.kind, self.level, self.country, tuple(
+            (a.pk, a.level, tuple(a.species), tuple(a.tables),
+             a.embargo_date.isoformat() if a.embargo_date else None) for a in self.agreements))
+
+
+def study_config_path() -> Path | None:
+    value = getattr(settings, "STUDY_CONFIG", "")
+    return Path(value) if value else None
+
+
+def _stamp(path: Path) -> int:
+    f = path / "datapackage.json"
+    if not f.is_file():
+        raise Http404("no joint package has been loaded yet")
+    stamps = [f.stat().st_mtime_ns]
+    for p in (path / "identity-links.csv", path.parent / "border.geojson",
+              path.parent / "amurlink.toml"):
+        if p.is_file():
+            stamps.append(p.stat().st_mtime_ns)
+    return hash(tuple(stamps))
+
+
+@functools.lru_cache(maxsize=4)
+def _inputs(path: str, stamp: int, config_path: str | None) -> ReportInputs:
+    config = None
+    if config_path:
+        from amurlink.config import load_config
+
+        config = load_config(config_path)
+    return load_report_inputs(path, config=config)
+
+
+def joint_inputs() -> ReportInputs:
+    """The joint package with EXACT locations, the study config and the border (if any).
+
+    The study config is ``AMURLINK_STUDY_CONFIG`` when set, else an ``amurlink.toml`` beside
+    the joint package or in its parent folder; the border is its ``[border] file`` or a
+    ``border.geojson`` there.
+    """
+    path = joint_package_path()
+    config = study_config_path()
+    return _inputs(str(path), _stamp(path), str(config) if config else None)
+
+
+def joint_countries(data: PackageData) -> list[str]:
+    if "deploymentDetails" not in data:
+        return []
+    codes = data["deploymentDetails"]["countryCode"].dropna().astype(str).str.upper()
+    return sorted(set(codes))
+
+
+def joint_access(*, organisation: Organisation) -> JointAccess:
+    """The organisation's view of the joint package (see :class:`JointAccess`)."""
+    data = joint_inputs().dataset
+    own: list[str] = []
+    levels: list[str] = []
+    agreements: list[SharingAgreement] = []
+    public = False
+    for code in joint_countries(data):
+        park = Organisation.objects.filter(kind=Organisation.Kind.PARK, country=code).first()
+        if park is not None and park.pk == organisation.pk:
+            own.append(code)
+            continue
+        found = [] if park is None else list(SharingAgreement.objects.filter(
+            provider=park, recipient=organisation, active=True))
+        if not found:
+            public = True
+            levels.append("withheld")
+            continue
+        best = min(found, key=lambda a: (_LEVEL_RANK[a.level], a.pk))
+        agreements.append(best)
+        levels.append(best.level)
+    level = max(levels, key=_LEVEL_RANK.__getitem__) if levels else "exact"
+    if own:
+        return JointAccess("owner", level, organisation.name,
+                           country=own[0] if levels else None, agreements=tuple(agreements))
+    if public:
+        return JointAccess("public", POLICY.public_level, organisation.name)
+    return JointAccess("partner", level, organisation.name, agreements=tuple(agreements))
+
+
+def joint_reader(*, fetched_by) -> tuple[Membership, JointAccess]:
+    """The reader's working-group membership and its view of the joint package (404 else)."""
+    member = joint_membership(fetched_by=fetched_by)
+    return member, joint_access(organisation=member.organisation)
+
+
+def scoped_joint(access: JointAccess) -> PackageData:
+    """The joint package cut to what the agreements share (locations still exact)."""
+    data = joint_inputs().dataset
+    for a in access.agreements:
+        if a.species or a.tables or a.embargo_date:
+            data = apply_scope(data, species=a.species, tables=a.tables,
+                               embargo_date=a.embargo_date)
+    return data
+
+
+@functools.lru_cache(maxsize=16)
+def _protected(stamp: int, key: tuple[Any, ...], access: JointAccess) -> PackageData:
+    return protect_dataset(scoped_joint(access), audience=access.audience, policy=POLICY)
+
+
+def joint_records(*, access: JointAccess) -> PackageData:
+    """The joint package as ``access`` may see it (scope, then location protection)."""
+    return _protected(_stamp(joint_package_path()), access.key, access)
+
+
+def job_list(*, fetched_by, limit: int = 100) -> list[Job]:
+    orgs = organisation_list(user=fetched_by)
+    return list(Job.objects.filter(organisation__in=orgs)
+                .select_related("organisation", "created_by")[:limit])
+
+
+def job_get(*, job_id: int, fetched_by) -> Job:
+    """A job of one of the reader's organisations; 404 for everyone else."""
+    job = Job.objects.select_related("organisation", "created_by").filter(pk=job_id).first()
+    if job is None or not organisation_list(user=fetched_by).filter(
+            pk=job.organisation_id).exists():
+        raise Http404("no such job")
+    return job
+
+
+def job_result_dir(job: Job) -> Path | None:
+    if not job.result_path:
+        return None
+    return Path(settings.DATA_DIR) / job.result_path

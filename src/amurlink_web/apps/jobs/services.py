@@ -1,0 +1,193 @@
+"""Queue, claim and run jobs. The worker (``python -m amurlink_web runjobs``) and the tests
+run jobs through the same :func:`job_execute`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from amurlink_web.apps.core.services import ApplicationError, audit_record
+from amurlink_web.apps.datasets.selectors import POLICY
+from amurlink_web.apps.jobs.models import Job
+from amurlink_web.apps.jobs.selectors import (
+    REPORT_LANGUAGES,
+    joint_access,
+    joint_inputs,
+    scoped_joint,
+)
+from amurlink_web.apps.organisations.models import Organisation, role_at_least
+from amurlink_web.apps.organisations.selectors import membership_get
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, str], None]
+
+
+def job_create(*, kind: str, organisation: Organisation, by, params: dict | None = None,
+               request: HttpRequest | None = None) -> Job:
+    """Queue a job for ``organisation`` (reviewers and managers of a park or the secretariat).
+
+    With ``settings.JOBS_RUN_SYNC`` (the tests) the job is run at once, in this process.
+    """
+    member = membership_get(user=by, organisation=organisation)
+    if member is None or not organisation.in_working_group:
+        raise PermissionDenied("only members of the working group run joint analyses")
+    if not role_at_least(member.role, "reviewer"):
+        raise PermissionDenied("running analyses needs the reviewer role")
+    if kind not in Job.Kind.values:
+        raise ApplicationError(f"kind must be one of {Job.Kind.values}, got {kind!r}")
+    params = dict(params or {})
+    if kind == Job.Kind.REPORT:
+        lang = params.get("lang", "en")
+        if lang not in REPORT_LANGUAGES:
+            raise ApplicationError(f"lang must be one of {sorted(REPORT_LANGUAGES)}, got {lang!r}")
+        params = {"lang": lang}
+    else:
+        params = {}
+    job = Job.objects.create(kind=kind, params=params, organisation=organisation, created_by=by)
+    audit_record(request=request, user=by, action="create", target=f"job:{job.pk}",
+                 detail={"kind": kind, "params": params})
+    if getattr(settings, "JOBS_RUN_SYNC", False):
+        claimed = job_claim(job_id=job.pk)
+        if claimed is not None:
+            job_execute(claimed)
+        job.refresh_from_db()
+    return job
+
+
+def job_claim(*, job_id: int | None = None) -> Job | None:
+    """Take the oldest queued job (or ``job_id``) and mark it running; None if none is left.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``, so workers never wait for each other.
+    SQLite (no row locks): an ``UPDATE ... WHERE status = 'queued'``; whoever changes the row
+    owns the job, the others move on to the next one.
+    """
+    queued = Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at", "id")
+    if job_id is not None:
+        queued = queued.filter(pk=job_id)
+    now = timezone.now()
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            job = queued.select_for_update(skip_locked=True).first()
+            if job is None:
+                return None
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=now,
+                                                 progress=0, message="")
+        job.refresh_from_db()
+        return job
+    for pk in list(queued.values_list("pk", flat=True)[:20]):
+        if Job.objects.filter(pk=pk, status=Job.Status.QUEUED).update(
+                status=Job.Status.RUNNING, started_at=now, progress=0, message="") == 1:
+            return Job.objects.get(pk=pk)
+    return None
+
+
+def job_progress(job: Job, percent: int, message: str = "") -> None:
+    percent = max(0, min(100, int(percent)))
+    Job.objects.filter(pk=job.pk).update(progress=percent, message=message[:2000],
+                                         updated_at=timezone.now())
+    job.progress, job.message = percent, message
+
+
+def job_execute(job: Job) -> Job:
+    """Run a claimed job to the end: ``done`` with a result folder, or ``failed`` with why."""
+    out = Path(settings.DATA_DIR) / "jobs" / str(job.pk)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    try:
+        runner = RUNNERS[job.kind]
+        audience = runner(job, out, lambda p, m="": job_progress(job, p, m))
+    except Exception as exc:  # noqa: BLE001 - any failure is reported on the job page
+        logger.warning("job %s failed: %s", job.pk, exc)
+        shutil.rmtree(out, ignore_errors=True)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED, message=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(), updated_at=timezone.now())
+        logger.debug("%s", traceback.format_exc())
+    else:
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.DONE, progress=100, audience=audience, message="",
+            result_path=out.relative_to(settings.DATA_DIR).as_posix(),
+            finished_at=timezone.now(), updated_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def job_fail_stale(*, minutes: float = 60.0) -> int:
+    """Mark ``running`` jobs without progress for ``minutes`` as failed (their worker died)."""
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    return Job.objects.filter(status=Job.Status.RUNNING, updated_at__lt=cutoff).update(
+        status=Job.Status.FAILED, finished_at=timezone.now(), updated_at=timezone.now(),
+        message=f"no progress for {minutes:g} minutes: the worker stopped; start it again")
+
+
+def job_run_pending(*, limit: int | None = None) -> int:
+    """Claim and run queued jobs until none is left (or ``limit``); returns how many ran."""
+    n = 0
+    while limit is None or n < limit:
+        job = job_claim()
+        if job is None:
+            break
+        job_execute(job)
+        n += 1
+    return n
+
+
+# -- the job kinds ---------------------------------------------------------------------------
+def _run_crossborder(job: Job, out: Path, progress: Progress) -> str:
+    from amurlink.analysis.crossborder import crossborder, protect_crossborder
+
+    progress(5, "reading the joint package")
+    access = joint_access(organisation=job.organisation)
+    inputs = joint_inputs()
+    if inputs.border is None:
+        raise ApplicationError(inputs.missing.get("border", "no border in the study config"))
+    data = scoped_joint(access)
+    progress(30, "cross-border analysis")
+    result = crossborder(data, border=inputs.border)
+    progress(70, "protecting locations")
+    level = "exact" if access.kind == "owner" and access.country is None else access.level
+    if access.kind == "public":
+        level = POLICY.public_level
+    result = protect_crossborder(result, level=level)
+    progress(85, "writing the tables")
+    (out / "crossborder.json").write_text(
+        json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str),
+        encoding="utf-8")
+    for name in ("encounters", "individuals", "summary", "bands", "yearly", "seasonal"):
+        frame = getattr(result, name)
+        frame.to_csv(out / f"{name}.csv", index=name not in ("encounters",))
+    return access.label
+
+
+def _run_report(job: Job, out: Path, progress: Progress) -> str:
+    from dataclasses import replace
+
+    from amurlink.report import write_report
+
+    progress(5, "reading the joint package")
+    access = joint_access(organisation=job.organisation)
+    inputs = joint_inputs()
+    inputs = replace(inputs, dataset=scoped_joint(access))
+    lang = REPORT_LANGUAGES[job.params.get("lang", "en")]
+    # write_report runs the cross-border tables itself (with the border) and protects them
+    progress(40, f"writing the report ({lang}, {access.label})")
+    write_report(inputs, out, lang=lang, audience=access.audience, policy=POLICY)
+    return access.label
+
+
+RUNNERS: dict[str, Callable[[Job, Path, Progress], str]] = {
+    Job.Kind.CROSSBORDER: _run_crossborder,
+    Job.Kind.REPORT: _run_report,
+}

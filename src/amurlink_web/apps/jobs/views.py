@@ -1,0 +1,168 @@
+"""Analysis jobs (start, list, progress, results) and the offline map pages."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import zipfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amurlink_web.apps.core.services import ApplicationError, audit_record
+from amurlink_web.apps.datasets.selectors import dataset_get, dataset_records
+from amurlink_web.apps.jobs.maps import border_lonlat, map_features, render_svg
+from amurlink_web.apps.jobs.models import Job
+from amurlink_web.apps.jobs.selectors import (
+    REPORT_LANGUAGES,
+    job_get,
+    job_list,
+    job_result_dir,
+    joint_inputs,
+    joint_reader,
+    joint_records,
+)
+from amurlink_web.apps.jobs.services import job_create
+from amurlink_web.apps.organisations.models import role_at_least
+from amurlink_web.apps.organisations.selectors import (
+    organisation_get_for_member,
+    working_group_membership_list,
+)
+
+
+@login_required
+def job_list_view(request: HttpRequest) -> HttpResponse:
+    starters = [m for m in working_group_membership_list(user=request.user)
+                if role_at_least(m.role, "reviewer")]
+    return render(request, "jobs/list.html", {
+        "jobs": job_list(fetched_by=request.user), "starters": starters,
+        "kinds": Job.Kind.choices, "languages": REPORT_LANGUAGES,
+        "current_language": get_language(),
+        "running": any(not j.finished for j in job_list(fetched_by=request.user, limit=20)),
+    })
+
+
+@login_required
+@require_POST
+def job_start_view(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organisation, member = organisation_get_for_member(slug=org_slug, user=request.user)
+    if not organisation.in_working_group:
+        raise Http404("no joint analyses for this organisation")
+    if not role_at_least(member.role, "reviewer"):
+        raise PermissionDenied(_("Running analyses needs the reviewer role."))
+    try:
+        job = job_create(kind=request.POST.get("kind", ""), organisation=organisation,
+                         by=request.user, params={"lang": request.POST.get("lang", "en")},
+                         request=request)
+    except ApplicationError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    return redirect("job-detail", job_id=job.pk)
+
+
+@login_required
+def job_detail_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = job_get(job_id=job_id, fetched_by=request.user)
+    files = []
+    folder = job_result_dir(job)
+    if folder is not None and folder.is_dir():
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return render(request, "jobs/detail.html", {"job": job, "files": files})
+
+
+@login_required
+def job_status_view(request: HttpRequest, job_id: int) -> JsonResponse:
+    job = job_get(job_id=job_id, fetched_by=request.user)
+    return JsonResponse({"id": job.pk, "kind": job.kind, "status": job.status,
+                         "progress": job.progress, "message": job.message})
+
+
+def _result_file(job: Job, name: str) -> Path:
+    folder = job_result_dir(job)
+    if folder is None or job.status != Job.Status.DONE:
+        raise Http404("no results yet")
+    path = (folder / name).resolve()
+    if folder.resolve() not in path.parents or not path.is_file():
+        raise Http404("no such file")
+    return path
+
+
+@login_required
+def job_file_view(request: HttpRequest, job_id: int, name: str) -> FileResponse:
+    """One result file (``report.html`` opens in the browser, the rest download)."""
+    job = job_get(job_id=job_id, fetched_by=request.user)
+    path = _result_file(job, name)
+    audit_record(request=request, action="export", target=f"job:{job.pk}",
+                 detail={"file": name})
+    inline = path.suffix == ".html"
+    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if ctype.startswith("text/") or path.suffix in (".json", ".csv"):
+        ctype += "; charset=utf-8"
+    return FileResponse(open(path, "rb"), as_attachment=not inline,  # noqa: SIM115
+                        filename=path.name, content_type=ctype)
+
+
+@login_required
+def job_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Every result file of a job in one zip."""
+    job = job_get(job_id=job_id, fetched_by=request.user)
+    folder = job_result_dir(job)
+    if folder is None or job.status != Job.Status.DONE or not folder.is_dir():
+        raise Http404("no results yet")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(folder).as_posix())
+    audit_record(request=request, action="export", target=f"job:{job.pk}",
+                 detail={"file": "*.zip"})
+    response = HttpResponse(buf.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = \
+        f'attachment; filename="amurlink-{job.kind}-{job.pk}.zip"'
+    return response
+
+
+def _map_page(request, *, title, features, border, access_label):
+    return render(request, "jobs/map.html", {
+        "title": title, "svg": render_svg(features, border=border),
+        "features": features, "access_label": access_label,
+        "has_border": bool(border)})
+
+
+@login_required
+def joint_map_view(request: HttpRequest) -> HttpResponse:
+    """The joint map (both parks) as the reader's organisation may see it."""
+    member, access = joint_reader(fetched_by=request.user)
+    data = joint_records(access=access)
+    links = None
+    if "identityLinks" in data:
+        from amurlink.identify.links import current_links
+
+        links = current_links(data["identityLinks"], status="confirmed")
+    inputs = joint_inputs()
+    audit_record(request=request, action="read", target="map:joint",
+                 detail={"access": access.label})
+    return _map_page(request, title=_("Joint map"),
+                     features=map_features(data, confirmed_links=links),
+                     border=border_lonlat(inputs.border), access_label=access.label)
+
+
+def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """One dataset's stations and detections, protected for the reader."""
+    dataset, access = dataset_get(dataset_id=dataset_id, fetched_by=request.user)
+    data = dataset_records(dataset=dataset, access=access)
+    border = []
+    try:
+        border = border_lonlat(joint_inputs().border)
+    except Http404:
+        pass  # no joint package (and so no study border) yet
+    audit_record(request=request, action="read", target=f"map:dataset:{dataset.pk}",
+                 detail={"access": access.kind})
+    label = access.kind if access.level == "exact" else f"{access.kind} ({access.level})"
+    return _map_page(request, title=dataset.title, features=map_features(data),
+                     border=border, access_label=label)

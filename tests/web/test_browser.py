@@ -1,0 +1,174 @@
+"""Browser tests: Playwright for Python driving Debian's chromium against a live server.
+
+Log in, upload a package, review a link, run the analysis, open the report and the map,
+switch language. Screenshots go to ``$AMURLINK_TEST_ARTIFACTS`` (default
+``tests/web/artifacts/``, ignored by git). Never downloads a browser: without
+``/usr/bin/chromium`` (or the ``playwright`` package) the test is skipped, except under
+``CI=true`` where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.test import override_settings
+
+from amurlink_web.apps.core.demo import DEMO_PASSWORD, demo_site_create
+from amurlink_web.apps.identities.selectors import joint_package_path, link_store
+from amurlink_web.apps.jobs.models import Job
+from amurlink_web.testing import cn_zip_bytes
+
+pytestmark = pytest.mark.web
+
+CHROMIUM = os.environ.get("AMURLINK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(os.environ.get("AMURLINK_TEST_ARTIFACTS")
+                 or Path(__file__).parent / "artifacts")
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install playwright)"
+    if not Path(CHROMIUM).is_file():
+        return f"no chromium at {CHROMIUM} (apt-get install chromium, or .ci/run)"
+    return None
+
+
+@override_settings(JOBS_RUN_SYNC=True, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
+class BrowserTest(StaticLiveServerTestCase):
+    host = "127.0.0.1"
+
+    @classmethod
+    def setUpClass(cls):
+        missing = _browser_missing()
+        if missing:
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"browser tests cannot run under CI: {missing}")
+            pytest.skip(missing)
+        super().setUpClass()
+        from playwright.sync_api import sync_playwright
+
+        # Playwright's sync API keeps an event loop running in this thread; the ORM calls
+        # made here between browser steps are plain synchronous ones.
+        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+        cls._pw = sync_playwright().start()
+        cls.browser = cls._pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls._pw.stop()
+        if cls._async_unsafe is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
+        super().tearDownClass()
+
+    def setUp(self):
+        shutil.rmtree(joint_package_path(), ignore_errors=True)
+        demo_site_create()  # parks, users, both national halves, the joint package and border
+        self.context = self.browser.new_context(viewport={"width": 1200, "height": 900},
+                                                locale="en-GB")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+
+    def tearDown(self):
+        self.context.close()
+        outside = [u for u in self.requests
+                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
+        self.assertEqual(outside, [], "the pages asked for something outside the app")
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def test_a_day_at_the_platform(self):
+        page, url = self.page, self.live_server_url
+        # log in
+        page.goto(f"{url}/accounts/login/")
+        page.fill("input[name=username]", "cn-manager")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{url}/")
+        self.shot("01-home")
+        # the demo user's language is Chinese: switch to English first
+        page.select_option("header select[name=language]", "en")
+        page.click("header form[action='/i18n/setlang/'] button")
+        page.wait_for_selector("text=Datasets")
+
+        # upload a package
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = Path(tmp) / "cn-with-person.zip"
+            archive.write_bytes(cn_zip_bytes())
+            page.goto(f"{url}/orgs/ntlnp/upload/")
+            page.set_input_files("input[name=package]", str(archive))
+            page.click("main button[type=submit]")
+            page.wait_for_url("**/uploads/*/")
+        self.assertIn("imported", page.content())
+        self.shot("02-upload")
+
+        # review a link
+        proposed = link_store().current(status="proposed")
+        event = proposed.loc[proposed["subjectA"].eq("CN-NTLNP:L01"), "linkEventID"].iloc[0]
+        page.goto(f"{url}/identities/links/{event}/")
+        page.fill("input[name=reason]", "same rosettes on the left flank")
+        page.click("button[value=accept]")
+        page.wait_for_load_state()
+        self.assertEqual(link_store().current(status="confirmed")["subjectB"]
+                         .eq("RU-LLNP:L-7").sum(), 1)
+        self.shot("03-link-reviewed")
+
+        # run the analysis (and the report), then open the report
+        page.goto(f"{url}/jobs/")
+        form = page.locator("form.job-start").first
+        form.locator("select[name=kind]").select_option("crossborder")
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**/jobs/*/")
+        page.wait_for_selector("#download-all")
+        self.shot("04-analysis")
+        page.goto(f"{url}/jobs/")
+        form = page.locator("form.job-start").first
+        form.locator("select[name=kind]").select_option("report")
+        form.locator("select[name=lang]").select_option("en")
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**/jobs/*/")
+        self.assertEqual(sorted(Job.objects.values_list("status", flat=True)), ["done", "done"])
+        page.click("#open-report")
+        page.wait_for_url("**/report.html")
+        self.shot("05-report")
+
+        # the map: layers toggle and the view zooms, with the app's own script
+        page.goto(f"{url}/map/")
+        svg = page.locator("#amurlink-map")
+        before = svg.get_attribute("viewBox")
+        svg.hover()
+        page.mouse.wheel(0, -400)
+        page.wait_for_function(
+            f"document.getElementById('amurlink-map').getAttribute('viewBox') !== '{before}'")
+        page.uncheck("input[data-toggle=stations]")
+        self.assertIn("hidden", page.locator("#layer-stations").get_attribute("class"))
+        self.assertGreater(page.locator("circle.station").count(), 0)
+        self.assertGreater(page.locator("polyline.track").count(), 0)
+        self.shot("06-map")
+
+        # switch language
+        for code, word, name in (("ru", "Наборы данных", "07-russian"),
+                                 ("zh-hans", "数据集", "08-chinese")):
+            page.select_option("header select[name=language]", code)
+            page.click("header form[action='/i18n/setlang/'] button")
+            page.wait_for_selector(f"text={word}")
+            self.shot(name)
