@@ -89,3 +89,95 @@ def match(
                        f"PIDsib {ind['pidsib']:.2g}{flag}")
         for w in payload["warnings"]:
             typer.secho(f"warning: {w}", err=True, fg=typer.colors.YELLOW)
+
+
+_JOINT = typer.Argument(..., help="Joint package folder (holds datapackage.json).")
+_LINK_FILES = typer.Argument(..., help="Genotype files of every lab, or a folder (e.g. a "
+                                       "simulated study or its dna/ folder).")
+_LAB = typer.Option(None, "--lab",
+                    help="Lab of files without a lab column: NAME for all, or FILE=NAME "
+                         "(repeat or comma list; FILE is the file name or stem).")
+_MAX_KM = typer.Option(5.0, "--max-km", min=0.0,
+                       help="A camera detection within this distance of a sample ...")
+_MAX_DAYS = typer.Option(60.0, "--max-days", min=0.0,
+                         help="... and this many days is proposed as a dna-camera link.")
+_NO_WITHIN = typer.Option(False, "--no-within-lab",
+                          help="Do not propose each sample as its lab individual.")
+
+
+def _labs(values: list[str] | None) -> str | dict[str, str] | None:
+    items = _split(values)
+    if not items:
+        return None
+    if len(items) == 1 and "=" not in items[0]:
+        return items[0]
+    out = {}
+    for it in items:
+        if "=" not in it:
+            raise usage_error(f"--lab {it!r}: give FILE=LAB for each file, or one LAB for all")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+@genotypes_app.command("link")
+def link(
+    joint_dir: Path = _JOINT,
+    files: list[Path] = _LINK_FILES,
+    missing: list[str] = _MISSING,
+    ignore: list[str] = _IGNORE,
+    reference_samples: Path = _REFERENCE,
+    lab: list[str] = _LAB,
+    allowance: str = _ALLOWANCE,
+    max_km: float = _MAX_KM,
+    max_days: float = _MAX_DAYS,
+    no_within_lab: bool = _NO_WITHIN,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Propose DNA links in the joint package: each lab's individuals against the other's
+    (``dna``), against catalogue individuals with confirmed samples (``dna``), and near camera
+    detections of catalogue individuals (``dna-camera``, for review). Nothing is confirmed."""
+    from amurlink.identify.genotypes import link_genotypes
+
+    if allowance != "auto" and not allowance.isdigit():
+        raise usage_error(f"--allowance must be 'auto' or a whole number, got {allowance!r}")
+    if not (joint_dir / "datapackage.json").is_file():
+        raise usage_error(f"{joint_dir} is not a package folder (no datapackage.json)")
+    for f in files:
+        if not f.exists():
+            raise usage_error(f"file not found: {f}")
+    labs = _labs(lab)
+    with handle_errors():
+        opts: dict = {"ignore": _split(ignore), "max_km": max_km, "max_days": max_days,
+                      "within_lab": not no_within_lab,
+                      "mismatch_allowance": "auto" if allowance == "auto" else int(allowance)}
+        if missing:
+            opts["missing"] = _split(missing)
+        if labs is not None:
+            opts["labs"] = labs
+        if reference_samples is not None:
+            opts["reference"] = reference_samples
+        source = files[0] if len(files) == 1 and files[0].is_dir() else files
+        res, prop = link_genotypes(joint_dir, source, **opts)
+        kinds = res.proposals["kind"].value_counts().to_dict()
+        payload = {
+            "n_samples": len(res.samples), "n_individuals": res.match.n_individuals,
+            "mismatch_allowance": res.match.mismatch_allowance,
+            "profile_shape": res.match.profile_shape,
+            "proposals": {k: int(v) for k, v in kinds.items()},
+            "appended": len(prop.proposed),
+            "skipped": {k: int(v) for k, v in prop.skipped["skipReason"].value_counts().items()},
+            "warnings": res.warnings,
+        }
+        if fmt == OutputFormat.json:
+            emit_json(payload)
+            return
+        typer.echo(f"{payload['n_samples']} samples -> {payload['n_individuals']} DNA individuals "
+                   f"(mismatch allowance {payload['mismatch_allowance']}, profile "
+                   f"{payload['profile_shape']})")
+        for k in ("cross-lab", "within-lab", "catalogue", "camera"):
+            typer.echo(f"  {k}: {int(kinds.get(k, 0))} proposal(s)")
+        typer.echo(f"appended {payload['appended']} proposed link(s) to {joint_dir}; skipped "
+                   f"{len(prop.skipped)} {payload['skipped'] or ''}".rstrip())
+        for w in payload["warnings"]:
+            typer.secho(f"warning: {w}", err=True, fg=typer.colors.YELLOW)

@@ -286,9 +286,97 @@ def guard_positions(frame: pd.DataFrame, where: str) -> None:
             "the table to the report")
 
 
+@dataclass
+class PidsibCurveDisplay:
+    """Cumulative PID and PIDsib as loci are added, most informative first (log scale)."""
+
+    curve: pd.DataFrame
+    threshold: float = 0.001
+    is_map: bool = field(default=False, init=False)
+
+    @property
+    def empty(self) -> bool:
+        return self.curve.empty
+
+    def plot(self, ax: Any = None, *, _: Any = D._ident) -> PidsibCurveDisplay:
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+
+        if ax is None:
+            _fig, ax = plt.subplots(figsize=(6.0, 3.2), layout="constrained")
+        c = self.curve
+        ax.semilogy(c["n_loci"], c["cumulative_PID"], marker="o", label=_("PID"))
+        ax.semilogy(c["n_loci"], c["cumulative_PIDsib"], marker="s", label=_("PIDsib"))
+        ax.axhline(self.threshold, color="grey", ls=":", lw=1,
+                   label=_("PIDsib threshold") + f" {self.threshold:g}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(_("Loci"))
+        ax.set_ylabel(_("Probability of identity"))
+        ax.legend(fontsize=7)
+        ax.set_title(_("Probability of identity as loci are added"))
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+#: Tables of the DNA section, by key of ``ReportInputs.dna`` (as
+#: ``amurlink.identify.genotypes.DnaResults.report_tables()`` gives them).
+_SAMPLE_TYPES = {"scat": N_("scat"), "hair": N_("hair"), "tissue": N_("tissue"),
+                 "saliva": N_("saliva"), "other": N_("other")}
+_DNA_TABLES: dict[str, dict[str, Any]] = {
+    "samples": {"labels": {
+        "countryCode": N_("Country"), "lab": N_("Lab"), "samples": N_("Samples"),
+        "scat": N_("Scat"), "hair": N_("Hair"), "reference": N_("Reference samples")},
+        "kinds": {"lab": "id"}, "values": {"countryCode": _country_value}},
+    "success": {"labels": {
+        "lab": N_("Lab"), "sampleType": N_("Sample type"), "samples": N_("Samples"),
+        "typed": N_("Typed at half the loci or more"),
+        "mean_success": N_("Mean typing success")},
+        "kinds": {"lab": "id"},
+        "values": {"sampleType": lambda v, _: _(_SAMPLE_TYPES.get(v, str(v)))}},
+    "individuals": {"labels": {
+        "labs": N_("Typed by"), "individuals": N_("DNA individuals"), "samples": N_("Samples"),
+        "male": N_("Males"), "female": N_("Females"), "max_pidsib": N_("Largest PIDsib")},
+        "kinds": {"labs": "id"}},
+    "pidsib_curve": {"labels": {
+        "n_loci": N_("Loci"), "locus": N_("Locus added"), "n_alleles": N_("Alleles"),
+        "cumulative_PID": N_("PID"), "cumulative_PIDsib": N_("PIDsib")}, "kinds": {"locus": "id"}},
+    "cross_border_links": {"labels": {
+        "subjectA": N_("Sample A"), "subjectB": N_("Sample B"), "countries": N_("Countries"),
+        "score": N_("Score"), "loci_compared": N_("Loci compared"),
+        "allele_mismatches": N_("Allele mismatches"), "pidsib": N_("PIDsib")},
+        "kinds": {"subjectA": "id", "subjectB": "id", "countries": "id"}},
+}
+
+
 def _dna(view: ReportView) -> Section:
-    return _generic(view, "dna", N_("DNA identification"),
-                    N_("Results of genotype matching of scat and hair samples."))
+    parts = view.inputs.dna
+    if not parts or not set(parts) & set(_DNA_TABLES):
+        return _generic(view, "dna", N_("DNA identification"),
+                        N_("Results of genotype matching of scat and hair samples."))
+    sec = Section("dna", N_("DNA identification"),
+                  N_("Scat, hair and reference samples typed by each lab, typing success, the "
+                     "individuals identified from the genotypes of both labs together, the "
+                     "probability of identity of the panel and the DNA links across the "
+                     "border, proposed for review."))
+    for key, spec in _DNA_TABLES.items():
+        frame = parts.get(key)
+        if frame is None:
+            continue
+        frame = frame.reset_index(drop=True)
+        guard_positions(frame, f"dna table {key!r}")
+        sec.tables.append(Summary(f"dna_{key}", frame, spec["labels"],
+                                  kinds=spec.get("kinds", {}), values=spec.get("values", {})))
+        if key == "pidsib_curve" and len(frame):
+            sec.figures.append(PidsibCurveDisplay(frame))
+    for i, (name, frame) in enumerate((k, v) for k, v in parts.items() if k not in _DNA_TABLES):
+        frame = frame.reset_index(drop=True)
+        guard_positions(frame, f"dna table {name!r}")
+        sec.tables.append(Summary(f"dna_{i + 1}", frame, {c: c for c in frame.columns},
+                                  kinds={c: "id" for c in frame.columns}))
+    links = parts.get("cross_border_links")
+    if links is not None and links.empty:
+        sec.note = N_("No DNA individual was sampled in both countries.")
+    return sec
 
 
 def _camtrap(view: ReportView) -> Section:

@@ -5,6 +5,15 @@ from amurlink.identify.genotypes._harmonise import (
     apply_lab_offsets,
     estimate_lab_offsets,
 )
+from amurlink.identify.genotypes._link import (
+    DNA_REPORT_KEYS,
+    PROPOSAL_COLUMNS,
+    DnaResults,
+    dna_camera_candidates,
+    dna_results,
+    link_genotypes,
+    majority_genotypes,
+)
 from amurlink.identify.genotypes._match import (
     GenotypeMatcher,
     GenotypeMatchResult,
@@ -28,6 +37,13 @@ from amurlink.identify.genotypes._read import (
 from amurlink.identify.genotypes._simulate import simulate_genotype_samples
 
 __all__ = [
+    "DNA_REPORT_KEYS",
+    "DnaResults",
+    "PROPOSAL_COLUMNS",
+    "dna_camera_candidates",
+    "dna_results",
+    "link_genotypes",
+    "majority_genotypes",
     "GenotypeMatchResult",
     "GenotypeMatcher",
     "GenotypeTables",

@@ -16,6 +16,7 @@ from scipy.spatial.distance import squareform
 from amurlink.exceptions import DataQualityWarning, NotFittedError, SchemaError
 from amurlink.identify.genotypes._core import (
     GenotypeArray,
+    check_columns,
     full_distance,
     locus_comparison,
     stable_unit_hash,
@@ -177,7 +178,8 @@ def _sex_codes(ga: GenotypeArray, sex: pd.DataFrame | None) -> np.ndarray:
         sex = sex_by_sample(sex)
     s = sex.set_index("sampleID").reindex(ga.samples)
     codes[(s["sex"] == "male").to_numpy()] = 1
-    codes[((s["sex"] == "female") & s["confirmed"].fillna(False).astype(bool)).to_numpy()] = -1
+    confirmed = s["confirmed"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
+    codes[((s["sex"] == "female") & confirmed).to_numpy()] = -1
     return codes
 
 
@@ -245,12 +247,42 @@ class _Graph:
     nmiss: np.ndarray
 
 
-def _build_graph(ga: GenotypeArray, max2: int, *, sex_codes, max_hard_loci, chunk_size) -> _Graph:
+def _confirmed_conflicts(ga: GenotypeArray, confirmed: np.ndarray | None, i: np.ndarray,
+                         j: np.ndarray) -> np.ndarray:
+    """Mismatches of ``i`` and ``j`` at loci where both calls are confirmed by replicates.
+
+    In alleles: a dropout-compatible locus counts 1, a hard one (third allele, none shared) 2.
+    """
+    if confirmed is None or not len(i):
+        return np.zeros(len(i), np.int64)
+    cmp = locus_comparison(ga.alleles[i], ga.alleles[j])
+    both = confirmed[i] & confirmed[j]
+    return ((cmp == 1) & both).sum(axis=1) + 2 * ((cmp == 2) & both).sum(axis=1)
+
+
+def _confirmed_array(ga: GenotypeArray, confirmed: pd.DataFrame | None) -> np.ndarray | None:
+    if confirmed is None:
+        return None
+    check_columns(confirmed, ("sampleID", "locus", "confirmed"), table="confirmed")
+    c = confirmed[confirmed["confirmed"].map(lambda v: bool(v) if pd.notna(v) else False)
+                  .astype(bool)]
+    pos_s = pd.Index(ga.samples).get_indexer(c["sampleID"].astype(str))
+    pos_l = pd.Index(ga.loci).get_indexer(c["locus"].astype(str))
+    ok = (pos_s >= 0) & (pos_l >= 0)
+    out = np.zeros(ga.alleles.shape[:2], bool)
+    out[pos_s[ok], pos_l[ok]] = True
+    return out & ga.typed
+
+
+def _build_graph(ga: GenotypeArray, max2: int, *, sex_codes, max_hard_loci, chunk_size,
+                 confirmed=None, max_confirmed_mismatches=None) -> _Graph:
     i, j, d2 = threshold_edges(ga, max2, chunk_size=chunk_size)
     keep = sex_codes[i] * sex_codes[j] >= 0
     if max_hard_loci is not None and len(i):
         hard = (locus_comparison(ga.alleles[i], ga.alleles[j]) == 2).sum(axis=1)
         keep &= hard <= max_hard_loci
+    if max_confirmed_mismatches is not None and confirmed is not None and len(i):
+        keep &= _confirmed_conflicts(ga, confirmed, i, j) <= max_confirmed_mismatches
     return _Graph(ga, i[keep], j[keep], d2[keep], stable_unit_hash(ga.samples),
                   (~ga.typed).sum(axis=1))
 
@@ -293,7 +325,7 @@ def _run_blocked(g: _Graph, cut2: int, match2: int, method: str):
 
 
 def _run_unblocked(ga: GenotypeArray, cut2: int, match2: int, method: str, *, sex_codes,
-                   max_hard_loci):
+                   max_hard_loci, confirmed=None, max_confirmed_mismatches=None):
     """Reference implementation: one dense matrix over all samples (memory ``O(n^2)``)."""
     D2 = full_distance(ga)
     D2[np.multiply.outer(sex_codes, sex_codes) < 0] = _BIG
@@ -301,6 +333,11 @@ def _run_unblocked(ga: GenotypeArray, cut2: int, match2: int, method: str, *, se
         ii, jj = np.nonzero(np.triu(D2 <= match2, 1))
         hard = (locus_comparison(ga.alleles[ii], ga.alleles[jj]) == 2).sum(axis=1)
         bad = hard > max_hard_loci
+        D2[ii[bad], jj[bad]] = _BIG
+        D2[jj[bad], ii[bad]] = _BIG
+    if max_confirmed_mismatches is not None and confirmed is not None:
+        ii, jj = np.nonzero(np.triu(D2 <= match2, 1))
+        bad = _confirmed_conflicts(ga, confirmed, ii, jj) > max_confirmed_mismatches
         D2[ii[bad], jj[bad]] = _BIG
         D2[jj[bad], ii[bad]] = _BIG
     uniq, rep, within = _unique_block(D2, stable_unit_hash(ga.samples), (~ga.typed).sum(axis=1),
@@ -497,6 +534,8 @@ _CONSTRAINTS = {
     "chunk_size": lambda v: isinstance(v, int | np.integer) and v > 0,
     "pidsib_threshold": lambda v: v is None or (0 < v <= 1),
     "max_instability": lambda v: 0 <= v <= 2,
+    "max_confirmed_mismatches": lambda v: v is None or (isinstance(v, int | np.integer)
+                                                        and v >= 0),
     "min_dip": lambda v: 0 <= v <= 1,
 }
 
@@ -528,6 +567,12 @@ class GenotypeMatcher:
         Warn when an individual's PIDsib over the loci compared exceeds this (0.001).
     max_instability, min_dip : float
         Rules of the profile; see :func:`mismatch_profile`.
+    max_confirmed_mismatches : int, optional
+        With ``confirmed=`` calls in :meth:`fit`: never link two samples whose mismatches at
+        loci where both calls are confirmed by concordant PCR replicates exceed this, in
+        alleles (a dropout-compatible locus counts 1: both replicates of the homozygote may
+        have dropped the same allele; a hard one 2: replicates that agree on a third allele
+        are not a typing error). ``None`` (default) ignores confirmation.
 
     Attributes
     ----------
@@ -568,7 +613,8 @@ class GenotypeMatcher:
                  consensus_method: str = "similarity", max_hard_loci: int | None = 1,
                  blocking: bool = True, chunk_size: int = 2048,
                  pidsib_threshold: float | None = PIDSIB_THRESHOLD,
-                 max_instability: float = 0.15, min_dip: float = 0.5) -> None:
+                 max_instability: float = 0.15, min_dip: float = 0.5,
+                 max_confirmed_mismatches: int | None = None) -> None:
         self.mismatch_allowance = mismatch_allowance
         self.max_allowance = max_allowance
         self.consensus_method = consensus_method
@@ -578,6 +624,7 @@ class GenotypeMatcher:
         self.pidsib_threshold = pidsib_threshold
         self.max_instability = max_instability
         self.min_dip = min_dip
+        self.max_confirmed_mismatches = max_confirmed_mismatches
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _CONSTRAINTS}
@@ -591,7 +638,8 @@ class GenotypeMatcher:
             if not ok(getattr(self, name)):
                 raise SchemaError(f"GenotypeMatcher: invalid {name}={getattr(self, name)!r}")
 
-    def fit(self, genotypes: pd.DataFrame, /, *, sex: pd.DataFrame | None = None):
+    def fit(self, genotypes: pd.DataFrame, /, *, sex: pd.DataFrame | None = None,
+            confirmed: pd.DataFrame | None = None):
         """Group the samples of ``genotypes``.
 
         Parameters
@@ -601,6 +649,9 @@ class GenotypeMatcher:
             lab offsets first with :func:`apply_lab_offsets`).
         sex : DataFrame, optional
             Sex calls (``sampleID, sex[, replicate]``) or the output of :func:`sex_by_sample`.
+        confirmed : DataFrame, optional
+            ``sampleID, locus, confirmed``: calls confirmed by concordant replicates (as
+            :func:`majority_genotypes` gives); used with ``max_confirmed_mismatches``.
 
         Returns
         -------
@@ -617,6 +668,8 @@ class GenotypeMatcher:
         if len(ga) == 0:
             raise SchemaError("`genotypes` has no samples to match")
         codes = _sex_codes(ga, sex)
+        conf = _confirmed_array(ga, confirmed)
+        cm = self.max_confirmed_mismatches
         n_cols = 2 * len(ga.loci)
         mmax = self.max_allowance if self.max_allowance is not None else int(np.floor(0.4 * n_cols))
         profile = None
@@ -625,7 +678,7 @@ class GenotypeMatcher:
         else:
             m_hi = int(self.mismatch_allowance)
         g = _build_graph(ga, 2 * max(m_hi, 0), sex_codes=codes, max_hard_loci=self.max_hard_loci,
-                         chunk_size=self.chunk_size)
+                         chunk_size=self.chunk_size, confirmed=conf, max_confirmed_mismatches=cm)
         if self.mismatch_allowance == "auto":
             profile = _profile_counts(g, range(0, mmax + 1), self.consensus_method)
             m, shape = _choose(profile, max_instability=self.max_instability,
@@ -646,7 +699,8 @@ class GenotypeMatcher:
             is_u, rep, within = _run_blocked(g, 2 * m, 2 * m, self.consensus_method)
         else:
             is_u, rep, within = _run_unblocked(ga, 2 * m, 2 * m, self.consensus_method,
-                                               sex_codes=codes, max_hard_loci=self.max_hard_loci)
+                                               sex_codes=codes, max_hard_loci=self.max_hard_loci,
+                                               confirmed=conf, max_confirmed_mismatches=cm)
         self.mismatch_allowance_ = m
         self.profile_ = profile
         self.profile_shape_ = shape
@@ -742,7 +796,8 @@ class GenotypeMatcher:
 
 
 def match_genotypes(
-    genotypes: pd.DataFrame, /, *, sex: pd.DataFrame | None = None, **params: Any
+    genotypes: pd.DataFrame, /, *, sex: pd.DataFrame | None = None,
+    confirmed: pd.DataFrame | None = None, **params: Any
 ) -> GenotypeMatchResult:
     """Group DNA samples into individuals; function facade of :class:`GenotypeMatcher`.
 
@@ -752,6 +807,8 @@ def match_genotypes(
         ``sampleID, locus, allele1, allele2[, replicate]`` on one allele scale.
     sex : DataFrame, optional
         Sex calls; see :func:`sex_by_sample`.
+    confirmed : DataFrame, optional
+        Calls confirmed by replicates; see :meth:`GenotypeMatcher.fit`.
     **params
         Parameters of :class:`GenotypeMatcher` (``mismatch_allowance="auto"`` by default).
 
@@ -778,4 +835,4 @@ def match_genotypes(
     >>> res.assignments[["sampleID", "individual"]].values.tolist()
     [['a', 'a'], ['b', 'a'], ['c', 'c']]
     """
-    return GenotypeMatcher(**params).fit(genotypes, sex=sex).result_
+    return GenotypeMatcher(**params).fit(genotypes, sex=sex, confirmed=confirmed).result_

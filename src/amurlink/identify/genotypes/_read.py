@@ -6,7 +6,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,10 +168,19 @@ class _Parser:
         return True
 
 
-def _sample_record(sid: str, lab: str | None, sample_type: str, scientific_name: str | None):
+def _sample_record(sid: str) -> dict[str, object]:
+    """A blank ``samples`` row; columns of the file fill it, the defaults come last."""
     rec: dict[str, object] = {c: None for c in SAMPLE_COLUMNS}
-    rec.update(sampleID=sid, sampleType=sample_type, lab=lab, scientificName=scientific_name)
+    rec["sampleID"] = sid
     return rec
+
+
+def _fill_defaults(rec: dict[str, object], opts: dict) -> None:
+    """Options fill only what the file's own columns left empty (``sampleType``, ``lab``...)."""
+    for name, key in (("lab", "lab"), ("sampleType", "sample_type"),
+                      ("scientificName", "scientific_name")):
+        if rec.get(name) is None:
+            rec[name] = opts[key]
 
 
 def _parse_long(p: _Parser, rows: list[list[str]], opts: dict) -> None:
@@ -228,13 +237,12 @@ def _parse_long(p: _Parser, rows: list[list[str]], opts: dict) -> None:
             elif call and call not in p.missing:
                 p.error("enum", r, header[where["allele1"]], f"sex call {call!r} is not F or M",
                         got=call, expected="F, M or the missing code")
-            p.samples.setdefault(sid, _sample_record(sid, opts["lab"], opts["sample_type"],
-                                                     opts["scientific_name"]))
+            p.samples.setdefault(sid, _sample_record(sid))
             continue
         p.pair(sid, locus, cells[where["allele1"]], cells[where["allele2"]], rep, r,
                (header[where["allele1"]], header[where["allele2"]]))
         rec = p.samples.setdefault(
-            sid, _sample_record(sid, opts["lab"], opts["sample_type"], opts["scientific_name"]))
+            sid, _sample_record(sid))
         for i, name in extra.items():
             if cells[i] and rec.get(name) is None:
                 rec[name] = cells[i]
@@ -339,7 +347,7 @@ def _parse_wide(p: _Parser, rows: list[list[str]], opts: dict, *, header_row: in
                 p.error("enum", r, header[sex_col], f"sex call {call!r} is not F or M", got=call,
                         expected="F, M or the missing code")
         rec = p.samples.setdefault(
-            sid, _sample_record(sid, opts["lab"], opts["sample_type"], opts["scientific_name"]))
+            sid, _sample_record(sid))
         for i, name in meta.items():
             if cells[i] and cells[i] not in p.missing and rec.get(name) is None:
                 rec[name] = cells[i]
@@ -366,7 +374,7 @@ def read_genotypes(
     layout: str = "auto",
     missing: str | Sequence[str] = ("-99", "-9", "NA", "?"),
     ignore: Sequence[str] = (),
-    lab: str | None = None,
+    lab: str | Mapping[str, str] | Sequence[str] | None = None,
     sample_type: str = "other",
     scientific_name: str | None = None,
     index_column: str | None = None,
@@ -392,10 +400,12 @@ def read_genotypes(
         Cell values read as a missing allele (empty cells always are).
     ignore : sequence of str
         Metadata columns of wide files that are neither sample fields nor alleles.
-    lab : str, optional
-        Lab that typed the samples (``samples.lab``). Defaults to the file name stem.
+    lab : str, mapping or sequence of str, optional
+        Lab that typed the samples (``samples.lab``) where the file has no ``lab`` column (or
+        leaves it empty): one name for all files, a mapping from file (name, stem or path)
+        to lab, or one name per file in order. Defaults to the file name stem.
     sample_type : {"scat", "hair", "tissue", "saliva", "other"}
-        ``samples.sampleType`` for rows that do not carry one.
+        ``samples.sampleType`` for rows that do not carry one (a ``sampleType`` column wins).
     scientific_name : str, optional
         ``samples.scientificName`` for rows that do not carry one.
     index_column : str, optional
@@ -458,6 +468,25 @@ def validate_genotypes_file(
                                "scientific_name": None, "index_column": None, **options})[1]
 
 
+def _lab_of(lab, path: Path, k: int, n: int) -> str:
+    if lab is None:
+        return path.stem
+    if isinstance(lab, str):
+        return lab
+    if isinstance(lab, Mapping):
+        for key in (str(path), path.name, path.stem):
+            if key in lab:
+                return str(lab[key])
+        return path.stem
+    labs = list(lab)
+    if len(labs) != n:
+        from amurlink.exceptions import SchemaError
+
+        raise SchemaError(f"lab= names {len(labs)} lab(s) for {n} file(s); give one per file, "
+                          "a mapping file -> lab, or one name for all")
+    return str(labs[k])
+
+
 def _read_all(paths, *, layout, missing, ignore, lab, sample_type, scientific_name, index_column):
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -470,13 +499,13 @@ def _read_all(paths, *, layout, missing, ignore, lab, sample_type, scientific_na
     report = ValidationReport(source=", ".join(str(p) for p in paths))
     geno_frames, sample_frames, sex_frames = [], [], []
     owner: dict[str, str] = {}
-    for path in paths:
+    for k, path in enumerate(paths):
         rows = _rows(_read_text(path))
         if not rows:
             report.error("empty-file", "file has no rows", file=str(path))
             continue
         lay = _detect_layout(rows) if layout == "auto" else layout
-        opts = {"layout": lay, "ignore": ignore, "lab": lab or path.stem,
+        opts = {"layout": lay, "ignore": ignore, "lab": _lab_of(lab, path, k, len(paths)),
                 "sample_type": sample_type, "scientific_name": scientific_name,
                 "index_column": index_column}
         parser = _Parser(str(path), report, missing_set)
@@ -486,6 +515,8 @@ def _read_all(paths, *, layout, missing, ignore, lab, sample_type, scientific_na
             _parse_wide(parser, rows, opts, header_row=2)
         else:
             _parse_wide(parser, rows, opts)
+        for rec in parser.samples.values():
+            _fill_defaults(rec, opts)
         for sid in parser.samples:
             if sid in owner:
                 report.error("duplicate", f"sample {sid} is in both {owner[sid]} and {path}",
