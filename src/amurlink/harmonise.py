@@ -27,7 +27,7 @@ from amurlink.core.species import resolve_species
 from amurlink.dataset import Dataset
 from amurlink.exceptions import AmurlinkError, DataError, DataQualityWarning, SchemaError
 from amurlink.io import ValidationReport, load_camtrap_dp, write_camtrap_dp
-from amurlink.io._parse import empty_frame
+from amurlink.io._parse import all_distinct, empty_frame
 from amurlink.io.mapping import import_mapping, individuals_from_observations
 from amurlink.schema import INDIVIDUAL_ID_PATTERN, STANDARD_TABLES, TABLES
 
@@ -320,8 +320,18 @@ def record_flags(
     dup[order], burst[order] = dup_sorted, burst_sorted
     first = ~deployments["deploymentID"].duplicated(keep="first").to_numpy(bool)
     dep = deployments[first]
-    pos = pd.Index(dep["deploymentID"].astype(object)).get_indexer(
-        observations["deploymentID"].astype(object))
+    dep_ids, obs_ids = dep["deploymentID"], observations["deploymentID"]
+    if _arrow_text(dep_ids) and _arrow_text(obs_ids) and not dep_ids.isna().any():
+        # Arrow lookup (no Python objects); IDs are unique here, NA finds nothing
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = pa.chunked_array(dep_ids.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+        obs_arr = pa.chunked_array(obs_ids.array._pa_array)  # type: ignore[attr-defined]
+        found = pc.index_in(obs_arr, value_set=ids)
+        pos = found.fill_null(-1).to_numpy().astype(np.int64)
+    else:
+        pos = pd.Index(dep_ids.astype(object)).get_indexer(obs_ids.astype(object))
     known = pos >= 0
     d0 = np.append(_ns(dep["deploymentStart"]), 0)[np.where(known, pos, len(dep))]
     d1 = np.append(_ns(dep["deploymentEnd"]), 0)[np.where(known, pos, len(dep))]
@@ -340,6 +350,10 @@ def record_flags(
         "afterDeployment": odd["afterDeployment"],
         "future": odd["future"],
     })
+
+
+def _arrow_text(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
 
 
 def _ns(col: pd.Series) -> np.ndarray:
@@ -366,7 +380,10 @@ def _concat(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
 
 def _check_unique(frame: pd.DataFrame, table: str, key: str, sources: np.ndarray,
                   names: list[str], report: ValidationReport) -> None:
-    dup = frame[key].duplicated(keep=False).to_numpy(bool) & frame[key].notna().to_numpy(bool)
+    col = frame[key]
+    if all_distinct(col):
+        return  # the usual case: nothing to report
+    dup = col.duplicated(keep=False).to_numpy(bool) & col.notna().to_numpy(bool)
     if not dup.any():
         return
     clash = frame.loc[dup, key].astype(object)
@@ -400,8 +417,9 @@ def _independent(obs: pd.DataFrame, config: StudyConfig, report: ValidationRepor
                        table="observations", fix="check eventStart and scientificName")
         return None, {"available": True, "error": str(exc)}
     animal = out["observationType"] == "animal" if "observationType" in out else True
-    per_species = (out.loc[out["independent"].astype(bool) & animal]
-                   .groupby(out["scientificName"].astype(object)).size())
+    # count on the one column needed (selecting whole rows of a large table is slow)
+    names = out["scientificName"][out["independent"].astype(bool) & animal]
+    per_species = names.groupby(names.astype(object)).size()
     return out, {"available": True, "threshold_min": thr,
                  "compared_to": "lastIndependentRecord", "by": ["deploymentID"],
                  "per_individual": True, "independent_records": int(out["independent"].sum()),

@@ -15,12 +15,38 @@ _COMPARED = ("lastIndependentRecord", "lastRecord")
 
 
 def _group_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Code of each row's combination of ``columns`` (missing values form their own value),
+    numbered in order of first appearance.
+
+    Each column is factorised on its own (Arrow-backed text never goes through Python
+    objects); the per-column codes are combined into one integer key, compacted after each
+    column so that it cannot overflow, and the final key is factorised in appearance order,
+    which numbers the groups exactly as factorising the tuples would.
+    """
     if not columns:
         return np.zeros(len(frame), dtype=np.int64)
-    keys = [frame[c].astype(object).where(frame[c].notna(), "\x00NA") for c in columns]
-    codes = pd.MultiIndex.from_arrays(keys).factorize()[0] if len(keys) > 1 \
-        else pd.factorize(keys[0])[0]
-    return np.asarray(codes, dtype=np.int64)
+    key = np.zeros(len(frame), dtype=np.int64)
+    for c in columns:
+        codes, uniq = pd.factorize(frame[c], use_na_sentinel=True)
+        key = key * (len(uniq) + 1) + (np.asarray(codes, dtype=np.int64) + 1)
+        key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+    return key
+
+
+def _chain_starts(key: np.ndarray, step: int) -> np.ndarray:
+    """Positions visited by ``p -> first position with key >= key[p] + step``, from 0.
+
+    ``key`` is sorted. Each hop is one ``searchsorted`` lookup; the walk itself is a plain
+    loop over Python ints (one iteration per independent run, well under a second for 1e6).
+    """
+    nxt = np.searchsorted(key, key + step, side="left").tolist()
+    n = len(nxt)
+    visited = []
+    p = 0
+    while p < n:
+        visited.append(p)
+        p = nxt[p]
+    return np.asarray(visited, dtype=np.int64)
 
 
 def independence_flags(
@@ -85,37 +111,7 @@ def independence_flags(
         delta = np.where(is_first, 0.0, (t - prev_t).astype(np.float64))
         indep = is_first | (delta >= threshold_s) | (threshold_s <= 0)
     else:
-        last_indep_t = 0
-        cur_run_t = None
-        run_indep_t = 0
-        tl = t.tolist()
-        fl = is_first.tolist()
-        ng = new_group.tolist()
-        out_i = [False] * n
-        out_d = [0.0] * n
-        # within a run of equal times, all records compare to the same earlier record
-        for i in range(n):
-            if ng[i]:
-                last_indep_t = None
-                cur_run_t = None
-            ti = tl[i]
-            if fl[i]:
-                out_i[i] = True
-                out_d[i] = 0.0
-                last_indep_t = ti
-                cur_run_t = ti
-                run_indep_t = None
-                continue
-            if ti != cur_run_t:
-                cur_run_t = ti
-                run_indep_t = last_indep_t  # reference for this whole run
-            d = float(ti - run_indep_t)
-            out_d[i] = d
-            if d >= threshold_s or d == 0:
-                out_i[i] = True
-                last_indep_t = ti
-        indep = np.asarray(out_i, dtype=bool)
-        delta = np.asarray(out_d, dtype=np.float64)
+        indep, delta = _last_independent(new_group, t, is_first, run_start, threshold_s)
     ev_sorted = np.cumsum(indep) - 1
     # records before the first independent of their group cannot exist (first is independent)
     independent = np.empty(n, dtype=bool)
@@ -125,6 +121,75 @@ def independence_flags(
     event = np.empty(n, dtype=np.int64)
     event[order] = ev_sorted
     return order, independent, delta_out, event
+
+
+def _last_independent(new_group: np.ndarray, t: np.ndarray, is_first: np.ndarray,
+                      run_start: np.ndarray, threshold_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``lastIndependentRecord`` rule on records sorted by group and time.
+
+    Within a group the independent times form a chain: the group's first time, then the
+    first time at least ``threshold_s`` after the previous independent time, and so on;
+    every record at an independent time is independent (records of one time all compare to
+    the same earlier record). With group and time packed into one sorted integer key (groups
+    spaced further apart than any time gap plus the threshold) the chain of every group is
+    one walk of "jump to the first key >= key + threshold" from position 0: the last hop of
+    a group lands on the next group's first record. ``delta`` is the gap to the latest
+    independent time strictly before the record's time (0 for a group's first time).
+    """
+    n = len(t)
+    if not np.isfinite(threshold_s):  # pragma: no cover - nothing after the first is independent
+        return _last_independent_loop(new_group, t, is_first, threshold_s)
+    step = int(np.ceil(threshold_s))  # integer seconds: t - ref >= threshold  <=>  t >= ref + step
+    gid = np.cumsum(new_group) - 1
+    t0 = int(t.min())
+    span = int(t.max()) - t0 + step + 1
+    if (int(gid[-1]) + 1) * span >= 2**62:  # pragma: no cover - times too far apart to pack
+        return _last_independent_loop(new_group, t, is_first, threshold_s)
+    key = gid * np.int64(span) + (t - t0)
+    marked = np.zeros(n, dtype=bool)
+    marked[_chain_starts(key, step)] = True
+    indep = marked[run_start]
+    # latest independent position strictly before each record's run of equal times
+    last_mark = np.maximum.accumulate(np.where(marked, np.arange(n), -1))
+    ref = last_mark[np.maximum(run_start - 1, 0)]
+    delta = np.where(is_first, 0.0, (t - t[np.maximum(ref, 0)]).astype(np.float64))
+    return indep, delta
+
+
+def _last_independent_loop(new_group: np.ndarray, t: np.ndarray, is_first: np.ndarray,
+                           threshold_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Reference implementation of :func:`_last_independent` (one pass, record by record)."""
+    n = len(t)
+    last_indep_t = 0
+    cur_run_t = None
+    run_indep_t = 0
+    tl = t.tolist()
+    fl = is_first.tolist()
+    ng = new_group.tolist()
+    out_i = [False] * n
+    out_d = [0.0] * n
+    # within a run of equal times, all records compare to the same earlier record
+    for i in range(n):
+        if ng[i]:
+            last_indep_t = None
+            cur_run_t = None
+        ti = tl[i]
+        if fl[i]:
+            out_i[i] = True
+            out_d[i] = 0.0
+            last_indep_t = ti
+            cur_run_t = ti
+            run_indep_t = None
+            continue
+        if ti != cur_run_t:
+            cur_run_t = ti
+            run_indep_t = last_indep_t  # reference for this whole run
+        d = float(ti - run_indep_t)
+        out_d[i] = d
+        if d >= threshold_s or d == 0:
+            out_i[i] = True
+            last_indep_t = ti
+    return np.asarray(out_i, dtype=bool), np.asarray(out_d, dtype=np.float64)
 
 
 def independent_events(

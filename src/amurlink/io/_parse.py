@@ -23,6 +23,8 @@ _DATETIME_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:?\d{2})$"
 _TRUE = ("true", "True", "TRUE", "1")
 _FALSE = ("false", "False", "FALSE", "0")
 _STRING = pd.StringDtype("pyarrow")
+#: The Arrow type pandas stores ``_STRING`` values in (large_string in pandas 2.x).
+_STRING_ARROW = pd.array([], dtype=_STRING)._pa_array.type  # type: ignore[attr-defined]
 
 _FIX = {
     "number": "write a plain decimal number with a '.' separator, e.g. 43.12",
@@ -70,16 +72,66 @@ def _locate_csv_error(data: bytes) -> tuple[int | None, str]:
     return None, ""
 
 
+def _is_arrow_string(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
+
+
+def _arrow(col: pd.Series) -> pa.ChunkedArray:
+    """The Arrow data behind a pyarrow-backed string column (no copy)."""
+    return pa.chunked_array(col.array._pa_array)  # type: ignore[attr-defined]
+
+
+def _bool_np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An Arrow boolean result as a NumPy mask (null counts as False)."""
+    return mask.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _null_where(arr: pa.ChunkedArray, missing: np.ndarray) -> pa.ChunkedArray:
+    """``arr`` with the values at ``missing`` made null, their text dropped, chunks kept.
+
+    The same Arrow layout as pandas' ``Series.mask`` of a string[pyarrow] column (which
+    ``harmonise`` hashes buffer by buffer), at Arrow speed.
+    """
+    if len(arr) == 0:
+        return pa.chunked_array([], type=arr.type)  # pandas keeps no (empty) chunk
+    if not missing.any():
+        return arr
+    blank = pc.if_else(pa.array(missing), pa.scalar("", arr.type), arr)
+    chunks, pos = [], 0
+    for ch in blank.chunks:
+        valid = np.concatenate([np.zeros(ch.offset, bool), ~missing[pos: pos + len(ch)]])
+        bufs = [pa.array(valid).buffers()[1]] + ch.buffers()[1:]
+        chunks.append(pa.Array.from_buffers(ch.type, len(ch), bufs, offset=ch.offset))
+        pos += len(ch)
+    return pa.chunked_array(chunks, type=arr.type)
+
+
+def all_distinct(col: pd.Series) -> bool:
+    """Whether the present values of an Arrow-backed text column are all different.
+
+    Sorts (faster than hashing for Arrow strings) and compares neighbours; False also for
+    columns that are not Arrow-backed text, for which the caller does its own check.
+    """
+    if not _is_arrow_string(col):
+        return False
+    arr = _arrow(col)
+    s = arr.take(pc.sort_indices(arr))  # nulls last; null == null is null, never "equal"
+    if len(s) < 2:
+        return True
+    return not pc.any(pc.equal(s.slice(1), s.slice(0, len(s) - 1))).as_py()
+
+
 def isin(col: pd.Series, values: object) -> np.ndarray:
     """Boolean mask of ``col`` values found in ``values`` (vectorised in Arrow; NA is False)."""
-    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
-        arr = pa.chunked_array(col.array._pa_array)  # type: ignore[attr-defined]
-        if isinstance(values, pd.Series):
+    if _is_arrow_string(col):
+        arr = _arrow(col)
+        if isinstance(values, pd.Series) and _is_arrow_string(values):
+            vs = pc.drop_null(_arrow(values)).combine_chunks()  # no trip through objects
+        elif isinstance(values, pd.Series):
             vs = pa.array(values.dropna().astype(object).to_numpy(), type=pa.string())
         else:
             vs = pa.array(list(values), type=pa.string())
-        out = pc.is_in(arr, value_set=vs, skip_nulls=True)
-        return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+        return _bool_np(pc.is_in(arr, value_set=vs, skip_nulls=True))
     return col.isin(values).fillna(False).to_numpy(bool)
 
 
@@ -105,6 +157,149 @@ def _fullmatch(col: pd.Series, pattern: str) -> np.ndarray:
         rx = re.compile(pattern)
         return np.fromiter((isinstance(v, str) and rx.fullmatch(v) is not None
                             for v in col.astype(object)), dtype=bool, count=len(col))
+
+
+# -- fast ISO 8601 datetimes ---------------------------------------------------------------------
+#: Byte positions of the 14 digits of ``YYYY-MM-DDTHH:MM:SS`` and of its separators.
+_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_ISO_SEP_AT = [4, 7, 10, 13, 16]
+_ISO_SEP_CHARS = np.frombuffer(b"--T::", dtype=np.uint8)
+#: Days per month by month number, 0 for the invalid months 0 and 13 (13-99 are clipped to 13).
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0], dtype=np.int32)
+_NAT = np.iinfo(np.int64).min
+
+
+def _string_bytes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start offsets, byte lengths and the data buffer (uint8) of a string array."""
+    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if pa.types.is_large_string(a.type):
+        otype = np.int64
+    else:
+        a = a.cast(pa.string()) if not pa.types.is_string(a.type) else a
+        otype = np.int32
+    n = len(a)
+    bufs = a.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=otype, count=a.offset + n + 1)[a.offset:]
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size \
+        else np.zeros(1, np.uint8)
+    return offsets[:-1], np.diff(offsets), data
+
+
+def _fixed_width(data: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes from each start as an (n, width) uint8 array (0 past the buffer)."""
+    n = len(starts)
+    if n and np.all(np.diff(starts) == width) and starts[0] + n * width <= len(data):
+        # equal-length values stored back to back (the usual case): a reshape, no copy
+        return data[starts[0]: starts[0] + n * width].reshape(n, width)
+    padded = np.concatenate([data, np.zeros(width, np.uint8)])
+    out = np.empty((n, width), np.uint8)
+    step = 1 << 16
+    cols = np.arange(width, dtype=np.int64)
+    for lo in range(0, n, step):
+        out[lo: lo + step] = padded[starts[lo: lo + step, None] + cols]
+    return out
+
+
+def _iso_datetimes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised reading of ``YYYY-MM-DDTHH:MM:SS`` + ``Z`` / ``+hh:mm`` / ``+hhmm`` text.
+
+    Works on the raw UTF-8 bytes at fixed positions (after the shape check every character is
+    ASCII, so bytes are characters).
+
+    Returns
+    -------
+    shape_ok : bool array
+        The value has the shape of ``_DATETIME_RE`` (byte for byte the same test as RE2's).
+    sure : bool array
+        Shape OK and every part in its ordinary range (a real calendar date, hour < 24,
+        minute and second < 60, offset below 24 h, year 1678-2261 so that nanoseconds fit);
+        for these values ``ns`` is exactly what pandas' ``%Y-%m-%dT%H:%M:%S%z`` gives. The
+        rare other shape-OK values are left to pandas.
+    ns : int64 array
+        UTC nanoseconds since the epoch where ``sure`` (NaT elsewhere).
+    """
+    start, length, data = _string_bytes(arr)
+    n = len(start)
+    ns = np.full(n, _NAT, dtype=np.int64)
+    cand = np.flatnonzero((length == 20) | (length == 24) | (length == 25))
+    shape_ok = np.zeros(n, dtype=bool)
+    sure = np.zeros(n, dtype=bool)
+    if cand.size == 0:
+        return shape_ok, sure, ns
+    s0, ln = start[cand], length[cand]
+    blk = _fixed_width(data, s0, 25)
+    digits = blk[:, _ISO_DIGITS] - np.uint8(48)  # bytes below '0' wrap round to > 9
+    ok = (digits <= 9).all(axis=1) & (blk[:, _ISO_SEP_AT] == _ISO_SEP_CHARS).all(axis=1)
+    sign_byte = blk[:, 19]
+    zulu = (ln == 20) & (sign_byte == ord("Z"))
+    signed = (ln != 20) & ((sign_byte == ord("+")) | (sign_byte == ord("-")))
+    colon = ln == 25  # +hh:mm, else +hhmm
+    off = np.where(colon[:, None], blk[:, [20, 21, 23, 24]], blk[:, [20, 21, 22, 23]])
+    off = off - np.uint8(48)
+    tail = (off <= 9).all(axis=1) & (~colon | (blk[:, 22] == ord(":")))
+    ok &= zulu | (signed & tail)
+    shape_ok[cand] = ok
+
+    v = digits.astype(np.int32)  # int32 arithmetic: half the memory traffic of int64
+    o = off.astype(np.int32)
+    o[zulu] = 0
+    year = v[:, 0] * 1000 + v[:, 1] * 100 + v[:, 2] * 10 + v[:, 3]
+    month, day = v[:, 4] * 10 + v[:, 5], v[:, 6] * 10 + v[:, 7]
+    hour, minute = v[:, 8] * 10 + v[:, 9], v[:, 10] * 10 + v[:, 11]
+    second = v[:, 12] * 10 + v[:, 13]
+    off_h, off_m = o[:, 0] * 10 + o[:, 1], o[:, 2] * 10 + o[:, 3]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days_in_month = _DAYS_IN_MONTH[np.minimum(month, 13)] + ((month == 2) & leap)
+    good = ok & (year >= 1678) & (year <= 2261) & (day >= 1) & (day <= days_in_month) & \
+        (hour <= 23) & (minute <= 59) & (second <= 59) & (off_h <= 23) & (off_m <= 59)
+    # days since 1970-01-01 of the proleptic Gregorian date (H. Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    offset = (off_h * 3600 + off_m * 60) * np.where(sign_byte == ord("-"), -1, 1)
+    utc = days.astype(np.int64) * 86400 + (hour * 3600 + minute * 60 + second - offset)
+    sure[cand] = good
+    ns[cand[good]] = utc[good] * 1_000_000_000
+    return shape_ok, sure, ns
+
+
+#: Whole numbers of at most 15 digits: exact as float64 in every parser, so Arrow's reading
+#: equals ``pd.to_numeric``'s (which is not correctly rounded for long decimals).
+_PLAIN_INT_RE = r"^-?[0-9]{1,15}$"
+
+
+def _plain_integers(col: pd.Series, missing: np.ndarray) -> pd.Series | None:
+    """float64 values when every present value is a plain integer, else None (use pandas)."""
+    arr = _arrow(col)
+    plain = _bool_np(pc.match_substring_regex(arr, _PLAIN_INT_RE))
+    if not (plain | missing).all():
+        return None
+    if missing.any():
+        arr = pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
+    ints = pc.cast(arr, pa.int64())
+    return pd.Series(ints.to_numpy().astype("float64") if ints.null_count == 0 else
+                     pc.cast(ints, pa.float64()).to_numpy(zero_copy_only=False))
+
+
+def _all_na(f: Field, n: int, col: pd.Series) -> pd.Series:
+    """``col`` (all missing values) as ``n`` NA in the amurlink dtype of ``f``.
+
+    Built to be identical, down to the Arrow buffers that ``harmonise`` hashes, to what
+    :meth:`TableParser._typed` gives for such a column: text keeps the column's chunks.
+    """
+    if f.type == "number":
+        return pd.Series(np.full(n, np.nan))
+    if f.type == "integer":  # pandas' float NaN -> Int64 leaves 1 under the mask
+        return pd.Series(pd.arrays.IntegerArray(np.ones(n, np.int64), np.ones(n, bool)))
+    if f.type == "boolean":
+        return pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)))
+    if f.type == "datetime":
+        nat = pd.DatetimeIndex(np.full(n, _NAT, np.int64).view("M8[ns]"))
+        return pd.Series(nat.tz_localize("UTC"))
+    return pd.Series(pd.arrays.ArrowStringArray(_null_where(_arrow(col), np.ones(n, bool))))
 
 
 class TableParser:
@@ -147,7 +342,7 @@ class TableParser:
     # -- reading -------------------------------------------------------------------------------
     def read(self, data: bytes) -> ParsedTable:
         name = self.schema.name
-        if not data.strip():
+        if not data or data.isspace():  # as `not data.strip()`, without copying the file
             self._issue("empty-file", f"{self.file} is empty; it needs at least the header row "
                         f"({', '.join(self.schema.required_fields)})",
                         fix="write the header row, even when the table has no data rows")
@@ -155,12 +350,18 @@ class TableParser:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
-            header_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+            end = data.find(b"\n")
+            header_line = data[: end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
         except UnicodeDecodeError:
             self._issue("bad-encoding", f"{self.file}: the header row is not UTF-8 text",
                         row=1, fix="save the file as UTF-8 CSV")
             return ParsedTable(None, self.issues)
-        header = next(csv.reader([header_line]), [])
+        try:
+            header = next(csv.reader([header_line]), [])
+        except csv.Error as exc:  # e.g. a stray carriage return inside the header line
+            self._issue("bad-csv", f"{self.file}: the header row cannot be read as CSV ({exc})",
+                        row=1, fix="remove stray line breaks or quotes from the header row")
+            return ParsedTable(None, self.issues)
         if not any(h.strip() for h in header):
             self._issue("bad-csv", f"{self.file}: the first line is empty; it must be the header "
                         "row", row=1, fix="remove the blank line(s) above the header")
@@ -183,7 +384,8 @@ class TableParser:
                 read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in header},
+                    # pandas keeps string[pyarrow] as large_string: read it so, no later copy
+                    column_types={h: _STRING_ARROW for h in header},
                     strings_can_be_null=False, quoted_strings_can_be_null=False,
                 ),
             )
@@ -203,8 +405,8 @@ class TableParser:
                             "columns; quote values that contain commas or line breaks")
             return ParsedTable(None, self.issues)
 
-        table = table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
-        raw = table.to_pandas(types_mapper={pa.string(): _STRING}.get)
+        table = table.cast(pa.schema([(n, _STRING_ARROW) for n in table.column_names]))
+        raw = table.to_pandas(types_mapper={_STRING_ARROW: _STRING}.get)
         if "" in raw.columns:
             raw = raw.drop(columns=[""])
         self._check_header(list(raw.columns))
@@ -253,6 +455,13 @@ class TableParser:
                 continue
             col = raw[f.name]
             missing = isin(col, MISSING_VALUES)
+            if missing.all():
+                # An empty column (common for optional fields): all NA, nothing else to check.
+                if f.required:
+                    self._row_issues("required", missing, col, f, "a value", f"fill in {f.name}",
+                                     "required value missing")
+                out[f.name] = _all_na(f, n, col)
+                continue
             typed, bad = self._typed(f, col, missing)
             self._row_issues("type-error", bad, col, f, f.type, _FIX.get(f.type, ""),
                              f"not a valid {f.type}")
@@ -265,12 +474,23 @@ class TableParser:
         return pd.DataFrame(out, index=pd.RangeIndex(n))
 
     def _typed(self, f: Field, col: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray]:
-        """Typed series with missing (and unparsable) values as NA, and the unparsable mask."""
+        """Typed series with missing (and unparsable) values as NA, and the unparsable mask.
+
+        Arrow-backed text (what :meth:`read` produces) is converted in Arrow / NumPy; values
+        whose reading is not certain to match pandas' fall back to the pandas conversions
+        below, so both paths give the same result.
+        """
+        arrow = _is_arrow_string(col)
         if f.type in ("string", "any"):
+            if arrow:
+                kept = _null_where(_arrow(col), missing)
+                return pd.Series(pd.arrays.ArrowStringArray(kept)), np.zeros(len(col), bool)
             return col.mask(missing).astype(_STRING).reset_index(drop=True), np.zeros(len(col), bool)
         if f.type in ("number", "integer"):
-            num = pd.to_numeric(col.mask(missing), errors="coerce")
-            num = num.astype("float64")
+            num = _plain_integers(col, missing) if arrow else None
+            if num is None:
+                num = pd.to_numeric(col.mask(missing), errors="coerce")
+                num = num.astype("float64")
             bad = num.isna().to_numpy() & ~missing
             if f.type == "number":
                 return num.reset_index(drop=True), bad
@@ -283,10 +503,20 @@ class TableParser:
             t = isin(col, _TRUE)
             fl = isin(col, _FALSE)
             bad = ~(t | fl | missing)
-            vals = pd.array(np.where(t, True, False), dtype="boolean")
-            vals[~(t | fl)] = pd.NA
-            return pd.Series(vals), bad
+            return pd.Series(pd.arrays.BooleanArray(t, ~(t | fl))), bad
         if f.type == "datetime":
+            if arrow:
+                shape_ok, sure, ns = _iso_datetimes(_arrow(col))
+                shape_ok &= ~missing
+                rest = np.flatnonzero(shape_ok & ~sure)
+                if rest.size:  # unusual values (e.g. 2014-02-30): pandas decides
+                    other = pd.to_datetime(col.iloc[rest], format="%Y-%m-%dT%H:%M:%S%z",
+                                           utc=True, errors="coerce")
+                    ns[rest] = other.astype(pd.DatetimeTZDtype("ns", "UTC")).array.asi8
+                ns[~shape_ok] = _NAT
+                parsed = pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"))
+                bad = (ns == _NAT) & ~missing
+                return parsed, bad
             shape_ok = col.str.match(_DATETIME_RE).fillna(False).to_numpy(bool)
             parsed = pd.to_datetime(col.where(shape_ok & ~missing), format="%Y-%m-%dT%H:%M:%S%z",
                                     utc=True, errors="coerce")
@@ -320,6 +550,8 @@ class TableParser:
             if not f.unique:
                 continue
             col = frame[f.name]
+            if all_distinct(col):
+                continue  # the usual case: nothing to report, no hashing in pandas
             dup = (col.duplicated(keep="first") & col.notna()).to_numpy(bool)
             self._row_issues("unique", dup, col.astype(str), f, "a value not used in another row",
                              f"give each row its own {f.name}", "duplicate value")

@@ -464,11 +464,40 @@ def _format_datetimes(series: pd.Series, zones: pd.Series | None) -> pd.Series:
         if not sel.any():
             continue
         if zone is None:
-            out[sel] = series[sel].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            out[sel] = _iso_text(series[sel], None)
         else:
-            txt = series[sel].dt.tz_convert(zone).dt.strftime(DATETIME_FORMAT)
-            out[sel] = txt.str.slice(0, -2) + ":" + txt.str.slice(-2)
+            out[sel] = _iso_text(series[sel], zone)
     return out
+
+
+def _iso_text(utc: pd.Series, zone: str | None) -> np.ndarray:
+    """``YYYY-MM-DDTHH:MM:SS`` plus ``Z`` (no zone) or the zone's ``+hh:mm`` offset.
+
+    Vectorised equivalent of ``strftime("%Y-%m-%dT%H:%M:%SZ")`` and of
+    ``tz_convert(zone).strftime("%Y-%m-%dT%H:%M:%S%z")`` with a colon put into the offset:
+    the wall-clock time is formatted by NumPy and each distinct offset once. Offsets that are
+    not whole minutes (historical local mean times) keep the strftime path.
+    """
+    local = utc if zone is None else utc.dt.tz_convert(zone)
+    wall = local.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    if zone is None:
+        offset = np.zeros(len(wall), dtype=np.int64)
+    else:
+        offset = (wall.view(np.int64) - utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+                  .view(np.int64)) // 1_000_000_000
+    years = wall.astype("datetime64[Y]").astype(np.int64) + 1970
+    if (offset % 60).any() or years.min() < 1000 or years.max() > 9999:  # pragma: no cover
+        if zone is None:
+            return local.dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(dtype=object)
+        txt = local.dt.strftime(DATETIME_FORMAT)
+        return (txt.str.slice(0, -2) + ":" + txt.str.slice(-2)).to_numpy(dtype=object)
+    text = np.datetime_as_string(wall.astype("datetime64[s]"), unit="s").astype(object)
+    if zone is None:
+        return text + "Z"
+    offsets, inverse = np.unique(offset, return_inverse=True)
+    suffix = np.array([f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+                       for o in offsets.tolist()], dtype=object)
+    return text + suffix[inverse.ravel()]
 
 
 def _format_frame(frame: pd.DataFrame, schema: TableSchema,

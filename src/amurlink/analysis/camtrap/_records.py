@@ -79,13 +79,18 @@ def filter_record_table(
         remove_duplicates = True
     t = parse_datetimes(tab[datetime_col], datetime_format, where=datetime_col)
     keys = [station_col, species_col] + ([camera_col] if cams else [])
-    if remove_duplicates:
-        dup = pd.concat([t.rename("__t"), tab[keys].astype(str)], axis=1).duplicated().to_numpy()
-        tab, t = tab.loc[~dup], t.loc[~dup]
-    tab = tab.assign(__t=t.to_numpy())
-    tab = tab.sort_values([station_col, species_col, "__t"], kind="stable")
+    fast = _sorted_codes(tab, keys)
+    if fast is not None:
+        tab, t, grp = _dedupe_and_sort(tab, t, fast, remove_duplicates)
+    else:  # keys that are not plain text: pandas does the work
+        if remove_duplicates:
+            dup = pd.concat([t.rename("__t"), tab[keys].astype(str)], axis=1).duplicated()
+            dup = dup.to_numpy()
+            tab, t = tab.loc[~dup], t.loc[~dup]
+        tab = tab.assign(__t=t.to_numpy())
+        tab = tab.sort_values([station_col, species_col, "__t"], kind="stable")
+        grp = pd.MultiIndex.from_frame(tab[keys].astype(str)).factorize()[0]
     secs = seconds(tab["__t"])
-    grp = pd.MultiIndex.from_frame(tab[keys].astype(str)).factorize()[0]
     _, indep, delta, _ = independence_flags(
         grp, secs, threshold_s=float(min_delta_time) * 60, compared_to=compared_to)
     if min_delta_time == 0:
@@ -98,7 +103,7 @@ def filter_record_table(
     # n_images as camtrapR: rows of the same group, at or after the record's time, before
     # the next independent row of the (station, species, time)-sorted table
     nxt = np.append(pos_indep[1:], n)
-    rank = pd.Series(secs).rank(method="dense").to_numpy(dtype=np.int64)
+    rank = np.unique(secs, return_inverse=True)[1].astype(np.int64).ravel() + 1  # dense rank
     big = np.int64(n + 2)
     key_pos = np.sort(grp.astype(np.int64) * big + np.arange(n))
     key_t = np.sort(grp.astype(np.int64) * big + rank)
@@ -117,9 +122,7 @@ def filter_record_table(
     d = np.round(delta[indep], 0)
     mins = np.round(d / 60, 1)
     hours = np.round(mins / 60, 1)
-    iso = np.datetime_as_string(tab["__t"].to_numpy(dtype="datetime64[s]")[indep], unit="s")
-    out["Date"] = np.char.partition(iso.astype(str), "T")[:, 0]
-    out["Time"] = np.char.partition(iso.astype(str), "T")[:, 2]
+    out["Date"], out["Time"] = _date_and_time(tab["__t"].to_numpy(dtype="datetime64[s]")[indep])
     out["delta.time.secs"] = d
     out["delta.time.mins"] = mins
     out["delta.time.hours"] = hours
@@ -128,6 +131,67 @@ def filter_record_table(
     for k, v in summaries.items():
         out[k] = v[indep]
     return out.reset_index(drop=True)
+
+
+def _sorted_codes(tab: pd.DataFrame, keys: list[str]) -> list[np.ndarray] | None:
+    """Integer codes of each key column, numbered in the columns' sort order.
+
+    Only for text columns without missing values, where grouping by ``astype(str)`` and
+    sorting by the values agree with sorting and grouping by these codes; otherwise None.
+    """
+    out = []
+    for k in keys:
+        col = tab[k]
+        if isinstance(col.dtype, pd.StringDtype):
+            if col.isna().any():
+                return None
+        elif col.dtype != object or pd.api.types.infer_dtype(col, skipna=False) != "string":
+            return None
+        out.append(np.asarray(pd.factorize(col, sort=True)[0], dtype=np.int64))
+    return out
+
+
+def _dedupe_and_sort(tab: pd.DataFrame, t: pd.Series, codes: list[np.ndarray],
+                     remove_duplicates: bool) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Drop repeated (keys, time) rows (keeping the first) and sort by station, species, time.
+
+    The integer-code equivalent of ``duplicated()`` on the text keys and a stable
+    ``sort_values([station, species, time])``: one ``np.lexsort`` each and one row take.
+    Returns the table (with ``__t``), the times and a group code per row.
+    """
+    ns = t.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    group = np.zeros(len(tab), dtype=np.int64)
+    for c in codes:  # combined key, compacted after each column (no overflow)
+        group = np.asarray(pd.factorize(group * (int(c.max(initial=0)) + 1) + c)[0], np.int64)
+    keep = np.arange(len(tab))
+    if remove_duplicates and len(tab):
+        order = np.lexsort((ns, group))  # stable: the first of equal rows comes first
+        same = np.zeros(len(tab), dtype=bool)
+        same[1:] = (group[order][1:] == group[order][:-1]) & (ns[order][1:] == ns[order][:-1])
+        dup = np.empty(len(tab), dtype=bool)
+        dup[order] = same
+        keep = np.flatnonzero(~dup)
+    pos = keep[np.lexsort((ns[keep], codes[1][keep], codes[0][keep]))]
+    tab = tab.iloc[pos]
+    t = t.iloc[pos]
+    return tab.assign(__t=t.to_numpy()), t, group[pos]
+
+
+def _date_and_time(when: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``YYYY-MM-DD`` and ``HH:MM:SS`` text of datetime64[s] values (as ``datetime_as_string``)."""
+    lo, hi = np.datetime64("0000-01-01", "s"), np.datetime64("9999-12-31T23:59:59", "s")
+    if when.size and not np.isnat(when).any() and when.min() >= lo and when.max() <= hi:
+        # dates: format each distinct day once; times: digits from the seconds of the day
+        days, inverse = np.unique(when.astype("datetime64[D]"), return_inverse=True)
+        date = np.datetime_as_string(days)[inverse.ravel()]
+        sod = when.astype(np.int64) % 86400
+        h, m, sec = sod // 3600, sod // 60 % 60, sod % 60
+        colon = np.full_like(h, ord(":") - 48)
+        digits = np.stack([h // 10, h % 10, colon, m // 10, m % 10, colon, sec // 10, sec % 10],
+                          axis=1) + 48
+        return date, digits.astype(np.uint8).view("S8").ravel().astype("<U8")
+    iso = np.datetime_as_string(when, unit="s").astype(str)
+    return np.char.partition(iso, "T")[:, 0], np.char.partition(iso, "T")[:, 2]
 
 
 def survey_report(
