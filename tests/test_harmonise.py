@@ -264,3 +264,25 @@ def test_cli_harmonise_bad_input_exits_1_without_output(sources, tmp_path):
     assert res.exit_code == 1
     assert "MSK-25" in res.output and "Traceback" not in res.output
     assert not out.exists()
+
+
+def test_conflicting_crosswalk_row_is_kept_as_proposed_and_output_written(sources, monkeypatch):
+    """A crosswalk row the link store refuses (a conflict) is stored for review, not lost."""
+    import amurlink.identify.links as links_mod
+    from amurlink.exceptions import LinkConflictError
+
+    def refuse(*args, **kwargs):
+        raise LinkConflictError("cannot confirm: both are IDs of national catalogue RU-LLNP")
+
+    monkeypatch.setattr(links_mod, "review_link", refuse)
+    res = harmonise(sources["ru"], sources["cn"], config=StudyConfig(), links=sources["links"],
+                    now=NOW)
+    assert res.report.valid
+    (warn,) = [i for i in res.report.warnings if i.code == "crosswalk-conflict"]
+    assert warn.row == 2 and "stored as proposed" in warn.message
+    links = res.dataset["identityLinks"]
+    assert links[["subjectA", "subjectB", "status", "method"]].to_numpy().tolist() == [
+        ["CN-NTLNP:T012", "RU-LLNP:T-23", "proposed", "expert"]]
+    assert res.manifest["links"]["confirmed"] == 0 and res.manifest["links"]["proposed"] == 1
+    out = write_harmonised(res, sources["links"].parent / "joint")
+    assert (out / "datapackage.json").is_file()

@@ -25,7 +25,13 @@ from amurlink._version import __version__
 from amurlink.config import StudyConfig
 from amurlink.core.species import resolve_species
 from amurlink.dataset import Dataset
-from amurlink.exceptions import AmurlinkError, DataError, DataQualityWarning, SchemaError
+from amurlink.exceptions import (
+    AmurlinkError,
+    DataError,
+    DataQualityWarning,
+    LinkConflictError,
+    SchemaError,
+)
 from amurlink.io import ValidationReport, load_camtrap_dp, write_camtrap_dp
 from amurlink.io._parse import all_distinct, empty_frame
 from amurlink.io.mapping import import_mapping, individuals_from_observations
@@ -429,7 +435,7 @@ def _independent(obs: pd.DataFrame, config: StudyConfig, report: ValidationRepor
 def _apply_links(links: Any, ds_ind: pd.DataFrame, log: pd.DataFrame, config: StudyConfig,
                  report: ValidationReport, obs: pd.DataFrame, dep: pd.DataFrame
                  ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from amurlink.identify.links import review_link
+    from amurlink.identify.links import propose_links, review_link
 
     path = Path(links)
     info: dict[str, Any] = {"file": str(path)}
@@ -443,7 +449,7 @@ def _apply_links(links: Any, ds_ind: pd.DataFrame, log: pd.DataFrame, config: St
     info["rows"] = len(cross)
     for p in problems:
         report.error("crosswalk", p, file=str(path), fix="correct the crosswalk row")
-    confirmed = 0
+    confirmed = proposed = 0
     for r in cross.itertuples(index=False):
         try:
             with warnings.catch_warnings():
@@ -455,12 +461,28 @@ def _apply_links(links: Any, ds_ind: pd.DataFrame, log: pd.DataFrame, config: St
                               "crosswalkMethod": r.method or "expert"},
                     individuals=ds_ind, observations=obs, deployments=dep, now=r.timestamp)
             confirmed += 1
+        except LinkConflictError as exc:
+            # A conflicting expert link is kept for review, never confirmed and never lost.
+            log = propose_links(log, pd.DataFrame({
+                "subjectA": [r.subjectA], "subjectB": [r.subjectB],
+                "reviewer": [r.reviewer], "reason": [f"expert crosswalk; not confirmed: {exc}"],
+                "evidence": [{"crosswalk": path.name, "row": int(r.row),
+                              "crosswalkMethod": r.method or "expert"}],
+            }), method="expert", now=r.timestamp).links
+            proposed += 1
+            report.warning("crosswalk-conflict", f"{path} row {r.row}: {r.subjectA} = "
+                           f"{r.subjectB} conflicts with other evidence and was stored as "
+                           f"proposed, not confirmed: {exc}", file=str(path), row=int(r.row),
+                           field="subjectA", got=f"{r.subjectA}, {r.subjectB}",
+                           fix="review it with `amurlink links list JOINT_DIR --status "
+                               "proposed`, then accept or reject it")
         except (AmurlinkError, ValueError) as exc:
             report.error("crosswalk-link", f"{path} row {r.row}: {r.subjectA} = {r.subjectB} "
                          f"was not stored: {exc}", file=str(path), row=int(r.row),
                          field="subjectA", got=f"{r.subjectA}, {r.subjectB}",
                          fix="correct the IDs, or resolve the conflict the message names")
     info["confirmed"] = confirmed
+    info["proposed"] = proposed
     return log, info
 
 

@@ -608,7 +608,8 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
         hres = harmonise(sim_dir / "cn", sim_dir / "ru" / "ru.mapping.toml", config=config,
                          links=sim_dir / "crosswalk.csv")
         res.harmonise_issues = dict(hres.report.counts())
-        refused = [i for i in hres.report.errors if i.code == "crosswalk-link"]
+        refused = [i for i in hres.report.issues
+                   if i.code in ("crosswalk-link", "crosswalk-conflict")]
         other = [i for i in hres.report.errors if i.code != "crosswalk-link"]
         res.crosswalk = {"rows": _crosswalk_rows(sim_dir / "crosswalk.csv"),
                          "refused": [i.message.splitlines()[0] for i in refused]}
