@@ -211,7 +211,7 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
         edges = np.arange(0.0, float(d["distance_km"].max()) + 2 * dist.bin_km, dist.bin_km)
         band = pd.cut(d["distance_km"], edges, right=False)
         t = d.assign(lower_km=[b.left for b in band], upper_km=[b.right for b in band])
-        t = (t.groupby(["country", "lower_km", "upper_km"]).size()
+        t = (t.groupby(["country", "lower_km", "upper_km"], observed=False).size()
              .rename("encounters").reset_index())
         sec.tables.append(Summary("distance_bands", t, {
             "country": N_("Country"), "lower_km": N_("From (km)"), "upper_km": N_("To (km)"),

@@ -147,21 +147,19 @@ def _run_crossborder(view: ReportView) -> None:
     if border is None:
         view.crossborder_note = view.inputs.missing.get("border", "no border was given")
         return
+    from amurlink.analysis import crossborder as cb
+    from amurlink.exceptions import AmurlinkError
+
     try:
-        from amurlink.analysis import crossborder as cb
-
         result = cb.crossborder(view.dataset, border=border, species=None)
-        result = cb.protect_crossborder(result, level=view.distance_level)
-        view.crossborder = result
+    except AmurlinkError as exc:  # data that cannot give a cross-border table: say why
+        view.crossborder_note = str(exc)
         return
-    except Exception as exc:  # noqa: BLE001 - the analysis module is still being written
-        logger.warning("amurlink.analysis.crossborder failed (%s: %s); using the report's "
-                       "interim tables", type(exc).__name__, exc)
-    from amurlink.report._interim import interim_crossborder
-
-    view.crossborder = interim_crossborder(view.dataset, view.stations, border=border,
-                                           level=view.distance_level)
-    view.notes["crossborder"] = "interim"
+    except Exception as exc:  # noqa: BLE001 - a failed analysis must not lose the report
+        logger.error("the cross-border analysis failed; its sections say so", exc_info=True)
+        view.crossborder_note = f"the cross-border analysis failed ({type(exc).__name__}: {exc})"
+        return
+    view.crossborder = cb.protect_crossborder(result, level=view.distance_level)
 
 
 def distance_precision(level: str) -> float | None:

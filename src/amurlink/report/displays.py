@@ -286,7 +286,7 @@ class DistanceDisplay:
             _fig, ax = plt.subplots(figsize=(6.0, 3.2), layout="constrained")
         top = float(self.distances["distance_km"].max()) if len(self.distances) else 1.0
         bins = np.arange(0.0, top + 2 * self.bin_km, self.bin_km)
-        for cc, g in self.distances.groupby("country", sort=True):
+        for cc, g in self.distances.groupby("country", sort=True, observed=False):
             ax.hist(g["distance_km"], bins=bins, alpha=0.6, label=country_name(cc, _),
                     color=COUNTRY_STYLE.get(cc, _OTHER_STYLE)[0])
         ax.set_xlabel(_("Distance from the border (km)"))
