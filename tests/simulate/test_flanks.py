@@ -95,3 +95,47 @@ def test_write_jpeg(tmp_path):
     back = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     assert back.shape == image.shape
     np.testing.assert_array_equal(back, jpeg_roundtrip(image, info["jpeg_quality"]))
+
+
+def test_pattern_is_cached_and_read_only():
+    from amurlink.simulate import flanks
+
+    tex = flanks.flank_pattern(21, "Panthera tigris", "L")
+    assert not tex.flags.writeable
+    assert flanks.flank_pattern(21, "tiger", "left") is tex  # drawn once
+    np.testing.assert_array_equal(render_pattern(21, "tiger", "left")[0], tex)
+    # a cold cache gives the same photo as a warm one
+    img1, info1 = render_flank(21, "tiger", "left", rng=np.random.default_rng(3))
+    flanks._cached_pattern.cache_clear()
+    img2, info2 = render_flank(21, "tiger", "left", rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(img1, img2)
+    assert info1 == info2
+
+
+def test_photo_noise_and_brightness_statistics():
+    """Per-photo distortions stay random: two photos of one flank differ, noise is there."""
+    rng = np.random.default_rng(8)
+    fixed = {"blur_sigma": 0.0, "infrared": False, "occlusion": 0.0}
+    a, _ = render_flank(4, "leopard", "left", rng=rng, distortions=fixed)
+    b, _ = render_flank(4, "leopard", "left", rng=rng, distortions=fixed)
+    assert not np.array_equal(a, b)
+    # pixel noise sigma 3: neighbouring-pixel differences of a smooth frame are about 3 sqrt 2
+    d = np.diff(a[:40, :40, 1].astype(float), axis=1)
+    assert 2.0 < np.median(np.abs(d)) * 1.4826 < 12.0
+
+
+def test_write_jpeg_with_exif_time(tmp_path):
+    from amurlink.simulate.flanks import exif_segment
+
+    image, info = render_flank(2, "tiger", "left", rng=np.random.default_rng(4))
+    plain = write_jpeg(tmp_path / "plain.jpg", image, 75)
+    tagged = write_jpeg(tmp_path / "tagged.jpg", image, 75,
+                        datetime_original="2014-10-26 01:02:03")
+    assert tagged.read_bytes().count(b"Exif\x00\x00") == 1
+    np.testing.assert_array_equal(cv2.imread(str(plain), cv2.IMREAD_UNCHANGED),
+                                  cv2.imread(str(tagged), cv2.IMREAD_UNCHANGED))
+    pil = pytest.importorskip("PIL.Image")
+    exif = pil.open(tagged).getexif().get_ifd(0x8769)
+    assert exif[0x9003] == "2014:10:26 01:02:03"
+    with pytest.raises(ValueError, match="DateTimeOriginal"):
+        exif_segment("2014-10-26")

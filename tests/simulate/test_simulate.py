@@ -318,3 +318,59 @@ def test_a_real_border_works_the_same(geo_dir, tmp_path):
     assert validate_camtrap_dp(out / "cn").valid
     assert s.summary()["cameras"]["CN"]["stations"] > 0
     assert s.summary()["cameras"]["RU"]["stations"] > 0
+
+
+# -- photos for photo identification -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def photo_study():
+    pytest.importorskip("cv2")
+    return simulate_study("small", seed=SEED, max_images=None, photos_per_flank=1)
+
+
+def test_photos_truth_bbox_side_tags_and_exif(photo_study, tmp_path):
+    out = write_study(photo_study, tmp_path / "photos")
+    photos = pd.read_csv(out / "truth" / "photos.csv")
+    assert len(photos) > 10
+    for col in ("filePath", "mediaID", "catalogue", "individualID", "trueID", "species",
+                "side", "bboxX", "bboxY", "bboxWidth", "bboxHeight", "yaw_deg", "scale",
+                "infrared", "blur_sigma", "occlusion", "jpeg_quality"):
+        assert col in photos.columns, col
+    assert set(photos["catalogue"]) == {"CN-NTLNP", "RU-LLNP"}
+    assert set(photos["side"]) <= {"left", "right"}
+    assert photos["filePath"].str.match(r"^(cn|ru)/media/").all()
+    assert (photos.groupby(["catalogue", "trueID", "side"]).size() <= 1).all()
+    assert not (out / ".photos").exists()
+    for p in photos["filePath"]:
+        assert (out / p).is_file(), p
+    # every rendered CN photo: its observation carries the media, the box and the side tag
+    ds = read_camtrap_dp(out / "cn")
+    assert validate_camtrap_dp(out / "cn").valid
+    obs = ds.observations.set_index("observationID")
+    cn = photos[photos["catalogue"] == "CN-NTLNP"]
+    assert len(cn) and len(obs) == len(photo_study.cn.observations)
+    sel = obs.loc[cn["observationID"]]
+    assert (sel["mediaID"].to_numpy() == cn["mediaID"].to_numpy()).all()
+    assert (sel["observationTags"].to_numpy() == ("side:" + cn["side"]).to_numpy()).all()
+    np.testing.assert_allclose(sel["bboxWidth"].to_numpy(float), cn["bboxWidth"], atol=1e-4)
+    assert (sel["individualID"].to_numpy() == cn["individualID"].to_numpy()).all()
+    assert ds.media.set_index("mediaID").loc[cn["mediaID"], "filePath"].tolist() == [
+        p[3:] for p in cn["filePath"]]
+    # EXIF DateTimeOriginal: the Russian clock text of records.csv
+    pil = pytest.importorskip("PIL.Image")
+    records = pd.read_csv(out / "ru" / "records.csv").set_index("File")
+    ru = photos[photos["catalogue"] == "RU-LLNP"]
+    for p in ru["filePath"].head(5):
+        exif = pil.open(out / p).getexif().get_ifd(0x8769)
+        assert exif[0x9003] == records.loc[p[3:], "DateTimeOriginal"].replace("-", ":")
+        assert records.loc[p[3:], "Individual"] in set(ru["individualID"].str.split(":").str[1])
+
+
+def test_photos_identical_serial_and_threaded(photo_study, tmp_path):
+    pytest.importorskip("dask")
+    from amurlink.simulate._write import _images
+
+    a = _images(photo_study, tmp_path / "serial", scheduler="serial")
+    b = _images(photo_study, tmp_path / "threads", scheduler="threads")
+    pd.testing.assert_frame_equal(a, b)
+    assert _digest(tmp_path / "serial") == _digest(tmp_path / "threads")
+    assert len(_digest(tmp_path / "serial")) == len(a)

@@ -1,4 +1,8 @@
-"""``amurlink secr``: fit an SECR model to detector and detection files (secr formats)."""
+"""``amurlink secr``: fit an SECR model to a joint package, or to detector and detection files.
+
+``amurlink secr JOINT_DIR --species NAME [--detectfn HHN] [--buffer 12km] [--spacing 1km]``
+fits the joint data and each country alone (``fit_joint_and_national``); ``amurlink secr
+--traps F --captures F ...`` fits secr-format files."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from amurlink.cli._common import (
 )
 from amurlink.exceptions import AmurlinkWarning
 
-__all__ = ["secr_command", "fit_files"]
+__all__ = ["secr_command", "fit_files", "fit_joint_dir", "parse_distance"]
 
 
 class Detector(str, enum.Enum):  # noqa: UP042 - same style as cli._common.OutputFormat
@@ -72,24 +76,134 @@ def fit_files(
     return out, res
 
 
+def parse_distance(value: str | float | None, *, name: str) -> float | None:
+    """``"12km"``, ``"1500m"``, ``"1500"`` -> metres (a bare number is metres)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        out = float(value)
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        factor = 1.0
+        if text.endswith("km"):
+            factor, text = 1000.0, text[:-2]
+        elif text.endswith("m"):
+            text = text[:-1]
+        try:
+            out = float(text) * factor
+        except ValueError:
+            raise usage_error(f"{name} {value!r}: give a distance such as 12km, 800m or 1500 "
+                              "(metres)") from None
+    if not out > 0 or out == float("inf"):
+        raise usage_error(f"{name} must be a positive distance, got {value!r}")
+    return out
+
+
+def fit_joint_dir(
+    joint_dir: Path,
+    *,
+    species: str,
+    detectfn: str = "HHN",
+    buffer: float = 12_000.0,
+    spacing: float = 1_000.0,
+    occasion_days: float | None = None,
+    life_stage: str | None = "adult",
+    border: Path | None = None,
+    config: Path | None = None,
+    detector: str = "count",
+) -> tuple[dict[str, Any], Any]:
+    """Read a joint package (with its ``amurlink.toml`` and border), fit the joint data and
+    each country alone; return the JSON payload and the ``JointNationalResult``.
+
+    The payload is the joint fit's ``SECRResults.to_dict()`` (``estimates``: ``D`` in
+    animals per hectare, ``g0``/``lambda0``, ``sigma`` in metres, each with ``estimate, se,
+    lcl, ucl``; ``loglik``, ``aic``, ``region_N``) plus ``national`` (the same per country),
+    ``comparison`` (per-country E.N from the joint and the national fits, and the national
+    sum against the joint), ``capture_history``, ``mask`` and ``settings``.
+    """
+    from amurlink.analysis.secr.national import fit_joint_and_national
+    from amurlink.cli.crossborder import _find_config
+    from amurlink.config import StudyConfig, load_config
+    from amurlink.core.border import load_border
+    from amurlink.io import read_camtrap_dp
+
+    cfg_path = _find_config(joint_dir, config)
+    cfg = load_config(cfg_path) if cfg_path is not None else StudyConfig()
+    border_path = border or cfg.border.file
+    if border_path is None:
+        raise usage_error(
+            f"no border file: pass --border FILE or set [border] file in an amurlink.toml "
+            f"in {joint_dir} or its parent folder (or pass --config)")
+    b = load_border(border_path, crs=cfg.crs.working)
+    ds = read_camtrap_dp(joint_dir, strict=False)
+    occ = float(cfg.occasions.length_days if occasion_days is None else occasion_days)
+    res = fit_joint_and_national(
+        ds, border=b, species=species, detectfn=detectfn, buffer_m=buffer, spacing_m=spacing,
+        occasion_days=occ, life_stage=life_stage, detector=detector,
+        threshold_min=cfg.events.independence_minutes)
+    out = res.joint.to_dict()
+    out["species"] = species
+    out["detector"] = detector
+    ch = res.capthists["joint"]
+    out["capture_history"] = {"animals": int(ch.counts.shape[0]),
+                              "occasions": int(ch.counts.shape[1]),
+                              "detectors": int(ch.counts.shape[2]),
+                              "detections": int(ch.counts.sum())}
+    m = res.masks["joint"]
+    out["mask"] = {"points": m.n_points, "spacing_m": m.spacing, "cell_area_ha": m.cell_area_ha,
+                   "area_ha": m.area_ha, "buffer_m": buffer}
+    out["national"] = {c: r.to_dict() for c, r in res.national.items()}
+    out["comparison"] = res.table().to_dict(orient="records")
+    out["settings"] = dict(res.settings)
+    out["units"] = {"D": "animals per hectare", "sigma": "metres"}
+    return out, res
+
+
 def _text(payload: dict[str, Any], res: Any) -> str:
+    if hasattr(res, "national"):
+        import pandas as pd
+
+        parts = [f"{payload['species']}: joint data", res.joint.summary().to_text()]
+        for c, r in res.national.items():
+            parts += [f"{payload['species']}: {c} alone", r.summary().to_text()]
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            cols = ["region", "joint_N", "joint_se", "national_N", "national_se", "ratio"]
+            parts += ["Animals per country (E.N): joint fit against each country alone",
+                      res.table()[cols].round(2).to_string(index=False)]
+        return "\n\n".join(parts)
     return res.summary().to_text()
 
 
-_TRAPS_OPT = typer.Option(..., "--traps", help="Detector file: CSV trap_id,x,y[,occ1..] "
+_JOINT_ARG = typer.Argument(None, help="Joint Camtrap DP package (amurlink harmonise output); "
+                            "or give --traps and --captures.", show_default=False)
+_TRAPS_OPT = typer.Option(None, "--traps", help="Detector file: CSV trap_id,x,y[,occ1..] "
                                "or secr text 'trapID x y [usage]'.", **_FILE)
-_CAPTURES_OPT = typer.Option(..., "--captures", help="Detections: CSV session,animal_id,"
+_CAPTURES_OPT = typer.Option(None, "--captures", help="Detections: CSV session,animal_id,"
                                   "occasion,trap_id or secr text 'Session ID Occasion Detector'.",
                                   **_FILE)
 _MASK_OPT = typer.Option(None, "--mask", help="Mask points (x,y[,covariates]); "
                                      "default: a buffer around the detectors.", **_FILE)
-_SPACING_OPT = typer.Option(None, "--spacing", min=0.0, help="Mask spacing in "
-                                         "metres (default: from the mask grid, or 64 cells).")
-_BUFFER_OPT = typer.Option(None, "--buffer", min=0.0, help="Mask buffer in metres "
-                                        "when no --mask is given (default 100).")
-_DETECTOR_OPT = typer.Option(..., "--detector", help="Detector type.")
-_DETECTFN_OPT = typer.Option("HN", "--detectfn", help="Detection function: HN, HHN, EX, "
-                                 "HEX.")
+_SPACING_OPT = typer.Option(None, "--spacing", help="Mask spacing (12km, 800m; a bare "
+                            "number is metres). Default: JOINT_DIR 1km; files: from the mask "
+                            "grid, or 64 cells.")
+_BUFFER_OPT = typer.Option(None, "--buffer", help="Mask buffer when no --mask is given "
+                           "(12km, 800m; a bare number is metres). Default: JOINT_DIR 12km; "
+                           "files 100 m.")
+_DETECTOR_OPT = typer.Option(None, "--detector", help="Detector type (files: required; "
+                             "JOINT_DIR: count, or proximity).")
+_DETECTFN_OPT = typer.Option(None, "--detectfn", help="Detection function: HN, HHN, EX, "
+                             "HEX (default: HHN for JOINT_DIR, HN for files).")
+_SPECIES_OPT = typer.Option(None, "--species", help="JOINT_DIR: scientific name, e.g. "
+                            "'Panthera pardus'.")
+_OCCASION_OPT = typer.Option(None, "--occasion-days", min=0.0, help="JOINT_DIR: occasion "
+                             "length in days (default: occasions.length_days of "
+                             "amurlink.toml, else 1).")
+_STAGE_OPT = typer.Option("adult", "--life-stage", help="JOINT_DIR: adult, subadult, "
+                          "juvenile or all.")
+_JBORDER_OPT = typer.Option(None, "--border", help="JOINT_DIR: border.geojson (default: "
+                            "from amurlink.toml).", **_FILE)
+_CONFIG_OPT = typer.Option(None, "--config", help="JOINT_DIR: amurlink.toml (default: in "
+                           "JOINT_DIR or its parent).", **_FILE)
 _NOCCASIONS_OPT = typer.Option(None, "--noccasions", min=1, help="Number of "
                                           "occasions (default: usage columns, else the last "
                                           "occasion with a detection).")
@@ -101,25 +215,75 @@ _FASTPROXIMITY_OPT = typer.Option(True, "--fastproximity/--no-fastproximity",
 
 @app.command("secr")
 def secr_command(
-    traps: Path = _TRAPS_OPT,
-    captures: Path = _CAPTURES_OPT,
+    joint_dir: Path | None = _JOINT_ARG,
+    species: str | None = _SPECIES_OPT,
+    traps: Path | None = _TRAPS_OPT,
+    captures: Path | None = _CAPTURES_OPT,
     mask: Path | None = _MASK_OPT,
-    spacing: float | None = _SPACING_OPT,
-    buffer: float | None = _BUFFER_OPT,
-    detector: Detector = _DETECTOR_OPT,
-    detectfn: str = _DETECTFN_OPT,
+    spacing: str | None = _SPACING_OPT,
+    buffer: str | None = _BUFFER_OPT,
+    detector: Detector | None = _DETECTOR_OPT,
+    detectfn: str | None = _DETECTFN_OPT,
+    occasion_days: float | None = _OCCASION_OPT,
+    life_stage: str = _STAGE_OPT,
+    border: Path | None = _JBORDER_OPT,
+    config: Path | None = _CONFIG_OPT,
     noccasions: int | None = _NOCCASIONS_OPT,
     cl: bool = _CL_OPT,
     fastproximity: bool = _FASTPROXIMITY_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Fit an SECR model (secr 5.5.0 likelihood) to detector and detection files."""
+    """Fit an SECR model (secr 5.5.0 likelihood) to a joint package or to secr files.
+
+    JOINT_DIR: the joint data and each country alone, per-country abundance side by side.
+    """
     from amurlink.analysis.secr import get_detectfn
 
+    if detectfn is None:
+        detectfn = "HHN" if joint_dir is not None else "HN"
     try:
         get_detectfn(detectfn)
     except ValueError as exc:
         raise usage_error(str(exc)) from None
+    buffer_m = parse_distance(buffer, name="--buffer")
+    spacing_m = parse_distance(spacing, name="--spacing")
+    if joint_dir is not None:
+        if traps is not None or captures is not None or mask is not None:
+            raise usage_error("give either JOINT_DIR or --traps/--captures, not both")
+        if not species:
+            raise usage_error("JOINT_DIR needs --species, e.g. --species 'Panthera pardus'")
+        if not joint_dir.is_dir():
+            raise usage_error(f"JOINT_DIR {joint_dir}: folder not found")
+        det = "count" if detector is None else detector.value
+        if det not in ("count", "proximity"):
+            raise usage_error("camera data are fitted with --detector count or proximity")
+        stages = ("adult", "subadult", "juvenile", "all")
+        if life_stage not in stages:
+            raise usage_error(f"--life-stage must be one of {', '.join(stages)}")
+        with handle_errors():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", AmurlinkWarning)
+                payload, res = fit_joint_dir(
+                    joint_dir, species=species, detectfn=detectfn,
+                    buffer=12_000.0 if buffer_m is None else buffer_m,
+                    spacing=1_000.0 if spacing_m is None else spacing_m,
+                    occasion_days=occasion_days,
+                    life_stage=None if life_stage == "all" else life_stage,
+                    border=border, config=config, detector=det)
+            for w in caught:
+                typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+            payload["warnings"] = [str(w.message) for w in caught]
+            if output_format == OutputFormat.json:
+                emit_json(payload)
+            else:
+                typer.echo(_text(payload, res))
+        return
+    if traps is None or captures is None:
+        raise usage_error("give JOINT_DIR (with --species) or both --traps and --captures")
+    if detector is None:
+        raise usage_error("--detector is required with --traps/--captures")
+    if species is not None or border is not None or config is not None:
+        raise usage_error("--species, --border and --config go with JOINT_DIR")
     if mask is not None and buffer is not None:
         raise usage_error("give either --mask or --buffer, not both")
     for label, path in (("--traps", traps), ("--captures", captures), ("--mask", mask)):
@@ -130,7 +294,7 @@ def secr_command(
             warnings.simplefilter("always", AmurlinkWarning)
             payload, res = fit_files(
                 traps, captures, detector=detector.value, detectfn=detectfn, mask=mask,
-                spacing=spacing, buffer=buffer, n_occasions=noccasions, conditional=cl,
+                spacing=spacing_m, buffer=buffer_m, n_occasions=noccasions, conditional=cl,
                 fastproximity=fastproximity,
             )
         for w in caught:

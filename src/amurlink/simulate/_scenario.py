@@ -157,8 +157,11 @@ class Scenario:
     images : {"all", "first", "none"}
         Flank photos to render: every cat photo, the first of each burst, or none.
     max_images : int, optional
-        At most this many photos (spread over the animals); ``None``: no limit. Rendering
-        costs about 0.2 s a photo, so the presets cap it.
+        At most this many photos in all (spread over the animals); ``None``: no limit.
+    photos_per_flank : int, optional
+        At most this many photos per animal, flank and country (drawn at random among the
+        eligible ones); ``None``: no limit. Rendering costs about 10 ms a photo (after the
+        animal-flank's pattern, drawn once), so the presets cap it.
     """
 
     name: str = "custom"
@@ -198,6 +201,7 @@ class Scenario:
     lab_offset_bp: int = 4
     images: str = "all"
     max_images: int | None = None
+    photos_per_flank: int | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("path", "secr-exact"):
@@ -205,6 +209,10 @@ class Scenario:
         if self.images not in ("all", "first", "none"):
             raise ConfigError(f"scenario images {self.images!r}; expected 'all', 'first' or "
                               "'none'")
+        for cap in ("max_images", "photos_per_flank"):
+            value = getattr(self, cap)
+            if value is not None and int(value) < 0:
+                raise ConfigError(f"{cap} must be >= 0 or None, got {value}")
         if self.n_days < 1:
             raise ConfigError(f"n_days must be >= 1, got {self.n_days}")
         if not isinstance(self.species, MappingProxyType):
@@ -260,7 +268,7 @@ _NEASPEC = Scenario(
     },
     ru_spacing_m=3000.0,
     images="first",
-    max_images=20,
+    photos_per_flank=3,
 )
 
 _LARGE = Scenario(

@@ -194,64 +194,194 @@ def _dna_files(study: SimulatedStudy, root: Path) -> None:
     _csv(dna["reference"], root / "dna" / "reference_samples.csv")
 
 
-def _images(study: SimulatedStudy, root: Path) -> pd.DataFrame:
-    """Render flank photos of identifiable cat records; the truth of each image."""
+_IMAGE_COLUMNS = ["file", "country", "animalID", "flank", "species", "pattern_seed", "yaw_deg",
+                  "roll_deg", "scale", "infrared", "blur_sigma", "occlusion", "jpeg_quality",
+                  "bboxX", "bboxY", "bboxWidth", "bboxHeight"]
+_PHOTO_COLUMNS = ["filePath", "mediaID", "catalogue", "individualID", "trueID", "species",
+                  "side", "country", "observationID", "dateTimeOriginal", "bboxX", "bboxY",
+                  "bboxWidth", "bboxHeight", "yaw_deg", "roll_deg", "scale", "infrared",
+                  "blur_sigma", "occlusion", "jpeg_quality", "pattern_seed"]
+_SPECIES_WORD = {"Panthera tigris": "tiger", "Panthera pardus": "leopard"}
+
+
+def _render_group(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """Render every photo of one animal-flank (its pattern is drawn once, then cached)."""
+    from amurlink.simulate.flanks import render_flank, write_jpeg
+
+    out = []
+    for photo in task["photos"]:
+        rng = np.random.default_rng(photo["seed"])
+        image, info = render_flank(task["pattern_seed"], task["species"], task["side"], rng=rng)
+        write_jpeg(photo["path"], image, int(info["jpeg_quality"]),
+                   datetime_original=photo["exif"])
+        out.append({k: v for k, v in info.items() if k != "bbox"})
+    return out
+
+
+def _photo_jobs(study: SimulatedStudy) -> pd.DataFrame:
+    """Eligible photos: the first frame (or every frame) of identifiable non-cub cat records of
+    photo and trail cameras, with their country, record, media path and camera-clock time."""
     mode = study.scenario.images
-    cols = ["file", "country", "animalID", "flank", "species", "pattern_seed", "yaw_deg",
-            "roll_deg", "scale", "infrared", "blur_sigma", "occlusion", "jpeg_quality",
-            "bboxX", "bboxY", "bboxWidth", "bboxHeight"]
-    if mode == "none":
-        return pd.DataFrame(columns=cols)
-    try:
-        from amurlink.simulate.flanks import render_flank, write_jpeg
-    except ImportError as exc:
-        logger.warning("flank photos skipped: amurlink.simulate.flanks is not available (%s)",
-                       exc)
-        return pd.DataFrame(columns=cols)
-    try:
-        import cv2  # noqa: F401
-    except ImportError:
-        logger.warning("flank photos skipped: OpenCV (cv2) is not installed")
-        return pd.DataFrame(columns=cols)
     rec = study.records.records
-    a = study.animals
     cam_kind = study.survey.cameras["kind"].to_numpy()
     cat = rec[(rec["kind"] == "cat").to_numpy() & rec["identifiable"].to_numpy()
               & (cam_kind[rec["cameraIdx"].to_numpy()] != "video")
               & ~rec["isCub"].to_numpy()]
     cat_idx = pd.Index(cat["recordIdx"])
-    jobs = []
+    # China: media rows in the order of cn_media_truth; Russia: records.csv rows are the media
+    # (the order of truth_media). ``row``: the media row, for the clock time (_clock_text).
     cm = study.cn_media_truth
-    sel = cat_idx.get_indexer(cm["recordIdx"]) >= 0
-    for rid, k, path in cm.loc[sel, ["recordIdx", "k", "filePath"]].itertuples(index=False):
-        if mode == "all" or k == 0:
-            jobs.append(("CN", int(rid), root / "cn" / path))
+    cn = pd.DataFrame({"country": "CN", "recordIdx": cm["recordIdx"].to_numpy(),
+                       "k": cm["k"].to_numpy(), "mediaID": cm["mediaID"].to_numpy(),
+                       "file": "cn/" + cm["filePath"].astype(str).to_numpy(),
+                       "row": np.arange(len(cm))})
     rm = study.ru["truth_media"]
-    sel = cat_idx.get_indexer(rm["recordIdx"]) >= 0
-    for rid, k, path in rm.loc[sel, ["recordIdx", "k", "File"]].itertuples(index=False):
-        if mode == "all" or k == 0:
-            jobs.append(("RU", int(rid), root / "ru" / path))
-    gen = np.random.default_rng(np.random.SeedSequence([study.seed, 7919]))
-    cap = study.scenario.max_images
-    if cap is not None and len(jobs) > cap:
-        # spread the photos over animals: each animal's first photos first
-        animal = rec.set_index("recordIdx")["animalIdx"].reindex([j[1] for j in jobs]).to_numpy()
-        rank = pd.Series(animal).groupby(animal).cumcount().to_numpy()
-        order = np.lexsort((gen.random(len(jobs)), rank))[:cap]
-        jobs = [jobs[i] for i in np.sort(order)]
-        logger.info("rendering %d of the eligible flank photos (max_images=%d)", cap, cap)
-    rows = []
+    ru = pd.DataFrame({"country": "RU", "recordIdx": rm["recordIdx"].to_numpy(),
+                       "k": rm["k"].to_numpy(), "mediaID": None,
+                       "file": "ru/" + rm["File"].astype(str).to_numpy(),
+                       "row": np.arange(len(rm))})
+    jobs = pd.concat([cn, ru], ignore_index=True)
+    jobs = jobs[cat_idx.get_indexer(jobs["recordIdx"]) >= 0]
+    if mode == "first":
+        jobs = jobs[jobs["k"].to_numpy() == 0]
     by_rec = rec.set_index("recordIdx")
-    for country, rid, path in jobs:
-        r = by_rec.loc[rid]
-        ai = int(r["animalIdx"])
-        image, info = render_flank(int(a["patternSeed"].iat[ai]), r["scientificName"],
-                                   r["flank"], rng=gen)
-        write_jpeg(path, image, int(info["jpeg_quality"]))
-        rows.append({"file": str(path.relative_to(root)), "country": country,
-                     "animalID": a["animalID"].iat[ai], "flank": r["flank"],
-                     **{c: info.get(c) for c in cols[4:]}})
-    return pd.DataFrame(rows, columns=cols)
+    jobs = jobs.assign(animalIdx=by_rec["animalIdx"].reindex(jobs["recordIdx"]).to_numpy(),
+                       flank=by_rec["flank"].reindex(jobs["recordIdx"]).to_numpy(),
+                       scientificName=by_rec["scientificName"].reindex(jobs["recordIdx"])
+                       .to_numpy())
+    return jobs.reset_index(drop=True)
+
+
+def _clock_text(study: SimulatedStudy, jobs: pd.DataFrame) -> np.ndarray:
+    """EXIF ``DateTimeOriginal`` of each photo: the time its camera's clock showed.
+
+    China: the media timestamp (UTC, clock errors included) plus the deployment's set-up
+    offset; Russia: the ``DateTimeOriginal`` text of records.csv (Vladivostok clock time)."""
+    out = np.empty(len(jobs), dtype=object)
+    is_cn = (jobs["country"] == "CN").to_numpy()
+    if is_cn.any():
+        media = study.cn.media.iloc[jobs["row"].to_numpy()[is_cn]]
+        dep = study.survey.deployments
+        offset = pd.Series(dep["setupOffset"].to_numpy(), index=dep["deploymentID"].to_numpy())
+        shown = (pd.DatetimeIndex(media["timestamp"]).tz_convert(None)
+                 + pd.to_timedelta(offset.reindex(media["deploymentID"]).to_numpy(), unit="s"))
+        out[is_cn] = shown.strftime("%Y:%m:%d %H:%M:%S")
+    if (~is_cn).any():
+        text = study.ru["records"]["DateTimeOriginal"].to_numpy()[jobs["row"].to_numpy()[~is_cn]]
+        shown = pd.to_datetime(pd.Series(text), format="%Y-%m-%d %H:%M:%S")
+        out[~is_cn] = shown.dt.strftime("%Y:%m:%d %H:%M:%S").to_numpy()
+    return out
+
+
+def _select_photos(study: SimulatedStudy, jobs: pd.DataFrame,
+                   gen: np.random.Generator) -> pd.DataFrame:
+    """Apply ``photos_per_flank`` (random photos per animal, flank and country) and
+    ``max_images`` (each animal-flank's first photos first)."""
+    sc = study.scenario
+    jobs = jobs.assign(_u=gen.random(len(jobs)))
+    jobs = jobs.sort_values(["country", "animalIdx", "flank", "_u"], kind="stable")
+    rank = jobs.groupby(["country", "animalIdx", "flank"], sort=False).cumcount().to_numpy()
+    jobs = jobs.assign(_rank=rank)
+    if sc.photos_per_flank is not None:
+        jobs = jobs[jobs["_rank"] < int(sc.photos_per_flank)]
+    if sc.max_images is not None and len(jobs) > sc.max_images:
+        jobs = jobs.sort_values(["_rank", "_u"], kind="stable").head(int(sc.max_images))
+    # file order: deterministic, independent of the selection's sort
+    return jobs.sort_values(["country", "file"], kind="stable").drop(
+        columns=["_u", "_rank"]).reset_index(drop=True)
+
+
+def _images(study: SimulatedStudy, staging: Path, *, client: Any = None,
+            scheduler: str | None = None) -> pd.DataFrame:
+    """Render flank photos of identifiable cat records into ``staging`` (``cn/media/...``,
+    ``ru/media/...``); one row per photo with its truth (``_PHOTO_COLUMNS`` plus ``file``).
+
+    One task per animal-flank (its pattern drawn once) through
+    :func:`amurlink.parallel.map_items` (dask threads when dask is installed, else a loop);
+    each photo has its own child seed (``SeedSequence.spawn``, in file order), so the files
+    do not depend on the scheduler."""
+    empty = pd.DataFrame(columns=["file", *_PHOTO_COLUMNS])
+    if study.scenario.images == "none":
+        return empty
+    try:
+        from amurlink.simulate.flanks import render_flank  # noqa: F401
+    except ImportError as exc:
+        logger.warning("flank photos skipped: amurlink.simulate.flanks is not available (%s)",
+                       exc)
+        return empty
+    try:
+        import cv2  # noqa: F401
+    except ImportError:
+        logger.warning("flank photos skipped: OpenCV (cv2) is not installed")
+        return empty
+    from amurlink.parallel import map_items
+
+    seq = np.random.SeedSequence([study.seed, 7919])
+    gen = np.random.default_rng(seq.spawn(1)[0])
+    jobs = _select_photos(study, _photo_jobs(study), gen)
+    if jobs.empty:
+        return empty
+    jobs["exif"] = _clock_text(study, jobs)
+    is_ru = (jobs["country"] == "RU").to_numpy()
+    jobs.loc[is_ru, "mediaID"] = (jobs.loc[is_ru, "file"].str.slice(3).str.replace("/", "_")
+                                  .str.replace(".JPG", "", regex=False))
+    logger.info("rendering %d flank photos", len(jobs))
+    a = study.animals
+    jobs["seed"] = seq.spawn(len(jobs) + 1)[1:]  # one child per photo (file order)
+    tasks, order = [], []
+    for (ai, flank), grp in jobs.groupby(["animalIdx", "flank"], sort=True):
+        tasks.append({"pattern_seed": int(a["patternSeed"].iat[int(ai)]),
+                      "species": grp["scientificName"].iat[0], "side": flank,
+                      "photos": [{"seed": sd, "path": str(staging / f), "exif": ex}
+                                 for sd, f, ex in zip(grp["seed"], grp["file"], grp["exif"],
+                                                      strict=True)]})
+        order.extend(grp.index.tolist())
+    infos = [i for group in map_items(_render_group, tasks, client=client, scheduler=scheduler)
+             for i in group]
+    info = pd.DataFrame(infos, index=order).sort_index()
+    ids = study.truth_detections
+    cn_ids = ids[ids["country"] == "CN"].drop_duplicates("recordID").set_index("recordID")
+    ru_ids = ids[ids["country"] == "RU"].drop_duplicates("recordID").set_index("recordID")
+    is_cn = (jobs["country"] == "CN").to_numpy()
+    rid = jobs["recordIdx"].to_numpy()
+    individual = np.where(is_cn, cn_ids["individualID"].reindex(rid).to_numpy(),
+                          ru_ids["individualID"].reindex(rid).to_numpy())
+    obs_id = np.where(is_cn, cn_ids["observationID"].reindex(rid).to_numpy(), None)
+    out = pd.DataFrame({
+        "file": jobs["file"].to_numpy(), "filePath": jobs["file"].to_numpy(),
+        "mediaID": jobs["mediaID"].to_numpy(),
+        "catalogue": np.where(is_cn, CN_CATALOGUE, RU_CATALOGUE),
+        "individualID": individual,
+        "trueID": a["animalID"].to_numpy()[jobs["animalIdx"].to_numpy(int)],
+        "species": [_SPECIES_WORD.get(s, s) for s in jobs["scientificName"]],
+        "side": jobs["flank"].to_numpy(), "country": jobs["country"].to_numpy(),
+        "observationID": obs_id,
+        "dateTimeOriginal": jobs["exif"].to_numpy(),
+    })
+    for c in _PHOTO_COLUMNS[10:]:
+        out[c] = info[c].to_numpy()
+    return out
+
+
+def _tag_observations(cn, photos: pd.DataFrame):
+    """The CN dataset with each photographed observation's media, box and side tag."""
+    sel = photos[photos["country"] == "CN"].drop_duplicates("observationID")
+    if sel.empty:
+        return cn
+    obs = cn.observations.copy()
+    pos = pd.Index(obs["observationID"]).get_indexer(sel["observationID"])
+    if "mediaID" not in obs:
+        obs["mediaID"] = None
+    for c in ("bboxX", "bboxY", "bboxWidth", "bboxHeight"):
+        obs[c] = np.nan
+        obs.loc[obs.index[pos], c] = np.round(sel[c].to_numpy(float), 4)
+    obs["mediaID"] = obs["mediaID"].astype(object)
+    obs.loc[obs.index[pos], "mediaID"] = sel["mediaID"].to_numpy()
+    tags = obs["observationTags"].astype(object) if "observationTags" in obs else pd.Series(
+        None, index=obs.index, dtype=object)
+    tags.iloc[pos] = ["side:" + s for s in sel["side"]]
+    obs["observationTags"] = tags
+    return cn.replace(observations=obs)
 
 
 def write_study(study: SimulatedStudy, path: str | os.PathLike[str], /, *,
@@ -303,7 +433,14 @@ def _write_into(study: SimulatedStudy, root: Path) -> None:
     (root / "amurlink.toml").write_text(_config_toml(study), encoding="utf-8")
     (root / "border.geojson").write_text(
         json.dumps(study.landscape.to_geojson(), ensure_ascii=False) + "\n", encoding="utf-8")
-    write_camtrap_dp(study.cn, root / "cn")
+    staging = root / ".photos"
+    photos = _images(study, staging)
+    write_camtrap_dp(_tag_observations(study.cn, photos), root / "cn")
+    for country in ("cn", "ru"):
+        if (staging / country / "media").is_dir():
+            (root / country).mkdir(parents=True, exist_ok=True)
+            os.replace(staging / country / "media", root / country / "media")
+    shutil.rmtree(staging, ignore_errors=True)
     ru = root / "ru"
     stations = study.ru["stations"]
     n_problems = sum(c.startswith("Problem") for c in stations.columns) // 2
@@ -313,7 +450,10 @@ def _write_into(study: SimulatedStudy, root: Path) -> None:
     (ru / "ru.mapping.toml").write_text(_mapping_toml(study, n_problems), encoding="utf-8")
     _dna_files(study, root)
     _csv(study.crosswalk.drop(columns=["correct"]), root / "crosswalk.csv")
-    images = _images(study, root)
+    images = pd.DataFrame({
+        "file": photos["file"], "country": photos["country"], "animalID": photos["trueID"],
+        "flank": photos["side"], "species": photos["species"],
+        **{c: photos[c] for c in _IMAGE_COLUMNS[5:]}}, columns=_IMAGE_COLUMNS)
     truth = root / "truth"
     a = study.animals.copy()
     a["x"] = a["x"].round(1)
@@ -332,6 +472,7 @@ def _write_into(study: SimulatedStudy, root: Path) -> None:
     _csv(study.dna["genotypes"], truth / "genotypes.csv")
     _csv(study.dna["offsets"], truth / "lab_offsets.csv")
     _csv(images, truth / "images.csv")
+    _csv(photos.drop(columns=["file"]), truth / "photos.csv")
     summary: dict[str, Any] = study.summary()
     summary["images"]["files"] = int(len(images))
     (root / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,

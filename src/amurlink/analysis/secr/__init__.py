@@ -10,7 +10,20 @@ from amurlink.analysis.secr.detectfn import (
     hazard_exponential,
     hazard_halfnormal,
 )
-from amurlink.analysis.secr.io import read_capthist, read_captures, read_mask, read_traps
+from amurlink.analysis.secr.from_dataset import (
+    DetectorLayout,
+    capthist_from_dataset,
+    detector_layout,
+)
+from amurlink.analysis.secr.io import (
+    read_capthist,
+    read_captures,
+    read_mask,
+    read_traps,
+    write_capthist,
+    write_captures,
+    write_traps,
+)
 from amurlink.analysis.secr.likelihood import LogLikelihood, secr_loglik
 from amurlink.analysis.secr.links import (
     back_transformed_interval,
@@ -20,20 +33,26 @@ from amurlink.analysis.secr.links import (
 )
 from amurlink.analysis.secr.mask import Mask, make_mask
 from amurlink.analysis.secr.model import SECR, fit_secr
+from amurlink.analysis.secr.national import JointNationalResult, fit_joint_and_national
 from amurlink.analysis.secr.results import SECRResults, SECRSummary
 
 __all__ = [
     "CaptureHistory",
     "DETECTFN",
     "DETECTORS",
+    "DetectorLayout",
+    "JointNationalResult",
     "LogLikelihood",
     "Mask",
     "SECR",
     "SECRResults",
     "SECRSummary",
     "back_transformed_interval",
+    "capthist_from_dataset",
+    "detector_layout",
     "detection_arrays",
     "exponential",
+    "fit_joint_and_national",
     "fit_secr",
     "get_detectfn",
     "halfnormal",
@@ -48,4 +67,7 @@ __all__ = [
     "secr_loglik",
     "transform",
     "untransform",
+    "write_captures",
+    "write_capthist",
+    "write_traps",
 ]

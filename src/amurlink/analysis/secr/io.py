@@ -13,7 +13,8 @@ from amurlink.analysis.secr.capthist import CaptureHistory, usage_columns
 from amurlink.analysis.secr.mask import Mask, infer_spacing
 from amurlink.exceptions import DataError
 
-__all__ = ["read_traps", "read_captures", "read_mask", "read_capthist"]
+__all__ = ["read_traps", "read_captures", "read_mask", "read_capthist", "write_traps",
+           "write_captures", "write_capthist"]
 
 
 def _read_text(path: str | Path) -> str:
@@ -70,7 +71,8 @@ def read_traps(path: str | Path) -> pd.DataFrame:
     if _is_csv_with_header(text, {"trap_id", "x", "y", "trapID"}):
         try:
             df = pd.read_csv(_io.StringIO(text), dtype={"trap_id": str, "trapID": str,
-                                                       "session": str}, comment="#")
+                                                       "session": str}, comment="#",
+                             float_precision="round_trip")
         except (pd.errors.ParserError, ValueError) as exc:
             raise DataError(f"{path}: cannot parse as CSV ({exc})") from None
         df = df.rename(columns={"trapID": "trap_id"})
@@ -333,3 +335,116 @@ def read_capthist(
 def mask_spacing_from(xy: np.ndarray) -> float:
     """Spacing of a regular grid of points (see :func:`infer_spacing`)."""
     return infer_spacing(xy)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------------------------
+def _check_format(fmt: str) -> None:
+    if fmt not in ("text", "csv"):
+        raise ValueError(f"format must be 'text' (secr) or 'csv', got {fmt!r}")
+
+
+def _no_space(labels: tuple[str, ...], what: str) -> None:
+    bad = [x for x in labels if not x or any(c.isspace() for c in x) or "#" in x or "/" in x]
+    if bad:
+        raise DataError(
+            f"{what} {bad[0]!r} contains whitespace, '#' or '/', which secr's text format "
+            "cannot hold; write format='csv' instead"
+        )
+
+
+def write_traps(capthist: CaptureHistory, path: str | Path, *, format: str = "text") -> Path:
+    """Write the detector layout in secr's text format or the reference CSV layout.
+
+    ``text`` (secr ``read.traps``): ``trapID x y [usage]`` per line, the usage a string of
+    0/1 digits, one per occasion (binary usage only). ``csv``: header
+    ``trap_id,x,y[,usage_1..usage_S]`` with usage written in full (any non-negative value).
+    Both read back with :func:`read_traps`.
+
+    Raises
+    ------
+    DataError
+        ``text`` with non-binary usage, or labels with whitespace.
+    """
+    _check_format(format)
+    path = Path(path)
+    K, S = capthist.traps.shape[0], capthist.counts.shape[1]
+    usage = capthist.usage
+    if format == "csv":
+        df = pd.DataFrame({"trap_id": list(capthist.trap_ids), "x": capthist.traps[:, 0],
+                           "y": capthist.traps[:, 1]})
+        if usage is not None:
+            for s in range(S):
+                df[f"usage_{s + 1}"] = usage[:, s]
+        df.to_csv(path, index=False, float_format="%.17g")
+        return path
+    _no_space(capthist.trap_ids, "detector ID")
+    if usage is not None and not np.all((usage == 0) | (usage == 1)):
+        raise DataError(
+            "secr's text format holds binary usage (0/1 per occasion) only; this capture "
+            "history has fractional usage: write format='csv' instead"
+        )
+    lines = [f"# {K} detectors, {S} occasions, detector type {capthist.detector}"]
+    for k in range(K):
+        x, y = float(capthist.traps[k, 0]), float(capthist.traps[k, 1])
+        line = f"{capthist.trap_ids[k]} {x!r} {y!r}"
+        if usage is not None:
+            line += " " + "".join(str(int(u)) for u in usage[k])
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _capture_rows(capthist: CaptureHistory) -> pd.DataFrame:
+    counts = capthist.counts
+    i, s, k = np.nonzero(counts)
+    reps = counts[i, s, k]
+    i, s, k = np.repeat(i, reps), np.repeat(s, reps), np.repeat(k, reps)
+    dead = np.zeros(i.size, dtype=int)
+    if i.size and np.any(capthist.dead >= 0):
+        # the last detection on the removal occasion carries the removal
+        last = np.ones(i.size, dtype=bool)
+        last[:-1] = (i[1:] != i[:-1]) | (s[1:] != s[:-1])
+        dead = (last & (capthist.dead[i] == s)).astype(int)
+    return pd.DataFrame({
+        "session": capthist.session,
+        "animal_id": np.asarray(capthist.animal_ids, dtype=object)[i] if i.size else [],
+        "occasion": s + 1,
+        "trap_id": np.asarray(capthist.trap_ids, dtype=object)[k] if k.size else [],
+        "dead": dead,
+    })
+
+
+def write_captures(capthist: CaptureHistory, path: str | Path, *, format: str = "text"
+                   ) -> Path:
+    """Write the detections, one line per detection (a count of 3 is 3 lines).
+
+    ``text`` (secr ``make.capthist`` input): ``Session ID Occasion Detector``, a negative
+    occasion marking a removal. ``csv``: header ``session,animal_id,occasion,trap_id,dead``.
+    Both read back with :func:`read_captures`; with :func:`write_traps` the pair reads back
+    with :func:`read_capthist` (give ``n_occasions`` when the traps carry no usage and the
+    last occasions had no detection).
+    """
+    _check_format(format)
+    path = Path(path)
+    rows = _capture_rows(capthist)
+    if format == "csv":
+        rows.to_csv(path, index=False)
+        return path
+    _no_space(capthist.animal_ids, "animal ID")
+    _no_space(capthist.trap_ids, "detector ID")
+    _no_space((capthist.session,), "session")
+    occ = np.where(rows["dead"].to_numpy(int) == 1, -rows["occasion"], rows["occasion"])
+    lines = [f"# Session ID Occasion Detector ({len(rows)} detections)"]
+    lines += [f"{a} {b} {c} {d}" for a, b, c, d in zip(
+        rows["session"], rows["animal_id"], occ, rows["trap_id"], strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_capthist(capthist: CaptureHistory, traps: str | Path, captures: str | Path, *,
+                   format: str = "text") -> tuple[Path, Path]:
+    """Write :func:`write_traps` and :func:`write_captures`; returns both paths."""
+    return (write_traps(capthist, traps, format=format),
+            write_captures(capthist, captures, format=format))

@@ -1,10 +1,12 @@
 """Evaluation of photo identification on simulated photo sets, with a naive baseline.
 
-A photo set is a folder with ``images/`` and ``truth/photos.csv``; the simulator writes the
-same layout (docs/formats.md section 4). ``truth/photos.csv`` columns: ``filePath`` (relative
-to ``images/``), ``mediaID``, ``catalogue`` (``CN-...`` or ``RU-...``), ``individualID``
-(national ID), ``trueID`` (the simulated animal), ``species``, ``side``, the Camtrap DP box
-``bboxX``, ``bboxY``, ``bboxWidth``, ``bboxHeight`` and the distortions drawn by
+A photo set is a folder with ``images/`` and ``truth/photos.csv``; a simulated study
+(``amurlink simulate``) has ``truth/photos.csv`` with paths relative to the study folder
+(``cn/media/...``, ``ru/media/...``). ``truth/photos.csv`` columns: ``filePath``
+(relative to ``images/``, or to the study folder), ``mediaID``, ``catalogue`` (``CN-...``
+or ``RU-...``), ``individualID`` (national ID), ``trueID`` (the simulated animal),
+``species``, ``side``, the Camtrap DP box ``bboxX``, ``bboxY``, ``bboxWidth``,
+``bboxHeight`` and the distortions drawn by
 :func:`amurlink.simulate.flanks.render_flank`.
 
 Protocol: the Chinese catalogue is the gallery, every Russian photo a query. A query is
@@ -113,14 +115,20 @@ def generate_photo_set(
 
 
 def read_photo_truth(sim_dir: str | Path) -> pd.DataFrame:
-    """``truth/photos.csv`` of a photo set, with ``absPath`` added."""
+    """``truth/photos.csv`` of a photo set, with ``absPath`` added.
+
+    ``filePath`` is relative to ``SIM_DIR/images/`` when that folder exists (a set written by
+    :func:`generate_photo_set`), else to ``SIM_DIR`` itself (a simulated study, whose photos
+    lie inside each country's package: ``cn/media/...``, ``ru/media/...``).
+    """
     sim = Path(sim_dir)
     path = sim / "truth" / "photos.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: a photo set needs images/ and "
+        raise FileNotFoundError(f"{path} not found: a photo set needs its images and "
                                 "truth/photos.csv (docs/photos.md)")
     truth = pd.read_csv(path)
-    truth["absPath"] = [str(sim / "images" / p) for p in truth["filePath"]]
+    base = sim / "images" if (sim / "images").is_dir() else sim
+    truth["absPath"] = [str(base / p) for p in truth["filePath"]]
     return truth
 
 

@@ -1,0 +1,347 @@
+"""Capture histories from a joint (or national) Camtrap DP dataset.
+
+Detectors are camera *locations* (``locationID``; a Chinese station's photo and video
+cameras, and its successive service deployments, form one detector), occasions are periods of
+``occasion_days`` (default one day) from ``origin``, usage is the share of each occasion in
+which at least one deployment of the location worked (deployment period minus its
+``deploymentGaps``), and the counts are independent events of identified animals of one
+species (adults by default).
+
+Encounters come from :func:`amurlink.analysis.crossborder.encounters` (species, life stage,
+joint identities, national IDs, declared countries), reduced to independent events per
+*location* with :func:`amurlink.analysis.events.independent_events` (so one passage seen by
+both cameras of a pair counts once).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from amurlink.analysis import _crossborder_core as _core
+from amurlink.analysis.crossborder import encounters as _encounters
+from amurlink.analysis.events import independent_events
+from amurlink.analysis.secr.capthist import CaptureHistory
+from amurlink.core.border import Border
+from amurlink.dataset import Dataset
+from amurlink.exceptions import ConfigError, DataError
+
+__all__ = ["DetectorLayout", "detector_layout", "capthist_from_dataset"]
+
+logger = logging.getLogger(__name__)
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class DetectorLayout:
+    """Detectors (camera locations) of a dataset and their usage per occasion.
+
+    Attributes
+    ----------
+    detectors : DataFrame
+        One row per detector: ``trapID`` (``locationID``, else ``deploymentID``), ``x``, ``y``
+        (metres, working CRS; mean over the deployments), ``country`` (declared
+        ``deploymentDetails.countryCode``, else the polygon holding the location),
+        ``deployments`` (count).
+    deployment_detector : Series
+        ``deploymentID`` -> ``trapID``.
+    usage : ndarray, shape (K, S)
+        Share of each occasion in which at least one deployment of the detector worked.
+    origin : pandas.Timestamp
+        UTC start of the first occasion.
+    occasion_days : float
+        Occasion length in days.
+    """
+
+    detectors: pd.DataFrame
+    deployment_detector: pd.Series
+    usage: np.ndarray
+    origin: pd.Timestamp
+    occasion_days: float
+
+    @property
+    def n_occasions(self) -> int:
+        return int(self.usage.shape[1])
+
+    def occasion_of(self, time: Any) -> np.ndarray:
+        """0-based occasion index of UTC times (may fall outside ``0..S-1``)."""
+        t = pd.to_datetime(pd.Series(time), utc=True).to_numpy("datetime64[ns]").astype(np.int64)
+        step = self.occasion_days * _NS_PER_DAY
+        return np.floor((t - self.origin.value) / step).astype(np.int64)
+
+
+def _utc_ns(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values, utc=True, format="mixed").to_numpy(
+        "datetime64[ns]").astype(np.int64)
+
+
+def _covered(starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Time covered by the union of intervals ``[starts, ends)`` within each pair of bounds."""
+    if starts.size == 0:
+        return np.zeros(bounds.size - 1)
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order].astype(float), ends[order].astype(float)
+    # merge overlapping intervals
+    run_end = np.maximum.accumulate(e)
+    new = np.ones(s.size, dtype=bool)
+    new[1:] = s[1:] > run_end[:-1]
+    grp = np.cumsum(new) - 1
+    ms = s[new]
+    me = np.zeros(ms.size)
+    np.maximum.at(me, grp, e)
+    me = np.maximum(me, ms)
+    # cumulative coverage function at the bounds
+    cum = np.concatenate([[0.0], np.cumsum(me - ms)])
+    b = bounds.astype(float)
+    i = np.searchsorted(ms, b, side="right")  # intervals starting at or before b
+    before = cum[np.maximum(i - 1, 0)]
+    inside = np.where(i > 0, np.clip(b - ms[np.maximum(i - 1, 0)], 0.0,
+                                     (me - ms)[np.maximum(i - 1, 0)]), 0.0)
+    F = np.where(i > 0, before + inside, 0.0)
+    return np.diff(F)
+
+
+def detector_layout(
+    dataset: Dataset,
+    /,
+    *,
+    border: Border,
+    occasion_days: float = 1.0,
+    origin: Any = None,
+    end: Any = None,
+    countries: Sequence[str] | None = None,
+) -> DetectorLayout:
+    """Camera locations as detectors, with usage per occasion from deployments and gaps.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Joint (or national) dataset with ``deployments`` (``deploymentID``, ``latitude``,
+        ``longitude``, ``deploymentStart``, ``deploymentEnd``; ``locationID`` when present),
+        optionally ``deploymentGaps`` and ``deploymentDetails``.
+    border : Border
+        Border in the working CRS (coordinates and countries).
+    occasion_days : float, default 1
+        Occasion length in days.
+    origin : datetime-like, optional
+        UTC start of occasion 1; default 00:00 UTC of the day of the first deployment start.
+    end : datetime-like, optional
+        End of the survey; default the last deployment end.
+    countries : sequence of str, optional
+        Keep only detectors of these countries.
+
+    Returns
+    -------
+    DetectorLayout
+    """
+    if not np.isfinite(occasion_days) or occasion_days <= 0:
+        raise ConfigError(f"occasion_days must be > 0, got {occasion_days!r}")
+    dep = dataset.deployments
+    _core._need(dep, "deployments", ["deploymentID", "latitude", "longitude",
+                                     "deploymentStart", "deploymentEnd"])
+    dep = dep.drop_duplicates("deploymentID").reset_index(drop=True)
+    places = _core._deployment_places(dataset, border.crs, border)
+    places = places.set_index("deploymentID").reindex(
+        _core._obj(dep["deploymentID"]).to_numpy(object))
+    dep_id = _core._obj(dep["deploymentID"]).to_numpy(object)
+    loc = (_core._obj(dep["locationID"]) if "locationID" in dep else pd.Series([None] * len(dep)))
+    trap = np.where(pd.isna(loc.to_numpy(object)), dep_id, loc.to_numpy(object)).astype(object)
+    country = places["declaredCountry"].where(places["declaredCountry"].notna(),
+                                              places["polygonCountry"]).to_numpy(object)
+    start = _utc_ns(dep["deploymentStart"])
+    stop = _utc_ns(dep["deploymentEnd"])
+    frame = pd.DataFrame({"deploymentID": dep_id, "trapID": trap,
+                          "x": places["x"].to_numpy(float), "y": places["y"].to_numpy(float),
+                          "country": country, "start": start, "stop": stop})
+    if countries is not None:
+        frame = frame[frame["country"].isin(list(countries))].reset_index(drop=True)
+    if frame.empty:
+        raise DataError("no deployment to use as a detector"
+                        + (f" in {list(countries)}" if countries is not None else ""))
+    bad = ~np.isfinite(frame["x"].to_numpy(float)) | ~np.isfinite(frame["y"].to_numpy(float))
+    if bad.any():
+        raise DataError(f"deployment {frame['deploymentID'].iloc[int(np.flatnonzero(bad)[0])]!r}"
+                        " has no usable coordinates")
+    if origin is None:
+        o = pd.Timestamp(int(frame["start"].min()), tz="UTC").floor("D")
+    else:
+        o = pd.Timestamp(origin)
+        o = o.tz_localize("UTC") if o.tzinfo is None else o.tz_convert("UTC")
+    t_end = int(frame["stop"].max()) if end is None else _utc_ns(pd.Series([end]))[0]
+    step = occasion_days * _NS_PER_DAY
+    S = max(1, int(np.ceil((t_end - o.value) / step)))
+    bounds = o.value + np.arange(S + 1) * step
+
+    # operating intervals: deployment minus its gaps
+    gaps = dataset.get("deploymentGaps")
+    pieces_s, pieces_e, pieces_t = [], [], []
+    gap_by: dict[Any, list[tuple[int, int]]] = {}
+    if gaps is not None and len(gaps):
+        gs = _utc_ns(gaps["gapStart"])
+        ge = _utc_ns(gaps["gapEnd"])
+        for d, a, b in zip(_core._obj(gaps["deploymentID"]).to_numpy(object), gs, ge,
+                           strict=True):
+            gap_by.setdefault(d, []).append((int(a), int(b)))
+    for d, t, a, b in frame[["deploymentID", "trapID", "start", "stop"]].itertuples(
+            index=False, name=None):
+        cur = [(int(a), int(b))]
+        for ga, gb in sorted(gap_by.get(d, ())):
+            nxt = []
+            for ca, cb in cur:
+                if gb <= ca or ga >= cb:
+                    nxt.append((ca, cb))
+                    continue
+                if ga > ca:
+                    nxt.append((ca, ga))
+                if gb < cb:
+                    nxt.append((gb, cb))
+            cur = nxt
+        for ca, cb in cur:
+            if cb > ca:
+                pieces_s.append(ca)
+                pieces_e.append(cb)
+                pieces_t.append(t)
+    traps = frame.groupby("trapID", sort=True).agg(
+        x=("x", "mean"), y=("y", "mean"), country=("country", "first"),
+        deployments=("deploymentID", "size")).reset_index()
+    t_index = pd.Series(np.arange(len(traps)), index=traps["trapID"].to_numpy(object))
+    usage = np.zeros((len(traps), S))
+    ps, pe = np.asarray(pieces_s, dtype=np.int64), np.asarray(pieces_e, dtype=np.int64)
+    pk = t_index.reindex(np.asarray(pieces_t, dtype=object)).to_numpy()
+    for k in range(len(traps)):
+        sel = pk == k
+        usage[k] = _covered(ps[sel], pe[sel], bounds) / step
+    usage = np.clip(usage, 0.0, 1.0)
+    return DetectorLayout(
+        detectors=traps,
+        deployment_detector=pd.Series(frame["trapID"].to_numpy(object),
+                                      index=frame["deploymentID"].to_numpy(object)),
+        usage=usage, origin=o, occasion_days=float(occasion_days))
+
+
+def capthist_from_dataset(
+    dataset: Dataset,
+    /,
+    *,
+    border: Border,
+    species: str,
+    country: str | None = None,
+    occasion_days: float = 1.0,
+    life_stage: str | None = "adult",
+    detector: str = "count",
+    threshold_min: float = 30.0,
+    origin: Any = None,
+    end: Any = None,
+    encounters: pd.DataFrame | None = None,
+    layout: DetectorLayout | None = None,
+) -> CaptureHistory:
+    """Capture history of one species: individuals x occasions x camera locations.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A joint dataset (``amurlink harmonise``), or a national one.
+    border : Border
+        China-Russia border in the working CRS (:func:`amurlink.core.border.load_border`).
+    species : str
+        Scientific name (a species name also matches its subspecies).
+    country : str, optional
+        ``None``: the joint analysis (animals are joint identities, every detector).
+        A country code: that country's survey alone (animals are its national IDs, as it
+        catalogued them; detectors are its own cameras).
+    occasion_days : float, default 1
+        Occasion length in days.
+    life_stage : str or None, default "adult"
+        As :func:`amurlink.analysis.crossborder.encounters` (``None``: every stage).
+    detector : {"count", "proximity"}, default "count"
+        ``count``: independent events per occasion; ``proximity``: detected or not.
+    threshold_min : float, default 30
+        Independence threshold in minutes (events per location, individual and species).
+    origin, end : datetime-like, optional
+        See :func:`detector_layout`.
+    encounters, layout : optional
+        Precomputed :func:`~amurlink.analysis.crossborder.encounters` (any species) and
+        :func:`detector_layout` (joint; subset to ``country`` here), to share work between
+        the joint and national histories.
+
+    Returns
+    -------
+    CaptureHistory
+        Detector ``count`` or ``proximity``; ``usage`` from the layout, ``trap_ids`` the
+        location IDs, ``animal_ids`` the joint (or national) IDs, ``session`` ``"joint"`` or
+        the country code. Detections outside the operating time of their location (usage 0)
+        or outside the occasions are dropped and logged.
+    """
+    if detector not in ("count", "proximity"):
+        raise ConfigError(f"detector must be 'count' or 'proximity' for camera data, got "
+                          f"{detector!r}")
+    if layout is None:
+        layout = detector_layout(dataset, border=border, occasion_days=occasion_days,
+                                 origin=origin, end=end)
+    if country is not None:
+        keep = (layout.detectors["country"] == country).to_numpy(bool)
+        if not keep.any():
+            raise DataError(f"no camera of country {country!r}")
+        layout = DetectorLayout(
+            detectors=layout.detectors[keep].reset_index(drop=True),
+            deployment_detector=layout.deployment_detector[
+                layout.deployment_detector.isin(layout.detectors["trapID"][keep])],
+            usage=layout.usage[keep], origin=layout.origin,
+            occasion_days=layout.occasion_days)
+    if encounters is None:
+        encounters = _encounters(dataset, border=border, species=species,
+                                 life_stage=life_stage, start=None, end=None,
+                                 tolerance_m=0.0, threshold_min=threshold_min, crs=None)
+    enc = encounters[(encounters["source"] == "camera").to_numpy(bool)]
+    enc = enc[_core.species_matches(enc["scientificName"], [species])]
+    if life_stage is not None:
+        st = enc["lifeStage"]
+        enc = enc[(st.isna() | (st == life_stage)).to_numpy(bool)]
+    if country is not None:
+        enc = enc[(enc["nationalCountry"] == country).to_numpy(bool)]
+        animal = _core._obj(enc["nationalID"]).to_numpy(object)
+    else:
+        animal = _core._obj(enc["jointID"]).to_numpy(object)
+    trap = layout.deployment_detector.reindex(
+        _core._obj(enc["deploymentID"]).to_numpy(object)).to_numpy(object)
+    ev = pd.DataFrame({"observationID": _core._obj(enc["encounterID"]).to_numpy(object),
+                       "locationID": trap, "individualID": animal,
+                       "scientificName": species, "eventStart": enc["time"].to_numpy()})
+    ev = ev[pd.notna(ev["locationID"]).to_numpy(bool)]
+    if len(ev):
+        ev["eventStart"] = pd.to_datetime(ev["eventStart"], utc=True)
+        flags = independent_events(ev, threshold_min=threshold_min, by=("locationID",),
+                                   per_individual=True)
+        ev = ev[flags["independent"].to_numpy(bool)]
+    t_index = pd.Series(np.arange(len(layout.detectors)),
+                        index=layout.detectors["trapID"].to_numpy(object))
+    k = t_index.reindex(ev["locationID"].to_numpy(object)).to_numpy().astype(np.int64)
+    s = layout.occasion_of(ev["eventStart"])
+    S = layout.n_occasions
+    inside = (s >= 0) & (s < S)
+    ok = inside.copy()
+    ok[inside] = layout.usage[k[inside], s[inside]] > 0
+    n_drop = int((~ok).sum())
+    if n_drop:
+        logger.info("%d %s event(s) fall outside the operating time of their camera "
+                    "location (or the occasions) and are left out", n_drop, species)
+    ev, k, s = ev[ok], k[ok], s[ok]
+    ids, a = np.unique(ev["individualID"].to_numpy(str), return_inverse=True)
+    if detector == "proximity":
+        trip = np.unique(np.stack([a, s, k]), axis=1) if a.size else np.zeros((3, 0), int)
+        a, s, k = trip
+    ch = CaptureHistory.from_arrays(
+        layout.detectors[["x", "y"]].to_numpy(float), a, s, k, detector=detector,
+        n_occasions=S, usage=layout.usage,
+        trap_ids=list(layout.detectors["trapID"].astype(str)), animal_ids=list(ids),
+        session="joint" if country is None else country, crs=str(border.crs.to_string()))
+    if ch.counts.shape[0] == 0:
+        raise DataError(f"no identified {species} ({life_stage or 'any stage'}) detected"
+                          + (f" in {country}" if country else ""))
+    return ch
