@@ -10,7 +10,6 @@ import os
 import platform
 import shutil
 import tempfile
-import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from amurlink.exceptions import (
 )
 from amurlink.io import ValidationReport, load_camtrap_dp, write_camtrap_dp
 from amurlink.io._parse import all_distinct, empty_frame
+from amurlink.io.camtrap_dp import _move_into_place as move_into_place
 from amurlink.io.mapping import import_mapping, individuals_from_observations
 from amurlink.schema import INDIVIDUAL_ID_PATTERN, STANDARD_TABLES, TABLES
 
@@ -699,17 +699,7 @@ def write_harmonised(
         (pkg / MANIFEST_NAME).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
             encoding="utf-8")
-        if target.exists():
-            backup = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
-            os.replace(target, backup)
-            try:
-                os.replace(pkg, target)
-            except BaseException:
-                os.replace(backup, target)
-                raise
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(pkg, target)
+        move_into_place(pkg, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
