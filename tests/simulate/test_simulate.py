@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tomllib
@@ -374,3 +375,15 @@ def test_photos_identical_serial_and_threaded(photo_study, tmp_path):
     pd.testing.assert_frame_equal(a, b)
     assert _digest(tmp_path / "serial") == _digest(tmp_path / "threads")
     assert len(_digest(tmp_path / "serial")) == len(a)
+
+
+@pytest.mark.parametrize("n_reference", [3, 0])
+def test_a_study_without_field_dna_samples_still_writes(tmp_path, n_reference):
+    # dna_samples=(0, 0) once raised IndexError (object dtype of an empty sample frame).
+    sc = dataclasses.replace(get_scenario("small"), dna_samples=(0, 0), n_reference=n_reference)
+    sim = simulate_study(sc, seed=SEED)
+    assert not sim.dna["samples"]["sampleType"].isin(["scat", "hair"]).any()
+    assert len(sim.dna["samples"]) == 2 * n_reference
+    write_study(sim, tmp_path)
+    labs = read_genotypes(tmp_path / "dna" / "cn_lab.csv")
+    assert len(labs.samples) == n_reference

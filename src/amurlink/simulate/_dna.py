@@ -110,6 +110,9 @@ def simulate_dna(animals: pd.DataFrame, positions: np.ndarray, land: Landscape,
                 sample_rows.append((a_idx[g], int(d_idx[g] + rng.integers(0, 4)), px[g], py[g],
                                     c))
     samples = pd.DataFrame(sample_rows, columns=["animalIdx", "day", "x", "y", "country"])
+    # An empty frame has object columns; fix the dtypes so indexing works with no field samples.
+    samples = samples.astype({"animalIdx": "int64", "day": "int64", "x": "float64",
+                              "y": "float64"})
     samples = samples.sort_values(["country", "day"], kind="stable").reset_index(drop=True)
     samples["lab"] = np.where(samples["country"] == "CN", "CN-lab", "RU-lab")
     samples["sampleType"] = np.where(rng.random(len(samples)) < 0.8, "scat", "hair")
@@ -133,6 +136,7 @@ def simulate_dna(animals: pd.DataFrame, positions: np.ndarray, land: Landscape,
         refs = pd.DataFrame(ref_rows, columns=["sampleID", "animalIdx", "day", "x", "y",
                                                "country", "lab", "sampleType", "reference"])
         samples = pd.concat([samples, refs], ignore_index=True)
+        samples = samples.astype({"animalIdx": "int64", "day": "int64"})
     samples["animalID"] = animals["animalID"].to_numpy()[samples["animalIdx"].to_numpy()] \
         if len(samples) else []
     # Typing: replicates with dropout, false alleles and failures.
