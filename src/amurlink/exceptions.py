@@ -9,6 +9,7 @@ __all__ = [
     "CRSError",
     "ConfigError",
     "LinkConflictError",
+    "LinkStoreLockedError",
     "NotFittedError",
     "FitError",
     "AmurlinkWarning",
@@ -31,7 +32,7 @@ class DataError(AmurlinkError, ValueError):
 
 
 class CRSError(AmurlinkError, ValueError):
-    """A coordinate reference system is missing, geographic where metres are needed, or mismatched."""
+    """A coordinate reference system is missing, geographic where metres are needed, or wrong."""
 
 
 class ConfigError(AmurlinkError, ValueError):
@@ -40,6 +41,10 @@ class ConfigError(AmurlinkError, ValueError):
 
 class LinkConflictError(AmurlinkError, ValueError):
     """Confirming an identity link would merge individuals that cannot be one animal."""
+
+
+class LinkStoreLockedError(AmurlinkError, BlockingIOError):
+    """Another process holds the identity-link store's lock (its message names the holder)."""
 
 
 class NotFittedError(AmurlinkError, AttributeError):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from amurlink.dataset import Dataset
-from amurlink.exceptions import DataError, LinkConflictError
+from amurlink.exceptions import DataError, LinkConflictError, LinkStoreLockedError
 from amurlink.identify.links import (
     LinkStore,
     current_links,
@@ -135,8 +135,9 @@ def test_a_failing_write_leaves_the_old_log_intact(store, monkeypatch):
 def test_a_held_lock_refuses_with_a_clear_message(store):
     lock = store.path / LinkStore.LOCK_NAME
     lock.write_text(json.dumps({"pid": 4242, "host": "field-laptop", "since": "2024-03-01"}))
-    with pytest.raises(BlockingIOError) as info:
+    with pytest.raises(LinkStoreLockedError) as info:
         store.accept(CN15, RU23, reviewer="Anna", now=T0)
+    assert isinstance(info.value, BlockingIOError)  # still an OSError for older callers
     msg = str(info.value)
     assert "locked by process 4242 on field-laptop" in msg and "delete" in msg
     assert store.links.empty and lock.exists()  # someone else's lock is left alone
@@ -198,7 +199,8 @@ def test_tiger_and_leopard_cannot_be_linked(tmp_path):
 
     pkg = shutil.copytree(example_path(), tmp_path / "joint")
     store = LinkStore(pkg)
-    with pytest.raises(LinkConflictError, match=r"\[species\].*Panthera pardus and Panthera tigris"):
+    species_clash = r"\[species\].*Panthera pardus and Panthera tigris"
+    with pytest.raises(LinkConflictError, match=species_clash):
         store.accept("CN-NTLNP:L01", "RU-LLNP:T-1", reviewer="me")
     before = store.links
     store.accept("CN-NTLNP:L01", "RU-LLNP:L-7", reviewer="me")  # both leopards: fine

@@ -19,7 +19,13 @@ import pandas as pd
 
 import amurlink.io as _io
 from amurlink.dataset import Dataset
-from amurlink.exceptions import DataError, DataQualityWarning, LinkConflictError, SchemaError
+from amurlink.exceptions import (
+    DataError,
+    DataQualityWarning,
+    LinkConflictError,
+    LinkStoreLockedError,
+    SchemaError,
+)
 from amurlink.identify._links_conflicts import ConflictRule, conflicts_between, detections
 from amurlink.identify._links_core import (
     LINK_COLUMNS,
@@ -978,7 +984,7 @@ class LinkStore:
                 break
             except FileExistsError:
                 if time.monotonic() >= deadline:
-                    raise BlockingIOError(_busy_message(lock, self.lock_timeout_s)) from None
+                    raise LinkStoreLockedError(_busy_message(lock, self.lock_timeout_s)) from None
                 time.sleep(0.05)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
