@@ -45,9 +45,9 @@ def geo_dir(shared_dir: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _guard_global_rng():
     """Fail any test that draws from (and so changes) numpy's global random state."""
-    before = np.random.get_state()[1].copy()
+    before = np.random.get_state()[1].copy()  # noqa: NPY002 - inspecting it is the point
     yield
-    after = np.random.get_state()[1]
+    after = np.random.get_state()[1]  # noqa: NPY002
     assert np.array_equal(before, after), "test changed numpy's global RNG state; pass rng="
 
 

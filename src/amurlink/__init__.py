@@ -31,7 +31,10 @@ def show_versions() -> str:
     import importlib.metadata as md
     import platform
 
-    lines = [f"amurlink {__version__}", f"python {platform.python_version()} ({platform.platform()})"]
+    lines = [
+        f"amurlink {__version__}",
+        f"python {platform.python_version()} ({platform.platform()})",
+    ]
     for dist in ("numpy", "scipy", "pandas", "pyarrow", "shapely", "pyproj", "typer", "rich",
                  "matplotlib", "django", "dask"):
         try:

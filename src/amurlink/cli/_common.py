@@ -28,7 +28,7 @@ class _State:
 state = _State()
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(str, enum.Enum):  # noqa: UP042 - Typer choices need str values
     text = "text"
     json = "json"
 

@@ -23,7 +23,9 @@ from amurlink.io import DEFAULT_MAX_BYTES, validate_camtrap_dp
 
 @app.command("validate")
 def validate_command(
-    paths: list[Path] = typer.Argument(..., help="Package folders, datapackage.json files or zips."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Package folders, datapackage.json files or zips."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
     max_file_size: int = typer.Option(
         DEFAULT_MAX_BYTES, "--max-file-size", min=1, help="Largest file inside a package, in bytes."

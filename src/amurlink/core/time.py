@@ -1,4 +1,4 @@
-"""Camera clocks to UTC: the offset in force at set-up, rule changes, clock shifts, date-only noon."""
+"""Camera clocks to UTC: offset in force at set-up, rule changes, clock shifts, date-only noon."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def is_date_only_format(fmt: str, /) -> bool:
     return _TIME_DIRECTIVES.search(fmt) is None
 
 
-def parse_local(values: Any, /, *, fmt: str, date_only: str = "noon") -> tuple[pd.Series, np.ndarray]:
+def parse_local(
+    values: Any, /, *, fmt: str, date_only: str = "noon"
+) -> tuple[pd.Series, np.ndarray]:
     """Parse local camera-clock text into naive datetimes.
 
     Parameters

@@ -132,10 +132,12 @@ def make_toy_dataset() -> Dataset:
          "observationType": "human", "count": 1, "classificationMethod": "human"},
     ])
     individuals = typed_frame("individuals", [
-        {"individualID": "CN-NTLNP:T01", "catalogue": "CN-NTLNP", "scientificName": "Panthera tigris",
-         "sex": "male", "lifeStage": "adult", "knownFlanks": "both"},
-        {"individualID": "CN-NTLNP:L01", "catalogue": "CN-NTLNP", "scientificName": "Panthera pardus",
-         "sex": "female", "lifeStage": "adult", "knownFlanks": "left"},
+        {"individualID": "CN-NTLNP:T01", "catalogue": "CN-NTLNP",
+         "scientificName": "Panthera tigris", "sex": "male", "lifeStage": "adult",
+         "knownFlanks": "both"},
+        {"individualID": "CN-NTLNP:L01", "catalogue": "CN-NTLNP",
+         "scientificName": "Panthera pardus", "sex": "female", "lifeStage": "adult",
+         "knownFlanks": "left"},
         {"individualID": "RU-LLNP:T-1", "catalogue": "RU-LLNP", "scientificName": "Panthera tigris",
          "sex": "male", "lifeStage": "adult", "knownFlanks": "both"},
         {"individualID": "RU-LLNP:L-7", "catalogue": "RU-LLNP", "scientificName": "Panthera pardus",
