@@ -44,6 +44,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.serve",
     "amurlink.cli.harmonise",
     "amurlink.cli.photos",
+    "amurlink.cli.exchange",
 )
 
 for _name in _COMMAND_MODULES:

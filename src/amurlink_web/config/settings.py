@@ -103,6 +103,16 @@ if _db_url:
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
                              "NAME": str(HOME / "amurlink-web.sqlite3")}}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several server processes share one SQLite file: write-ahead logging lets readers go on
+    # while one writes (every page appends to the audit log), NORMAL sync skips the fsync of
+    # each commit (a crash can lose the last commits, never corrupt the file), and IMMEDIATE
+    # transactions take the write lock up front instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    })
 _worker = envstr("PYTEST_XDIST_WORKER", "")
 if _worker and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # each pytest-xdist worker gets its own test database
@@ -124,6 +134,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["amurlink_web.apps.organisations.backends.ProfileModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

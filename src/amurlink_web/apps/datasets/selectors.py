@@ -10,17 +10,23 @@ from typing import Any, Literal
 
 import pandas as pd
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404
 
 from amurlink import Dataset as PackageData
 from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
+from amurlink.exchange import apply_agreement
 from amurlink.io import read_camtrap_dp
 from amurlink_web.apps.datasets.models import Dataset, Upload
 from amurlink_web.apps.organisations.models import Membership
-from amurlink_web.apps.organisations.selectors import membership_get, organisation_list
+from amurlink_web.apps.organisations.selectors import (
+    membership_get,
+    membership_list,
+    organisation_list,
+)
 from amurlink_web.apps.sharing.models import SharingAgreement
-from amurlink_web.apps.sharing.scope import apply_scope
-from amurlink_web.apps.sharing.selectors import agreement_for_reader
+from amurlink_web.apps.sharing.scope import agreement_terms
+from amurlink_web.apps.sharing.selectors import _LEVEL_RANK
 
 #: Study-wide protection rules (the defaults of amurlink.toml's [protection]).
 POLICY = ProtectionPolicy()
@@ -39,10 +45,8 @@ class Access:
         if self.kind == "owner":
             return Audience.owner()
         if self.kind == "partner":
-            a = self.agreement
-            assert a is not None
-            return Audience.partner(organisation=a.recipient.name, level=a.level,
-                                    species_levels={s: a.level for s in a.species})
+            assert self.agreement is not None
+            return agreement_terms(self.agreement).audience
         return Audience.public()
 
     @property
@@ -64,30 +68,48 @@ class Access:
         return POLICY.public_level
 
 
-def dataset_access(*, dataset: Dataset, fetched_by) -> Access | None:
-    """The reader's access to ``dataset``: owner, partner under an agreement, public, or none."""
-    member = membership_get(user=fetched_by, organisation=dataset.owner)
+def _reader_terms(*, fetched_by, provider_id: int | None = None
+                  ) -> tuple[dict[int, Membership], dict[int, list[SharingAgreement]]]:
+    """The reader's memberships by organisation, and the active agreements to the reader's
+    organisations by provider (two queries, whatever the number of datasets)."""
+    members = {m.organisation_id: m for m in membership_list(user=fetched_by)}
+    agreements: dict[int, list[SharingAgreement]] = {}
+    if members:
+        found = SharingAgreement.objects.filter(recipient_id__in=list(members), active=True)
+        if provider_id is not None:
+            found = found.filter(provider_id=provider_id)
+        for a in found.select_related("provider", "recipient"):
+            agreements.setdefault(a.provider_id, []).append(a)
+    return members, agreements
+
+
+def _access(dataset: Dataset, members: dict[int, Membership],
+            agreements: dict[int, list[SharingAgreement]]) -> Access | None:
+    member = members.get(dataset.owner_id)
     if member is not None:
         return Access("owner", membership=member)
-    agreement = agreement_for_reader(provider=dataset.owner, fetched_by=fetched_by)
-    if agreement is not None:
-        return Access("partner", agreement=agreement)
+    found = agreements.get(dataset.owner_id)
+    if found:
+        # with several (the reader belongs to several recipients) the most precise one applies
+        return Access("partner", agreement=min(found, key=lambda a: (_LEVEL_RANK[a.level], a.pk)))
     if dataset.is_public:
         return Access("public")
     return None
 
 
+def dataset_access(*, dataset: Dataset, fetched_by) -> Access | None:
+    """The reader's access to ``dataset``: owner, partner under an agreement, public, or none."""
+    return _access(dataset, *_reader_terms(fetched_by=fetched_by, provider_id=dataset.owner_id))
+
+
 def dataset_list(*, fetched_by) -> list[tuple[Dataset, Access]]:
     """Every dataset the reader may see, with how they see it."""
-    orgs = list(organisation_list(user=fetched_by))
-    providers = SharingAgreement.objects.filter(recipient__in=orgs, active=True) \
-        .values_list("provider_id", flat=True)
+    members, agreements = _reader_terms(fetched_by=fetched_by)
     candidates = Dataset.objects.select_related("owner").filter(
-        owner__in=[o.pk for o in orgs]) | Dataset.objects.select_related("owner").filter(
-        owner__in=providers) | Dataset.objects.select_related("owner").filter(is_public=True)
+        Q(owner_id__in=list(members)) | Q(owner_id__in=list(agreements)) | Q(is_public=True))
     out = []
-    for ds in candidates.distinct().order_by("-created_at", "-id"):
-        access = dataset_access(dataset=ds, fetched_by=fetched_by)
+    for ds in candidates.order_by("-created_at", "-id"):
+        access = _access(ds, members, agreements)
         if access is not None:
             out.append((ds, access))
     return out
@@ -114,9 +136,9 @@ def _read(path: str, stamp: int) -> PackageData:
 @functools.lru_cache(maxsize=64)
 def _protected(path: str, stamp: int, key: tuple[Any, ...], access: Access) -> PackageData:
     data = _read(path, stamp)
-    a = access.agreement
-    if a is not None:
-        data = apply_scope(data, species=a.species, tables=a.tables, embargo_date=a.embargo_date)
+    if access.agreement is not None:
+        # the library applies the agreement: scope, then protect_dataset at the agreed level
+        return apply_agreement(data, agreement_terms(access.agreement), policy=POLICY)
     return protect_dataset(data, audience=access.audience, policy=POLICY)
 
 
@@ -146,20 +168,33 @@ def _pick(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
     return frame[[f for f in fields if f in frame]]
 
 
+@functools.lru_cache(maxsize=256)
+def _rows(path: str, stamp: int, key: tuple[Any, ...], access: Access, table: str,
+          fields: tuple[str, ...], limit: int | None) -> tuple[dict[str, Any], ...]:
+    # the JSON-ready rows of one protected table, made once per package state and reader view
+    data = _protected(path, stamp, key, access)
+    return tuple(frame_records(_pick(data[table], fields), limit=limit))
+
+
+def _table_rows(dataset: Dataset, access: Access, table: str, fields: tuple[str, ...],
+                limit: int | None = None) -> list[dict[str, Any]]:
+    path = package_path(dataset)
+    stamp = (path / "datapackage.json").stat().st_mtime_ns
+    rows = _rows(str(path), stamp, access.key, access, table, fields, limit)
+    return [dict(r) for r in rows]  # copies: callers may change what they get
+
+
 def deployment_list(*, dataset: Dataset, access: Access) -> list[dict[str, Any]]:
-    return frame_records(_pick(dataset_records(dataset=dataset, access=access).deployments,
-                               _DEPLOYMENT_FIELDS))
+    return _table_rows(dataset, access, "deployments", _DEPLOYMENT_FIELDS)
 
 
 def observation_list(*, dataset: Dataset, access: Access, limit: int = 500
                      ) -> list[dict[str, Any]]:
-    return frame_records(_pick(dataset_records(dataset=dataset, access=access).observations,
-                               _OBSERVATION_FIELDS), limit=limit)
+    return _table_rows(dataset, access, "observations", _OBSERVATION_FIELDS, limit)
 
 
 def media_list(*, dataset: Dataset, access: Access, limit: int = 500) -> list[dict[str, Any]]:
-    return frame_records(_pick(dataset_records(dataset=dataset, access=access).media,
-                               _MEDIA_FIELDS), limit=limit)
+    return _table_rows(dataset, access, "media", _MEDIA_FIELDS, limit)
 
 
 def upload_get(*, upload_id: int, fetched_by) -> Upload:

@@ -30,7 +30,8 @@ class CachedLinkStore(LinkStore):
     inside a change (under the store's lock) see every earlier write too.
     """
 
-    def read(self) -> PackageData:
+    def key(self) -> tuple[Any, ...]:
+        """What the cached reads depend on: every file's name, size, mtime (+ the log's hash)."""
         entries = []
         for p in sorted(self.path.iterdir()):
             if not p.is_file() or p.name.startswith("."):
@@ -39,7 +40,10 @@ class CachedLinkStore(LinkStore):
             digest = hashlib.sha256(p.read_bytes()).hexdigest() \
                 if p.name.startswith("identity-links") else ""
             entries.append((p.name, st.st_size, st.st_mtime_ns, digest))
-        return _read_package(str(self.path), tuple(entries))
+        return tuple(entries)
+
+    def read(self) -> PackageData:
+        return _read_package(str(self.path), self.key())
 
 
 @functools.lru_cache(maxsize=8)
@@ -47,7 +51,20 @@ def _read_package(path: str, key: tuple[Any, ...]) -> PackageData:
     return read_camtrap_dp(path)
 
 
-def link_store() -> LinkStore:
+# The joint identities and the current links are derived from the package alone, so they are
+# computed once per package state (not on every page view) and handed out as copies.
+@functools.lru_cache(maxsize=8)
+def _identity_rows(path: str, key: tuple[Any, ...]) -> tuple[dict[str, Any], ...]:
+    return tuple(frame_records(LinkStore.identities(CachedLinkStore(Path(path)))))
+
+
+@functools.lru_cache(maxsize=32)
+def _current_rows(path: str, key: tuple[Any, ...], status: str | None
+                  ) -> tuple[dict[str, Any], ...]:
+    return tuple(frame_records(LinkStore.current(CachedLinkStore(Path(path)), status=status)))
+
+
+def link_store() -> CachedLinkStore:
     path = joint_package_path()
     if not (path / "datapackage.json").is_file():
         raise Http404("no joint package has been loaded yet")
@@ -73,12 +90,14 @@ def review_membership(*, fetched_by) -> Membership | None:
 
 def identity_list(*, fetched_by) -> list[dict[str, Any]]:
     joint_membership(fetched_by=fetched_by)
-    return frame_records(link_store().identities())
+    store = link_store()
+    return [dict(r) for r in _identity_rows(str(store.path), store.key())]
 
 
 def link_list(*, fetched_by, status: str | None = None) -> list[dict[str, Any]]:
     joint_membership(fetched_by=fetched_by)
-    rows = frame_records(link_store().current(status=status))
+    store = link_store()
+    rows = [dict(r) for r in _current_rows(str(store.path), store.key(), status)]
     for row in rows:
         row["evidence_text"] = row.get("evidence") or ""
     return rows

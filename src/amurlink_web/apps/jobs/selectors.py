@@ -12,6 +12,7 @@ from django.http import Http404
 
 from amurlink import Dataset as PackageData
 from amurlink.core.protection import Audience, protect_dataset
+from amurlink.exchange import scope_dataset
 from amurlink.report.inputs import ReportInputs, load_report_inputs
 from amurlink_web.apps.datasets.selectors import POLICY
 from amurlink_web.apps.identities.selectors import joint_membership, joint_package_path
@@ -19,7 +20,7 @@ from amurlink_web.apps.jobs.models import Job
 from amurlink_web.apps.organisations.models import Membership, Organisation
 from amurlink_web.apps.organisations.selectors import organisation_list
 from amurlink_web.apps.sharing.models import SharingAgreement
-from amurlink_web.apps.sharing.scope import apply_scope
+from amurlink_web.apps.sharing.scope import agreement_terms
 from amurlink_web.apps.sharing.selectors import _LEVEL_RANK
 
 #: Django language code -> report language code.
@@ -149,8 +150,7 @@ def scoped_joint(access: JointAccess) -> PackageData:
     data = joint_inputs().dataset
     for a in access.agreements:
         if a.species or a.tables or a.embargo_date:
-            data = apply_scope(data, species=a.species, tables=a.tables,
-                               embargo_date=a.embargo_date)
+            data = scope_dataset(data, agreement_terms(a))
     return data
 
 

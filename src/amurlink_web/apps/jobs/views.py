@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import threading
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -127,11 +130,44 @@ def job_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
     return response
 
 
-def _map_page(request, *, title, features, border, access_label):
+#: Drawn maps by (protected data, study inputs): both come from the selectors' caches, which
+#: hand out the same objects until a package, an agreement or the border changes, so a map is
+#: drawn once per reader view, not on every page load. Entries keep those objects alive, so
+#: their ids cannot be reused while cached.
+_MAPS: OrderedDict[tuple[int, int, bool], tuple[Any, Any, tuple[dict[str, Any], str, bool]]] = \
+    OrderedDict()
+_MAPS_SIZE = 64
+_MAPS_LOCK = threading.Lock()
+
+
+def _drawn_map(data: Any, inputs: Any, *, joint: bool) -> tuple[dict[str, Any], str, bool]:
+    """``(features, svg, has_border)`` of protected ``data``, cached (see ``_MAPS``)."""
+    key = (id(data), id(inputs), joint)
+    with _MAPS_LOCK:
+        hit = _MAPS.get(key)
+        if hit is not None and hit[0] is data and hit[1] is inputs:
+            _MAPS.move_to_end(key)
+            return hit[2]
+    links = None
+    if joint and "identityLinks" in data:
+        from amurlink.identify.links import current_links
+
+        links = current_links(data["identityLinks"], status="confirmed")
+    border = border_lonlat(inputs.border) if inputs is not None else []
+    features = map_features(data, confirmed_links=links)
+    value = (features, render_svg(features, border=border), bool(border))
+    with _MAPS_LOCK:
+        _MAPS[key] = (data, inputs, value)
+        while len(_MAPS) > _MAPS_SIZE:
+            _MAPS.popitem(last=False)
+    return value
+
+
+def _map_page(request, *, title, drawn, access_label):
+    features, svg, has_border = drawn
     return render(request, "jobs/map.html", {
-        "title": title, "svg": render_svg(features, border=border),
-        "features": features, "access_label": access_label,
-        "has_border": bool(border)})
+        "title": title, "svg": svg, "features": features, "access_label": access_label,
+        "has_border": has_border})
 
 
 @login_required
@@ -139,30 +175,23 @@ def joint_map_view(request: HttpRequest) -> HttpResponse:
     """The joint map (both parks) as the reader's organisation may see it."""
     member, access = joint_reader(fetched_by=request.user)
     data = joint_records(access=access)
-    links = None
-    if "identityLinks" in data:
-        from amurlink.identify.links import current_links
-
-        links = current_links(data["identityLinks"], status="confirmed")
     inputs = joint_inputs()
     audit_record(request=request, action="read", target="map:joint",
                  detail={"access": access.label})
-    return _map_page(request, title=_("Joint map"),
-                     features=map_features(data, confirmed_links=links),
-                     border=border_lonlat(inputs.border), access_label=access.label)
+    return _map_page(request, title=_("Joint map"), drawn=_drawn_map(data, inputs, joint=True),
+                     access_label=access.label)
 
 
 def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
     """One dataset's stations and detections, protected for the reader."""
     dataset, access = dataset_get(dataset_id=dataset_id, fetched_by=request.user)
     data = dataset_records(dataset=dataset, access=access)
-    border = []
     try:
-        border = border_lonlat(joint_inputs().border)
+        inputs = joint_inputs()
     except Http404:
-        pass  # no joint package (and so no study border) yet
+        inputs = None  # no joint package (and so no study border) yet
     audit_record(request=request, action="read", target=f"map:dataset:{dataset.pk}",
                  detail={"access": access.kind})
     label = access.kind if access.level == "exact" else f"{access.kind} ({access.level})"
-    return _map_page(request, title=dataset.title, features=map_features(data),
-                     border=border, access_label=label)
+    return _map_page(request, title=dataset.title, drawn=_drawn_map(data, inputs, joint=False),
+                     access_label=label)

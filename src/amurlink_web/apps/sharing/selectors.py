@@ -33,7 +33,8 @@ def agreement_for_reader(*, provider: Organisation, fetched_by) -> SharingAgreem
     """
     orgs = organisation_list(user=fetched_by)
     found = list(SharingAgreement.objects.filter(provider=provider, recipient__in=orgs,
-                                                 active=True).select_related("recipient"))
+                                                 active=True)
+                 .select_related("provider", "recipient"))
     if not found:
         return None
     return min(found, key=lambda a: (_LEVEL_RANK[a.level], a.pk))

@@ -7,10 +7,11 @@ from datetime import date
 from django.db import transaction
 from django.http import HttpRequest
 
+from amurlink.exceptions import ConfigError
+from amurlink.exchange import Agreement
 from amurlink_web.apps.core.services import ApplicationError, audit_record
 from amurlink_web.apps.organisations.models import Organisation
-from amurlink_web.apps.sharing.models import LocationLevel, SharingAgreement
-from amurlink_web.apps.sharing.scope import SHAREABLE_TABLES
+from amurlink_web.apps.sharing.models import SharingAgreement
 
 
 @transaction.atomic
@@ -21,13 +22,13 @@ def agreement_save(*, provider: Organisation, recipient: Organisation, level: st
     """Create or replace the agreement from ``provider`` to ``recipient``."""
     if provider.pk == recipient.pk:
         raise ApplicationError("an organisation cannot make an agreement with itself")
-    if level not in LocationLevel.values:
-        raise ApplicationError(f"level must be one of {LocationLevel.values}, got {level!r}")
-    species = sorted({s.strip() for s in (species or []) if s.strip()})
-    tables = sorted(set(tables or []))
-    unknown = sorted(set(tables) - set(SHAREABLE_TABLES))
-    if unknown:
-        raise ApplicationError(f"unknown table(s) {unknown}; choose from {list(SHAREABLE_TABLES)}")
+    try:  # the library decides what a valid agreement is
+        terms = Agreement(provider=provider.name, recipient=recipient.name, level=level,
+                          species=tuple(species or ()), tables=tuple(tables or ()),
+                          embargo_date=embargo_date)
+    except ConfigError as exc:
+        raise ApplicationError(str(exc)) from None
+    species, tables = list(terms.species), list(terms.tables)
     agreement, created = SharingAgreement.objects.update_or_create(
         provider=provider, recipient=recipient,
         defaults={"level": level, "species": species, "tables": tables,

@@ -1,0 +1,793 @@
+"""Exchange packages: a partner's share of a dataset under a sharing agreement, with checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import tomllib
+import uuid
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from amurlink._version import __version__
+from amurlink.core.protection import (
+    Audience,
+    ProtectionPolicy,
+    is_sensitive,
+    level_to_precision,
+    protect_dataset,
+)
+from amurlink.dataset import Dataset
+from amurlink.exceptions import ConfigError, DataError
+from amurlink.io import DEFAULT_MAX_BYTES, load_camtrap_dp, write_camtrap_dp
+from amurlink.io._source import PackageSource
+from amurlink.schema import LOCATION_LEVELS, STANDARD_TABLES
+
+__all__ = [
+    "SHAREABLE_TABLES",
+    "MANIFEST_NAME",
+    "Agreement",
+    "ExchangePackage",
+    "scope_dataset",
+    "apply_agreement",
+    "export_exchange",
+    "import_exchange",
+]
+
+#: Tables a sharing agreement may name (the Camtrap DP core and amurlink's extensions).
+SHAREABLE_TABLES: tuple[str, ...] = (
+    "deployments", "media", "observations", "deploymentDetails", "deploymentGaps",
+    "individuals", "samples", "genotypes", "loci", "identityLinks",
+)
+#: File name of the manifest at the top of an exchange package.
+MANIFEST_NAME = "exchange-manifest.json"
+#: Value of the manifest's ``format`` key.
+_FORMAT = "amurlink-exchange"
+_FORMAT_VERSION = 1
+#: Timestamp column of each table that an embargo applies to.
+_DATED = {"observations": "eventStart", "media": "timestamp", "samples": "collectionDate"}
+_CHUNK = 1 << 20
+
+
+# ---------------------------------------------------------------------------------------------
+# The agreement
+# ---------------------------------------------------------------------------------------------
+def _as_date(value: Any, where: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(f"{where} must be a date (YYYY-MM-DD), got {value!r}")
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    out = []
+    for v in value:
+        if not isinstance(v, str):
+            raise ConfigError(f"{where} must be a list of strings, got the item {v!r}")
+        if v.strip():
+            out.append(v.strip())
+    return tuple(sorted(set(out)))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """What a data provider shares with a recipient, and how precisely.
+
+    Parameters
+    ----------
+    provider : str, optional
+        The organisation sharing its data (recorded in the manifest).
+    recipient : str, optional
+        The organisation receiving it; matched to ``deploymentDetails.organisation`` by
+        location protection (a recipient never owns the provider's stations).
+    species : tuple of str, optional
+        Scientific names shared (taxon-aware: ``Panthera tigris`` covers its subspecies and is
+        matched like :func:`amurlink.core.protection.is_sensitive`); empty shares every species.
+    tables : tuple of str, optional
+        Tables shared, from :data:`SHAREABLE_TABLES`; empty shares all. Core tables not named
+        are shared empty (Camtrap DP requires them); other tables not named are dropped.
+    level : {"exact", "1km", "10km", "withheld"}, default "10km"
+        The finest location level the recipient may see (Foundation I vocabulary). Stations
+        of sensitive species can come out coarser under the study's
+        :class:`~amurlink.core.protection.ProtectionPolicy`, never finer.
+    embargo_date : date, optional
+        Records made on or after this date (observations, media, samples) are held back;
+        undated records too.
+    embargo_months : int, optional
+        Rolling embargo: records made in the last ``embargo_months`` months before ``today``
+        are held back as well (Wildlife Insights and eMammal embargo up to 36-48 months).
+    valid_until : date, optional
+        Last day the agreement is in force; applying it later raises :class:`ConfigError`.
+
+    Raises
+    ------
+    ConfigError
+        If a level, table, date or number is invalid (the message names the field).
+
+    See Also
+    --------
+    apply_agreement, export_exchange
+
+    Examples
+    --------
+    >>> a = Agreement(provider="NTLNP", recipient="LLNP", species=("Panthera tigris",),
+    ...               level="1km")
+    >>> a.to_dict()["level"]
+    '1km'
+    """
+
+    provider: str | None = None
+    recipient: str | None = None
+    species: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    level: str = "10km"
+    embargo_date: date | None = None
+    embargo_months: int | None = None
+    valid_until: date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "species", _names(self.species, "agreement.species"))
+        tables = _names(self.tables, "agreement.tables")
+        unknown = sorted(set(tables) - set(SHAREABLE_TABLES))
+        if unknown:
+            raise ConfigError(f"agreement.tables names unknown table(s) {unknown}; choose from "
+                              f"{list(SHAREABLE_TABLES)} (camel case, as in the API)")
+        object.__setattr__(self, "tables", tables)
+        if self.level not in LOCATION_LEVELS:
+            raise ConfigError(f"agreement.level must be one of {list(LOCATION_LEVELS)}, got "
+                              f"{self.level!r}; pick the finest level the recipient may see")
+        object.__setattr__(self, "embargo_date",
+                           _as_date(self.embargo_date, "agreement.embargo_date"))
+        object.__setattr__(self, "valid_until", _as_date(self.valid_until, "agreement.valid_until"))
+        months = self.embargo_months
+        if months is not None and (isinstance(months, bool) or not isinstance(months, int)
+                                   or months < 0):
+            raise ConfigError(f"agreement.embargo_months must be a whole number >= 0, got "
+                              f"{months!r}")
+        for attr in ("provider", "recipient"):
+            value = getattr(self, attr)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"agreement.{attr} must be an organisation name, got {value!r}")
+
+    # -- conversion ------------------------------------------------------------------------
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], /, *, source: str = "agreement") -> Agreement:
+        """Build an agreement from a mapping (the ``[agreement]`` table of a TOML file).
+
+        Raises
+        ------
+        ConfigError
+            On unknown keys or invalid values; ``source`` prefixes the message.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: the agreement must be a table of settings, got "
+                              f"{type(data).__name__}")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown agreement setting(s) {unknown}; expected some "
+                              f"of {sorted(known)}")
+        try:
+            return cls(**dict(data))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str], /) -> Agreement:
+        """Read an agreement file: an ``[agreement]`` table (or the settings at the top).
+
+        Raises
+        ------
+        ConfigError
+            If the file cannot be read or parsed or holds invalid settings.
+
+        Examples
+        --------
+        The file looks like this::
+
+            [agreement]
+            provider = "NTLNP"
+            recipient = "LLNP"
+            species = ["Panthera tigris", "Panthera pardus"]
+            tables = ["deployments", "media", "observations", "individuals"]
+            level = "1km"
+            embargo_date = 2025-01-01
+        """
+        p = Path(path)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read the agreement file ({exc.strerror or exc})") \
+                from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{p}: not valid TOML ({exc}); see docs/exchange.md for the "
+                              "agreement file format") from None
+        data = raw.get("agreement", raw)
+        return cls.from_mapping(data, source=str(p))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The agreement as JSON-ready values (dates as ISO 8601)."""
+        return {
+            "provider": self.provider, "recipient": self.recipient,
+            "species": list(self.species), "tables": list(self.tables), "level": self.level,
+            "embargo_date": self.embargo_date.isoformat() if self.embargo_date else None,
+            "embargo_months": self.embargo_months,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
+
+    # -- meaning ---------------------------------------------------------------------------
+    @property
+    def audience(self) -> Audience:
+        """The recipient as a protection :class:`~amurlink.core.protection.Audience`."""
+        return Audience.partner(organisation=self.recipient, level=self.level,
+                                species_levels={s: self.level for s in self.species})
+
+    def cutoff(self, today: date | None = None) -> date | None:
+        """The embargo in force on ``today``: records made on or after it are held back."""
+        dates = [d for d in (self.embargo_date,) if d is not None]
+        if self.embargo_months is not None:
+            today = today or date.today()
+            dates.append((pd.Timestamp(today) - pd.DateOffset(months=self.embargo_months)).date())
+        return min(dates) if dates else None
+
+    def check_in_force(self, today: date | None = None) -> None:
+        """Raise :class:`ConfigError` if the agreement has expired on ``today``."""
+        today = today or date.today()
+        if self.valid_until is not None and today > self.valid_until:
+            raise ConfigError(
+                f"the agreement from {self.provider or '?'} to {self.recipient or '?'} expired on "
+                f"{self.valid_until.isoformat()} (today is {today.isoformat()}); renew it "
+                "(valid_until) before sharing data under it")
+
+
+def _as_agreement(agreement: Any) -> Agreement:
+    if isinstance(agreement, Agreement):
+        return agreement
+    if isinstance(agreement, Mapping):
+        return Agreement.from_mapping(agreement)
+    raise TypeError(f"agreement must be an Agreement or a mapping, got {type(agreement).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying it
+# ---------------------------------------------------------------------------------------------
+def _before(values: pd.Series, cutoff: date) -> np.ndarray:
+    stamps = pd.to_datetime(values, utc=True, errors="coerce")
+    limit = pd.Timestamp(cutoff, tz="UTC")
+    # undated records are held back too: nobody can tell they are older than the embargo
+    return (stamps < limit).fillna(False).to_numpy(dtype=bool)
+
+
+def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /, *,
+                  today: date | None = None) -> Dataset:
+    """Return the part of ``dataset`` an agreement covers: species, tables, embargo.
+
+    Locations are left exact; :func:`apply_agreement` protects them as well.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    agreement : Agreement or mapping
+    today : date, optional
+        Date a rolling embargo (``embargo_months``) counts back from; the current date if
+        ``None``.
+
+    Returns
+    -------
+    Dataset
+        A new Dataset: observations, individuals and samples of other species dropped, media
+        kept only when a kept observation points to them, records on or after the embargo
+        cutoff held back, identity links kept only between kept individuals (or subjects
+        outside any catalogue), genotypes only of kept samples.
+    """
+    agreement = _as_agreement(agreement)
+    species = agreement.species
+    cutoff = agreement.cutoff(today)
+    wanted = set(agreement.tables) or set(SHAREABLE_TABLES)
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in dataset.tables.items():
+        if name not in wanted:
+            if name in STANDARD_TABLES:
+                out[name] = frame.iloc[0:0].copy()
+            continue
+        keep = np.ones(len(frame), dtype=bool)
+        if species and name in ("observations", "individuals", "samples") \
+                and "scientificName" in frame:
+            keep &= is_sensitive(frame["scientificName"], sensitive_species=species)
+        if cutoff is not None and name in _DATED and _DATED[name] in frame:
+            keep &= _before(frame[_DATED[name]], cutoff)
+        out[name] = frame.loc[keep].copy()
+    obs = out["observations"]
+    if (species or cutoff is not None) and len(out["media"]) and "mediaID" in obs:
+        media = out["media"]
+        keep = media["mediaID"].isin(set(obs["mediaID"].dropna())).to_numpy(dtype=bool)
+        if cutoff is not None and "timestamp" in media:
+            keep &= _before(media["timestamp"], cutoff)
+        out["media"] = media.loc[keep].copy()
+    if "individuals" in out and "identityLinks" in out:
+        known = set(out["individuals"]["individualID"].dropna())
+        links = out["identityLinks"]
+        ok = np.ones(len(links), dtype=bool)
+        for col in ("subjectA", "subjectB"):
+            text = links[col].astype("string")
+            ok &= (links[col].isin(known) | ~text.str.contains(":").fillna(False)) \
+                .to_numpy(dtype=bool)
+        out["identityLinks"] = links.loc[ok].copy()
+    elif "identityLinks" in out and "individuals" not in out and species:
+        # without the catalogue nobody can tell which species a link is about
+        out["identityLinks"] = out["identityLinks"].iloc[0:0].copy()
+    if "genotypes" in out:
+        g = out["genotypes"]
+        kept = out["samples"]["sampleID"] if "samples" in out else pd.Series([], dtype=object)
+        out["genotypes"] = g.loc[g["sampleID"].isin(kept).to_numpy(dtype=bool)].copy()
+    return Dataset(out, metadata=dict(dataset.metadata),
+                   extra_resources=list(dataset.extra_resources))
+
+
+def apply_agreement(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /, *,
+                    today: date | None = None, policy: ProtectionPolicy | None = None
+                    ) -> Dataset:
+    """Return ``dataset`` as the recipient of ``agreement`` may see it.
+
+    The agreement's scope (:func:`scope_dataset`: species, tables, embargo) is applied first,
+    then every location goes through the Foundation I gate,
+    :func:`amurlink.core.protection.protect_dataset`, for the recipient as a partner at the
+    agreed level: no coordinate is finer than ``agreement.level`` allows (sensitive species'
+    stations may be coarser under ``policy``), images of people and vehicles are removed and
+    EXIF data cleared.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The provider's data with exact locations.
+    agreement : Agreement or mapping
+    today : date, optional
+        The date the agreement is applied on (expiry, rolling embargo); today if ``None``.
+    policy : ProtectionPolicy, optional
+        The study's protection rules (``StudyConfig.protection``); the defaults if ``None``.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ConfigError
+        If the agreement has expired on ``today``.
+
+    See Also
+    --------
+    export_exchange : write the result as an exchange package with checksums.
+
+    Examples
+    --------
+    >>> from amurlink.datasets import load_example
+    >>> shared = apply_agreement(load_example(), Agreement(species=("Panthera tigris",),
+    ...                          level="10km"), today=date(2025, 1, 1))
+    >>> sorted(set(shared.observations["scientificName"]))
+    ['Panthera tigris']
+    """
+    agreement = _as_agreement(agreement)
+    agreement.check_in_force(today)
+    scoped = scope_dataset(dataset, agreement, today=today)
+    shared = protect_dataset(scoped, audience=agreement.audience, policy=policy)
+    return _restore_dtypes(shared, scoped)
+
+
+def _restore_dtypes(out: Dataset, like: Dataset) -> Dataset:
+    """Give cleared columns (all missing, object dtype) their input dtype back."""
+    tables = {}
+    for name, frame in out.tables.items():
+        ref = like.tables.get(name)
+        if ref is not None:
+            changed = {c: ref[c].dtype for c in frame.columns
+                       if c in ref.columns and frame[c].dtype != ref[c].dtype
+                       and frame[c].dtype == object and frame[c].isna().all()}
+            if changed:
+                frame = frame.astype(changed)
+        tables[name] = frame
+    return Dataset(tables, metadata=dict(out.metadata), extra_resources=list(out.extra_resources))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing and reading exchange packages
+# ---------------------------------------------------------------------------------------------
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files_of(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.rglob("*") if p.is_file()),
+                  key=lambda p: p.relative_to(folder).as_posix())
+
+
+def export_exchange(dataset: Dataset, agreement: Agreement | Mapping[str, Any],
+                    out: str | os.PathLike[str], /, *, today: date | None = None,
+                    policy: ProtectionPolicy | None = None, overwrite: bool = False,
+                    created: datetime | None = None) -> Path:
+    """Write the recipient's share of ``dataset`` as an exchange package.
+
+    The package is a Camtrap DP 1.0.2 package written by
+    :func:`~amurlink.io.write_camtrap_dp` from :func:`apply_agreement`'s result, plus
+    ``exchange-manifest.json``: the SHA-256 and size of every file, the agreement, the
+    software version, the creation time and the row count of each table.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The provider's data with exact locations.
+    agreement : Agreement or mapping
+    out : path_like
+        Target: a folder, or a ``.zip`` file.
+    today : date, optional
+        The date the agreement is applied on; today if ``None``.
+    policy : ProtectionPolicy, optional
+        The study's protection rules.
+    overwrite : bool, default False
+        Replace an existing ``out``.
+    created : datetime, optional
+        Creation time recorded in the manifest (UTC now if ``None``).
+
+    Returns
+    -------
+    Path
+        ``out``. Written atomically: a failure leaves nothing (and an existing package intact).
+
+    Raises
+    ------
+    FileExistsError
+        If ``out`` exists and ``overwrite`` is False.
+    ConfigError
+        If the agreement has expired.
+    SchemaError
+        If a table cannot be written as Camtrap DP.
+
+    See Also
+    --------
+    import_exchange : verify and read such a package.
+    """
+    agreement = _as_agreement(agreement)
+    target = Path(out)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to replace it")
+    today = today or date.today()
+    shared = apply_agreement(dataset, agreement, today=today, policy=policy)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", suffix=".partial",
+                                     dir=target.parent) as tmp:
+        folder = write_camtrap_dp(shared, Path(tmp) / "package")
+        files = [{"path": f.relative_to(folder).as_posix(), "bytes": f.stat().st_size,
+                  "sha256": _sha256_file(f)} for f in _files_of(folder)]
+        stamp = (created or datetime.now(UTC)).astimezone(UTC)
+        cutoff = agreement.cutoff(today)
+        manifest = {
+            "format": _FORMAT,
+            "formatVersion": _FORMAT_VERSION,
+            "software": {"name": "amurlink", "version": __version__},
+            "created": stamp.isoformat().replace("+00:00", "Z"),
+            "appliedOn": today.isoformat(),
+            "agreement": agreement.to_dict(),
+            "embargoCutoff": cutoff.isoformat() if cutoff else None,
+            "coordinatePrecision": level_to_precision(agreement.level).coordinate_precision,
+            "rowCounts": {name: int(len(frame)) for name, frame in shared.tables.items()},
+            "files": files,
+        }
+        (folder / MANIFEST_NAME).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if target.suffix.lower() == ".zip":
+            staged = Path(tmp) / "package.zip"
+            with zipfile.ZipFile(staged, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for f in _files_of(folder):
+                    zf.write(f, f.relative_to(folder).as_posix())
+        else:
+            staged = folder
+        _replace(staged, target)
+    return target
+
+
+def _replace(staged: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(staged, target)
+        return
+    backup = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+    os.replace(target, backup)
+    try:
+        os.replace(staged, target)
+    except BaseException:
+        os.replace(backup, target)
+        raise
+    if backup.is_dir():
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        backup.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ExchangePackage:
+    """A verified exchange package.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The shared data, read and validated.
+    agreement : Agreement
+        The agreement it was made under (from the manifest).
+    manifest : dict
+        The manifest as read.
+    source : Path
+        Where it was read from.
+    written : Path or None
+        Where the verified package was copied to (``out_dir``), if anywhere.
+    """
+
+    dataset: Dataset
+    agreement: Agreement
+    manifest: dict[str, Any]
+    source: Path
+    written: Path | None = None
+    files: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: source, target, agreement, software, created, row counts."""
+        return {"source": str(self.source),
+                "written": str(self.written) if self.written else None,
+                "verifiedFiles": len(self.files) + 1,
+                "agreement": self.agreement.to_dict(),
+                "software": self.manifest.get("software"),
+                "created": self.manifest.get("created"),
+                "rowCounts": {k: int(len(v)) for k, v in self.dataset.tables.items()}}
+
+
+class _Reader:
+    """Files of a package folder or zip, read with the library's safety limits."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.zip: zipfile.ZipFile | None = None
+        self.prefix = ""
+        if path.is_dir():
+            self.names = [f.relative_to(path).as_posix() for f in _files_of(path)]
+        elif path.is_file() and zipfile.is_zipfile(path):
+            # the library's archive checks first: no '..' or absolute members, no member
+            # inflating past max_bytes or with a zip-bomb compression ratio
+            PackageSource.open(path, max_bytes=max_bytes).close()
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise DataError(f"{path}: cannot open the zip archive ({exc}); ask the provider "
+                                "for a new copy") from None
+            names = [i.filename for i in self.zip.infolist() if not i.is_dir()]
+            if MANIFEST_NAME not in names:
+                nested = [n for n in names if n.count("/") == 1 and n.endswith("/" + MANIFEST_NAME)]
+                if len(nested) == 1:
+                    self.prefix = nested[0][: -len(MANIFEST_NAME)]
+            self.names = [n[len(self.prefix):] for n in names if n.startswith(self.prefix)]
+        elif not path.exists():
+            raise DataError(f"{path}: no such file or folder; give an exchange package folder "
+                            "or .zip")
+        else:
+            raise DataError(f"{path}: not an exchange package (expected a folder or a .zip "
+                            f"with {MANIFEST_NAME})")
+
+    def sha256(self, rel: str) -> tuple[str, int]:
+        h = hashlib.sha256()
+        n = 0
+        if self.zip is not None:
+            fh = self.zip.open(self.prefix + rel)
+        else:
+            fh = open(self.path / rel, "rb")  # noqa: SIM115 - closed below
+        with fh:
+            for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                n += len(chunk)
+                if n > self.max_bytes:
+                    raise DataError(f"{self.path}: {rel} is larger than the limit of "
+                                    f"{self.max_bytes} bytes; raise max_bytes if it is genuine")
+                h.update(chunk)
+        return h.hexdigest(), n
+
+    def read(self, rel: str) -> bytes:
+        if self.zip is not None:
+            with self.zip.open(self.prefix + rel) as fh:
+                return fh.read(self.max_bytes + 1)
+        return (self.path / rel).read_bytes()
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+
+def _refuse(path: Path, what: str, fix: str) -> DataError:
+    return DataError(f"{path}: {what}; the package was not imported and nothing was written. "
+                     f"{fix}")
+
+
+def _read_manifest(reader: _Reader) -> dict[str, Any]:
+    path = reader.path
+    if MANIFEST_NAME not in reader.names:
+        raise _refuse(path, f"no {MANIFEST_NAME} found (expected at the top of the package)",
+                      "Only packages written by `amurlink exchange export` can be imported; ask "
+                      "the provider to export it again")
+    try:
+        manifest = json.loads(reader.read(MANIFEST_NAME).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _refuse(path, f"{MANIFEST_NAME} is not valid UTF-8 JSON ({exc})",
+                      "The manifest was damaged; ask the provider for a new copy") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise _refuse(path, f"{MANIFEST_NAME} field 'format': expected {_FORMAT!r}, got "
+                      f"{manifest.get('format') if isinstance(manifest, dict) else manifest!r}",
+                      "This is not an amurlink exchange manifest")
+    version = manifest.get("formatVersion")
+    if version != _FORMAT_VERSION:
+        raise _refuse(path, f"{MANIFEST_NAME} field 'formatVersion': expected {_FORMAT_VERSION}, "
+                      f"got {version!r}", "Upgrade amurlink to read newer exchange packages")
+    files = manifest.get("files")
+    if not isinstance(files, list) or not files:
+        raise _refuse(path, f"{MANIFEST_NAME} field 'files': expected a list of "
+                      "{path, bytes, sha256}", "The manifest was damaged; ask for a new copy")
+    for k, entry in enumerate(files):
+        ok = isinstance(entry, dict) and isinstance(entry.get("path"), str) \
+            and isinstance(entry.get("sha256"), str) and isinstance(entry.get("bytes"), int)
+        if not ok:
+            raise _refuse(path, f"{MANIFEST_NAME} files[{k}]: expected {{path, bytes, sha256}}, "
+                          f"got {entry!r}", "The manifest was damaged; ask for a new copy")
+        parts = PurePosixPath(entry["path"]).parts
+        if entry["path"].startswith(("/", "\\")) or ".." in parts or entry["path"] == MANIFEST_NAME:
+            raise _refuse(path, f"{MANIFEST_NAME} files[{k}]: unsafe path {entry['path']!r}",
+                          "Paths must stay inside the package")
+    return manifest
+
+
+def _same_copy(target: Path, manifest: dict[str, Any]) -> bool:
+    """Whether ``target`` already holds exactly this verified package."""
+    mf = target / MANIFEST_NAME
+    if not mf.is_file():
+        return False
+    try:
+        existing = json.loads(mf.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    if existing != manifest:
+        return False
+    for entry in manifest["files"]:
+        f = target / entry["path"]
+        if not f.is_file() or f.stat().st_size != entry["bytes"] \
+                or _sha256_file(f) != entry["sha256"]:
+            return False
+    return True
+
+
+def import_exchange(path: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None,
+                    /, *, overwrite: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+                    ) -> ExchangePackage:
+    """Verify an exchange package and read it (optionally copying it to ``out_dir``).
+
+    Every check runs before anything is written: the manifest must be present and complete,
+    every file it lists must exist with its size and SHA-256, no file may be present that it
+    does not list, and the Camtrap DP package must validate. A tampered or incomplete package
+    is refused with a :class:`DataError` naming the file, what was expected and what was found.
+
+    Parameters
+    ----------
+    path : path_like
+        Exchange package folder or ``.zip``.
+    out_dir : path_like, optional
+        Folder to copy the verified package into (byte for byte, with its manifest). Importing
+        the same package into the same folder again changes nothing (idempotent).
+    overwrite : bool, default False
+        Replace a different package already in ``out_dir``.
+    max_bytes : int, optional
+        Largest size of one file in bytes.
+
+    Returns
+    -------
+    ExchangePackage
+
+    Raises
+    ------
+    DataError
+        If the package is missing files, has extra or altered files, or its manifest is
+        unreadable.
+    SchemaError
+        If the Camtrap DP package itself is invalid (``exc.report`` holds the report).
+    FileExistsError
+        If ``out_dir`` holds a different package and ``overwrite`` is False.
+
+    See Also
+    --------
+    export_exchange
+    """
+    source = Path(path)
+    reader = _Reader(source, max_bytes)
+    try:
+        manifest = _read_manifest(reader)
+        listed = {e["path"]: e for e in manifest["files"]}
+        missing = sorted(set(listed) - set(reader.names))
+        if missing:
+            raise _refuse(source, f"incomplete package: {len(missing)} file(s) listed in "
+                          f"{MANIFEST_NAME} are missing (first: {missing[0]})",
+                          "Copy the whole package again")
+        extra = sorted(set(reader.names) - set(listed) - {MANIFEST_NAME})
+        if extra:
+            raise _refuse(source, f"{len(extra)} file(s) not listed in {MANIFEST_NAME} were "
+                          f"added (first: {extra[0]})", "Remove them or ask for a new copy")
+        for rel, entry in listed.items():
+            digest, size = reader.sha256(rel)
+            if size != entry["bytes"] or digest != entry["sha256"]:
+                raise _refuse(source, f"{rel} was changed after export: expected SHA-256 "
+                              f"{entry['sha256']} ({entry['bytes']} bytes), got {digest} "
+                              f"({size} bytes)", "Ask the provider for a new copy")
+        try:
+            agreement = Agreement.from_mapping(manifest.get("agreement") or {},
+                                               source=f"{source}: {MANIFEST_NAME} agreement")
+        except ConfigError as exc:
+            raise _refuse(source, str(exc), "The manifest was damaged") from None
+    finally:
+        reader.close()
+    dataset, report = load_camtrap_dp(source, max_bytes=max_bytes)
+    report.raise_for_errors()
+    assert dataset is not None
+    written: Path | None = None
+    if out_dir is not None:
+        written = _copy_verified(source, Path(out_dir), manifest, overwrite=overwrite,
+                                 max_bytes=max_bytes)
+    return ExchangePackage(dataset=dataset, agreement=agreement, manifest=manifest,
+                           source=source, written=written,
+                           files=tuple(sorted(listed)))
+
+
+def _copy_verified(source: Path, target: Path, manifest: dict[str, Any], *, overwrite: bool,
+                   max_bytes: int) -> Path:
+    if target.exists():
+        if _same_copy(target, manifest):
+            return target
+        if not overwrite:
+            raise FileExistsError(f"{target} exists and holds something else; choose another "
+                                  "folder or pass overwrite=True (--overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reader = _Reader(source, max_bytes)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f".{target.name}.", suffix=".partial",
+                                         dir=target.parent) as tmp:
+            staged = Path(tmp) / "package"
+            for rel in [e["path"] for e in manifest["files"]] + [MANIFEST_NAME]:
+                dest = staged / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(reader.read(rel))
+            # the copy is checked again: the source could have changed since verification
+            for entry in manifest["files"]:
+                if _sha256_file(staged / entry["path"]) != entry["sha256"]:
+                    raise _refuse(source, f"{entry['path']} changed while it was imported",
+                                  "Import it again from a copy nobody is writing to")
+            _replace(staged, target)
+    finally:
+        reader.close()
+    return target
