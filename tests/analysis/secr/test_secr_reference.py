@@ -3,9 +3,12 @@
 Tolerances per quantity (relative):
 
 * log-likelihood at given betas: 1e-6 (we reach ~1e-12);
-* converged stored fits (secr code 1): real estimates, SEs and E(N) in the mask 1e-4; the
-  possum SEs 1e-3 (secr's nlm forward-difference Hessian is sensitive to rounding noise of
-  its multi-threaded likelihood there; our own Hessian is deterministic, see docs/secr.md);
+* converged stored fits (secr code 1): real estimates, SEs and E(N) in the mask 1e-4, except
+  two possum ``model.0`` SEs: g0 5e-4 (we differ by 3.9e-4) and sigma 2e-4 (1.1e-4). The
+  cause is on secr's side: the g0 diagonal of its stored Hessian (the inverse of the stored
+  vcv) is 5.5e-4 away from what nlm's own forward-difference formula gives for this
+  likelihood without rounding noise, while ours matches that to 1e-9
+  (``test_possum_se_gap_is_in_secr_stored_hessian``; docs/secr.md);
 * amur-* fits (secr's nlm stopped with code 3): estimates 1e-3, SEs 1e-2, log-likelihood no
   lower than secr's minus 1e-3, region N 1e-3.
 """
@@ -50,7 +53,9 @@ FITS = [
     ("ovenbird", "ovenbird.model.D", "multi"),
     ("possum", "possum.model.0", "multi"),
 ]
-SE_RTOL = {"possum.model.0": 1e-3}
+# (fit, parameter) -> relative tolerance of the SE where secr's stored SE is off (see
+# test_possum_se_gap_is_in_secr_stored_hessian); 1e-4 otherwise
+SE_RTOL = {("possum.model.0", "g0"): 5e-4, ("possum.model.0", "sigma"): 2e-4}
 
 
 def _secr(reference_dir: Path) -> Path:
@@ -174,11 +179,12 @@ def test_make_mask_clipped_to_polygon_with_holes(reference_dir):
 
 
 # ----------------------------------------------------------------------------- fits
-def _compare_real(res, fit, se_rtol):
+def _compare_real(res, fit):
     pred = res.predict()
     rows = [r for r in fit["real"] if "lcl" in r]
     assert len(rows) == len(pred)
     for (_, ours), ref in zip(pred.iterrows(), rows, strict=True):
+        se_rtol = SE_RTOL.get((fit["name"], ref["parameter"]), 1e-4)
         assert ours["estimate"] == pytest.approx(ref["estimate"], rel=1e-4), ref["parameter"]
         assert ours["se"] == pytest.approx(ref["SE"], rel=se_rtol), ref["parameter"]
         assert ours["lcl"] == pytest.approx(ref["lcl"], rel=max(1e-4, se_rtol / 10))
@@ -198,8 +204,7 @@ def test_refit_matches_stored_fit(reference_dir, dataset, name, detector):
     assert res.npar == fit["npar"]
     assert res.aic == pytest.approx(fit["AIC"], rel=1e-7)
     assert res.aicc == pytest.approx(fit["AICc"], rel=1e-7)
-    se_rtol = SE_RTOL.get(name, 1e-4)
-    _compare_real(res, fit, se_rtol)
+    _compare_real(res, fit)
     # betas on the link scale (absolute tolerance: some betas are near zero)
     ref_beta = np.array([b["estimate"] for b in fit["beta"]])
     np.testing.assert_allclose(res.params.to_numpy(), ref_beta, rtol=1e-4, atol=1e-4)
@@ -210,7 +215,47 @@ def test_refit_matches_stored_fit(reference_dir, dataset, name, detector):
         else:
             table = res.region_N(session=0 if len(res._ll.sessions) > 1 else None)
         assert table.loc["E.N", "estimate"] == pytest.approx(en["EN"], rel=1e-4)
-        assert table.loc["E.N", "se"] == pytest.approx(en["SE"], rel=se_rtol)
+        assert table.loc["E.N", "se"] == pytest.approx(en["SE"], rel=1e-4)
+
+
+def test_possum_se_gap_is_in_secr_stored_hessian(reference_dir):
+    """Why two possum SEs miss 1e-4: secr's stored Hessian, not ours.
+
+    secr's vcv is the inverse of R nlm's forward-difference Hessian, whose diagonal is
+    (f(x) - 2 f(x + h) + f(x + 2h)) / h^2 = f'' + h f''' + 7/12 h^2 f'''' + the rounding noise
+    of f amplified by 4 / h^2 = 4e8 (h = 1e-4). f'', f''' and f'''' from the analytic
+    gradient give that formula's value without the noise. At secr's own betas ours matches it
+    on every diagonal; secr's matches it on D and sigma but is 5.5e-4 too large on g0: noise
+    of ~1e-10 in secr's log-likelihood (which differs from ours by 2e-10 at the MLE) times 4e8.
+    """
+    from amurlink.analysis.secr._optim import nlm_hessian
+
+    folder = _secr(reference_dir) / "possum"
+    fit = json.loads((folder / "fits" / "possum.model.0.json").read_text())
+    ch, mask = load_dataset(folder, "multi")
+    ll = LogLikelihood(ch, mask)
+    beta = np.array([b["estimate"] for b in fit["beta"]])
+    ours = nlm_hessian(lambda b: -ll(b), beta)
+    secr = np.linalg.inv(np.array(fit["beta_vcv"]))
+
+    def curvature(x, i, d=1e-5):  # -d2 loglik / d beta_i^2, central difference of the gradient
+        e = np.zeros(x.size)
+        e[i] = d
+        return -(ll.value_and_grad(x + e)[1][i] - ll.value_and_grad(x - e)[1][i]) / (2 * d)
+
+    for i in range(beta.size):
+        h = 1e-4 * max(beta[i], 1.0)  # nlm's step (ndigit 12, typsize 1)
+        e = np.zeros(beta.size)
+        e[i] = 1e-3
+        c0, cp, cm = curvature(beta, i), curvature(beta + e, i), curvature(beta - e, i)
+        f3, f4 = (cp - cm) / 2e-3, (cp - 2 * c0 + cm) / 1e-6
+        exact_formula = c0 + h * f3 + 7 / 12 * h * h * f4
+        assert ours[i, i] == pytest.approx(exact_formula, rel=1e-6)
+        gap = abs(secr[i, i] / exact_formula - 1)
+        if fit["beta"][i]["name"] == "g0":
+            assert 3e-4 < gap < 1e-3
+        else:
+            assert gap < 1e-5
 
 
 def test_cl_derived_density(reference_dir):

@@ -304,3 +304,80 @@ def test_density_steps_reuse_detection_terms_bitwise():
     for step in (1e-4, 2e-4, -0.3):
         b = beta + np.array([step, 0.0, 0.0])
         assert ll(b) == LogLikelihood(ch, mask, detectfn="HHN")(b)
+
+
+def test_distance_codes_reproduce_every_distance_bitwise():
+    from amurlink.analysis.secr.likelihood import _distance_codes
+
+    rng = np.random.default_rng(5)
+    gx, gy = np.meshgrid(np.arange(8) * 30.0 + 100.0, np.arange(6) * 30.0 + 50.0)
+    traps = np.column_stack([gx.ravel(), gy.ravel()])
+    mx, my = np.meshgrid(np.arange(40) * 7.5, np.arange(35) * 7.5)
+    xy = np.column_stack([mx.ravel(), my.ravel()])
+    inv, d2u = _distance_codes(traps, xy)
+    full = (traps[:, 0, None] - xy[None, :, 0]) ** 2 + (traps[:, 1, None] - xy[None, :, 1]) ** 2
+    assert inv.shape == full.shape
+    assert np.array_equal(d2u[inv], full)  # bitwise
+    assert d2u.size == np.unique(full).size  # equal distances share one value
+    # irregular detectors against a large mask: not lattice-like, left to hashing
+    assert _distance_codes(rng.uniform(0, 300, (48, 2)), rng.uniform(0, 300, (1400, 2))) is None
+
+
+@pytest.mark.parametrize("detector", ["count", "multi"])
+def test_loglik_same_with_lattice_codes_and_hashing(monkeypatch, detector):
+    import amurlink.analysis.secr.likelihood as lik
+
+    ch, mask = _sim_data(np.random.default_rng(11))
+    if detector == "multi":  # one detection per animal and occasion
+        c = np.minimum(ch.counts, 1)
+        c = c * (np.cumsum(c, axis=2) == 1)
+        i, s, k = np.nonzero(c)
+        ch = CaptureHistory.from_arrays(ch.traps, i, s, k, detector="multi", n_occasions=5)
+    beta = np.array([np.log(0.3), -1.2, np.log(25.0)])
+    a = lik.LogLikelihood(ch, mask, detectfn="HN")
+    monkeypatch.setattr(lik, "_distance_codes", lambda traps, xy: None)
+    b = lik.LogLikelihood(ch, mask, detectfn="HN")
+    assert a.sessions[0].inv is not None and b.sessions[0].inv is not None
+    assert a(beta) == pytest.approx(b(beta), rel=1e-13)
+    np.testing.assert_allclose(a.value_and_grad(beta)[1], b.value_and_grad(beta)[1], rtol=1e-10)
+
+
+def test_every_second_point_mask():
+    from amurlink.analysis.secr.model import _every_second_point
+
+    xs, ys = np.meshgrid(np.arange(10) * 5.0 + 2.5, np.arange(7) * 5.0 - 10.0)
+    xy = np.column_stack([xs.ravel(), ys.ravel()])
+    cov = pd.DataFrame({"habitat": np.arange(len(xy))})
+    m = Mask(xy=xy, spacing=5.0, covariates=cov)
+    c = _every_second_point(m)
+    assert c.spacing == 10.0 and c.n_points == 5 * 4
+    assert c.cell_area_ha == pytest.approx(4 * m.cell_area_ha)
+    np.testing.assert_array_equal(c.covariates["habitat"], cov["habitat"].to_numpy()[
+        np.flatnonzero(np.isin(xy[:, 0], xs[0, ::2]) & np.isin(xy[:, 1], ys[::2, 0]))])
+    off = Mask(xy=xy + np.where(np.arange(len(xy)) % 3 == 0, 1.3, 0.0)[:, None], spacing=5.0)
+    assert _every_second_point(off) is None
+
+
+@pytest.mark.parametrize("detector", ["count", "multi"])
+def test_coarse_warm_start_reaches_the_same_maximum(detector):
+    from amurlink.analysis.secr._optim import start_values
+    from amurlink.analysis.secr.likelihood import LogLikelihood
+
+    rng = np.random.default_rng(21)
+    traps = np.array([[x, y] for x in range(0, 100, 20) for y in range(0, 100, 20)], float)
+    mask = make_mask(traps, buffer=80.0, spacing=4.0)  # >= 1000 points: warm start used
+    assert mask.n_points >= 1000
+    ch, _ = _sim_data(rng)
+    if detector == "multi":
+        c = np.minimum(ch.counts, 1)
+        c = c * (np.cumsum(c, axis=2) == 1)
+        i, s, k = np.nonzero(c)
+        ch = CaptureHistory.from_arrays(ch.traps, i, s, k, detector="multi", n_occasions=5)
+    warm = SECR(detectfn="HHN").fit(ch, mask)
+    assert warm.n_coarse_evaluations_ > 0
+    start = start_values(LogLikelihood(ch, mask, detectfn="HHN"))
+    plain = SECR(detectfn="HHN", start=start).fit(ch, mask)  # given start: no warm start
+    assert plain.n_coarse_evaluations_ == 0
+    assert warm.results_.loglik == pytest.approx(plain.results_.loglik, abs=1e-8)
+    np.testing.assert_allclose(warm.results_.params, plain.results_.params, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(warm.results_.se, plain.results_.se, rtol=1e-4)

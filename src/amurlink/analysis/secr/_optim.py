@@ -84,6 +84,12 @@ def nlm_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, fx: float | Non
     return H
 
 
+def _scaled_gradient(g: np.ndarray, x: np.ndarray, f: float) -> float:
+    """R nlm's relative gradient, ``max_i |g_i| max(|x_i|, 1) / max(|f|, 1)`` (typsize and
+    fscale 1), which it compares with ``gradtol`` (1e-6) to stop."""
+    return float(np.max(np.abs(g) * np.maximum(np.abs(x), 1.0)) / max(abs(f), 1.0))
+
+
 def maximise(
     loglik: Callable[[np.ndarray], float],
     start: np.ndarray,
@@ -101,6 +107,9 @@ def maximise(
     ``method="newton"`` runs BFGS to the neighbourhood of the maximum, then Newton steps
     with R nlm's forward-difference Hessian until the gradient is below ``gtol`` (the Hessian at
     the maximum is also the one used for the variance matrix, as secr uses nlm's Hessian).
+    With an analytic gradient (``value_and_grad``) BFGS itself stops at R nlm's own
+    convergence test, the scaled gradient ``max_i |g_i| max(|x_i|, 1) / max(|f|, 1)`` below
+    ``bfgs_gtol`` (nlm's ``gradtol``, 1e-6), and Newton steps follow only if it did not.
     """
 
     def nll(b: np.ndarray) -> float:
@@ -136,10 +145,14 @@ def maximise(
             fun = nll
             jac = (lambda b: -gradient(b)) if gradient is not None else "2-point"
         extra = {} if hess_inv0 is None else {"hess_inv0": hess_inv0}
+        if value_and_grad is not None:
+            # nlm's scaled-gradient test in absolute units at the start (|f| and |x| change
+            # little near the maximum; the exact test is applied below)
+            bgtol = bfgs_gtol * max(abs(f0), 1.0) / max(np.max(np.abs(x)), 1.0)
+        else:
+            bgtol = 1e-2 if method == "newton" else gtol
         res = minimize(fun, x, jac=jac, method="BFGS",
-                       options={**extra, "gtol": (bfgs_gtol if value_and_grad is not None else 1e-2)
-                                if method == "newton" else gtol,
-                                "maxiter": maxiter})
+                       options={**extra, "gtol": bgtol, "maxiter": maxiter})
         x = res.x
         nit += int(res.nit)
     elif method == "nelder-mead":
@@ -159,11 +172,15 @@ def maximise(
     # an analytic gradient BFGS may already have converged, and the Hessian is then only
     # computed once, at the end
     h_current = False
-    if np.max(np.abs(g)) >= gtol:
+    # converged by nlm's own test (analytic gradient): no Newton steps
+    nlm_done = value_and_grad is not None and method in ("newton", "bfgs") and (
+        _scaled_gradient(g, x, fx) < bfgs_gtol
+    )
+    if not nlm_done and np.max(np.abs(g)) >= gtol:
         H = nlm_hessian(nll, x, fx)
         h_current = True
     for _ in range(30):
-        if np.max(np.abs(g)) < gtol:
+        if nlm_done or np.max(np.abs(g)) < gtol:
             break
         try:
             step = np.linalg.solve(H, g)
@@ -190,7 +207,7 @@ def maximise(
             break
         H = nlm_hessian(nll, x, fx)
         h_current = True
-    if np.max(np.abs(g)) > 1e-3:
+    if not nlm_done and np.max(np.abs(g)) > 1e-3:
         code = 3
         warnings.warn(
             f"the optimiser stopped with gradient {np.max(np.abs(g)):.2g}; the estimates may not "
@@ -215,15 +232,17 @@ def _rpsv(sessions) -> float | None:
         i, s, k = np.nonzero(ch.counts)
         w = ch.counts[i, s, k].astype(float)
         xy = ch.traps[k]
-        for a in np.unique(i):
-            sel = i == a
-            ww = w[sel]
-            if ww.sum() < 2:
-                continue
-            p = xy[sel]
-            c = (p * ww[:, None]).sum(0) / ww.sum()
-            num += float((ww * ((p - c) ** 2).sum(1)).sum())
-            den += ww.sum() - 1
+        # per animal with two or more detections: weighted centroid and squared deviations
+        W = np.bincount(i, weights=w, minlength=ch.n)
+        keep = W >= 2
+        if not keep.any():
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cen = np.stack([np.bincount(i, weights=w * xy[:, c], minlength=ch.n) / W
+                            for c in range(2)], axis=1)
+        sel = keep[i]
+        num += float((w[sel] * ((xy[sel] - cen[i[sel]]) ** 2).sum(1)).sum())
+        den += float((W[keep] - 1).sum())
     if den <= 0 or num <= 0:
         return None
     return float(np.sqrt(num / (2 * den)))
@@ -254,12 +273,21 @@ def start_values(loglik_obj) -> np.ndarray:
 
     usum = ses.usage.sum(1)
 
+    # the distance part of the detection function does not change with the intercept
+    with np.errstate(divide="ignore"):  # h = -log(1 - 1 * core) is not used
+        g1, h1 = ses.gh_values(1.0, sig)
+    core = h1 if fn.hazard else g1
+    hcols = None
+    if fn.hazard and ses.kind == "multi":  # summed hazards are linear in the intercept
+        hcols = [ses.weighted_sum(uc, core) for uc in ses.usage_cols]
+
     def mean_det(intercept: float) -> float:
         # detection arrays at the distinct distances, summed over detectors through the
         # session's sparse maps (no (K, M) arrays)
-        _g, h = ses.gh_values(intercept, sig)
+        h = intercept * core if fn.hazard else -np.log1p(-intercept * core)
         if ses.kind == "multi":
-            cols = [ses.weighted_sum(uc, h) for uc in ses.usage_cols]
+            cols = ([intercept * c for c in hcols] if hcols is not None
+                    else [ses.weighted_sum(uc, h) for uc in ses.usage_cols])
             H = np.stack(cols)[ses.occ_to_col]
             e = (-np.expm1(-H)).sum(0)
             tot = H.sum(0)
@@ -278,7 +306,8 @@ def start_values(loglik_obj) -> np.ndarray:
         elif mean_det(lo) > nobs:
             icpt = lo
         else:
-            icpt = brentq(lambda a: mean_det(a) - nobs, lo, hi, xtol=1e-8)
+            # R uniroot's default tolerance, as secr's autoini
+            icpt = brentq(lambda a: mean_det(a) - nobs, lo, hi, xtol=1.22e-4)
     except ValueError:
         icpt = 0.1
     icpt = float(np.clip(icpt, 1e-4, 0.95 if not fn.hazard else 20.0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,11 +22,19 @@ __all__ = ["secr_loglik", "LogLikelihood", "as_sessions"]
 
 def _lse_rows(a: np.ndarray) -> np.ndarray:
     """log(sum(exp(a), axis=1)) for a 2-D array, stable (faster than scipy for our shapes)."""
+    return _lse_rows_exp(a)[0]
+
+
+def _lse_rows_exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_lse_rows` and its intermediates ``E = exp(a - max_m a)`` and ``E.sum(1)``
+    (``E / E.sum(1)`` are the normalised weights ``exp(a - lse)``); ``a`` is not modified."""
     m = a.max(axis=1, keepdims=True)
     m[~np.isfinite(m)] = 0.0
-    out = np.exp(a - m).sum(axis=1)
+    e = a - m
+    np.exp(e, out=e)
+    out = e.sum(axis=1)
     with np.errstate(divide="ignore"):
-        return np.log(out) + m[:, 0]
+        return np.log(out) + m[:, 0], e, out
 
 
 def as_sessions(
@@ -55,8 +64,44 @@ def _logmult(keys: np.ndarray) -> float:
     n = keys.shape[0]
     if n == 0:
         return 0.0
-    _, cnt = np.unique(keys, axis=0, return_counts=True)
+    rows = np.ascontiguousarray(keys)
+    cnt = np.array(list(Counter(r.tobytes() for r in rows).values()), dtype=float)
     return float(gammaln(n + 1) - gammaln(cnt + 1).sum())
+
+
+def _distance_codes(traps: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Index (K, M) of each squared distance into its distinct (dx^2, dy^2) pairs, and the
+    squared distance of each pair; ``None`` when the coordinates are not lattice-like.
+
+    ``dx^2`` takes one value per pair of distinct detector and mask x coordinates (a small
+    table on lattices), so the pairs are found without hashing all K x M distances. The
+    value of a pair is ``dx * dx + dy * dy``, computed as for the full array.
+    """
+    K, M = traps.shape[0], xy.shape[0]
+    parts = []
+    for c in range(2):
+        ut, it = np.unique(traps[:, c], return_inverse=True)
+        um, im = np.unique(xy[:, c], return_inverse=True)
+        sq = ut[:, None] - um[None, :]
+        sq = sq * sq
+        code, vals = pd.factorize(sq.reshape(-1))
+        parts.append((code.reshape(sq.shape)[it.reshape(-1)], im.reshape(-1),
+                      np.asarray(vals, dtype=float)))
+    (cx, imx, vx), (cy, imy, vy) = parts
+    ny = vy.size
+    if vx.size * ny > 2 * K * M:  # irregular coordinates: the tables would be too large
+        return None
+    code = cx[:, imx].astype(np.int64) * ny + cy[:, imy]
+    used = np.zeros(vx.size * ny, dtype=bool)
+    used[code.reshape(-1)] = True
+    idx = np.flatnonzero(used)
+    if idx.size > 0.5 * K * M:
+        return None
+    # pairs with equal dx^2 + dy^2 (e.g. 3-4-5 triangles) share one value
+    dcode, d2u = pd.factorize(vx[idx // ny] + vy[idx % ny])
+    remap = np.zeros(vx.size * ny, dtype=np.intp)
+    remap[idx] = dcode
+    return remap[code], np.asarray(d2u, dtype=float)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]):
@@ -93,23 +138,29 @@ class _Session:
         self.n, self.S, self.K = n, S, K
         self.M = mask.n_points
         self.area = mask.cell_area_ha
-        diff = ch.traps[:, None, :] - mask.xy[None, :, :]
-        d2 = np.einsum("kmc,kmc->km", diff, diff)
-        self.d2 = d2  # (K, M) squared distances
-        self.d = np.sqrt(d2) if detectfn.shape == "exponential" else None
         # Detectors and mask points on lattices repeat the same distances many times: the
         # detection arrays are computed on the distinct values and gathered (elementwise, so
         # the result is bitwise identical to computing them on the full (K, M) array).
         self.inv = None
+        self._d2 = None
         self._memo: dict = {}  # see class_loglik_cached
-        self._inv_rows: dict = {}
-        self._bmats: dict = {}  # id(rows) -> (rows, inv[rows]), theta-independent
-        if d2.size >= 4096:
-            codes, uniq = pd.factorize(d2.reshape(-1))
-            if uniq.size <= 0.5 * d2.size:
-                self.inv = codes.astype(np.intp).reshape(d2.shape)
-                self.d2u = np.asarray(uniq, dtype=float)
+        self._inv_rows: dict = {}  # id(rows) -> (rows, inv[rows]), theta-independent
+        self._bmats: dict = {}
+        self._bt_index = None
+        if K * self.M >= 4096:
+            coded = _distance_codes(ch.traps, mask.xy)
+            if coded is not None:
+                self.inv, self.d2u = coded
+            else:
+                codes, uniq = pd.factorize(self.d2.reshape(-1))
+                if uniq.size <= 0.5 * self.d2.size:
+                    self.inv = codes.astype(np.intp).reshape(self.d2.shape)
+                    self.d2u = np.asarray(uniq, dtype=float)
+            if self.inv is not None:
                 self.du = np.sqrt(self.d2u) if detectfn.shape == "exponential" else None
+                self._d2 = None  # only the distinct values are used from here on
+        self.d = (np.sqrt(self.d2) if detectfn.shape == "exponential" and self.inv is None
+                  else None)
         usage = ch.usage_or_ones  # (K, S)
         self.usage = usage
         has_dead = bool(np.any(ch.dead >= 0))
@@ -168,6 +219,7 @@ class _Session:
         self.const = np.zeros(n)
         self.rec = {}
         self.occrec = {}
+        self.occcol = {}
         for st in range(n_states):
             sel = state == st
             i_, s_, k_, y_, u_ = ii[sel], ss[sel], kk[sel], y[sel], u[sel]
@@ -186,6 +238,10 @@ class _Session:
                 self.rec[st] = _Terms(ukeys, _csr(i_, kidx, np.ones_like(i_), (n, len(ukeys))))
                 uo, oidx = np.unique(s_, return_inverse=True)
                 self.occrec[st] = _Terms(uo, _csr(i_, oidx, np.ones_like(i_), (n, len(uo))))
+                # the same per usage column: occasions with equal usage have equal H_s
+                uc, cidx = np.unique(self.occ_to_col[s_], return_inverse=True)
+                self.occcol[st] = _Terms(uc, _csr(i_, cidx.reshape(-1), np.ones_like(i_),
+                                                  (n, len(uc))))
                 np.add.at(self.const, i_, np.log(u_))
         # animals whose exposure differs from the whole session: deaths or learned response b
         if learned == "b":
@@ -206,6 +262,18 @@ class _Session:
         if has_dead:
             keys = np.concatenate([keys, ch.dead[:, None]], axis=1)
         self.logmult = _logmult(keys)
+
+    @property
+    def d2(self) -> np.ndarray:
+        """(K, M) squared distances from the detectors to the mask points."""
+        if self._d2 is None:
+            if self.inv is not None:
+                return self.d2u[self.inv]
+            tr, xy = self.ch.traps, self.mask.xy
+            dx = tr[:, 0, None] - xy[None, :, 0]
+            dy = tr[:, 1, None] - xy[None, :, 1]
+            self._d2 = dx * dx + dy * dy
+        return self._d2
 
     # --------------------------------------------------------------------------------------
     def gh(self, intercept: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -270,9 +338,11 @@ class _Session:
             # B transposed is a CSR matrix (M x distinct) with row m = inv[:, m]: built without
             # sorting (repeated columns in a row are summed by the products)
             K, M = self.inv.shape
+            if self._bt_index is None:  # the sparsity structure is shared by all vectors
+                self._bt_index = (np.ascontiguousarray(self.inv.T).reshape(-1),
+                                  np.arange(0, K * M + 1, K))
             Bt = sp.csr_matrix(
-                (np.tile(vec.astype(float), M), self.inv.T.reshape(-1),
-                 np.arange(0, K * M + 1, K)),
+                (np.tile(vec.astype(float), M), *self._bt_index),
                 shape=(M, self.d2u.size),
             )
             B = Bt.T
@@ -300,8 +370,32 @@ class _Session:
         if LL.nbytes <= 16_000_000:
             if len(self._memo) >= 4:
                 self._memo.pop(next(iter(self._memo)))
-            self._memo[key] = (LL.copy(), pdot)
+            self._memo[key] = [LL.copy(), pdot, None]
         return LL, pdot
+
+    def class_lse_cached(self, pars: list[tuple[float, float]], weights: bool = False) -> tuple:
+        """``log sum_m exp(LL[i, m])`` per animal (uniform density) and p.(x_m), through the
+        cache of :meth:`class_loglik_cached` (steps in D then cost almost nothing).
+
+        With ``weights=True`` also ``E = exp(LL - max_m LL)`` (a new array) and ``E.sum(1)``,
+        from the same computation as the lse (for the analytic gradient).
+        """
+        key = tuple(pars)
+        hit = self._memo.get(key)
+        if hit is None:
+            LL, pdot = self.class_loglik(pars)
+            hit = [LL, pdot, None]
+            if LL.nbytes <= 16_000_000:
+                if len(self._memo) >= 4:
+                    self._memo.pop(next(iter(self._memo)))
+                self._memo[key] = hit
+        if weights:
+            lse, e, esum = _lse_rows_exp(hit[0])
+            hit[2] = lse
+            return lse, hit[1], e, esum
+        if hit[2] is None:
+            hit[2] = _lse_rows(hit[0])
+        return hit[2], hit[1]
 
     def class_loglik(
         self, pars: list[tuple[float, float]]
@@ -311,7 +405,7 @@ class _Session:
             # fast path on the distinct distances: per-row terms are computed elementwise on
             # the distinct values and gathered (bitwise identical to the full computation)
             g0, h0 = self.gh_values(*pars[0])
-            Htot = self.U @ h0[self.inv]  # (M,)
+            Htot = self.weighted_sum(self.U, h0)  # (M,)
             LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
             pdot = -np.expm1(-Htot)
             if self.n == 0:
@@ -325,6 +419,8 @@ class _Session:
                 LL += t.C @ self._rows(np.log(h0), t.keys)
             return LL, pdot
         vals = [self.gh_values(a, s) for a, s in pars]
+        if self.inv is not None and self.kind == "multi" and self.learned != "bk":
+            return self._multi_loglik(pars, vals)
         if self.inv is None:
             arrs = vals
         else:  # probabilities are not needed on the full grid below
@@ -376,6 +472,50 @@ class _Session:
             LL += t.C @ (h0_[t.keys] - h1_[t.keys])
         return LL, pdot
 
+    def usage_col_sums(self, h: np.ndarray) -> np.ndarray:
+        """(C, M) summed hazard ``sum_k u_ck h_k(x_m)`` per distinct usage column, from the
+        hazard at the distinct distances (sparse maps; single-threaded, no (K, M) array)."""
+        return np.stack([self.weighted_sum(uc, h) for uc in self.usage_cols])
+
+    def _multi_loglik(
+        self, pars: list[tuple[float, float]], vals: list[tuple[np.ndarray | None, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`class_loglik` for multi-catch detectors on the distinct distances.
+
+        Every sum over detectors goes through the theta-independent sparse maps of
+        :meth:`bmat`; the total hazard of occasion s is ``H_c(s)``, and the summed hazard over
+        occasions is ``sum_c n_c H_c`` (``n_c`` occasions with usage column c).
+        """
+        Hcs = [self.usage_col_sums(h) for _g, h in vals]  # (C, M) per state
+        self._hc_last = (tuple(pars), Hcs[0])  # reused by the analytic gradient
+        ncol = np.bincount(self.occ_to_col, minlength=self.usage_cols.shape[0]).astype(float)
+        Htot = ncol @ Hcs[0] if ncol.size > 1 else ncol[0] * Hcs[0][0]
+        LL = np.empty((self.n, self.M))
+        LL[:] = -Htot
+        pdot = -np.expm1(-Htot)
+        if self.n == 0:
+            return LL, pdot
+        LL += self.const[:, None]
+        for st, (_g, h) in enumerate(vals):
+            t = self.rec.get(st)
+            if t is None or t.C.nnz == 0:
+                continue
+            LL += t.C @ self._rows(np.log(h), t.keys)
+            o = self.occcol[st]  # detections per animal and usage column
+            H = Hcs[st][o.keys]
+            LL += o.C @ (np.log(-np.expm1(-H)) + H - np.log(H))
+        if self.adjust is not None:
+            Hs = [Hc[self.occ_to_col] for Hc in Hcs]  # (S, M) per state
+            kind, idx, first, last = self.adjust
+            suf = [np.concatenate([np.cumsum(H[::-1], axis=0)[::-1], np.zeros((1, self.M))])
+                   for H in Hs]  # suf[s] = sum over occasions >= s
+            if kind == "b":
+                s0, s1 = suf[0], suf[1]
+                LL[idx] += (s0[first + 1] - s1[first + 1]) + s1[last + 1]
+            else:
+                LL[idx] += suf[0][last + 1]
+        return LL, pdot
+
 
 def _loglik_session(
     ses: _Session,
@@ -393,7 +533,8 @@ def _loglik_session(
         total = D.sum()
         if not np.isfinite(total) or total <= 0:
             return -np.inf
-    if D is None:
+    uniform = D is None or D.min() == D.max()
+    if uniform:
         logpi = np.full(M, -np.log(M))
     else:
         with np.errstate(divide="ignore"):
@@ -401,11 +542,25 @@ def _loglik_session(
     log_prw = np.full((nmix, n), -np.inf)
     pdot_x = np.empty(nmix)
     for x in range(nmix):
-        LL, pdot_m = ses.class_loglik_cached(pars[x])
-        if n:
-            LL += logpi[None, :]
-            log_prw[x] = _lse_rows(LL)
-        pdot_x[x] = float(pdot_m @ np.exp(logpi))
+        if uniform:
+            # log sum_m pi_m Pr(w_i | x_m) = lse_m(LL) - log M: the lse does not depend on D
+            # and is cached with the class terms (same bits with or without the gradient)
+            if keep is None:
+                lse0, pdot_m = ses.class_lse_cached(pars[x])
+            else:
+                # the weights exp(LL + logpi - lp) = E / E.sum(1) come with the lse
+                lse0, pdot_m, E, esum = ses.class_lse_cached(pars[x], weights=True)
+                keep.update(W=E, wsum_rows=esum)
+                LL = None
+            if n:
+                log_prw[x] = lse0 - np.log(M)
+            pdot_x[x] = float(pdot_m.sum() / M)
+        else:
+            LL, pdot_m = ses.class_loglik_cached(pars[x])
+            if n:
+                LL += logpi[None, :]
+                log_prw[x] = _lse_rows(LL)
+            pdot_x[x] = float(pdot_m @ np.exp(logpi))
         if keep is not None:  # intermediates for the analytic gradient (one class)
             keep.update(LL=LL, lp=log_prw[x], pdot_m=pdot_m, logpi=logpi, pdot=pdot_x[x])
     # membership: known class -> indicator, unknown -> pmix
@@ -630,9 +785,13 @@ def _grad_session(
         dh_a, dh_s = c / (1 - g), a * dc / (1 - g)
     n = ses.n
     LL, lp, pdot_m, logpi, P = keep["LL"], keep["lp"], keep["pdot_m"], keep["logpi"], keep["pdot"]
-    w = LL  # (n, M) posterior weights of the mask points (in place: LL is not used again)
-    w -= lp[:, None]
-    np.exp(w, out=w)
+    if keep.get("W") is not None:  # exp(LL - max) and its row sums, from the lse
+        w = keep["W"]
+        w *= (1.0 / keep["wsum_rows"])[:, None]
+    else:
+        w = LL  # (n, M) posterior weights of the mask points (in place: LL is not used again)
+        w -= lp[:, None]
+        np.exp(w, out=w)
     wsum = w.sum(axis=0)
     pi = np.exp(logpi)
     if conditional:
@@ -659,17 +818,20 @@ def _grad_session(
         rows = t.keys
         Wrow = (t.C.T @ w) if t.C.nnz else None
         rdiv = h
-        o = ses.occrec[0]
+        o = ses.occcol[0]  # detections per animal and usage column
         if o.C.nnz:
-            Hc = np.stack([ses.weighted_sum(uc, h) for uc in ses.usage_cols])
-            H = Hc[ses.occ_to_col[o.keys]]  # (nocc, M)
+            last = getattr(ses, "_hc_last", None)
+            if uniq and last is not None and last[0] == ((a, sigma),):
+                Hc = last[1]
+            else:
+                Hc = np.stack([ses.weighted_sum(uc, h) for uc in ses.usage_cols])
+            H = Hc[o.keys]  # (usage columns with detections, M)
             Q = (o.C.T @ w) * (1.0 / (-np.expm1(-H)) - 1.0 / H)
-            cols = ses.occ_to_col[o.keys]
             if len(parts) == 1:
                 parts[0] = (parts[0][0], parts[0][1] + Q.sum(axis=0))
             else:
-                for c in np.unique(cols):
-                    parts.append((ses.usage_cols[c], Q[cols == c].sum(axis=0)))
+                for j, c in enumerate(o.keys):
+                    parts.append((ses.usage_cols[c], Q[j]))
     if uniq:
         nu = h.size
         wf = np.zeros(nu)
@@ -681,9 +843,10 @@ def _grad_session(
                              minlength=nu)
         out = []
         for dv in (dh_a, dh_s):
-            v = wf @ dv
+            # einsum, not BLAS: a threaded ddot stalls on a busy machine
+            v = np.einsum("i,i->", wf, dv)
             if wr is not None:
-                v += wr @ (dv / rdiv)
+                v += np.einsum("i,i->", wr, dv / rdiv)
             out.append(v)
         return float(out[0]), float(out[1]), dD
     Wfull = sum(vec[:, None] * R[None, :] for vec, R in parts)

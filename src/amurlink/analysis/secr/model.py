@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
 
+from amurlink._estimator import ParamsEstimator, is_bool, one_of
 from amurlink.analysis.secr._optim import maximise, start_values
 from amurlink.analysis.secr.capthist import CaptureHistory
 from amurlink.analysis.secr.detectfn import get_detectfn
-from amurlink.analysis.secr.likelihood import LogLikelihood
+from amurlink.analysis.secr.likelihood import LogLikelihood, as_sessions
 from amurlink.analysis.secr.mask import Mask
 from amurlink.analysis.secr.results import SECRResults
 from amurlink.exceptions import FitError, NotFittedError
@@ -21,11 +24,7 @@ __all__ = ["SECR", "fit_secr"]
 
 logger = logging.getLogger(__name__)
 
-_PARAMS = ("detectfn", "model", "link", "conditional", "hcov", "fastproximity",
-           "distribution", "start", "method")
-
-
-class SECR:
+class SECR(ParamsEstimator):
     """Spatially explicit capture-recapture by maximum likelihood, reproducing R secr 5.5.0.
 
     Parameters
@@ -57,6 +56,12 @@ class SECR:
         The fit, after :meth:`fit`.
     fit_time_ : float
         Seconds spent in the optimisation.
+    n_evaluations_ : int
+        Log-likelihood evaluations on the mask (values and value-with-gradient).
+    n_coarse_evaluations_ : int
+        Evaluations of the rough warm-start fit on every second mask row and column (0
+        when not used: masks under 1000 points or not on a grid, no analytic gradient,
+        ``start`` given, or ``method`` other than ``"newton"``).
 
     See Also
     --------
@@ -71,11 +76,11 @@ class SECR:
     Efford, M. G. (2004). Density estimation in live-trapping studies. Oikos 106, 598-610.
     """
 
-    _parameter_constraints: dict[str, Any] = {
-        "conditional": (bool, np.bool_),
-        "fastproximity": (bool, np.bool_),
-        "distribution": ("poisson", "binomial"),
-        "method": ("newton", "bfgs", "nelder-mead"),
+    _param_checks = {
+        "conditional": is_bool(),
+        "fastproximity": is_bool(),
+        "distribution": one_of("poisson", "binomial"),
+        "method": one_of("newton", "bfgs", "nelder-mead"),
     }
 
     def __init__(
@@ -101,29 +106,8 @@ class SECR:
         self.start = start
         self.method = method
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {p: getattr(self, p) for p in _PARAMS}
-
-    def set_params(self, **params: Any) -> SECR:
-        for k, v in params.items():
-            if k not in _PARAMS:
-                raise ValueError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{p}={getattr(self, p)!r}" for p in _PARAMS
-                         if getattr(self, p) != _DEFAULTS[p])
-        return f"SECR({args})"
-
     def _validate(self) -> None:
-        for name, allowed in self._parameter_constraints.items():
-            v = getattr(self, name)
-            if isinstance(allowed[0], type):
-                if not isinstance(v, allowed):
-                    raise ValueError(f"{name} must be True or False, got {v!r}")
-            elif v not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {v!r}")
+        self._validate_params()
         get_detectfn(self.detectfn)
 
     def fit(
@@ -183,7 +167,11 @@ class SECR:
                 hinv0 = np.ones(ll.npar)
                 hinv0[ll.design.blocks["D"].start] = 1.0 / max(ll.n_animals, 1)
                 hinv0 = np.diag(hinv0)
-        opt = maximise(ll, start, method=self.method, value_and_grad=vg, hess_inv0=hinv0)
+        x0 = start
+        self.n_coarse_evaluations_ = 0
+        if vg is not None and self.start is None and self.method == "newton":
+            x0, hinv0 = self._coarse_warm_start(capthist, mask, ll, start, hinv0)
+        opt = maximise(ll, x0, method=self.method, value_and_grad=vg, hess_inv0=hinv0)
         self.fit_time_ = time.perf_counter() - t0
         self.n_evaluations_ = ll.nevals
         self.results_ = SECRResults(
@@ -192,6 +180,66 @@ class SECR:
                       "conditional": self.conditional, "start": start.tolist()},
         )
         return self
+
+    def _coarse_warm_start(
+        self,
+        capthist: CaptureHistory | Sequence[CaptureHistory],
+        mask: Mask | Sequence[Mask],
+        ll: LogLikelihood,
+        start: np.ndarray,
+        hinv0: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Start and inverse Hessian for BFGS from a rough fit on coarser masks.
+
+        On masks of >= 1000 points on a regular grid, the same model is first maximised
+        roughly on every second row and column of each mask (a quarter of the points, cells
+        of twice the side): that costs about two evaluations of the full likelihood and
+        leaves BFGS on the full mask a few steps from the maximum, with a good inverse
+        Hessian. The estimates are those of the full mask (the same convergence test); only
+        the path changes. Anything unusual keeps the plain start.
+        """
+        _, masks = as_sessions(capthist, mask)
+        if any(m.n_points < 1000 for m in masks):
+            return start, hinv0
+        coarse = [_every_second_point(m) for m in masks]
+        if any(c is None or c.n_points < 250 for c in coarse):
+            return start, hinv0
+        try:
+            llc = LogLikelihood(
+                capthist, coarse if len(coarse) > 1 else coarse[0], detectfn=self.detectfn,
+                conditional=self.conditional, model=self.model, link=self.link,
+                hcov=self.hcov, fastproximity=self.fastproximity,
+                distribution=self.distribution,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                f0 = llc(start)
+                if not llc.has_gradient or not np.isfinite(f0):
+                    return start, hinv0
+
+                def nfg(b: np.ndarray) -> tuple[float, np.ndarray]:
+                    v, g = llc.value_and_grad(b)
+                    if not np.isfinite(v) or not np.all(np.isfinite(g)):
+                        return 1e10, np.zeros_like(b)
+                    return -v, -g
+
+                # rough: nlm's scaled-gradient test at 1e-3 instead of 1e-6
+                gtol = 1e-3 * max(abs(f0), 1.0) / max(np.max(np.abs(start)), 1.0)
+                extra = {} if hinv0 is None else {"hess_inv0": hinv0}
+                res = minimize(nfg, start, jac=True, method="BFGS",
+                               options={**extra, "gtol": gtol, "maxiter": 50})
+            self.n_coarse_evaluations_ = llc.nevals
+            x = np.asarray(res.x, dtype=float)
+            h = np.asarray(res.hess_inv, dtype=float)
+            h = (h + h.T) / 2
+            np.linalg.cholesky(h)  # positive definite, or LinAlgError
+        except Exception as exc:  # noqa: BLE001 - a failed warm start only costs speed
+            logger.debug("coarse-mask warm start skipped: %s", exc)
+            return start, hinv0
+        if not (np.all(np.isfinite(x)) and res.fun < 1e10 and np.isfinite(ll(x))):
+            return start, hinv0
+        logger.debug("coarse-mask warm start %s", x)
+        return x, h
 
     @property
     def results(self) -> SECRResults:
@@ -202,9 +250,6 @@ class SECR:
     def predict(self, alpha: float = 0.05):
         """Real-parameter table of the fit (see :meth:`SECRResults.predict`)."""
         return self.results.predict(alpha)
-
-
-_DEFAULTS = {p: SECR().__dict__[p] for p in _PARAMS}
 
 
 def fit_secr(
@@ -238,3 +283,17 @@ def fit_secr(
     for capture-recapture studies. Biometrics 64, 377-385.
     """
     return SECR(**params).fit(capthist, mask).results_
+
+
+def _every_second_point(mask: Mask) -> Mask | None:
+    """The points of a regular-grid mask on every second row and column (cells of twice the
+    side, covariates kept); ``None`` if the points are not on one grid."""
+    xy, s = mask.xy, mask.spacing
+    idx = np.rint((xy - xy.min(axis=0)) / s)
+    if not np.allclose(idx * s + xy.min(axis=0), xy, rtol=0.0, atol=1e-6 * s):
+        return None
+    sel = np.flatnonzero((idx[:, 0] % 2 == 0) & (idx[:, 1] % 2 == 0))
+    cov = mask.covariates
+    if cov is not None:
+        cov = cov.iloc[sel].reset_index(drop=True)
+    return Mask(xy=xy[sel], spacing=2 * s, covariates=cov, crs=mask.crs)

@@ -13,6 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
+from amurlink._estimator import ParamsEstimator
 from amurlink.exceptions import DataQualityWarning, NotFittedError, SchemaError
 from amurlink.identify.genotypes._core import (
     GenotypeArray,
@@ -525,22 +526,26 @@ class GenotypeMatchResult:
         }
 
 
+def _count(v) -> bool:
+    return isinstance(v, int | np.integer) and v >= 0
+
+
 _CONSTRAINTS = {
-    "mismatch_allowance": lambda v: v == "auto" or (isinstance(v, int | np.integer) and v >= 0),
-    "max_allowance": lambda v: v is None or (isinstance(v, int | np.integer) and v >= 0),
-    "consensus_method": lambda v: v in ("similarity", "least_missing"),
-    "max_hard_loci": lambda v: v is None or (isinstance(v, int | np.integer) and v >= 0),
-    "blocking": lambda v: isinstance(v, bool),
-    "chunk_size": lambda v: isinstance(v, int | np.integer) and v > 0,
-    "pidsib_threshold": lambda v: v is None or (0 < v <= 1),
-    "max_instability": lambda v: 0 <= v <= 2,
-    "max_confirmed_mismatches": lambda v: v is None or (isinstance(v, int | np.integer)
-                                                        and v >= 0),
-    "min_dip": lambda v: 0 <= v <= 1,
+    "mismatch_allowance": (lambda v: v == "auto" or _count(v), '"auto" or an integer >= 0'),
+    "max_allowance": (lambda v: v is None or _count(v), "None or an integer >= 0"),
+    "consensus_method": (lambda v: v in ("similarity", "least_missing"),
+                         '"similarity" or "least_missing"'),
+    "max_hard_loci": (lambda v: v is None or _count(v), "None or an integer >= 0"),
+    "blocking": (lambda v: isinstance(v, bool), "True or False"),
+    "chunk_size": (lambda v: _count(v) and v > 0, "an integer > 0"),
+    "pidsib_threshold": (lambda v: v is None or (0 < v <= 1), "None or a number in (0, 1]"),
+    "max_instability": (lambda v: 0 <= v <= 2, "a number in [0, 2]"),
+    "max_confirmed_mismatches": (lambda v: v is None or _count(v), "None or an integer >= 0"),
+    "min_dip": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
 }
 
 
-class GenotypeMatcher:
+class GenotypeMatcher(ParamsEstimator):
     """Group DNA samples into individuals with a mismatch allowance (allelematch's method).
 
     Parameters
@@ -626,17 +631,9 @@ class GenotypeMatcher:
         self.min_dip = min_dip
         self.max_confirmed_mismatches = max_confirmed_mismatches
 
-    def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in _CONSTRAINTS}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"GenotypeMatcher({args})"
-
-    def _validate(self) -> None:
-        for name, ok in _CONSTRAINTS.items():
-            if not ok(getattr(self, name)):
-                raise SchemaError(f"GenotypeMatcher: invalid {name}={getattr(self, name)!r}")
+    _param_checks = _CONSTRAINTS
+    _param_error = SchemaError
+    _repr_defaults = True
 
     def fit(self, genotypes: pd.DataFrame, /, *, sex: pd.DataFrame | None = None,
             confirmed: pd.DataFrame | None = None):
@@ -663,7 +660,7 @@ class GenotypeMatcher:
             When no clear allowance is found, or when individuals' PIDsib over the loci
             compared exceeds ``pidsib_threshold``.
         """
-        self._validate()
+        self._validate_params()
         ga = _prepare(genotypes)
         if len(ga) == 0:
             raise SchemaError("`genotypes` has no samples to match")
