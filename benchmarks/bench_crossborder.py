@@ -4,6 +4,12 @@ The landscape: a wiggly 400-vertex border line between two country polygons, 2,0
 within 40 km of it, 10,000 joint individuals (2,000 of them known in both national catalogues
 through confirmed links, so 12,000 national IDs), 20,000 assigned DNA samples. Each stage of
 :func:`amurlink.analysis.crossborder.crossborder` is timed, then the whole call.
+
+Baseline in the same run: the independence rule as it was before the single-key sort and the
+clustered chain walk (``_previous_independence_flags`` below, kept only for this comparison)
+against :func:`amurlink.analysis.events.independence_flags` on the same records; the two
+must agree exactly. Sizes: ``AMURLINK_BENCH_ROWS`` (default 1,000,000) and
+``AMURLINK_BENCH_INDIVIDUALS`` (default 10,000).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from amurlink.dataset import Dataset
 
 N = int(os.environ.get("AMURLINK_BENCH_ROWS", 1_000_000))
 N_IND = int(os.environ.get("AMURLINK_BENCH_INDIVIDUALS", 10_000))
-N_CAM, N_LINKED, N_DNA = 2_000, 2_000, 20_000
+N_CAM, N_DNA = 2_000, 20_000
+N_LINKED = min(2_000, N_IND // 5)  # 2,000 at the default size
 X0, Y0 = 650_000.0, 4_700_000.0
 
 
@@ -120,22 +127,62 @@ def make_dataset(rng: np.random.Generator, border: Border) -> Dataset:
                     "individuals": individuals, "identityLinks": links, "samples": samples})
 
 
+def _previous_independence_flags(groups: np.ndarray, seconds: np.ndarray, threshold_s: float
+                                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``lastIndependentRecord`` rule as amurlink computed it before (baseline only):
+    ``np.lexsort`` on (time, group), then one Python step per independent record."""
+    order = np.lexsort((seconds, groups))
+    g, t = groups[order], seconds[order]
+    n = len(g)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    new_time = np.ones(n, dtype=bool)
+    new_time[1:] = (t[1:] != t[:-1]) | new_group[1:]
+    run_start = np.maximum.accumulate(np.where(new_time, np.arange(n), 0))
+    step = int(np.ceil(threshold_s))
+    gid = np.cumsum(new_group) - 1
+    t0 = int(t.min())
+    key = gid * np.int64(int(t.max()) - t0 + step + 1) + (t - t0)
+    nxt = np.searchsorted(key, key + step, side="left").tolist()
+    visited, p = [], 0
+    while p < n:
+        visited.append(p)
+        p = nxt[p]
+    marked = np.zeros(n, dtype=bool)
+    marked[visited] = True
+    independent = np.empty(n, dtype=bool)
+    independent[order] = marked[run_start]
+    return order, independent
+
+
 def main() -> None:
     rng = np.random.default_rng(20240501)
     border = make_border(rng)
     ds = make_dataset(rng, border)
     print(f"detections: {N:,} camera records + {N_DNA:,} DNA samples, {N_IND:,} joint "
           f"individuals, {N_CAM:,} cameras")
-    print(f"{'stage':<34}{'seconds':>10}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs")
+    print(f"{'stage':<34}{'seconds':>10}{'cpu s':>10}")
 
     def timed(label, fn):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
-        print(f"{label:<34}{time.perf_counter() - t:>10.2f}", flush=True)
+        print(f"{label:<34}{time.perf_counter() - t:>10.2f}{time.process_time() - c:>10.2f}",
+              flush=True)
         return out
 
-    from amurlink.analysis.events import independent_events
+    from amurlink.analysis.events import _group_codes, independence_flags, independent_events
     from amurlink.identify.links import joint_identities
+
+    obs = ds.observations
+    groups = _group_codes(obs, ["deploymentID", "scientificName", "individualID"])
+    secs = obs["eventStart"].to_numpy("datetime64[s]").astype(np.int64)
+    old = timed("  baseline: previous flags", lambda: _previous_independence_flags(
+        groups, secs, 1800.0))
+    new = timed("  independence_flags (now)", lambda: independence_flags(
+        groups, secs, threshold_s=1800.0))
+    assert np.array_equal(old[0], new[0]) and np.array_equal(old[1], new[1]), \
+        "independence_flags differs from the baseline"
 
     timed("  of which independent_events", lambda: independent_events(
         ds.observations, threshold_min=30, by=("deploymentID",), per_individual=True))
@@ -150,6 +197,7 @@ def main() -> None:
     res = timed("crossborder (all of the above)", lambda: crossborder(ds, border=border))
     print(f"encounters: {len(res.encounters):,}; individuals: {len(res.individuals):,}; "
           f"crossings: {int(res.individuals['crossings'].sum()):,}")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
 
 
 if __name__ == "__main__":

@@ -184,12 +184,32 @@ def _cat(small: Any, idx: np.ndarray) -> pd.Categorical:
     codes_small, uniq = pd.factorize(pd.Series(np.asarray(small, dtype=object)),
                                      use_na_sentinel=True)
     codes_small = np.append(codes_small, -1)  # idx -1 -> missing
-    return pd.Categorical.from_codes(codes_small[idx], categories=pd.Index(uniq, dtype=object))
+    # codes come from factorize: in range by construction, no need to validate a million
+    return pd.Categorical.from_codes(codes_small[idx], categories=pd.Index(uniq, dtype=object),
+                                     validate=False)
+
+
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``: a fast unstable sort, then equal runs in order."""
+    order = np.argsort(values)
+    v = values[order]
+    tie = v[1:] == v[:-1]
+    if tie.any():
+        pos = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
+        sub = order[pos]
+        order[pos] = sub[np.lexsort((sub, v[pos]))]
+    return order
 
 
 def sorted_order(joint: np.ndarray, t: np.ndarray, eid: Any) -> np.ndarray:
     """Row order by joint code, time, then encounter ID (string order) for ties."""
-    order = np.lexsort((t, joint))
+    joint = np.asarray(joint, dtype=np.int64)
+    if len(joint) and 0 <= joint.min() and joint.max() < 2**16:
+        # stable two-pass sort: by time, then by joint code (16-bit codes: radix sort)
+        order = _stable_argsort(t)
+        order = order[np.argsort(joint[order].astype(np.uint16), kind="stable")]
+    else:
+        order = np.lexsort((t, joint))
     js, ts = joint[order], t[order]
     tie = (js[1:] == js[:-1]) & (ts[1:] == ts[:-1])
     if tie.any():
@@ -228,10 +248,19 @@ def _camera_encounters(dataset: Dataset, threshold_min: float) -> pd.DataFrame:
         keep &= (obs["observationType"] == "animal").fillna(False).to_numpy(bool)
     cols = [c for c in ("observationID", "deploymentID", "eventStart", "scientificName",
                         "individualID", "lifeStage") if c in obs.columns]
-    obs = obs.loc[keep, cols]
+    obs = obs[cols] if keep.all() else obs.loc[keep, cols]
+    # repeated text as codes: selecting the independent rows then moves integers, not text
+    obs = obs.assign(**{c: pd.Categorical.from_codes(*_factorized(obs[c]), validate=False)
+                        for c in ("deploymentID", "scientificName", "individualID", "lifeStage")
+                        if c in obs.columns})
     if len(obs):
         obs = _independent(obs, threshold_min)
     return obs
+
+
+def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Index(np.asarray(uniq, dtype=object), dtype=object)
 
 
 def _deployment_places(dataset: Dataset, crs: Any, border: Border) -> pd.DataFrame:
@@ -254,12 +283,19 @@ def _deployment_places(dataset: Dataset, crs: Any, border: Border) -> pd.DataFra
 
 
 def _locate(places: pd.DataFrame, border: Border) -> pd.DataFrame:
-    """Add polygonCountry and distance_km to a frame of distinct places (x, y)."""
+    """Add polygonCountry and distance_km to a frame of places (x, y), computed once per
+    distinct location."""
     x = places["x"].to_numpy(float)
     y = places["y"].to_numpy(float)
+    loc = pd.DataFrame({"x": x, "y": y}).groupby(["x", "y"], sort=False, dropna=False).ngroup()
+    loc = loc.to_numpy(np.int64)
+    first = np.zeros(int(loc.max()) + 1 if len(loc) else 0, dtype=np.int64)
+    first[loc[::-1]] = np.arange(len(loc))[::-1]
+    ux, uy = x[first], y[first]
     places = places.copy()
-    places["polygonCountry"] = side_of_border(x, y, border=border)
-    places["distance_km"] = distance_to_border_m(x, y, border=border) / 1000.0
+    places["polygonCountry"] = np.asarray(side_of_border(ux, uy, border=border),
+                                          dtype=object)[loc]
+    places["distance_km"] = distance_to_border_m(ux, uy, border=border)[loc] / 1000.0
     return places
 
 
@@ -294,7 +330,7 @@ def _dna_encounters(dataset: Dataset, ident: pd.DataFrame, crs: Any, border: Bor
         "individualID": None,
         "sampleID": s["sampleID"].to_numpy(object),
         "deploymentID": None,
-        "time": when.to_numpy(),
+        "time": when.array,
         "scientificName": (_obj(s["scientificName"]).to_numpy(object)
                            if "scientificName" in s else None),
         "lifeStage": None,
@@ -344,12 +380,13 @@ def encounters(dataset: Dataset, *, border: Border, species: Any, life_stage: st
     dna = _dna_encounters(dataset, ident, crs, border)
     n_cam, n_dna = len(obs), len(dna)
 
-    rec_species = obs["scientificName"] if "scientificName" in obs else pd.Series(
-        [None] * n_cam, dtype=object)
-    rec_stage = obs["lifeStage"] if "lifeStage" in obs else pd.Series([None] * n_cam,
-                                                                        dtype=object)
-    sp_codes, sp_uniq = pd.factorize(rec_species, use_na_sentinel=True)
-    st_codes, st_uniq = pd.factorize(rec_stage, use_na_sentinel=True)
+    def codes_of(col: str) -> tuple[np.ndarray, Any]:
+        if col not in obs:
+            return np.full(n_cam, -1, dtype=np.int64), np.zeros(0, dtype=object)
+        return pd.factorize(obs[col], use_na_sentinel=True)
+
+    sp_codes, sp_uniq = codes_of("scientificName")
+    st_codes, st_uniq = codes_of("lifeStage")
     # per identity: attributes from the catalogue, else the most common in the records
     cam_pairs = pd.DataFrame({"j": cam_j, "s": sp_codes, "l": st_codes}).drop_duplicates()
     rj = joints[cam_pairs["j"].to_numpy()]
@@ -400,7 +437,10 @@ def encounters(dataset: Dataset, *, border: Border, species: Any, life_stage: st
     eid_all = pd.concat([obs["observationID"].astype("string[pyarrow]").reset_index(drop=True),
                          pd.Series(pd.array(dna["encounterID"].to_numpy(object) if n_dna else [],
                                             dtype="string[pyarrow]"))], ignore_index=True)
-    order = rows[sorted_order(jidx[rows], t[rows], eid_all.take(rows))]
+    if len(rows) == len(keep):
+        order = sorted_order(jidx, t, eid_all)
+    else:
+        order = rows[sorted_order(jidx[rows], t[rows], eid_all.take(rows))]
     jr = jidx[order]
     pr = pidx[order]
     is_cam = order < n_cam
@@ -456,7 +496,7 @@ def encounters(dataset: Dataset, *, border: Border, species: Any, life_stage: st
         "deploymentID": _cat(np.asarray(dep_uniq, dtype=object),
                              np.where(is_cam, dep_codes[np.minimum(order, max(n_cam - 1, 0))]
                                       if n_cam else -1, -1)),
-        "time": pd.to_datetime(t[order], utc=True),
+        "time": pd.Series(t[order].view("datetime64[ns]")).dt.tz_localize("UTC"),
         "x": place["x"].to_numpy(float)[pr], "y": place["y"].to_numpy(float)[pr],
         "declaredCountry": _cat(p_declared, pr),
         "polygonCountry": _cat(p_polygon, pr),

@@ -51,6 +51,17 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniq)
 
 
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code per row (-1 missing) and the distinct values as text, in text order."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    uniq = np.asarray(uniq, dtype=object)
+    rank = np.argsort(uniq.astype(str), kind="stable")
+    inv = np.empty(len(rank), dtype=np.int64)
+    inv[rank] = np.arange(len(rank))
+    codes = np.asarray(codes, dtype=np.int64)
+    return np.where(codes >= 0, inv[np.maximum(codes, 0)], -1), uniq[rank]
+
+
 def _group_codes(enc: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer group per row (groups in key order) and the key frame of each group."""
     combined = np.zeros(len(enc), dtype=np.int64)
@@ -59,7 +70,10 @@ def _group_codes(enc: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd
         c, u = _codes(enc[k])
         combined = combined * (len(u) + 1) + (c + 1)
         cats.append((c, u))
-    uniq, first, gid = np.unique(combined, return_index=True, return_inverse=True)
+    gid, uniq = pd.factorize(combined, sort=True)  # hashing, then only the groups sorted
+    gid = np.asarray(gid, dtype=np.int64)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[gid[::-1]] = np.arange(len(gid) - 1, -1, -1)
     frame = pd.DataFrame({k: np.asarray(u, dtype=object)[c[first]] if len(first) else []
                           for k, (c, u) in zip(keys, cats, strict=True)})
     for k in keys:
@@ -111,9 +125,27 @@ def _hulls_mcp95(gid: np.ndarray, x: np.ndarray, y: np.ndarray, n_groups: int,
     return n_loc, hulls
 
 
+def _two_country_cover(hulls: np.ndarray, rows: np.ndarray, border: Border | None,
+                       known: Sequence[str]) -> np.ndarray | None:
+    """Of ``rows``, the hulls inside the union of exactly two non-overlapping countries (their
+    second share is one minus the first: one polygon overlay per hull instead of two), or
+    None when that does not apply."""
+    if border is None or len(known) != 2 or not rows.any():
+        return None
+    a, b = border.countries[known[0]], border.countries[known[1]]
+    if shapely.area(shapely.intersection(a, b)) != 0.0:
+        return None
+    union = shapely.union(a, b)
+    shapely.prepare(union)
+    split = np.zeros(len(hulls), dtype=bool)
+    split[rows] = shapely.within(hulls[rows], union)
+    return split
+
+
 def individual_crossings(encounters: pd.DataFrame, *, countries: Sequence[str],
                          border: Border | None, by: Sequence[str], min_locations: int,
-                         mcp: bool = True) -> pd.DataFrame:
+                         mcp: bool = True, lean: bool = False) -> pd.DataFrame:
+    """``lean``: only what :func:`species_summary` needs (no distances, dates, sources, MCP)."""
     by = list(by)
     _check(encounters, by)
     countries = [str(c).upper() for c in countries]
@@ -124,7 +156,13 @@ def individual_crossings(encounters: pd.DataFrame, *, countries: Sequence[str],
     ng = len(groups)
     t = enc["time"].to_numpy("datetime64[ns]").astype(np.int64)
     base = _base_order(enc)
-    order = base[np.argsort(gid[base], kind="stable")] if by else base
+    order = base
+    if by and n:
+        # each group is usually one run of the joint-time order already (periods are time
+        # intervals); sort by group only when not
+        gb = gid[base]
+        if np.count_nonzero(gb[1:] != gb[:-1]) + 1 != ng:
+            order = base[np.argsort(gb, kind="stable")]
     g_s = gid[order]
     country_codes, country_uniq = _codes(enc["country"])
     country = np.asarray(country_uniq, dtype=object)
@@ -142,11 +180,12 @@ def individual_crossings(encounters: pd.DataFrame, *, countries: Sequence[str],
     first_row = np.full(ng, -1, dtype=np.int64)
     first_row[g_s[::-1]] = order[::-1]
     for col in _DESCRIPTIVE:
-        out[col] = np.asarray(enc[col].to_numpy(object)[first_row], dtype=object) if n else []
+        out[col] = enc[col].iloc[first_row].to_numpy(object) if n else []
     flanks = out["knownFlanks"]
     out["oneFlank"] = flanks.isin(["left", "right"]).to_numpy(bool)
     out["encounters"] = np.bincount(gid, minlength=ng)
-    out["encounters_border"] = np.bincount(gid[at_border], minlength=ng)
+    if not lean:
+        out["encounters_border"] = np.bincount(gid[at_border], minlength=ng)
     dist = enc["distance_km"].to_numpy(float)
     in_country = {}
     for cc in countries:
@@ -157,39 +196,41 @@ def individual_crossings(encounters: pd.DataFrame, *, countries: Sequence[str],
     out["crossings"] = crossings
     present = [out[f"encounters_{cc}"].to_numpy() > 0 for cc in countries]
     out["transboundary"] = (np.sum(present, axis=0) >= 2) if countries else False
-    for cc in countries:
-        rows = in_country[cc]
-        m = np.full(ng, np.nan)
-        if rows.any():
-            s = pd.Series(dist[rows]).groupby(gid[rows]).max()
-            m[s.index.to_numpy()] = s.to_numpy()
-        out[f"max_distance_km_{cc}"] = m
-    tmin = np.full(ng, np.iinfo(np.int64).max)
-    tmax = np.full(ng, np.iinfo(np.int64).min)
-    np.minimum.at(tmin, gid, t)
-    np.maximum.at(tmax, gid, t)
-    empty = pd.Series([], dtype="datetime64[ns, UTC]")
-    out["first_seen"] = pd.to_datetime(tmin, utc=True) if ng else empty
-    out["last_seen"] = pd.to_datetime(tmax, utc=True) if ng else empty
-    src = enc["source"]
-    is_dna = (src == "dna").to_numpy(bool)
-    cam = np.bincount(gid[~is_dna], minlength=ng) > 0
-    dna = np.bincount(gid[is_dna], minlength=ng) > 0
-    out["sources"] = np.where(cam & dna, "both", np.where(dna, "dna", "camera")).astype(object)
+    if not lean:
+        for cc in countries:
+            rows = in_country[cc]
+            m = np.full(ng, np.nan)
+            if rows.any():
+                s = pd.Series(dist[rows]).groupby(gid[rows]).max()
+                m[s.index.to_numpy()] = s.to_numpy()
+            out[f"max_distance_km_{cc}"] = m
+        tmin = np.full(ng, np.iinfo(np.int64).max)
+        tmax = np.full(ng, np.iinfo(np.int64).min)
+        np.minimum.at(tmin, gid, t)
+        np.maximum.at(tmax, gid, t)
+        empty = pd.Series([], dtype="datetime64[ns, UTC]")
+        out["first_seen"] = pd.to_datetime(tmin, utc=True) if ng else empty
+        out["last_seen"] = pd.to_datetime(tmax, utc=True) if ng else empty
+        src = enc["source"]
+        is_dna = (src == "dna").to_numpy(bool)
+        cam = np.bincount(gid[~is_dna], minlength=ng) > 0
+        dna = np.bincount(gid[is_dna], minlength=ng) > 0
+        out["sources"] = np.where(cam & dna, "both", np.where(dna, "dna", "camera")).astype(object)
     nat = enc["nationalCountry"]
     nat_id, _ = pd.factorize(enc["nationalID"], use_na_sentinel=True)
     for cc in countries:
         rows = (nat == cc).to_numpy(bool) & (nat_id >= 0)
         cnt = np.zeros(ng, dtype=np.int64)
         if rows.any():
-            key = np.unique(gid[rows].astype(np.int64) * (int(nat_id.max()) + 1) + nat_id[rows])
+            key = pd.unique(gid[rows].astype(np.int64) * (int(nat_id.max()) + 1)
+                            + nat_id[rows])
             cnt = np.bincount(key // (int(nat_id.max()) + 1), minlength=ng)
         out[f"national_{cc}"] = cnt
 
     # range: 95% minimum convex polygon
     x = enc["x"].to_numpy(float)
     y = enc["y"].to_numpy(float)
-    if mcp:
+    if mcp and not lean:
         n_loc, hulls = _hulls_mcp95(gid, x, y, ng, min_locations)
         has = pd.notna(hulls)
         area = np.full(ng, np.nan)
@@ -206,15 +247,22 @@ def individual_crossings(encounters: pd.DataFrame, *, countries: Sequence[str],
             for cc in countries:
                 if cc in border.countries and rest.any():
                     inside[cc][rest] = shapely.within(hulls[rest], border.countries[cc])
+        exact = ok & ~np.any([inside[c] for c in inside], axis=0) if inside else ok
+        known = [cc for cc in countries if border is not None and cc in border.countries]
+        split = _two_country_cover(hulls, exact, border, known)
         for cc in countries:
             share = np.full(ng, np.nan)
             if border is not None and cc in border.countries:
                 share[ok] = 0.0
                 share[inside[cc]] = 1.0
-                exact = ok & ~np.any([inside[c] for c in inside], axis=0)
-                if exact.any():
-                    inter = shapely.intersection(hulls[exact], border.countries[cc])
-                    share[exact] = shapely.area(inter) / area[exact]
+                todo = exact.copy()
+                if split is not None and cc == known[1]:
+                    # the two countries cover the hull without overlap: the rest of it
+                    share[split] = 1.0 - out[f"mcp95_share_{known[0]}"].to_numpy()[split]
+                    todo &= ~split
+                if todo.any():
+                    inter = shapely.intersection(hulls[todo], border.countries[cc])
+                    share[todo] = shapely.area(inter) / area[todo]
             out[f"mcp95_share_{cc}"] = share
     out = out.sort_values([*by, "scientificName", "jointID"], kind="stable", na_position="last")
     return out.reset_index(drop=True)
@@ -269,42 +317,60 @@ def distance_bands(encounters: pd.DataFrame, *, bands_km: Sequence[float]) -> pd
     if not edges or any(b >= a for a, b in zip(edges[1:], edges[:-1], strict=False)) \
             or edges[0] < 0:
         raise ConfigError(f"bands_km must be increasing distances >= 0 in km, got {bands_km!r}")
-    enc = encounters[encounters["country"].notna() & encounters["distance_km"].notna()]
+    enc = encounters
+    ok = (enc["country"].notna() & enc["distance_km"].notna()).to_numpy(bool)
     labels = _band_labels(edges)
-    band = np.searchsorted(edges, enc["distance_km"].to_numpy(float), side="right") - 1
-    band = np.clip(band, 0, len(edges) - 1)
-    frame = pd.DataFrame({
-        "scientificName": _fill(enc["scientificName"], "unknown").to_numpy(object),
-        "country": enc["country"].to_numpy(object),
-        "band": band, "jointID": enc["jointID"].to_numpy(object),
+    nb = len(edges)
+    band = np.searchsorted(edges, enc["distance_km"].to_numpy(float)[ok], side="right") - 1
+    band = np.clip(band, 0, nb - 1)
+    # integer codes (categories in sorted order) instead of grouping text
+    s_code, s_uniq = _text_codes(_fill(enc["scientificName"], "unknown"))
+    c_code, c_uniq = _text_codes(enc["country"])
+    j_code, j_uniq = _text_codes(enc["jointID"])
+    s_code, c_code, j_code = s_code[ok], c_code[ok], j_code[ok]
+    nc = len(c_uniq)
+    cell = (s_code * nc + c_code) * nb + band
+    size = len(s_uniq) * nc * nb
+    counts = np.bincount(cell, minlength=size)
+    known = j_code >= 0  # individuals: distinct joint IDs per cell
+    pairs = np.unique(cell[known] * len(j_uniq) + j_code[known])
+    inds = np.bincount(pairs // max(len(j_uniq), 1), minlength=size)
+    combo = np.flatnonzero(counts.reshape(-1, nb).sum(axis=1) > 0)  # (species, country)
+    cells = (combo[:, None] * nb + np.arange(nb)[None, :]).ravel()
+    b = np.tile(np.arange(nb), len(combo))
+    upper = np.asarray([*edges[1:], math.inf])
+    out = pd.DataFrame({
+        "scientificName": np.asarray(s_uniq, dtype=object)[np.repeat(combo // nc, nb)],
+        "country": np.asarray(c_uniq, dtype=object)[np.repeat(combo % nc, nb)],
+        "band": np.asarray(labels, dtype=object)[b],
+        "lower_km": np.asarray(edges, dtype=float)[b],
+        "upper_km": upper[b],
+        "encounters": counts[cells].astype(np.int64),
+        "individuals": inds[cells].astype(np.int64),
     })
-    grp = frame.groupby(["scientificName", "country", "band"])
-    counts = grp.size().rename("encounters")
-    inds = grp["jointID"].nunique().rename("individuals")
-    combos = frame[["scientificName", "country"]].drop_duplicates().sort_values(
-        ["scientificName", "country"])
-    full = pd.MultiIndex.from_tuples(
-        [(s, c, b) for s, c in combos.itertuples(index=False) for b in range(len(edges))],
-        names=["scientificName", "country", "band"])
-    out = pd.concat([counts, inds], axis=1).reindex(full, fill_value=0).reset_index()
-    upper = [*edges[1:], math.inf]
-    out["lower_km"] = np.asarray(edges)[out["band"].to_numpy(int)] if len(out) else []
-    out["upper_km"] = np.asarray(upper)[out["band"].to_numpy(int)] if len(out) else []
-    out["band"] = [labels[b] for b in out["band"]]
-    out = out[["scientificName", "country", "band", "lower_km", "upper_km", "encounters",
-               "individuals"]]
-    return out.astype({"encounters": np.int64, "individuals": np.int64})
+    return out
 
 
 def _period_summary(enc: pd.DataFrame, by: list[str], countries: Sequence[str]) -> pd.DataFrame:
     ind = individual_crossings(enc, countries=countries, border=None, by=by, min_locations=5,
-                               mcp=False)
+                               mcp=False, lean=True)
     return species_summary(ind, countries=countries, by=by)
+
+
+def _year_month(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar year and month (1-12) of each time, in the column's own time zone."""
+    dtype = times.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":
+        ns = times.to_numpy("datetime64[ns]")
+        months = ns.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+        return months // 12 + 1970, months % 12 + 1
+    return (times.dt.year.to_numpy().astype(np.int64),
+            times.dt.month.to_numpy().astype(np.int64))
 
 
 def yearly_table(encounters: pd.DataFrame, *, countries: Sequence[str]) -> pd.DataFrame:
     _check(encounters, ())
-    enc = encounters.assign(year=encounters["time"].dt.year.astype(np.int64))
+    enc = encounters.assign(year=_year_month(encounters["time"])[0])
     out = _period_summary(enc, ["year"], countries)
     out = out.sort_values(["scientificName", "year"], kind="stable").reset_index(drop=True)
     prev = out.groupby("scientificName")["year"].shift(1)
@@ -323,12 +389,13 @@ def seasonal_table(encounters: pd.DataFrame, *, countries: Sequence[str],
     if set(season_of) != set(range(1, 13)):
         raise ConfigError(f"seasons must map every month 1-12 to a season name, got months "
                           f"{sorted(season_of)}")
-    month = encounters["time"].dt.month.to_numpy()
-    year = encounters["time"].dt.year.to_numpy().astype(np.int64)
+    year, month = _year_month(encounters["time"])
     wraps = season_of[12] == season_of[1]
     season_year = year + ((month == 12) & wraps)
+    names = sorted(set(season_of.values()))
+    lut = np.array([-1] + [names.index(season_of[m]) for m in range(1, 13)])
     enc = encounters.assign(seasonYear=season_year,
-                            season=pd.Series(month).map(season_of).to_numpy(object))
+                            season=pd.Categorical.from_codes(lut[month], categories=names))
     out = _period_summary(enc, ["seasonYear", "season"], countries)
     order = {s: i for i, s in enumerate(dict.fromkeys(season_of[m] for m in
                                                       [*range(12, 13), *range(1, 12)]))}

@@ -19,34 +19,81 @@ def _group_codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     numbered in order of first appearance.
 
     Each column is factorised on its own (Arrow-backed text never goes through Python
-    objects); the per-column codes are combined into one integer key, compacted after each
-    column so that it cannot overflow, and the final key is factorised in appearance order,
+    objects); the per-column codes are combined into one integer key (compacted only when
+    the next column could overflow it), and the final key is factorised in appearance order,
     which numbers the groups exactly as factorising the tuples would.
     """
     if not columns:
         return np.zeros(len(frame), dtype=np.int64)
     key = np.zeros(len(frame), dtype=np.int64)
+    size = 1  # key < size
     for c in columns:
         codes, uniq = pd.factorize(frame[c], use_na_sentinel=True)
+        if size * (len(uniq) + 1) >= 2**62:
+            key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+            size = int(key.max()) + 1 if len(key) else 1
         key = key * (len(uniq) + 1) + (np.asarray(codes, dtype=np.int64) + 1)
-        key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
-    return key
+        size *= len(uniq) + 1
+    return np.asarray(pd.factorize(key)[0], dtype=np.int64)
 
 
-def _chain_starts(key: np.ndarray, step: int) -> np.ndarray:
-    """Positions visited by ``p -> first position with key >= key[p] + step``, from 0.
+#: Below this many chains still being walked, the rest are walked one by one in Python.
+_VECTOR_WALKS = 64
 
-    ``key`` is sorted. Each hop is one ``searchsorted`` lookup; the walk itself is a plain
-    loop over Python ints (one iteration per independent run, well under a second for 1e6).
+
+def _chain_marks(key: np.ndarray, step: int) -> np.ndarray:
+    """Mark the positions visited by ``p -> first position with key >= key[p] + step`` from 0.
+
+    ``key`` is sorted. A position whose key is at least ``step`` above the previous one is
+    visited by every such walk (no hop from before it can pass it), so the keys fall into
+    clusters that each start with a visited position; only clusters of two or more keys need
+    a walk. All those walks advance together, one vectorised hop per round, until few are left;
+    these finish in a plain loop (a long chain of dense records costs one Python step a hop).
     """
-    nxt = np.searchsorted(key, key + step, side="left").tolist()
-    n = len(nxt)
-    visited = []
-    p = 0
-    while p < n:
-        visited.append(p)
-        p = nxt[p]
-    return np.asarray(visited, dtype=np.int64)
+    n = len(key)
+    marked = np.ones(n, dtype=bool)
+    if n < 2:
+        return marked
+    marked[1:] = (key[1:] - key[:-1]) >= step
+    starts = np.flatnonzero(marked)
+    ends = np.append(starts[1:], n)
+    multi = (ends - starts) > 1
+    if not multi.any():
+        return marked
+    nxt = np.searchsorted(key, key + step, side="left")
+    cur, end = starts[multi], ends[multi]
+    while len(cur) > _VECTOR_WALKS:
+        cur = nxt[cur]
+        live = cur < end
+        cur, end = cur[live], end[live]
+        marked[cur] = True
+    for p, e in zip(cur.tolist(), end.tolist(), strict=True):
+        p = int(nxt[p])
+        while p < e:
+            marked[p] = True
+            p = int(nxt[p])
+    return marked
+
+
+def _sort_order(groups: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Stable order by group then time (``np.lexsort((seconds, groups))``, one key sorted)."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    g0, t0 = int(groups.min()), int(seconds.min())
+    span = int(seconds.max()) - t0 + 1
+    if (int(groups.max()) - g0 + 1) * span >= 2**62:  # pragma: no cover - cannot pack
+        return np.lexsort((seconds, groups))
+    key = (groups - g0) * np.int64(span) + (seconds - t0)
+    # a fast unstable sort, then runs of equal keys back in input order (stable)
+    order = np.argsort(key)
+    k = key[order]
+    tie = k[1:] == k[:-1]
+    if tie.any():
+        pos = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
+        sub = order[pos]
+        order[pos] = sub[np.lexsort((sub, k[pos]))]
+    return order
 
 
 def independence_flags(
@@ -89,7 +136,7 @@ def independence_flags(
     n = len(groups)
     groups = np.asarray(groups, dtype=np.int64)
     seconds = np.asarray(seconds, dtype=np.int64)
-    order = np.lexsort((seconds, groups))
+    order = _sort_order(groups, seconds)
     g = groups[order]
     t = seconds[order]
     indep = np.zeros(n, dtype=bool)
@@ -146,8 +193,7 @@ def _last_independent(new_group: np.ndarray, t: np.ndarray, is_first: np.ndarray
     if (int(gid[-1]) + 1) * span >= 2**62:  # pragma: no cover - times too far apart to pack
         return _last_independent_loop(new_group, t, is_first, threshold_s)
     key = gid * np.int64(span) + (t - t0)
-    marked = np.zeros(n, dtype=bool)
-    marked[_chain_starts(key, step)] = True
+    marked = _chain_marks(key, step)
     indep = marked[run_start]
     # latest independent position strictly before each record's run of equal times
     last_mark = np.maximum.accumulate(np.where(marked, np.arange(n), -1))

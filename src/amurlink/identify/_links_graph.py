@@ -35,6 +35,19 @@ def joint_id_of(anchor: str, digits: int = JOINT_ID_DIGITS) -> str:
     return "J-" + hashlib.sha256(anchor.encode("utf-8")).hexdigest()[:digits]
 
 
+def _join_runs(comp: pd.Series, subject: pd.Series) -> pd.Series:
+    """``MEMBER_SEP.join`` of the subjects of each component (rows sorted by component)."""
+    c = comp.to_numpy(np.int64)
+    if not len(c):
+        return pd.Series([], dtype=object, index=pd.Index([], dtype=np.int64, name="_comp"))
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    ends = np.r_[starts[1:], len(c)]
+    names = subject.tolist()
+    joined = [MEMBER_SEP.join(names[s:e]) for s, e in zip(starts.tolist(), ends.tolist(),
+                                                             strict=True)]
+    return pd.Series(joined, index=pd.Index(c[starts], name="_comp"), dtype=object)
+
+
 def assign_joint_ids(subjects: pd.DataFrame, a: pd.Series, b: pd.Series) -> pd.DataFrame:
     """Joint identity of every subject, given confirmed edges ``a``-``b``.
 
@@ -56,8 +69,8 @@ def assign_joint_ids(subjects: pd.DataFrame, a: pd.Series, b: pd.Series) -> pd.D
     jid = pd.Series(ids, index=anchors.index)
     inds = ordered[~ordered["_sample"]]
     samples = ordered[ordered["_sample"]]
-    members = inds.groupby("_comp", sort=False)["subject"].agg(MEMBER_SEP.join)
-    sample_members = samples.groupby("_comp", sort=False)["subject"].agg(MEMBER_SEP.join)
+    members = _join_runs(inds["_comp"], inds["subject"])
+    sample_members = _join_runs(samples["_comp"], samples["subject"])
     members = members.reindex(anchors.index)
     members = members.where(members.notna(), sample_members.reindex(anchors.index))
     n_ind = inds.groupby("_comp").size().reindex(anchors.index, fill_value=0)
