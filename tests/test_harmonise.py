@@ -286,3 +286,34 @@ def test_conflicting_crosswalk_row_is_kept_as_proposed_and_output_written(source
     assert res.manifest["links"]["confirmed"] == 0 and res.manifest["links"]["proposed"] == 1
     out = write_harmonised(res, sources["links"].parent / "joint")
     assert (out / "datapackage.json").is_file()
+
+
+def test_in_memory_input_hashes_species_and_inputs_unchanged():
+    """A Dataset input: table hashes in the manifest (computed on a thread) equal the direct
+    hash, unknown species are counted over all records, and the input frames are untouched."""
+    from amurlink.harmonise import _frame_hash
+    from amurlink.testing import make_toy_dataset
+
+    toy = make_toy_dataset()
+    obs = toy.observations.copy()
+    names = obs["scientificName"].astype(object)
+    names[[0, 1, 2]] = ["Тигр", "Felis nonexistens", "Felis nonexistens"]
+    obs["scientificName"] = pd.array(names, dtype=toy.observations["scientificName"].dtype)
+    ids = obs["individualID"].astype(object)
+    ids[0] = "T-99"  # not namespaced: gets the catalogue of its deployment's country
+    obs["individualID"] = pd.array(ids, dtype=toy.observations["individualID"].dtype)
+    ds = toy.replace(observations=obs)
+    before = {k: v.copy() for k, v in ds.tables.items()}
+    res = harmonise(ds, config=StudyConfig(), now=NOW)
+    tables = res.manifest["inputs"][0]["tables"]
+    assert tables == {k: _frame_hash(v) for k, v in ds.tables.items()}
+    unknown = [i for i in res.report.warnings if i.code == "unknown-species"]
+    assert [i.got for i in unknown] == ["Felis nonexistens"]
+    assert "(2 records)" in unknown[0].message
+    joint = res.dataset.observations["scientificName"]
+    assert joint.iloc[0] == "Panthera tigris" and joint.iloc[1] == "Felis nonexistens"
+    assert res.dataset.observations["individualID"].tolist()[:3] == [
+        "CN-NTLNP:T-99", "CN-NTLNP:T01", "RU-LLNP:T-1"]
+    for k, v in ds.tables.items():
+        pd.testing.assert_frame_equal(v, before[k])
+    json.dumps(res.manifest, default=str)  # no pending future left in the manifest

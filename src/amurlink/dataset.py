@@ -1,8 +1,8 @@
-"""The ``Dataset``: every table of one Camtrap DP package (core and extensions) with its metadata."""
+"""The ``Dataset``: every table of one Camtrap DP package (core and extensions) and metadata."""
 
 from __future__ import annotations
 
-import copy
+import copy as _copy
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +19,8 @@ class Dataset:
     """Tables of one camera-trap data package, keyed by resource name, plus package metadata.
 
     A ``Dataset`` never changes after construction: :meth:`replace` returns a new one. Frames
-    are copied on the way in and handed out as they are, so treat them as read-only.
+    are copied on the way in (unless ``copy=False``) and handed out as they are, so treat them
+    as read-only; datasets derived by :meth:`replace` share the frames they did not replace.
 
     Parameters
     ----------
@@ -31,6 +32,9 @@ class Dataset:
         The package descriptor without ``resources`` (title, project, contributors, ...).
     extra_resources : sequence of dict, optional
         Descriptors of resources amurlink does not model (kept verbatim so nothing is lost).
+    copy : bool, default True
+        Copy the frames. ``False`` adopts them as they are (no copy of a million-row table);
+        for frames the caller has just built and will not change afterwards.
 
     Examples
     --------
@@ -49,6 +53,8 @@ class Dataset:
         tables: Mapping[str, pd.DataFrame],
         metadata: Mapping[str, Any] | None = None,
         extra_resources: list[dict[str, Any]] | None = None,
+        *,
+        copy: bool = True,
     ) -> None:
         unknown = sorted(set(tables) - set(TABLES))
         if unknown:
@@ -62,9 +68,9 @@ class Dataset:
                 f"Dataset lacks the Camtrap DP core table(s) {missing}; pass an empty frame "
                 "with the declared columns where a table has no rows."
             )
-        self._tables = MappingProxyType({k: v.copy() for k, v in tables.items()})
-        self._metadata = MappingProxyType(copy.deepcopy(dict(metadata or {})))
-        self._extra_resources = tuple(copy.deepcopy(list(extra_resources or [])))
+        self._tables = MappingProxyType({k: v.copy() if copy else v for k, v in tables.items()})
+        self._metadata = MappingProxyType(_copy.deepcopy(dict(metadata or {})))
+        self._extra_resources = tuple(_copy.deepcopy(list(extra_resources or [])))
 
     # -- access ------------------------------------------------------------------------------
     @property
@@ -126,16 +132,17 @@ class Dataset:
 
         A table given as ``None`` is dropped (extension tables only).
         """
-        new = dict(self._tables)
+        new = dict(self._tables)  # this dataset's frames are shared (read-only), not copied
         for name, frame in tables.items():
             if frame is None:
                 new.pop(name, None)
             else:
-                new[name] = frame
+                new[name] = frame.copy()
         return Dataset(
             new,
             metadata=self._metadata if metadata is None else metadata,
             extra_resources=list(self._extra_resources),
+            copy=False,
         )
 
     def __repr__(self) -> str:

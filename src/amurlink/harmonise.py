@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import importlib
 import json
@@ -10,6 +11,7 @@ import os
 import platform
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -119,9 +121,35 @@ def _frame_hash(frame: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def _table_hashes(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    return {k: _frame_hash(v) for k, v in tables.items()}
+
+
+def _hash_later(tables: Mapping[str, pd.DataFrame]) -> concurrent.futures.Future:
+    """:func:`_table_hashes` on a new thread of its own (no pool that a fork could orphan)."""
+    fut: concurrent.futures.Future = concurrent.futures.Future()
+
+    def work() -> None:
+        try:
+            fut.set_result(_table_hashes(tables))
+        except BaseException as exc:  # handed to the caller by .result()
+            fut.set_exception(exc)
+
+    threading.Thread(target=work, name="amurlink-hash", daemon=True).start()
+    return fut
+
+
+def _resolve_hashes(infos: list[dict[str, Any]]) -> None:
+    """Replace the pending table hashes of in-memory inputs by their values."""
+    for info in infos:
+        if isinstance(info.get("tables"), concurrent.futures.Future):
+            info["tables"] = info["tables"].result()
+
+
 def _files_of(path: Path, kind: str, mapping: Any = None) -> dict[str, str]:
     if kind == "mapping":
-        files = [path] + [t.file for t in mapping.tables.values()] if mapping is not None else [path]
+        files = ([path] + [t.file for t in mapping.tables.values()]) if mapping is not None \
+            else [path]
         return {str(f): _sha256(f) for f in files if f.is_file()}
     if path.is_file():
         if path.name == "datapackage.json":
@@ -136,7 +164,8 @@ def _load_input(item: Any, report: ValidationReport, now: Any
                 ) -> tuple[Dataset | None, dict[str, Any]]:
     if isinstance(item, Dataset):
         info = {"source": item.metadata.get("title") or "<in-memory Dataset>", "kind": "dataset",
-                "tables": {k: _frame_hash(v) for k, v in item.tables.items()}}
+                # hashed in a background thread (hashlib releases the GIL) while harmonising
+                "tables": _hash_later(dict(item.tables))}
         return item, info
     path = Path(item)
     if path.suffix == ".toml":
@@ -246,7 +275,7 @@ def _namespace_individuals(ds: Dataset, config: StudyConfig, report: ValidationR
     present = ids.notna().to_numpy(bool)
     if not present.any():
         return obs
-    spaced = ids.str.match(INDIVIDUAL_ID_PATTERN).fillna(False).to_numpy(bool)
+    spaced = _matches(ids, INDIVIDUAL_ID_PATTERN)
     todo = present & ~spaced
     if not todo.any():
         return obs
@@ -267,20 +296,74 @@ def _namespace_individuals(ds: Dataset, config: StudyConfig, report: ValidationR
                      "gives no catalogue", table="observations", field="individualID",
                      fix="add countries.<CC>.catalogue to amurlink.toml")
     new = ids.astype(object).where(~(todo & ~missing), cat + ":" + ids.astype(object))
-    return obs.assign(individualID=new.astype(ids.dtype))
+    return _with_column(obs, "individualID", new.astype(ids.dtype))
+
+
+def _matches(col: pd.Series, pattern: str) -> np.ndarray:
+    """``col.str.match(pattern)`` as a NumPy mask (NA False), tested once per distinct value."""
+    if not _arrow_text(col):
+        return col.str.match(pattern).fillna(False).to_numpy(bool)
+    import pyarrow as pa
+
+    enc = pa.chunked_array(col.array._pa_array).combine_chunks().dictionary_encode()  # type: ignore[attr-defined]
+    uniq = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([enc.dictionary])))
+    ok = np.append(uniq.str.match(pattern).fillna(False).to_numpy(bool), False)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return ok[codes]  # -1 (NA) picks the appended False
 
 
 def _canonical_species(obs: pd.DataFrame, report: ValidationReport, source: str) -> pd.DataFrame:
     names = obs["scientificName"]
+    if _arrow_text(names):
+        return _canonical_species_arrow(obs, report, source)
     res = resolve_species(names)
-    for name, count in res.unknown.items():
+    _report_unknown_species(res.unknown, report, source)
+    new = pd.Series(res.scientific_name.to_numpy(), index=names.index).astype(names.dtype)
+    new = new.fillna(names)
+    return _with_column(obs, "scientificName", new.astype(names.dtype))
+
+
+def _canonical_species_arrow(obs: pd.DataFrame, report: ValidationReport, source: str
+                             ) -> pd.DataFrame:
+    """:func:`_canonical_species` for Arrow text: each distinct name is resolved once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = obs["scientificName"]
+    arr = pa.chunked_array(names.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+    enc = arr.dictionary_encode()  # nulls stay null; dictionary in order of first appearance
+    uniq = enc.dictionary
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    res = resolve_species(pd.Series(uniq.to_pylist(), dtype=object))
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+    position = {u: i for i, u in enumerate(uniq.to_pylist())}
+    _report_unknown_species({u: int(counts[position[u]]) for u in res.unknown}, report, source)
+    canon = res.scientific_name.astype(object).where(res.scientific_name.notna(), None).tolist()
+    final = pa.array([c if c is not None else u
+                      for c, u in zip(canon, uniq.to_pylist(), strict=True)], type=uniq.type)
+    new = pc.take(final, enc.indices).cast(arr.type)
+    return _with_column(obs, "scientificName",
+                        pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([new])),
+                                  index=names.index))
+
+
+def _report_unknown_species(unknown: dict[str, int], report: ValidationReport, source: str
+                            ) -> None:
+    for name, count in unknown.items():
         report.warning("unknown-species", f"{source}: scientificName {name!r} ({count} records) "
                        "is not in amurlink's species table; kept as written (never guessed)",
                        table="observations", field="scientificName", got=name,
                        fix="check the spelling, or map the name in the source's import mapping")
-    new = pd.Series(res.scientific_name.to_numpy(), index=names.index).astype(names.dtype)
-    new = new.fillna(names)
-    return obs.assign(scientificName=new.astype(names.dtype))
+
+
+def _with_column(frame: pd.DataFrame, name: str, values: pd.Series) -> pd.DataFrame:
+    """``frame.assign(name=values)`` without copying the other columns (``frame`` unchanged).
+
+    Setting a whole column on a shallow copy replaces that column's array in the copy only.
+    """
+    out = frame.copy(deep=False)
+    out[name] = values
+    return out
 
 
 def record_flags(
@@ -308,10 +391,14 @@ def record_flags(
     """
     n = len(observations)
     group = np.zeros(n, np.int64)
+    span = 1
     for c in ("deploymentID", "scientificName", "individualID"):
         codes, uniq = pd.factorize(observations[c], use_na_sentinel=True)
+        if span * (len(uniq) + 1) >= 2**62:  # compact first: no overflow
+            group = np.asarray(pd.factorize(group)[0], np.int64)
+            span = int(group.max(initial=0)) + 1
         group = group * (len(uniq) + 1) + (np.asarray(codes, np.int64) + 1)
-        group = np.asarray(pd.factorize(group)[0], np.int64)  # compact: no overflow
+        span *= len(uniq) + 1
     t = _ns(observations["eventStart"])
     order = np.lexsort((t, group))
     g, ts = group[order], t[order]
@@ -349,8 +436,8 @@ def record_flags(
            "afterDeployment": known & valid_t & (t > d1),
            "future": valid_t & (t > now_ts.value)}
     return pd.DataFrame({
-        "observationID": observations["observationID"].to_numpy(),
-        "deploymentID": observations["deploymentID"].to_numpy(),
+        "observationID": observations["observationID"].array,  # no object conversion
+        "deploymentID": observations["deploymentID"].array,
         "duplicate": dup, "burst": burst,
         "beforeDeployment": odd["beforeDeployment"],
         "afterDeployment": odd["afterDeployment"],
@@ -378,7 +465,10 @@ def _concat(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     if not nonempty:
         return frames[0].iloc[0:0].reset_index(drop=True)
     if len(nonempty) == 1:
-        return nonempty[0].reset_index(drop=True)
+        only = nonempty[0]
+        if only.index.equals(pd.RangeIndex(len(only))):
+            return only  # shared read-only, as Dataset frames are (no copy of a large table)
+        return only.reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # all-NA columns keep the first dtype
         return pd.concat(nonempty, ignore_index=True)
@@ -425,11 +515,12 @@ def _independent(obs: pd.DataFrame, config: StudyConfig, report: ValidationRepor
     animal = out["observationType"] == "animal" if "observationType" in out else True
     # count on the one column needed (selecting whole rows of a large table is slow)
     names = out["scientificName"][out["independent"].astype(bool) & animal]
-    per_species = names.groupby(names.astype(object)).size()
+    counts = names.value_counts(dropna=True)  # hashed in Arrow, no Python strings per row
+    per_species = sorted((str(k), int(v)) for k, v in counts.items() if v)
     return out, {"available": True, "threshold_min": thr,
                  "compared_to": "lastIndependentRecord", "by": ["deploymentID"],
                  "per_individual": True, "independent_records": int(out["independent"].sum()),
-                 "by_species": {str(k): int(v) for k, v in per_species.items()}}
+                 "by_species": dict(per_species)}
 
 
 def _apply_links(links: Any, ds_ind: pd.DataFrame, log: pd.DataFrame, config: StudyConfig,
@@ -564,6 +655,7 @@ def harmonise(
     if not datasets:
         report.error("input", "no input could be read", fix="see the issues above")
         empty = Dataset({t: empty_frame(TABLES[t]) for t in STANDARD_TABLES})
+        _resolve_hashes(infos)
         return HarmoniseResult(empty, report, pd.DataFrame(columns=list(FLAG_COLUMNS)),
                                {"inputs": infos})
     names = [str(i.get("source")) for i in infos if i.get("kind") != "missing"]
@@ -586,7 +678,9 @@ def harmonise(
     joint = {name: _concat(frames, name) for name, frames in parts.items()}
     for table, key in (("deployments", "deploymentID"), ("media", "mediaID"),
                        ("observations", "observationID")):
-        _check_unique(joint[table], table, key, np.concatenate(src_codes[table]), names, report)
+        if len(datasets) > 1:  # only clashes between sources are reported: none with one
+            _check_unique(joint[table], table, key, np.concatenate(src_codes[table]), names,
+                          report)
     obs, dep = joint["observations"], joint["deployments"]
     # Individuals: catalogue tables where given, completed from the records.
     ind = joint.get("individuals")
@@ -629,8 +723,10 @@ def harmonise(
         "title": config.study.name,
         "amurlink:harmonised": {"sources": names, "amurlink": __version__},
     }
-    dataset = Dataset(joint, metadata=metadata)
+    # joint frames are new or shared read-only with the inputs' datasets: no copy
+    dataset = Dataset(joint, metadata=metadata, copy=False)
     log_csv = log.to_csv(index=False).encode() if len(log) else b""
+    _resolve_hashes(infos)
     manifest = {
         "created": (pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC"))
         .isoformat(),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import amurlink.io.camtrap_dp as camtrap_dp_io
 from amurlink.dataset import Dataset
 from amurlink.exceptions import DataError, LinkConflictError, LinkStoreLockedError
 from amurlink.identify.links import (
@@ -119,11 +120,11 @@ def test_a_failing_write_leaves_the_old_log_intact(store, monkeypatch):
     before = path.read_bytes()
     files = sorted(p.name for p in store.path.iterdir())
 
-    def broken_to_csv(self, target, *args, **kwargs):
+    def broken_write(table, target, *args, **kwargs):
         Path(target).write_text("linkEventID,subj")  # half a file, then the disk fills
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken_to_csv)
+    monkeypatch.setattr(camtrap_dp_io, "_write_csv", broken_write)
     with pytest.raises(OSError, match="No space left"):
         store.reject(CN15, RU23, reviewer="Boris", reason="second opinion", now=T0)
     monkeypatch.undo()

@@ -179,3 +179,18 @@ def test_strict_false_returns_dataset_despite_errors(example_copy):
     assert info.value.report.counts() == {"enum": 1}
     ds = read_camtrap_dp(example_copy, strict=False)
     assert len(ds.observations) == 549
+
+
+def test_dataset_copy_false_adopts_frames_and_replace_shares_the_rest():
+    ds = make_toy_dataset()
+    frame = ds.deployments.copy()
+    adopted = Dataset({**ds.tables, "deployments": frame}, copy=False)
+    assert adopted.deployments is frame
+    copied = Dataset({**ds.tables, "deployments": frame})
+    assert copied.deployments is not frame
+    pd.testing.assert_frame_equal(copied.deployments, frame)
+    new_obs = ds.observations.iloc[:2].copy()
+    derived = ds.replace(observations=new_obs)
+    assert derived.media is ds.media  # unchanged tables shared, read-only
+    assert derived.observations is not new_obs  # given tables copied
+    assert len(ds.observations) > 2

@@ -65,7 +65,7 @@ def _locate_csv_error(data: bytes) -> tuple[int | None, str]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     row = 0
     try:
-        for row, _ in enumerate(reader, start=1):
+        for row, _row in enumerate(reader, start=1):  # noqa: B007 - row is read after
             pass
     except csv.Error as exc:
         return row + 1, str(exc)
@@ -135,13 +135,67 @@ def isin(col: pd.Series, values: object) -> np.ndarray:
     return col.isin(values).fillna(False).to_numpy(bool)
 
 
+def positions(col: pd.Series, ref: pd.Series) -> np.ndarray:
+    """Position in ``ref`` (unique values) of each value of ``col``; -1 where absent or NA."""
+    if _is_arrow_string(col) and _is_arrow_string(ref) and not ref.isna().any():
+        found = pc.index_in(_arrow(col), value_set=_arrow(ref).combine_chunks())
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.asarray(pd.Index(ref.astype(object)).get_indexer(col.astype(object)), np.int64)
+
+
+_MISSING_LENGTHS = sorted({len(v.encode()) for v in MISSING_VALUES if v})
+#: First bytes of the non-empty missing markers, as a lookup table over byte values.
+_MISSING_FIRST = np.zeros(256, bool)
+_MISSING_FIRST[[v.encode()[0] for v in MISSING_VALUES if v]] = True
+_MISSING_SET = pa.array([v for v in MISSING_VALUES], type=pa.string())
+
+
+def missing_mask(col: pd.Series) -> np.ndarray:
+    """Mask of the values that Camtrap DP reads as missing (``MISSING_VALUES``).
+
+    Same result as ``isin(col, MISSING_VALUES)``; for Arrow text it looks at byte lengths and
+    first bytes (from the offsets, no copy) and compares text only for the few values that
+    could be a missing marker.
+    """
+    if not _is_arrow_string(col):
+        return isin(col, MISSING_VALUES)
+    arr = _arrow(col)
+    if arr.null_count or not all(pa.types.is_large_string(c.type) or pa.types.is_string(c.type)
+                                 for c in arr.chunks):
+        return isin(col, MISSING_VALUES)
+    parts = []
+    for ch in arr.chunks:
+        otype = np.int64 if pa.types.is_large_string(ch.type) else np.int32
+        off = np.frombuffer(ch.buffers()[1], dtype=otype, count=ch.offset + len(ch) + 1)
+        off = off[ch.offset:]
+        ln = np.diff(off)
+        out = ln == 0 if "" in MISSING_VALUES else np.zeros(len(ln), bool)
+        short = np.zeros(len(ln), bool)
+        for k in _MISSING_LENGTHS:
+            short |= ln == k
+        idx = np.flatnonzero(short)
+        if idx.size:
+            data = np.frombuffer(ch.buffers()[2], dtype=np.uint8)
+            idx = idx[_MISSING_FIRST[data[off[idx]]]]
+        if idx.size:
+            vals = ch.take(pa.array(idx))
+            out[idx] = _bool_np(pc.is_in(vals, value_set=_MISSING_SET))
+        parts.append(out)
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+#: RE2 form of the official ``media.filePath`` pattern (no lookahead): a first character that
+#: is not '.', '/', '~' or a line break, then no '..' and no line break anywhere.
+_MEDIA_PATH_RE2 = r"^[^./~\n](?:[^.\n]|\.[^.\n])*\.?$"
+
+
 def _media_path_ok(col: pd.Series) -> np.ndarray:
     """RE2 form of the official ``media.filePath`` pattern ``^(?=^[^./~])(^((?!\\.{2}).)*$).*$``:
-    no leading '.', '/' or '~', no '..' anywhere, no line break."""
-    starts = col.str.match(r"^[^./~\n]").fillna(False).to_numpy(bool)
-    dots = col.str.contains("..", regex=False).fillna(True).to_numpy(bool)
-    breaks = col.str.contains("\n", regex=False).fillna(True).to_numpy(bool)
-    return starts & ~dots & ~breaks
+    no leading '.', '/' or '~', no '..' anywhere, no line break (one regex pass)."""
+    if _is_arrow_string(col):
+        return _bool_np(pc.match_substring_regex(_arrow(col), _MEDIA_PATH_RE2))
+    # Python's '$' also matches before a final line break: full-match the unanchored form
+    return col.str.fullmatch(_MEDIA_PATH_RE2[1:-1]).fillna(False).to_numpy(bool)
 
 
 _RE2_EQUIVALENTS = {_MEDIA_PATH_PATTERN: _media_path_ok}
@@ -202,6 +256,17 @@ def _fixed_width(data: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray
 
 
 def _iso_datetimes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_iso_datetimes_one` chunk by chunk (no copy of the text into one buffer)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if len(chunks) == 1:
+        return _iso_datetimes_one(chunks[0])
+    if not chunks:
+        return _iso_datetimes_one(pa.array([], type=arr.type))
+    parts = [_iso_datetimes_one(ch) for ch in chunks]
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
+
+
+def _iso_datetimes_one(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised reading of ``YYYY-MM-DDTHH:MM:SS`` + ``Z`` / ``+hh:mm`` / ``+hhmm`` text.
 
     Works on the raw UTF-8 bytes at fixed positions (after the shape check every character is
@@ -241,14 +306,15 @@ def _iso_datetimes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.nda
     ok &= zulu | (signed & tail)
     shape_ok[cand] = ok
 
-    v = digits.astype(np.int32)  # int32 arithmetic: half the memory traffic of int64
-    o = off.astype(np.int32)
-    o[zulu] = 0
-    year = v[:, 0] * 1000 + v[:, 1] * 100 + v[:, 2] * 10 + v[:, 3]
-    month, day = v[:, 4] * 10 + v[:, 5], v[:, 6] * 10 + v[:, 7]
-    hour, minute = v[:, 8] * 10 + v[:, 9], v[:, 10] * 10 + v[:, 11]
-    second = v[:, 12] * 10 + v[:, 13]
-    off_h, off_m = o[:, 0] * 10 + o[:, 1], o[:, 2] * 10 + o[:, 3]
+    # the seven two-digit numbers YY YY MM DD hh mm ss (and the offset's hh mm) in one pass
+    # each, laid out field by field (contiguous rows: fast int32 arithmetic below)
+    pairs = np.ascontiguousarray(
+        (digits[:, 0::2].astype(np.int32) * 10 + digits[:, 1::2]).T)
+    o = np.ascontiguousarray((off[:, 0::2].astype(np.int32) * 10 + off[:, 1::2]).T)
+    o[:, zulu] = 0
+    year = pairs[0] * 100 + pairs[1]
+    month, day, hour, minute, second = pairs[2], pairs[3], pairs[4], pairs[5], pairs[6]
+    off_h, off_m = o[0], o[1]
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     days_in_month = _DAYS_IN_MONTH[np.minimum(month, 13)] + ((month == 2) & leap)
     good = ok & (year >= 1678) & (year <= 2261) & (day >= 1) & (day <= days_in_month) & \
@@ -271,17 +337,25 @@ def _iso_datetimes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.nda
 _PLAIN_INT_RE = r"^-?[0-9]{1,15}$"
 
 
-def _plain_integers(col: pd.Series, missing: np.ndarray) -> pd.Series | None:
-    """float64 values when every present value is a plain integer, else None (use pandas)."""
+def _plain_int64(col: pd.Series, missing: np.ndarray) -> np.ndarray | None:
+    """int64 values (1 where missing) when every present value is a plain integer, else None."""
     arr = _arrow(col)
     plain = _bool_np(pc.match_substring_regex(arr, _PLAIN_INT_RE))
     if not (plain | missing).all():
         return None
     if missing.any():
-        arr = pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
-    ints = pc.cast(arr, pa.int64())
-    return pd.Series(ints.to_numpy().astype("float64") if ints.null_count == 0 else
-                     pc.cast(ints, pa.float64()).to_numpy(zero_copy_only=False))
+        arr = pc.if_else(pa.array(missing), pa.scalar("1", arr.type), arr)
+    return np.asarray(pc.cast(arr, pa.int64()).to_numpy(), dtype=np.int64)
+
+
+def _plain_integers(col: pd.Series, missing: np.ndarray) -> pd.Series | None:
+    """float64 values when every present value is a plain integer, else None (use pandas)."""
+    ints = _plain_int64(col, missing)
+    if ints is None:
+        return None
+    num = ints.astype("float64")
+    num[missing] = np.nan
+    return pd.Series(num)
 
 
 def _all_na(f: Field, n: int, col: pd.Series) -> pd.Series:
@@ -341,7 +415,6 @@ class TableParser:
 
     # -- reading -------------------------------------------------------------------------------
     def read(self, data: bytes) -> ParsedTable:
-        name = self.schema.name
         if not data or data.isspace():  # as `not data.strip()`, without copying the file
             self._issue("empty-file", f"{self.file} is empty; it needs at least the header row "
                         f"({', '.join(self.schema.required_fields)})",
@@ -366,7 +439,8 @@ class TableParser:
             self._issue("bad-csv", f"{self.file}: the first line is empty; it must be the header "
                         "row", row=1, fix="remove the blank line(s) above the header")
             return ParsedTable(None, self.issues)
-        if data.count(b'"') % 2:
+        quotes = data.count(b'"') if b'"' in data else 0  # `in` is a fast scan: no quote, no count
+        if quotes % 2:
             row, why = _locate_csv_error(data)
             self._issue("bad-csv", f"{self.file}: unbalanced double quote"
                         + (f" starting near row {row} ({why})" if row else ""),
@@ -380,9 +454,11 @@ class TableParser:
             return ParsedTable(None, self.issues)
         try:
             table = pacsv.read_csv(
-                io.BytesIO(data),
+                pa.BufferReader(data),  # zero-copy view of the bytes
                 read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                # a line break inside a value needs quotes: without any quote in the file,
+                # every line break ends a row and Arrow can split the file between threads
+                parse_options=pacsv.ParseOptions(newlines_in_values=quotes > 0),
                 convert_options=pacsv.ConvertOptions(
                     # pandas keeps string[pyarrow] as large_string: read it so, no later copy
                     column_types={h: _STRING_ARROW for h in header},
@@ -454,7 +530,7 @@ class TableParser:
                 out[f.name] = pd.Series(pd.array([None] * n, dtype=dtype_of(f)))  # type: ignore[call-overload]
                 continue
             col = raw[f.name]
-            missing = isin(col, MISSING_VALUES)
+            missing = missing_mask(col)
             if missing.all():
                 # An empty column (common for optional fields): all NA, nothing else to check.
                 if f.required:
@@ -471,7 +547,8 @@ class TableParser:
                                  "required value missing")
             self._check_constraints(f, col, typed, present)
             out[f.name] = typed
-        return pd.DataFrame(out, index=pd.RangeIndex(n))
+        # copy=False: keep each column's array as built (no consolidating copy of 1-D columns)
+        return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
 
     def _typed(self, f: Field, col: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray]:
         """Typed series with missing (and unparsable) values as NA, and the unparsable mask.
@@ -485,7 +562,14 @@ class TableParser:
             if arrow:
                 kept = _null_where(_arrow(col), missing)
                 return pd.Series(pd.arrays.ArrowStringArray(kept)), np.zeros(len(col), bool)
-            return col.mask(missing).astype(_STRING).reset_index(drop=True), np.zeros(len(col), bool)
+            text = col.mask(missing).astype(_STRING).reset_index(drop=True)
+            return text, np.zeros(len(col), bool)
+        if f.type == "integer" and arrow:
+            ints = _plain_int64(col, missing)
+            if ints is not None:  # exact as int64: no trip through float64
+                # the same array as pandas' float -> Int64 conversion (1 under the mask)
+                return (pd.Series(pd.arrays.IntegerArray(ints, missing.copy())),
+                        np.zeros(len(col), bool))
         if f.type in ("number", "integer"):
             num = _plain_integers(col, missing) if arrow else None
             if num is None:
@@ -524,7 +608,8 @@ class TableParser:
             return parsed.astype(pd.DatetimeTZDtype("ns", "UTC")).reset_index(drop=True), bad
         raise AssertionError(f"unhandled field type {f.type}")  # pragma: no cover
 
-    def _check_constraints(self, f: Field, col: pd.Series, typed: pd.Series, present: np.ndarray) -> None:
+    def _check_constraints(self, f: Field, col: pd.Series, typed: pd.Series,
+                           present: np.ndarray) -> None:
         if f.enum is not None:
             bad = present & ~isin(col, f.enum)
             self._row_issues("enum", bad, col, f, "one of " + ", ".join(f.enum),
@@ -543,7 +628,8 @@ class TableParser:
         if f.pattern is not None:
             ok = _fullmatch(col, f.pattern)
             self._row_issues("pattern", present & ~ok, col, f, f"text matching {f.pattern}",
-                             f"write {f.name} in the declared form", "value does not match the pattern")
+                             f"write {f.name} in the declared form",
+                             "value does not match the pattern")
 
     def _check_unique(self, frame: pd.DataFrame) -> None:
         for f in self.schema.fields:

@@ -90,7 +90,8 @@ class PackageSource:
         try:
             zf = zipfile.ZipFile(p)
         except (zipfile.BadZipFile, OSError) as exc:
-            raise DataError(f"{p}: cannot open the zip archive ({exc}); re-create the archive") from exc
+            raise DataError(f"{p}: cannot open the zip archive ({exc}); re-create the "
+                            "archive") from exc
         names = zf.namelist()
         for info in zf.infolist():
             name = info.filename

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import json
 import logging
@@ -17,10 +18,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from amurlink.dataset import Dataset
 from amurlink.exceptions import DataError, SchemaError
-from amurlink.io._parse import TableParser, empty_frame, isin
+from amurlink.io._parse import TableParser, empty_frame, isin, positions
 from amurlink.io._source import DEFAULT_MAX_BYTES, PackageSource, safe_relative_path
 from amurlink.io.validation import ValidationReport
 from amurlink.schema import (
@@ -100,7 +103,8 @@ def load_camtrap_dp(
         if descriptor is None:
             return None, report
         _check_descriptor(descriptor, report)
-        resources = descriptor.get("resources") if isinstance(descriptor.get("resources"), list) else []
+        resources = descriptor.get("resources")
+        resources = resources if isinstance(resources, list) else []
         tables: dict[str, pd.DataFrame] = {}
         extras: list[dict[str, Any]] = []
         unreadable: list[str] = []
@@ -112,34 +116,51 @@ def load_camtrap_dp(
                              f"JSON object (got {type(r).__name__})", file=_DESCRIPTOR,
                              field=f"resources[{k}]", fix="describe each resource as an object "
                              "with name, path, profile and schema")
-        for k, res in enumerate(wanted, start=1):
-            name = res.get("name")
+        # Bytes are read in order here; the tables are parsed on two threads (Arrow, NumPy
+        # and hashlib release the GIL), and results and issues merged back in order.
+        jobs = []
+        for res in wanted:
             schema = _modelled_schema(res)
             if schema is None:
-                extras.append(res)
-            else:
-                files[schema.name] = str(res.get("path", schema.resource_name))
-                frame = _read_resource(src, res, schema, report)
-                if frame is None:
-                    unreadable.append(schema.name)
+                jobs.append((res, None, None, None))
+                continue
+            files[schema.name] = str(res.get("path", schema.resource_name))
+            local = ValidationReport(source=report.source)
+            jobs.append((res, schema, local, _resource_bytes(src, res, schema, local)))
+        big = sum(1 for j in jobs if j[3] is not None and len(j[3][1]) >= _PARALLEL_BYTES)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2 if big >= 2 else 1) as pool:
+            parsed = [pool.submit(TableParser(j[1], j[3][0]).read, j[3][1])
+                      if j[3] is not None else None for j in jobs]
+            for k, (job, fut) in enumerate(zip(jobs, parsed, strict=True), start=1):
+                res, schema, local, _ = job
+                if schema is None:
+                    extras.append(res)
                 else:
-                    tables[schema.name] = frame
-                    report.row_counts[schema.name] = len(frame)
-            if progress is not None:
-                progress(k, len(wanted))
-            logger.debug("read resource %s", name)
+                    report.extend(local.issues)
+                    result = fut.result() if fut is not None else None
+                    if result is not None:
+                        report.extend(result.issues)
+                    if result is None or result.frame is None:
+                        unreadable.append(schema.name)
+                    else:
+                        tables[schema.name] = result.frame
+                        report.row_counts[schema.name] = len(result.frame)
+                if progress is not None:
+                    progress(k, len(wanted))
+                logger.debug("read resource %s", res.get("name"))
         for t in STANDARD_TABLES:
             if t not in tables and t not in unreadable:
                 report.error("missing-resource", f"the package declares no {t!r} resource; "
                              "Camtrap DP requires deployments, media and observations",
                              file=_DESCRIPTOR, table=t,
                              fix=f"add a {t!r} resource with path {t}.csv")
-        if any(t in unreadable for t in STANDARD_TABLES) or not all(t in tables for t in STANDARD_TABLES):
+        if any(t in unreadable or t not in tables for t in STANDARD_TABLES):
             return None, report
         _check_references(tables, report, files)
         _check_semantics(tables, report, files)
         metadata = {k: v for k, v in descriptor.items() if k != "resources"}
-        return Dataset(tables, metadata=metadata, extra_resources=extras), report
+        # the frames were built here and are handed over: no copy
+        return Dataset(tables, metadata=metadata, extra_resources=extras, copy=False), report
 
 
 def validate_camtrap_dp(
@@ -255,7 +276,8 @@ def _check_descriptor(d: dict[str, Any], report: ValidationReport) -> None:
         for key, allowed in (("captureMethod", ("activityDetection", "timeLapse")),
                              ("observationLevel", ("media", "event"))):
             vals = project.get(key)
-            if vals is not None and (not isinstance(vals, list) or any(v not in allowed for v in vals)):
+            if vals is not None and (not isinstance(vals, list)
+                                     or any(v not in allowed for v in vals)):
                 err(f"project.{key}", f"project.{key} must be a list of {', '.join(allowed)}; got "
                     f"{vals!r}", f"fix project.{key}")
         ia = project.get("individualAnimals")
@@ -322,9 +344,14 @@ def _modelled_schema(res: dict[str, Any]) -> TableSchema | None:
     return None
 
 
-def _read_resource(
+#: Tables are parsed in parallel when at least two files have this many bytes.
+_PARALLEL_BYTES = 1 << 20
+
+
+def _resource_bytes(
     src: PackageSource, res: dict[str, Any], schema: TableSchema, report: ValidationReport,
-) -> pd.DataFrame | None:
+) -> tuple[str, bytes] | None:
+    """Check a resource's descriptor and read its CSV: ``(path, bytes)``, or None (reported)."""
     path = res.get("path")
     name = schema.name
     if schema.standard:
@@ -364,9 +391,7 @@ def _read_resource(
     except OSError as exc:
         report.error("unreadable", f"{rel}: cannot be read ({exc})", file=rel, table=name)
         return None
-    parsed = TableParser(schema, rel).read(data)
-    report.extend(parsed.issues)
-    return parsed.frame
+    return rel, data
 
 
 def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport,
@@ -434,19 +459,34 @@ def _check_semantics(tables: dict[str, pd.DataFrame], report: ValidationReport,
                          expected="an IANA name such as Asia/Shanghai or Asia/Vladivostok",
                          got=str(tz.iloc[i]), fix="use the IANA name of the camera's clock zone")
     # Media timestamps outside their deployment: flagged, kept.
-    dep = tables["deployments"].set_index("deploymentID")[["deploymentStart", "deploymentEnd"]]
+    deps = tables["deployments"]
     media = tables["media"]
-    if len(media) and dep.index.is_unique:
-        start = media["deploymentID"].map(dep["deploymentStart"])
-        end = media["deploymentID"].map(dep["deploymentEnd"])
-        outside = ((media["timestamp"] < start) | (media["timestamp"] > end)).fillna(False)
+    if len(media) and deps["deploymentID"].is_unique:
+        # positions of each media row's deployment (-1: none), then plain int64 comparisons
+        pos = positions(media["deploymentID"], deps["deploymentID"])
+        known = pos >= 0
+        at = np.where(known, pos, 0)
+        start = _ns(deps["deploymentStart"])[at] if len(deps) else np.zeros(len(media), np.int64)
+        end = _ns(deps["deploymentEnd"])[at] if len(deps) else np.zeros(len(media), np.int64)
+        ts = _ns(media["timestamp"])
+        nat = np.iinfo(np.int64).min
+        valid = known & (ts != nat) & (start != nat) & (end != nat)
+        outside = valid & ((ts < start) | (ts > end))
         n = int(outside.sum())
         if n:
-            first = int(np.flatnonzero(outside.to_numpy(bool))[0]) + 2
+            first = int(np.flatnonzero(outside)[0]) + 2
             report.warning("timestamp-outside-deployment", f"media.timestamp lies outside its "
                            f"deployment in {n} rows (first: row {first}); kept as recorded",
                            file=files.get("media"), table="media", row=first, field="timestamp",
                            fix="check the camera clock; a clock-shift table corrects it")
+
+
+def _ns(col: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of a tz-aware datetime column (NaT as the int64 minimum)."""
+    arr = col.array
+    if hasattr(arr, "asi8"):
+        return np.asarray(arr.asi8, dtype=np.int64)
+    return pd.to_datetime(col, utc=True).array.asi8  # pragma: no cover
 
 
 # ==============================================================================================
@@ -501,7 +541,14 @@ def _iso_text(utc: pd.Series, zone: str | None) -> np.ndarray:
 
 
 def _format_frame(frame: pd.DataFrame, schema: TableSchema,
-                  zone_of: pd.Series | None) -> pd.DataFrame:
+                  zone_of: pd.Series | None) -> pa.Table:
+    """The CSV text of every declared column of ``frame`` as Arrow strings (null = empty).
+
+    Vectorised in Arrow: integers and booleans by casts, numbers by Arrow's shortest
+    round-trip text made identical to Python's ``repr``, datetimes by ``strftime`` on the
+    local wall-clock seconds plus each distinct UTC offset once. The text equals what the
+    earlier pandas formatting wrote, value for value.
+    """
     missing = [f for f in schema.required_fields if f not in frame.columns]
     if missing:
         raise SchemaError(f"table {schema.name!r} lacks required column(s) {missing}; add them "
@@ -513,29 +560,162 @@ def _format_frame(frame: pd.DataFrame, schema: TableSchema,
             + ("; Camtrap DP rejects extra columns in core tables, so put them in an extension "
                "table" if schema.standard else "")
         )
+    n = len(frame)
     zones = None
-    if zone_of is not None and "deploymentID" in frame.columns:
-        zones = frame["deploymentID"].map(zone_of)
-    out = {}
+    if zone_of is not None and "deploymentID" in frame.columns and \
+            any(f.type == "datetime" for f in schema.fields):
+        zones = _zones_by_row(frame["deploymentID"], zone_of)
+    out: dict[str, pa.Array] = {}
     for f in schema.fields:
         if f.name not in frame.columns:
-            out[f.name] = pd.Series(pd.NA, index=frame.index, dtype=object)
+            out[f.name] = pa.nulls(n, pa.string())
             continue
         col = frame[f.name]
         if f.type == "datetime":
-            col = pd.to_datetime(col, utc=True)
-            out[f.name] = _format_datetimes(col, zones)
+            out[f.name] = _datetime_text(pd.to_datetime(col, utc=True), zones)
         elif f.type == "boolean":
-            b = col.astype("boolean")
-            out[f.name] = b.map({True: "true", False: "false"}).astype(object).where(b.notna(), pd.NA)
+            b = pa.array(col.astype("boolean").array, type=pa.bool_())
+            out[f.name] = pc.if_else(b, "true", "false")
         elif f.type == "integer":
-            out[f.name] = col.astype("Int64").astype(str).where(col.notna(), pd.NA)
+            out[f.name] = pc.cast(pa.array(col.astype("Int64").array, type=pa.int64()),
+                                  pa.string())
         elif f.type == "number":
-            num = col.astype("float64")
-            out[f.name] = num.map(repr).where(num.notna(), pd.NA)
+            out[f.name] = _float_text(col.astype("float64").to_numpy(na_value=np.nan))
         else:
-            out[f.name] = col.astype(object).where(col.notna(), pd.NA)
-    return pd.DataFrame(out, index=frame.index)
+            out[f.name] = _string_text(col)
+    # large_string: no 2 GiB limit on the text of one column
+    return pa.table({k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v)
+                     .cast(pa.large_string()) for k, v in out.items()})
+
+
+def _zones_by_row(ids: pd.Series, zone_of: pd.Series) -> pd.Series:
+    """The time zone name of each row's deployment (NA where unknown)."""
+    if zone_of.index.is_unique:
+        pos = positions(ids, pd.Series(zone_of.index, dtype=ids.dtype)
+                        if isinstance(ids.dtype, pd.StringDtype) else pd.Series(zone_of.index))
+        names = np.append(zone_of.astype(object).where(zone_of.notna(), None).to_numpy(), None)
+        return pd.Series(names[np.where(pos >= 0, pos, len(zone_of))], index=ids.index,
+                         dtype=object)
+    return ids.map(zone_of)  # pragma: no cover - raises as pandas does for ambiguous zones
+
+
+def _datetime_text(utc: pd.Series, zones: pd.Series | None) -> pa.Array:
+    """ISO 8601 text with offset: local time where the row's zone is known, else UTC ('Z')."""
+    n = len(utc)
+    try:
+        ns = np.asarray(utc.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").array.asi8,
+                        dtype=np.int64)
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):  # pragma: no cover
+        return pa.array(_format_datetimes(utc, zones), type=pa.string(), from_pandas=True)
+    nat = np.iinfo(np.int64).min
+    valid = ns != nat
+    wall = ns.copy()
+    offset = np.zeros(n, np.int64)  # seconds east of UTC
+    has_zone = np.zeros(n, bool)
+    if zones is not None:
+        z = zones.to_numpy(dtype=object)
+        known = valid & pd.notna(z)
+        for zone in pd.unique(z[known]):
+            sel = known & (z == zone)
+            local = utc[sel].dt.tz_convert(zone).dt.tz_localize(None)
+            lw = np.asarray(local.to_numpy(dtype="datetime64[ns]").view(np.int64))
+            wall[sel] = lw
+            offset[sel] = (lw - ns[sel]) // 1_000_000_000
+            has_zone[sel] = True
+    secs = wall // 1_000_000_000
+    years = secs[valid].astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+    if (offset % 60).any() or (years.size and (years.min() < 1000 or years.max() > 9999)):
+        # offsets of historical local mean time, or years strftime pads differently
+        return pa.array(_format_datetimes(utc, zones), type=pa.string(), from_pandas=True)
+    code = np.zeros(n, np.int64)  # 0: "Z"
+    suffixes = ["Z"]
+    if has_zone.any():
+        offs, inverse = np.unique(offset[has_zone], return_inverse=True)
+        suffixes += [f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+                     for o in offs.tolist()]
+        code[has_zone] = inverse.ravel() + 1
+    return _iso_strings(secs, valid, code, suffixes)
+
+
+def _iso_strings(secs: np.ndarray, valid: np.ndarray, code: np.ndarray,
+                 suffixes: list[str]) -> pa.Array:
+    """``YYYY-MM-DDTHH:MM:SS`` + ``suffixes[code]`` for wall-clock seconds (years 1000-9999),
+    null where not ``valid``; the bytes are assembled in NumPy (no per-value formatting)."""
+    n = len(secs)
+    secs = np.where(valid, secs, 0)
+    days, sod = np.divmod(secs, 86400)
+    # proleptic Gregorian date from days since 1970-01-01 (H. Hinnant's civil_from_days)
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    hour, rest = np.divmod(sod, 3600)
+    minute, second = np.divmod(rest, 60)
+    width = 19 + max(len(x) for x in suffixes)
+    mat = np.zeros((n, width), np.uint8)
+    for pos, (value, digits) in enumerate(((year, 4), (month, 2), (day, 2), (hour, 2),
+                                           (minute, 2), (second, 2))):
+        start = (0, 5, 8, 11, 14, 17)[pos]
+        for k in range(digits):
+            mat[:, start + k] = value // 10 ** (digits - 1 - k) % 10 + 48
+    for at, ch in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
+        mat[:, at] = ord(ch)
+    table = np.zeros((len(suffixes), width - 19), np.uint8)
+    for i, sfx in enumerate(suffixes):
+        table[i, : len(sfx)] = np.frombuffer(sfx.encode("ascii"), np.uint8)
+    mat[:, 19:] = table[code]
+    lengths = np.where(valid, 19 + np.array([len(x) for x in suffixes])[code], 0)
+    data = mat[np.arange(width) < lengths[:, None]]
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    otype, atype = (np.int32, pa.string()) if offsets[-1] < 2**31 else (np.int64, pa.large_string())
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.Array.from_buffers(atype, n, [bitmap, pa.py_buffer(offsets.astype(otype)),
+                                           pa.py_buffer(data)], null_count=int(n - valid.sum()))
+    return arr.cast(pa.string())
+
+
+def _float_text(x: np.ndarray) -> pa.Array:
+    """``repr`` of each float (NaN as null), vectorised: Arrow's shortest round-trip digits,
+    with Python's notation restored (``1.0`` for whole numbers; ``repr`` for the few values
+    where Python writes an exponent or Arrow does)."""
+    nan = np.isnan(x)
+    arr = pc.cast(pa.array(x, mask=nan), pa.string())
+    ax = np.abs(x)
+    with np.errstate(invalid="ignore"):
+        odd = (ax >= 1e16) | ((ax < 1e-4) & (ax > 0))
+    odd |= _mask(pc.match_substring(arr, "e"))
+    odd &= ~nan
+    whole = ~_mask(pc.match_substring_regex(arr, r"[.ein]")) & ~odd & ~nan
+    if whole.any():
+        arr = pc.if_else(pa.array(whole), pc.binary_join_element_wise(arr, ".0", ""), arr)
+    idx = np.flatnonzero(odd)
+    if idx.size:
+        fixed = pa.array([repr(float(v)) for v in x[idx]], pa.string())
+        src = np.arange(len(x), dtype=np.int64)
+        src[idx] = len(x) + np.arange(idx.size)
+        arr = pa.concat_arrays([arr, fixed]).take(pa.array(src))
+    return arr
+
+
+def _mask(result: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(result.fill_null(False).to_numpy(zero_copy_only=False), bool)
+
+
+def _string_text(col: pd.Series) -> pa.Array:
+    """Text values as Arrow strings (NA as null); other objects as ``str(value)``."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return pa.chunked_array(col.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+    values = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
 def _zone_lookup(dataset: Dataset) -> pd.Series | None:
@@ -555,10 +735,10 @@ def _derived_metadata(dataset: Dataset) -> dict[str, Any]:
     project = dict(md.get("project") or {})
     project.setdefault("title", md.get("title") or "amurlink camera-trap dataset")
     project.setdefault("samplingDesign", "systematicRandom")
-    methods = sorted(set(media["captureMethod"].dropna())) or ["activityDetection"]
+    methods = _distinct(media["captureMethod"]) or ["activityDetection"]
     project.setdefault("captureMethod", methods)
     project.setdefault("individualAnimals", bool(obs["individualID"].notna().any()))
-    project.setdefault("observationLevel", sorted(set(obs["observationLevel"].dropna())) or ["event"])
+    project.setdefault("observationLevel", _distinct(obs["observationLevel"]) or ["event"])
     md["project"] = project
     if "spatial" not in md and len(dep):
         lo, la = dep["longitude"], dep["latitude"]
@@ -575,8 +755,13 @@ def _derived_metadata(dataset: Dataset) -> dict[str, Any]:
             today = datetime.now(UTC).strftime("%Y-%m-%d")
             md["temporal"] = {"start": today, "end": today}
     if "taxonomic" not in md:
-        md["taxonomic"] = [{"scientificName": n} for n in sorted(set(obs["scientificName"].dropna()))]
+        md["taxonomic"] = [{"scientificName": n} for n in _distinct(obs["scientificName"])]
     return md
+
+
+def _distinct(col: pd.Series) -> list[Any]:
+    """Sorted distinct present values (hashed once each, not iterated row by row)."""
+    return sorted(set(col.dropna().unique().tolist()))
 
 
 def _resource_descriptor(schema: TableSchema, path: str) -> dict[str, Any]:
@@ -597,8 +782,67 @@ def _resource_descriptor(schema: TableSchema, path: str) -> dict[str, Any]:
     return res
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, na_rep="", lineterminator="\n", encoding="utf-8")
+def _write_csv(table: pa.Table, path: Path) -> None:
+    """Write formatted text columns as UTF-8 CSV: header, ``\n`` line ends, empty = null.
+
+    Values holding a comma, a double quote or a line break are quoted (quotes doubled), as
+    Python's ``csv`` module does with ``QUOTE_MINIMAL``. Rows are joined in Arrow and
+    written from its buffers in blocks.
+    """
+    names = table.column_names
+    step = _WRITE_BLOCK_ROWS
+    with open(path, "wb") as fh:
+        fh.write((",".join(_quote_header(c) for c in names) + "\n").encode("utf-8"))
+        for lo in range(0, table.num_rows, step):
+            part = table.slice(lo, step)
+            cols = [_csv_quote(part.column(c).combine_chunks().cast(pa.large_string()))
+                    for c in names]
+            cols = [c.fill_null(pa.scalar("", c.type)) for c in cols]
+            text = functools.partial(pa.scalar, type=pa.large_string())
+            lines = pc.binary_join_element_wise(*cols, text(",")) if len(cols) > 1 else cols[0]
+            lines = pc.binary_join_element_wise(lines, text(""), text("\n"))  # value + "\n"
+            if isinstance(lines, pa.ChunkedArray):  # pragma: no cover
+                lines = lines.combine_chunks()
+            otype = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+            offsets = np.frombuffer(lines.buffers()[1], dtype=otype,
+                                    count=lines.offset + len(lines) + 1)
+            a, b = int(offsets[lines.offset]), int(offsets[-1])
+            fh.write(memoryview(lines.buffers()[2])[a:b])
+
+
+#: Rows formatted and written per block (bounds the memory of the joined text).
+_WRITE_BLOCK_ROWS = 1 << 18
+_NEEDS_QUOTES = r'[,"\r\n]'
+
+
+def _quote_header(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\r\n') else name
+
+
+def _has_special_bytes(arr: pa.Array) -> bool:
+    """Whether any value of a string array holds a comma, double quote, CR or LF."""
+    if len(arr) == 0 or arr.null_count == len(arr):
+        return False
+    otype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    off = np.frombuffer(arr.buffers()[1], dtype=otype, count=arr.offset + len(arr) + 1)
+    a, b = int(off[arr.offset]), int(off[-1])
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[a:b]
+    # ',' 44, '"' 34, LF 10, CR 13: one table lookup per byte
+    return bool(_SPECIAL[data].any())
+
+
+_SPECIAL = np.zeros(256, bool)
+_SPECIAL[[10, 13, 34, 44]] = True
+
+
+def _csv_quote(arr: pa.Array) -> pa.Array:
+    """Quote the values that need it (comma, double quote, line break), doubling quotes."""
+    if not _has_special_bytes(arr):
+        return arr  # the usual case: one pass over the bytes, no regex
+    needs = pc.match_substring_regex(arr, _NEEDS_QUOTES)
+    quote, empty = pa.scalar('"', arr.type), pa.scalar("", arr.type)
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(arr, '"', '""'), quote, empty)
+    return pc.if_else(needs, quoted, arr)
 
 
 def write_camtrap_dp(

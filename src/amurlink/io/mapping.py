@@ -191,7 +191,8 @@ def _unknown_keys(section: Mapping[str, Any], allowed: tuple[str, ...] | frozens
             import difflib
 
             close = difflib.get_close_matches(str(k), list(allowed), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+            hint = (f"did you mean {close[0]!r}?" if close
+                    else f"allowed keys: {', '.join(sorted(allowed))}")
             errs.add(f"{prefix}{k}", "a known key", k, f"remove it or rename it ({hint})")
 
 
@@ -369,7 +370,8 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
     values = data.get("values", {})
     clean_values: dict[str, dict[str, str]] = {}
     if not isinstance(values, Mapping):
-        errs.add("values", "tables [values.<field>]", values, 'write e.g. [values.sex] "М" = "male"')
+        errs.add("values", "tables [values.<field>]", values,
+                 'write e.g. [values.sex] "М" = "male"')
         values = {}
     for fld, vmap in values.items():
         if not isinstance(vmap, Mapping) or not all(isinstance(v, str) for v in vmap.values()):
@@ -610,7 +612,7 @@ def _stations(mapping: ImportMapping, report: ValidationReport) -> _Stations | N
     zone = zone.where(zones_ok, "UTC")
     start_l = _parse_times(ctx, "deploymentStart", raw[c["deploymentStart"]])
     end_l = _parse_times(ctx, "deploymentEnd", raw[c["deploymentEnd"]])
-    for key, s in (("deploymentStart", start_l), ("deploymentEnd", end_l)):
+    for key, s in (("deploymentStart", start_l), ("deploymentEnd", end_l)):  # noqa: B007
         miss = (raw[c[key]] == "").to_numpy(bool)
         ctx.rows("required", miss, key=key, what="date missing", expected="a date", got=None,
                  fix=f"fill in {key}; a camera that was never set up has no row")
@@ -655,7 +657,8 @@ def _stations(mapping: ImportMapping, report: ValidationReport) -> _Stations | N
                  fix="check the coordinates and source.crs")
 
     dep = empty_frame(TABLES["deployments"]).reindex(range(n))
-    dep["deploymentID"] = dep_id.where(~empty).astype(dtype_of(TABLES["deployments"]["deploymentID"]))
+    dep["deploymentID"] = dep_id.where(~empty).astype(
+        dtype_of(TABLES["deployments"]["deploymentID"]))
     dep["locationID"] = dep["deploymentID"]
     dep["latitude"] = lat
     dep["longitude"] = lon
@@ -772,7 +775,8 @@ def _clock_shifts(mapping: ImportMapping, report: ValidationReport,
         ctx = _Ctx(report, mapping, t)
         raw = _read(ctx)
         if raw is not None:
-            sign = raw[t.columns["sign"]] if "sign" in t.columns else pd.Series("+", index=raw.index)
+            sign = (raw[t.columns["sign"]] if "sign" in t.columns
+                    else pd.Series("+", index=raw.index))
             for i, (dep, amount, sg) in enumerate(zip(raw[t.columns["deploymentID"]],
                                                        raw[t.columns["timeshift"]], sign,
                                                        strict=True)):
@@ -961,37 +965,79 @@ def individuals_from_observations(obs: pd.DataFrame, *, report: ValidationReport
     ID is an error in ``report``); ``sex`` is kept where all records agree; ``lifeStage`` is the
     latest recorded; ``firstRecorded`` the earliest ``eventStart``.
     """
-    known = obs[obs["individualID"].notna()]
+    # only the five columns needed: selecting whole rows of a large table is slow
+    cols = ["individualID", "scientificName", "sex", "lifeStage", "eventStart"]
+    rows = np.flatnonzero(obs["individualID"].notna().to_numpy(bool))
     out = empty_frame(TABLES["individuals"])
-    if not len(known):
+    if not rows.size:
         return out
-    known = known.iloc[np.argsort(known["eventStart"].array.asi8, kind="stable")]
-    g = known.groupby("individualID", sort=True, observed=True)
-    species_n = g["scientificName"].nunique()
-    for ind_id in species_n.index[species_n > 1]:
+    # the identified rows in time order (stable), selected in one take
+    rows = rows[np.argsort(obs["eventStart"].array.asi8[rows], kind="stable")]
+    known = obs[cols].take(rows)
+    # group codes in sorted ID order; then "first present value per group" in time order
+    g, uniq = pd.factorize(known["individualID"], sort=True)
+    g = np.asarray(g, np.int64)
+    k = len(uniq)
+    sp, sp_names = pd.factorize(known["scientificName"], use_na_sentinel=True)
+    sp = np.asarray(sp, np.int64)
+    species_n = _distinct_per_group(g, sp, k)
+    for i in np.flatnonzero(species_n > 1):
         if report is not None:
-            names = sorted(known.loc[known["individualID"] == ind_id, "scientificName"]
-                           .dropna().unique())
+            ind_id = uniq[i]
+            names = sorted(str(sp_names[c]) for c in np.unique(sp[(g == i) & (sp >= 0)]))
             report.error("individual-species", f"individual {ind_id} is recorded as "
                          f"{' and '.join(names)}; one individual is one species", file=file,
                          table="observations", field="individualID", got=ind_id,
                          fix="correct the species or the individual ID of the wrong records")
-    sex_n = g["sex"].nunique()
-    frame = pd.DataFrame({
-        "individualID": species_n.index.astype(str),
-        "scientificName": g["scientificName"].first().to_numpy(),
-        "sex": g["sex"].first().where(sex_n <= 1).to_numpy(),
-        "lifeStage": g["lifeStage"].last().to_numpy(),
-        "firstRecorded": g["eventStart"].min().to_numpy(),
-    })
-    out = out.reindex(range(len(frame)))
-    out["individualID"] = frame["individualID"].astype("string")
-    out["catalogue"] = frame["individualID"].str.split(":", n=1).str[0].astype("string")
-    out["scientificName"] = frame["scientificName"].astype("string")
-    out["sex"] = frame["sex"].astype("string")
-    out["lifeStage"] = frame["lifeStage"].astype("string")
-    out["firstRecorded"] = pd.to_datetime(frame["firstRecorded"], utc=True)
+    sex, sex_names = pd.factorize(known["sex"], use_na_sentinel=True)
+    sex = np.asarray(sex, np.int64)
+    life, life_names = pd.factorize(known["lifeStage"], use_na_sentinel=True)
+    life = np.asarray(life, np.int64)
+    t = np.asarray(known["eventStart"].array.asi8, np.int64)
+    nat = np.iinfo(np.int64).min
+
+    def pick(names: Any, codes: np.ndarray, where: np.ndarray) -> pd.Series:
+        """``names[codes[where]]`` as text, NA where ``where`` is -1."""
+        vals = np.append(np.asarray(names, dtype=object), None)
+        return pd.Series(vals[np.where(where >= 0, codes[np.maximum(where, 0)], -1)],
+                         dtype=object).astype("string")
+
+    first_t = _first_in_group(g, t != nat, k)  # rows are in time order: first = earliest
+    out = out.reindex(range(k))
+    ids = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    out["individualID"] = ids.astype("string")
+    out["catalogue"] = ids.str.split(":", n=1).str[0].astype("string")
+    out["scientificName"] = pick(sp_names, sp, _first_in_group(g, sp >= 0, k))
+    sex_first = pick(sex_names, sex, _first_in_group(g, sex >= 0, k))
+    out["sex"] = sex_first.where(_distinct_per_group(g, sex, k) <= 1)
+    out["lifeStage"] = pick(life_names, life, _last_in_group(g, life >= 0, k))
+    out["firstRecorded"] = pd.to_datetime(
+        np.where(first_t >= 0, t[np.maximum(first_t, 0)], nat).view("M8[ns]"), utc=True)
     return out
+
+
+def _first_in_group(g: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:
+    """Row of the first ``ok`` row of each of the ``k`` groups ``g`` (-1 where none)."""
+    rows = np.flatnonzero(ok)
+    out = np.full(k, -1, np.int64)
+    if rows.size:
+        u, first = np.unique(g[rows], return_index=True)
+        out[u] = rows[first]
+    return out
+
+
+def _last_in_group(g: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:
+    """Row of the last ``ok`` row of each group (-1 where none)."""
+    n = len(g)
+    rev = _first_in_group(g[::-1], ok[::-1], k)
+    return np.where(rev >= 0, n - 1 - rev, -1)
+
+
+def _distinct_per_group(g: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Number of distinct present codes (>= 0) in each of the ``k`` groups."""
+    ok = codes >= 0
+    pairs = np.unique(g[ok] * (int(codes.max(initial=0)) + 1) + codes[ok])
+    return np.bincount(pairs // (int(codes.max(initial=0)) + 1), minlength=k)
 
 
 def import_mapping(
