@@ -23,6 +23,7 @@ def main() -> int:
     exe = Path(sys.executable).with_name("amurlink")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-c",
                                                  "from amurlink.cli import main; main()"]
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         timings = Path(tmp) / "timings.json"
         t0 = time.perf_counter()
@@ -37,7 +38,8 @@ def main() -> int:
         payload = json.loads(timings.read_text(encoding="utf-8"))
     background = set(payload["background"])
     print(f"scenario {payload['scenario']}, seed {payload['seed']}; exit code {proc.returncode}; "
-          f"load average before/after: {os.getloadavg()[0]:.1f}")
+          f"load average (1 min) before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
     print("| stage | seconds | status |\n|---|---:|---|")
     for name, sec in payload["stages"].items():
         where = " (forked, beside the main process)" if name in background else ""

@@ -1,4 +1,4 @@
-"""Headless chromium: the report renders a CJK glyph in every language, and a screenshot is taken."""
+"""Headless chromium: the report renders a CJK glyph in every language; a screenshot."""
 
 from __future__ import annotations
 

@@ -50,18 +50,41 @@ def test_links_came_from_the_crosswalk(demo):
 
 
 def test_analyses_reach_the_report(demo):
-    assert set(demo.secr) == set(SPECIES)
+    from amurlink.analysis.secr import JointNationalResult
+
+    fitted = set(demo.secr)
+    skipped = set() if demo.secr_not_fitted is None else set(
+        demo.secr_not_fitted["scientificName"])
+    assert fitted | skipped == set(SPECIES) and not fitted & skipped
+    assert fitted, "the small scenario has enough recaptures for at least one species"
     for fit in demo.secr.values():
-        d = fit.predict().loc["D", "estimate"] * 1e4  # animals per 100 km2
-        assert np.isfinite(d) and 0 < d < 50
+        assert isinstance(fit, JointNationalResult)
+        assert set(fit.national) == {"CN", "RU"}
+        for res in (fit.joint, *fit.national.values()):
+            d = res.predict().loc["D", "estimate"] * 1e4  # animals per 100 km2
+            assert np.isfinite(d) and 0 < d < 50
     assert "Genotype matching" in demo.dna
     assert int(demo.dna["Genotype matching"]["individuals"].iloc[0]) >= 1
-    assert any("Relative abundance" in k for k in demo.camtrap)
+    assert {"relative_abundance", "station_rai", "effort_weekly", "activity_curves",
+            "activity_overlap"} <= set(demo.camtrap)
     html = demo.reports["en"].read_text(encoding="utf-8")
     for title in ("Density (SECR)", "DNA identification", "Camera-trap analyses",
+                  "Automatic photo links against the expert crosswalk",
                   "Harmonisation manifest"):
         assert title in html
     assert "No results: no SECR fit" not in html
+    secr = html[html.index('<section id="secr">'):]
+    secr = secr[:secr.index("</section>")]
+    assert 'data-name="secr_density"' in secr and 'data-name="secr_abundance"' in secr
+    for words in ("Joint (both countries)", "China alone", "Russia alone",
+                  "Both countries (sum of the national fits)"):
+        assert words in secr
+    cam = html[html.index('<section id="camtrap">'):]
+    cam = cam[:cam.index("</section>")]
+    assert cam.count("<svg ") == 4  # effort calendar, two abundance maps, activity
+    public = demo.reports["public-en"].read_text(encoding="utf-8")
+    pcam = public[public.index('<section id="camtrap">'):]
+    assert pcam[:pcam.index("</section>")].count("<svg ") == 2  # no abundance map
     for key in ("en", "zh", "ru", "public-en"):
         assert demo.reports[key].is_file()
 
@@ -88,3 +111,21 @@ def test_species_summary_without_individuals():
                                 "true_crossers": {"Panthera tigris": 2}})
     assert list(s["scientificName"]) == list(SPECIES)
     assert s.loc[0, "true_crossers"] == 2 and s.loc[1, "true_photographed"] == 0
+
+
+def test_species_with_too_few_recaptures_are_listed_not_fitted(tmp_path, monkeypatch):
+    import amurlink.report._sections as sections
+
+    monkeypatch.setattr(sections, "MIN_RECAPTURES", 10**9)  # no species can reach it
+    res = run_demo(tmp_path, scenario="small", parallel=False, languages=("en",),
+                   public=False)
+    assert res.stages["secr"] == "ok"
+    assert res.secr == {}
+    t = res.secr_not_fitted.set_index("scientificName")
+    assert set(t.index) == set(SPECIES)
+    assert (t["reason"] == "too-few-recaptures").all()
+    assert (t["animals"] >= 1).all() and (t["recaptures"] >= 0).all()
+    html = res.reports["en"].read_text(encoding="utf-8")
+    secr = html[html.index('<section id="secr">'):]
+    secr = secr[:secr.index("</section>")]
+    assert "too few recaptures to fit" in secr and "No results" not in secr

@@ -80,12 +80,19 @@ def demo_command(
             console.print(f"  [yellow]refused[/yellow] {msg}")
     for label, fit in res.secr.items():
         try:
-            pred = fit.predict()
-            d = pred.loc["D"]
-            console.print(f"SECR {label}: D = {d['estimate'] * 1e4:.2f} per 100 km² "
-                          f"({d['lcl'] * 1e4:.2f}-{d['ucl'] * 1e4:.2f})")
+            parts = []
+            for name, r in {"joint": fit.joint, **dict(fit.national)}.items():
+                d = r.predict().loc["D"]
+                parts.append(f"{name} {d['estimate'] * 1e4:.2f} "
+                             f"({d['lcl'] * 1e4:.2f}-{d['ucl'] * 1e4:.2f})")
+            console.print(f"SECR {label}: D per 100 km²: " + "; ".join(parts))
         except Exception:  # noqa: BLE001 - the report shows the fit anyway
             console.print(f"SECR {label}: fitted (see the report)")
+    skipped = res.secr_not_fitted
+    if skipped is not None:
+        for r in skipped.itertuples():
+            console.print(f"SECR {r.scientificName}: not fitted ({r.reason}; "
+                          f"{r.animals} animals, {r.recaptures} recaptures)")
     for name, path in res.reports.items():
         console.print(f"report {name}: {path}")
     if res.failed:

@@ -126,7 +126,10 @@ def compile_mo(entries: list[PoEntry], /) -> bytes:
 
 
 def compile_catalogs(locale_dir: str | Path = LOCALE_DIR, /) -> list[Path]:
-    """Compile every ``<lang>/LC_MESSAGES/amurlink.po`` under ``locale_dir``; return the .mo paths."""
+    """Compile every ``<lang>/LC_MESSAGES/amurlink.po`` under ``locale_dir``.
+
+    Returns the paths of the ``.mo`` files written.
+    """
     written = []
     for po in sorted(Path(locale_dir).glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         mo = po.with_suffix(".mo")

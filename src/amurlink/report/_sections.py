@@ -13,7 +13,8 @@ from amurlink.report._i18n import N_
 from amurlink.report._view import ReportView, distance_precision
 from amurlink.report.tables import Summary
 
-__all__ = ["Section", "build_sections", "MISSING_REASONS"]
+__all__ = ["Section", "build_sections", "MISSING_REASONS", "recapture_counts",
+           "too_few_recaptures", "guard_positions"]
 
 #: Default reasons, by part, for parts that have no results (msgids, translated at render).
 MISSING_REASONS = {
@@ -24,6 +25,7 @@ MISSING_REASONS = {
     "secr": N_("no SECR fit was given to the report"),
     "dna": N_("no DNA identification results were given to the report"),
     "camtrap": N_("no camera-trap analysis results were given to the report"),
+    "photo_links": N_("no comparison of automatic photo links was given to the report"),
     "manifest": N_("no harmonisation manifest was given to the report"),
     "links": N_("the dataset has no identity links"),
     "encounters": N_("no identified individual was recorded"),
@@ -64,7 +66,7 @@ def build_sections(view: ReportView) -> list[Section]:
     """Every section of the report, in order."""
     secs = [_coverage(view), _individuals(view)]
     secs += _crossborder_sections(view)
-    secs += [_secr(view), _dna(view), _camtrap(view), _manifest(view)]
+    secs += [_secr(view), _dna(view), _photo_links(view), _camtrap(view), _manifest(view)]
     return secs
 
 
@@ -211,7 +213,7 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
         edges = np.arange(0.0, float(d["distance_km"].max()) + 2 * dist.bin_km, dist.bin_km)
         band = pd.cut(d["distance_km"], edges, right=False)
         t = d.assign(lower_km=[b.left for b in band], upper_km=[b.right for b in band])
-        t = (t.groupby(["country", "lower_km", "upper_km"], observed=False).size()
+        t = (t.groupby(["country", "lower_km", "upper_km"], observed=True).size()
              .rename("encounters").reset_index())
         sec.tables.append(Summary("distance_bands", t, {
             "country": N_("Country"), "lower_km": N_("From (km)"), "upper_km": N_("To (km)"),
@@ -228,7 +230,8 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
         cols = ["scientificName", "year", "individuals", "transboundary", "crossings"]
         sec.tables.append(Summary("trends", yearly[[c for c in cols if c in yearly]].copy(), {
             "scientificName": N_("Species"), "year": N_("Year"),
-            "individuals": N_("Joint individuals"), "transboundary": N_("Recorded in both countries"),
+            "individuals": N_("Joint individuals"),
+            "transboundary": N_("Recorded in both countries"),
             "crossings": N_("Crossings")}, kinds={"scientificName": "latin"}))
     out.append(sec)
     return out
@@ -236,29 +239,172 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
 
 _HA_PER_100KM2 = 10_000.0
 
+#: An SECR fit needs at least this many recaptures (detections after each animal's first)...
+MIN_RECAPTURES = 5
+#: ... and this many animals detected at two or more cameras (to estimate sigma).
+MIN_SPATIAL_RECAPTURES = 1
+
+_FIT_NAMES = {"joint": N_("Joint (both countries)"), "CN": N_("China alone"),
+              "RU": N_("Russia alone")}
+_NOT_FITTED_REASONS = {"too-few-recaptures": N_("too few recaptures to fit"),
+                       "no-detections": N_("no identified adult was detected")}
+
+
+def recapture_counts(capthist: Any) -> dict[str, int]:
+    """Animals, recaptures and spatial recaptures of an SECR capture history.
+
+    Parameters
+    ----------
+    capthist : amurlink.analysis.secr.CaptureHistory
+
+    Returns
+    -------
+    dict
+        ``animals`` (detected), ``recaptures`` (detections after each animal's first) and
+        ``spatial_recaptures`` (animals detected at two or more detectors).
+    """
+    counts = np.asarray(capthist.counts)
+    n = int(counts.shape[0])
+    at_detectors = (counts.sum(axis=1) > 0).sum(axis=1) if n else np.zeros(0)
+    return {"animals": n, "recaptures": int(counts.sum()) - n,
+            "spatial_recaptures": int((at_detectors >= 2).sum())}
+
+
+def too_few_recaptures(counts: dict[str, int]) -> bool:
+    """True when :func:`recapture_counts` are too few for an SECR fit.
+
+    At least two animals, :data:`MIN_RECAPTURES` recaptures and
+    :data:`MIN_SPATIAL_RECAPTURES` animals seen at two cameras are needed.
+    """
+    return (counts["animals"] < 2 or counts["recaptures"] < MIN_RECAPTURES
+            or counts["spatial_recaptures"] < MIN_SPATIAL_RECAPTURES)
+
+
+def _fit_name(v: Any, _: Any) -> str:
+    return _(_FIT_NAMES[v]) if v in _FIT_NAMES else D.country_name(v, _)
+
+
+def _region_name(v: Any, _: Any) -> str:
+    if v == "national sum":
+        return _("Both countries (sum of the national fits)")
+    return D.country_name(v, _)
+
+
+def _secr_joint_national(view: ReportView, label: str, fit: Any
+                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str],
+                                    list[str]]:
+    """Density rows, abundance rows, fits without estimates and failed national fits.
+
+    Cached on the view (the same fits serve every language).
+    """
+    key = ("secr", label)
+    if key in view.cache:
+        return view.cache[key]
+    dens, weak = [], []
+    fits = {"joint": fit.joint, **dict(fit.national)}
+    for name, res in fits.items():
+        counts = recapture_counts(fit.capthists[name])
+        few = too_few_recaptures(counts)
+        if few:
+            weak.append(name)
+        pred = None if few else res.predict()
+        d = None if pred is None else pred.loc["D"]
+        sig = pred.loc["sigma"] if pred is not None and "sigma" in pred.index else None
+        dens.append({"scientificName": label, "fit": name, **counts,
+                     "D": np.nan if d is None else d["estimate"] * _HA_PER_100KM2,
+                     "D_lcl": np.nan if d is None else d["lcl"] * _HA_PER_100KM2,
+                     "D_ucl": np.nan if d is None else d["ucl"] * _HA_PER_100KM2,
+                     "sigma_km": np.nan if sig is None else sig["estimate"] / 1000.0})
+    failed = list(getattr(fit, "failed", {}) or {})
+    for name in failed:  # the optimiser failed on this country's data alone
+        counts = recapture_counts(fit.capthists[name]) if name in fit.capthists else {}
+        dens.append({"scientificName": label, "fit": name, **counts, "D": np.nan,
+                     "D_lcl": np.nan, "D_ucl": np.nan, "sigma_km": np.nan})
+        weak.append(name)
+    abund = []
+    if "joint" not in weak:
+        t = fit.table("E.N")
+        for r in t.to_dict(orient="records"):
+            blank = (r["region"] in weak) or (r["region"] == "national sum"
+                                              and any(w != "joint" for w in weak))
+            row = {"scientificName": label, "region": r["region"]}
+            for c in ("joint_N", "joint_lcl", "joint_ucl"):
+                row[c] = r[c]
+            for c in ("national_N", "national_lcl", "national_ucl", "difference"):
+                row[c] = np.nan if blank else r[c]
+            abund.append(row)
+    view.cache[key] = (dens, abund, weak, failed)
+    return dens, abund, weak, failed
+
 
 def _secr(view: ReportView) -> Section:
     sec = Section("secr", N_("Density (SECR)"),
-                  N_("Spatially explicit capture-recapture estimates; density in animals per "
-                     "100 km² with 95% confidence limits."))
-    fits = view.inputs.secr
-    if not fits:
+                  N_("Spatially explicit capture-recapture: one fit of the joint data (joint "
+                     "identities, every camera) and one fit of each country's data alone "
+                     "(its own IDs and cameras, the mask buffered around its own cameras and "
+                     "not clipped at the border). Density in animals per 100 km² and animals "
+                     "per country, with 95% confidence limits."))
+    fits = view.inputs.secr or {}
+    skipped = view.inputs.secr_not_fitted
+    if not fits and (skipped is None or skipped.empty):
         sec.missing = _reason(view, "secr")
         return sec
-    rows = []
+    dens, abund, plain, weak, failed = [], [], [], [], []
     for label, res in fits.items():
-        pred = res.predict()
-        for par, r in pred.iterrows():
+        if hasattr(res, "joint") and hasattr(res, "national"):
+            d, a, w, f = _secr_joint_national(view, label, res)
+            dens += d
+            abund += a
+            weak += [f"{label}: {w_}" for w_ in w]
+            failed += [f"{label}: {f_}" for f_ in f]
+            continue
+        for par, r in res.predict().iterrows():
             scale = _HA_PER_100KM2 if str(par).startswith("D") else 1.0
-            rows.append({"model": label, "parameter": str(par),
-                         "estimate": r["estimate"] * scale, "se": r["se"] * scale,
-                         "lcl": r["lcl"] * scale, "ucl": r["ucl"] * scale})
-    t = pd.DataFrame(rows)
-    sec.tables.append(Summary("secr", t, {
-        "model": N_("Model"), "parameter": N_("Parameter"), "estimate": N_("Estimate"),
-        "se": N_("Standard error"), "lcl": N_("Lower 95% limit"), "ucl": N_("Upper 95% limit")},
-        kinds={"model": "latin", "parameter": "id"}))
-    sec.note = N_("D: animals per 100 km²; sigma: metres.")
+            plain.append({"model": label, "parameter": str(par),
+                          "estimate": r["estimate"] * scale, "se": r["se"] * scale,
+                          "lcl": r["lcl"] * scale, "ucl": r["ucl"] * scale})
+    if dens:
+        sec.tables.append(Summary("secr_density", pd.DataFrame(dens), {
+            "scientificName": N_("Species"), "fit": N_("Fit"),
+            "animals": N_("Animals detected"), "recaptures": N_("Recaptures"),
+            "spatial_recaptures": N_("Animals at two or more cameras"),
+            "D": N_("Density per 100 km²"), "D_lcl": N_("Lower 95% limit"),
+            "D_ucl": N_("Upper 95% limit"), "sigma_km": N_("Sigma (km)")},
+            kinds={"scientificName": "latin"}, values={"fit": _fit_name}))
+    if abund:
+        sec.tables.append(Summary("secr_abundance", pd.DataFrame(abund), {
+            "scientificName": N_("Species"), "region": N_("Region"),
+            "joint_N": N_("Animals, joint fit"), "joint_lcl": N_("Lower 95% limit"),
+            "joint_ucl": N_("Upper 95% limit"), "national_N": N_("Animals, national fit"),
+            "national_lcl": N_("Lower 95% limit"), "national_ucl": N_("Upper 95% limit"),
+            "difference": N_("National minus joint")},
+            kinds={"scientificName": "latin"}, values={"region": _region_name}))
+    if plain:
+        sec.tables.append(Summary("secr", pd.DataFrame(plain), {
+            "model": N_("Model"), "parameter": N_("Parameter"), "estimate": N_("Estimate"),
+            "se": N_("Standard error"), "lcl": N_("Lower 95% limit"),
+            "ucl": N_("Upper 95% limit")},
+            kinds={"model": "latin", "parameter": "id"}))
+        sec.note = N_("D: animals per 100 km²; sigma: metres.")
+    few_species = False
+    if skipped is not None and not skipped.empty:
+        t = skipped.reset_index(drop=True)
+        few_species = bool((t["reason"] == "too-few-recaptures").any())
+        sec.tables.append(Summary("secr_not_fitted", t, {
+            "scientificName": N_("Species"), "animals": N_("Animals detected"),
+            "recaptures": N_("Recaptures"),
+            "spatial_recaptures": N_("Animals at two or more cameras"),
+            "reason": N_("Not fitted because")},
+            kinds={"scientificName": "latin"},
+            values={"reason": lambda v, _: _(_NOT_FITTED_REASONS.get(v, str(v)))}))
+    if few_species or weak:
+        sec.note = N_("Too few recaptures to fit: an SECR fit needs at least two animals, five "
+                      "recaptures and one animal photographed at two or more cameras. Such "
+                      "species are listed without estimates, and such national fits are shown "
+                      "without estimates.")
+    if failed:
+        sec.note = N_("A national fit on which the optimiser failed is shown without "
+                      "estimates, and the sum of the national fits is then not given.")
     return sec
 
 
@@ -379,9 +525,135 @@ def _dna(view: ReportView) -> Section:
     return sec
 
 
+#: Tables of the camera-trap section, by key of ``ReportInputs.camtrap`` (as
+#: ``amurlink.report.demo.camtrap_tables`` gives them).
+_CAMTRAP_TABLES: dict[str, dict[str, Any]] = {
+    "relative_abundance": {"labels": {
+        "countryCode": N_("Country"), "Species": N_("Species"), "events": N_("Events"),
+        "trapDays": N_("Trap-days"), "RAI": N_("Independent events per 100 trap-days")},
+        "kinds": {"Species": "latin"}, "values": {"countryCode": _country_value}},
+    "activity_overlap": {"labels": {
+        "speciesA": N_("Species A"), "speciesB": N_("Species B"), "eventsA": N_("Events A"),
+        "eventsB": N_("Events B"), "Dhat1": N_("Dhat1"), "Dhat4": N_("Dhat4"),
+        "estimator": N_("Estimator used"), "overlap": N_("Overlap")},
+        "kinds": {"speciesA": "latin", "speciesB": "latin", "estimator": "id"}},
+}
+#: Figure data of the camera-trap section (drawn, not shown as tables).
+_CAMTRAP_FIGURE_DATA = ("station_rai", "effort_weekly", "activity_curves")
+_CATS = ("Panthera tigris", "Panthera pardus")
+
+
 def _camtrap(view: ReportView) -> Section:
-    return _generic(view, "camtrap", N_("Camera-trap analyses"),
-                    N_("Detection rates, activity and other camera-trap summaries."))
+    parts = view.inputs.camtrap
+    if not parts or not set(parts) & (set(_CAMTRAP_TABLES) | set(_CAMTRAP_FIGURE_DATA)):
+        return _generic(view, "camtrap", N_("Camera-trap analyses"),
+                        N_("Detection rates, activity and other camera-trap summaries."))
+    sec = Section("camtrap", N_("Camera-trap analyses"),
+                  N_("Effort by country through the study, relative abundance of tiger and "
+                     "leopard at each station (independent events per 100 trap-days, at the "
+                     "positions this audience may see), and daily activity of the cats and "
+                     "their main prey with the coefficient of overlap (Dhat4 when both "
+                     "species have at least 50 events, Dhat1 otherwise)."))
+    for key, frame in parts.items():
+        guard_positions(frame, f"camtrap table {key!r}")
+    effort = parts.get("effort_weekly")
+    if effort is not None:
+        cal = D.EffortCalendarDisplay.from_effort(effort)
+        if not cal.empty:
+            sec.figures.append(cal)
+    rai = parts.get("station_rai")
+    withheld = False
+    if rai is not None and len(rai):
+        station_of = _station_of(view)
+        for sp in [c for c in _CATS if c in set(rai["Species"].astype(str))]:
+            m = D.RelativeAbundanceMapDisplay.from_rai(
+                rai, view.stations, species=sp, station_of=station_of,
+                border=view.inputs.border)
+            withheld = withheld or bool(m.withheld)
+            if not m.empty:
+                sec.figures.append(m)
+    curves = parts.get("activity_curves")
+    if curves is not None:
+        act = D.ActivityDisplay.from_curves(curves)
+        if not act.empty:
+            sec.figures.append(act)
+    for key, spec in _CAMTRAP_TABLES.items():
+        frame = parts.get(key)
+        if frame is None:
+            continue
+        sec.tables.append(Summary(f"camtrap_{key}", frame.reset_index(drop=True),
+                                  spec["labels"], kinds=spec.get("kinds", {}),
+                                  values=spec.get("values", {})))
+    known = set(_CAMTRAP_TABLES) | set(_CAMTRAP_FIGURE_DATA)
+    for i, frame in enumerate(v for k, v in parts.items() if k not in known):
+        frame = frame.reset_index(drop=True)
+        sec.tables.append(Summary(f"camtrap_{i + 1}", frame, {c: c for c in frame.columns},
+                                  kinds={c: "id" for c in frame.columns}))
+    if withheld:
+        sec.note = N_("Stations whose location is withheld from this audience are left out "
+                      "of the relative abundance maps.")
+    return sec
+
+
+def _station_of(view: ReportView) -> pd.Series:
+    """Camera-trap station (``locationID``, else the deployment) of every deploymentID."""
+    dep = view.inputs.dataset.deployments
+    ids = dep["deploymentID"].astype(str)
+    loc = dep["locationID"].astype(object) if "locationID" in dep else ids
+    loc = pd.Series(loc.to_numpy(object), index=ids.to_numpy())
+    return loc.where(loc.notna(), pd.Series(ids.to_numpy(), index=ids.to_numpy())).astype(str)
+
+
+_OUTCOMES = {"agreement": N_("agreement"), "miss": N_("miss"),
+             "false proposal": N_("false proposal")}
+
+
+def _yes_no(v: Any, _: Any) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    return _("yes") if bool(v) else _("no")
+
+
+def _photo_links(view: ReportView) -> Section:
+    sec = Section("photo_links", N_("Automatic photo links against the expert crosswalk"),
+                  N_("Cross-border pairs of national IDs proposed by automatic photo "
+                     "re-identification, compared with the links of the expert crosswalk: "
+                     "an agreement is in both, a miss only in the crosswalk, a false "
+                     "proposal only among the photo links. Where the truth is known "
+                     "(simulated data), precision and recall of both against it."))
+    parts = view.inputs.photo_links
+    if not parts:
+        sec.missing = _reason(view, "photo_links")
+        return sec
+    pairs, summary = parts.get("pairs"), parts.get("species")
+    for key, frame in parts.items():
+        guard_positions(frame, f"photo link table {key!r}")
+    if pairs is None or pairs.empty:
+        sec.missing = N_("there are no automatic photo links and no crosswalk links to compare")
+    else:
+        sec.tables.append(Summary("photo_links", pairs.reset_index(drop=True), {
+            "scientificName": N_("Species"), "cn_individualID": N_("China ID"),
+            "ru_individualID": N_("Russia ID"), "score": N_("Score"),
+            "in_photo": N_("Photo link"), "in_crosswalk": N_("In the crosswalk"),
+            "in_truth": N_("True link"), "outcome": N_("Outcome")},
+            kinds={"scientificName": "latin", "cn_individualID": "id",
+                   "ru_individualID": "id"},
+            values={"in_photo": _yes_no, "in_crosswalk": _yes_no, "in_truth": _yes_no,
+                    "outcome": lambda v, _: _(_OUTCOMES.get(v, str(v)))}))
+        if not pairs["in_photo"].fillna(False).astype(bool).any():
+            sec.note = N_("Automatic photo re-identification proposed no cross-border link.")
+    if summary is not None and not summary.empty:
+        t = summary if "scientificName" in summary else \
+            summary.rename_axis("scientificName").reset_index()
+        sec.tables.append(Summary("photo_links_by_species", t.reset_index(drop=True), {
+            "scientificName": N_("Species"), "agreements": N_("Agreements"),
+            "misses": N_("Misses"), "false_proposals": N_("False proposals"),
+            "photo_precision_truth": N_("Photo precision (truth)"),
+            "photo_recall_truth": N_("Photo recall (truth)"),
+            "crosswalk_precision_truth": N_("Crosswalk precision (truth)"),
+            "crosswalk_recall_truth": N_("Crosswalk recall (truth)")},
+            kinds={"scientificName": "latin"}))
+    return sec
 
 
 def _manifest(view: ReportView) -> Section:

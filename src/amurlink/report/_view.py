@@ -91,6 +91,8 @@ class ReportView:
     distance_level: str = "exact"
     links: pd.DataFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    #: Results computed once per view and reused by every language (e.g. SECR tables).
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def config(self):

@@ -3,8 +3,9 @@
 :func:`run_demo` simulates a two-country study (``amurlink.simulate``), imports the Chinese
 Camtrap DP package and the Russian national tables (through their import mapping), harmonises
 both with the expert crosswalk as confirmed links, runs every analysis (cross-border movement,
-SECR density per species, DNA genotype matching, camera-trap rates and activity) and writes
-the joint report in English, Chinese and Russian (owner) plus a public English report.
+SECR density per species jointly and per country, DNA genotype matching, camera-trap effort,
+relative abundance and activity) and writes the joint report in English, Chinese and Russian
+(owner) plus a public English report.
 
 Every stage is timed. A stage that fails is recorded (``DemoResult.stages``) and the demo goes
 on: the report says what is missing. Warnings raised while the demo runs are recorded in
@@ -37,9 +38,11 @@ import pandas as pd
 __all__ = [
     "DEFAULT_SEED",
     "DemoResult",
+    "SECR_OCCASION_DAYS",
     "SECR_SETTINGS",
+    "MAIN_PREY",
+    "camtrap_tables",
     "run_demo",
-    "secr_capture_history",
     "species_summary",
     "toy_border",
 ]
@@ -49,16 +52,21 @@ logger = logging.getLogger(__name__)
 #: Seed of the demo's simulation (fixed: the demo gives the same data every time).
 DEFAULT_SEED = 2015
 
-#: SECR mask settings per species: buffer (about 4 sigma) and spacing, metres.
+#: SECR mask settings per species: buffer and spacing, metres. The buffer is at least 3 fitted
+#: sigmas of every fit (joint and national; below that ``fit_joint_and_national`` warns) and
+#: the spacing about half a sigma: tigers sigma 5.3-6.2 km, leopards 3.1 km on ``neaspec``.
 SECR_SETTINGS: Mapping[str, Mapping[str, float]] = {
-    "Panthera tigris": {"buffer": 15_000.0, "spacing": 2_000.0},
+    "Panthera tigris": {"buffer": 20_000.0, "spacing": 2_500.0},
     "Panthera pardus": {"buffer": 10_000.0, "spacing": 2_000.0},
 }
+#: SECR occasion length, days. With count detectors, the HHN detection function and no time
+#: effect, a week's counts are Poisson with the week's summed usage, so weekly occasions give
+#: the same likelihood as daily ones (neaspec leopards: D equal to 5 digits) at a fraction of
+#: the cost (730 daily occasions make capture histories of 20 million cells).
+SECR_OCCASION_DAYS = 7.0
 
 #: Report languages written for the owner audience (a public English report is added).
 LANGUAGES = ("en", "zh", "ru")
-
-_DAY_NS = 86_400 * 10**9
 
 
 def toy_border() -> Any:
@@ -100,9 +108,19 @@ class DemoResult:
         ``method``, ``status``, ``links``: where the joint identities came from.
     crosswalk : dict
         ``rows`` of the expert crosswalk, ``stored`` links and ``refused`` (messages).
-    secr : dict of str to SECRResults
+    secr : dict of str to JointNationalResult
+        Per species: the joint fit and one fit per country
+        (:func:`amurlink.analysis.secr.fit_joint_and_national`).
+    secr_not_fitted : DataFrame or None
+        Species without an SECR fit: ``scientificName``, ``animals``, ``recaptures``,
+        ``spatial_recaptures``, ``reason`` (``too-few-recaptures``, ``no-detections`` or
+        the error).
     dna : dict of str to DataFrame
     camtrap : dict of str to DataFrame
+        :func:`camtrap_tables` of the joint dataset.
+    photo_links : dict of str to DataFrame
+        ``pairs`` and ``species``: automatic photo links against the expert crosswalk
+        (``ReportInputs.photo_links``); empty until a stage fills it.
     reports : dict of str to Path
         ``en``, ``zh``, ``ru``, ``public-en``: the report.html files.
     truth : dict
@@ -126,8 +144,10 @@ class DemoResult:
     link_sources: pd.DataFrame | None = None
     crosswalk: dict[str, Any] = field(default_factory=dict)
     secr: dict[str, Any] = field(default_factory=dict)
+    secr_not_fitted: pd.DataFrame | None = None
     dna: dict[str, pd.DataFrame] = field(default_factory=dict)
     camtrap: dict[str, pd.DataFrame] = field(default_factory=dict)
+    photo_links: dict[str, pd.DataFrame] = field(default_factory=dict)
     reports: dict[str, Path] = field(default_factory=dict)
     truth: dict[str, Any] = field(default_factory=dict)
     harmonise_issues: dict[str, int] = field(default_factory=dict)
@@ -317,122 +337,47 @@ def species_summary(individuals: pd.DataFrame, truth: Mapping[str, Any] | None =
     return out
 
 
-def _working_fraction(start: np.ndarray, end: np.ndarray, day0: int, n_days: int) -> np.ndarray:
-    """Share of each day (rows: intervals, columns: days from ``day0``) inside [start, end)."""
-    edges = day0 + np.arange(n_days, dtype=np.int64) * _DAY_NS
-    lo = np.maximum(start[:, None], edges[None, :])
-    hi = np.minimum(end[:, None], edges[None, :] + _DAY_NS)
-    return np.clip((hi - lo) / _DAY_NS, 0.0, 1.0)
+def _secr_fits(dataset: Any, border: Any, res: DemoResult) -> tuple[dict[str, Any],
+                                                                    pd.DataFrame]:
+    """Joint and national SECR fits per species (``fit_joint_and_national``).
 
-
-def secr_capture_history(dataset: Any, encounters: pd.DataFrame, *, crs: Any = None) -> Any:
-    """SECR count-detector capture history of joint individuals from cross-border encounters.
-
-    Detectors are camera locations (``deployments.locationID``; the two cameras of a Chinese
-    station are one detector), occasions are UTC days from the first set-up, counts are the
-    independent events of each joint individual at a location on a day (events of the paired
-    cameras within the independence threshold are one), and usage is the share of the day at
-    least one camera of the location worked (deployment span less ``deploymentGaps``).
-
-    Parameters
-    ----------
-    dataset : Dataset
-        The joint dataset (deployments, deploymentGaps).
-    encounters : DataFrame
-        :func:`amurlink.analysis.crossborder.encounters` of one species (camera rows are used).
-    crs : optional
-        Working CRS for the detector coordinates.
-
-    Returns
-    -------
-    amurlink.analysis.secr.CaptureHistory
+    One joint fit (joint identities, every camera) and one per country (its own IDs and
+    cameras, mask buffered around its own cameras and not clipped at the border), count
+    detectors, weekly occasions, HHN. A species whose joint capture history has too few
+    recaptures (:func:`amurlink.report._sections.too_few_recaptures`) or that cannot be
+    fitted is left out of the fits and listed, with why, in the second return value.
     """
-    from amurlink.analysis.secr import CaptureHistory
-    from amurlink.core.crs import to_metric
+    from amurlink.analysis.secr import fit_joint_and_national
+    from amurlink.exceptions import DataError
+    from amurlink.report._sections import recapture_counts, too_few_recaptures
 
-    dep = dataset.deployments.reset_index(drop=True)
-    loc = dep["locationID"].astype(object) if "locationID" in dep else None
-    if loc is None or loc.isna().any():
-        fallback = (dep["latitude"].round(5).astype(str) + ","
-                    + dep["longitude"].round(5).astype(str))
-        loc = fallback if loc is None else loc.where(loc.notna(), fallback)
-    codes, locs = pd.factorize(loc.astype(str), sort=True)
-    start = pd.to_datetime(dep["deploymentStart"], utc=True).astype("int64").to_numpy()
-    end = pd.to_datetime(dep["deploymentEnd"], utc=True).astype("int64").to_numpy()
-    day0 = int(start.min() // _DAY_NS * _DAY_NS)
-    n_days = int(-(-(end.max() - day0) // _DAY_NS))
-    frac = _working_fraction(start, end, day0, n_days)
-    gaps = dataset.get("deploymentGaps")
-    if gaps is not None and len(gaps):
-        row = pd.Series(np.arange(len(dep)), index=dep["deploymentID"].astype(str))
-        gi = row.reindex(gaps["deploymentID"].astype(str)).to_numpy()
-        ok = ~np.isnan(gi)
-        gs = pd.to_datetime(gaps["gapStart"], utc=True).astype("int64").to_numpy()[ok]
-        ge = pd.to_datetime(gaps["gapEnd"], utc=True).astype("int64").to_numpy()[ok]
-        lost = _working_fraction(gs, ge, day0, n_days)
-        np.subtract.at(frac, gi[ok].astype(np.int64), lost)
-        np.clip(frac, 0.0, 1.0, out=frac)
-    usage = np.zeros((len(locs), n_days))
-    np.maximum.at(usage, codes, frac)
-    first = pd.DataFrame({"code": codes, "lat": dep["latitude"].to_numpy(float),
-                          "lon": dep["longitude"].to_numpy(float)}).groupby("code").first()
-    x, y = to_metric(first["lon"].to_numpy(), first["lat"].to_numpy(), crs=crs)
-    traps = np.column_stack([x, y])
-    enc = encounters[encounters["source"] == "camera"] if "source" in encounters else encounters
-    dep_code = pd.Series(codes, index=dep["deploymentID"].astype(str))
-    trap = dep_code.reindex(enc["deploymentID"].astype(str)).to_numpy()
-    t = pd.to_datetime(enc["time"], utc=True).astype("int64").to_numpy()
-    day = (t - day0) // _DAY_NS
-    keep = ~np.isnan(trap) & (day >= 0) & (day < n_days)
-    frame = pd.DataFrame({"animal": enc["jointID"].astype(str).to_numpy()[keep],
-                          "trap": trap[keep].astype(np.int64), "day": day[keep],
-                          "t": t[keep]}).sort_values(["animal", "trap", "t"])
-    # Paired cameras record the same event: merge events of one animal at one location that
-    # start within 30 minutes of each other.
-    gap = frame.groupby(["animal", "trap"])["t"].diff()
-    frame = frame[gap.isna() | (gap > 30 * 60 * 10**9)]
-    animal, ids = pd.factorize(frame["animal"], sort=True)
-    return CaptureHistory.from_arrays(
-        traps, animal, frame["day"].to_numpy(), frame["trap"].to_numpy(), detector="count",
-        n_occasions=n_days, usage=usage, trap_ids=[str(v) for v in locs],
-        animal_ids=[str(v) for v in ids], crs=str(crs) if crs is not None else None)
-
-
-def _secr_fits(dataset: Any, border: Any, config: Any, res: DemoResult,
-               encounters: pd.DataFrame | None = None) -> dict[str, Any]:
-    """SECR fits per species (count detectors, daily occasions, HHN) on the joint dataset.
-
-    ``encounters`` (adult encounters of every species, from the cross-border analysis) are
-    reused where given; otherwise they are computed per species.
-    """
-    from amurlink.analysis import crossborder as cb
-    from amurlink.analysis.secr import fit_secr, make_mask
-
-    land = None
-    if border is not None and border.countries:
-        import shapely
-
-        land = shapely.union_all([g for c, g in border.countries.items() if c in ("CN", "RU")])
     fits: dict[str, Any] = {}
+    skipped: list[dict[str, Any]] = []
     problems: list[str] = []
     for sp, opts in SECR_SETTINGS.items():
         try:
-            if encounters is not None:
-                enc = encounters[encounters["scientificName"] == sp]
-            else:
-                enc = cb.encounters(dataset, border=border, species=sp, life_stage="adult")
-            ch = secr_capture_history(dataset, enc, crs=config.crs.working)
-            if ch.n < 2:
-                problems.append(f"{sp}: {ch.n} identified adult(s), too few to fit")
-                continue
-            mask = make_mask(ch.traps, buffer=opts["buffer"], spacing=opts["spacing"],
-                             poly=land, crs=str(config.crs.working))
-            fits[sp] = fit_secr(ch, mask, detectfn="HHN")
+            fit = fit_joint_and_national(dataset, border=border, species=sp, detectfn="HHN",
+                                         buffer_m=opts["buffer"], spacing_m=opts["spacing"],
+                                         occasion_days=SECR_OCCASION_DAYS, life_stage="adult")
+        except DataError as exc:  # no identified adult detected: nothing to fit
+            skipped.append({"scientificName": sp, "animals": 0, "recaptures": 0,
+                            "spatial_recaptures": 0, "reason": "no-detections"})
+            logger.info("SECR %s not fitted: %s", sp, exc)
+            continue
         except Exception as exc:  # noqa: BLE001 - one species failing leaves the other
             problems.append(f"{sp}: {_describe(exc)}")
+            skipped.append({"scientificName": sp, "animals": None, "recaptures": None,
+                            "spatial_recaptures": None, "reason": _describe(exc)})
+            continue
+        counts = recapture_counts(fit.capthists["joint"])
+        if too_few_recaptures(counts):
+            skipped.append({"scientificName": sp, **counts, "reason": "too-few-recaptures"})
+            continue
+        fits[sp] = fit
     if problems:
         res.stages["secr"] = "failed: " + "; ".join(problems)
-    return fits
+    return fits, pd.DataFrame(skipped, columns=["scientificName", "animals", "recaptures",
+                                                "spatial_recaptures", "reason"])
 
 
 def _dna_tables(sim_dir: Path) -> dict[str, pd.DataFrame]:
@@ -481,10 +426,46 @@ def _dna_tables(sim_dir: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _camtrap_tables(dataset: Any) -> dict[str, pd.DataFrame]:
-    """Relative abundance (events per 100 trap-days) by country and tiger-leopard overlap."""
+#: The two cats of the report's camera-trap section.
+CATS = ("Panthera tigris", "Panthera pardus")
+#: Main prey of tiger and leopard whose activity is drawn beside theirs (when recorded).
+MAIN_PREY = ("Sus scrofa", "Cervus nippon", "Capreolus pygargus")
+
+
+def camtrap_tables(dataset: Any, *, prey: tuple[str, ...] = MAIN_PREY,
+                   threshold_min: float = 30.0) -> dict[str, pd.DataFrame]:
+    """Camera-trap results for the report, from :mod:`amurlink.analysis.camtrap`.
+
+    Stations are camera locations (``locationID``: the two cameras of a Chinese station are
+    one station); effort is the camera operation matrix (local days, gaps removed); records
+    are independent events (``threshold_min``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The joint dataset.
+    prey : tuple of str
+        Prey species whose activity is drawn and compared with the cats' (those recorded).
+    threshold_min : float, default 30
+        Independence threshold of events, minutes.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        The keys the report's camera-trap section knows (no table carries coordinates):
+        ``relative_abundance`` (``countryCode``, ``Species``, ``events``, ``trapDays``,
+        ``RAI``), ``station_rai`` (the same by ``Station``, tiger and leopard),
+        ``effort_weekly`` (``week``, ``countryCode``, ``trapDays``, ``stations``: stations
+        working at least part of the week), ``activity_curves`` (``Species``, ``events``,
+        ``hour``, ``density`` per hour: von Mises kernel density with the Ridout & Linkie
+        bandwidth) and ``activity_overlap`` (``speciesA``, ``speciesB``, ``eventsA``,
+        ``eventsB``, ``Dhat1``, ``Dhat4``, ``estimator``, ``overlap``: Dhat4 when both
+        species have at least 50 events, Dhat1 otherwise).
+    """
     from amurlink.analysis.camtrap import (
+        bandwidth,
         camera_operation,
+        density_fit,
         overlap_estimates,
         record_table,
         relative_abundance,
@@ -495,20 +476,57 @@ def _camtrap_tables(dataset: Any) -> dict[str, pd.DataFrame]:
     stations = station_table(dataset, station="locationID")
     camop = camera_operation(stations, has_problems=True, station_col="Station",
                              camera_col="Camera", by_camera=False, date_format="ymd HMS")
-    records = record_table(dataset, station="locationID")
+    records = record_table(dataset, station="locationID", threshold_min=threshold_min)
     st = stations.drop_duplicates("Station")[["Station", "countryCode"]]
     rai = relative_abundance(records, camop, by="countryCode", stations=st)
     rai = rai.sort_values(["Species", "countryCode"]).reset_index(drop=True)
-    out = {"Relative abundance (independent events per 100 trap-days)": rai}
+    by_station = relative_abundance(records, camop, by="Station")
+    by_station = by_station[by_station["Species"].isin(CATS)].reset_index(drop=True)
+    out: dict[str, pd.DataFrame] = {"relative_abundance": rai, "station_rai": by_station}
+    # effort calendar: camera-days per country and week (local days of the stations)
+    country = st.set_index("Station")["countryCode"].reindex(
+        [str(i).split("__")[0] for i in camop.index]).to_numpy(object)
+    days = pd.to_datetime(pd.Index(camop.columns).str.slice(0, 10))
+    values = camop.to_numpy(dtype=float)
+    rows = []
+    week = pd.Index(days.to_period("W-SUN").start_time)
+    for cc in pd.unique(country[pd.notna(country)]):
+        v = np.nan_to_num(values[country == cc])
+        wk = pd.DataFrame({
+            "trapDays": pd.Series(v.sum(axis=0)).groupby(week).sum(),
+            "stations": pd.DataFrame((v > 0).T).groupby(week).any().sum(axis=1)})
+        rows.append(wk.rename_axis("week").reset_index().assign(countryCode=cc))
+    out["effort_weekly"] = (pd.concat(rows, ignore_index=True)[
+        ["week", "countryCode", "trapDays", "stations"]] if rows else
+        pd.DataFrame(columns=["week", "countryCode", "trapDays", "stations"]))
+    # activity: kernel densities on the clock and overlaps
+    shown = [sp for sp in (*CATS, *prey) if (records["Species"] == sp).sum() >= 2]
     times = {sp: to_radians(records.loc[records["Species"] == sp, "DateTimeOriginal"])
-             for sp in ("Panthera tigris", "Panthera pardus")}
-    if all(len(v) >= 2 for v in times.values()):
-        ov = overlap_estimates(times["Panthera tigris"], times["Panthera pardus"])
-        ov_row = {k: float(v) for k, v in (ov.items() if isinstance(ov, Mapping)
-                                            else vars(ov).items()) if _is_number(v)}
-        out["Activity overlap, tiger and leopard (time of day)"] = pd.DataFrame(
-            [{"events_tiger": len(times["Panthera tigris"]),
-              "events_leopard": len(times["Panthera pardus"])} | ov_row])
+             for sp in shown}
+    grid = np.linspace(0.0, 2 * np.pi, 97)
+    curves = []
+    for sp, x in times.items():
+        bw = bandwidth(x)
+        if not np.isfinite(bw):
+            continue
+        curves.append(pd.DataFrame({"Species": sp, "events": len(x),
+                                    "hour": grid * 24 / (2 * np.pi),
+                                    "density": density_fit(x, grid, bw) * 2 * np.pi / 24}))
+    out["activity_curves"] = (pd.concat(curves, ignore_index=True) if curves else
+                              pd.DataFrame(columns=["Species", "events", "hour", "density"]))
+    pairs = [(CATS[0], CATS[1])] + [(c, p) for c in CATS for p in prey]
+    ov = []
+    for a_sp, b_sp in pairs:
+        if a_sp not in times or b_sp not in times:
+            continue
+        est = overlap_estimates(times[a_sp], times[b_sp])
+        n_a, n_b = len(times[a_sp]), len(times[b_sp])
+        which = "Dhat4" if min(n_a, n_b) >= 50 else "Dhat1"
+        ov.append({"speciesA": a_sp, "speciesB": b_sp, "eventsA": n_a, "eventsB": n_b,
+                   "Dhat1": est["Dhat1"], "Dhat4": est["Dhat4"], "estimator": which,
+                   "overlap": est[which]})
+    out["activity_overlap"] = pd.DataFrame(ov, columns=[
+        "speciesA", "speciesB", "eventsA", "eventsB", "Dhat1", "Dhat4", "estimator", "overlap"])
     return out
 
 
@@ -649,25 +667,23 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
         return str(path)
 
     joint_job = _Background("write joint package", write_joint, fork=fork)
-    cam_job = _Background("camtrap", lambda: _camtrap_tables(dataset), fork=fork)
+    cam_job = _Background("camtrap", lambda: camtrap_tables(dataset), fork=fork)
 
     # -- cross-border and SECR in the main process -------------------------------------------
-    adult_encounters = None
     with st.stage("cross-border", what="cross-border analysis") as b:
         if border is None:
             raise RuntimeError("no border (see the border stage)")
         from amurlink.analysis import crossborder as cb
 
         cbres = cb.crossborder(dataset, border=border, species=None)
-        adult_encounters = cbres.encounters
         res.summary = species_summary(cbres.individuals, res.truth)
     if res.summary is None:
         res.summary = species_summary(pd.DataFrame(columns=[
             "scientificName", "transboundary", "crossings"]), res.truth)
-    with st.stage("secr", what="SECR density per species"):
+    with st.stage("secr", what="SECR density per species, joint and national"):
         if border is None:
             raise RuntimeError("no border (see the border stage)")
-        res.secr = _secr_fits(dataset, border, config, res, adult_encounters)
+        res.secr, res.secr_not_fitted = _secr_fits(dataset, border, res)
 
     res.dna = _finish_background(res, dna_job, "dna") or {}
     res.camtrap = _finish_background(res, cam_job, "camtrap") or {}
@@ -681,10 +697,12 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
     for part, key in (("secr", "secr"), ("dna", "dna"), ("camtrap", "camtrap")):
         if not getattr(res, part) and res.stages.get(key, "ok") != "ok":
             missing[part] = res.stages[key]
-    if "secr" not in missing and not res.secr:
+    if "secr" not in missing and not res.secr and (res.secr_not_fitted is None
+                                                   or res.secr_not_fitted.empty):
         missing["secr"] = MISSING_REASONS["secr"]
     inputs = ReportInputs(dataset=dataset, config=config, border=border,
-                          secr=res.secr or None, dna=res.dna or None,
+                          secr=res.secr or None, secr_not_fitted=res.secr_not_fitted,
+                          dna=res.dna or None, photo_links=res.photo_links or None,
                           camtrap=res.camtrap or None, manifest=hres.manifest, missing=missing)
     view = None
     with st.stage("report view", what="protecting the data and building the report view"):

@@ -23,6 +23,9 @@ __all__ = [
     "CountryBarDisplay",
     "DistanceDisplay",
     "TrendDisplay",
+    "EffortCalendarDisplay",
+    "RelativeAbundanceMapDisplay",
+    "ActivityDisplay",
     "figure_svg",
     "FONT_FAMILY",
 ]
@@ -181,7 +184,10 @@ class TrackMapDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
+            # fixed margins, not constrained layout: a report draws one map per
+            # transboundary animal and the layout solver would double the drawing time
+            fig, ax = plt.subplots(figsize=(4.2, 3.8))
+            fig.subplots_adjust(left=0.19, right=0.97, bottom=0.12, top=0.93)
         for path in self.border_paths:
             ax.plot(path[:, 0], path[:, 1], color="#333333", lw=1.2, ls="--", label=_("Border"))
         ax.plot(self.points["x"], self.points["y"], color="#7f7f7f", lw=1.0, zorder=2,
@@ -334,10 +340,224 @@ class TrendDisplay:
             ax.plot(g["year"], g["transboundary"], marker="s", ls="--", color=line.get_color(),
                     label=f"{names(sp)}: {_('transboundary')}")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        years = pd.to_numeric(self.yearly["year"], errors="coerce").dropna()
+        if len(years) and years.min() == years.max():  # one year: not a century-wide axis
+            ax.set_xlim(float(years.min()) - 1, float(years.max()) + 1)
         ax.set_xlabel(_("Year"))
         ax.set_ylabel(_("Individuals"))
         ax.legend(fontsize=7)
         ax.set_title(_("Trends by year"))
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Camera-trap figures (issue #9 item 6)
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class EffortCalendarDisplay:
+    """Camera-trap effort through the study: trap-days per week, one line per country.
+
+    Attributes
+    ----------
+    effort : DataFrame
+        ``week`` (start of the week, a date), ``country`` and ``trapDays`` (camera-days the
+        stations of the country worked that week, from the camera operation matrix).
+    """
+
+    effort: pd.DataFrame
+    is_map: bool = field(default=False, init=False)
+
+    @classmethod
+    def from_effort(cls, effort: pd.DataFrame | None) -> EffortCalendarDisplay:
+        cols = ["week", "country", "trapDays"]
+        if effort is None or effort.empty:
+            return cls(pd.DataFrame(columns=cols))
+        e = effort.rename(columns={"countryCode": "country"})[cols].copy()
+        e["week"] = pd.to_datetime(e["week"])
+        return cls(e.sort_values(["country", "week"]).reset_index(drop=True))
+
+    @property
+    def empty(self) -> bool:
+        return self.effort.empty
+
+    def plot(self, ax: Any = None, *, _: Gettext = _ident) -> EffortCalendarDisplay:
+        import matplotlib.dates as mdates
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
+        for cc, g in self.effort.groupby("country", sort=True):
+            color = COUNTRY_STYLE.get(cc, _OTHER_STYLE)[0]
+            ax.step(g["week"], g["trapDays"], where="post", color=color, lw=1.3,
+                    label=country_name(cc, _))
+            ax.fill_between(g["week"], g["trapDays"], step="post", color=color, alpha=0.15)
+        # numeric month labels (no month names to translate), one tick per 1-6 months
+        if len(self.effort):
+            span = (self.effort["week"].max() - self.effort["week"].min()).days
+            ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, span // 180)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(_("Week"))
+        ax.set_ylabel(_("Trap-days per week"))
+        ax.legend(fontsize=8)
+        ax.set_title(_("Camera-trap effort by week"))
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class RelativeAbundanceMapDisplay:
+    """One species' relative abundance (independent events per 100 trap-days) by station.
+
+    Positions come ONLY from the protected station table of the report view: a station is
+    drawn at the position the audience may see, and left out when any of its cameras is
+    withheld.
+
+    Attributes
+    ----------
+    species : str
+    points : DataFrame
+        ``station``, ``country``, ``x``, ``y`` (protected, working CRS), ``events``,
+        ``trapDays``, ``RAI`` of the stations that may be shown.
+    withheld : int
+        Stations with a relative abundance whose position is withheld.
+    """
+
+    species: str
+    points: pd.DataFrame
+    border_paths: list[np.ndarray]
+    extent: tuple[float, float, float, float] | None
+    withheld: int
+    is_map: bool = field(default=True, init=False)
+
+    @classmethod
+    def from_rai(cls, rai: pd.DataFrame, stations: pd.DataFrame, *, species: str,
+                 station_of: pd.Series, border: Any = None) -> RelativeAbundanceMapDisplay:
+        """Join per-station relative abundance to the protected station positions.
+
+        Parameters
+        ----------
+        rai : DataFrame
+            ``Station``, ``Species``, ``events``, ``trapDays``, ``RAI`` (no coordinates).
+        stations : DataFrame
+            The report view's protected stations: ``deploymentID``, ``country``, ``x``, ``y``
+            (NaN where withheld).
+        species : str
+            Scientific name to map.
+        station_of : Series
+            Station (as in ``rai``) of each deploymentID (index: deploymentID).
+        """
+        r = rai[rai["Species"].astype(str) == species]
+        st = stations.assign(station=stations["deploymentID"].map(station_of).astype(object))
+        st = st.dropna(subset=["station"])
+        st["station"] = st["station"].astype(str)
+        shown_ok = np.isfinite(st["x"]) & np.isfinite(st["y"])
+        # a station is shown only when every camera of it may be shown; its position is
+        # that of its first camera (a protected position as is, never an average)
+        all_ok = shown_ok.groupby(st["station"]).all()
+        first = st[shown_ok].drop_duplicates("station").set_index("station")
+        keys = r["Station"].astype(str)
+        ok = keys.map(all_ok).fillna(False).astype(bool).to_numpy()
+        rr = r[ok]
+        k = rr["Station"].astype(str)
+        pts = pd.DataFrame({
+            "station": k.to_numpy(object),
+            "country": k.map(first["country"]).to_numpy(object),
+            "x": k.map(first["x"]).to_numpy(float), "y": k.map(first["y"]).to_numpy(float),
+            "events": rr["events"].to_numpy(float), "trapDays": rr["trapDays"].to_numpy(float),
+            "RAI": rr["RAI"].to_numpy(float)})
+        withheld = int((~ok).sum())
+        if pts.empty:
+            return cls(species, pts, [], None, withheld)
+        ext = _extent(pts["x"].to_numpy(), pts["y"].to_numpy())
+        return cls(species, pts, _border_paths(border, ext), ext, withheld)
+
+    @property
+    def empty(self) -> bool:
+        return self.extent is None
+
+    def plot(self, ax: Any = None, *, _: Gettext = _ident,
+             names: Callable[[str], str] = _ident) -> RelativeAbundanceMapDisplay:
+        import matplotlib.pyplot as plt
+        from matplotlib.colors import Normalize
+
+        if ax is None:
+            _fig, ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")
+        for path in self.border_paths:
+            ax.plot(path[:, 0], path[:, 1], color="#333333", lw=1.4, ls="--", label=_("Border"))
+        top = float(self.points["RAI"].max()) if len(self.points) else 1.0
+        norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
+        sc = None
+        for cc, g in self.points.groupby("country", sort=True):
+            marker = COUNTRY_STYLE.get(cc, _OTHER_STYLE)[1]
+            sc = ax.scatter(g["x"], g["y"], c=g["RAI"], cmap="YlOrRd", norm=norm, s=30,
+                            marker=marker, edgecolors="#333333", linewidths=0.4, zorder=3,
+                            label=country_name(cc, _))
+        if self.extent is not None:
+            _km_axes(ax, self.extent, _)
+        if sc is not None:
+            cb = ax.figure.colorbar(sc, ax=ax, shrink=0.8)
+            cb.set_label(_("Independent events per 100 trap-days"))
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles, strict=False))
+        ax.legend(uniq.values(), uniq.keys(), loc="best", fontsize=8)
+        ax.set_title(f"{names(self.species)}: {_('relative abundance')}", fontsize=9)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+@dataclass
+class ActivityDisplay:
+    """Daily activity: kernel densities of the time of day, one curve per species.
+
+    Attributes
+    ----------
+    curves : DataFrame
+        ``Species``, ``hour`` (0-24) and ``density`` (per hour), as computed by
+        :func:`amurlink.analysis.camtrap.density_fit` (von Mises kernel, Ridout & Linkie
+        bandwidth).
+    events : dict of str to int
+        Independent events behind each curve.
+    """
+
+    curves: pd.DataFrame
+    events: dict[str, int] = field(default_factory=dict)
+    is_map: bool = field(default=False, init=False)
+
+    @classmethod
+    def from_curves(cls, curves: pd.DataFrame | None) -> ActivityDisplay:
+        cols = ["Species", "hour", "density"]
+        if curves is None or curves.empty:
+            return cls(pd.DataFrame(columns=cols))
+        ev = {}
+        if "events" in curves:
+            ev = {str(k): int(v) for k, v in
+                  curves.groupby("Species", sort=False)["events"].first().items()}
+        return cls(curves[cols].reset_index(drop=True), ev)
+
+    @property
+    def empty(self) -> bool:
+        return self.curves.empty
+
+    def plot(self, ax: Any = None, *, _: Gettext = _ident,
+             names: Callable[[str], str] = _ident) -> ActivityDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _fig, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+        styles = ["-", "--", ":", "-."]
+        for i, (sp, g) in enumerate(self.curves.groupby("Species", sort=False)):
+            n = self.events.get(str(sp))
+            label = names(str(sp)) + (f" ({n})" if n is not None else "")
+            ax.plot(g["hour"], g["density"], ls=styles[i % len(styles)], lw=1.4, label=label)
+        ax.set_xlim(0, 24)
+        ax.set_xticks(range(0, 25, 3))
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(_("Time of day (hours)"))
+        ax.set_ylabel(_("Activity density"))
+        ax.legend(fontsize=7)
+        ax.set_title(_("Daily activity"))
         self.ax_, self.figure_ = ax, ax.figure
         return self
 

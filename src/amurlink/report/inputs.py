@@ -37,12 +37,28 @@ class ReportInputs:
     border : amurlink.core.border.Border, optional
         The China-Russia border in the working CRS. Without it, distances from the border
         and the cross-border tables say why they are missing.
-    secr : mapping of str to SECRResults, optional
-        SECR fits by label (usually the species). Density is shown in animals per 100 km².
+    secr : mapping of str to JointNationalResult or SECRResults, optional
+        SECR fits by label (usually the species). A
+        :class:`~amurlink.analysis.secr.JointNationalResult`
+        (``fit_joint_and_national``) is shown as density of the joint fit and of each
+        national fit, and abundance per country from both side by side; a plain
+        ``SECRResults`` as its parameters. Density is shown in animals per 100 km².
+    secr_not_fitted : DataFrame, optional
+        Species without an SECR fit and why: ``scientificName``, ``animals``,
+        ``recaptures``, ``spatial_recaptures`` and ``reason`` (``too-few-recaptures``,
+        ``no-detections`` or a message).
     dna : mapping of str to DataFrame, optional
         DNA identification tables by title (e.g. genotype groups, sample counts).
     camtrap : mapping of str to DataFrame, optional
         Camera-trap analysis tables by title (e.g. detection rates, activity overlap).
+    photo_links : mapping of str to DataFrame, optional
+        Automatic photo links against the expert crosswalk: ``pairs`` (one row per pair:
+        ``scientificName``, ``cn_individualID``, ``ru_individualID``, ``score``,
+        ``in_photo``, ``in_crosswalk``, ``in_truth``, ``outcome``) and ``species`` (per
+        species: ``agreements``, ``misses``, ``false_proposals``,
+        ``photo_precision_truth``, ``photo_recall_truth``, ``crosswalk_precision_truth``,
+        ``crosswalk_recall_truth``), as ``amurlink.identify.photos.compare_links`` and
+        ``summarise_link_comparison`` give them.
     manifest : mapping, optional
         The harmonisation manifest (sources, files, checksums, crosswalk), printed as is.
     missing : mapping of str to str, optional
@@ -54,8 +70,10 @@ class ReportInputs:
     config: StudyConfig = field(default_factory=StudyConfig)
     border: Any = None
     secr: Mapping[str, Any] | None = None
+    secr_not_fitted: pd.DataFrame | None = None
     dna: Mapping[str, pd.DataFrame] | None = None
     camtrap: Mapping[str, pd.DataFrame] | None = None
+    photo_links: Mapping[str, pd.DataFrame] | None = None
     manifest: Mapping[str, Any] | None = None
     missing: Mapping[str, str] = field(default_factory=dict)
 

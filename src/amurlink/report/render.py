@@ -105,6 +105,16 @@ def _strip_coords(obj: Any) -> Any:
     return obj
 
 
+#: Common names of species drawn beside the cats (main prey), when the study settings name
+#: only the cats.
+_OTHER_SPECIES_NAMES = {"Sus scrofa": N_("wild boar"), "Cervus nippon": N_("sika deer"),
+                        "Capreolus pygargus": N_("Siberian roe deer")}
+
+#: Displays whose ``plot`` takes ``names`` (scientific name -> common name in the language).
+_NAMED_DISPLAYS = (D.CountryBarDisplay, D.TrendDisplay, D.RelativeAbundanceMapDisplay,
+                   D.ActivityDisplay)
+
+
 def render_html(view: ReportView, sections: list[Section], *, lang: str = "en",
                 date: _dt.date | None = None) -> str:
     """The report as one self-contained HTML document in ``lang``."""
@@ -113,12 +123,19 @@ def render_html(view: ReportView, sections: list[Section], *, lang: str = "en",
     check_language(lang)
     tr = translation(lang)
     _ = tr.gettext
-    names = species_namer(view.config, lang)
+    config_names = species_namer(view.config, lang)
+
+    def names(sci: str) -> str:
+        shown = config_names(sci)
+        if shown == str(sci) and sci in _OTHER_SPECIES_NAMES:
+            return _(_OTHER_SPECIES_NAMES[sci])
+        return shown
+
     svgs: dict[str, list[str]] = {}
     for s in sections:
         out = []
         for i, fig in enumerate(s.figures):
-            kw = {"names": names} if isinstance(fig, D.CountryBarDisplay | D.TrendDisplay) else {}
+            kw = {"names": names} if isinstance(fig, _NAMED_DISPLAYS) else {}
             out.append(D.figure_svg(fig, _=_, key=f"{lang}-{s.key}-{i}", **kw))
         svgs[s.key] = out
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),

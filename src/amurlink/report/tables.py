@@ -43,8 +43,8 @@ class Summary:
     frame : DataFrame
         The values; column names are the CSV header.
     labels : mapping of str to str or callable
-        Column name to its (untranslated) heading msgid, or a function of gettext; columns not listed are not shown in
-        HTML (they still go to the CSV).
+        Column name to its (untranslated) heading msgid, or a function of gettext; columns
+        not listed are not shown in HTML (they still go to the CSV).
     kinds : mapping of str to str
         Column name to ``id`` / ``latin`` (shown as data, not words) or ``text``.
     values : mapping of str to callable, optional

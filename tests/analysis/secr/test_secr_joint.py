@@ -25,7 +25,7 @@ from amurlink.analysis.secr.from_dataset import _covered
 from amurlink.cli import app
 from amurlink.core.border import Border, load_border
 from amurlink.dataset import Dataset
-from amurlink.exceptions import AmurlinkWarning, DataError, MaskBufferWarning
+from amurlink.exceptions import AmurlinkWarning, DataError, FitError, MaskBufferWarning
 
 pytest.importorskip("amurlink.simulate")
 
@@ -221,6 +221,28 @@ def test_fit_joint_and_national_table(fitted):
     assert set(d) >= {"joint", "national", "table"}
     assert json.loads(json.dumps(d, default=float))["table"]["rows"][2]["region"] == \
         "national sum"
+
+
+def test_a_failed_national_fit_keeps_the_joint_fit_and_drops_the_sum(joint, fitted,
+                                                                      monkeypatch):
+    import amurlink.analysis.secr.national as national
+
+    real = national.fit_secr
+    calls = []
+
+    def failing_for_russia(ch, mask, **opts):
+        calls.append(ch)
+        if len(calls) == 3:  # joint, CN, then RU
+            raise FitError("the optimiser ended where the log-likelihood is not finite")
+        return real(ch, mask, **opts)
+
+    monkeypatch.setattr(national, "fit_secr", failing_for_russia)
+    res = fit_joint_and_national(joint["dataset"], border=joint["border"], species=LEOPARD)
+    assert set(res.national) == {"CN"} and "not finite" in res.failed["RU"]
+    assert res.joint.loglik == pytest.approx(fitted.joint.loglik)
+    tab = res.table()
+    assert list(tab["region"]) == ["CN"]  # a sum over CN alone would understate the total
+    assert res.to_dict()["failed"] == {"RU": res.failed["RU"]}
 
 
 def test_narrow_buffer_warns(joint):

@@ -21,7 +21,7 @@ from amurlink.analysis.secr.model import fit_secr
 from amurlink.analysis.secr.results import SECRResults
 from amurlink.core.border import Border
 from amurlink.dataset import Dataset
-from amurlink.exceptions import ConfigError, DataError, MaskBufferWarning
+from amurlink.exceptions import ConfigError, DataError, FitError, MaskBufferWarning
 
 __all__ = ["JointNationalResult", "fit_joint_and_national", "secr_mask", "check_buffer"]
 
@@ -97,6 +97,7 @@ class JointNationalResult:
     masks: dict[str, Mask]
     border: Border
     settings: dict[str, Any] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -118,7 +119,9 @@ class JointNationalResult:
             fits, its interval is the normal one): ``region``, ``joint_N``, ``joint_se``,
             ``joint_lcl``, ``joint_ucl``, ``national_N``, ``national_se``, ``national_lcl``,
             ``national_ucl``, ``difference`` (national - joint), ``ratio`` (national / joint),
-            ``joint_n`` and ``national_n`` (animals detected).
+            ``joint_n`` and ``national_n`` (animals detected). A country whose national fit
+            failed (listed in ``failed``) has no row, and then there is no ``national sum``
+            row either: a sum over some of the countries would understate the national total.
         """
         if kind not in ("E.N", "R.N"):
             raise ConfigError(f"kind must be 'E.N' or 'R.N', got {kind!r}")
@@ -134,7 +137,7 @@ class JointNationalResult:
                          **cols("national", _n_row(res, region, kind, alpha)),
                          "joint_n": n_joint,
                          "national_n": int(self.capthists[c].counts.shape[0])})
-        if rows:
+        if rows and not self.failed:
             union = shapely.union_all([self.border.countries[c] for c in self.national])
             z = float(norm.ppf(1 - alpha / 2))
             est = float(sum(r["national_N"] for r in rows))
@@ -160,6 +163,7 @@ class JointNationalResult:
             "joint": self.joint.to_dict(),
             "national": {c: r.to_dict() for c, r in self.national.items()},
             "table": {"kind": kind, "rows": tab.to_dict(orient="records")},
+            "failed": dict(self.failed),
         }
 
 
@@ -245,6 +249,7 @@ def fit_joint_and_national(
     joint = fit_secr(chs["joint"], masks["joint"], **opts)
     check_buffer(joint, buffer_m, label=f"{species} joint")
     national: dict[str, SECRResults] = {}
+    failed: dict[str, str] = {}
     for c in countries:
         try:
             ch = capthist_from_dataset(dataset, country=c, **common)
@@ -254,11 +259,16 @@ def fit_joint_and_national(
         chs[c] = ch
         masks[c] = secr_mask(ch.traps, border=border, buffer_m=buffer_m, spacing_m=spacing_m,
                              clip=clip)
-        national[c] = fit_secr(ch, masks[c], **opts)
+        try:
+            national[c] = fit_secr(ch, masks[c], **opts)
+        except FitError as exc:  # one country's failure must not lose the joint fit
+            logger.warning("%s: the national fit for %s failed: %s", species, c, exc)
+            failed[c] = str(exc)
+            continue
         check_buffer(national[c], buffer_m, label=f"{species} {c}")
     return JointNationalResult(
         species=species, detectfn=detectfn, joint=joint, national=national, capthists=chs,
-        masks=masks, border=border,
+        masks=masks, border=border, failed=failed,
         settings={"buffer_m": float(buffer_m), "spacing_m": float(spacing_m),
                   "occasion_days": float(occasion_days), "life_stage": life_stage,
                   "detector": detector, "threshold_min": float(threshold_min), "clip": clip})
