@@ -77,6 +77,16 @@ def test_report_command_json(tmp_path):
     assert "Нет результатов" in html  # no border beside the toy package: said plainly
 
 
+def test_report_command_computes_the_camera_trap_section(tmp_path):
+    on, off = tmp_path / "on", tmp_path / "off"
+    assert runner.invoke(app, ["report", str(example_path()), "-o", str(on)]).exit_code == 0
+    result = runner.invoke(app, ["report", str(example_path()), "-o", str(off), "--no-camtrap"])
+    assert result.exit_code == 0, result.output
+    with_ct = {p.name for p in (on / "tables").glob("*.csv")}
+    without = {p.name for p in (off / "tables").glob("*.csv")}
+    assert "camtrap_relative_abundance.csv" in with_ct - without
+
+
 def test_report_bad_language_is_a_usage_error(tmp_path):
     result = runner.invoke(app, ["report", str(example_path()), "-o", str(tmp_path),
                                  "--lang", "fr"])

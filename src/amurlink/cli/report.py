@@ -9,6 +9,8 @@ import typer
 
 from amurlink.cli import app
 from amurlink.cli._common import FORMAT_OPTION, OutputFormat, emit_json, handle_errors
+from amurlink.exceptions import AmurlinkError
+from amurlink.report.inputs import ReportInputs
 
 
 class Lang(enum.StrEnum):
@@ -34,6 +36,9 @@ def report_command(
         AudienceKind.owner, "--audience",
         help="Who reads it: every location is protected for this audience first."),
     pdf: bool = typer.Option(False, "--pdf", help="Also print a dated A4 PDF (needs chromium)."),
+    camtrap: bool = typer.Option(
+        True, "--camtrap/--no-camtrap",
+        help="Compute the camera-trap section (effort, relative abundance, activity)."),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Write DIR/report.html (self-contained), tables as CSV, results as GeoPackage, PDF."""
@@ -44,6 +49,8 @@ def report_command(
         if pdf:
             find_chromium()
         inputs = load_report_inputs(joint_dir)
+        if camtrap:
+            inputs = _with_camtrap(inputs)
         files = write_report(inputs, out, lang=lang.value, audience=audience.value, pdf=pdf)
     payload = {"html": str(files.html), "csv": [str(p) for p in files.csv],
                "gpkg": str(files.gpkg) if files.gpkg else None,
@@ -57,3 +64,19 @@ def report_command(
     typer.echo(f"results: {files.gpkg}")
     if files.pdf:
         typer.echo(f"pdf: {files.pdf}")
+
+
+def _with_camtrap(inputs: ReportInputs) -> ReportInputs:
+    """The inputs with camera-trap results; a failure is stated in the report, not fatal."""
+    import dataclasses
+    import logging
+
+    from amurlink.report.demo import camtrap_tables
+
+    try:
+        tables = camtrap_tables(inputs.dataset)
+    except AmurlinkError as exc:
+        logging.getLogger(__name__).warning("camera-trap analyses not run: %s", exc)
+        missing = {**inputs.missing, "camtrap": f"camera-trap analyses failed: {exc}"}
+        return dataclasses.replace(inputs, missing=missing)
+    return dataclasses.replace(inputs, camtrap=tables)
