@@ -133,10 +133,11 @@ def identify(
     calibration: Path | None = _CALIBRATION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Ranked candidate individuals (with scores) for each photo."""
+    """Ranked candidate individuals (with scores) for each photo (one thread)."""
     from amurlink.identify.photos import PhotoStore, identify_photos
+    from amurlink.identify.photos.ranking import single_threaded
 
-    with handle_errors():
+    with handle_errors(), single_threaded():
         st = PhotoStore(store)
         frame = identify_photos(st, [str(p) for p in images], side=side, top_k=top_k,
                                 calibration=_calibration(calibration))
@@ -198,8 +199,9 @@ def evaluate(
         plot_distortion_accuracy,
         tune_calibration,
     )
+    from amurlink.identify.photos.ranking import single_threaded
 
-    with handle_errors():
+    with handle_errors(), single_threaded():
         cal = tune_calibration(tune_dir) if tune_dir is not None else _calibration(calibration)
         result = evaluate_photo_set(sim_dir, calibration=cal)
         queries = result.pop("queries")

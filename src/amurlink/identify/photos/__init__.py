@@ -4,6 +4,11 @@ Needs ``opencv-python-headless`` and ``faiss-cpu``; imported lazily by the funct
 use them. See ``docs/photos.md`` for the pipeline, its parameters and the accuracy study.
 """
 
+from amurlink.identify.photos.crosslink import (
+    compare_links,
+    link_simulated_catalogues,
+    summarise_link_comparison,
+)
 from amurlink.identify.photos.features import (
     CHIP_LONG_SIDE,
     FLANK_SIDES,
@@ -45,12 +50,15 @@ __all__ = [
     "Features",
     "IndexParams",
     "PhotoStore",
+    "compare_links",
     "draw_match_evidence",
     "extract_features",
     "find_duplicates",
     "flank_chip",
     "identify_photos",
     "link_catalogues",
+    "link_simulated_catalogues",
     "load_image",
+    "summarise_link_comparison",
     "video_frames",
 ]

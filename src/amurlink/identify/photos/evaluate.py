@@ -15,7 +15,10 @@ known queries whose true individual is ranked first / in the first five. ``mAP``
 average precision over the ranked gallery images (relevant: same animal and side).
 ``auroc_new``: AUROC of the best candidate's probability for known against new queries.
 ``link_precision``/``link_recall``: reciprocal best matches between the two catalogues
-(:func:`link_catalogues`) against the true cross-border pairs.
+(:func:`link_catalogues`) against the true cross-border pairs, which are every (Chinese ID,
+Russian ID) pair of one animal (:func:`true_link_pairs`: an animal with a second national
+ID has several); ``link_recall_linkable`` counts only the pairs whose two IDs share a
+photographed flank side.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "ncc_baseline",
     "plot_distortion_accuracy",
     "read_photo_truth",
+    "true_link_pairs",
     "tune_calibration",
 ]
 
@@ -149,6 +153,30 @@ def build_store(sim_dir: str | Path, store_dir: str | Path | None = None, *,
     photos = truth.assign(filePath=truth["absPath"])
     store.add(photos, client=client, scheduler=scheduler)
     return store
+
+
+def true_link_pairs(truth: pd.DataFrame) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """True cross-border pairs of national IDs in a photo truth table.
+
+    Every (Chinese ID, Russian ID) pair of one animal counts, so an animal with a second
+    national ID (one per flank, or after a missed match) has several true pairs. Returns
+    ``(true_pairs, linkable)``: ``linkable`` are the true pairs whose two IDs have photos
+    of a common flank side (the only pairs flank photos can link). Pairs are sorted tuples.
+    """
+    cn, ru = _split(truth)
+    pairs: set[tuple[str, str]] = set()
+    linkable: set[tuple[str, str]] = set()
+    sides = truth.groupby(["catalogue", "individualID"])["side"].agg(set)
+    for _, grp in truth.groupby("trueID"):
+        a_ids = sorted(set(grp.loc[grp["catalogue"] == cn, "individualID"]))
+        b_ids = sorted(set(grp.loc[grp["catalogue"] == ru, "individualID"]))
+        for a in a_ids:
+            for b in b_ids:
+                pair = tuple(sorted((a, b)))
+                pairs.add(pair)
+                if sides[(cn, a)] & sides[(ru, b)]:
+                    linkable.add(pair)
+    return pairs, linkable
 
 
 def _average_precision(relevant: np.ndarray, n_relevant: int) -> float:
@@ -307,12 +335,7 @@ def evaluate_photo_set(
     known = q[q["known"]]
     cn, ru = _split(truth)
     proposals = link_catalogues(store, cn, ru, calibration=calibration)
-    both = truth.groupby("trueID")["catalogue"].nunique()
-    ids = truth.drop_duplicates(["trueID", "catalogue"]).pivot(index="trueID",
-                                                              columns="catalogue",
-                                                              values="individualID")
-    true_pairs = {tuple(sorted((r[cn], r[ru]))) for _, r in ids.loc[both[both == 2].index]
-                  .iterrows()}
+    true_pairs, linkable = true_link_pairs(truth)
     proposed = {tuple(sorted((a, b))) for a, b in zip(proposals["subjectA"],
                                                       proposals["subjectB"], strict=True)}
     correct = len(proposed & true_pairs)
@@ -325,9 +348,14 @@ def evaluate_photo_set(
                            q.loc[~q["known"], "top_probability"]),
         "link_precision": correct / len(proposed) if proposed else math.nan,
         "link_recall": correct / len(true_pairs) if true_pairs else math.nan,
+        "link_recall_linkable": len(proposed & linkable) / len(linkable) if linkable
+        else math.nan,
         "n_gallery": int((truth["catalogue"] == cn).sum()),
         "n_queries": len(q), "n_known_queries": len(known),
-        "n_true_links": len(true_pairs), "n_proposed_links": len(proposed),
+        "n_true_links": len(true_pairs), "n_linkable_links": len(linkable),
+        "n_proposed_links": len(proposed), "n_correct_links": correct,
+        "wrong_links": sorted(proposed - true_pairs),
+        "missed_links": sorted(true_pairs - proposed),
         "index": {"type": "IndexIVFFlat" if store.params.nlist and any(
             store.index(c, s) is not None and store.index(c, s).kind == "IVFFlat"
             for c in store.catalogues for s in ("left", "right", "unknown")) else "IndexFlatL2",

@@ -23,7 +23,7 @@ __all__ = [
 #: Long side of every flank chip, pixels (crops are resized to it, up or down).
 CHIP_LONG_SIDE = 640
 #: Keypoints kept per image (the strongest SIFT responses).
-MAX_KEYPOINTS = 500
+MAX_KEYPOINTS = 300
 #: The flank side is part of the identity key.
 FLANK_SIDES: tuple[str, ...] = ("left", "right", "unknown")
 _VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -218,6 +218,7 @@ def extract_features(
     *,
     max_keypoints: int = MAX_KEYPOINTS,
     frame: int | None = None,
+    long_side: int = CHIP_LONG_SIDE,
 ) -> Features:
     """RootSIFT keypoints of one flank (the strongest ``max_keypoints``).
 
@@ -231,6 +232,9 @@ def extract_features(
         Cap on keypoints per image.
     frame : int, optional
         Frame index of a video file.
+    long_side : int
+        Long side of the flank chip, pixels (:data:`CHIP_LONG_SIDE` for every store and
+        accuracy figure; the demo's fast catalogue linking uses a smaller chip).
 
     Returns
     -------
@@ -239,7 +243,7 @@ def extract_features(
     cv2 = cv2_module()
     if not isinstance(image, np.ndarray):
         image = load_image(image, frame=frame)
-    chip, crop = flank_chip(image, bbox)
+    chip, crop = flank_chip(image, bbox, long_side=int(long_side))
     sift = cv2.SIFT_create(nfeatures=int(max_keypoints))
     kps, desc = sift.detectAndCompute(chip, None)
     if desc is None or not kps:

@@ -27,6 +27,7 @@ __all__ = [
     "identify_photos",
     "link_catalogues",
     "rank_candidates",
+    "reciprocal_pairs",
 ]
 
 #: Columns of :func:`identify_photos`.
@@ -120,23 +121,32 @@ def identify_photos(
 
 
 def _cross_scores(store: PhotoStore, source: str, target: str) -> pd.DataFrame:
-    """Best verified match in ``target`` for every labelled photo of ``source``."""
+    """Verified matches in ``target`` for every labelled photo of ``source``.
+
+    Only individuals of the same species are compared (when both photos carry one): a tiger
+    flank is never a candidate for a leopard.
+    """
     rows = []
-    src = store.records[(store.records["catalogue"] == source)
-                        & store.records["individualID"].notna()]
+    recs = store.records
+    src = recs[(recs["catalogue"] == source) & recs["individualID"].notna()]
+    species_of = recs.set_index("key")["species"]
     for r in src.itertuples():
         scores = store.score_images(store.features(r.key), side=r.side, catalogues=[target])
         scores = scores[scores["individualID"].notna() & (scores["inliers"] > 0)]
+        if r.species is not None and not pd.isna(r.species):
+            sp = scores["key"].map(species_of)
+            scores = scores[sp.isna() | (sp == r.species)]
         if scores.empty:
             continue
-        best = scores.drop_duplicates("individualID")
+        best = scores.drop_duplicates(["individualID", "side"])
         for b in best.itertuples():
-            rows.append((r.individualID, b.individualID, r.side, int(b.inliers), r.key, b.key))
+            rows.append((r.individualID, b.individualID, b.side, int(b.inliers), r.key, b.key))
     return pd.DataFrame(rows, columns=["a", "b", "side", "inliers", "keyA", "keyB"])
 
 
 def individual_scores(store: PhotoStore, catalogue_a: str, catalogue_b: str) -> pd.DataFrame:
-    """Individual-pair scores: the most RANSAC inliers of any photo pair, both directions."""
+    """Scores of (individual, individual, flank side): most RANSAC inliers of any photo pair
+    of that side, both query directions; best first."""
     ab = _cross_scores(store, catalogue_a, catalogue_b)
     ba = _cross_scores(store, catalogue_b, catalogue_a).rename(
         columns={"a": "b", "b": "a", "keyA": "keyB", "keyB": "keyA"})
@@ -144,7 +154,39 @@ def individual_scores(store: PhotoStore, catalogue_a: str, catalogue_b: str) -> 
     if both.empty:
         return both
     return both.sort_values(["inliers", "keyA", "keyB"], ascending=[False, True, True],
-                            kind="mergesort").drop_duplicates(["a", "b"]).reset_index(drop=True)
+                            kind="mergesort").drop_duplicates(["a", "b", "side"]) \
+        .reset_index(drop=True)
+
+
+def reciprocal_pairs(pairs: pd.DataFrame, /) -> pd.DataFrame:
+    """Reciprocal best matches per flank side, one row per individual pair.
+
+    ``pairs`` has columns ``a``, ``b``, ``side``, ``inliers`` (one row per scored
+    (a, b, side), best first). For each side, ``(a, b)`` is kept when ``b`` is the
+    best-scoring individual of ``a`` on that side and ``a`` the best of ``b``, with a strict
+    margin over both runners-up (a tie for first place links nothing). The identity key is
+    (individual, side), so a national ID that covers only one flank (a second ID given to
+    the other flank) can still be linked through that flank. Pairs found on both sides keep
+    their best side's row.
+    """
+    if pairs.empty:
+        return pairs
+    keep = []
+    for _, grp in pairs.groupby("side", sort=True):
+        grp = grp.sort_values("inliers", ascending=False, kind="mergesort")
+        top_a = grp.groupby("a", sort=False)["inliers"].apply(lambda v: list(v[:2]))
+        top_b = grp.groupby("b", sort=False)["inliers"].apply(lambda v: list(v[:2]))
+        best_b = grp.drop_duplicates("b").set_index("b")["a"]
+        for row in grp.drop_duplicates("a").itertuples():
+            if best_b.get(row.b) != row.a:
+                continue
+            ta, tb = top_a[row.a], top_b[row.b]
+            if (len(ta) > 1 and ta[1] >= ta[0]) or (len(tb) > 1 and tb[1] >= tb[0]):
+                continue  # tie for first place: ambiguous
+            keep.append(row.Index)
+    out = pairs.loc[keep].sort_values(["inliers", "a", "b"], ascending=[False, True, True],
+                                      kind="mergesort")
+    return out.drop_duplicates(["a", "b"]).reset_index(drop=True)
 
 
 def link_catalogues(
@@ -158,9 +200,11 @@ def link_catalogues(
 ) -> pd.DataFrame:
     """Reciprocal best photo matches between two catalogues, as link proposals.
 
-    Individual ``a`` of one catalogue and ``b`` of the other are proposed when each is the
-    other's best-scoring individual (score: most RANSAC inliers over every photo pair of the
-    same flank side) and the calibrated probability reaches ``calibration.link_threshold``.
+    Individual ``a`` of one catalogue and ``b`` of the other are proposed when, on one flank
+    side, each is the other's best-scoring individual of the same species (score: most RANSAC
+    inliers over every photo pair of that side, both query directions; a tie for first place
+    proposes nothing, see :func:`reciprocal_pairs`) and the calibrated probability reaches
+    ``calibration.link_threshold``.
 
     Returns
     -------
@@ -170,14 +214,9 @@ def link_catalogues(
         inliers, side, both media and, with ``evidence_dir``, the side-by-side image of the two
         flanks with the inlier matches drawn.
     """
-    pairs = individual_scores(store, catalogue_a, catalogue_b)
-    if pairs.empty:
+    recip = reciprocal_pairs(individual_scores(store, catalogue_a, catalogue_b))
+    if recip.empty:
         return pd.DataFrame(columns=list(PROPOSAL_COLUMNS))
-    best_of_a = pairs.drop_duplicates("a").set_index("a")["b"]
-    best_of_b = pairs.drop_duplicates("b").set_index("b")["a"]
-    recip = pairs[[best_of_a.get(a) == b and best_of_b.get(b) == a
-                   for a, b in zip(pairs["a"], pairs["b"], strict=True)]]
-    recip = recip.drop_duplicates("a").drop_duplicates("b")
     prob = calibration.probability(recip["inliers"].to_numpy(float))
     keep = prob >= calibration.link_threshold
     recip, prob = recip[keep], prob[keep]
