@@ -129,3 +129,49 @@ def test_species_with_too_few_recaptures_are_listed_not_fitted(tmp_path, monkeyp
     secr = html[html.index('<section id="secr">'):]
     secr = secr[:secr.index("</section>")]
     assert "too few recaptures to fit" in secr and "No results" not in secr
+
+
+def test_photo_links_are_compared_with_the_crosswalk(demo):
+    from pathlib import Path
+
+    assert "photo links" in demo.timings
+    pairs = demo.photo_links["pairs"]
+    assert len(pairs) >= demo.crosswalk["stored"]  # every crosswalk link is a row
+    photo = pairs["in_photo"].astype(bool)
+    cross = pairs["in_crosswalk"].astype(bool)
+    expected = np.select([photo & cross, cross, photo], ["agreement", "miss", "false proposal"],
+                         default=None)
+    assert list(pairs["outcome"]) == list(expected)
+    html = Path(demo.reports["en"]).read_text(encoding="utf-8")
+    assert 'id="photo_links"' in html
+
+
+def test_photo_proposals_wait_in_the_joint_link_store(demo, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from amurlink.identify.links import LinkStore, current_links
+    from amurlink.io import read_camtrap_dp
+    from amurlink.report.demo import _propose_photo_links
+
+    joint = shutil.copytree(Path(demo.reports["en"]).parents[2] / "joint", tmp_path / "joint")
+    before = current_links(LinkStore(joint).links)
+    confirmed = before[before["status"] == "confirmed"].iloc[0]
+    linked = set(before["subjectA"]) | set(before["subjectB"])
+    inds = read_camtrap_dp(joint, strict=False).get("individuals")
+    free = inds[~inds["individualID"].isin(linked)
+                & (inds["scientificName"] == confirmed_species(inds, confirmed))]
+    cn = free.loc[free["individualID"].str.startswith("CN"), "individualID"].iloc[0]
+    ru = free.loc[free["individualID"].str.startswith("RU"), "individualID"].iloc[0]
+    pairs = pd.DataFrame({"cn_individualID": [confirmed["subjectA"], cn, "CN-X"],
+                          "ru_individualID": [confirmed["subjectB"], ru, "RU-X"],
+                          "score": [0.99, 0.8, 0.7], "in_photo": [True, True, False]})
+    assert _propose_photo_links(joint, pairs) == 1  # the confirmed pair is not re-proposed
+    after = current_links(LinkStore(joint).links)
+    new = after[(after["method"] == "photo") & (after["status"] == "proposed")]
+    assert {frozenset(p) for p in zip(new["subjectA"], new["subjectB"], strict=True)} == {
+        frozenset((cn, ru))}
+
+
+def confirmed_species(inds, link):
+    return inds.set_index("individualID").loc[link["subjectA"], "scientificName"]

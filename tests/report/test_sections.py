@@ -242,7 +242,7 @@ def test_photo_link_truth_unknown_is_shown_as_a_dash(toy_inputs):
     # columns: species, China ID, Russia ID, score, photo, crosswalk, truth, outcome
     assert [c[4:] for c in cells] == [["yes", "yes", "yes", "agreement"],
                                       ["no", "yes", "yes", "miss"],
-                                      ["no", "no", "yes", "–"],
+                                      ["no", "no", "yes", "found by neither"],
                                       ["yes", "no", "–", "false proposal"]]
     by_species = sec.tables[1].frame
     assert list(by_species["scientificName"]) == ["Panthera tigris", "Panthera pardus"]

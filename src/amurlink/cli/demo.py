@@ -78,6 +78,17 @@ def demo_command(
                       f"stored as confirmed links, {len(cw.get('refused', []))} refused")
         for msg in cw.get("refused", []):
             console.print(f"  [yellow]refused[/yellow] {msg}")
+    summary = (res.photo_links or {}).get("species")
+    if summary is not None and len(summary):
+        t = summary if "scientificName" in summary else \
+            summary.rename_axis("scientificName").reset_index()
+        for r in t.itertuples():
+            line = (f"Photo links {r.scientificName}: {r.agreements} agree with the crosswalk, "
+                    f"{r.false_proposals} not in it, {r.misses} crosswalk links not found")
+            if r.photo_precision_truth == r.photo_precision_truth:  # not NaN: truth known
+                line += (f"; against the truth precision {r.photo_precision_truth:.2f}, "
+                         f"recall {r.photo_recall_truth:.2f}")
+            console.print(line)
     for label, fit in res.secr.items():
         try:
             parts = []

@@ -604,8 +604,14 @@ def _station_of(view: ReportView) -> pd.Series:
     return loc.where(loc.notna(), pd.Series(ids.to_numpy(), index=ids.to_numpy())).astype(str)
 
 
+#: ``neither``: a true pair (simulated data) that neither the photos nor the crosswalk linked
+#: (``compare_links`` gives it no outcome).
 _OUTCOMES = {"agreement": N_("agreement"), "miss": N_("miss"),
-             "false proposal": N_("false proposal")}
+             "false proposal": N_("false proposal"), "neither": N_("found by neither")}
+
+
+def _outcome(v: Any, _: Any) -> str:
+    return _(_OUTCOMES.get(v, str(v)))
 
 
 def _yes_no(v: Any, _: Any) -> str:
@@ -631,6 +637,8 @@ def _photo_links(view: ReportView) -> Section:
     if pairs is None or pairs.empty:
         sec.missing = N_("there are no automatic photo links and no crosswalk links to compare")
     else:
+        pairs = pairs.assign(outcome=pairs["outcome"].astype(object)
+                             .where(pairs["outcome"].notna(), "neither"))
         sec.tables.append(Summary("photo_links", pairs.reset_index(drop=True), {
             "scientificName": N_("Species"), "cn_individualID": N_("China ID"),
             "ru_individualID": N_("Russia ID"), "score": N_("Score"),
@@ -639,7 +647,7 @@ def _photo_links(view: ReportView) -> Section:
             kinds={"scientificName": "latin", "cn_individualID": "id",
                    "ru_individualID": "id"},
             values={"in_photo": _yes_no, "in_crosswalk": _yes_no, "in_truth": _yes_no,
-                    "outcome": lambda v, _: _(_OUTCOMES.get(v, str(v)))}))
+                    "outcome": _outcome}))
         if not pairs["in_photo"].fillna(False).astype(bool).any():
             sec.note = N_("Automatic photo re-identification proposed no cross-border link.")
     if summary is not None and not summary.empty:

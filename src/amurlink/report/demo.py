@@ -18,6 +18,7 @@ process goes on; their timings are their own run times (``DemoResult.background`
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing as mp
@@ -202,9 +203,16 @@ class _Stages:
 
 
 class _Background:
-    """``fn()`` in a forked child process (or inline where fork is unavailable)."""
+    """``fn()`` in a child process (or inline where fork is unavailable).
 
-    def __init__(self, name: str, fn: Callable[[], Any], *, fork: bool) -> None:
+    ``start="fork"`` (default) shares the parent's memory; ``start="spawn"`` starts a fresh
+    interpreter (``fn`` must then be picklable, e.g. a ``functools.partial`` of a module-level
+    function) for work whose native libraries are not fork-safe once the parent has used
+    their thread pools (OpenCV, OpenMP in faiss: a forked child can block forever in them).
+    """
+
+    def __init__(self, name: str, fn: Callable[[], Any], *, fork: bool,
+                 start: str = "fork") -> None:
         self.name = name
         self._value: Any = None
         self._error: str | None = None
@@ -214,7 +222,7 @@ class _Background:
         self._conn: Any = None
         if fork:
             try:
-                ctx = mp.get_context("fork")
+                ctx = mp.get_context(start)
                 recv, send = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, args=(fn, send), name=f"amurlink-demo-{name}",
                                    daemon=True)
@@ -612,8 +620,11 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
         return
     del study
 
-    # DNA needs only the labs' files: match in the background while harmonising.
+    # DNA needs only the labs' files and photo linking only the catalogues' photos: both run
+    # in the background while harmonising.
     dna_job = _Background("dna", lambda: _dna_tables(sim_dir), fork=fork)
+    photo_job = _Background("photo links", functools.partial(_photo_link_tables, sim_dir),
+                            fork=fork, start="spawn")
 
     # -- import and harmonise ---------------------------------------------------------------
     with st.stage("import + harmonise",
@@ -635,6 +646,7 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
             hres.report.raise_for_errors()
     if not b["ok"]:
         _finish_background(res, dna_job, "dna")
+        _finish_background(res, photo_job, "photo links")
         return
     dataset = hres.dataset
     links = dataset.get("identityLinks")
@@ -687,6 +699,7 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
 
     res.dna = _finish_background(res, dna_job, "dna") or {}
     res.camtrap = _finish_background(res, cam_job, "camtrap") or {}
+    res.photo_links = _finish_background(res, photo_job, "photo links") or {}
 
     # -- reports ------------------------------------------------------------------------------
     from amurlink.core.protection import Audience
@@ -694,7 +707,8 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
     from amurlink.report._sections import MISSING_REASONS
 
     missing: dict[str, str] = {}
-    for part, key in (("secr", "secr"), ("dna", "dna"), ("camtrap", "camtrap")):
+    for part, key in (("secr", "secr"), ("dna", "dna"), ("camtrap", "camtrap"),
+                      ("photo_links", "photo links")):
         if not getattr(res, part) and res.stages.get(key, "ok") != "ok":
             missing[part] = res.stages[key]
     if "secr" not in missing and not res.secr and (res.secr_not_fitted is None
@@ -717,6 +731,50 @@ def _pipeline(res: DemoResult, out: Path, say: Callable[[str], None], *, fork: b
             res.reports["public-en"] = write_report(inputs, report_dir / "public-en",
                                                     lang="en", audience="public").html
     _finish_background(res, joint_job, "write joint package")
+    if res.stages.get("write joint package") == "ok" and res.photo_links:
+        with st.stage("propose photo links", what="storing the photo links as proposals"):
+            _propose_photo_links(joint_dir, res.photo_links["pairs"])
+
+
+def _photo_link_tables(sim_dir: Path) -> dict[str, pd.DataFrame]:
+    """Link the two simulated catalogues by flank photos; compare with crosswalk and truth.
+
+    Returns ``{"pairs": compare_links(...), "species": summarise_link_comparison(...)}``
+    (:mod:`amurlink.identify.photos.crosslink`); the truth is the simulator's, which only a
+    simulation has.
+    """
+    from amurlink.identify.photos.crosslink import (
+        compare_links,
+        link_simulated_catalogues,
+        read_simulated_crosswalk,
+        read_simulated_truth_links,
+        summarise_link_comparison,
+    )
+
+    proposed = link_simulated_catalogues(sim_dir)
+    pairs = compare_links(proposed, read_simulated_crosswalk(sim_dir),
+                          read_simulated_truth_links(sim_dir))
+    return {"pairs": pairs, "species": summarise_link_comparison(pairs)}
+
+
+def _propose_photo_links(joint_dir: Path, pairs: pd.DataFrame) -> int:
+    """Store the photo proposals in the joint package's link store (method ``photo``).
+
+    Pairs the expert already confirmed, or a reviewer rejected, are skipped by the store;
+    the rest wait for a reviewer (``amurlink links list``, or the platform's review page).
+    Returns the number of proposals appended.
+    """
+    from amurlink.identify.links import LinkStore
+
+    photo = pairs[pairs["in_photo"].fillna(False).astype(bool)]
+    if photo.empty:
+        return 0
+    proposals = pd.DataFrame({"subjectA": photo["cn_individualID"].to_numpy(),
+                              "subjectB": photo["ru_individualID"].to_numpy(),
+                              "score": photo["score"].to_numpy(float)})
+    result = LinkStore(joint_dir).propose(proposals, method="photo",
+                                          by="amurlink demo (flank photos)")
+    return len(result.proposed)
 
 
 def _finish_background(res: DemoResult, job: _Background, name: str) -> Any:
