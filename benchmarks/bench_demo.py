@@ -42,7 +42,7 @@ def main() -> int:
           f"on {os.cpu_count()} CPUs")
     print("| stage | seconds | status |\n|---|---:|---|")
     for name, sec in payload["stages"].items():
-        where = " (forked, beside the main process)" if name in background else ""
+        where = " (child process, beside the main process)" if name in background else ""
         print(f"| {name}{where} | {sec:.2f} | {payload['status'].get(name, 'ok')} |")
     print(f"| total (in process) | {payload['total']:.2f} | |")
     print(f"| `amurlink demo` end to end (process start included) | {wall:.2f} | "

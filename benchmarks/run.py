@@ -15,6 +15,7 @@ def main(argv: list[str]) -> int:
         if wanted and script.stem.removeprefix("bench_") not in wanted:
             continue
         print(f"\n=== {script.name} ===", flush=True)
+        sys.argv = [str(script)]  # each script parses its own (empty) command line
         runpy.run_path(str(script), run_name="__main__")
     return 0
 

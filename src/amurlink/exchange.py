@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import tomllib
-import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, DataError
 from amurlink.io import DEFAULT_MAX_BYTES, load_camtrap_dp, write_camtrap_dp
 from amurlink.io._source import PackageSource
+from amurlink.io.camtrap_dp import _move_into_place
 from amurlink.schema import LOCATION_LEVELS, STANDARD_TABLES
 
 __all__ = [
@@ -509,25 +508,8 @@ def export_exchange(dataset: Dataset, agreement: Agreement | Mapping[str, Any],
                     zf.write(f, f.relative_to(folder).as_posix())
         else:
             staged = folder
-        _replace(staged, target)
+        _move_into_place(staged, target)
     return target
-
-
-def _replace(staged: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staged, target)
-        return
-    backup = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
-    os.replace(target, backup)
-    try:
-        os.replace(staged, target)
-    except BaseException:
-        os.replace(backup, target)
-        raise
-    if backup.is_dir():
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        backup.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -787,7 +769,7 @@ def _copy_verified(source: Path, target: Path, manifest: dict[str, Any], *, over
                 if _sha256_file(staged / entry["path"]) != entry["sha256"]:
                     raise _refuse(source, f"{entry['path']} changed while it was imported",
                                   "Import it again from a copy nobody is writing to")
-            _replace(staged, target)
+            _move_into_place(staged, target)
     finally:
         reader.close()
     return target

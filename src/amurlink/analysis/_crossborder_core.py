@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from amurlink.analysis.events import stable_argsort
 from amurlink.core.border import Border, distance_to_border_m, side_of_border
 from amurlink.core.crs import as_crs, to_metric
 from amurlink.dataset import Dataset
@@ -189,24 +190,12 @@ def _cat(small: Any, idx: np.ndarray) -> pd.Categorical:
                                      validate=False)
 
 
-def _stable_argsort(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values, kind="stable")``: a fast unstable sort, then equal runs in order."""
-    order = np.argsort(values)
-    v = values[order]
-    tie = v[1:] == v[:-1]
-    if tie.any():
-        pos = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
-        sub = order[pos]
-        order[pos] = sub[np.lexsort((sub, v[pos]))]
-    return order
-
-
 def sorted_order(joint: np.ndarray, t: np.ndarray, eid: Any) -> np.ndarray:
     """Row order by joint code, time, then encounter ID (string order) for ties."""
     joint = np.asarray(joint, dtype=np.int64)
     if len(joint) and 0 <= joint.min() and joint.max() < 2**16:
         # stable two-pass sort: by time, then by joint code (16-bit codes: radix sort)
-        order = _stable_argsort(t)
+        order = stable_argsort(t)
         order = order[np.argsort(joint[order].astype(np.uint16), kind="stable")]
     else:
         order = np.lexsort((t, joint))

@@ -85,14 +85,25 @@ def _sort_order(groups: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     if (int(groups.max()) - g0 + 1) * span >= 2**62:  # pragma: no cover - cannot pack
         return np.lexsort((seconds, groups))
     key = (groups - g0) * np.int64(span) + (seconds - t0)
-    # a fast unstable sort, then runs of equal keys back in input order (stable)
-    order = np.argsort(key)
-    k = key[order]
-    tie = k[1:] == k[:-1]
+    return stable_argsort(key)
+
+
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``: a fast unstable sort, then equal runs in order.
+
+    Faster than numpy's stable sort on int64 keys with few ties (the usual case for
+    timestamps).
+
+    >>> stable_argsort(np.array([3, 1, 3, 1, 2])).tolist()
+    [1, 3, 4, 0, 2]
+    """
+    order = np.argsort(values)
+    v = values[order]
+    tie = v[1:] == v[:-1]
     if tie.any():
         pos = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
         sub = order[pos]
-        order[pos] = sub[np.lexsort((sub, k[pos]))]
+        order[pos] = sub[np.lexsort((sub, v[pos]))]
     return order
 
 

@@ -22,7 +22,7 @@ _SCENARIO = typer.Option("neaspec", "--scenario",
 _SEED = typer.Option(None, "--seed", help="Simulation seed (default fixed).")
 _TIMINGS = typer.Option(None, "--timings-json", help="Write per-stage timings to this JSON file.")
 _SERIAL = typer.Option(False, "--serial",
-                       help="Run every stage in this process (no forked workers).")
+                       help="Run every stage in this process (no child processes).")
 
 
 @app.command("demo")

@@ -910,6 +910,7 @@ def write_camtrap_dp(
 
 
 def _move_into_place(tmp: Path, target: Path) -> None:
+    """Replace ``target`` (folder or file) by ``tmp``; the old one is restored on failure."""
     if target.exists():
         backup = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
         os.replace(target, backup)
@@ -918,7 +919,10 @@ def _move_into_place(tmp: Path, target: Path) -> None:
         except BaseException:
             os.replace(backup, target)
             raise
-        shutil.rmtree(backup, ignore_errors=True)
+        if backup.is_dir():
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            backup.unlink(missing_ok=True)
     else:
         os.replace(tmp, target)
 

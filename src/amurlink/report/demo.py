@@ -12,8 +12,9 @@ on: the report says what is missing. Warnings raised while the demo runs are rec
 ``DemoResult.warnings`` rather than left to escape.
 
 Where the platform can fork (Linux), stages that do not feed the next ones (writing the joint
-package, DNA matching, camera-trap tables) run in a forked child process while the main
-process goes on; their timings are their own run times (``DemoResult.background``).
+package, DNA matching, camera-trap tables, photo linking) run in a child process while the
+main process goes on (forked; photo linking in a spawned interpreter, because OpenCV and
+OpenMP are not fork-safe); their timings are their own run times (``DemoResult.background``).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class DemoResult:
     stages : dict of str to str
         ``ok`` or ``failed: <why>`` (or ``skipped: <why>``) per stage.
     background : list of str
-        Stages that ran in a forked child process, beside the main process.
+        Stages that ran in a child process, beside the main process.
     summary : DataFrame
         Per species: ``photographed`` (joint adult individuals), ``both_countries``,
         ``crossings``, ``farthest_km`` (farthest encounter from the border), and the
@@ -574,8 +575,8 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
     public : bool, default True
         Also write the public English report.
     parallel : bool, default True
-        Run the joint-package write, DNA matching and camera-trap tables in forked child
-        processes where the platform can fork.
+        Run the joint-package write, DNA matching, camera-trap tables and photo linking in
+        child processes where the platform can fork.
     progress : callable, optional
         Called with a short message at the start of each stage.
 

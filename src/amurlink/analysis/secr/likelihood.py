@@ -458,14 +458,7 @@ class _Session:
                 H = Hs[st][o.keys]
                 LL += o.C @ (np.log(-np.expm1(-H)) + H - np.log(H))
         if self.adjust is not None:
-            kind, idx, first, last = self.adjust
-            suf = [np.concatenate([np.cumsum(H[::-1], axis=0)[::-1], np.zeros((1, self.M))])
-                   for H in Hs]  # suf[s] = sum over occasions >= s
-            if kind == "b":
-                s0, s1 = suf[0], suf[1]
-                LL[idx] += (s0[first + 1] - s1[first + 1]) + s1[last + 1]
-            else:
-                LL[idx] += suf[0][last + 1]
+            self._add_response_terms(LL, Hs)
         if self.learned == "bk":
             (_, h0_), (_, h1_) = arrs
             t = self.bk
@@ -505,16 +498,24 @@ class _Session:
             H = Hcs[st][o.keys]
             LL += o.C @ (np.log(-np.expm1(-H)) + H - np.log(H))
         if self.adjust is not None:
-            Hs = [Hc[self.occ_to_col] for Hc in Hcs]  # (S, M) per state
-            kind, idx, first, last = self.adjust
-            suf = [np.concatenate([np.cumsum(H[::-1], axis=0)[::-1], np.zeros((1, self.M))])
-                   for H in Hs]  # suf[s] = sum over occasions >= s
-            if kind == "b":
-                s0, s1 = suf[0], suf[1]
-                LL[idx] += (s0[first + 1] - s1[first + 1]) + s1[last + 1]
-            else:
-                LL[idx] += suf[0][last + 1]
+            self._add_response_terms(LL, [Hc[self.occ_to_col] for Hc in Hcs])
         return LL, pdot
+
+    def _add_response_terms(self, LL: np.ndarray, Hs: list[np.ndarray]) -> None:
+        """Add, in place, the learned-response correction of the summed hazard.
+
+        ``Hs[state]`` is the (S, M) hazard per occasion (state 0 naive, 1 after the first
+        capture); ``self.adjust`` is ``(kind, rows, first, last)``: for ``b`` an animal's
+        occasions after its first capture use the state-1 hazard instead of the state-0 one.
+        """
+        kind, idx, first, last = self.adjust
+        suf = [np.concatenate([np.cumsum(H[::-1], axis=0)[::-1], np.zeros((1, self.M))])
+               for H in Hs]  # suf[s] = sum over occasions >= s
+        if kind == "b":
+            s0, s1 = suf[0], suf[1]
+            LL[idx] += (s0[first + 1] - s1[first + 1]) + s1[last + 1]
+        else:
+            LL[idx] += suf[0][last + 1]
 
 
 def _loglik_session(
