@@ -89,22 +89,16 @@ def _sort_order(groups: np.ndarray, seconds: np.ndarray) -> np.ndarray:
 
 
 def stable_argsort(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values, kind="stable")``: a fast unstable sort, then equal runs in order.
+    """Stable order of ``values`` (equal values keep their input order).
 
-    Faster than numpy's stable sort on int64 keys with few ties (the usual case for
-    timestamps).
+    numpy's stable sort (radix or timsort): as fast as an unstable sort on random int64 keys
+    and several times faster on the nearly sorted keys with ties that records give (records
+    arrive in time order per camera).
 
     >>> stable_argsort(np.array([3, 1, 3, 1, 2])).tolist()
     [1, 3, 4, 0, 2]
     """
-    order = np.argsort(values)
-    v = values[order]
-    tie = v[1:] == v[:-1]
-    if tie.any():
-        pos = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
-        sub = order[pos]
-        order[pos] = sub[np.lexsort((sub, v[pos]))]
-    return order
+    return np.argsort(values, kind="stable")
 
 
 def independence_flags(
