@@ -90,12 +90,23 @@ timezone = "Asia/Shanghai"
 [tables.stations]
 file = "stations.csv"
 datetime_format = "%Y-%m-%d %H:%M"
-columns = { deploymentID = "station", x = "east", y = "north", deploymentStart = "start", deploymentEnd = "end" }
+
+[tables.stations.columns]
+deploymentID = "station"
+x = "east"
+y = "north"
+deploymentStart = "start"
+deploymentEnd = "end"
 
 [tables.records]
 file = "records.csv"
 datetime_format = "%Y-%m-%d %H:%M:%S"
-columns = { deploymentID = "station", timestamp = "time", scientificName = "species", individualID = "animal" }
+
+[tables.records.columns]
+deploymentID = "station"
+timestamp = "time"
+scientificName = "species"
+individualID = "animal"
 """
 CROSSWALK = """cn_id,ru_id,method,reviewer,date
 T012,T-23,photo,Anna Petrova,2015-03-01

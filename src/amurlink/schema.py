@@ -160,7 +160,8 @@ class TableSchema:
         out: dict[str, Any] = {
             "fields": [f.to_descriptor() for f in self.fields],
             "missingValues": list(MISSING_VALUES),
-            "primaryKey": self.primary_key[0] if len(self.primary_key) == 1 else list(self.primary_key),
+            "primaryKey": (self.primary_key[0] if len(self.primary_key) == 1
+                           else list(self.primary_key)),
         }
         if self.foreign_keys:
             out["foreignKeys"] = [fk.to_descriptor() for fk in self.foreign_keys]
@@ -197,7 +198,8 @@ DEPLOYMENTS = TableSchema(
         Field("latitude", "number", required=True, minimum=-90, maximum=90),
         Field("longitude", "number", required=True, minimum=-180, maximum=180),
         Field("coordinateUncertainty", "integer", minimum=1,
-              description="Horizontal distance from the coordinates to the true location, in metres."),
+              description="Horizontal distance from the coordinates to the true location, "
+                          "in metres."),
         Field("deploymentStart", "datetime", required=True),
         Field("deploymentEnd", "datetime", required=True),
         Field("setupBy"),
@@ -213,7 +215,8 @@ DEPLOYMENTS = TableSchema(
         Field("baitUse", "boolean"),
         Field("featureType", enum=_enum(
             "roadPaved", "roadDirt", "trailHiking", "trailGame", "roadUnderpass", "roadOverpass",
-            "roadBridge", "culvert", "burrow", "nestSite", "carcass", "waterSource", "fruitingTree")),
+            "roadBridge", "culvert", "burrow", "nestSite", "carcass", "waterSource",
+            "fruitingTree")),
         Field("habitat"),
         Field("deploymentGroups"),
         Field("deploymentTags"),
@@ -397,7 +400,8 @@ LOCI = TableSchema(
     fields=(
         Field("lab", required=True),
         Field("locus", required=True),
-        Field("offset", "number", description="Add to this lab's sizes for the joint scale, in bp."),
+        Field("offset", "number",
+              description="Add to this lab's sizes for the joint scale, in bp."),
         Field("repeatUnit", "integer", minimum=1, description="Repeat length in bp."),
         Field("binMap", description="JSON object mapping this lab's sizes to joint sizes."),
         Field("sexMarker", "boolean"),
@@ -413,8 +417,10 @@ GENOTYPES = TableSchema(
     fields=(
         Field("sampleID", required=True),
         Field("locus", required=True),
-        Field("allele1", "integer", minimum=0, description="Allele size in bp (missing: not called)."),
-        Field("allele2", "integer", minimum=0, description="Allele size in bp (missing: not called)."),
+        Field("allele1", "integer", minimum=0,
+              description="Allele size in bp (missing: not called)."),
+        Field("allele2", "integer", minimum=0,
+              description="Allele size in bp (missing: not called)."),
         Field("replicate", "integer", required=True, minimum=1),
     ),
 )

@@ -161,7 +161,8 @@ _TOY = {p.name: p.read_bytes() for p in example_path().iterdir()}
 _CSVS = sorted(n for n in _TOY if n.endswith(".csv"))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     file=st.sampled_from(_CSVS),
     position=st.floats(0, 1),
@@ -193,7 +194,8 @@ _CELL = st.text(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.sampled_from(["deployments", "media", "observations"]), row=st.integers(0, 3),
        col=st.integers(0, 27), value=_CELL)
 def test_any_cell_value_gives_a_report(tmp_path_factory, table, row, col, value):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from amurlink.io import (
 from amurlink.testing import assert_datasets_equal, make_toy_dataset
 
 
-
 # -- the official example ----------------------------------------------------------------------
 def test_official_example_is_valid_with_expected_counts(reference_dir):
     meta = json.loads((reference_dir / "camtrap-dp-example" / "meta.json").read_text())
@@ -33,7 +31,8 @@ def test_official_example_is_valid_with_expected_counts(reference_dir):
     assert len(ds.deployments) == meta["counts"]["deployments"]
     assert len(ds.media) == meta["counts"]["media"]
     assert len(ds.observations) == meta["counts"]["observations"]
-    assert (ds.observations["observationLevel"] == "event").sum() == meta["counts"]["observations_event_level"]
+    n_event = (ds.observations["observationLevel"] == "event").sum()
+    assert n_event == meta["counts"]["observations_event_level"]
     events = ds.observations[ds.observations["observationLevel"] == "event"]
     assert events["eventID"].nunique() == meta["counts"]["distinct_events"]
     # The custom inline 'individuals' resource is not an amurlink table: kept verbatim.

@@ -242,7 +242,8 @@ def test_minimal_mapping_reads(tmp_path):
 
 @pytest.mark.parametrize("edit, key", [
     (("crs = \"EPSG:32652\"", "crs = \"EPSG:32652\"\ndatum = 1"), "source.datum"),
-    (("deploymentID = \"S\", x", "deploymentId = \"S\", x"), "tables.stations.columns.deploymentId"),
+    (("deploymentID = \"S\", x", "deploymentId = \"S\", x"),
+     "tables.stations.columns.deploymentId"),
     (("file = \"rec.csv\"", "file = \"nothere.csv\""), "tables.records.file"),
     (("timezone = \"Asia/Vladivostok\"", "timezone = \"Vladivostok\""), "source.timezone"),
     (("crs = \"EPSG:32652\"", "crs = \"MSK-25\""), "source.crs"),

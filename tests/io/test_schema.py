@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from amurlink.schema import MISSING_VALUES, STANDARD_TABLES, TABLES, table_schema
 from amurlink.exceptions import SchemaError
+from amurlink.schema import MISSING_VALUES, STANDARD_TABLES, TABLES, table_schema
 
 
 @pytest.mark.parametrize("name", STANDARD_TABLES)
