@@ -387,3 +387,17 @@ def test_a_study_without_field_dna_samples_still_writes(tmp_path, n_reference):
     write_study(sim, tmp_path)
     labs = read_genotypes(tmp_path / "dna" / "cn_lab.csv")
     assert len(labs.samples) == n_reference
+
+
+@pytest.mark.slow
+def test_large_scenario_reaches_a_million_observations_and_validates(tmp_path):
+    # About a minute to simulate and another to write and validate: `make test-all` only.
+    sim = simulate_study("large", seed=SEED)
+    write_study(sim, tmp_path)
+    report = validate_camtrap_dp(tmp_path / "cn")
+    assert report.valid, report.to_text()
+    cn = read_camtrap_dp(tmp_path / "cn")
+    ru_rows = sum(len(pd.read_csv(p, usecols=[0])) for p in (tmp_path / "ru").glob("*.csv")
+                  if "record" in p.name or "observation" in p.name)
+    assert len(cn.observations) + ru_rows >= 1_000_000
+    assert len(cn.deployments["locationID"].unique()) == 500
