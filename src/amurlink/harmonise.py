@@ -34,7 +34,8 @@ from amurlink.exceptions import (
     SchemaError,
 )
 from amurlink.io import ValidationReport, load_camtrap_dp, write_camtrap_dp
-from amurlink.io._parse import all_distinct, empty_frame
+from amurlink.io._parse import _is_arrow_string as _arrow_text
+from amurlink.io._parse import all_distinct, distinct_codes, empty_frame, positions
 from amurlink.io.camtrap_dp import _move_into_place as move_into_place
 from amurlink.io.mapping import import_mapping, individuals_from_observations
 from amurlink.schema import INDIVIDUAL_ID_PATTERN, STANDARD_TABLES, TABLES
@@ -305,10 +306,9 @@ def _matches(col: pd.Series, pattern: str) -> np.ndarray:
         return col.str.match(pattern).fillna(False).to_numpy(bool)
     import pyarrow as pa
 
-    enc = pa.chunked_array(col.array._pa_array).combine_chunks().dictionary_encode()  # type: ignore[attr-defined]
-    uniq = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([enc.dictionary])))
+    dictionary, codes = distinct_codes(col)
+    uniq = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([dictionary])))
     ok = np.append(uniq.str.match(pattern).fillna(False).to_numpy(bool), False)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return ok[codes]  # -1 (NA) picks the appended False
 
 
@@ -330,10 +330,7 @@ def _canonical_species_arrow(obs: pd.DataFrame, report: ValidationReport, source
     import pyarrow.compute as pc
 
     names = obs["scientificName"]
-    arr = pa.chunked_array(names.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
-    enc = arr.dictionary_encode()  # nulls stay null; dictionary in order of first appearance
-    uniq = enc.dictionary
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniq, codes = distinct_codes(names)
     res = resolve_species(pd.Series(uniq.to_pylist(), dtype=object))
     counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
     position = {u: i for i, u in enumerate(uniq.to_pylist())}
@@ -341,7 +338,7 @@ def _canonical_species_arrow(obs: pd.DataFrame, report: ValidationReport, source
     canon = res.scientific_name.astype(object).where(res.scientific_name.notna(), None).tolist()
     final = pa.array([c if c is not None else u
                       for c, u in zip(canon, uniq.to_pylist(), strict=True)], type=uniq.type)
-    new = pc.take(final, enc.indices).cast(arr.type)
+    new = pc.take(final, pa.array(codes, mask=codes < 0))  # a null index gives null (NA)
     return _with_column(obs, "scientificName",
                         pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([new])),
                                   index=names.index))
@@ -414,17 +411,7 @@ def record_flags(
     first = ~deployments["deploymentID"].duplicated(keep="first").to_numpy(bool)
     dep = deployments[first]
     dep_ids, obs_ids = dep["deploymentID"], observations["deploymentID"]
-    if _arrow_text(dep_ids) and _arrow_text(obs_ids) and not dep_ids.isna().any():
-        # Arrow lookup (no Python objects); IDs are unique here, NA finds nothing
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        ids = pa.chunked_array(dep_ids.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
-        obs_arr = pa.chunked_array(obs_ids.array._pa_array)  # type: ignore[attr-defined]
-        found = pc.index_in(obs_arr, value_set=ids)
-        pos = found.fill_null(-1).to_numpy().astype(np.int64)
-    else:
-        pos = pd.Index(dep_ids.astype(object)).get_indexer(obs_ids.astype(object))
+    pos = positions(obs_ids, dep_ids)  # IDs are unique here; NA and unknown IDs give -1
     known = pos >= 0
     d0 = np.append(_ns(dep["deploymentStart"]), 0)[np.where(known, pos, len(dep))]
     d1 = np.append(_ns(dep["deploymentEnd"]), 0)[np.where(known, pos, len(dep))]
@@ -443,10 +430,6 @@ def record_flags(
         "afterDeployment": odd["afterDeployment"],
         "future": odd["future"],
     })
-
-
-def _arrow_text(col: pd.Series) -> bool:
-    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
 
 
 def _ns(col: pd.Series) -> np.ndarray:

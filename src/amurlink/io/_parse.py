@@ -24,7 +24,7 @@ _TRUE = ("true", "True", "TRUE", "1")
 _FALSE = ("false", "False", "FALSE", "0")
 _STRING = pd.StringDtype("pyarrow")
 #: The Arrow type pandas stores ``_STRING`` values in (large_string in pandas 2.x).
-_STRING_ARROW = pd.array([], dtype=_STRING)._pa_array.type  # type: ignore[attr-defined]
+_STRING_ARROW = pd.array([], dtype=_STRING).__arrow_array__().type
 
 _FIX = {
     "number": "write a plain decimal number with a '.' separator, e.g. 43.12",
@@ -78,7 +78,19 @@ def _is_arrow_string(col: pd.Series) -> bool:
 
 def _arrow(col: pd.Series) -> pa.ChunkedArray:
     """The Arrow data behind a pyarrow-backed string column (no copy)."""
-    return pa.chunked_array(col.array._pa_array)  # type: ignore[attr-defined]
+    return col.array.__arrow_array__()  # type: ignore[union-attr]
+
+
+def distinct_codes(col: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values of an Arrow-backed text column and each row's code into them.
+
+    Returns the dictionary (in order of first appearance) and int64 codes, -1 for NA, so
+    that work on text can be done once per distinct value and spread back with
+    ``result[codes]``.
+    """
+    enc = _arrow(col).combine_chunks().dictionary_encode()
+    return enc.dictionary, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(
+        np.int64)
 
 
 def _bool_np(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:

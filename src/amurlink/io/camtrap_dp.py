@@ -23,7 +23,15 @@ import pyarrow.compute as pc
 
 from amurlink.dataset import Dataset
 from amurlink.exceptions import DataError, SchemaError
-from amurlink.io._parse import TableParser, empty_frame, isin, positions
+from amurlink.io._parse import (
+    TableParser,
+    _arrow,
+    _bool_np,
+    _is_arrow_string,
+    empty_frame,
+    isin,
+    positions,
+)
 from amurlink.io._source import DEFAULT_MAX_BYTES, PackageSource, safe_relative_path
 from amurlink.io.validation import ValidationReport
 from amurlink.schema import (
@@ -689,9 +697,9 @@ def _float_text(x: np.ndarray) -> pa.Array:
     ax = np.abs(x)
     with np.errstate(invalid="ignore"):
         odd = (ax >= 1e16) | ((ax < 1e-4) & (ax > 0))
-    odd |= _mask(pc.match_substring(arr, "e"))
+    odd |= _bool_np(pc.match_substring(arr, "e"))
     odd &= ~nan
-    whole = ~_mask(pc.match_substring_regex(arr, r"[.ein]")) & ~odd & ~nan
+    whole = ~_bool_np(pc.match_substring_regex(arr, r"[.ein]")) & ~odd & ~nan
     if whole.any():
         arr = pc.if_else(pa.array(whole), pc.binary_join_element_wise(arr, ".0", ""), arr)
     idx = np.flatnonzero(odd)
@@ -703,14 +711,10 @@ def _float_text(x: np.ndarray) -> pa.Array:
     return arr
 
 
-def _mask(result: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(result.fill_null(False).to_numpy(zero_copy_only=False), bool)
-
-
 def _string_text(col: pd.Series) -> pa.Array:
     """Text values as Arrow strings (NA as null); other objects as ``str(value)``."""
-    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
-        return pa.chunked_array(col.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+    if _is_arrow_string(col):
+        return _arrow(col).combine_chunks()
     values = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
     try:
         return pa.array(values, type=pa.string(), from_pandas=True)
