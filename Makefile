@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := report,web,dask,photos,test,bench
+EXTRAS := report,web,dask,photos,test,bench,landscape
 CONSTRAINTS := requirements/constraints.txt
 
 .PHONY: install demo serve test test-all bench lint lock freeze clean
