@@ -18,7 +18,24 @@ __all__ = ["Design", "parse_formula"]
 #: Terms allowed in detection-parameter formulas.
 DETECTION_TERMS = ("session", "Session", "b", "bk", "h2")
 #: Terms allowed in the density formula besides mask covariates.
-DENSITY_TERMS = ("session", "Session", "x", "y")
+DENSITY_TERMS = ("session", "Session", "x", "y", "x2", "y2", "xy")
+#: Coordinate terms of the density formula: standardised per mask as secr (``meanSD``).
+COORD_TERMS = ("x", "y", "x2", "y2", "xy")
+
+
+def mask_mean_sd(mask: Mask) -> np.ndarray:
+    """secr's ``meanSD`` of a mask: rows mean and SD (n - 1), columns x and y."""
+    xy = np.asarray(mask.xy, dtype=float)
+    sd = xy.std(axis=0, ddof=1) if xy.shape[0] > 1 else np.ones(2)
+    sd = np.where(sd > 0, sd, 1.0)
+    return np.vstack([xy.mean(axis=0), sd])
+
+
+def coordinate_columns(xy: np.ndarray, meansd: np.ndarray) -> dict[str, np.ndarray]:
+    """Standardised coordinate terms ``x, y, x2, y2, xy`` of points (secr's D.designdata)."""
+    xs = (np.asarray(xy[:, 0], dtype=float) - meansd[0, 0]) / meansd[1, 0]
+    ys = (np.asarray(xy[:, 1], dtype=float) - meansd[0, 1]) / meansd[1, 1]
+    return {"x": xs, "y": ys, "x2": xs * xs, "y2": ys * ys, "xy": xs * ys}
 
 
 def parse_formula(formula: str | None) -> tuple[str, ...]:
@@ -183,23 +200,41 @@ class Design:
         return cols
 
     def _density_design(self, terms: tuple[str, ...]) -> tuple[list[str], list[np.ndarray]]:
+        """Density design per session mask.
+
+        Coordinates ``x, y`` (and ``x2, y2, xy``) are standardised by each mask's mean and SD
+        as secr does (so ``D.x`` is per SD of the mask x); mask covariates are used as they
+        are. Records which columns are continuous (``self.D_continuous``: column index ->
+        per-session default value, the value secr's ``predict`` uses: 0 for coordinates,
+        the mean of the distinct covariate values) and a scale per column
+        (``self.D_scale``) for the optimiser and the Hessian.
+        """
         cols: list[str] = []
         mats: list[list[np.ndarray]] = [[np.ones(m.n_points)] for m in self.masks]
         J = len(self.sessions)
+        self.mean_sd = [mask_mean_sd(m) for m in self.masks]
+        self.D_continuous: dict[int, list[float]] = {}
+        self.D_covariates: dict[str, str] = {}  # design column -> covariate (or coordinate)
+        scale: list[float] = [1.0]
         for t in terms:
             if t == "session":
                 for jj in range(1, J):
                     cols.append(f"session{self.sessions[jj].session}")
+                    scale.append(1.0)
                     for j, m in enumerate(self.masks):
                         mats[j].append(np.full(m.n_points, float(j == jj)))
             elif t == "Session":
                 cols.append("Session")
+                scale.append(1.0)
                 for j, m in enumerate(self.masks):
                     mats[j].append(np.full(m.n_points, float(j)))
-            elif t in ("x", "y"):
+            elif t in COORD_TERMS:
+                self.D_continuous[len(cols) + 1] = [0.0] * J
+                self.D_covariates[t] = t
                 cols.append(t)
+                scale.append(1.0)
                 for j, m in enumerate(self.masks):
-                    mats[j].append(m.xy[:, 0 if t == "x" else 1].astype(float))
+                    mats[j].append(coordinate_columns(m.xy, self.mean_sd[j])[t])
             else:
                 for j, m in enumerate(self.masks):
                     if m.covariates is None or t not in m.covariates.columns:
@@ -209,20 +244,28 @@ class Design:
                         )
                 first = self.masks[0].covariates[t]
                 if pd.api.types.is_numeric_dtype(first):
-                    cols.append(t)
+                    vals = []
                     for j, m in enumerate(self.masks):
                         v = m.covariates[t].to_numpy(dtype=float)
                         if not np.all(np.isfinite(v)):
                             raise ValueError(f"mask covariate {t!r} has missing values")
                         mats[j].append(v)
+                        vals.append(v)
+                    self.D_continuous[len(cols) + 1] = [float(np.mean(np.unique(v)))
+                                                        for v in vals]
+                    self.D_covariates[t] = t
+                    cols.append(t)
+                    scale.append(_column_scale(np.concatenate(vals)))
                 else:
                     levels = _factor_levels(
                         pd.concat([m.covariates[t] for m in self.masks], ignore_index=True)
                     )
                     for lev in levels[1:]:
                         cols.append(f"{t}{lev}")
+                        scale.append(1.0)
                         for j, m in enumerate(self.masks):
                             mats[j].append((m.covariates[t] == lev).to_numpy(dtype=float))
+        self.D_scale = np.asarray(scale, dtype=float)
         return cols, [np.column_stack(mm) for mm in mats]
 
     def _build(self) -> None:
@@ -258,6 +301,12 @@ class Design:
         self.blocks = blocks
         self.beta_names = names
         self.npar = start
+        # scale of each beta for the optimiser and the Hessian (beta * scale is per SD of a
+        # covariate in large units); 1 everywhere else
+        self.beta_scale = np.ones(self.npar)
+        if not self.conditional:
+            b = blocks["D"]
+            self.beta_scale[b.start : b.start + len(b.columns)] = self.D_scale
 
     # ------------------------------------------------------------------ evaluation
     def block_beta(self, beta: np.ndarray, p: str) -> np.ndarray:
@@ -301,7 +350,13 @@ class Design:
         if not self.conditional:
             seen = set()
             cols = self.blocks["D"].columns
-            for X in self.XD:
+            for j, X in enumerate(self.XD):
+                if self.D_continuous:
+                    # continuous terms at secr's predict() default (mask mean), factors and
+                    # sessions at each of their values
+                    X = X.copy()
+                    for c, vals in self.D_continuous.items():
+                        X[:, c] = vals[j]
                 Xu = np.unique(X, axis=0) if X.shape[1] > 1 else X[:1]
                 for r in Xu:
                     key = tuple(r)
@@ -323,6 +378,16 @@ class Design:
             rows.append(("pmix", _label(self.blocks["pmix"].columns, np.array([1.0])),
                          np.array([1.0]), self.link["pmix"]))
         return rows
+
+
+def _column_scale(v: np.ndarray) -> float:
+    """Scale of a numeric covariate column for the optimiser and the Hessian: its SD where
+    that is far from 1 (outside 0.1-10, e.g. metres or elevation), else 1 (secr's own scale,
+    which R's forward-difference Hessian is computed on)."""
+    sd = float(np.std(v, ddof=1)) if v.size > 1 else 0.0
+    if not np.isfinite(sd) or sd <= 0 or 0.1 <= sd <= 10.0:
+        return 1.0
+    return sd
 
 
 def _label(cols: Sequence[str], row: np.ndarray) -> str:

@@ -158,20 +158,29 @@ class SECR(ParamsEstimator):
                         if col.startswith("h2"):
                             start[blk.start + c] = -1.0
         logger.debug("start values %s", start)
+        # covariates in large units (metres, elevation) are maximised and differentiated per
+        # SD of the covariate, so SEs do not depend on the units (design.beta_scale; 1 for
+        # everything on secr's own scale, which keeps R's Hessian rule there)
+        scale = np.asarray(getattr(ll.design, "beta_scale", np.ones(ll.npar)), dtype=float)
+        f = _Scaled(ll, scale) if np.any(scale != 1.0) else ll
         vg = hinv0 = None
         if ll.has_gradient:
             # analytic gradient; BFGS starts from a scaled inverse Hessian: the curvature of
             # -loglik in log D is about n (the number of animals)
-            vg = ll.value_and_grad
+            vg = f.value_and_grad
             if not ll.design.conditional and ll.design.link["D"] == "log":
                 hinv0 = np.ones(ll.npar)
                 hinv0[ll.design.blocks["D"].start] = 1.0 / max(ll.n_animals, 1)
                 hinv0 = np.diag(hinv0)
-        x0 = start
+        x0 = start * scale
         self.n_coarse_evaluations_ = 0
         if vg is not None and self.start is None and self.method == "newton":
-            x0, hinv0 = self._coarse_warm_start(capthist, mask, ll, start, hinv0)
-        opt = maximise(ll, x0, method=self.method, value_and_grad=vg, hess_inv0=hinv0)
+            x0, hinv0 = self._coarse_warm_start(capthist, mask, f, x0, hinv0, scale)
+        opt = maximise(f, x0, method=self.method, value_and_grad=vg, hess_inv0=hinv0)
+        if f is not ll:
+            opt = {**opt, "beta": opt["beta"] / scale,
+                   "hessian": opt["hessian"] * np.outer(scale, scale),
+                   "gradient": opt["gradient"] * scale}
         self.fit_time_ = time.perf_counter() - t0
         self.n_evaluations_ = ll.nevals
         self.results_ = SECRResults(
@@ -188,6 +197,7 @@ class SECR(ParamsEstimator):
         ll: LogLikelihood,
         start: np.ndarray,
         hinv0: np.ndarray | None,
+        scale: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Start and inverse Hessian for BFGS from a rough fit on coarser masks.
 
@@ -211,6 +221,8 @@ class SECR(ParamsEstimator):
                 hcov=self.hcov, fastproximity=self.fastproximity,
                 distribution=self.distribution,
             )
+            if scale is not None and np.any(scale != 1.0):
+                llc = _Scaled(llc, scale)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 f0 = llc(start)
@@ -283,6 +295,25 @@ def fit_secr(
     for capture-recapture studies. Biometrics 64, 377-385.
     """
     return SECR(**params).fit(capthist, mask).results_
+
+
+class _Scaled:
+    """A log-likelihood of ``beta * scale`` (the optimiser's coordinates): value, analytic
+    gradient and counters of the wrapped :class:`LogLikelihood`."""
+
+    def __init__(self, ll, scale: np.ndarray) -> None:
+        self.ll = ll
+        self.scale = np.asarray(scale, dtype=float)
+
+    def __call__(self, b: np.ndarray) -> float:
+        return self.ll(np.asarray(b, dtype=float) / self.scale)
+
+    def value_and_grad(self, b: np.ndarray) -> tuple[float, np.ndarray]:
+        v, g = self.ll.value_and_grad(np.asarray(b, dtype=float) / self.scale)
+        return v, np.asarray(g) / self.scale
+
+    def __getattr__(self, name: str):
+        return getattr(self.ll, name)
 
 
 def _every_second_point(mask: Mask) -> Mask | None:
