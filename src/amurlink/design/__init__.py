@@ -12,16 +12,20 @@ from amurlink.design.expectations import (
     rule_of_thumb_rse,
     traps_and_usage,
 )
+from amurlink.design.spacing import SpacingResult, detector_spacing, optimal_spacing
 
 __all__ = [
     "DETECTFNS",
     "DETECTOR_TYPES",
     "DesignExpectations",
     "HazardSurfaces",
+    "SpacingResult",
     "cast_to_hazard",
+    "detector_spacing",
     "expected_counts",
     "hazard_matrix",
     "hazard_surfaces",
+    "optimal_spacing",
     "rule_of_thumb_rse",
     "traps_and_usage",
 ]
