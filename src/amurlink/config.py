@@ -8,7 +8,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -33,6 +33,8 @@ __all__ = [
     "BorderSettings",
     "Country",
     "EventSettings",
+    "CountryInputs",
+    "InputSettings",
     "OccasionSettings",
     "Species",
     "StudyConfig",
@@ -184,6 +186,195 @@ class Species:
         return self.names.get(language) or self.names.get("en") or self.scientific_name
 
 
+#: Sources a country's records may come from (keys of ``[inputs.XX]``): each a list of paths.
+INPUT_SOURCE_KEYS: tuple[str, ...] = ("camtrap_dp", "mapping", "wildlife_insights",
+                                      "megadetector")
+#: Audiences a report can be written for (keys of ``[inputs.reports]``).
+REPORT_AUDIENCES: tuple[str, ...] = ("owner", "partner", "public")
+#: Map layers a study can name (keys of ``[inputs.layers]``).
+LAYER_KEYS: tuple[str, ...] = ("parks", "rivers", "roads", "settlements")
+
+
+@dataclass(frozen=True)
+class CountryInputs:
+    """One ``[inputs.XX]`` table: the files a country's data comes from.
+
+    Paths are kept as written (relative to the folder of ``amurlink.toml``); resolve them
+    with :meth:`InputSettings.path`.
+
+    Parameters
+    ----------
+    code : str
+        ISO code of the country (the table name).
+    camtrap_dp : tuple of str
+        Camtrap DP packages (folder, ``datapackage.json`` or ``.zip``).
+    mapping : tuple of str
+        National tables through an import mapping (``*.mapping.toml``, or a folder holding
+        exactly one mapping TOML).
+    wildlife_insights, megadetector : tuple of str
+        Import mappings whose ``[source] format`` is ``wildlife-insights`` or
+        ``megadetector`` / ``speciesnet`` (or folders holding one).
+    photos : tuple of str
+        Flank-photo catalogues of the country (CSV: ``filePath``, ``catalogue``,
+        ``individualID``, ``species``, ``side``, ``bboxX..bboxHeight``).
+    dna : tuple of str
+        The country's DNA lab genotype files.
+    """
+
+    code: str
+    camtrap_dp: tuple[str, ...] = ()
+    mapping: tuple[str, ...] = ()
+    wildlife_insights: tuple[str, ...] = ()
+    megadetector: tuple[str, ...] = ()
+    photos: tuple[str, ...] = ()
+    dna: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[tuple[str, str], ...]:
+        """``(kind, path)`` of every record source, in key order."""
+        return tuple((k, p) for k in INPUT_SOURCE_KEYS for p in getattr(self, k))
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """``[inputs]``: the files a study is built from (``amurlink run`` reads them).
+
+    Every key is optional; an empty ``[inputs]`` means the study names no files (the
+    single-step commands still work on paths given to them). Paths are kept as written and
+    resolved against ``base_dir`` (the folder of ``amurlink.toml``) by :meth:`path`;
+    whether they exist is checked by ``amurlink run`` (which names the key), not on load.
+
+    Parameters
+    ----------
+    countries : tuple of CountryInputs
+        Per country (``[inputs.CN]``, ``[inputs.RU]``) its record sources, photo catalogues
+        and DNA lab files.
+    crosswalk : str, optional
+        Expert crosswalk CSV (``<cc>_id`` columns, ``method``, ``reviewer``, ``date``).
+    border : str, optional
+        Border file (GeoJSON / GeoPackage); ``[border] file`` is used when absent.
+    photos : tuple of str
+        Photo catalogues covering several countries (the ``catalogue`` column says whose).
+    dna : tuple of str
+        DNA lab files covering several countries.
+    dna_reference : tuple of str
+        Reference samples typed by every lab (lab-offset calibration).
+    layers : mapping of str to str
+        Map layers by kind (``parks``, ``rivers``, ``roads``, ``settlements``): GeoPackage or
+        GeoJSON files.
+    period_start, period_end : datetime.date, optional
+        The study period (inclusive); analyses are bounded by it.
+    reports : mapping of str to tuple of str
+        Reports wanted: audience (``owner``, ``partner``, ``public``) to languages.
+        Default ``{"owner": ("en", "zh", "ru"), "public": ("en",)}``.
+    base_dir : Path, optional
+        Folder the paths are relative to (not compared).
+    """
+
+    countries: tuple[CountryInputs, ...] = ()
+    crosswalk: str | None = None
+    border: str | None = None
+    photos: tuple[str, ...] = ()
+    dna: tuple[str, ...] = ()
+    dna_reference: tuple[str, ...] = ()
+    layers: Mapping[str, str] = field(default_factory=dict)
+    period_start: date | None = None
+    period_end: date | None = None
+    reports: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"owner": ("en", "zh", "ru"), "public": ("en",)})
+    base_dir: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+        object.__setattr__(self, "reports", MappingProxyType(
+            {k: tuple(v) for k, v in dict(self.reports).items()}))
+
+    def __hash__(self) -> int:
+        return hash((self.countries, self.crosswalk, self.border, self.photos, self.dna,
+                     self.dna_reference, tuple(sorted(self.layers.items())),
+                     self.period_start, self.period_end,
+                     tuple(sorted(self.reports.items()))))
+
+    @property
+    def empty(self) -> bool:
+        """True when no file is named (the defaults)."""
+        return self == InputSettings()
+
+    def path(self, name: str | Path) -> Path:
+        """``name`` resolved against :attr:`base_dir` (unchanged when absolute)."""
+        p = Path(name).expanduser()
+        if p.is_absolute() or self.base_dir is None:
+            return p
+        return self.base_dir / p
+
+    def country(self, code: str) -> CountryInputs | None:
+        """The ``[inputs.XX]`` entry of ``code``, or None."""
+        for c in self.countries:
+            if c.code == code.upper():
+                return c
+        return None
+
+    @property
+    def all_photos(self) -> tuple[str, ...]:
+        """Every photo catalogue: the shared ones, then each country's."""
+        return self.photos + tuple(p for c in self.countries for p in c.photos)
+
+    @property
+    def all_dna(self) -> tuple[str, ...]:
+        """Every DNA lab file: the shared ones, then each country's."""
+        return self.dna + tuple(p for c in self.countries for p in c.dna)
+
+    @property
+    def report_list(self) -> tuple[tuple[str, str], ...]:
+        """``(audience, language)`` of every report wanted, owner first."""
+        return tuple((a, lang) for a in REPORT_AUDIENCES for lang in self.reports.get(a, ()))
+
+    def named_files(self) -> list[tuple[str, str]]:
+        """``(key, path as written)`` of every file the inputs name (dotted keys)."""
+        out: list[tuple[str, str]] = []
+        for c in self.countries:
+            for key in (*INPUT_SOURCE_KEYS, "photos", "dna"):
+                out += [(f"inputs.{c.code}.{key}", p) for p in getattr(c, key)]
+        for key in ("crosswalk", "border"):
+            if getattr(self, key) is not None:
+                out.append((f"inputs.{key}", getattr(self, key)))
+        for key in ("photos", "dna", "dna_reference"):
+            out += [(f"inputs.{key}", p) for p in getattr(self, key)]
+        out += [(f"inputs.layers.{k}", v) for k, v in self.layers.items()]
+        return out
+
+    def missing(self) -> list[str]:
+        """One message per named file that does not exist (key, path, where it was looked)."""
+        msgs = []
+        for key, name in self.named_files():
+            p = self.path(name)
+            if not p.exists():
+                msgs.append(f"`{key}` = {name!r}: {p} does not exist; fix the path in "
+                            f"amurlink.toml or add the file")
+        return msgs
+
+    def to_dict(self) -> dict[str, Any]:
+        """TOML-shaped ``[inputs]`` (paths as written)."""
+        out: dict[str, Any] = {}
+        for key in ("crosswalk", "border"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        for key in ("photos", "dna", "dna_reference"):
+            if getattr(self, key):
+                out[key] = list(getattr(self, key))
+        if self.period_start is not None or self.period_end is not None:
+            out["period"] = {k: v.isoformat() for k, v in (("start", self.period_start),
+                                                           ("end", self.period_end))
+                             if v is not None}
+        if self.layers:
+            out["layers"] = dict(self.layers)
+        out["reports"] = {k: list(v) for k, v in self.reports.items()}
+        for c in self.countries:
+            out[c.code] = {k: list(getattr(c, k)) for k in (*INPUT_SOURCE_KEYS, "photos", "dna")
+                           if getattr(c, k)}
+        return out
+
+
 _DEFAULT_COUNTRIES = (
     Country("CN", "Northeast China Tiger and Leopard National Park", "CN-NTLNP", "Asia/Shanghai"),
     Country("RU", "Land of the Leopard National Park", "RU-LLNP", "Asia/Vladivostok"),
@@ -216,6 +407,8 @@ class StudyConfig:
     species : tuple of Species
     protection : ProtectionPolicy
         Location protection; its ``crs`` is the working CRS.
+    inputs : InputSettings
+        ``[inputs]``: the files the study is built from (``amurlink run``).
     source : Path, optional
         File the settings were read from (not compared).
 
@@ -239,6 +432,7 @@ class StudyConfig:
     occasions: OccasionSettings = field(default_factory=OccasionSettings)
     species: tuple[Species, ...] = _DEFAULT_SPECIES
     protection: ProtectionPolicy = field(default_factory=ProtectionPolicy)
+    inputs: InputSettings = field(default_factory=InputSettings)
     source: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -345,6 +539,8 @@ class StudyConfig:
                         for s in self.species],
             "protection": protection,
         }
+        if not self.inputs.empty:
+            out["inputs"] = self.inputs.to_dict()
         return out
 
 
@@ -491,11 +687,13 @@ class _Reader:
         occasions = self.read_occasions(self.table(data, "occasions", ""), defaults.occasions)
         species = self.read_species(data.get("species", _MISSING), defaults.species)
         protection = self.read_protection(self.table(data, "protection", ""), crs.working)
+        inputs = self.read_inputs(self.table(data, "inputs", ""),
+                                  tuple(c.code for c in countries))
         if self.errors:
             return None
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
-                           protection=protection)
+                           protection=protection, inputs=inputs)
 
     def read_study(self, data: Mapping[str, Any], default: StudySettings) -> StudySettings:
         self.known_keys(data, ("name",), "study.")
@@ -707,13 +905,113 @@ class _Reader:
         return WithheldArea(got["latitude"], got["longitude"], got["radius_m"])
 
 
+    # -- [inputs] ----------------------------------------------------------------------------
+    def paths(self, data: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+        """A path or an array of paths (strings), as written."""
+        if key not in data:
+            return ()
+        value = data[key]
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in items):
+            self.error(f"{prefix}{key}", "a path or an array of paths (strings)", value,
+                       f'write e.g. {key} = ["folder/file"] (relative to amurlink.toml)')
+            return ()
+        return tuple(v.strip() for v in items)
+
+    def read_inputs(self, data: Mapping[str, Any], codes: tuple[str, ...]) -> InputSettings:
+        prefix = "inputs."
+        plain = ("crosswalk", "border", "photos", "dna", "dna_reference", "layers", "period",
+                 "reports")
+        countries: list[CountryInputs] = []
+        for key, value in data.items():
+            if key in plain:
+                continue
+            if not _COUNTRY_RE.match(key):
+                hint = _suggest(key, plain)
+                self.errors.append(f"`{prefix}{key}`: unknown key; "
+                                   f"{hint or 'known keys are ' + ', '.join(plain)} "
+                                   f"or a country table such as [inputs.CN]")
+                continue
+            if key not in codes:
+                self.error(f"{prefix}{key}", f"a country of the study ({', '.join(codes)})",
+                           key, "add it to [countries] or fix the table name")
+                continue
+            if not isinstance(value, Mapping):
+                self.error(f"{prefix}{key}", "a table", value,
+                           f'write [inputs.{key}] with e.g. camtrap_dp = ["folder"] below it')
+                continue
+            cp = f"{prefix}{key}."
+            known = (*INPUT_SOURCE_KEYS, "photos", "dna")
+            self.known_keys(value, known, cp)
+            countries.append(CountryInputs(key, **{k: self.paths(value, k, cp)
+                                                   for k in known}))
+        single = {}
+        for key in ("crosswalk", "border"):
+            single[key] = self.string(data, key, prefix, None, f"{key}.csv")
+        lists = {k: self.paths(data, k, prefix) for k in ("photos", "dna", "dna_reference")}
+        layers_raw = self.table(data, "layers", prefix)
+        self.known_keys(layers_raw, LAYER_KEYS, f"{prefix}layers.")
+        layers = {}
+        for k in LAYER_KEYS:
+            v = self.string(layers_raw, k, f"{prefix}layers.", None, f"{k}.gpkg")
+            if v is not None:
+                layers[k] = v
+        period = self.table(data, "period", prefix)
+        self.known_keys(period, ("start", "end"), f"{prefix}period.")
+        bounds = {k: self.day(period, k, f"{prefix}period.") for k in ("start", "end")}
+        if (bounds["start"] is not None and bounds["end"] is not None
+                and bounds["end"] < bounds["start"]):
+            self.error(f"{prefix}period.end", f"a date on or after start ({bounds['start']})",
+                       str(bounds["end"]), "swap start and end")
+        reports: dict[str, tuple[str, ...]] | None = None
+        if "reports" in data:
+            raw = self.table(data, "reports", prefix)
+            self.known_keys(raw, REPORT_AUDIENCES, f"{prefix}reports.")
+            reports = {}
+            for aud in REPORT_AUDIENCES:
+                if aud not in raw:
+                    continue
+                langs = raw[aud]
+                if (not isinstance(langs, list)
+                        or not all(isinstance(x, str) and x in LANGUAGES for x in langs)):
+                    self.error(f"{prefix}reports.{aud}", f"an array of languages from "
+                               f"{', '.join(LANGUAGES)}", langs,
+                               f'write e.g. {aud} = ["en", "zh", "ru"]')
+                    continue
+                reports[aud] = tuple(dict.fromkeys(langs))
+        kwargs: dict[str, Any] = {}
+        if reports is not None:
+            kwargs["reports"] = reports
+        return InputSettings(countries=tuple(countries), crosswalk=single["crosswalk"],
+                             border=single["border"], layers=layers,
+                             period_start=bounds["start"], period_end=bounds["end"],
+                             base_dir=self.base_dir, **lists, **kwargs)
+
+    def day(self, data: Mapping[str, Any], key: str, prefix: str) -> date | None:
+        if key not in data:
+            return None
+        value = data[key]
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.error(f"{prefix}{key}", "a date YYYY-MM-DD", value,
+                   f"write e.g. {key} = 2013-12-01 (a TOML date, no quotes needed)")
+        return None
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "nothing"
 
 
 _MISSING: Any = _Missing()
-_SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection")
+_SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
+             "inputs")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",
