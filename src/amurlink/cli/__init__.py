@@ -45,6 +45,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.harmonise",
     "amurlink.cli.photos",
     "amurlink.cli.exchange",
+    "amurlink.cli.design",
 )
 
 for _name in _COMMAND_MODULES:
