@@ -21,9 +21,8 @@ from amurlink._version import __version__
 from amurlink.core.protection import (
     Audience,
     ProtectionPolicy,
-    is_sensitive,
+    _tokens,
     level_to_precision,
-    protect_dataset,
 )
 from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, DataError
@@ -38,6 +37,7 @@ __all__ = [
     "Agreement",
     "ExchangePackage",
     "scope_dataset",
+    "within_taxa",
     "apply_agreement",
     "export_exchange",
     "import_exchange",
@@ -53,8 +53,6 @@ MANIFEST_NAME = "exchange-manifest.json"
 #: Value of the manifest's ``format`` key.
 _FORMAT = "amurlink-exchange"
 _FORMAT_VERSION = 1
-#: Timestamp column of each table that an embargo applies to.
-_DATED = {"observations": "eventStart", "media": "timestamp", "samples": "collectionDate"}
 _CHUNK = 1 << 20
 
 
@@ -104,8 +102,10 @@ class Agreement:
         The organisation receiving it; matched to ``deploymentDetails.organisation`` by
         location protection (a recipient never owns the provider's stations).
     species : tuple of str, optional
-        Scientific names shared (taxon-aware: ``Panthera tigris`` covers its subspecies and is
-        matched like :func:`amurlink.core.protection.is_sensitive`); empty shares every species.
+        Scientific names shared (``Panthera tigris`` covers its subspecies, never a genus-only
+        record, see :func:`within_taxa`); empty shares every species. Other species' records
+        are held back, but their stations keep the protection they need (decided on the
+        complete dataset).
     tables : tuple of str, optional
         Tables shared, from :data:`SHAREABLE_TABLES`; empty shares all. Core tables not named
         are shared empty (Camtrap DP requires them); other tables not named are dropped.
@@ -274,6 +274,30 @@ def _as_agreement(agreement: Any) -> Agreement:
 # ---------------------------------------------------------------------------------------------
 # Applying it
 # ---------------------------------------------------------------------------------------------
+def within_taxa(names: Any, taxa: Iterable[str], /) -> np.ndarray:
+    """Whether each name is one of ``taxa`` or a rank below one (a subspecies).
+
+    A higher-rank name (``Panthera``, ``Panthera sp.``) is NOT within ``Panthera tigris``: it
+    may be a leopard, so an agreement for tigers does not share it (fail closed).
+
+    Examples
+    --------
+    >>> within_taxa(["Panthera tigris altaica", "Panthera", "Panthera pardus"],
+    ...             ["Panthera tigris"]).tolist()
+    [True, False, False]
+    """
+    keys = [_tokens(t) for t in taxa]
+    keys = [k for k in keys if k]
+    values = pd.Series(np.asarray(names, dtype=object))
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    flags = np.array([any(len(u) >= len(k) and u[:len(k)] == k for k in keys)
+                      for u in (_tokens(v) for v in uniques)], dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    ok = codes >= 0
+    out[ok] = flags[codes[ok]]
+    return out
+
+
 def _before(values: pd.Series, cutoff: date) -> np.ndarray:
     stamps = pd.to_datetime(values, utc=True, errors="coerce")
     limit = pd.Timestamp(cutoff, tz="UTC")
@@ -285,7 +309,9 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
                   today: date | None = None) -> Dataset:
     """Return the part of ``dataset`` an agreement covers: species, tables, embargo.
 
-    Locations are left exact; :func:`apply_agreement` protects them as well.
+    Locations are left as given: this only removes rows. Never show its result: outputs take
+    their data from :func:`amurlink.release.release`, which decides the stations' protection
+    on the complete dataset first and then applies this scope (:func:`apply_agreement` does).
 
     Parameters
     ----------
@@ -298,15 +324,27 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
     Returns
     -------
     Dataset
-        A new Dataset: observations, individuals and samples of other species dropped, media
-        kept only when a kept observation points to them, records on or after the embargo
-        cutoff held back, identity links kept only between kept individuals (or subjects
-        outside any catalogue), genotypes only of kept samples.
+        A new Dataset:
+
+        - observations, individuals and samples of other species dropped; media kept only when
+          a kept observation points to them;
+        - with an embargo, every record made on or after the cutoff held back (undated ones
+          too): observations (``eventStart`` and ``eventEnd``), media, samples, deployments
+          set up on or after it, deployment gaps starting on or after it, individuals first
+          recorded on or after it (or undated and no longer observed), identity-link decisions
+          made on or after it; a deployment or gap running past the cutoff ends one second
+          before it;
+        - identity links kept only between kept individuals or kept samples; genotypes only
+          of kept samples;
+        - metadata that describes the data recomputed from what is left: ``taxonomic`` (only
+          species still present), ``temporal`` (the kept deployments' span) and ``spatial``
+          (the kept deployments' bounding box).
     """
     agreement = _as_agreement(agreement)
     species = agreement.species
     cutoff = agreement.cutoff(today)
     wanted = set(agreement.tables) or set(SHAREABLE_TABLES)
+    filtered = bool(species) or cutoff is not None
     out: dict[str, pd.DataFrame] = {}
     for name, frame in dataset.tables.items():
         if name not in wanted:
@@ -316,35 +354,141 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
         keep = np.ones(len(frame), dtype=bool)
         if species and name in ("observations", "individuals", "samples") \
                 and "scientificName" in frame:
-            keep &= is_sensitive(frame["scientificName"], sensitive_species=species)
-        if cutoff is not None and name in _DATED and _DATED[name] in frame:
-            keep &= _before(frame[_DATED[name]], cutoff)
+            keep &= within_taxa(frame["scientificName"], species)
+        if cutoff is not None:
+            for col in _EMBARGOED.get(name, ()):
+                if col in frame:
+                    keep &= _before(frame[col], cutoff)
+            for col in _ENDS.get(name, ()):
+                if col in frame:
+                    keep &= _before_or_missing(frame[col], cutoff)
         out[name] = frame.loc[keep].copy()
+    if cutoff is not None:
+        _clamp_spans(out, cutoff)
+        kept_deps = set(out["deployments"]["deploymentID"]) if "deploymentID" in \
+            out["deployments"] else set()
+        for name in ("media", "observations", "deploymentGaps", "deploymentDetails"):
+            frame = out.get(name)
+            if frame is not None and "deploymentID" in frame and len(frame):
+                out[name] = frame.loc[frame["deploymentID"].isin(kept_deps).to_numpy(bool)]
     obs = out["observations"]
-    if (species or cutoff is not None) and len(out["media"]) and "mediaID" in obs:
+    if filtered and len(out["media"]) and "mediaID" in obs:
         media = out["media"]
         keep = media["mediaID"].isin(set(obs["mediaID"].dropna())).to_numpy(dtype=bool)
         if cutoff is not None and "timestamp" in media:
             keep &= _before(media["timestamp"], cutoff)
         out["media"] = media.loc[keep].copy()
-    if "individuals" in out and "identityLinks" in out:
-        known = set(out["individuals"]["individualID"].dropna())
-        links = out["identityLinks"]
-        ok = np.ones(len(links), dtype=bool)
-        for col in ("subjectA", "subjectB"):
-            text = links[col].astype("string")
-            ok &= (links[col].isin(known) | ~text.str.contains(":").fillna(False)) \
-                .to_numpy(dtype=bool)
-        out["identityLinks"] = links.loc[ok].copy()
-    elif "identityLinks" in out and "individuals" not in out and species:
-        # without the catalogue nobody can tell which species a link is about
-        out["identityLinks"] = out["identityLinks"].iloc[0:0].copy()
+    if cutoff is not None and "individuals" in out:
+        ind = out["individuals"]
+        first = pd.to_datetime(ind.get("firstRecorded", pd.Series(pd.NaT, index=ind.index)),
+                               utc=True, errors="coerce")
+        seen = set(obs["individualID"].dropna()) if "individualID" in obs else set()
+        keep = (first < pd.Timestamp(cutoff, tz="UTC")).fillna(False).to_numpy(bool) | \
+            (first.isna().to_numpy(bool) & ind["individualID"].isin(seen).to_numpy(bool))
+        out["individuals"] = ind.loc[keep].copy()
     if "genotypes" in out:
         g = out["genotypes"]
         kept = out["samples"]["sampleID"] if "samples" in out else pd.Series([], dtype=object)
         out["genotypes"] = g.loc[g["sampleID"].isin(kept).to_numpy(dtype=bool)].copy()
-    return Dataset(out, metadata=dict(dataset.metadata),
-                   extra_resources=list(dataset.extra_resources))
+    if "identityLinks" in out:
+        links = out["identityLinks"]
+        if "individuals" not in out and species:
+            # without the catalogue nobody can tell which species a link is about
+            out["identityLinks"] = links.iloc[0:0].copy()
+        elif "individuals" in out:
+            known = set(out["individuals"]["individualID"].dropna())
+            samples = set(out["samples"]["sampleID"].dropna()) if "samples" in out else None
+            ok = np.ones(len(links), dtype=bool)
+            for col in ("subjectA", "subjectB"):
+                hit = links[col].isin(known).to_numpy(dtype=bool)
+                if samples is not None:
+                    hit |= links[col].isin(samples).to_numpy(dtype=bool)
+                elif not filtered:
+                    # a subject outside any catalogue (a DNA sample) with nothing held back
+                    hit |= ~links[col].astype("string").str.contains(":").fillna(False) \
+                        .to_numpy(dtype=bool)
+                ok &= hit
+            out["identityLinks"] = links.loc[ok].copy()
+    metadata = dict(dataset.metadata)
+    if filtered or agreement.tables:
+        metadata = _scoped_metadata(metadata, out)
+    return Dataset(out, metadata=metadata, extra_resources=list(dataset.extra_resources))
+
+
+#: Columns whose date must be before an embargo cutoff (a missing one holds the row back).
+_EMBARGOED: dict[str, tuple[str, ...]] = {
+    "observations": ("eventStart",), "media": ("timestamp",), "samples": ("collectionDate",),
+    "deployments": ("deploymentStart",), "deploymentGaps": ("gapStart",),
+    "identityLinks": ("timestamp",),
+}
+#: End dates: a missing one is fine, a later one holds the row back (deployments and gaps are
+#: shortened instead, see _clamp_spans).
+_ENDS: dict[str, tuple[str, ...]] = {"observations": ("eventEnd",)}
+
+
+def _before_or_missing(values: pd.Series, cutoff: date) -> np.ndarray:
+    stamps = pd.to_datetime(values, utc=True, errors="coerce")
+    return (stamps.isna() | (stamps < pd.Timestamp(cutoff, tz="UTC"))).to_numpy(dtype=bool)
+
+
+def _clamp_spans(out: dict[str, pd.DataFrame], cutoff: date) -> None:
+    """End deployments and gaps that run past the cutoff one second before it."""
+    last = pd.Timestamp(cutoff, tz="UTC") - pd.Timedelta(seconds=1)
+    for name, col in (("deployments", "deploymentEnd"), ("deploymentGaps", "gapEnd")):
+        frame = out.get(name)
+        if frame is None or col not in frame or not len(frame):
+            continue
+        stamps = pd.to_datetime(frame[col], utc=True, errors="coerce")
+        late = (stamps >= last).fillna(False).to_numpy(dtype=bool)
+        if late.any():
+            frame = frame.copy()
+            values = stamps.where(~late, last)
+            frame[col] = values.astype(frame[col].dtype) if hasattr(frame[col], "dt") \
+                else values
+            out[name] = frame
+
+
+def _scoped_metadata(metadata: dict[str, Any], out: Mapping[str, pd.DataFrame]
+                     ) -> dict[str, Any]:
+    """Package metadata describing only what scoping left."""
+    names: set[str] = set()
+    for name in ("observations", "individuals", "samples"):
+        frame = out.get(name)
+        if frame is not None and "scientificName" in frame:
+            names |= set(frame["scientificName"].dropna().astype(str))
+    taxa = metadata.get("taxonomic")
+    if isinstance(taxa, list):
+        listed = [t for t in taxa if isinstance(t, Mapping)
+                  and isinstance(t.get("scientificName"), str)]
+        present = {_tokens(n) for n in names}
+        kept = [t for t in listed if _tokens(t["scientificName"]) in present]
+        if kept:
+            metadata["taxonomic"] = kept
+        else:
+            metadata.pop("taxonomic", None)
+    deps = out.get("deployments")
+    if deps is not None and len(deps) and {"deploymentStart", "deploymentEnd"} <= set(deps):
+        start = pd.to_datetime(deps["deploymentStart"], utc=True, errors="coerce").min()
+        end = pd.to_datetime(deps["deploymentEnd"], utc=True, errors="coerce").max()
+        if pd.notna(start) and pd.notna(end):
+            metadata["temporal"] = {"start": start.date().isoformat(),
+                                    "end": end.date().isoformat()}
+        else:
+            metadata.pop("temporal", None)
+    else:
+        metadata.pop("temporal", None)
+    if deps is not None and {"latitude", "longitude"} <= set(deps):
+        x = pd.to_numeric(deps["longitude"], errors="coerce")
+        y = pd.to_numeric(deps["latitude"], errors="coerce")
+        ok = x.notna() & y.notna()
+        if ok.any():
+            x0, x1, y0, y1 = (float(v) for v in (x[ok].min(), x[ok].max(), y[ok].min(),
+                                                 y[ok].max()))
+            metadata["spatial"] = {"type": "Polygon", "coordinates": [
+                [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+        else:
+            metadata.pop("spatial", None)
+    return metadata
 
 
 def apply_agreement(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /, *,
@@ -352,22 +496,24 @@ def apply_agreement(dataset: Dataset, agreement: Agreement | Mapping[str, Any], 
                     ) -> Dataset:
     """Return ``dataset`` as the recipient of ``agreement`` may see it.
 
-    The agreement's scope (:func:`scope_dataset`: species, tables, embargo) is applied first,
-    then every location goes through the Foundation I gate,
-    :func:`amurlink.core.protection.protect_dataset`, for the recipient as a partner at the
-    agreed level: no coordinate is finer than ``agreement.level`` allows (sensitive species'
-    stations may be coarser under ``policy``), images of people and vehicles are removed and
-    EXIF data cleared.
+    This is :func:`amurlink.release.release` for the agreement's recipient: which stations
+    are sensitive is decided on the COMPLETE dataset and every location goes through
+    :func:`amurlink.core.protection.protect_dataset` for the recipient as a partner at the
+    agreed level (sensitive species' stations at least the policy's
+    ``partner_sensitive_level`` unless the agreement names that species); only then is the
+    agreement's scope (:func:`scope_dataset`: species, tables, embargo) applied and the
+    metadata recomputed. Images of people and vehicles are removed and EXIF data cleared.
 
     Parameters
     ----------
     dataset : Dataset
-        The provider's data with exact locations.
+        The provider's COMPLETE data with exact locations.
     agreement : Agreement or mapping
     today : date, optional
         The date the agreement is applied on (expiry, rolling embargo); today if ``None``.
     policy : ProtectionPolicy, optional
-        The study's protection rules (``StudyConfig.protection``); the defaults if ``None``.
+        The study's protection rules (``StudyConfig.protection``); the defaults if ``None``
+        (the CLI passes ``--config``'s, the web platform its study's).
 
     Returns
     -------
@@ -381,6 +527,7 @@ def apply_agreement(dataset: Dataset, agreement: Agreement | Mapping[str, Any], 
     See Also
     --------
     export_exchange : write the result as an exchange package with checksums.
+    amurlink.release.release : the gate, with counts on the scoped exact data.
 
     Examples
     --------
@@ -390,26 +537,12 @@ def apply_agreement(dataset: Dataset, agreement: Agreement | Mapping[str, Any], 
     >>> sorted(set(shared.observations["scientificName"]))
     ['Panthera tigris']
     """
+    from amurlink.release import release
+
     agreement = _as_agreement(agreement)
-    agreement.check_in_force(today)
-    scoped = scope_dataset(dataset, agreement, today=today)
-    shared = protect_dataset(scoped, audience=agreement.audience, policy=policy)
-    return _restore_dtypes(shared, scoped)
-
-
-def _restore_dtypes(out: Dataset, like: Dataset) -> Dataset:
-    """Give cleared columns (all missing, object dtype) their input dtype back."""
-    tables = {}
-    for name, frame in out.tables.items():
-        ref = like.tables.get(name)
-        if ref is not None:
-            changed = {c: ref[c].dtype for c in frame.columns
-                       if c in ref.columns and frame[c].dtype != ref[c].dtype
-                       and frame[c].dtype == object and frame[c].isna().all()}
-            if changed:
-                frame = frame.astype(changed)
-        tables[name] = frame
-    return Dataset(tables, metadata=dict(out.metadata), extra_resources=list(out.extra_resources))
+    policy = ProtectionPolicy() if policy is None else policy
+    return release(dataset, audience=agreement.audience, policy=policy, agreement=agreement,
+                   today=today or date.today()).dataset
 
 
 # ---------------------------------------------------------------------------------------------

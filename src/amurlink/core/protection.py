@@ -31,6 +31,7 @@ __all__ = [
     "is_sensitive",
     "protect_locations",
     "protect_dataset",
+    "station_levels",
 ]
 
 AudienceKind = Literal["owner", "partner", "public"]
@@ -755,6 +756,44 @@ def _spatial(lon: pd.Series, lat: pd.Series) -> dict[str, Any] | None:
             "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
 
 
+def station_levels(dataset: Dataset, /, *, audience: Audience,
+                   policy: ProtectionPolicy) -> pd.Series:
+    """The level each deployment is shown at to ``audience``, decided on ``dataset`` as given.
+
+    Call it on the COMPLETE dataset (every species, every date): a station where a tiger was
+    seen stays sensitive even when an agreement later removes the tiger's records
+    (:func:`amurlink.release.release` does this). :func:`protect_dataset` applies exactly
+    these levels.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Tables with exact locations.
+    audience : Audience
+    policy : ProtectionPolicy
+
+    Returns
+    -------
+    Series of str
+        Indexed by ``deploymentID`` (in table order), values from :data:`LOCATION_LEVELS`.
+
+    Examples
+    --------
+    >>> from amurlink.datasets import load_example
+    >>> station_levels(load_example(), audience=Audience.public(),
+    ...                policy=ProtectionPolicy()).unique().tolist()
+    ['withheld']
+    """
+    if not isinstance(policy, ProtectionPolicy):
+        raise TypeError(f"policy must be a ProtectionPolicy, got {type(policy).__name__}")
+    deployments = dataset.deployments
+    owned = _owned_deployments(deployments, dataset.get("deploymentDetails"), audience)
+    ranks = _deployment_ranks(deployments, dataset.observations, owned, audience, policy)
+    return pd.Series(np.asarray(LOCATION_LEVELS, dtype=object)[ranks],
+                     index=pd.Index(deployments["deploymentID"].to_numpy(dtype=object),
+                                    name="deploymentID"), name="level")
+
+
 def protect_dataset(
     dataset: Dataset,
     /,
@@ -853,6 +892,14 @@ def protect_dataset(
         return dataset.replace()
 
     ranks = _deployment_ranks(deployments, observations, owned, audience, policy)
+    complete = getattr(dataset, "scoped_from", None)
+    if isinstance(complete, Dataset):
+        # a scoped dataset (amurlink.release.scope): sensitivity is decided on the complete
+        # data, so an agreement that drops the tiger's records never lowers its stations
+        decided = station_levels(complete, audience=audience, policy=policy).map(_RANK)
+        decided = decided[~decided.index.duplicated()]
+        floor = deployments["deploymentID"].map(decided).fillna(_WITHHELD)
+        ranks = np.maximum(ranks, floor.to_numpy(dtype=np.int8))
     new: dict[str, pd.DataFrame] = {}
     new["deployments"] = _protect(deployments, ranks, crs=policy.crs,
                                   withheld_area=policy.withheld_area, withheld_blank=False,
