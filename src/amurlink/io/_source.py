@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from amurlink.exceptions import DataError
 
@@ -13,7 +16,40 @@ from amurlink.exceptions import DataError
 DEFAULT_MAX_BYTES = 2 * 1024**3
 #: A zip member that inflates more than this many times its compressed size is refused.
 MAX_COMPRESSION_RATIO = 200
+#: Default budget of one package read, in bytes (640 MiB; ``AMURLINK_READ_BUDGET`` overrides
+#: it). Every file counts with its decompressed size; a CSV table is charged once more for
+#: its parsed copy (see ``table_cost``) before it is parsed. The simulator's ``large``
+#: scenario (103 MB of CSV, 12.5 million cells) costs about 560 MB.
+DEFAULT_BUDGET_BYTES = 640 * 1024**2
+#: Bytes of memory charged per table cell (Arrow offsets, typed column, masks) ...
+BYTES_PER_CELL = 20
+#: ... and per byte of CSV text beyond the raw bytes (the Arrow copy of the text).
+TEXT_COPIES = 2
 _DESCRIPTOR = "datapackage.json"
+_BLOCK = 1 << 20
+#: Errors the zip module (and zlib underneath it) raises for damaged or lying archives.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+              ValueError, RuntimeError, NotImplementedError, OverflowError, KeyError)
+
+
+def default_budget() -> int:
+    """The read budget: ``AMURLINK_READ_BUDGET`` (bytes; K/M/G suffixes) or 640 MiB."""
+    raw = os.environ.get("AMURLINK_READ_BUDGET", "").strip()
+    if not raw:
+        return DEFAULT_BUDGET_BYTES
+    scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(raw[-1:].upper(), 1)
+    try:
+        value = int(float(raw[:-1] if scale > 1 else raw) * scale)
+    except ValueError:
+        raise DataError(f"AMURLINK_READ_BUDGET={raw!r} is not a number of bytes; write e.g. "
+                        "2G or 700M") from None
+    if value <= 0:
+        raise DataError(f"AMURLINK_READ_BUDGET={raw!r} must be positive")
+    return value
+
+
+class BudgetError(DataError):
+    """Reading a package would hold more bytes than its budget allows."""
 
 
 def _human(n: int) -> str:
@@ -50,13 +86,28 @@ class PackageSource:
 
     location: Path
     max_bytes: int = DEFAULT_MAX_BYTES
+    budget: int = DEFAULT_BUDGET_BYTES
+    #: How the package is named in messages (what the user gave, never a server path).
+    display: str = ""
+    used: int = field(default=0, init=False)
     _zip: zipfile.ZipFile | None = field(default=None, init=False, repr=False)
     _root: Path | None = field(default=None, init=False, repr=False)
     _prefix: str = field(default="", init=False, repr=False)
 
     @classmethod
-    def open(cls, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PackageSource:
+    def open(cls, path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+             budget: int | None = None, display: str | None = None) -> PackageSource:
         """Open a package folder, its ``datapackage.json`` or a ``.zip`` holding it.
+
+        Parameters
+        ----------
+        path : path_like
+        max_bytes : int
+            Largest decompressed size of one file.
+        budget : int, optional
+            Most bytes the whole read may hold (default: :func:`default_budget`).
+        display : str, optional
+            Name of the package in messages (default: ``path`` as given).
 
         Raises
         ------
@@ -64,9 +115,11 @@ class PackageSource:
             If the path does not exist, is not a package, or the archive is unsafe.
         """
         p = Path(path)
-        src = cls(p, max_bytes=max_bytes)
+        src = cls(p, max_bytes=max_bytes, budget=default_budget() if budget is None else budget,
+                  display=str(path) if display is None else display)
+        p_shown = src.display
         if not p.exists():
-            raise DataError(f"{p}: no such file or folder; give a package folder, its "
+            raise DataError(f"{p_shown}: no such file or folder; give a package folder, its "
                             "datapackage.json or a .zip of it")
         if p.is_dir():
             src._root = p
@@ -76,22 +129,23 @@ class PackageSource:
             src._open_zip(p)
         else:
             raise DataError(
-                f"{p}: not a data package (expected a folder with datapackage.json, the "
+                f"{p_shown}: not a data package (expected a folder with datapackage.json, the "
                 "datapackage.json itself, or a .zip archive of the package)"
             )
         if not src.exists(_DESCRIPTOR):
             raise DataError(
-                f"{p}: no datapackage.json found; a Camtrap DP package needs its descriptor "
+                f"{p_shown}: no datapackage.json found; a Camtrap DP package needs its descriptor "
                 "at the top of the folder or archive"
             )
         return src
 
-    def _open_zip(self, p: Path) -> None:
+    def _open_zip(self, path: Path) -> None:
+        p = self.display
         try:
-            zf = zipfile.ZipFile(p)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise DataError(f"{p}: cannot open the zip archive ({exc}); re-create the "
-                            "archive") from exc
+            zf = zipfile.ZipFile(path)
+        except ZIP_ERRORS as exc:
+            raise DataError(f"{p}: cannot open the zip archive ({_why(exc)}); re-create the "
+                            "archive") from None
         names = zf.namelist()
         for info in zf.infolist():
             name = info.filename
@@ -137,26 +191,91 @@ class PackageSource:
         assert self._root is not None
         return (self._root / rel).stat().st_size
 
-    def read_bytes(self, rel: str) -> bytes:
-        """Read one file, never more than ``max_bytes`` (archive headers are not trusted)."""
+    @property
+    def remaining(self) -> int:
+        """Bytes of the budget not yet charged."""
+        return max(self.budget - self.used, 0)
+
+    def charge(self, n: int, what: str) -> None:
+        """Count ``n`` more bytes against the budget, or raise :class:`BudgetError`."""
+        if self.used + n > self.budget:
+            raise BudgetError(
+                f"{self.display}: {what} would need about {_human(self.used + n)} of memory, "
+                f"above the read budget of {_human(self.budget)}; split the package, or raise "
+                "the budget (AMURLINK_READ_BUDGET, or budget= in Python) if it is genuine"
+            )
+        self.used += n
+
+    def read_bytes(self, rel: str, *, table: bool = False) -> bytes:
+        """Read one file, never more than ``max_bytes`` nor the budget left.
+
+        Archive headers are not trusted: the file is read in 1 MiB blocks and reading stops
+        as soon as it passes a limit, and damaged members (bad CRC, lying sizes, unknown
+        compression) raise ``DataError``. The bytes read are charged against the budget;
+        with ``table=True`` the file is CSV and its parsed copy is charged too
+        (:func:`table_cost`), block by block, so an over-budget table is refused early.
+        """
         rel = safe_relative_path(rel)
-        limit = self.max_bytes
         if self._zip is not None:
-            with self._zip.open(self._prefix + rel) as fh:
-                data = fh.read(limit + 1)
-        else:
-            assert self._root is not None
-            path = self._root / rel
-            if path.is_symlink() and not path.resolve().is_relative_to(self._root.resolve()):
-                raise DataError(f"{path}: symbolic link points outside the package; refusing it")
-            with open(path, "rb") as fh:
-                data = fh.read(limit + 1)
-        if len(data) > limit:
+            try:
+                info = self._zip.getinfo(self._prefix + rel)
+                if info.file_size > self.max_bytes:  # honest headers: refuse before inflating
+                    self._too_large(rel, info.file_size)
+                with self._zip.open(info) as fh:
+                    data = self._read_limited(fh, rel, table)
+                if len(data) != info.file_size:
+                    raise zipfile.BadZipFile(f"the header says {info.file_size} bytes, the data "
+                                             f"holds {len(data)}")
+                return data
+            except DataError:
+                raise
+            except ZIP_ERRORS as exc:
+                raise DataError(f"{self.display}: archive member {rel} cannot be read "
+                                f"({_why(exc)}); the zip is damaged, re-create it") from None
+        assert self._root is not None
+        path = self._root / rel
+        if path.is_symlink() and not path.resolve().is_relative_to(self._root.resolve()):
+            raise DataError(f"{self.display}: {rel} is a symbolic link that points outside "
+                            "the package; refusing it")
+        with open(path, "rb") as fh:
+            return self._read_limited(fh, rel, table)
+
+    def _read_limited(self, fh: BinaryIO, rel: str, table: bool) -> bytes:
+        chunks: list[bytes] = []
+        size = lines = 0
+        columns = 1
+        while True:
+            block = fh.read(_BLOCK)
+            if not block:
+                break
+            if table and not chunks:
+                end = block.find(b"\n")
+                columns = block[: end if end >= 0 else len(block)].count(b",") + 1
+            chunks.append(block)
+            size += len(block)
+            if size > self.max_bytes:
+                self._too_large(rel, size)
+            if table:
+                lines += block.count(b"\n")
+                cost = size + TEXT_COPIES * size + BYTES_PER_CELL * (lines + 1) * columns
+                if self.used + cost > self.budget:
+                    self.charge(cost, f"{rel} (read up to {_human(size)} so far)")
+            elif self.used + size > self.budget:
+                self.charge(size, rel)
+        data = b"".join(chunks)
+        del chunks
+        cost = size + TEXT_COPIES * size + BYTES_PER_CELL * (lines + 1) * columns \
+            if table else size
+        self.charge(cost, rel)
+        return data
+
+    def _too_large(self, rel: str, size: int) -> None:
+        if size > self.max_bytes:
             raise DataError(
-                f"{self.location}: {rel} is larger than the limit of {_human(limit)}; "
+                f"{self.display}: {rel} is larger than the limit of {_human(self.max_bytes)}; "
                 "raise max_bytes (--max-file-size) if the file is genuine"
             )
-        return data
+        self.charge(size, rel)  # raises BudgetError
 
     def close(self) -> None:
         if self._zip is not None:
@@ -167,3 +286,9 @@ class PackageSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as a short reason without the server paths it may carry."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return (text or type(exc).__name__)[:200]

@@ -32,7 +32,12 @@ from amurlink.io._parse import (
     isin,
     positions,
 )
-from amurlink.io._source import DEFAULT_MAX_BYTES, PackageSource, safe_relative_path
+from amurlink.io._source import (
+    DEFAULT_MAX_BYTES,
+    BudgetError,
+    PackageSource,
+    safe_relative_path,
+)
 from amurlink.io.validation import ValidationReport
 from amurlink.schema import (
     CAMTRAP_DP_PROFILE_URL,
@@ -76,6 +81,8 @@ def load_camtrap_dp(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
+    budget: int | None = None,
+    name: str | None = None,
 ) -> tuple[Dataset | None, ValidationReport]:
     """Read and validate a package, returning what could be read and the report.
 
@@ -87,6 +94,14 @@ def load_camtrap_dp(
         Largest size of one file in bytes (default 2 GiB). Larger files are refused.
     progress : callable, optional
         Called as ``progress(done, total)`` after each resource.
+    budget : int, optional
+        Most bytes the read may hold: decompressed file bytes plus the estimated size of
+        each parsed table, charged before it is parsed (default 640 MiB, or
+        ``AMURLINK_READ_BUDGET``). A package over budget is refused with an ``over-budget``
+        issue before its tables are parsed.
+    name : str, optional
+        How the package is named in the report (default: ``path`` as given); a server
+        passes the uploaded file's name so that no server path reaches the user.
 
     Returns
     -------
@@ -100,11 +115,12 @@ def load_camtrap_dp(
     read_camtrap_dp : raise on invalid packages instead.
     validate_camtrap_dp : the report only.
     """
-    report = ValidationReport(source=str(path))
+    shown = str(path) if name is None else name
+    report = ValidationReport(source=shown)
     try:
-        src = PackageSource.open(path, max_bytes=max_bytes)
+        src = PackageSource.open(path, max_bytes=max_bytes, budget=budget, display=shown)
     except DataError as exc:
-        report.error("package", str(exc), file=str(path))
+        report.error("package", str(exc), file=shown)
         return None, report
     with src:
         descriptor = _read_descriptor(src, report)
@@ -127,20 +143,24 @@ def load_camtrap_dp(
         # Bytes are read in order here; the tables are parsed on two threads (Arrow, NumPy
         # and hashlib release the GIL), and results and issues merged back in order.
         jobs = []
+        payloads: list[tuple[str, bytes] | None] = []
         for res in wanted:
             schema = _modelled_schema(res)
             if schema is None:
-                jobs.append((res, None, None, None))
+                jobs.append((res, None, None))
+                payloads.append(None)
                 continue
             files[schema.name] = str(res.get("path", schema.resource_name))
             local = ValidationReport(source=report.source)
-            jobs.append((res, schema, local, _resource_bytes(src, res, schema, local)))
-        big = sum(1 for j in jobs if j[3] is not None and len(j[3][1]) >= _PARALLEL_BYTES)
+            jobs.append((res, schema, local))
+            payloads.append(_resource_bytes(src, res, schema, local))
+        big = sum(1 for pl in payloads if pl is not None and len(pl[1]) >= _PARALLEL_BYTES)
         with concurrent.futures.ThreadPoolExecutor(max_workers=2 if big >= 2 else 1) as pool:
-            parsed = [pool.submit(TableParser(j[1], j[3][0]).read, j[3][1])
-                      if j[3] is not None else None for j in jobs]
+            parsed = [pool.submit(TableParser(j[1], pl[0]).read, pl[1])
+                      if pl is not None else None for j, pl in zip(jobs, payloads, strict=True)]
+            payloads.clear()  # each table's bytes are freed once it is parsed
             for k, (job, fut) in enumerate(zip(jobs, parsed, strict=True), start=1):
-                res, schema, local, _ = job
+                res, schema, local = job
                 if schema is None:
                     extras.append(res)
                 else:
@@ -148,6 +168,7 @@ def load_camtrap_dp(
                     result = fut.result() if fut is not None else None
                     if result is not None:
                         report.extend(result.issues)
+                    parsed[k - 1] = None
                     if result is None or result.frame is None:
                         unreadable.append(schema.name)
                     else:
@@ -173,7 +194,7 @@ def load_camtrap_dp(
 
 def validate_camtrap_dp(
     path: str | os.PathLike[str], /, *, max_bytes: int = DEFAULT_MAX_BYTES,
-    progress: Progress | None = None,
+    progress: Progress | None = None, budget: int | None = None, name: str | None = None,
 ) -> ValidationReport:
     """Validate a Camtrap DP package (folder, ``datapackage.json`` or zip).
 
@@ -191,12 +212,13 @@ def validate_camtrap_dp(
     >>> validate_camtrap_dp(example_path()).valid
     True
     """
-    return load_camtrap_dp(path, max_bytes=max_bytes, progress=progress)[1]
+    return load_camtrap_dp(path, max_bytes=max_bytes, progress=progress, budget=budget,
+                           name=name)[1]
 
 
 def read_camtrap_dp(
     path: str | os.PathLike[str], /, *, max_bytes: int = DEFAULT_MAX_BYTES,
-    strict: bool = True, progress: Progress | None = None,
+    strict: bool = True, progress: Progress | None = None, budget: int | None = None,
 ) -> Dataset:
     """Read a Camtrap DP package into a :class:`~amurlink.dataset.Dataset`.
 
@@ -208,6 +230,8 @@ def read_camtrap_dp(
         Largest size of one file in bytes.
     strict : bool, default True
         Raise when validation finds any error. With ``False`` only unreadable packages raise.
+    budget : int, optional
+        Read budget in bytes (see :func:`load_camtrap_dp`).
 
     Returns
     -------
@@ -227,7 +251,8 @@ def read_camtrap_dp(
     >>> len(ds.deployments)
     6
     """
-    dataset, report = load_camtrap_dp(path, max_bytes=max_bytes, progress=progress)
+    dataset, report = load_camtrap_dp(path, max_bytes=max_bytes, progress=progress,
+                                      budget=budget)
     if strict or dataset is None:
         report.raise_for_errors()
     assert dataset is not None
@@ -237,8 +262,10 @@ def read_camtrap_dp(
 def _read_descriptor(src: PackageSource, report: ValidationReport) -> dict[str, Any] | None:
     try:
         raw = src.read_bytes(_DESCRIPTOR)
+        src.charge(_JSON_COPIES * len(raw), _DESCRIPTOR)  # the decoded text and its objects
     except DataError as exc:
-        report.error("package", str(exc), file=_DESCRIPTOR)
+        report.error("over-budget" if isinstance(exc, BudgetError) else "package", str(exc),
+                     file=_DESCRIPTOR)
         return None
     try:
         descriptor = json.loads(raw.decode("utf-8-sig"))
@@ -248,12 +275,41 @@ def _read_descriptor(src: PackageSource, report: ValidationReport) -> dict[str, 
                      file=_DESCRIPTOR, row=line, fix="repair the JSON (a validator such as "
                      "`python -m json.tool datapackage.json` shows where)")
         return None
+    except RecursionError:
+        descriptor = None
+    if descriptor is None or json_depth(descriptor) > MAX_JSON_DEPTH:
+        report.error("too-deep", f"datapackage.json nests objects or lists more than "
+                     f"{MAX_JSON_DEPTH} levels deep", file=_DESCRIPTOR,
+                     expected=f"at most {MAX_JSON_DEPTH} levels", fix="flatten the descriptor; "
+                     "Camtrap DP needs only a few levels")
+        return None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         report.error("bad-descriptor", "datapackage.json must be a JSON object with a "
                      "'resources' list", file=_DESCRIPTOR, expected="object with resources",
                      got=type(descriptor).__name__, fix="add \"resources\": [...]")
         return None
     return descriptor
+
+
+#: Deepest nesting of objects and lists accepted in JSON (a descriptor needs about 6).
+MAX_JSON_DEPTH = 64
+#: The decoded descriptor is charged this many times its bytes (text plus Python objects).
+_JSON_COPIES = 8
+
+
+def json_depth(obj: Any) -> int:
+    """Deepest nesting of dicts and lists in ``obj`` (iterative: no recursion limit)."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, dict):
+            o = list(o.values())
+        if isinstance(o, list):
+            deepest = max(deepest, d)
+            if d > MAX_JSON_DEPTH:
+                return d
+            stack.extend((v, d + 1) for v in o if isinstance(v, dict | list))
+    return deepest
 
 
 def _check_descriptor(d: dict[str, Any], report: ValidationReport) -> None:
@@ -392,12 +448,18 @@ def _resource_bytes(
                      "package", file=rel, table=name, fix=f"add {rel} or correct the path")
         return None
     try:
-        data = src.read_bytes(rel)
+        data = src.read_bytes(rel, table=True)
+    except BudgetError as exc:
+        report.error("over-budget", str(exc), file=rel, table=name,
+                     fix="split the package or raise the read budget (AMURLINK_READ_BUDGET)")
+        return None
     except DataError as exc:
-        report.error("file-too-large", str(exc), file=rel, table=name)
+        report.error("file-too-large" if "larger than the limit" in str(exc) else "unreadable",
+                     str(exc), file=rel, table=name)
         return None
     except OSError as exc:
-        report.error("unreadable", f"{rel}: cannot be read ({exc})", file=rel, table=name)
+        report.error("unreadable", f"{rel}: cannot be read ({exc.strerror or exc})", file=rel,
+                     table=name)
         return None
     return rel, data
 
