@@ -35,6 +35,7 @@ from amurlink.analysis.secr.mask import Mask, make_mask
 from amurlink.analysis.secr.model import SECR, fit_secr
 from amurlink.analysis.secr.national import JointNationalResult, fit_joint_and_national
 from amurlink.analysis.secr.results import SECRResults, SECRSummary
+from amurlink.analysis.secr.selection import ModelTable, aic_table, fit_models, model_average
 
 __all__ = [
     "CaptureHistory",
@@ -44,21 +45,25 @@ __all__ = [
     "JointNationalResult",
     "LogLikelihood",
     "Mask",
+    "ModelTable",
     "SECR",
     "SECRResults",
     "SECRSummary",
+    "aic_table",
     "back_transformed_interval",
     "capthist_from_dataset",
     "detector_layout",
     "detection_arrays",
     "exponential",
     "fit_joint_and_national",
+    "fit_models",
     "fit_secr",
     "get_detectfn",
     "halfnormal",
     "hazard_exponential",
     "hazard_halfnormal",
     "make_mask",
+    "model_average",
     "read_capthist",
     "read_captures",
     "read_mask",

@@ -215,6 +215,7 @@ class Design:
         self.mean_sd = [mask_mean_sd(m) for m in self.masks]
         self.D_continuous: dict[int, list[float]] = {}
         self.D_covariates: dict[str, str] = {}  # design column -> covariate (or coordinate)
+        self.D_levels: dict[str, list] = {}  # factor covariate -> its levels (first = base)
         scale: list[float] = [1.0]
         for t in terms:
             if t == "session":
@@ -260,6 +261,7 @@ class Design:
                     levels = _factor_levels(
                         pd.concat([m.covariates[t] for m in self.masks], ignore_index=True)
                     )
+                    self.D_levels[t] = levels
                     for lev in levels[1:]:
                         cols.append(f"{t}{lev}")
                         scale.append(1.0)
@@ -307,6 +309,50 @@ class Design:
         if not self.conditional:
             b = blocks["D"]
             self.beta_scale[b.start : b.start + len(b.columns)] = self.D_scale
+
+    def density_matrix(
+        self,
+        j: int,
+        xy: np.ndarray | None = None,
+        covariates: pd.DataFrame | Mapping[str, Sequence] | None = None,
+        n: int | None = None,
+    ) -> np.ndarray:
+        """Density design rows of session ``j`` at new points or covariate values.
+
+        ``xy`` (metres) gives the coordinate terms (standardised by the session mask's
+        ``meanSD``, as the fit); ``covariates`` the mask covariates of the formula. Used by
+        ``predict(newdata=)``, ``region_N`` on a region mask and density surfaces.
+        """
+        if n is None:
+            n = len(xy) if xy is not None else len(next(iter(covariates.values()))
+                                                         if isinstance(covariates, Mapping)
+                                                         else covariates)
+        cols = [np.ones(n)]
+        J = len(self.sessions)
+        for t in self.terms["D"]:
+            if t == "session":
+                cols += [np.full(n, float(j == jj)) for jj in range(1, J)]
+            elif t == "Session":
+                cols.append(np.full(n, float(j)))
+            elif t in COORD_TERMS:
+                if xy is None:
+                    raise ValueError(f"density term {t!r} needs coordinates x and y")
+                cols.append(coordinate_columns(np.asarray(xy, dtype=float),
+                                               self.mean_sd[j])[t])
+            else:
+                if covariates is None or t not in covariates:
+                    raise ValueError(f"density term {t!r} needs the covariate {t!r}")
+                v = pd.Series(np.asarray(covariates[t])).reset_index(drop=True)
+                if t in self.D_levels:
+                    levels = self.D_levels[t]
+                    bad = set(v.dropna()) - set(levels)
+                    if bad:
+                        raise ValueError(f"covariate {t!r} has levels {sorted(map(str, bad))} "
+                                         f"not in the fitted mask ({levels})")
+                    cols += [(v == lev).to_numpy(dtype=float) for lev in levels[1:]]
+                else:
+                    cols.append(v.to_numpy(dtype=float))
+        return np.column_stack(cols)
 
     # ------------------------------------------------------------------ evaluation
     def block_beta(self, beta: np.ndarray, p: str) -> np.ndarray:

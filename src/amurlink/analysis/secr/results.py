@@ -135,8 +135,15 @@ class SECRResults:
         return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
 
     # ------------------------------------------------------------------ real parameters
-    def predict(self, alpha: float = 0.05) -> pd.DataFrame:
+    def predict(self, alpha: float = 0.05, *, newdata: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
         """Real parameters: estimate, SE and back-transformed limits, one row per parameter.
+
+        With ``newdata`` (a frame of covariate values, e.g. ``forest``; ``x, y`` in metres;
+        optional ``session``), the real parameters at each of its rows, as secr's
+        ``predict(fit, newdata=)``: a long frame with the newdata columns, ``parameter``,
+        ``link, estimate, se, lcl, ucl``. Without it, continuous density terms are at secr's
+        default (``x``, ``y`` at the mask mean; a covariate at the mean of its values).
 
         Returns
         -------
@@ -146,6 +153,8 @@ class SECRResults:
             (``g0[bTRUE=1]``). Columns ``link, estimate, se, lcl, ucl``. D is in animals per
             hectare, sigma in metres.
         """
+        if newdata is not None:
+            return self._predict_newdata(pd.DataFrame(newdata), alpha)
         rows = []
         beta = self.params.to_numpy()
         V = self.cov.to_numpy()
@@ -161,6 +170,47 @@ class SECRResults:
             rows.append({"parameter": name, "link": link, "estimate": est, "se": se,
                          "lcl": float(lcl), "ucl": float(ucl)})
         return pd.DataFrame(rows).set_index("parameter")
+
+    def _real(self, p: str, X: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
+        """Real parameter ``p`` at design rows ``X``: estimate, se, lcl, ucl (delta method on
+        the link scale, limits back-transformed, as secr)."""
+        b = self.design.blocks[p]
+        sl = slice(b.start, b.start + len(b.columns))
+        beta = self.params.to_numpy()[sl]
+        V = self.cov.to_numpy()[sl, sl]
+        X = np.atleast_2d(X)
+        eta = X @ beta
+        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, V, X), 0.0))
+        link = self.design.link[p]
+        lcl, ucl = back_transformed_interval(eta, se_eta, link, alpha=alpha)
+        return pd.DataFrame({"link": link, "estimate": untransform(eta, link),
+                             "se": se_untransform(eta, se_eta, link),
+                             "lcl": np.asarray(lcl, dtype=float),
+                             "ucl": np.asarray(ucl, dtype=float)})
+
+    def _predict_newdata(self, newdata: pd.DataFrame, alpha: float) -> pd.DataFrame:
+        labels = [s.ch.session for s in self._ll.sessions]
+        design = self.design
+        out = []
+        for r in range(len(newdata)):
+            row = newdata.iloc[[r]].reset_index(drop=True)
+            j = labels.index(str(row["session"][0])) if "session" in row else 0
+            parts = []
+            if not design.conditional:
+                xy = (row[["x", "y"]].to_numpy(dtype=float)
+                      if {"x", "y"} <= set(row.columns) else None)
+                X = design.density_matrix(j, xy=xy, covariates=row, n=1)
+                parts.append(self._real("D", X, alpha).assign(parameter="D"))
+            for p in (design.detectfn.intercept, "sigma"):
+                parts.append(self._real(p, design.Xdet[p][j, 0, 0], alpha).assign(parameter=p))
+            if design.nmix > 1:
+                parts.append(self._real("pmix", np.ones((1, 1)), alpha).assign(parameter="pmix"))
+            block = pd.concat(parts, ignore_index=True)
+            for c in reversed(list(newdata.columns)):
+                block.insert(0, c, row[c][0])
+            out.append(block)
+        cols = [*newdata.columns, "parameter", "link", "estimate", "se", "lcl", "ucl"]
+        return pd.concat(out, ignore_index=True)[cols]
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame of the real parameters (``predict()`` with a column ``parameter``)."""
@@ -199,17 +249,26 @@ class SECRResults:
             out[ses.ch.session] = float(p.sum() * ses.area)
         return pd.Series(out, name="esa_ha")
 
-    def density_map(self, session: str | int | None = None) -> pd.DataFrame:
+    def density_map(self, session: str | int | None = None, *, se: bool = False,
+                    alpha: float = 0.05) -> pd.DataFrame:
         """Density surface: mask points ``x, y`` with ``D`` (animals/ha) and ``pdot``.
 
-        For the conditional likelihood D is the derived (Horvitz-Thompson) density n / esa.
+        With ``se=True`` also ``se, lcl, ucl`` of D at each point (secr's
+        ``predictDsurface(se.D = TRUE, cl.D = TRUE)``: delta method on the link scale,
+        back-transformed limits). For the conditional likelihood D is the derived
+        (Horvitz-Thompson) density n / esa.
         """
         j = self._session_index(session)
         ses = self._ll.sessions[j]
         p, D = self._pdot_and_density(self.params.to_numpy(), j)
         if D is None:
             D = np.full(ses.M, ses.n / (p.sum() * ses.area))
-        return pd.DataFrame({"x": ses.mask.xy[:, 0], "y": ses.mask.xy[:, 1], "D": D, "pdot": p})
+        out = pd.DataFrame({"x": ses.mask.xy[:, 0], "y": ses.mask.xy[:, 1], "D": D, "pdot": p})
+        if se and not self.design.conditional:
+            r = self._real("D", self.design.XD[j], alpha)
+            out["se"], out["lcl"], out["ucl"] = r["se"].to_numpy(), r["lcl"].to_numpy(), \
+                r["ucl"].to_numpy()
+        return out
 
     def derived_density(self, alpha: float = 0.05) -> pd.DataFrame:
         """Horvitz-Thompson density n / esa per session (for CL fits, as secr's ``derived``)."""
@@ -239,8 +298,147 @@ class SECRResults:
                          "CVa": np.sqrt(max(g @ V @ g, 0)) / D})
         return pd.DataFrame(rows).set_index("session")
 
+    def _pdot_at(self, beta: np.ndarray, j: int, xy: np.ndarray) -> np.ndarray:
+        """p.(x) at any points (naive state, mixture-weighted), as on the mask."""
+        from amurlink.analysis.secr.detectfn import detection_arrays
+
+        design = self.design
+        ses = self._ll.sessions[j]
+        icpt, sig = design.detection(beta)
+        pmix = design.pmix(beta)
+        tr = ses.ch.traps
+        d = np.sqrt((tr[:, 0, None] - xy[None, :, 0]) ** 2 + (tr[:, 1, None] - xy[None, :, 1]) ** 2)
+        out = np.zeros(len(xy))
+        for x in range(design.nmix):
+            _, h = detection_arrays(d, design.detectfn, float(icpt[j, x, 0]), float(sig[j, x, 0]))
+            out += pmix[x] * -np.expm1(-(ses.U @ h))
+        return out
+
+    def derived(self, alpha: float = 0.05, *, se_esa: bool = True) -> pd.DataFrame:
+        """secr's ``derived(fit, se.esa = TRUE)``: effective sampling area and the
+        Horvitz-Thompson density n / esa per session, for CL and full-likelihood fits.
+
+        Returns
+        -------
+        DataFrame
+            Index (``session``, ``quantity`` in ``esa``, ``D``); columns ``estimate, se, lcl,
+            ucl, CVn, CVa, CVD``. esa in hectares, D in animals per hectare; log-normal limits;
+            CVn = sqrt(var n) / n (Poisson: var n = n; binomial: n (1 - esa / mask area)),
+            CVa = SE(esa) / esa from the delta method, CVD = sqrt(CVn² + CVa²).
+        """
+        beta0 = self.params.to_numpy()
+        V = self.cov.to_numpy()
+        z = norm.ppf(1 - alpha / 2)
+        binomial = getattr(self._ll, "distribution", "poisson") == "binomial"
+        rows = []
+        for j, ses in enumerate(self._ll.sessions):
+            def esa_of(b, j=j, ses=ses):
+                p, _ = self._pdot_and_density(b, j)
+                return float(p.sum() * ses.area)
+            esa = esa_of(beta0)
+            g = np.empty(beta0.size)
+            for i in range(beta0.size):
+                h = 1e-6 * max(1.0, abs(beta0[i]))
+                e = np.zeros(beta0.size)
+                e[i] = h
+                g[i] = (esa_of(beta0 + e) - esa_of(beta0 - e)) / (2 * h)
+            se_a = float(np.sqrt(max(g @ V @ g, 0.0))) if se_esa else 0.0
+            n = ses.n
+            D = n / esa
+            varn = n * (1 - esa / (ses.M * ses.area)) if binomial else float(n)
+            cvn = np.sqrt(max(varn, 0.0)) / n if n > 0 else np.nan
+            cva = se_a / esa
+            cvd = float(np.sqrt(cvn**2 + cva**2))
+            for q, est, cv, extra in (("esa", esa, cva, (np.nan, np.nan, np.nan)),
+                                      ("D", D, cvd, (cvn, cva, cvd))):
+                C = np.exp(z * np.sqrt(np.log(1 + cv**2)))
+                rows.append({"session": ses.ch.session, "quantity": q, "estimate": est,
+                             "se": est * cv, "lcl": est / C, "ucl": est * C,
+                             "CVn": extra[0], "CVa": extra[1], "CVD": extra[2]})
+        return pd.DataFrame(rows).set_index(["session", "quantity"])
+
+    def _region_mask(self, region: Any, j: int, spacing: float | None):
+        """secr's region mask: cell centres of a ``spacing`` grid over the region's bounding
+        box whose centre lies in the region (``make.mask(type = "polygon")``)."""
+        from amurlink.analysis.secr.mask import make_mask
+
+        ses = self._ll.sessions[j]
+        sp = float(spacing) if spacing is not None else ses.mask.spacing
+        x0, y0, x1, y1 = region.bounds
+        return make_mask(np.array([[x0, y0], [x1, y1]]), buffer=0.0, spacing=sp,
+                         type="traprect", poly=region)
+
+    def _region_N_mask(self, region: Any, j: int, spacing: float | None, alpha: float,
+                       rn_method: str) -> pd.DataFrame:
+        """region.N on a region mask built from a polygon (secr's rule)."""
+        from scipy.spatial import cKDTree
+
+        ses = self._ll.sessions[j]
+        rm = self._region_mask(region, j, spacing)
+        cell = rm.cell_area_ha
+        design = self.design
+        cov = None
+        if ses.mask.covariates is not None:
+            _, idx = cKDTree(ses.mask.xy).query(rm.xy)  # nearest model-mask point
+            cov = ses.mask.covariates.iloc[idx].reset_index(drop=True)
+        X = design.density_matrix(j, xy=rm.xy, covariates=cov, n=rm.n_points)
+        blk = design.blocks["D"]
+        sl = slice(blk.start, blk.start + len(blk.columns))
+        beta0 = self.params.to_numpy()
+        V = self.cov.to_numpy()
+        link = design.link["D"]
+
+        def EN(bD):
+            return float(untransform(X @ bD, link).sum() * cell)
+
+        en = EN(beta0[sl])
+        if not design.terms["D"]:  # secr: D ~ 1 -> log-normal SE(D) x area
+            eta = float(X[0] @ beta0[sl])
+            se_eta = float(np.sqrt(max(X[0] @ V[sl, sl] @ X[0], 0.0)))
+            se_en = float(se_untransform(eta, se_eta, link)) * rm.n_points * cell
+        else:
+            bD = beta0[sl]
+            g = np.empty(bD.size)
+            for i in range(bD.size):
+                h = 1e-6 * max(1.0, abs(bD[i]))
+                e = np.zeros(bD.size)
+                e[i] = h
+                g[i] = (EN(bD + e) - EN(bD - e)) / (2 * h)
+            se_en = float(np.sqrt(max(g @ V[sl, sl] @ g, 0.0)))
+        D = untransform(X @ beta0[sl], link)
+        p = self._pdot_at(beta0, j, rm.xy)
+        n = ses.n
+        rn = n + float((D * (1 - p)).sum() * cell)
+        v = se_en**2 - en
+        se_rn = float(np.sqrt(v)) if v >= 0 else np.nan
+        return self._region_table(en, se_en, rn, se_rn, n, n, alpha,
+                                  regionsize=rm.n_points * cell)
+
+    @staticmethod
+    def _region_table(en, se_en, rn, se_rn, nlow, n_report, alpha, regionsize=None):
+        z = norm.ppf(1 - alpha / 2)
+        cv = se_en / en if en > 0 else np.nan
+        C = np.exp(z * np.sqrt(np.log(1 + cv**2)))
+        extra = rn - nlow
+        if np.isnan(se_rn):
+            rl = ru = np.nan
+        elif extra > 0 and se_rn > 0:
+            Cr = np.exp(z * np.sqrt(np.log(1 + (se_rn / extra) ** 2)))
+            rl, ru = nlow + extra / Cr, nlow + extra * Cr
+        else:
+            rl = ru = rn
+        out = pd.DataFrame(
+            {"estimate": [en, rn], "se": [se_en, se_rn], "lcl": [en / C, rl],
+             "ucl": [en * C, ru], "n": [n_report, n_report]},
+            index=pd.Index(["E.N", "R.N"], name="quantity"),
+        )
+        if regionsize is not None:
+            out.attrs["regionsize_ha"] = float(regionsize)
+        return out
+
     def region_N(
-        self, region: Any = None, *, session: str | int | None = None, alpha: float = 0.05
+        self, region: Any = None, *, session: str | int | None = None, alpha: float = 0.05,
+        spacing: float | None = None, rn_method: str = "posterior",
     ) -> pd.DataFrame:
         """Expected (E.N) and realised (R.N) number of animals in a region, as secr's ``region.N``.
 
@@ -262,11 +460,30 @@ class SECRResults:
             in the region plus the expected undetected animals there. SE of R.N is
             ``sqrt(SE(E.N)**2 - E.N)`` and its log-normal interval has the detected count as
             lower bound (secr's "poisson" method).
+
+        Other Parameters
+        ----------------
+        spacing : float, optional
+            With a polygon ``region``: integrate over secr's region mask, a grid of this
+            spacing over the polygon (default the model mask's spacing when ``rn_method``
+            is ``"poisson"``), which may reach beyond the model mask, as secr's
+            ``region.N(fit, region = polygon, spacing = ...)``. Covariates at its points are
+            those of the nearest model-mask point.
+        rn_method : {"posterior", "poisson"}
+            ``"poisson"`` is secr's R.N: all n detected animals plus the expected undetected
+            animals in the region, SE ``sqrt(SE(E.N)² - E.N)`` (NaN where negative, as secr).
+            ``"posterior"`` (default) counts instead the detected animals whose activity
+            centre lies in the region (posterior expectation); both agree for the whole mask.
         """
         if self.design.conditional:
             raise ValueError("region_N needs a full-likelihood fit (density is a parameter)")
+        if rn_method not in ("posterior", "poisson"):
+            raise ValueError(f"rn_method must be 'posterior' or 'poisson', got {rn_method!r}")
         j = self._session_index(session)
         ses = self._ll.sessions[j]
+        if (region is not None and hasattr(region, "bounds")
+                and (spacing is not None or rn_method == "poisson")):
+            return self._region_N_mask(region, j, spacing, alpha, rn_method)
         if region is None:
             inside = np.ones(ses.M, dtype=bool)
         elif isinstance(region, np.ndarray) and region.dtype == bool:
@@ -286,7 +503,7 @@ class SECRResults:
         XD = self.design.XD[j]
         blk = self.design.blocks["D"]
         sl = slice(blk.start, blk.start + len(blk.columns))
-        if np.all(XD == XD[0]):
+        if not self.design.terms["D"]:  # secr: D ~ 1 -> log-normal SE(D) x area
             # density constant over this session's mask: SE(D) x area, as secr (log-normal SE)
             x0 = XD[0]
             eta = float(x0 @ beta0[sl])
