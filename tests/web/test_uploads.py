@@ -63,7 +63,9 @@ class UploadTest(BaseTestCase):
         self.assertEqual(Dataset.objects.count(), n)
         self.assertTrue(any(i["row"] == 3 and i["field"] == "eventStart"
                             for i in upload_row.issues), upload_row.issues)
-        page = self.client_for("contributor").get(response.url).content.decode()
+        self.assertEqual(response.status_code, 400)  # the report itself, as a bad request
+        self.assertIn("eventStart", response.content.decode())
+        page = self.client_for("contributor").get(f"/uploads/{upload_row.pk}/").content.decode()
         self.assertIn("eventStart", page)
 
     def test_not_a_zip(self):

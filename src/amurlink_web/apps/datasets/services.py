@@ -157,7 +157,16 @@ def dataset_import(*, organisation: Organisation, received: ReceivedFile, by=Non
         zipped = received.path.with_suffix(".zip")
         received.path.rename(zipped)
         try:
-            data, report = load_camtrap_dp(zipped, max_bytes=settings.UPLOAD_MAX_BYTES)
+            # the report names the uploaded file, never the server's incoming path
+            data, report = load_camtrap_dp(zipped, max_bytes=settings.UPLOAD_MAX_BYTES,
+                                           name=received.filename)
+        except Exception:  # noqa: BLE001 - a hostile file gets a report, never an HTTP 500
+            logger.exception("reading upload %s failed", received.sha256)
+            return finish(Upload.Status.REJECTED, issues=[Issue(
+                code="unreadable", severity="error", file=received.filename,
+                message=f"{received.filename} could not be read as a Camtrap DP package; the "
+                        "administrators have been told",
+                fix="check the archive with `amurlink validate` and upload it again").to_dict()])
         finally:
             zipped.rename(received.path)
         issues = list(report)

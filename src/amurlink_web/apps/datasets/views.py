@@ -86,6 +86,9 @@ def dataset_upload_view(request: HttpRequest, org_slug: str) -> HttpResponse:
             upload = dataset_import(organisation=organisation, received=received,
                                     by=request.user, title=form.cleaned_data["title"] or None,
                                     request=request)
+            if upload.status == upload.Status.REJECTED:  # the report, answered as a bad request
+                return render(request, "datasets/upload_detail.html", {"upload": upload},
+                              status=400)
             return redirect("upload-detail", upload_id=upload.pk)
     elif request.method == "POST":
         status = 400
