@@ -1,4 +1,10 @@
-"""The report's view of the data: protect first, then compute everything that is shown."""
+"""The report's view of the data: released first (amurlink.release), then every table shown.
+
+The view takes its data only from :func:`amurlink.release.release`: station levels are decided
+on the complete dataset, the reader's agreement scope applied after, and the cross-border
+counts computed on the scoped EXACT data (the same for every audience of that scope) with
+only distances and positions coarsened for the audience.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +19,11 @@ from amurlink.core.crs import to_metric
 from amurlink.core.protection import (
     Audience,
     ProtectionPolicy,
-    coarsest_level,
     level_to_precision,
-    protect_dataset,
     protect_locations,
 )
 from amurlink.dataset import Dataset
+from amurlink.release import Released, release
 from amurlink.report.inputs import ReportInputs
 
 logger = logging.getLogger(__name__)
@@ -93,24 +98,29 @@ class ReportView:
     notes: dict[str, str] = field(default_factory=dict)
     #: Results computed once per view and reused by every language (e.g. SECR tables).
     cache: dict[Any, Any] = field(default_factory=dict)
+    #: The release this view was built from (figures on the scoped exact data).
+    released: Released | None = None
 
     @property
     def config(self):
         return self.inputs.config
 
 
-def _stations(exact: Dataset, shown: Dataset, crs: Any) -> pd.DataFrame:
-    dep0 = exact.deployments.reset_index(drop=True)
-    dep = shown.deployments.set_index("deploymentID").loc[dep0["deploymentID"]].reset_index()
-    levels = deployment_levels(dep0, dep, crs=crs)
+def _stations(shown: Dataset, levels: pd.Series, crs: Any) -> pd.DataFrame:
+    dep = shown.deployments.reset_index(drop=True)
+    levels = levels.reindex(dep["deploymentID"].to_numpy(dtype=object)).fillna("withheld") \
+        .to_numpy(dtype=object)
     details = shown.get("deploymentDetails")
     country = pd.Series(None, index=dep.index, dtype=object)
     if details is not None and "countryCode" in details:
         cmap = details.drop_duplicates("deploymentID").set_index("deploymentID")["countryCode"]
         country = dep["deploymentID"].map(cmap).astype(object)
     lon, lat = dep["longitude"].to_numpy(float), dep["latitude"].to_numpy(float)
-    x, y = to_metric(lon, lat, crs=crs)
     held = levels == "withheld"
+    if len(dep):
+        x, y = to_metric(lon, lat, crs=crs)
+    else:
+        x, y = np.empty(0), np.empty(0)
     x, y = np.where(held, np.nan, x), np.where(held, np.nan, y)
     td = trap_days(dep, shown.get("deploymentGaps"))
     start = pd.to_datetime(dep["deploymentStart"], utc=True)
@@ -127,14 +137,22 @@ def _stations(exact: Dataset, shown: Dataset, crs: Any) -> pd.DataFrame:
 
 
 def build_view(inputs: ReportInputs, *, audience: Audience,
-               policy: ProtectionPolicy | None = None) -> ReportView:
-    """Protect ``inputs.dataset`` for ``audience``, then compute the report's tables from it."""
+               policy: ProtectionPolicy | None = None, agreement: Any = None,
+               agreements: Any = (), today: Any = None) -> ReportView:
+    """Release ``inputs.dataset`` for ``audience`` (and agreements), then the report's tables.
+
+    ``inputs.dataset`` is the COMPLETE dataset (or a :class:`amurlink.release.ScopedDataset`
+    that remembers it); ``policy`` defaults to ``inputs.config.protection``.
+    """
     policy = policy or inputs.config.protection
-    shown = protect_dataset(inputs.dataset, audience=audience, policy=policy)
+    released = release(inputs.dataset, audience=audience, policy=policy, agreement=agreement,
+                       agreements=agreements, today=today)
+    shown = released.dataset
     crs = inputs.config.crs.working
-    stations = _stations(inputs.dataset, shown, crs)
-    view = ReportView(inputs=inputs, audience=audience, dataset=shown, stations=stations)
-    view.distance_level = coarsest_level(stations["level"].tolist())
+    stations = _stations(shown, released.levels, crs)
+    view = ReportView(inputs=inputs, audience=audience, dataset=shown, stations=stations,
+                      released=released)
+    view.distance_level = released.distance_level
     links = shown.get("identityLinks")
     if links is not None and len(links):
         from amurlink.identify.links import current_links
@@ -149,11 +167,11 @@ def _run_crossborder(view: ReportView) -> None:
     if border is None:
         view.crossborder_note = view.inputs.missing.get("border", "no border was given")
         return
-    from amurlink.analysis import crossborder as cb
     from amurlink.exceptions import AmurlinkError
 
     try:
-        result = cb.crossborder(view.dataset, border=border, species=None)
+        # counted on the scoped EXACT data, distances coarsened to view.distance_level
+        result = view.released.crossborder(border, species=None)
     except AmurlinkError as exc:  # data that cannot give a cross-border table: say why
         view.crossborder_note = str(exc)
         return
@@ -161,7 +179,7 @@ def _run_crossborder(view: ReportView) -> None:
         logger.error("the cross-border analysis failed; its sections say so", exc_info=True)
         view.crossborder_note = f"the cross-border analysis failed ({type(exc).__name__}: {exc})"
         return
-    view.crossborder = cb.protect_crossborder(result, level=view.distance_level)
+    view.crossborder = result
 
 
 def distance_precision(level: str) -> float | None:
