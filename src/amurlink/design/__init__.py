@@ -12,20 +12,32 @@ from amurlink.design.expectations import (
     rule_of_thumb_rse,
     traps_and_usage,
 )
+from amurlink.design.search import (
+    CRITERIA,
+    SearchResult,
+    near_lines,
+    regular_layout,
+    search_layout,
+)
 from amurlink.design.spacing import SpacingResult, detector_spacing, optimal_spacing
 
 __all__ = [
+    "CRITERIA",
     "DETECTFNS",
     "DETECTOR_TYPES",
     "DesignExpectations",
     "HazardSurfaces",
+    "SearchResult",
     "SpacingResult",
     "cast_to_hazard",
     "detector_spacing",
     "expected_counts",
     "hazard_matrix",
     "hazard_surfaces",
+    "near_lines",
     "optimal_spacing",
+    "regular_layout",
     "rule_of_thumb_rse",
+    "search_layout",
     "traps_and_usage",
 ]
