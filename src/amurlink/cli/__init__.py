@@ -46,6 +46,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.photos",
     "amurlink.cli.exchange",
     "amurlink.cli.design",
+    "amurlink.cli.incidents",
 )
 
 for _name in _COMMAND_MODULES:

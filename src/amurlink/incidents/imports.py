@@ -41,6 +41,8 @@ __all__ = [
     "import_smart_bundle",
     "import_earthranger_events",
     "read_incident_csv",
+    "read_incident_folder",
+    "write_incident_tables",
 ]
 
 #: Largest JSON file read (a SMART bundle of a whole park for years is a few tens of MB).
@@ -415,3 +417,54 @@ def read_incident_csv(path: str | os.PathLike[str], table: str, /) -> pd.DataFra
         lines = "\n".join(f"  - {i.message}" for i in errors[:20])
         raise DataError(f"{p.name}: {len(errors)} problem(s) in table {table}:\n{lines}")
     return parsed.frame
+
+
+def write_incident_tables(tables: Mapping[str, pd.DataFrame],
+                          folder: str | os.PathLike[str], /) -> list[Path]:
+    """Write incident tables as CSV files (``incidents.csv``, ...) into ``folder``.
+
+    Same text conventions as the package writer (ISO 8601 times, shortest round-trip numbers).
+    Each file is written aside and moved into place, so a failure leaves the old file whole.
+    """
+    import pyarrow.csv as pacsv
+
+    from amurlink.io.camtrap_dp import _format_frame
+
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    formatted = {}
+    for name, frame in tables.items():
+        if name not in INCIDENT_TABLES:
+            raise DataError(f"unknown incident table {name!r}; expected one of "
+                            f"{', '.join(INCIDENT_TABLES)}")
+        formatted[name] = _format_frame(frame, INCIDENT_TABLES[name], None)
+    written = []
+    for name, text in formatted.items():
+        path = root / f"{name}.csv"
+        tmp = root / f".{name}.csv.tmp"
+        pacsv.write_csv(text, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+def read_incident_folder(folder: str | os.PathLike[str], /, *,
+                         include_personal: bool = False) -> dict[str, pd.DataFrame]:
+    """Read every incident table present in ``folder`` (``<table>.csv``).
+
+    ``claimants.csv`` (personal data) is read only with ``include_personal=True``.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataError(f"{root.name}: not a folder of incident tables")
+    out = {}
+    for name in INCIDENT_TABLES:
+        if name == "claimants" and not include_personal:
+            continue
+        path = root / f"{name}.csv"
+        if path.is_file():
+            out[name] = read_incident_csv(path, name)
+    if not out:
+        names = ", ".join(f"{n}.csv" for n in INCIDENT_TABLES)
+        raise DataError(f"{root.name}: holds none of {names}")
+    return out

@@ -148,7 +148,7 @@ def simulate_incidents(study: Any, /, *, rates: IncidentRates = IncidentRates()
         counters[cc] += 1
         incident_id = f"{cc}-INC-{counters[cc]:04d}"
         animal = animals.iloc[r["a"]]
-        when = dates[r["t"]] + pd.Timedelta(hours=float(rng.uniform(0, 24)))
+        when = (dates[r["t"]] + pd.Timedelta(hours=float(rng.uniform(0, 24)))).floor("s")
         jitter = rng.normal(0.0, 300.0, 2)
         lon, lat = _lonlat(villages[r["v"], 0] + jitter[:1], villages[r["v"], 1] + jitter[1:], crs)
         known = ids.get((animal["animalID"], cc))
