@@ -28,6 +28,7 @@ __all__ = [
     "seasonal_table",
     "protect_crossborder",
     "crossborder",
+    "answer",
 ]
 
 #: Distance from the border line, in metres, within which an encounter is "at the border".
@@ -430,3 +431,44 @@ def crossborder(
             "crs": border.crs.to_string(),
         },
     )
+
+
+def answer(result: CrossBorderResult, /) -> dict[str, pd.DataFrame]:
+    """The answer the study exists for, in two tables (the report opens with them).
+
+    Parameters
+    ----------
+    result : CrossBorderResult
+        :func:`crossborder` (protected or not: counts are the same, distances as coarse as
+        ``result.level``).
+
+    Returns
+    -------
+    dict
+        ``species``: per species ``scientificName``, ``individuals`` (joint individuals) and
+        ``transboundary`` (of them, recorded in both countries), so "``transboundary`` of
+        ``individuals``"; ``individuals``: per transboundary individual ``scientificName``,
+        ``jointID``, ``members`` (national IDs), ``encounters_<CC>`` per country,
+        ``crossings`` and ``farthest_km`` (the farthest encounter from the border, either
+        side; NaN where the audience may not see distances).
+    """
+    summary = result.summary
+    cols = ["scientificName", "individuals", "transboundary"]
+    species = (summary[cols].copy() if len(summary) and set(cols) <= set(summary)
+               else pd.DataFrame({c: pd.Series(dtype=object if c == cols[0] else "int64")
+                                  for c in cols}))
+    species = species.sort_values("scientificName", kind="stable").reset_index(drop=True)
+    ind = result.individuals
+    enc_cols = [f"encounters_{c}" for c in result.countries]
+    dist_cols = [f"max_distance_km_{c}" for c in result.countries]
+    head = ["scientificName", "jointID", "members", *enc_cols, "crossings"]
+    if len(ind) and "transboundary" in ind:
+        t = ind[ind["transboundary"].astype(bool)]
+        table = t[[c for c in head if c in t]].copy()
+        present = [c for c in dist_cols if c in t]
+        table["farthest_km"] = (t[present].astype(float).max(axis=1, skipna=True).to_numpy()
+                                if present else float("nan"))
+        table = table.sort_values(["scientificName", "jointID"], kind="stable")
+    else:
+        table = pd.DataFrame(columns=[*head, "farthest_km"])
+    return {"species": species, "individuals": table.reset_index(drop=True)}

@@ -2,7 +2,7 @@
 
 from amurlink.report._i18n import LANGUAGES
 from amurlink.report._sections import Section, build_sections
-from amurlink.report._view import ReportView, band_distance_km, build_view, deployment_levels
+from amurlink.report._view import ReportView, band_distance_km, deployment_levels
 from amurlink.report.displays import (
     CountryBarDisplay,
     DistanceDisplay,
@@ -16,9 +16,13 @@ from amurlink.report.render import (
     ReportFiles,
     audience_for,
     find_chromium,
+    prepare_inputs,
     render_html,
     render_pdf,
     write_report,
+)
+from amurlink.report.render import (
+    build_report_view as build_view,  # the records the analyses use, then protected
 )
 from amurlink.report.tables import Summary
 
@@ -42,6 +46,7 @@ __all__ = [
     "deployment_levels",
     "find_chromium",
     "load_report_inputs",
+    "prepare_inputs",
     "render_html",
     "render_pdf",
     "write_report",

@@ -63,35 +63,115 @@ def _reason(view: ReportView, part: str) -> str:
 
 
 def build_sections(view: ReportView) -> list[Section]:
-    """Every section of the report, in order."""
-    secs = [_coverage(view), _individuals(view)]
+    """Every section of the report, in order: the answer first."""
+    secs = [_answer(view), _coverage(view), _quality(view), _individuals(view)]
     secs += _crossborder_sections(view)
     secs += [_secr(view), _dna(view), _photo_links(view), _camtrap(view), _manifest(view)]
     return secs
 
 
+def crossborder_counts(view: ReportView) -> Any:
+    """The cross-border result whose counts every section shows, computed once per view.
+
+    Counted on the exact (agreement-scoped) data, so every audience reading the same scope
+    gets the same individuals, encounters and crossings; only distances are then coarsened
+    to the audience's level (:func:`amurlink.analysis.crossborder.protect_crossborder`).
+    ``None`` when there is no border or the analysis failed (``view.crossborder_note``
+    then says why).
+    """
+    if "crossborder" in view.cache:
+        return view.cache["crossborder"]
+    result = None
+    border = view.inputs.border
+    if border is not None and view.crossborder is not None:
+        from amurlink.analysis import crossborder as cb
+
+        try:
+            exact = cb.crossborder(view.inputs.dataset, border=border, species=None)
+        except Exception:  # noqa: BLE001 - the view's own result and note then stand
+            result = view.crossborder
+        else:
+            result = cb.protect_crossborder(exact, level=view.distance_level)
+            view.cache["crossborder_exact_encounters"] = exact.encounters
+    elif view.crossborder is not None:
+        result = view.crossborder
+    view.cache["crossborder"] = result
+    return result
+
+
+def effort(view: ReportView) -> dict[str, pd.DataFrame]:
+    """Stations, cameras, deployments, camera-days and trap-days (computed once per view)."""
+    if "effort" not in view.cache:
+        from amurlink.analysis.camtrap import effort_summary
+
+        view.cache["effort"] = effort_summary(view.inputs.dataset)
+    return view.cache["effort"]
+
+
+def _answer(view: ReportView) -> Section:
+    from amurlink.analysis.crossborder import answer
+
+    sec = Section("answer", N_("The answer: animals in both countries"),
+                  N_("Per species, how many joint individuals were recorded in both countries "
+                     "out of all those identified; and for each of them its encounters in "
+                     "each country, its border crossings and its farthest encounter from the "
+                     "border."))
+    cb = crossborder_counts(view)
+    if cb is None:
+        sec.missing = view.crossborder_note or _reason(view, "crossborder")
+        return sec
+    parts = answer(cb)
+    sp = parts["species"]
+    sec.tables.append(Summary("answer_species", sp, {
+        "scientificName": N_("Species"), "transboundary": N_("Recorded in both countries"),
+        "individuals": N_("Joint individuals")}, kinds={"scientificName": "latin"}))
+    ind = parts["individuals"]
+    if ind.empty:
+        sec.note = MISSING_REASONS["transboundary"]
+    else:
+        labels: dict[str, Any] = {"scientificName": N_("Species"), "jointID": N_("Joint ID"),
+                                  "members": N_("National IDs")}
+        for c in cb.countries:
+            labels[f"encounters_{c}"] = _encounters_in(c)
+        labels |= {"crossings": N_("Crossings"),
+                   "farthest_km": N_("Farthest from the border (km)")}
+        sec.tables.append(Summary("answer_individuals", ind, labels, kinds={
+            "jointID": "id", "members": "id", "scientificName": "latin"}))
+    return sec
+
+
+def _encounters_in(code: str):
+    return lambda _: f"{_('Encounters')}: {D.country_name(code, _)}"
+
+
 def _coverage(view: ReportView) -> Section:
+    eff = effort(view)
     st = view.stations
-    g = st.groupby("country", dropna=False)
-    cov = pd.DataFrame({
-        "country": g.size().index.to_numpy(object),
-        "cameras": g.size().to_numpy(),
-        "trapDays": g["trapDays"].sum().round(0).to_numpy(),
-        "withheld": g["level"].apply(lambda s: int((s == "withheld").sum())).to_numpy(),
-    })
-    cov.loc[len(cov)] = ["ALL", int(cov["cameras"].sum()), float(cov["trapDays"].sum()),
-                         int(cov["withheld"].sum())]
+    cov = eff["by_country"].copy()
+    withheld = st.groupby("country", dropna=False)["level"].apply(
+        lambda s: int((s == "withheld").sum()))
+    cov["withheld"] = cov["country"].map(withheld).fillna(0).astype("int64")
+    cov.loc[cov["country"] == "ALL", "withheld"] = int(withheld.sum())
+    cov["cameraDays"] = cov["cameraDays"].round(0)
+    cov["trapDays"] = cov["trapDays"].round(0)
     table = Summary("coverage", cov, {
-        "country": N_("Country"), "cameras": N_("Cameras"), "trapDays": N_("Trap-days"),
-        "withheld": N_("Stations with withheld location")},
+        "country": N_("Country"), "stations": N_("Stations"), "cameras": N_("Cameras"),
+        "deployments": N_("Deployments"), "cameraDays": N_("Camera-days"),
+        "trapDays": N_("Trap-days"),
+        "withheld": N_("Deployments with withheld location")},
         values={"country": lambda v, _: _("All") if v == "ALL" else D.country_name(v, _)})
-    years = st.groupby(["year", "country"])["trapDays"].sum().round(0).unstack(fill_value=0)
+    years = eff["by_year"].pivot_table(index="year", columns="country", values="trapDays",
+                                       aggfunc="sum", fill_value=0.0).round(0)
     by_year = years.reset_index().rename(columns=lambda c: f"trapDays_{c}" if c != "year" else c)
+    by_year.columns.name = None
     year_table = Summary("coverage_by_year", by_year, {"year": N_("Year")} | {
         c: _trap_days_in(c.removeprefix("trapDays_")) for c in by_year.columns if c != "year"})
     sec = Section("coverage", N_("Data coverage"),
-                  N_("Cameras and trap-days (camera-days less recorded gaps) by country, and "
-                     "the camera stations."),
+                  N_("Stations (camera locations), cameras, deployments (one camera at one "
+                     "station for one period), camera-days (each camera's days less recorded "
+                     "gaps) and trap-days (days a station was working, the denominator of "
+                     "relative abundance) by country; trap-days by year split each "
+                     "station's days across the years it worked."),
                   tables=[table, year_table])
     m = D.StationMapDisplay.from_stations(st, border=view.inputs.border)
     if m.empty:
@@ -103,11 +183,60 @@ def _coverage(view: ReportView) -> Section:
     return sec
 
 
+#: Kinds of doubtful record (amurlink.analysis.quality.QUALITY_KINDS), as the report names them.
+QUALITY_NAMES = {
+    "clockYear": N_("camera clock a whole year wrong"),
+    "beforeDeployment": N_("before the camera was set up"),
+    "afterDeployment": N_("after the camera was retrieved"),
+    "unknownDeployment": N_("of an unknown deployment"),
+    "duplicate": N_("duplicated"),
+    "outsidePeriod": N_("outside the study period"),
+}
+_QUALITY_ACTIONS = {"exclude": N_("left out of every analysis"),
+                    "correct": N_("clock corrected by the whole year; the rest left out"),
+                    "keep": N_("kept in the analyses (only the study period applies)")}
+
+
+def _quality(view: ReportView) -> Section:
+    from amurlink.analysis.quality import quality_counts
+
+    sec = Section("quality", N_("Data quality"),
+                  N_("Records the harmoniser flagged, by kind (each record under its first "
+                     "kind), and what the analyses did with them. Every table of this report "
+                     "is computed from the records that remain, within the study period."))
+    info = quality_counts(view.inputs.dataset)
+    if info is None:
+        sec.missing = N_("the records were not checked before this report was computed")
+        return sec
+    counts = info.get("counts", {})
+    mode = info.get("mode", "exclude")
+    t = pd.DataFrame({"kind": list(QUALITY_NAMES),
+                      "records": [int(counts.get(k, 0)) for k in QUALITY_NAMES]})
+    t["action"] = mode
+    t.loc[t["records"] == 0, "action"] = None
+    if mode == "correct":
+        t.loc[(t["kind"] != "clockYear") & (t["records"] > 0), "action"] = "exclude"
+    if mode == "keep":
+        t.loc[(t["kind"] == "outsidePeriod") & (t["records"] > 0), "action"] = "exclude"
+    sec.tables.append(Summary("data_quality", t, {
+        "kind": N_("Records"), "records": N_("Number"), "action": N_("What was done")},
+        values={"kind": lambda v, _: _(QUALITY_NAMES[v]),
+                "action": lambda v, _: _(_QUALITY_ACTIONS[v])}))
+    period = info.get("period") or [None, None]
+    sec.tables.append(Summary("study_period", pd.DataFrame({
+        "start": [str(period[0])[:10]], "end": [str(period[1])[:10]],
+        "excluded": [int(info.get("excluded", 0))],
+        "corrected": [int(info.get("corrected", 0))]}), {
+        "start": N_("Study period from"), "end": N_("to"),
+        "excluded": N_("Records left out"), "corrected": N_("Records corrected")}))
+    return sec
+
+
 def _individuals(view: ReportView) -> Section:
     sec = Section("individuals", N_("Individuals: national against joint"),
                   N_("Each country counts the animals in its own catalogue; joint identities "
                      "merge national IDs that confirmed links show to be one animal."))
-    cb = view.crossborder
+    cb = crossborder_counts(view)
     if cb is not None and not cb.summary.empty:
         s = cb.summary
         cols = ["scientificName", "national_CN", "national_RU", "national_sum", "individuals",
@@ -135,7 +264,7 @@ LINK_METHOD_NAMES = {"photo": N_("photo"), "dna": N_("DNA"), "expert": N_("exper
 
 
 def _crossborder_sections(view: ReportView) -> list[Section]:
-    cb = view.crossborder
+    cb = crossborder_counts(view)
     keys = [("crossborder", N_("Cross-border individuals")),
             ("tracks", N_("Encounters of each transboundary individual")),
             ("countries", N_("Encounters by country")),
@@ -209,15 +338,7 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
         sec.missing = MISSING_REASONS["encounters"]
     else:
         sec.figures.append(dist)
-        d = dist.distances
-        edges = np.arange(0.0, float(d["distance_km"].max()) + 2 * dist.bin_km, dist.bin_km)
-        band = pd.cut(d["distance_km"], edges, right=False)
-        t = d.assign(lower_km=[b.left for b in band], upper_km=[b.right for b in band])
-        t = (t.groupby(["country", "lower_km", "upper_km"], observed=True).size()
-             .rename("encounters").reset_index())
-        sec.tables.append(Summary("distance_bands", t, {
-            "country": N_("Country"), "lower_km": N_("From (km)"), "upper_km": N_("To (km)"),
-            "encounters": N_("Encounters")}, values={"country": _country_value}))
+        sec.tables.append(_distance_bands(view, enc, step))
     out.append(sec)
     # -- trends
     sec = Section("trends", N_("Trends by year"),
@@ -235,6 +356,26 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
             "crossings": N_("Crossings")}, kinds={"scientificName": "latin"}))
     out.append(sec)
     return out
+
+
+def _distance_bands(view: ReportView, enc: pd.DataFrame, step: float) -> Summary:
+    """Encounters and individuals per band of distance from the border (one computation:
+    :func:`amurlink.analysis.crossborder.distance_bands` on the exact distances, with the
+    band edges no finer than the audience's precision)."""
+    from amurlink.analysis.crossborder import DEFAULT_BANDS_KM, distance_bands
+
+    edges = [e for e in DEFAULT_BANDS_KM if abs(e / step - round(e / step)) < 1e-9]
+    exact = view.cache.get("crossborder_exact_encounters")
+    t = distance_bands(exact if exact is not None else enc, bands_km=edges)
+    t = t[t["encounters"] > 0].reset_index(drop=True)
+    return Summary("distance_bands", t, {
+        "scientificName": N_("Species"), "country": N_("Country"),
+        "lower_km": N_("From (km)"), "upper_km": N_("To (km)"),
+        "encounters": N_("Encounters"), "individuals": N_("Individuals")},
+        kinds={"scientificName": "latin"},
+        values={"country": _country_value,
+                "upper_km": lambda v, _: "∞" if not np.isfinite(v) else f"{v:g}",
+                "lower_km": lambda v, _: f"{v:g}"})
 
 
 _HA_PER_100KM2 = 10_000.0

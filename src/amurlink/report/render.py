@@ -22,11 +22,12 @@ from amurlink.core.protection import Audience, ProtectionPolicy
 from amurlink.exceptions import AmurlinkError
 from amurlink.report import displays as D
 from amurlink.report._i18n import HTML_LANG, N_, check_language, translation
-from amurlink.report._sections import Section, build_sections
+from amurlink.report._sections import Section, build_sections, crossborder_counts
 from amurlink.report._view import ReportView, build_view
 from amurlink.report.inputs import ReportInputs
 
-__all__ = ["ReportFiles", "write_report", "render_html", "render_pdf", "find_chromium",
+__all__ = ["ReportFiles", "write_report", "prepare_inputs", "build_report_view", "render_html",
+           "render_pdf", "find_chromium",
            "ChromiumNotFoundError", "audience_for"]
 
 logger = logging.getLogger(__name__)
@@ -202,8 +203,30 @@ def render_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout_s: float 
     return pdf_path
 
 
-def _empty_dir_or_create(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def prepare_inputs(inputs: ReportInputs) -> ReportInputs:
+    """The inputs with the records the analyses use.
+
+    :func:`amurlink.analysis.quality.analysis_dataset` with the study's ``[quality] records``
+    (default ``exclude``) and study period: flagged records (wrong clock year, outside the
+    deployment, duplicated, outside the study period) are left out and counted for the
+    report's data-quality section. A dataset already prepared is returned unchanged.
+    """
+    import dataclasses
+
+    from amurlink.analysis.quality import analysis_dataset
+
+    quality = getattr(inputs.config, "quality", None)
+    mode = getattr(quality, "records", "exclude") or "exclude"
+    period = getattr(quality, "period", None) or getattr(
+        getattr(inputs.config, "inputs", None), "period", None)
+    ds = analysis_dataset(inputs.dataset, mode=mode, period=period)
+    return inputs if ds is inputs.dataset else dataclasses.replace(inputs, dataset=ds)
+
+
+def build_report_view(inputs: ReportInputs, *, audience: Audience,
+                      policy: ProtectionPolicy | None = None) -> ReportView:
+    """:func:`prepare_inputs`, then the protected view (``amurlink.report.build_view``)."""
+    return build_view(prepare_inputs(inputs), audience=audience, policy=policy)
 
 
 def write_report(
@@ -247,6 +270,12 @@ def write_report(
     ------
     ChromiumNotFoundError
         With ``pdf=True`` when no Chromium is installed (checked before anything is written).
+
+    Notes
+    -----
+    Everything is written into a hidden folder beside ``out_dir`` first and moved into place
+    only when all of it (the PDF included) succeeded: a failure leaves the previous report
+    as it was.
     """
     check_language(lang)
     if pdf:
@@ -254,29 +283,39 @@ def write_report(
     if isinstance(audience, str):
         audience = audience_for(audience)
     if view is None:
-        view = build_view(inputs, audience=audience, policy=policy)
+        view = build_report_view(inputs, audience=audience, policy=policy)
     sections = build_sections(view)
     out = Path(out_dir)
-    _empty_dir_or_create(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     date = date or _dt.date.today()
     html = render_html(view, sections, lang=lang, date=date)
-    html_path = out / "report.html"
-    html_path.write_text(html, encoding="utf-8")
-    tables_dir = out / "tables"
-    tables_dir.mkdir(exist_ok=True)
-    csvs = []
-    for s in sections:
-        for t in s.tables:
-            p = tables_dir / f"{t.name}.csv"
-            t.to_csv(p)
-            csvs.append(p)
-    p = tables_dir / "stations.csv"
-    view.stations.drop(columns=["x", "y"]).to_csv(p, index=False)
-    csvs.append(p)
-    gpkg = write_results_gpkg(view, out / "report.gpkg")
-    files = ReportFiles(html=html_path, csv=csvs, gpkg=gpkg, view=view)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        (stage / "report.html").write_text(html, encoding="utf-8")
+        tables_dir = stage / "tables"
+        tables_dir.mkdir()
+        names = []
+        for s in sections:
+            for t in s.tables:
+                t.to_csv(tables_dir / f"{t.name}.csv")
+                names.append(f"{t.name}.csv")
+        view.stations.drop(columns=["x", "y"]).to_csv(tables_dir / "stations.csv", index=False)
+        names.append("stations.csv")
+        write_results_gpkg(view, stage / "report.gpkg")
+        pdf_name = f"report-{date.isoformat()}.pdf"
+        if pdf:
+            render_pdf(stage / "report.html", stage / pdf_name)
+        out.mkdir(exist_ok=True)
+        from amurlink.io.camtrap_dp import _move_into_place
+
+        for name in ("tables", "report.gpkg", *((pdf_name,) if pdf else ()), "report.html"):
+            _move_into_place(stage / name, out / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    files = ReportFiles(html=out / "report.html", csv=[out / "tables" / n for n in names],
+                        gpkg=out / "report.gpkg", view=view)
     if pdf:
-        files.pdf = render_pdf(html_path, out / f"report-{date.isoformat()}.pdf")
+        files.pdf = out / pdf_name
     return files
 
 
@@ -290,7 +329,7 @@ def write_results_gpkg(view: ReportView, path: Path) -> Path:
     st_geoms = [None if not np.isfinite(x) else ("POINT", [(x, y)])
                 for x, y in zip(st["x"], st["y"], strict=True)]
     layers["stations"] = (st[["deploymentID", "country", "level", "trapDays"]], st_geoms, "POINT")
-    cb = view.crossborder
+    cb = crossborder_counts(view)
     if cb is not None and len(cb.encounters):
         enc = cb.encounters
         xy = st.set_index("deploymentID")[["x", "y"]]

@@ -16,7 +16,7 @@ from amurlink.analysis.camtrap._dataset import (
     relative_abundance,
     station_table,
 )
-from amurlink.analysis.camtrap._effort import camera_operation
+from amurlink.analysis.camtrap._effort import camera_operation, effort_summary
 from amurlink.analysis.camtrap._history import DetectionHistory, detection_history
 from amurlink.analysis.camtrap._records import detection_maps, filter_record_table, survey_report
 
@@ -29,6 +29,7 @@ __all__ = [
     "density_fit",
     "detection_history",
     "detection_maps",
+    "effort_summary",
     "filter_record_table",
     "naive_occupancy",
     "overlap_bootstrap",

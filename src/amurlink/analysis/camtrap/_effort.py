@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from amurlink.analysis.camtrap._dates import has_hours, parse_datetimes, seconds
 from amurlink.exceptions import SchemaError
 
-__all__ = ["camera_operation", "parse_camop_columns"]
+__all__ = ["camera_operation", "effort_summary", "parse_camop_columns"]
 
 DAY = 86400
 SESS = "__SESS_"
@@ -276,3 +277,125 @@ def parse_camop_columns(camop: pd.DataFrame) -> tuple[list[str], int]:
             "could not read the camera operation column names as dates YYYY-MM-DD or "
             f"YYYY-MM-DD+Xh (first: {cols[0] if cols else None!r})") from exc
     return dates, occ
+
+
+def _utc(values: pd.Series) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+
+
+def _days_by_year(start: pd.DatetimeIndex, end: pd.DatetimeIndex, years: np.ndarray
+                  ) -> np.ndarray:
+    """Days of each [start, end) interval that fall in each calendar year (UTC), rows x years."""
+    s = start.asi8[:, None]
+    e = end.asi8[:, None]
+    y0 = np.array([pd.Timestamp(int(y), 1, 1, tz="UTC").value for y in years])[None, :]
+    y1 = np.array([pd.Timestamp(int(y) + 1, 1, 1, tz="UTC").value for y in years])[None, :]
+    return np.clip(np.minimum(e, y1) - np.maximum(s, y0), 0, None) / (DAY * 1e9)
+
+
+def effort_summary(dataset: Any, /, *, station: str = "locationID") -> dict[str, pd.DataFrame]:
+    """Survey effort of a dataset, computed once for every table that shows it.
+
+    Three different things are counted and named as such:
+
+    * **stations**: camera locations (``station``, default ``locationID``; a Chinese station
+      with a photo and a video camera is one station);
+    * **deployments**: rows of ``deployments`` (one camera at one station for one period);
+      **cameras**: distinct ``cameraID`` (deployments when no camera ID is given);
+    * **camera-days**: each deployment's span less its recorded gaps, summed over cameras;
+      **trap-days**: days a station was working (camtrapR's ``cameraOperation`` by station,
+      local days, at least one camera working), the denominator of relative abundance
+      (:func:`amurlink.analysis.camtrap.relative_abundance` on the same matrix gives the same
+      number).
+
+    By year, camera-days split each deployment's days across the calendar years it spans
+    (UTC), and trap-days each station's working days (local dates); both sum to the totals.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        ``deployments`` (with ``deploymentDetails.countryCode`` for countries) and optional
+        ``deploymentGaps``.
+    station : str, default "locationID"
+        Column of ``deployments`` that names the station (``deploymentID`` without it).
+
+    Returns
+    -------
+    dict
+        ``by_country`` (``country``, ``stations``, ``cameras``, ``deployments``,
+        ``cameraDays``, ``trapDays``; a last row ``ALL``) and ``by_year`` (``year``,
+        ``country``, ``cameraDays``, ``trapDays``).
+    """
+    from amurlink.analysis.camtrap._dataset import station_table
+
+    dep = dataset.deployments
+    if station not in dep.columns:
+        station = "deploymentID"
+    ids = dep["deploymentID"].astype(str).to_numpy()
+    details = dataset.get("deploymentDetails")
+    country = pd.Series("unknown", index=ids, dtype=object)
+    if details is not None and "countryCode" in details:
+        cmap = details.drop_duplicates("deploymentID").set_index(
+            details.drop_duplicates("deploymentID")["deploymentID"].astype(str))["countryCode"]
+        country = pd.Series(cmap.reindex(ids).fillna("unknown").to_numpy(object), index=ids)
+    d0, d1 = _utc(dep["deploymentStart"]), _utc(dep["deploymentEnd"])
+    years = np.arange(min(d0.year.min(), d1.year.min()), max(d0.year.max(), d1.year.max()) + 1) \
+        if len(dep) else np.zeros(0, int)
+    cam_days = _days_by_year(d0, d1, years)
+    gaps = dataset.get("deploymentGaps")
+    if gaps is not None and len(gaps):
+        pos = pd.Index(ids).get_indexer(gaps["deploymentID"].astype(str))
+        ok = pos >= 0
+        g0 = _utc(gaps["gapStart"])[ok]
+        g1 = _utc(gaps["gapEnd"])[ok]
+        g0 = pd.DatetimeIndex(np.maximum(g0.asi8, d0.asi8[pos[ok]]), tz="UTC")
+        g1 = pd.DatetimeIndex(np.minimum(g1.asi8, d1.asi8[pos[ok]]), tz="UTC")
+        lost = _days_by_year(g0, g1, years)
+        np.subtract.at(cam_days, pos[ok], lost)
+        cam_days = np.clip(cam_days, 0, None)
+    cams = dep["cameraID"].astype(object) if "cameraID" in dep else pd.Series(ids)
+    cams = cams.where(cams.notna(), pd.Series(ids, index=cams.index)).astype(str).to_numpy()
+    stations = dep[station].astype(object)
+    stations = stations.where(stations.notna(), pd.Series(ids, index=stations.index))
+    per = pd.DataFrame({"country": country.to_numpy(object),
+                        "station": stations.astype(str).to_numpy(), "camera": cams,
+                        "deploymentID": ids})
+    # trap-days: the camera operation matrix by station (the same call as the report's RAI)
+    trap_year = pd.DataFrame(columns=["country", "year", "trapDays"])
+    if len(dep):
+        st = station_table(dataset, station=station if station != "deploymentID"
+                           else "deploymentID")
+        camop = camera_operation(st, has_problems=True, station_col="Station",
+                                 camera_col="Camera", by_camera=False, date_format="ymd HMS")
+        st_country = per.drop_duplicates("station").set_index("station")["country"]
+        rows = [str(i).split("__")[0] for i in camop.index]
+        values = np.nan_to_num(camop.to_numpy(dtype=float))
+        col_year = np.asarray([int(str(c)[:4]) for c in camop.columns])
+        frame = pd.DataFrame(values, columns=col_year).T.groupby(level=0).sum().T
+        frame["country"] = st_country.reindex(rows).fillna("unknown").to_numpy(object)
+        trap_year = (frame.groupby("country").sum().rename_axis(columns="year").stack()
+                     .rename("trapDays").reset_index())
+    cam_year = pd.DataFrame(cam_days, columns=years)
+    cam_year["country"] = per["country"].to_numpy(object)
+    cam_year = (cam_year.groupby("country").sum().rename_axis(columns="year").stack()
+                .rename("cameraDays").reset_index())
+    by_year = cam_year.merge(trap_year, on=["country", "year"], how="outer").fillna(
+        {"cameraDays": 0.0, "trapDays": 0.0})
+    by_year["year"] = by_year["year"].astype(int)
+    keep = (by_year["cameraDays"] > 0) | (by_year["trapDays"] > 0)
+    by_year = by_year[keep].sort_values(["year", "country"]).reset_index(drop=True)
+    by_year = by_year[["year", "country", "cameraDays", "trapDays"]]
+    g = per.groupby("country", sort=True)
+    tot = by_year.groupby("country")[["cameraDays", "trapDays"]].sum()
+    by_country = pd.DataFrame({
+        "stations": g["station"].nunique(), "cameras": g["camera"].nunique(),
+        "deployments": g["deploymentID"].nunique()}).join(tot).fillna(0.0)
+    by_country = by_country.rename_axis("country").reset_index()
+    total = {"country": "ALL", "stations": per["station"].nunique(),
+             "cameras": per["camera"].nunique(), "deployments": len(per),
+             "cameraDays": float(by_country["cameraDays"].sum()),
+             "trapDays": float(by_country["trapDays"].sum())}
+    by_country = pd.concat([by_country, pd.DataFrame([total])], ignore_index=True)
+    for c in ("stations", "cameras", "deployments"):
+        by_country[c] = by_country[c].astype(np.int64)
+    return {"by_country": by_country, "by_year": by_year}
