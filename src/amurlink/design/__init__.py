@@ -12,6 +12,16 @@ from amurlink.design.expectations import (
     rule_of_thumb_rse,
     traps_and_usage,
 )
+from amurlink.design.power import (
+    TrendPower,
+    annual_change_for,
+    power_two_surveys,
+    ratio_interval,
+    simulate_trend_power,
+    simulate_two_survey_power,
+    trend_power,
+    years_to_detect,
+)
 from amurlink.design.search import (
     CRITERIA,
     SearchResult,
@@ -29,6 +39,8 @@ __all__ = [
     "HazardSurfaces",
     "SearchResult",
     "SpacingResult",
+    "TrendPower",
+    "annual_change_for",
     "cast_to_hazard",
     "detector_spacing",
     "expected_counts",
@@ -36,8 +48,14 @@ __all__ = [
     "hazard_surfaces",
     "near_lines",
     "optimal_spacing",
+    "power_two_surveys",
+    "ratio_interval",
     "regular_layout",
     "rule_of_thumb_rse",
     "search_layout",
+    "simulate_trend_power",
+    "simulate_two_survey_power",
     "traps_and_usage",
+    "trend_power",
+    "years_to_detect",
 ]
