@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +38,10 @@ _LONG_ALIASES: dict[str, tuple[str, ...]] = {
 _INDEX_NAMES = ("sampleid", "sample", "id", "individual", "samplename", "specimen")
 _SEX_NAMES = ("sex", "gender")
 _PAIR_SUFFIXES = (("a", "b"), ("_1", "_2"), (".1", ".2"), ("_a", "_b"), ("-1", "-2"), ("1", "2"))
+#: Largest allele size accepted, in bp (microsatellite fragments are a few hundred bp).
+MAX_ALLELE_BP = 10_000
+#: Largest genotype file read, in bytes (a lab's file is a few MB at most).
+MAX_FILE_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,19 @@ def _norm(name: str) -> str:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        from amurlink.exceptions import DataError
+    from amurlink.exceptions import DataError
 
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
         raise DataError(f"cannot read genotype file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DataError(f"{path}: larger than {MAX_FILE_BYTES // 1024**2} MiB; a genotype file "
+                        "is a few MB: split it by lab or batch")
+    if b"\x00" in raw:
+        raise DataError(f"{path}: holds NUL bytes, so it is not a text table (a spreadsheet "
+                        "or UTF-16 file?); save it as UTF-8 CSV")
     for enc in ("utf-8-sig", "cp1251", "gb18030"):
         try:
             return raw.decode(enc)
@@ -90,17 +102,26 @@ def _read_text(path: Path) -> str:
     raise DataError(f"{path}: not UTF-8, CP1251 or GB18030 text; save the file as UTF-8")
 
 
-def _rows(text: str) -> list[list[str]]:
+def _rows(text: str, path: Path | str = "") -> list[list[str]]:
+    """The non-blank rows, each as its stripped cells."""
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [
-        [c.strip() for c in r]
-        for r in csv.reader(io.StringIO(text), dialect)
-        if any(c.strip() for c in r)
-    ]
+    reader = csv.reader(io.StringIO(text), dialect)
+    out = []
+    try:
+        for r in reader:
+            cells = [c.strip() for c in r]
+            if any(cells):
+                out.append(cells)
+    except csv.Error as exc:
+        from amurlink.exceptions import DataError
+
+        raise DataError(f"{path}: line {reader.line_num} cannot be read as CSV ({exc}); close "
+                        "every quoted value and keep values under 128 KiB") from None
+    return out
 
 
 def _detect_layout(rows: list[list[str]]) -> str:
@@ -140,9 +161,14 @@ class _Parser:
         try:
             f = float(v)
         except ValueError:
-            self.error("type-error", row, col, f"allele {v!r} is not a size in bp",
-                       expected="a whole number of base pairs or the missing code", got=v,
+            self.error("type-error", row, col, f"allele {v[:40]!r} is not a size in bp",
+                       expected="a whole number of base pairs or the missing code", got=v[:40],
                        fix="correct the cell or pass its code with --missing")
+            return False, None
+        if not math.isfinite(f) or f > MAX_ALLELE_BP:
+            self.error("out-of-range", row, col, f"allele {v[:40]!r} is not a fragment size",
+                       expected=f"a whole number of base pairs from 0 to {MAX_ALLELE_BP}",
+                       got=v[:40], fix="correct the cell or pass its code with --missing")
             return False, None
         if f != int(f) or f < 0:
             self.error("type-error", row, col, f"allele {v!r} is not a non-negative whole size",
@@ -166,6 +192,14 @@ class _Parser:
             x, y = y, x
         self.geno.append((sid, locus, x, y, rep))
         return True
+
+
+def _short_row(p: _Parser, r: int, cells: list[str], header: list[str], needed: int) -> None:
+    p.error("short-row", r, header[len(cells)] if len(cells) < len(header) else None,
+            f"row has {len(cells)} cells but the header has {len(header)}; the row stops "
+            f"before column {header[len(cells)]!r}",
+            expected=f"{len(header)} cells", got=f"{len(cells)} cells",
+            fix="restore the missing cells (write the missing code for untyped loci)")
 
 
 def _sample_record(sid: str) -> dict[str, object]:
@@ -202,7 +236,11 @@ def _parse_long(p: _Parser, rows: list[list[str]], opts: dict) -> None:
     extra = {i: header[i] for i in range(len(header)) if header[i] in SAMPLE_COLUMNS
              and i not in where.values()}
     seen: set[tuple[str, str, int]] = set()
+    needed = max(where.values()) + 1
     for r, cells in enumerate(rows[1:], start=2):
+        if len(cells) < needed:
+            _short_row(p, r, cells, header, needed)
+            continue
         cells = cells + [""] * (len(header) - len(cells))
         sid = cells[where["sampleID"]]
         locus = cells[where["locus"]]
@@ -317,12 +355,27 @@ def _parse_wide(p: _Parser, rows: list[list[str]], opts: dict, *, header_row: in
                 fix="list metadata columns with --ignore, or rename the allele columns")
         return
     loci = [(loc, candidates[i], candidates[j]) for loc, i, j in pairs]
+    first_col: dict[str, int] = {}
+    for loc, i, _j in loci:
+        if loc in first_col:
+            p.error("duplicate-locus", header_row + 1, header[i],
+                    f"locus {loc!r} has two pairs of allele columns (columns "
+                    f"{first_col[loc] + 1} and {i + 1})", got=", ".join(header),
+                    expected="one pair of columns per locus",
+                    fix="remove the repeated columns or rename the locus")
+            return
+        first_col[loc] = i
+    # a row may leave trailing empty cells out, never cells that hold alleles or the ID
+    needed = max([idx, *[j for _l, _i, j in loci]]) + 1
     counts: dict[str, int] = {}
     for r, cells in enumerate(rows[header_row + 1:], start=header_row + 2):
         if len(cells) > len(header) and any(cells[len(header):]):
             p.error("extra-cell", r, None,
                     f"row has {len(cells)} cells but the header has {len(header)}",
                     fix="remove stray cells or add the missing header names")
+            continue
+        if len(cells) < needed:
+            _short_row(p, r, cells, header, needed)
             continue
         cells = cells + [""] * (len(header) - len(cells))
         sid = cells[idx]
@@ -500,7 +553,7 @@ def _read_all(paths, *, layout, missing, ignore, lab, sample_type, scientific_na
     geno_frames, sample_frames, sex_frames = [], [], []
     owner: dict[str, str] = {}
     for k, path in enumerate(paths):
-        rows = _rows(_read_text(path))
+        rows = _rows(_read_text(path), path)
         if not rows:
             report.error("empty-file", "file has no rows", file=str(path))
             continue
