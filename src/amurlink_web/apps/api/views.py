@@ -17,6 +17,7 @@ from amurlink_web.apps.datasets.selectors import (
     Access,
     dataset_get,
     dataset_list,
+    dataset_summary,
     deployment_list,
     media_list,
     observation_list,
@@ -68,13 +69,13 @@ def _limit(request: HttpRequest, default: int = 500) -> int:
 
 
 def _dataset_json(ds: Dataset, access: Access) -> dict[str, Any]:
+    # counts, species and dates of what THIS reader may see (after release: an agreement's
+    # held-back species, dates and rows cannot be read from the summary)
+    summary = dataset_summary(dataset=ds, access=access)
     return {
         "id": ds.pk, "title": ds.title, "owner": ds.owner.slug, "access": access.kind,
         "locationLevel": access.level, "isPublic": ds.is_public,
-        "deployments": ds.n_deployments, "media": ds.n_media,
-        "observations": ds.n_observations, "species": ds.species,
-        "firstRecord": ds.first_record.isoformat() if ds.first_record else None,
-        "lastRecord": ds.last_record.isoformat() if ds.last_record else None,
+        **summary,
         "created": ds.created_at.isoformat(),
     }
 

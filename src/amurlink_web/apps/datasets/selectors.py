@@ -1,4 +1,10 @@
-"""Who may read which dataset, and what they see of it (locations through protect_dataset)."""
+"""Who may read which dataset, and what they see of it (data only through amurlink.release).
+
+Every page, API endpoint, map and download of a dataset takes its rows from
+:func:`dataset_release`: the library's :func:`amurlink.release.release` with the STUDY's
+protection policy (:func:`study_policy`, from ``settings.STUDY_CONFIG``), the reader's
+audience and agreement. Nothing here protects or scopes by itself.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,10 @@ from django.db.models import Q
 from django.http import Http404
 
 from amurlink import Dataset as PackageData
-from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
-from amurlink.exchange import apply_agreement
+from amurlink.config import StudyConfig, load_config
+from amurlink.core.protection import Audience, ProtectionPolicy
 from amurlink.io import read_camtrap_dp
+from amurlink.release import Released, release
 from amurlink_web.apps.datasets.models import Dataset, Upload
 from amurlink_web.apps.organisations.models import Membership
 from amurlink_web.apps.organisations.selectors import (
@@ -28,8 +35,47 @@ from amurlink_web.apps.sharing.models import SharingAgreement
 from amurlink_web.apps.sharing.scope import agreement_terms
 from amurlink_web.apps.sharing.selectors import _LEVEL_RANK
 
-#: Study-wide protection rules (the defaults of amurlink.toml's [protection]).
-POLICY = ProtectionPolicy()
+
+def study_config_path() -> Path | None:
+    """The study's ``amurlink.toml``: ``settings.STUDY_CONFIG`` (``AMURLINK_STUDY_CONFIG``),
+    else one beside the joint package (``DATA_DIR/joint/`` or ``DATA_DIR``), else none (the
+    bundled demo study's settings apply)."""
+    value = getattr(settings, "STUDY_CONFIG", "")
+    if value:
+        return Path(value)
+    data_dir = Path(settings.DATA_DIR)
+    for candidate in (data_dir / "joint" / "amurlink.toml", data_dir / "amurlink.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_config(path: str | None, stamp: int) -> StudyConfig:
+    if path is None:
+        from amurlink.datasets import example_config_path
+
+        return load_config(example_config_path())  # the demo study's settings
+    return load_config(path)
+
+
+def study_config() -> StudyConfig:
+    """The study config, read once (again only when its file changes)."""
+    path = study_config_path()
+    stamp = path.stat().st_mtime_ns if path is not None and path.is_file() else 0
+    return _load_config(str(path) if path is not None else None, stamp)
+
+
+def study_policy() -> ProtectionPolicy:
+    """The study's ``[protection]``: the one policy of every selector, map and job."""
+    return study_config().protection
+
+
+def __getattr__(name: str) -> Any:
+    # ``POLICY`` was a module constant with the library defaults; it is now the study's
+    if name == "POLICY":
+        return study_policy()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -65,7 +111,7 @@ class Access:
         if self.kind == "partner":
             assert self.agreement is not None
             return self.agreement.level
-        return POLICY.public_level
+        return study_policy().public_level
 
 
 def _reader_terms(*, fetched_by, provider_id: int | None = None
@@ -133,21 +179,46 @@ def _read(path: str, stamp: int) -> PackageData:
     return read_camtrap_dp(path, strict=False)
 
 
+def released_for(data: PackageData, access: Access, policy: ProtectionPolicy) -> Released:
+    """``data`` (the complete stored package) as ``access`` may see it: the library's gate."""
+    agreement = agreement_terms(access.agreement) if access.agreement is not None else None
+    return release(data, audience=access.audience, policy=policy, agreement=agreement)
+
+
 @functools.lru_cache(maxsize=64)
-def _protected(path: str, stamp: int, key: tuple[Any, ...], access: Access) -> PackageData:
-    data = _read(path, stamp)
-    if access.agreement is not None:
-        # the library applies the agreement: scope, then protect_dataset at the agreed level
-        return apply_agreement(data, agreement_terms(access.agreement), policy=POLICY)
-    return protect_dataset(data, audience=access.audience, policy=POLICY)
+def _released(path: str, stamp: int, key: tuple[Any, ...], access: Access,
+              policy: ProtectionPolicy) -> Released:
+    return released_for(_read(path, stamp), access, policy)
+
+
+def dataset_release(*, dataset: Dataset, access: Access) -> Released:
+    """The package as this reader may see it (:class:`amurlink.release.Released`)."""
+    path = package_path(dataset)
+    stamp = (path / "datapackage.json").stat().st_mtime_ns
+    # the cache key carries the agreement terms and the policy: never served stale
+    return _released(str(path), stamp, access.key, access, study_policy())
 
 
 def dataset_records(*, dataset: Dataset, access: Access) -> PackageData:
-    """The package as this reader may see it: agreement scope, then location protection."""
-    path = package_path(dataset)
-    stamp = (path / "datapackage.json").stat().st_mtime_ns
-    # the cache key carries the agreement terms, so a changed agreement is never served stale
-    return _protected(str(path), stamp, access.key, access)
+    """The package as this reader may see it: protected on the whole, then scoped."""
+    return dataset_release(dataset=dataset, access=access).dataset
+
+
+def dataset_summary(*, dataset: Dataset, access: Access) -> dict[str, Any]:
+    """Counts, species and first / last record of what this reader may see.
+
+    The owner's come from the stored row; everybody else's are computed after release, so
+    an agreement's held-back species, dates and rows cannot be inferred from them.
+    """
+    if access.kind == "owner":
+        return {"deployments": dataset.n_deployments, "media": dataset.n_media,
+                "observations": dataset.n_observations, "species": list(dataset.species),
+                "firstRecord": dataset.first_record.isoformat() if dataset.first_record
+                else None,
+                "lastRecord": dataset.last_record.isoformat() if dataset.last_record else None}
+    summary = dataset_release(dataset=dataset, access=access).summary()
+    return {k: summary[k] for k in ("deployments", "media", "observations", "species",
+                                    "firstRecord", "lastRecord")}
 
 
 def frame_records(frame: pd.DataFrame, *, limit: int | None = None) -> list[dict[str, Any]]:
@@ -163,24 +234,34 @@ _OBSERVATION_FIELDS = ("observationID", "deploymentID", "mediaID", "eventStart",
                        "observationType", "scientificName", "count", "individualID")
 _MEDIA_FIELDS = ("mediaID", "deploymentID", "timestamp", "filePath", "fileMediatype")
 
+#: Fields of each table the pages and the API show (the web registry producers use them).
+TABLE_FIELDS = {"deployments": _DEPLOYMENT_FIELDS, "observations": _OBSERVATION_FIELDS,
+                "media": _MEDIA_FIELDS}
+
 
 def _pick(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
     return frame[[f for f in fields if f in frame]]
 
 
+def released_rows(data: PackageData, table: str, fields: tuple[str, ...],
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """JSON-ready rows of one table of a RELEASED package (the API's and pages' rows)."""
+    return frame_records(_pick(data[table], fields), limit=limit)
+
+
 @functools.lru_cache(maxsize=256)
-def _rows(path: str, stamp: int, key: tuple[Any, ...], access: Access, table: str,
-          fields: tuple[str, ...], limit: int | None) -> tuple[dict[str, Any], ...]:
-    # the JSON-ready rows of one protected table, made once per package state and reader view
-    data = _protected(path, stamp, key, access)
-    return tuple(frame_records(_pick(data[table], fields), limit=limit))
+def _rows(path: str, stamp: int, key: tuple[Any, ...], access: Access, policy: ProtectionPolicy,
+          table: str, fields: tuple[str, ...], limit: int | None) -> tuple[dict[str, Any], ...]:
+    # the JSON-ready rows of one released table, made once per package state and reader view
+    data = _released(path, stamp, key, access, policy).dataset
+    return tuple(released_rows(data, table, fields, limit))
 
 
 def _table_rows(dataset: Dataset, access: Access, table: str, fields: tuple[str, ...],
                 limit: int | None = None) -> list[dict[str, Any]]:
     path = package_path(dataset)
     stamp = (path / "datapackage.json").stat().st_mtime_ns
-    rows = _rows(str(path), stamp, access.key, access, table, fields, limit)
+    rows = _rows(str(path), stamp, access.key, access, study_policy(), table, fields, limit)
     return [dict(r) for r in rows]  # copies: callers may change what they get
 
 

@@ -1,8 +1,10 @@
 """A server-side SVG map (border, stations, detections, transboundary tracks), no tiles.
 
-Everything drawn comes from an already PROTECTED package: a withheld station (no
-coordinates) is not drawn, a coarsened one is drawn where protection put it. Each point
-carries its coordinates as ``data-lat`` / ``data-lon`` exactly as protection left them.
+Everything drawn comes from a RELEASED package (:func:`amurlink.release.release`, through
+``datasets.selectors.dataset_release`` or ``jobs.selectors.joint_release``): a station without
+coordinates is not drawn, a coarsened one is drawn where protection put it, a withheld one at
+the study area's centre. Each point carries its coordinates as ``data-lat`` / ``data-lon``
+exactly as protection left them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from django.utils.html import escape
 
 from amurlink import Dataset as PackageData
+from amurlink.release import Released
 
 WIDTH, HEIGHT, PAD = 800.0, 600.0, 40.0
 COUNTRY_COLOURS = {"CN": "#c0392b", "RU": "#2c5f9e"}
@@ -70,9 +73,15 @@ def joint_ids(links: pd.DataFrame | None) -> dict[str, str]:
     return {k: find(k) for k in list(parent)}
 
 
-def map_features(data: PackageData, *, confirmed_links: pd.DataFrame | None = None
-                 ) -> dict[str, Any]:
-    """Stations, detections per station and transboundary tracks of a protected package."""
+def map_features(data: Released | PackageData, *,
+                 confirmed_links: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Stations, detections per station and transboundary tracks of a released package.
+
+    ``data`` is a :class:`~amurlink.release.Released` or its ``dataset`` (what the selectors'
+    ``dataset_records`` / ``joint_records`` return); never the stored package itself.
+    """
+    if isinstance(data, Released):
+        data = data.dataset
     countries = _countries(data)
     deps = data.deployments
     stations = []

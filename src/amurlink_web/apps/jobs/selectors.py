@@ -11,10 +11,14 @@ from django.conf import settings
 from django.http import Http404
 
 from amurlink import Dataset as PackageData
-from amurlink.core.protection import Audience, protect_dataset
-from amurlink.exchange import scope_dataset
+from amurlink.core.protection import Audience
+from amurlink.release import Released, ScopedDataset, release, scope
 from amurlink.report.inputs import ReportInputs, load_report_inputs
-from amurlink_web.apps.datasets.selectors import POLICY
+from amurlink_web.apps.datasets.selectors import (  # noqa: F401 - study_config_path re-exported
+    study_config,
+    study_config_path,
+    study_policy,
+)
 from amurlink_web.apps.identities.selectors import joint_membership, joint_package_path
 from amurlink_web.apps.jobs.models import Job
 from amurlink_web.apps.organisations.models import Membership, Organisation
@@ -63,11 +67,6 @@ class JointAccess:
              a.embargo_date.isoformat() if a.embargo_date else None) for a in self.agreements))
 
 
-def study_config_path() -> Path | None:
-    value = getattr(settings, "STUDY_CONFIG", "")
-    return Path(value) if value else None
-
-
 def _stamp(path: Path) -> int:
     f = path / "datapackage.json"
     if not f.is_file():
@@ -81,25 +80,20 @@ def _stamp(path: Path) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _inputs(path: str, stamp: int, config_path: str | None) -> ReportInputs:
-    config = None
-    if config_path:
-        from amurlink.config import load_config
-
-        config = load_config(config_path)
+def _inputs(path: str, stamp: int, config: Any) -> ReportInputs:
     return load_report_inputs(path, config=config)
 
 
 def joint_inputs() -> ReportInputs:
     """The joint package with EXACT locations, the study config and the border (if any).
 
-    The study config is ``AMURLINK_STUDY_CONFIG`` when set, else an ``amurlink.toml`` beside
-    the joint package or in its parent folder; the border is its ``[border] file`` or a
-    ``border.geojson`` there.
+    The study config is the platform's one (:func:`~amurlink_web.apps.datasets.selectors.
+    study_config`: ``AMURLINK_STUDY_CONFIG``, else an ``amurlink.toml`` beside the joint
+    package); the border is its ``[border] file`` or a ``border.geojson`` there. NEVER shown
+    as is: pages, maps and jobs take :func:`joint_release`.
     """
     path = joint_package_path()
-    config = study_config_path()
-    return _inputs(str(path), _stamp(path), str(config) if config else None)
+    return _inputs(str(path), _stamp(path), study_config())
 
 
 def joint_countries(data: PackageData) -> list[str]:
@@ -135,7 +129,7 @@ def joint_access(*, organisation: Organisation) -> JointAccess:
         return JointAccess("owner", level, organisation.name,
                            country=own[0] if levels else None, agreements=tuple(agreements))
     if public:
-        return JointAccess("public", POLICY.public_level, organisation.name)
+        return JointAccess("public", study_policy().public_level, organisation.name)
     return JointAccess("partner", level, organisation.name, agreements=tuple(agreements))
 
 
@@ -145,23 +139,34 @@ def joint_reader(*, fetched_by) -> tuple[Membership, JointAccess]:
     return member, joint_access(organisation=member.organisation)
 
 
-def scoped_joint(access: JointAccess) -> PackageData:
-    """The joint package cut to what the agreements share (locations still exact)."""
-    data = joint_inputs().dataset
-    for a in access.agreements:
-        if a.species or a.tables or a.embargo_date:
-            data = scope_dataset(data, agreement_terms(a))
-    return data
+def _terms(access: JointAccess) -> tuple[Any, ...]:
+    return tuple(agreement_terms(a) for a in access.agreements)
+
+
+def scoped_joint(access: JointAccess) -> ScopedDataset:
+    """The joint package cut to what the agreements share (locations still EXACT).
+
+    It remembers the complete package, so any protection of it (the report job's
+    ``build_view``, :func:`amurlink.release.release`) decides the stations' levels on the
+    complete package, never on what the agreements left.
+    """
+    return scope(joint_inputs().dataset, agreements=_terms(access))
 
 
 @functools.lru_cache(maxsize=16)
-def _protected(stamp: int, key: tuple[Any, ...], access: JointAccess) -> PackageData:
-    return protect_dataset(scoped_joint(access), audience=access.audience, policy=POLICY)
+def _released(stamp: int, key: tuple[Any, ...], access: JointAccess, policy: Any) -> Released:
+    return release(joint_inputs().dataset, audience=access.audience, policy=policy,
+                   agreements=_terms(access))
+
+
+def joint_release(*, access: JointAccess) -> Released:
+    """The joint package as ``access`` may see it (:class:`amurlink.release.Released`)."""
+    return _released(_stamp(joint_package_path()), access.key, access, study_policy())
 
 
 def joint_records(*, access: JointAccess) -> PackageData:
-    """The joint package as ``access`` may see it (scope, then location protection)."""
-    return _protected(_stamp(joint_package_path()), access.key, access)
+    """The joint package as ``access`` may see it (protected on the whole, then scoped)."""
+    return joint_release(access=access).dataset
 
 
 def job_list(*, fetched_by, limit: int = 100) -> list[Job]:

@@ -18,12 +18,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from amurlink_web.apps.core.services import ApplicationError, audit_record
-from amurlink_web.apps.datasets.selectors import POLICY
+from amurlink_web.apps.datasets.selectors import study_policy
 from amurlink_web.apps.jobs.models import Job
 from amurlink_web.apps.jobs.selectors import (
     REPORT_LANGUAGES,
     joint_access,
     joint_inputs,
+    joint_release,
     scoped_joint,
 )
 from amurlink_web.apps.organisations.models import Organisation, role_at_least
@@ -146,21 +147,16 @@ def job_run_pending(*, limit: int | None = None) -> int:
 
 # -- the job kinds ---------------------------------------------------------------------------
 def _run_crossborder(job: Job, out: Path, progress: Progress) -> str:
-    from amurlink.analysis.crossborder import crossborder, protect_crossborder
-
     progress(5, "reading the joint package")
     access = joint_access(organisation=job.organisation)
     inputs = joint_inputs()
     if inputs.border is None:
         raise ApplicationError(inputs.missing.get("border", "no border in the study config"))
-    data = scoped_joint(access)
+    released = joint_release(access=access)
     progress(30, "cross-border analysis")
-    result = crossborder(data, border=inputs.border)
+    # counted on the scoped exact data; distances as coarse as the reader's coarsest station
+    result = released.crossborder(inputs.border)
     progress(70, "protecting locations")
-    level = "exact" if access.kind == "owner" and access.country is None else access.level
-    if access.kind == "public":
-        level = POLICY.public_level
-    result = protect_crossborder(result, level=level)
     progress(85, "writing the tables")
     (out / "crossborder.json").write_text(
         json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str),
@@ -183,7 +179,7 @@ def _run_report(job: Job, out: Path, progress: Progress) -> str:
     lang = REPORT_LANGUAGES[job.params.get("lang", "en")]
     # write_report runs the cross-border tables itself (with the border) and protects them
     progress(40, f"writing the report ({lang}, {access.label})")
-    write_report(inputs, out, lang=lang, audience=access.audience, policy=POLICY)
+    write_report(inputs, out, lang=lang, audience=access.audience, policy=study_policy())
     return access.label
 
 
