@@ -89,3 +89,64 @@ def test_spacing_command_finds_the_reference_optimum(ref):
     out = json.loads(result.stdout)
     assert out["optimum_spacing_m"] == pytest.approx(3639.81591638142, rel=1e-3)
     assert len(out["curve"]) == 20
+
+
+def _candidate_file(tmp_path, n=40, seed=4):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 20000, (n, 2))
+    frame = pd.DataFrame({"site_id": [f"S{i:02d}" for i in range(n)], "x": xy[:, 0],
+                          "y": xy[:, 1], "country": np.where(xy[:, 0] < 10000, "CN", "RU"),
+                          "cameras": np.where(xy[:, 0] < 10000, 2, 1)})
+    frame["current"] = 0
+    frame.loc[:9, "current"] = 1
+    path = tmp_path / "cand.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_search_command(tmp_path):
+    path, frame = _candidate_file(tmp_path)
+    roads = tmp_path / "roads.geojson"
+    roads.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "LineString", "coordinates": [[0, 10000], [20000, 10000]]}}]}))
+    args = ["design", "search", "--candidates", str(path), "-k", "10", "--D", "5e-4",
+            "--lambda0", "0.08", "--sigma", "2000", "--noccasions", "15", "--budget", "CN=8",
+            "--min-distance", "1km", "--roads", str(roads), "--road-distance", "8km",
+            "--time-limit", "1"]
+    res = runner.invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert len(out["chosen_site_ids"]) == 10
+    chosen = frame.set_index("site_id").loc[out["chosen_site_ids"]]
+    assert chosen[chosen.country == "CN"]["cameras"].sum() <= 8
+    assert (abs(chosen["y"] - 10000) <= 8000).all()
+    assert out["baseline_kind"] == "current" and out["gain"] >= 0
+    assert "x" not in json.dumps(out["per_country"])  # IDs and counts only, no positions
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0 and "gain" in text.stdout
+    assert runner.invoke(app, [*args[:-2], "--budget", "CN"]).exit_code == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\nthree,4\n")
+    res = runner.invoke(app, ["design", "search", "--candidates", str(bad), "-k", "1", "--D",
+                              "1e-3", "--lambda0", "0.1", "--sigma", "1000", "--noccasions",
+                              "5"])
+    assert res.exit_code == 1 and "row 3" in res.output and "field x" in res.output
+
+
+def test_power_command():
+    res = runner.invoke(app, ["design", "power", "--rse", "0.2", "--ratio", "0.5", "--format",
+                              "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    from amurlink.design import power_two_surveys, years_to_detect
+
+    assert out["power"] == pytest.approx(power_two_surveys(0.5, 0.2))
+    res = runner.invoke(app, ["design", "power", "--rse", "0.2", "--double-in", "12",
+                              "--format", "json"])
+    out = json.loads(res.stdout)
+    assert out["years"] == years_to_detect(2 ** (1 / 12) - 1, 0.2)
+    assert runner.invoke(app, ["design", "power", "--rse", "0.2"]).exit_code == 2
+    assert runner.invoke(app, ["design", "power", "--rse", "0", "--ratio", "2"]).exit_code == 1

@@ -8,6 +8,7 @@ prints E(n), E(r), E(m), E(n2) and the rule-of-thumb RSE(D) of one setting.
 from __future__ import annotations
 
 import enum
+import json
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,204 @@ def spacing(
         lines.append(f"optimum: spacing {res.optimum_R:.3f} sigma = {res.optimum_spacing_m:.0f} m,"
                      f" RSE {_pct(res.minimum_RSE)}")
     typer.echo("\n".join(lines))
+
+
+def _budgets(values: list[str] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in values or []:
+        country, sep, amount = v.partition("=")
+        try:
+            out[country.strip()] = float(amount)
+            if not sep or not country.strip() or out[country.strip()] < 0:
+                raise ValueError
+        except ValueError:
+            raise usage_error(f"--budget {v!r}: give COUNTRY=CAMERAS, e.g. --budget CN=60") \
+                from None
+    return out
+
+
+def _read_candidates(path: Path):
+    import pandas as pd
+
+    from amurlink.exceptions import DataError
+
+    if not path.is_file():
+        raise usage_error(f"--candidates {path}: file not found")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: cannot read the candidate table as CSV ({exc})") from None
+    missing = {"x", "y"} - set(frame.columns)
+    if missing:
+        raise DataError(f"{path}: candidate table needs columns x and y (metres); missing "
+                        f"{', '.join(sorted(missing))}")
+    for col in ("x", "y", "cameras"):
+        if col in frame:
+            vals = pd.to_numeric(frame[col], errors="coerce")
+            bad = ~vals.abs().lt(float("inf"))  # NaN (not a number) or infinite
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0]) + 2
+                raise DataError(f"{path}, row {row}, field {col}: expected a number, got "
+                                f"{frame[col].iloc[row - 2]!r}; fix or remove the row")
+            frame[col] = vals.astype(float)
+    if "site_id" not in frame:
+        frame["site_id"] = [str(i + 1) for i in range(len(frame))]
+    return frame
+
+
+@design_app.command("search")
+def search(
+    candidates: Path = typer.Option(..., "--candidates", help="CSV of candidate sites: x, y "
+                                    "(metres) [, site_id, country, cameras (2 = paired "
+                                    "station), fixed (1 = camera already out), current "
+                                    "(1 = in the current layout)]."),
+    k: int = typer.Option(..., "-k", "--k", help="Number of sites to choose."),
+    detector: DetectorType = _DETECTOR,
+    detectfn: DetectFn = _DETECTFN,
+    D: float = _D,  # noqa: N803
+    lambda0: float | None = _LAMBDA0,
+    g0: float | None = _G0,
+    sigma: float = _SIGMA,
+    noccasions: int = _NOCC,
+    criterion: str = typer.Option("min_nr", "--criterion", help="min_nr (min(E(n), E(r))), "
+                                  "En, Er or En2."),
+    budget: list[str] | None = typer.Option(None, "--budget", help="COUNTRY=CAMERAS, "
+                                            "repeatable."),
+    min_distance: str | None = typer.Option(None, "--min-distance", help="Least distance "
+                                            "between chosen sites (metres or 2km)."),
+    roads: Path | None = typer.Option(None, "--roads", help="GeoJSON of roads/tracks (same "
+                                      "projected CRS as the candidates)."),
+    road_distance: str | None = typer.Option(None, "--road-distance", help="Sites must lie "
+                                             "within this distance of --roads."),
+    buffer: str | None = _BUFFER,
+    nx: int = _NX,
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the search."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random restarts."),
+    output_format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Choose k of n candidate sites maximising min(E(n), E(r)) (or another criterion).
+
+    Prints site IDs, the criterion, E(n), E(r), RSE and the gain over the current layout
+    (``current`` column) or an evenly spread one; no coordinates are printed.
+    """
+    import numpy as np
+
+    from amurlink.analysis.secr import make_mask
+    from amurlink.cli.secr import parse_distance
+    from amurlink.design import CRITERIA, near_lines, search_layout
+
+    par = _detectpar(detectfn.value, lambda0, g0, sigma)
+    if criterion not in CRITERIA:
+        raise usage_error(f"--criterion must be one of {', '.join(CRITERIA)}")
+    if (roads is None) != (road_distance is None):
+        raise usage_error("--roads and --road-distance go together")
+    if time_limit <= 0:
+        raise usage_error("--time-limit must be positive")
+    budgets = _budgets(budget)
+    dmin = parse_distance(min_distance, name="--min-distance") or 0.0
+    with handle_errors():
+        cand = _read_candidates(candidates)
+        xy = cand[["x", "y"]].to_numpy(float)
+        eligible = None
+        if roads is not None:
+            import shapely
+
+            if not roads.is_file():
+                raise usage_error(f"--roads {roads}: file not found")
+            gj = json.loads(roads.read_text(encoding="utf-8"))
+            feats = gj.get("features", [gj]) if isinstance(gj, dict) else []
+            lines = [shapely.geometry.shape(f.get("geometry", f)) for f in feats]
+            eligible = near_lines(xy, lines, parse_distance(road_distance,
+                                                            name="--road-distance"))
+        fixed = (np.flatnonzero(cand["fixed"].fillna(0).astype(float) > 0)
+                 if "fixed" in cand else None)
+        current = (np.flatnonzero(cand["current"].fillna(0).astype(float) > 0)
+                   if "current" in cand else None)
+        if current is not None and len(current) != k:
+            current = None
+        mask = make_mask(xy, buffer=parse_distance(buffer, name="--buffer") or 4.0 * sigma,
+                         nx=nx)
+        res = search_layout(cand, mask, k, D=D, detectpar=par, noccasions=noccasions,
+                            detectfn=detectfn.value, detector=detector.value,
+                            criterion=criterion, budgets=budgets, min_distance=dmin,
+                            eligible=eligible, fixed=fixed,
+                            baseline=current if current is not None else "regular",
+                            time_limit=time_limit, seed=seed)
+    ids = cand["site_id"].astype(str).to_numpy()
+    payload = res.to_dict()
+    payload["chosen_site_ids"] = [ids[i] for i in res.chosen]
+    payload["baseline_kind"] = "current" if current is not None else "regular"
+    if payload["baseline"] is not None:
+        payload["baseline"]["chosen_site_ids"] = [ids[i] for i in payload["baseline"]["chosen"]]
+    if output_format == OutputFormat.json:
+        emit_json(payload)
+        return
+    c = res.counts
+    lines = [f"chose {len(res.chosen)} of {len(cand)} sites in {res.seconds:.1f} s "
+             f"({criterion} = {res.criterion:.2f})",
+             f"E(n) {c['En']:.2f}  E(r) {c['Er']:.2f}  RSE(D) {_pct(res.rse)}"]
+    for country, v in res.per_country.items():
+        lines.append(f"  {country}: {v['sites']} sites, {v['cameras']:g} cameras")
+    if res.gain is not None:
+        lines.append(f"{payload['baseline_kind']} layout: {criterion} = "
+                     f"{res.baseline[criterion]:.2f}, RSE(D) {_pct(res.baseline_rse)}; "
+                     f"gain {100 * res.gain:+.1f}%")
+    lines.append("sites: " + " ".join(payload["chosen_site_ids"]))
+    typer.echo("\n".join(lines))
+
+
+@design_app.command("power")
+def power(
+    rse: float = typer.Option(..., "--rse", help="RSE (CV) of one survey's density estimate, "
+                              "e.g. from 'design expect'."),
+    ratio: float | None = typer.Option(None, "--ratio", help="Two surveys: the change D2/D1 "
+                                       "to detect (e.g. 0.7)."),
+    annual_change: float | None = typer.Option(None, "--annual-change", help="Annual surveys:"
+                                               " annual change to detect (0.059 = +5.9 %)."),
+    double_in: float | None = typer.Option(None, "--double-in", help="Annual surveys: density "
+                                           "doubles in this many years (e.g. 12)."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    target: float = typer.Option(0.8, "--power", help="Target power (annual surveys)."),
+    test: str = typer.Option("two.sided", "--test", help="two.sided, increase or decrease."),
+    adjust_rse: bool = typer.Option(False, "--adjust-rse", help="Two surveys: scale the second"
+                                    " RSE by 1/sqrt(D2/D1) (secrdesign adjustRSE)."),
+    output_format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Power to detect a change: two surveys (secrdesign) or a trend over annual surveys."""
+    from amurlink.design.power import (
+        annual_change_for,
+        power_two_surveys,
+        ratio_interval,
+        trend_power,
+        years_to_detect,
+    )
+
+    modes = sum(v is not None for v in (ratio, annual_change, double_in))
+    if modes != 1:
+        raise usage_error("give exactly one of --ratio, --annual-change, --double-in")
+    with handle_errors():
+        if ratio is not None:
+            p = power_two_surveys(ratio, rse, alpha=alpha, test=test, adjust_rse=adjust_rse)
+            lo, hi = ratio_interval(ratio, rse, alpha=alpha, adjust_rse=adjust_rse)
+            payload: dict[str, Any] = {"mode": "two_surveys", "ratio": ratio, "rse": rse,
+                                       "alpha": alpha, "test": test, "power": p,
+                                       "expected_interval": [lo, hi]}
+            text = (f"power to detect D2/D1 = {ratio:g} with RSE {_pct(rse)}: {100 * p:.1f}% "
+                    f"(expected {100 * (1 - alpha):g}% interval {lo:.2f}-{hi:.2f})")
+        else:
+            r = annual_change if annual_change is not None else annual_change_for(2.0,
+                                                                                 double_in)
+            years = years_to_detect(r, rse, alpha=alpha, power=target, test=test)
+            curve = [trend_power(n, r, rse, alpha=alpha, test=test).power
+                     for n in range(3, (years or 30) + 1)]
+            payload = {"mode": "trend", "annual_change": r, "rse": rse, "alpha": alpha,
+                       "target_power": target, "test": test, "years": years,
+                       "power_by_years": dict(zip(range(3, 3 + len(curve)), curve,
+                                                  strict=True))}
+            text = (f"annual change {100 * r:+.2f}% with CV {_pct(rse)}: "
+                    + (f"{years} annual surveys reach {100 * target:g}% power"
+                       if years else "not detectable within 100 years"))
+    if output_format == OutputFormat.json:
+        emit_json(payload)
+    else:
+        typer.echo(text)
