@@ -108,8 +108,8 @@ timestamp = "time"
 scientificName = "species"
 individualID = "animal"
 """
-CROSSWALK = """cn_id,ru_id,method,reviewer,date
-T012,T-23,photo,Anna Petrova,2015-03-01
+CROSSWALK = """cn_id,ru_id,method,reviewer_cn,reviewer_ru,date
+T012,T-23,photo,Li Wei,Anna Petrova,2015-03-01
 """
 
 
@@ -197,12 +197,15 @@ def test_deployment_details_ids_species_and_individuals(result):
 
 def test_crosswalk_becomes_confirmed_expert_link(result):
     links = result.dataset["identityLinks"]
-    assert len(links) == 1
-    row = links.iloc[0]
+    assert len(links) == 2  # one acceptance per side (the two-party rule)
+    row = links.iloc[1]
     assert {row["subjectA"], row["subjectB"]} == {"CN-NTLNP:T012", "RU-LLNP:T-23"}
     assert row["status"] == "confirmed" and row["method"] == "expert"
-    assert row["reviewer"] == "Anna Petrova"
+    assert links["reviewer"].tolist() == ["Li Wei [CN]", "Anna Petrova [RU]"]
     assert json.loads(row["evidence"])["crosswalkMethod"] == "photo"
+    from amurlink.identify.links import current_links
+
+    assert current_links(links)["status"].tolist() == ["confirmed"]
 
 
 def test_duplicates_and_bursts_flagged_not_deleted(result):
@@ -227,13 +230,13 @@ def test_written_package_manifest_and_round_trip(result, sources, tmp_path):
     assert manifest["config"]["events"]["independence_minutes"] == 30.0
     files = {Path(p).name for i in manifest["inputs"] for p in i["files"]}
     assert {"ru.mapping.toml", "stations.csv", "records.csv"} <= files
-    assert manifest["linkSet"]["events"] == 1 and manifest["links"]["confirmed"] == 1
+    assert manifest["linkSet"]["events"] == 2 and manifest["links"]["confirmed"] == 1
     assert "datapackage.json" in manifest["outputs"]
     assert (out / FLAGS_NAME).is_file()
 
 
 def test_unknown_individual_in_crosswalk_is_reported(sources):
-    sources["links"].write_text(CROSSWALK + "T999,T-23,photo,Anna Petrova,2015-03-02\n",
+    sources["links"].write_text(CROSSWALK + "T999,T-23,photo,Li Wei,Anna Petrova,2015-03-02\n",
                                 encoding="utf-8")
     res = harmonise(sources["ru"], sources["cn"], config=StudyConfig(), links=sources["links"],
                     now=NOW)
@@ -328,3 +331,34 @@ def test_in_memory_input_hashes_species_and_inputs_unchanged():
     for k, v in ds.tables.items():
         pd.testing.assert_frame_equal(v, before[k])
     json.dumps(res.manifest, default=str)  # no pending future left in the manifest
+
+
+def test_a_crosswalk_row_confirms_only_with_a_reviewer_of_each_side(sources):
+    """The two-party rule: one reviewer (or one side) leaves the link for the partner."""
+    from amurlink.identify.links import current_links
+
+    sources["links"].write_text("cn_id,ru_id,reviewer,reviewer_cn,reviewer_ru,date\n"
+                                "T012,T-23,Anna Petrova,,,2015-03-01\n", encoding="utf-8")
+    res = harmonise(sources["ru"], sources["cn"], config=StudyConfig(), links=sources["links"],
+                    now=NOW)
+    (warn,) = [i for i in res.report.warnings if i.code == "crosswalk-one-party"]
+    assert warn.row == 2 and "reviewer_cn and reviewer_ru" in warn.fix
+    assert current_links(res.dataset["identityLinks"])["status"].tolist() == ["proposed"]
+    sources["links"].write_text("cn_id,ru_id,reviewer_cn,reviewer_ru,date\n"
+                                "T012,T-23,Li Wei,,2015-03-01\n", encoding="utf-8")
+    res = harmonise(sources["ru"], sources["cn"], config=StudyConfig(), links=sources["links"],
+                    now=NOW)
+    assert [i.code for i in res.report.warnings if i.code.startswith("crosswalk")] == [
+        "crosswalk-one-side"]
+    cur = current_links(res.dataset["identityLinks"])
+    assert cur[["status", "awaiting"]].to_numpy().tolist() == [["proposed", "RU"]]
+    assert res.manifest["links"]["awaiting"] == 1
+    # with the rule off, one reviewer confirms
+    one = StudyConfig.from_dict({"links": {"two_party": False}})
+    sources["links"].write_text(CROSSWALK.replace("reviewer_cn,reviewer_ru", "reviewer,x")
+                                .replace("Li Wei,Anna Petrova", "Anna Petrova,-"),
+                                encoding="utf-8")
+    res = harmonise(sources["ru"], sources["cn"], config=one, links=sources["links"], now=NOW)
+    log = res.dataset["identityLinks"]
+    assert log["reviewer"].tolist() == ["Anna Petrova"]
+    assert current_links(log, two_party=False)["status"].tolist() == ["confirmed"]

@@ -33,6 +33,7 @@ __all__ = [
     "BorderSettings",
     "Country",
     "EventSettings",
+    "LinkSettings",
     "CountryInputs",
     "InputSettings",
     "OccasionSettings",
@@ -388,6 +389,21 @@ _DEFAULT_SPECIES = (
 
 
 @dataclass(frozen=True)
+class LinkSettings:
+    """``[links]``: how identity links between the countries' catalogues are decided.
+
+    Parameters
+    ----------
+    two_party : bool, default True
+        A link between two countries' national IDs is confirmed only when a reviewer of
+        each side has accepted it (one side's acceptance awaits the partner; a rejection by
+        either side rejects). ``false`` lets one reviewer confirm alone.
+    """
+
+    two_party: bool = True
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     """Settings of one study, as read from ``amurlink.toml`` (all sections optional).
 
@@ -409,6 +425,8 @@ class StudyConfig:
         Location protection; its ``crs`` is the working CRS.
     inputs : InputSettings
         ``[inputs]``: the files the study is built from (``amurlink run``).
+    links : LinkSettings
+        ``[links]``: the two-party rule of identity links.
     source : Path, optional
         File the settings were read from (not compared).
 
@@ -433,6 +451,7 @@ class StudyConfig:
     species: tuple[Species, ...] = _DEFAULT_SPECIES
     protection: ProtectionPolicy = field(default_factory=ProtectionPolicy)
     inputs: InputSettings = field(default_factory=InputSettings)
+    links: LinkSettings = field(default_factory=LinkSettings)
     source: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -541,6 +560,8 @@ class StudyConfig:
         }
         if not self.inputs.empty:
             out["inputs"] = self.inputs.to_dict()
+        if self.links != LinkSettings():
+            out["links"] = {"two_party": self.links.two_party}
         return out
 
 
@@ -689,11 +710,22 @@ class _Reader:
         protection = self.read_protection(self.table(data, "protection", ""), crs.working)
         inputs = self.read_inputs(self.table(data, "inputs", ""),
                                   tuple(c.code for c in countries))
+        links = self.read_links(self.table(data, "links", ""))
         if self.errors:
             return None
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
-                           protection=protection, inputs=inputs)
+                           protection=protection, inputs=inputs, links=links)
+
+    def read_links(self, data: Mapping[str, Any]) -> LinkSettings:
+        self.known_keys(data, ("two_party",), "links.")
+        value = data.get("two_party", True)
+        if not isinstance(value, bool):
+            self.error("links.two_party", "true or false", value,
+                       "write two_party = true (a reviewer of each side confirms a link) "
+                       "or false")
+            return LinkSettings()
+        return LinkSettings(two_party=value)
 
     def read_study(self, data: Mapping[str, Any], default: StudySettings) -> StudySettings:
         self.known_keys(data, ("name",), "study.")
@@ -1011,7 +1043,7 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
-             "inputs")
+             "inputs", "links")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",

@@ -204,7 +204,8 @@ def read_crosswalk(
     ----------
     path : path_like
         CSV with one ``<cc>_id`` column per country (``cn_id``, ``ru_id``; ISO codes of the
-        study), and ``reviewer`` and ``date`` columns (``method`` optional). IDs without a
+        study), a ``date`` column, and the reviewer of each side (``reviewer_cn``,
+        ``reviewer_ru``) or one ``reviewer`` (``method`` optional). IDs without a
         catalogue prefix get the country's catalogue from the study config (``T012`` in
         ``cn_id`` becomes ``CN-NTLNP:T012``).
     config : StudyConfig
@@ -212,8 +213,9 @@ def read_crosswalk(
     Returns
     -------
     links : DataFrame
-        ``subjectA``, ``subjectB``, ``reviewer``, ``timestamp`` (UTC), ``method`` (as written)
-        and ``row`` (CSV row number, header = 1).
+        ``subjectA``, ``subjectB``, ``reviewer``, ``timestamp`` (UTC), ``method`` (as written),
+        ``row`` (CSV row number, header = 1), ``sideA``/``sideB`` (the country codes of the
+        two ID columns) and ``reviewerA``/``reviewerB`` (each side's reviewer, "" if none).
     problems : list of str
         Rows that cannot be used, each naming the file, row, column and the fix.
 
@@ -229,12 +231,17 @@ def read_crosswalk(
     raw.columns = [c.strip() for c in raw.columns]
     id_cols = [c for c in raw.columns if c.lower().endswith("_id")
                and c[:-3].upper() in config.country_codes]
-    missing = [c for c in ("reviewer", "date") if c not in raw.columns]
+    side_cols = [f"reviewer_{c[:-3].lower()}" for c in id_cols]
+    has_sides = any(c in raw.columns for c in side_cols)
+    missing = [c for c in ("date",) if c not in raw.columns]
+    if "reviewer" not in raw.columns and not has_sides:
+        missing.append("reviewer")
     if len(id_cols) != 2 or missing:
         raise DataError(
             f"{file}: a crosswalk needs two ID columns named <country>_id for the study's "
-            f"countries ({', '.join(c.lower() + '_id' for c in config.country_codes)}) and "
-            f"'reviewer' and 'date' columns; it has {', '.join(raw.columns)}"
+            f"countries ({', '.join(c.lower() + '_id' for c in config.country_codes)}), a "
+            f"'date' column and the reviewers (reviewer_<country> for each side, or "
+            f"'reviewer'); it has {', '.join(raw.columns)}"
         )
     problems: list[str] = []
     cols = {}
@@ -251,13 +258,20 @@ def read_crosswalk(
         cols[c] = ids.where(spaced | (ids == ""), f"{cat}:" + ids)
     a, b = cols[id_cols[0]], cols[id_cols[1]]
     ts = pd.to_datetime(raw["date"].str.strip(), utc=True, errors="coerce", format="mixed")
-    out = pd.DataFrame({"subjectA": a, "subjectB": b, "reviewer": raw["reviewer"].str.strip(),
+    side_names = [raw[c].str.strip() if c in raw.columns else pd.Series("", index=raw.index)
+                  for c in side_cols]
+    generic = raw["reviewer"].str.strip() if "reviewer" in raw.columns else \
+        (side_names[0] + "; " + side_names[1]).str.strip("; ")
+    out = pd.DataFrame({"subjectA": a, "subjectB": b, "reviewer": generic,
                         "timestamp": ts,
                         "method": raw["method"].str.strip() if "method" in raw else "expert",
-                        "row": np.arange(len(raw)) + 2})
+                        "row": np.arange(len(raw)) + 2,
+                        "sideA": id_cols[0][:-3].upper(), "sideB": id_cols[1][:-3].upper(),
+                        "reviewerA": side_names[0], "reviewerB": side_names[1]})
     for i, r in out.iterrows():
+        named = r["reviewer"] or r["reviewerA"] or r["reviewerB"]
         bad = [k for k, v in (("IDs", r["subjectA"] and r["subjectB"]),
-                              ("reviewer", r["reviewer"]), ("date", pd.notna(r["timestamp"])))
+                              ("reviewer", named), ("date", pd.notna(r["timestamp"])))
                if not v]
         if bad:
             problems.append(f"{file} row {r['row']}: missing or unreadable {', '.join(bad)}; "
@@ -523,17 +537,46 @@ def _apply_links(links: Any, ds_ind: pd.DataFrame, log: pd.DataFrame, config: St
     info["rows"] = len(cross)
     for p in problems:
         report.error("crosswalk", p, file=str(path), fix="correct the crosswalk row")
-    confirmed = proposed = 0
+    two_party = getattr(getattr(config, "links", None), "two_party", True)
+    confirmed = proposed = awaiting = 0
     for r in cross.itertuples(index=False):
+        evidence = {"crosswalk": path.name, "row": int(r.row),
+                    "crosswalkMethod": r.method or "expert"}
+        # Two-party rule: a row confirms only when it names a reviewer of each side.
+        sides = [(s, n) for s, n in ((r.sideA, r.reviewerA), (r.sideB, r.reviewerB)) if n]
         try:
+            if two_party and not sides:
+                log = propose_links(log, pd.DataFrame({
+                    "subjectA": [r.subjectA], "subjectB": [r.subjectB],
+                    "reviewer": [r.reviewer], "reason": ["expert crosswalk; one reviewer"],
+                    "evidence": [evidence]}), method="expert", now=r.timestamp).links
+                proposed += 1
+                report.warning("crosswalk-one-party", f"{path} row {r.row}: {r.subjectA} = "
+                               f"{r.subjectB} names no reviewer per side and was stored as "
+                               "proposed: a reviewer of each country confirms a cross-border "
+                               "link", file=str(path), row=int(r.row), field="reviewer",
+                               got=r.reviewer, fix="add reviewer_cn and reviewer_ru columns "
+                               "naming each side's reviewer, or review it with `amurlink links "
+                               "accept --side`")
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataQualityWarning)
-                log = review_link(
-                    log, status="confirmed", reviewer=r.reviewer, pair=(r.subjectA, r.subjectB),
-                    method="expert", reason="expert crosswalk",
-                    evidence={"crosswalk": path.name, "row": int(r.row),
-                              "crosswalkMethod": r.method or "expert"},
-                    individuals=ds_ind, observations=obs, deployments=dep, now=r.timestamp)
+                for side, name in (sides if two_party else [(None, r.reviewer)]):
+                    log = review_link(
+                        log, status="confirmed", reviewer=name, side=side,
+                        pair=(r.subjectA, r.subjectB), method="expert",
+                        reason="expert crosswalk", evidence=evidence, individuals=ds_ind,
+                        observations=obs, deployments=dep, now=r.timestamp,
+                        two_party=two_party)
+            if two_party and len(sides) < 2:
+                awaiting += 1
+                report.warning("crosswalk-one-side", f"{path} row {r.row}: {r.subjectA} = "
+                               f"{r.subjectB} names only the {sides[0][0]} reviewer; the link "
+                               "awaits the other side's acceptance", file=str(path),
+                               row=int(r.row), field="reviewer",
+                               fix="name both reviewers, or have the other side accept it with "
+                                   "`amurlink links accept --side`")
+                continue
             confirmed += 1
         except LinkConflictError as exc:
             # A conflicting expert link is kept for review, never confirmed and never lost.
@@ -557,6 +600,7 @@ def _apply_links(links: Any, ds_ind: pd.DataFrame, log: pd.DataFrame, config: St
                          fix="correct the IDs, or resolve the conflict the message names")
     info["confirmed"] = confirmed
     info["proposed"] = proposed
+    info["awaiting"] = awaiting
     return log, info
 
 

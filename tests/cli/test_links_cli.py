@@ -84,6 +84,13 @@ def log_of(path: Path) -> pd.DataFrame:
     return read_camtrap_dp(path)["identityLinks"]
 
 
+def accept_both(joint: Path, a: str, b: str, *extra: str) -> None:
+    """A reviewer of each side accepts (the two-party rule)."""
+    for side, who in (("CN", "Li"), ("RU", "Anna")):
+        result = invoke("accept", joint, a, b, "-r", who, "--side", side, *extra)
+        assert result.exit_code == 0, result.output
+
+
 def test_list_json_equals_the_library(joint):
     result = invoke("list", joint, "--format", "json")
     assert result.exit_code == 0, result.output
@@ -99,11 +106,21 @@ def test_list_text_shows_each_pair(joint):
 
 
 def test_accept_records_the_decision_and_prints_the_event(joint):
-    result = invoke("accept", joint, RU23, CN15, "--reviewer", "Anna", "--format", "json")
+    result = invoke("accept", joint, RU23, CN15, "--reviewer", "Anna", "--side", "ru",
+                    "--format", "json")
     assert result.exit_code == 0, result.output
     log = log_of(joint)
-    assert json.loads(result.stdout) == plain(log.iloc[[-1]])[0]
-    assert log["status"].iloc[-1] == "confirmed" and log["reviewer"].iloc[-1] == "Anna"
+    payload = json.loads(result.stdout)
+    assert payload == {**plain(log.iloc[[-1]])[0], "pairStatus": "proposed", "awaiting": "CN"}
+    assert log["status"].iloc[-1] == "confirmed" and log["reviewer"].iloc[-1] == "Anna [RU]"
+    # one side's acceptance joins nothing: the pair awaits the partner
+    assert invoke("identities", joint, "--linked").stdout.strip() == "no identities"
+    listed = [r for r in json.loads(invoke("list", joint, "-f", "json").stdout)
+              if r["subjectA"] == CN15]
+    assert [(r["status"], r["acceptedBy"], r["awaiting"]) for r in listed] == [
+        ("proposed", "RU", "CN")]
+    result = invoke("accept", joint, CN15, RU23, "-r", "Li", "--side", "CN", "-f", "json")
+    assert json.loads(result.stdout)["pairStatus"] == "confirmed"
     text = invoke("identities", joint, "--linked")
     assert text.exit_code == 0
     assert f"{CN15} = {RU23}" in text.stdout
@@ -111,43 +128,49 @@ def test_accept_records_the_decision_and_prints_the_event(joint):
 
 def test_accept_by_link_event_id(joint):
     event = log_of(joint)["linkEventID"].iloc[0]
-    result = invoke("accept", joint, event, "--reviewer", "Anna")
+    result = invoke("accept", joint, event, "--reviewer", "Anna", "--side", "RU")
     assert result.exit_code == 0, result.output
     assert f"confirmed: {CN15} = {RU23}" in result.stdout
-    unknown = invoke("accept", joint, "L-0000", "--reviewer", "Anna")
+    assert "awaiting the partner (CN)" in result.stdout
+    unknown = invoke("accept", joint, "L-0000", "--reviewer", "Anna", "--side", "RU")
     assert unknown.exit_code == 1 and "no link event 'L-0000'" in unknown.stderr
 
 
 def test_a_conflict_exits_1_with_a_clear_message_and_changes_nothing(joint):
     before = log_of(joint)
-    result = invoke("accept", joint, CN12, RU23, "--reviewer", "Anna")
+    result = invoke("accept", joint, CN12, RU23, "--reviewer", "Anna", "--side", "RU")
     assert result.exit_code == 1
     assert f"cannot confirm {CN12} = {RU23}" in result.stderr
     assert "[spacetime]" in result.stderr and "fix:" in result.stderr
     assert "Traceback" not in result.output
     pd.testing.assert_frame_equal(log_of(joint), before)
-    relaxed = invoke("accept", joint, CN12, RU23, "--reviewer", "Anna", "--tolerance-km", "80")
+    relaxed = invoke("accept", joint, CN12, RU23, "--reviewer", "Anna", "--side", "RU",
+                     "--tolerance-km", "80")
     assert relaxed.exit_code == 0, relaxed.output
 
 
 def test_catalogue_conflict_after_a_confirmed_link(joint):
-    assert invoke("accept", joint, CN15, RU23, "-r", "Anna").exit_code == 0
-    result = invoke("accept", joint, CN12, RU23, "-r", "Anna", "--tolerance-km", "80")
+    accept_both(joint, CN15, RU23)
+    result = invoke("accept", joint, CN12, RU23, "-r", "Anna", "--side", "RU",
+                    "--tolerance-km", "80")
     assert result.exit_code == 1
     assert "[catalogue] CN-NTLNP:T012 and CN-NTLNP:T015" in result.stderr
 
 
 def test_debug_shows_the_exception(joint):
-    result = runner.invoke(app, ["--debug", "links", "accept", str(joint), CN12, RU23, "-r", "A"])
+    result = runner.invoke(app, ["--debug", "links", "accept", str(joint), CN12, RU23, "-r", "A",
+                                 "--side", "CN"])
     assert result.exit_code != 0 and isinstance(result.exception, LinkConflictError)
 
 
 def test_reject_needs_a_reason_and_splits_a_confirmed_link(joint):
-    assert invoke("accept", joint, CN15, RU23, "-r", "Anna").exit_code == 0
-    missing = invoke("reject", joint, CN15, RU23, "--reviewer", "Boris")
+    accept_both(joint, CN15, RU23)
+    missing = invoke("reject", joint, CN15, RU23, "--reviewer", "Boris", "--side", "RU")
     assert missing.exit_code == 2
+    no_side = invoke("reject", joint, CN15, RU23, "--reviewer", "Boris", "--reason", "no")
+    assert no_side.exit_code == 2 and "--side" in no_side.stderr
     result = invoke("reject", joint, CN15, RU23, "--reviewer", "Boris", "--reason", "DNA differs",
-                    "-f", "json")
+                    "--side", "RU", "-f", "json")
     assert result.exit_code == 0, result.output
     event = json.loads(result.stdout)
     assert event["status"] == "rejected" and event["reason"] == "DNA differs"
@@ -156,13 +179,15 @@ def test_reject_needs_a_reason_and_splits_a_confirmed_link(joint):
 
 
 def test_history_json_equals_the_library_and_shows_the_split(joint):
-    invoke("accept", joint, CN15, RU23, "-r", "Anna")
-    invoke("reject", joint, CN15, RU23, "-r", "Boris", "--reason", "DNA differs")
+    accept_both(joint, CN15, RU23)
+    invoke("reject", joint, CN15, RU23, "-r", "Boris", "--side", "CN", "--reason", "DNA differs")
     result = invoke("history", joint, RU23, "--format", "json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload == plain(link_history(log_of(joint), RU23))
-    assert [e["effect"] for e in payload] == [None, None, "merge", "split"]
+    assert [(e["side"], e["pairStatus"], e["effect"]) for e in payload] == [
+        (None, "proposed", None), (None, "proposed", None), ("CN", "awaiting", None),
+        ("RU", "confirmed", "merge"), ("CN", "rejected", "split")]
     text = invoke("history", joint, RU23)
     assert "split" in text.stdout and "DNA differs" in text.stdout
     unknown = invoke("history", joint, "CN-NTLNP:T999")
@@ -180,9 +205,10 @@ def test_identities_json_equals_the_library(joint):
 
 
 def test_rejecting_a_pair_still_joined_prints_a_warning(joint):
-    assert invoke("accept", joint, RU40, "S-1", "-r", "Anna").exit_code == 0
-    assert invoke("accept", joint, "S-1", CN15, "-r", "Anna").exit_code == 0
-    result = invoke("reject", joint, CN15, RU40, "-r", "Boris", "--reason", "stripes differ")
+    assert invoke("accept", joint, RU40, "S-1", "-r", "Anna", "--side", "RU").exit_code == 0
+    assert invoke("accept", joint, "S-1", CN15, "-r", "Li", "--side", "CN").exit_code == 0
+    result = invoke("reject", joint, CN15, RU40, "-r", "Boris", "--side", "RU",
+                    "--reason", "stripes differ")
     assert result.exit_code == 0, result.output
     assert "warning:" in result.stderr and "still one joint identity" in result.stderr
     assert "rejected: CN-NTLNP:T015 = RU-LLNP:T-40" in result.stdout
@@ -191,7 +217,7 @@ def test_rejecting_a_pair_still_joined_prints_a_warning(joint):
 def test_conflicts_audit_exit_codes(joint):
     clean = invoke("conflicts", joint, "-f", "json")
     assert clean.exit_code == 0 and json.loads(clean.stdout) == []
-    assert invoke("accept", joint, CN12, RU23, "-r", "A", "--tolerance-km", "80").exit_code == 0
+    accept_both(joint, CN12, RU23, "--tolerance-km", "80")
     found = invoke("conflicts", joint, "--format", "json")
     assert found.exit_code == 1
     ds = read_camtrap_dp(joint)
@@ -204,7 +230,9 @@ def test_conflicts_audit_exit_codes(joint):
 def test_usage_errors_exit_2(joint, tmp_path):
     assert invoke("list", tmp_path / "missing").exit_code == 2
     assert invoke("list", joint, "--status", "maybe").exit_code == 2
-    assert invoke("accept", joint, CN15, RU23).exit_code == 2  # no --reviewer
+    assert invoke("accept", joint, CN15, RU23, "--side", "CN").exit_code == 2  # no --reviewer
+    no_side = invoke("accept", joint, CN15, RU23, "-r", "Anna")
+    assert no_side.exit_code == 2 and "--side CN or --side RU" in no_side.stderr
     assert invoke("nope").exit_code == 2
 
 
@@ -217,6 +245,25 @@ def test_a_held_lock_exits_1_with_the_holder(joint, monkeypatch):
     (joint / LinkStore.LOCK_NAME).write_text('{"pid": 7, "host": "vladivostok-pc"}')
     monkeypatch.setattr("amurlink.cli.links.LinkStore",
                         functools.partial(LinkStore, lock_timeout_s=0))
-    result = invoke("accept", joint, CN15, RU23, "-r", "Anna")
+    result = invoke("accept", joint, CN15, RU23, "-r", "Anna", "--side", "RU")
     assert result.exit_code == 1
     assert "locked by process 7 on vladivostok-pc" in result.stderr
+
+
+def test_a_side_outside_the_pair_exits_1(joint):
+    result = invoke("accept", joint, CN15, RU23, "-r", "Kim", "--side", "KR")
+    assert result.exit_code == 1 and "not for KR" in result.stderr
+
+
+def test_the_study_config_can_turn_the_two_party_rule_off(joint):
+    (joint.parent / "amurlink.toml").write_text("[links]\ntwo_party = false\n")
+    result = invoke("accept", joint, CN15, RU23, "-r", "Anna", "--side", "RU", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pairStatus"] == "confirmed"
+    assert f"{CN15} = {RU23}" in invoke("identities", joint, "--linked").stdout
+    # the same log under a config with the rule on: the pair awaits the partner
+    strict = joint.parent / "strict.toml"
+    strict.write_text("[links]\ntwo_party = true\n")
+    listed = json.loads(invoke("list", joint, "--config", strict, "-f", "json").stdout)
+    pair = [r for r in listed if r["subjectA"] == CN15][0]
+    assert (pair["status"], pair["awaiting"]) == ("proposed", "CN")

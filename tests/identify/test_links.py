@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import amurlink.identify.links as _links
 from amurlink.exceptions import DataQualityWarning, LinkConflictError, SchemaError
 from amurlink.identify.links import (
     CONFLICT_COLUMNS,
@@ -16,15 +18,19 @@ from amurlink.identify.links import (
     IDENTITY_COLUMNS,
     SKIPPED_COLUMNS,
     ConflictRule,
-    current_links,
     empty_links,
-    find_conflicts,
-    joint_identities,
-    link_history,
-    propose_links,
-    review_link,
 )
 from amurlink.schema import IDENTITY_LINKS
+
+# These tests exercise the log itself with the two-party rule off (`two_party=False`, the
+# study setting `[links] two_party = false`): one reviewer decides. The rule is tested in
+# test_links_two_party.py.
+current_links = functools.partial(_links.current_links, two_party=False)
+find_conflicts = functools.partial(_links.find_conflicts, two_party=False)
+joint_identities = functools.partial(_links.joint_identities, two_party=False)
+link_history = functools.partial(_links.link_history, two_party=False)
+propose_links = functools.partial(_links.propose_links, two_party=False)
+review_link = functools.partial(_links.review_link, two_party=False)
 
 CN12, CN15 = "CN-NTLNP:T012", "CN-NTLNP:T015"
 RU23, RU40 = "RU-LLNP:T-23", "RU-LLNP:T-40"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -10,16 +11,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
+import amurlink.identify.links as _links
 from amurlink.exceptions import AmurlinkWarning, LinkConflictError
 from amurlink.identify.links import (
     ConflictRule,
-    current_links,
     empty_links,
-    find_conflicts,
-    joint_identities,
-    propose_links,
-    review_link,
 )
+
+# These tests exercise the log itself with the two-party rule off (`two_party=False`, the
+# study setting `[links] two_party = false`): one reviewer decides. The rule is tested in
+# test_links_two_party.py.
+current_links = functools.partial(_links.current_links, two_party=False)
+find_conflicts = functools.partial(_links.find_conflicts, two_party=False)
+joint_identities = functools.partial(_links.joint_identities, two_party=False)
+propose_links = functools.partial(_links.propose_links, two_party=False)
+review_link = functools.partial(_links.review_link, two_party=False)
+
 
 T0 = pd.Timestamp("2024-03-01T10:00:00Z")
 SUBJECTS = ["CN-NTLNP:T1", "CN-NTLNP:T2", "RU-LLNP:T1", "RU-LLNP:T2", "RU-LLNP:T3",

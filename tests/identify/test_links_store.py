@@ -82,7 +82,7 @@ def test_decisions_persist_and_the_package_stays_valid(store):
     res = store.propose(proposals((CN15, RU23), (CN12, RU40)), method="photo", by="matcher",
                         now=T0)
     assert len(res.proposed) == 2
-    ev = store.accept(CN15, RU23, reviewer="Anna", now=T0)
+    ev = store.accept(CN15, RU23, reviewer="Anna", side="CN", now=T0)
     assert ev[["subjectA", "subjectB", "status"]].to_numpy().tolist() == [
         [CN15, RU23, "confirmed"]]
     store.reject(link_event_id=res.proposed["linkEventID"].iloc[1], reviewer="Boris",
@@ -101,21 +101,23 @@ def test_decisions_persist_and_the_package_stays_valid(store):
 
 
 def test_conflicts_raise_and_leave_the_file_untouched(store):
-    store.accept(CN15, RU23, reviewer="Anna", now=T0)
+    store.accept(CN15, RU23, reviewer="Anna", side="CN", now=T0)
+    store.accept(CN15, RU23, reviewer="Boris", side="RU", now=T0)
     before = links_file(store).read_bytes()
     with pytest.raises(LinkConflictError, match="catalogue CN-NTLNP"):
-        store.accept(CN12, RU23, reviewer="Anna", now=T0)
+        store.accept(CN12, RU23, reviewer="Anna", side="CN", now=T0)
     assert links_file(store).read_bytes() == before
     store.reject(CN15, RU23, reviewer="Anna", reason="DNA mismatch", now=T0)
     before = links_file(store).read_bytes()
     with pytest.raises(LinkConflictError, match=r"\[spacetime\] CN-NTLNP:T012 and RU-LLNP:T-23"):
-        store.accept(CN12, RU23, reviewer="Anna", now=T0)
+        store.accept(CN12, RU23, reviewer="Anna", side="CN", now=T0)
     assert links_file(store).read_bytes() == before
     assert not (store.path / LinkStore.LOCK_NAME).exists()
 
 
 def test_a_failing_write_leaves_the_old_log_intact(store, monkeypatch):
-    store.accept(CN15, RU23, reviewer="Anna", now=T0)
+    store.accept(CN15, RU23, reviewer="Anna", side="CN", now=T0)
+    store.accept(CN15, RU23, reviewer="Boris", side="RU", now=T0)
     path = links_file(store)
     before = path.read_bytes()
     files = sorted(p.name for p in store.path.iterdir())
@@ -137,13 +139,13 @@ def test_a_held_lock_refuses_with_a_clear_message(store):
     lock = store.path / LinkStore.LOCK_NAME
     lock.write_text(json.dumps({"pid": 4242, "host": "field-laptop", "since": "2024-03-01"}))
     with pytest.raises(LinkStoreLockedError) as info:
-        store.accept(CN15, RU23, reviewer="Anna", now=T0)
+        store.accept(CN15, RU23, reviewer="Anna", side="CN", now=T0)
     assert isinstance(info.value, BlockingIOError)  # still an OSError for older callers
     msg = str(info.value)
     assert "locked by process 4242 on field-laptop" in msg and "delete" in msg
     assert store.links.empty and lock.exists()  # someone else's lock is left alone
     lock.unlink()
-    store.accept(CN15, RU23, reviewer="Anna", now=T0)
+    store.accept(CN15, RU23, reviewer="Anna", side="CN", now=T0)
     assert len(store.links) == 1
 
 
@@ -181,8 +183,10 @@ def test_the_audit_uses_the_packages_observations(store):
     from amurlink.identify.links import empty_links, review_link
     from amurlink.io import write_table
 
-    forced = review_link(empty_links(), pair=(CN12, RU23), status="confirmed", reviewer="x",
-                         now=T0)  # no observations given: nothing stops it here
+    forced = empty_links()
+    for side in ("CN", "RU"):  # no observations given: nothing stops it here
+        forced = review_link(forced, pair=(CN12, RU23), status="confirmed", reviewer="x",
+                             side=side, now=T0)
     write_table(store.path, "identityLinks", forced)
     found = store.conflicts()
     assert found[["kind", "subjectA", "subjectB"]].to_numpy().tolist() == [
@@ -202,7 +206,7 @@ def test_tiger_and_leopard_cannot_be_linked(tmp_path):
     store = LinkStore(pkg)
     species_clash = r"\[species\].*Panthera pardus and Panthera tigris"
     with pytest.raises(LinkConflictError, match=species_clash):
-        store.accept("CN-NTLNP:L01", "RU-LLNP:T-1", reviewer="me")
+        store.accept("CN-NTLNP:L01", "RU-LLNP:T-1", reviewer="me", side="CN")
     before = store.links
-    store.accept("CN-NTLNP:L01", "RU-LLNP:L-7", reviewer="me")  # both leopards: fine
+    store.accept("CN-NTLNP:L01", "RU-LLNP:L-7", reviewer="me", side="CN")  # both leopards: fine
     assert len(store.links) == len(before) + 1

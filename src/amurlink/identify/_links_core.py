@@ -156,8 +156,108 @@ def latest(keyed: pd.DataFrame) -> pd.DataFrame:
     return keyed.drop_duplicates(["_a", "_b"], keep="last")
 
 
-def confirmed_edges(keyed: pd.DataFrame) -> pd.DataFrame:
-    cur = latest(keyed)
+#: A decision's side, written at the end of ``reviewer``: ``Anna Petrova [RU]``.
+_SIDE_RE = re.compile(r"\s*\[([A-Z]{2})\]\s*$")
+_COUNTRY_RE = re.compile(r"^([A-Z]{2})-")
+
+
+def side_of(reviewer: pd.Series) -> pd.Series:
+    """The side (country code) a decision was made for, from ``reviewer``'s ``[CC]`` tag."""
+    s = reviewer.astype(object).where(reviewer.notna(), "").astype(str)
+    out = s.str.extract(_SIDE_RE, expand=False).astype(object)
+    return out.where(out.notna(), None)
+
+
+def with_side(reviewer: str, side: str | None) -> str:
+    """``reviewer`` tagged with ``side`` (``"Anna [RU]"``); a different tag raises ValueError."""
+    name = reviewer.strip()
+    if side is None:
+        return name
+    side = str(side).strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", side):
+        raise ValueError(f"side must be a two-letter country code such as CN or RU, got {side!r}")
+    tagged = _SIDE_RE.search(name)
+    if tagged:
+        if tagged.group(1) != side:
+            raise ValueError(f"reviewer {name!r} already names side {tagged.group(1)}, not "
+                             f"{side}; give the name without a [CC] tag")
+        return name
+    return f"{name} [{side}]"
+
+
+def country_of(catalogue: pd.Series) -> pd.Series:
+    """Country code of catalogues such as ``CN-NTLNP`` (None for samples or other names)."""
+    s = catalogue.astype(object).where(catalogue.notna(), "").astype(str)
+    out = s.str.extract(_COUNTRY_RE, expand=False).astype(object)
+    return out.where(out.notna(), None)
+
+
+def pair_countries(a: pd.Series, b: pd.Series,
+                   individuals: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """Country of each side of the pairs (None for samples): from the catalogue of each ID."""
+    if not len(a):
+        empty = pd.Series([], dtype=object)
+        return empty, empty
+    table = subject_table(pd.concat([a, b], ignore_index=True), individuals)
+    lookup = pd.Series(country_of(table["catalogue"]).to_numpy(object),
+                       index=table["subject"].to_numpy(object))
+    ca = a.astype(object).astype(str).map(lookup).astype(object)
+    cb = b.astype(object).astype(str).map(lookup).astype(object)
+    return ca.where(ca.notna(), None), cb.where(cb.notna(), None)
+
+
+def effective_latest(keyed: pd.DataFrame, *, two_party: bool = True,
+                     individuals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Latest event of every pair with the pair's effective status under the two-party rule.
+
+    Adds ``acceptedBy`` (sides that accepted since the pair's last other decision, e.g.
+    ``"CN"`` or ``"CN RU"``) and ``awaiting`` (sides still to accept, None when none). A pair
+    of two national IDs of different countries is ``confirmed`` only when a reviewer of each
+    side accepted it after its last rejection or reopening; until then its ``status`` is
+    ``proposed`` and ``awaiting`` names the missing side(s). Without ``two_party`` the latest
+    event decides alone (``awaiting`` stays None).
+    """
+    cur = latest(keyed).copy()
+    cur["acceptedBy"] = pd.Series([None] * len(cur), index=cur.index, dtype=object)
+    cur["awaiting"] = pd.Series([None] * len(cur), index=cur.index, dtype=object)
+    if not len(cur):
+        return cur
+    sides = side_of(keyed["reviewer"])
+    conf = keyed["status"].astype(object) == "confirmed"
+    run = (~conf).astype(int).groupby([keyed["_a"], keyed["_b"]], sort=False).cumsum()
+    last_run = run.groupby([keyed["_a"], keyed["_b"]], sort=False).transform("max")
+    live = conf & (run == last_run) & sides.notna()
+    acc = (pd.DataFrame({"_a": keyed["_a"][live], "_b": keyed["_b"][live],
+                         "side": sides[live]})
+           .drop_duplicates().sort_values("side")
+           .groupby(["_a", "_b"], sort=False)["side"].agg(lambda s: list(s)))
+    key = pd.MultiIndex.from_arrays([cur["_a"], cur["_b"]])
+    accepted = pd.Series(key.map(lambda k: acc.get(k, [])), index=cur.index, dtype=object)
+    is_conf = (cur["status"].astype(object) == "confirmed").to_numpy(bool)
+    cur["acceptedBy"] = [" ".join(x) if c and x else None
+                         for x, c in zip(accepted, is_conf, strict=True)]
+    if not two_party:
+        return cur
+    ca, cb = pair_countries(cur["_a"], cur["_b"], individuals)
+    ca.index = cb.index = cur.index
+    cross = (ca.notna() & cb.notna() & (ca != cb)).to_numpy(bool)
+    waiting = []
+    for x, c, ok, sa, sb in zip(accepted, is_conf, cross, ca, cb, strict=True):
+        miss = [s for s in (sa, sb) if s not in x] if (c and ok) else []
+        waiting.append(" ".join(sorted(miss)) if miss else None)
+    cur["awaiting"] = pd.Series(waiting, index=cur.index, dtype=object)
+    held = cur["awaiting"].notna()
+    cur.loc[held, "status"] = "proposed"
+    return cur
+
+
+def confirmed_edges(keyed: pd.DataFrame, *, two_party: bool = False,
+                    individuals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Pairs whose (effective) status is confirmed: ``_a``, ``_b``, ``linkEventID``."""
+    if two_party:
+        cur = effective_latest(keyed, two_party=True, individuals=individuals)
+    else:
+        cur = latest(keyed)
     return cur.loc[cur["status"] == "confirmed", ["_a", "_b", "linkEventID"]]
 
 

@@ -33,12 +33,16 @@ from amurlink.identify._links_core import (
     canonical_pair,
     check_links,
     confirmed_edges,
+    effective_latest,
     empty_links,
     evidence_json,
     latest,
+    pair_countries,
+    side_of,
     subject_table,
     utc_now,
     with_keys,
+    with_side,
 )
 from amurlink.identify._links_graph import (
     MEMBER_SEP,
@@ -51,6 +55,7 @@ from amurlink.schema import LINK_METHODS, LINK_STATUSES
 
 __all__ = [
     "ConflictRule",
+    "CURRENT_EXTRA_COLUMNS",
     "IDENTITY_COLUMNS",
     "CONFLICT_COLUMNS",
     "HISTORY_COLUMNS",
@@ -75,7 +80,10 @@ IDENTITY_COLUMNS: tuple[str, ...] = (
 #: Columns of :func:`find_conflicts`.
 CONFLICT_COLUMNS: tuple[str, ...] = ("jointID", "kind", "subjectA", "subjectB", "detail")
 #: Columns of :func:`link_history`.
-HISTORY_COLUMNS: tuple[str, ...] = (*LINK_COLUMNS, "previousStatus", "effect")
+HISTORY_COLUMNS: tuple[str, ...] = (*LINK_COLUMNS, "side", "pairStatus", "previousStatus",
+                                    "effect")
+#: Columns :func:`current_links` adds to the ``identityLinks`` columns.
+CURRENT_EXTRA_COLUMNS: tuple[str, ...] = ("acceptedBy", "awaiting")
 #: Columns of :attr:`ProposalResult.skipped`.
 SKIPPED_COLUMNS: tuple[str, ...] = (
     "subjectA", "subjectB", "method", "score", "skipReason", "currentStatus", "currentEventID",
@@ -101,7 +109,8 @@ class ProposalResult:
         Proposals not appended, one row each, with :data:`SKIPPED_COLUMNS`. ``skipReason`` is
         ``rejected`` (a reviewer rejected the pair: never re-proposed; reopen it explicitly
         with ``review_link(..., status="proposed")``), ``confirmed`` (already confirmed),
-        ``pending`` (already proposed with the same method, score and evidence) or
+        ``pending`` (already proposed with the same method, score and evidence),
+        ``awaiting`` (accepted by one side, awaiting the partner's review) or
         ``duplicate`` (the pair appears earlier in the same batch).
     """
 
@@ -198,6 +207,7 @@ def propose_links(
     method: str | None = None,
     by: str | None = None,
     now: Any = None,
+    two_party: bool = True,
 ) -> ProposalResult:
     """Append ``proposed`` events for candidate pairs, never re-proposing a rejected pair.
 
@@ -215,6 +225,9 @@ def propose_links(
         Proposer recorded in ``reviewer`` where the row gives none, e.g. ``"photo-matcher 0.3"``.
     now : datetime-like, optional
         Time of the events (tz-aware); default the clock, floored to the second.
+    two_party : bool, default True
+        The two-party rule (``[links] two_party``): a cross-border pair accepted by one side
+        only is skipped as ``awaiting`` (never reopened by a matcher).
 
     Returns
     -------
@@ -253,8 +266,9 @@ def propose_links(
     log = check_links(links)
     props = _check_proposals(proposals, method=method, by=by)
     ts = utc_now(now)
-    cur = latest(with_keys(log))[["_a", "_b", "status", "method", "score", "evidence",
-                                   "linkEventID", "reviewer", "reason"]]
+    cur = effective_latest(with_keys(log), two_party=two_party)[
+        ["_a", "_b", "status", "method", "score", "evidence", "linkEventID", "reviewer",
+         "reason", "awaiting"]]
     m = props.merge(cur, on=["_a", "_b"], how="left", suffixes=("", "_cur"))
     dup = props.duplicated(["_a", "_b"], keep="first").to_numpy(bool)
     status = m["status"].astype(object)
@@ -262,8 +276,8 @@ def propose_links(
             & _same_value(m["evidence"], m["evidence_cur"]))
     reason = np.select(
         [dup, (status == "rejected").to_numpy(bool), (status == "confirmed").to_numpy(bool),
-         (status == "proposed").to_numpy(bool) & same],
-        ["duplicate", "rejected", "confirmed", "pending"],
+         m["awaiting"].notna().to_numpy(bool), (status == "proposed").to_numpy(bool) & same],
+        ["duplicate", "rejected", "confirmed", "awaiting", "pending"],
         default="",
     )
     skip = reason != ""
@@ -358,9 +372,10 @@ def _merge_conflicts(
     observations: pd.DataFrame | None,
     deployments: pd.DataFrame | None,
     rule: ConflictRule,
+    two_party: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
     """Conflicts that confirming ``a``-``b`` would create, the confirmed edges, ``a``'s side."""
-    edges = confirmed_edges(keyed)
+    edges = confirmed_edges(keyed, two_party=two_party, individuals=individuals)
     nodes = pd.Series(pd.unique(np.concatenate([edges["_a"].to_numpy(object),
                                                 edges["_b"].to_numpy(object),
                                                 np.array([a, b], dtype=object)])), dtype=object)
@@ -420,6 +435,8 @@ def review_link(
     deployments: pd.DataFrame | None = None,
     rule: ConflictRule | None = None,
     now: Any = None,
+    side: str | None = None,
+    two_party: bool = True,
 ) -> pd.DataFrame:
     """Append a reviewer's decision on one pair: confirm, reject or reopen it.
 
@@ -453,6 +470,15 @@ def review_link(
         Space-time thresholds; default ``ConflictRule()`` (1 h, 10 km/h, 5 km).
     now : datetime-like, optional
         Time of the decision (tz-aware); default the clock, floored to the second.
+    side : str, optional
+        The country the reviewer decides for (``"CN"``, ``"RU"``), recorded at the end of
+        ``reviewer`` (``"Anna [RU]"``). Required to confirm a pair of two countries'
+        national IDs under the two-party rule, and then one of those two countries.
+    two_party : bool, default True
+        The two-party rule (``[links] two_party``): a link between two countries'
+        catalogues is confirmed only when a reviewer of each side has accepted it; one
+        side's acceptance leaves it ``proposed``, awaiting the partner; a rejection by
+        either side rejects it.
 
     Returns
     -------
@@ -492,9 +518,16 @@ def review_link(
     Examples
     --------
     >>> log = review_link(empty_links(), pair=("RU-LLNP:T-23", "CN-NTLNP:T012"),
-    ...                   status="confirmed", reviewer="Anna", now="2024-03-01T10:00:00Z")
-    >>> log[["subjectA", "subjectB", "method", "status"]].to_numpy().tolist()
-    [['CN-NTLNP:T012', 'RU-LLNP:T-23', 'expert', 'confirmed']]
+    ...                   status="confirmed", reviewer="Anna", side="RU",
+    ...                   now="2024-03-01T10:00:00Z")
+    >>> log[["subjectA", "subjectB", "method", "status", "reviewer"]].to_numpy().tolist()
+    [['CN-NTLNP:T012', 'RU-LLNP:T-23', 'expert', 'confirmed', 'Anna [RU]']]
+    >>> current_links(log)[["status", "awaiting"]].to_numpy().tolist()
+    [['proposed', 'CN']]
+    >>> log = review_link(log, pair=("CN-NTLNP:T012", "RU-LLNP:T-23"), status="confirmed",
+    ...                   reviewer="Li Wei", side="CN", now="2024-03-02T10:00:00Z")
+    >>> current_links(log)[["status", "acceptedBy"]].to_numpy().tolist()
+    [['confirmed', 'CN RU']]
     """
     if status not in LINK_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LINK_STATUSES)}, got {status!r}")
@@ -520,10 +553,13 @@ def review_link(
         )
     if method is not None and method not in LINK_METHODS:
         raise ValueError(f"method must be one of {', '.join(LINK_METHODS)}, got {method!r}")
+    recorded = with_side(reviewer, side)
+    _check_side(a, b, side_of(pd.Series([recorded])).iloc[0], status=status,
+                two_party=two_party, individuals=individuals)
     if status == "confirmed":
         found, edges, side_a = _merge_conflicts(
             keyed, a, b, individuals=individuals, observations=observations,
-            deployments=deployments, rule=rule)
+            deployments=deployments, rule=rule, two_party=two_party)
         if len(found):
             exc = LinkConflictError(_conflict_message(a, b, found, edges, side_a))
             exc.conflicts = found.drop(columns="group").reset_index(drop=True)  # type: ignore[attr-defined]
@@ -535,7 +571,7 @@ def review_link(
         "score": [float(before["score"]) if before is not None and pd.notna(before["score"])
                   else np.nan],
         "status": [status],
-        "reviewer": [reviewer.strip()],
+        "reviewer": [recorded],
         "timestamp": pd.Series([utc_now(now)], dtype="datetime64[ns, UTC]"),
         "reason": [reason if reason is not None else pd.NA],
         "evidence": [evidence_json(evidence) if evidence is not None
@@ -543,7 +579,7 @@ def review_link(
     })
     out = append_events(log, new)
     if status != "confirmed":
-        edges = confirmed_edges(with_keys(out))
+        edges = confirmed_edges(with_keys(out), two_party=two_party, individuals=individuals)
         if connected(edges, a, b):
             path = find_path(edges, a, b)
             warnings.warn(
@@ -552,15 +588,39 @@ def review_link(
                 DataQualityWarning,
                 stacklevel=2,
             )
-    logger.info("%s %s = %s by %s", status, a, b, reviewer)
+    logger.info("%s %s = %s by %s", status, a, b, recorded)
     return out
+
+
+def _check_side(a: str, b: str, side: str | None, *, status: str, two_party: bool,
+                individuals: pd.DataFrame | None) -> None:
+    """A decision on a pair of two countries names one of them; confirming requires it."""
+    ca, cb = pair_countries(pd.Series([a]), pd.Series([b]), individuals)
+    ca, cb = ca.iloc[0], cb.iloc[0]
+    if ca is None or cb is None or ca == cb:
+        return
+    if side is not None and side not in (ca, cb):
+        raise ValueError(f"{a}{MEMBER_SEP}{b} joins the catalogues of {ca} and {cb}; a "
+                         f"reviewer decides for one of them, not for {side}")
+    if two_party and side is None and status == "confirmed":
+        raise ValueError(
+            f"{a}{MEMBER_SEP}{b} joins the catalogues of {ca} and {cb}: under the two-party "
+            f"rule a reviewer of each side accepts it; say which side you review for "
+            f"(`side=`, --side {ca}|{cb})")
 
 
 # ==============================================================================================
 # Reading the log
 # ==============================================================================================
-def current_links(links: pd.DataFrame, /, *, status: str | None = None) -> pd.DataFrame:
-    """The current state of every pair: its latest event.
+def current_links(
+    links: pd.DataFrame,
+    /,
+    *,
+    status: str | None = None,
+    two_party: bool = True,
+    individuals: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The current state of every pair: its latest event, under the two-party rule.
 
     Parameters
     ----------
@@ -568,29 +628,41 @@ def current_links(links: pd.DataFrame, /, *, status: str | None = None) -> pd.Da
         The ``identityLinks`` log.
     status : {"proposed", "confirmed", "rejected"}, optional
         Keep only pairs in this state.
+    two_party : bool, default True
+        A pair of two countries' national IDs is ``confirmed`` only when a reviewer of each
+        side accepted it since its last rejection or reopening; until then it shows as
+        ``proposed`` with ``awaiting`` naming the partner still to review.
+    individuals : DataFrame, optional
+        The ``individuals`` table (its ``catalogue`` column tells each ID's country; else the
+        ID's namespace does).
 
     Returns
     -------
     DataFrame
-        ``identityLinks`` columns, one row per pair, ``subjectA`` < ``subjectB``, sorted by the
-        pair. The "latest" event is the last in log order (the log is append-only; timestamps
-        are recorded, not used for ordering).
+        ``identityLinks`` columns, then ``acceptedBy`` (the sides whose acceptance is current,
+        e.g. ``"CN RU"``) and ``awaiting`` (the side still to accept, None when none), one row
+        per pair, ``subjectA`` < ``subjectB``, sorted by the pair. The "latest" event is the
+        last in log order (the log is append-only; timestamps are recorded, not used for
+        ordering).
 
     Examples
     --------
-    >>> log = review_link(empty_links(), pair=("RU-LLNP:T-23", "CN-NTLNP:T012"),
-    ...                   status="confirmed", reviewer="Anna", now="2024-03-01T10:00:00Z")
+    >>> log = empty_links()
+    >>> for side in ("CN", "RU"):
+    ...     log = review_link(log, pair=("RU-LLNP:T-23", "CN-NTLNP:T012"), status="confirmed",
+    ...                       reviewer="Anna", side=side, now="2024-03-01T10:00:00Z")
     >>> current_links(log, status="confirmed")["subjectB"].tolist()
     ['RU-LLNP:T-23']
     """
     if status is not None and status not in LINK_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LINK_STATUSES)}, got {status!r}")
     keyed = with_keys(check_links(links))
-    cur = latest(keyed)
+    cur = effective_latest(keyed, two_party=two_party, individuals=individuals)
     if status is not None:
         cur = cur[cur["status"] == status]
     cur = cur.sort_values(["_a", "_b"], kind="stable")
-    out = cur.assign(subjectA=cur["_a"], subjectB=cur["_b"])[list(LINK_COLUMNS)]
+    out = cur.assign(subjectA=cur["_a"], subjectB=cur["_b"])[
+        [*LINK_COLUMNS, *CURRENT_EXTRA_COLUMNS]]
     return out.astype({"subjectA": keyed["subjectA"].dtype, "subjectB": keyed["subjectB"].dtype}
                       ).reset_index(drop=True)
 
@@ -603,7 +675,8 @@ def _subjects(keyed: pd.DataFrame, individuals: pd.DataFrame | None) -> pd.Serie
 
 
 def joint_identities(
-    links: pd.DataFrame, /, *, individuals: pd.DataFrame | None = None
+    links: pd.DataFrame, /, *, individuals: pd.DataFrame | None = None,
+    two_party: bool = True,
 ) -> pd.DataFrame:
     """Every subject with its joint identity: the connected component of confirmed links.
 
@@ -614,6 +687,9 @@ def joint_identities(
     individuals : DataFrame, optional
         The ``individuals`` table: its IDs appear as singletons when unlinked, and its
         ``catalogue`` column names each ID's catalogue.
+    two_party : bool, default True
+        Only links confirmed under the two-party rule join identities (see
+        :func:`current_links`).
 
     Returns
     -------
@@ -641,8 +717,10 @@ def joint_identities(
 
     Examples
     --------
-    >>> log = review_link(empty_links(), pair=("RU-LLNP:T-23", "CN-NTLNP:T012"),
-    ...                   status="confirmed", reviewer="Anna", now="2024-03-01T10:00:00Z")
+    >>> log = empty_links()
+    >>> for side in ("CN", "RU"):
+    ...     log = review_link(log, pair=("RU-LLNP:T-23", "CN-NTLNP:T012"), status="confirmed",
+    ...                       reviewer="Anna", side=side, now="2024-03-01T10:00:00Z")
     >>> ji = joint_identities(log)
     >>> ji["members"].unique().tolist()
     ['CN-NTLNP:T012 = RU-LLNP:T-23']
@@ -651,7 +729,7 @@ def joint_identities(
     """
     keyed = with_keys(check_links(links))
     subjects = subject_table(_subjects(keyed, individuals), individuals)
-    edges = confirmed_edges(keyed)
+    edges = confirmed_edges(keyed, two_party=two_party, individuals=individuals)
     out = assign_joint_ids(subjects, edges["_a"], edges["_b"])
     out = out.sort_values(["members", "subjectType", "subject"], kind="stable")
     out = out[list(IDENTITY_COLUMNS)].reset_index(drop=True)
@@ -659,7 +737,8 @@ def joint_identities(
 
 
 def link_history(
-    links: pd.DataFrame, subject: str, /, *, individuals: pd.DataFrame | None = None
+    links: pd.DataFrame, subject: str, /, *, individuals: pd.DataFrame | None = None,
+    two_party: bool = True,
 ) -> pd.DataFrame:
     """Every event about a subject (or about any member of a joint identity), in log order.
 
@@ -672,14 +751,19 @@ def link_history(
         members).
     individuals : DataFrame, optional
         The ``individuals`` table (to accept an unlinked individual, with an empty history).
+    two_party : bool, default True
+        The two-party rule decides ``pairStatus`` and the merges (see :func:`current_links`).
 
     Returns
     -------
     DataFrame
         :data:`HISTORY_COLUMNS`: the ``identityLinks`` columns (``subjectA`` < ``subjectB``),
-        ``previousStatus`` (the pair's status before the event, None for its first) and
-        ``effect``: ``merge`` when the event joined two joint identities, ``split`` when it
-        separated them, None otherwise.
+        ``side`` (the country the reviewer decided for, None when not named),
+        ``pairStatus`` (the pair's effective status after the event: ``proposed``,
+        ``awaiting`` the partner, ``confirmed`` or ``rejected``), ``previousStatus`` (the
+        pair's recorded status before the event, None for its first) and ``effect``:
+        ``merge`` when the event joined two joint identities, ``split`` when it separated
+        them, None otherwise.
 
     Raises
     ------
@@ -690,7 +774,7 @@ def link_history(
     subject = str(subject).strip()
     members = {subject}
     if subject not in set(keyed["_a"]) | set(keyed["_b"]):
-        ids = joint_identities(links, individuals=individuals)
+        ids = joint_identities(links, individuals=individuals, two_party=two_party)
         hit = ids[ids["jointID"] == subject]
         if len(hit):
             members = set(hit["subject"])
@@ -703,20 +787,48 @@ def link_history(
     prev = keyed.groupby(["_a", "_b"], sort=False)["status"].shift(1)
     prev = prev.loc[rel.index].astype(object)
     rel["previousStatus"] = prev.where(prev.notna(), None)
+    rel["side"] = side_of(rel["reviewer"])
+    pair_status = _pair_statuses(rel, two_party=two_party, individuals=individuals)
+
+    def edges(upto: int) -> pd.DataFrame:
+        return confirmed_edges(keyed.iloc[:upto], two_party=two_party, individuals=individuals)
+
     effects: list[Any] = []
-    for pos, a, b, st, pst in rel[["_pos", "_a", "_b", "status", "previousStatus"]].itertuples(
-            index=False, name=None):
-        was = pst == "confirmed"
+    last: dict[tuple[str, str], str] = {}
+    for pos, a, b, st in zip(rel["_pos"], rel["_a"], rel["_b"], pair_status, strict=True):
+        was = last.get((a, b)) == "confirmed"
         now_c = st == "confirmed"
+        last[(a, b)] = st
         effect = None
-        if now_c and not was and not connected(confirmed_edges(keyed.iloc[:pos]), a, b):
+        if now_c and not was and not connected(edges(pos), a, b):
             effect = "merge"
-        elif was and not now_c and not connected(confirmed_edges(keyed.iloc[:pos + 1]), a, b):
+        elif was and not now_c and not connected(edges(pos + 1), a, b):
             effect = "split"
         effects.append(effect)
+    rel["pairStatus"] = pd.Series(pair_status, index=rel.index, dtype=object)
     rel["effect"] = pd.Series(effects, index=rel.index, dtype=object)
     rel = rel.assign(subjectA=rel["_a"], subjectB=rel["_b"])
     return rel[list(HISTORY_COLUMNS)].reset_index(drop=True)
+
+
+def _pair_statuses(rel: pd.DataFrame, *, two_party: bool,
+                   individuals: pd.DataFrame | None) -> list[str]:
+    """Each event's pair status after it: proposed, awaiting, confirmed or rejected."""
+    ca, cb = pair_countries(rel["_a"], rel["_b"], individuals)
+    out: list[str] = []
+    accepted: dict[tuple[str, str], set[str]] = {}
+    for a, b, st, side, x, y in zip(rel["_a"], rel["_b"], rel["status"].astype(object),
+                                    rel["side"], ca, cb, strict=True):
+        acc = accepted.setdefault((a, b), set())
+        if st != "confirmed":
+            acc.clear()
+            out.append(str(st))
+            continue
+        if side is not None:
+            acc.add(side)
+        cross = x is not None and y is not None and x != y
+        out.append("awaiting" if two_party and cross and not {x, y} <= acc else "confirmed")
+    return out
 
 
 def find_conflicts(
@@ -727,6 +839,7 @@ def find_conflicts(
     observations: pd.DataFrame | None = None,
     deployments: pd.DataFrame | None = None,
     rule: ConflictRule | None = None,
+    two_party: bool = True,
 ) -> pd.DataFrame:
     """Conflicts inside the current joint identities (an audit of the whole log).
 
@@ -740,6 +853,8 @@ def find_conflicts(
         For the space-time check; skipped without them.
     rule : ConflictRule, optional
         Space-time thresholds; default ``ConflictRule()``.
+    two_party : bool, default True
+        Identities are joined by two-party confirmed links only (see :func:`current_links`).
 
     Returns
     -------
@@ -756,7 +871,7 @@ def find_conflicts(
     """
     rule = ConflictRule() if rule is None else rule
     keyed = with_keys(check_links(links))
-    ids = joint_identities(links, individuals=individuals)
+    ids = joint_identities(links, individuals=individuals, two_party=two_party)
     multi = ids[(ids["individualCount"] + ids["sampleCount"]) > 1]
     if not len(multi):
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in CONFLICT_COLUMNS})
@@ -794,6 +909,10 @@ class LinkStore:
         Space-time thresholds of conflict checks; default ``ConflictRule()``.
     lock_timeout_s : float, optional
         Seconds to wait for another reviewer's lock before giving up, default 10.
+    two_party : bool, default True
+        The study's ``[links] two_party``: a link between two countries' catalogues is
+        confirmed only when a reviewer of each side has accepted it (decisions name their
+        ``side``).
 
     Raises
     ------
@@ -821,6 +940,7 @@ class LinkStore:
         *,
         rule: ConflictRule | None = None,
         lock_timeout_s: float = 10.0,
+        two_party: bool = True,
     ) -> None:
         self._path = Path(path)
         if not (self._path / "datapackage.json").is_file():
@@ -828,6 +948,7 @@ class LinkStore:
                             "point at the joint package folder, e.g. the output of harmonise")
         self.rule = ConflictRule() if rule is None else rule
         self.lock_timeout_s = float(lock_timeout_s)
+        self.two_party = bool(two_party)
 
     @property
     def path(self) -> Path:
@@ -854,24 +975,28 @@ class LinkStore:
 
     def current(self, *, status: str | None = None) -> pd.DataFrame:
         """Latest event of every pair; see :func:`current_links`."""
-        return current_links(self.links, status=status)
+        ds = self.read()
+        return current_links(self._links_of(ds), status=status, two_party=self.two_party,
+                             individuals=ds.get("individuals"))
 
     def identities(self) -> pd.DataFrame:
         """Joint identities of every subject; see :func:`joint_identities`."""
         ds = self.read()
-        return joint_identities(self._links_of(ds), individuals=ds.get("individuals"))
+        return joint_identities(self._links_of(ds), individuals=ds.get("individuals"),
+                                two_party=self.two_party)
 
     def history(self, subject: str) -> pd.DataFrame:
         """Events about a subject or joint ID; see :func:`link_history`."""
         ds = self.read()
-        return link_history(self._links_of(ds), subject, individuals=ds.get("individuals"))
+        return link_history(self._links_of(ds), subject, individuals=ds.get("individuals"),
+                            two_party=self.two_party)
 
     def conflicts(self) -> pd.DataFrame:
         """Conflicts inside the current joint identities; see :func:`find_conflicts`."""
         ds = self.read()
         return find_conflicts(self._links_of(ds), individuals=ds.get("individuals"),
                               observations=ds.observations, deployments=ds.deployments,
-                              rule=self.rule)
+                              rule=self.rule, two_party=self.two_party)
 
     # -- changing ----------------------------------------------------------------------------
     def propose(
@@ -887,7 +1012,8 @@ class LinkStore:
         result: list[ProposalResult] = []
 
         def change(ds: Dataset, log: pd.DataFrame) -> pd.DataFrame:
-            result.append(propose_links(log, proposals, method=method, by=by, now=now))
+            result.append(propose_links(log, proposals, method=method, by=by, now=now,
+                                        two_party=self.two_party))
             return result[0].links
 
         self._change(change)
@@ -904,6 +1030,7 @@ class LinkStore:
         method: str | None = None,
         evidence: Any = None,
         now: Any = None,
+        side: str | None = None,
     ) -> pd.DataFrame:
         """Record a decision on one pair; see :func:`review_link`.
 
@@ -918,7 +1045,8 @@ class LinkStore:
                 log, status=status, reviewer=reviewer, pair=pair, link_event_id=link_event_id,
                 reason=reason, method=method, evidence=evidence,
                 individuals=ds.get("individuals"), observations=ds.observations,
-                deployments=ds.deployments, rule=self.rule, now=now,
+                deployments=ds.deployments, rule=self.rule, now=now, side=side,
+                two_party=self.two_party,
             )
 
         new = self._change(change)
@@ -934,8 +1062,12 @@ class LinkStore:
         link_event_id: str | None = None,
         reason: str | None = None,
         now: Any = None,
+        side: str | None = None,
     ) -> pd.DataFrame:
-        """Confirm the pair ``a``-``b`` (or the pair of ``link_event_id``).
+        """Accept the pair ``a``-``b`` (or the pair of ``link_event_id``) for ``side``.
+
+        Under the two-party rule a pair of two countries' IDs is confirmed once a reviewer
+        of each side has accepted it; the first acceptance leaves it awaiting the partner.
 
         Raises
         ------
@@ -943,7 +1075,7 @@ class LinkStore:
             If the joined identity would hold IDs that cannot be one animal.
         """
         return self.review(status="confirmed", reviewer=reviewer, pair=_pair(a, b),
-                           link_event_id=link_event_id, reason=reason, now=now)
+                           link_event_id=link_event_id, reason=reason, now=now, side=side)
 
     def reject(
         self,
@@ -955,6 +1087,7 @@ class LinkStore:
         reason: str,
         link_event_id: str | None = None,
         now: Any = None,
+        side: str | None = None,
     ) -> pd.DataFrame:
         """Reject the pair ``a``-``b`` (or the pair of ``link_event_id``), with a reason.
 
@@ -962,7 +1095,7 @@ class LinkStore:
         proposed again silently.
         """
         return self.review(status="rejected", reviewer=reviewer, pair=_pair(a, b),
-                           link_event_id=link_event_id, reason=reason, now=now)
+                           link_event_id=link_event_id, reason=reason, now=now, side=side)
 
     def _change(self, change: Any) -> pd.DataFrame:
         with self._locked():

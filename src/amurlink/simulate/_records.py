@@ -227,8 +227,9 @@ def expert_crosswalk(links: pd.DataFrame, animals: pd.DataFrame, scenario: Scena
     Returns
     -------
     DataFrame
-        ``cn_id, ru_id, method, reviewer, date, correct`` (``correct`` is truth, not written
-        to ``crosswalk.csv``).
+        ``cn_id, ru_id, method, reviewer, reviewer_cn, reviewer_ru, date, correct``
+        (``correct`` is truth, not written to ``crosswalk.csv``). The joint review names a
+        reviewer of each side, so every row counts under the two-party rule.
     """
     cn = links[links["country"] == "CN"]
     ru = links[links["country"] == "RU"]
@@ -260,7 +261,9 @@ def expert_crosswalk(links: pd.DataFrame, animals: pd.DataFrame, scenario: Scena
     out = pd.DataFrame(rows, columns=["cn_id", "ru_id", "correct"])
     out.insert(2, "method", "expert")
     out.insert(3, "reviewer", "joint photo review (simulated)")
-    out.insert(4, "date", date.strftime("%Y-%m-%d"))
+    out.insert(4, "reviewer_cn", "NTLNP photo reviewer (simulated)")
+    out.insert(5, "reviewer_ru", "LLNP photo reviewer (simulated)")
+    out.insert(6, "date", date.strftime("%Y-%m-%d"))
     return out.sort_values(["cn_id", "ru_id"]).reset_index(drop=True)
 
 
