@@ -280,7 +280,7 @@ def parse_camop_columns(camop: pd.DataFrame) -> tuple[list[str], int]:
 
 
 def _utc(values: pd.Series) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns")
 
 
 def _days_by_year(start: pd.DatetimeIndex, end: pd.DatetimeIndex, years: np.ndarray
@@ -348,8 +348,8 @@ def effort_summary(dataset: Any, /, *, station: str = "locationID") -> dict[str,
         ok = pos >= 0
         g0 = _utc(gaps["gapStart"])[ok]
         g1 = _utc(gaps["gapEnd"])[ok]
-        g0 = pd.DatetimeIndex(np.maximum(g0.asi8, d0.asi8[pos[ok]]), tz="UTC")
-        g1 = pd.DatetimeIndex(np.minimum(g1.asi8, d1.asi8[pos[ok]]), tz="UTC")
+        g0 = pd.DatetimeIndex(np.maximum(g0.asi8, d0.asi8[pos[ok]]), tz="UTC").as_unit("ns")
+        g1 = pd.DatetimeIndex(np.minimum(g1.asi8, d1.asi8[pos[ok]]), tz="UTC").as_unit("ns")
         lost = _days_by_year(g0, g1, years)
         np.subtract.at(cam_days, pos[ok], lost)
         cam_days = np.clip(cam_days, 0, None)
@@ -365,7 +365,8 @@ def effort_summary(dataset: Any, /, *, station: str = "locationID") -> dict[str,
     if len(dep):
         st = station_table(dataset, station=station if station != "deploymentID"
                            else "deploymentID")
-        camop = camera_operation(st, has_problems=True, station_col="Station",
+        problems = bool(_problem_columns(list(st.columns))[0])
+        camop = camera_operation(st, has_problems=problems, station_col="Station",
                                  camera_col="Camera", by_camera=False, date_format="ymd HMS")
         st_country = per.drop_duplicates("station").set_index("station")["country"]
         rows = [str(i).split("__")[0] for i in camop.index]

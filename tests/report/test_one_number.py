@@ -1,0 +1,250 @@
+"""One number, one source: every figure shown in more than one place is the same everywhere.
+
+The toy package is turned into a study with two transboundary cats (the Russian records of
+T-1 and L-7 carry the Chinese IDs) and with doubtful records planted: a camera clock a year
+ahead, a record before set-up and a duplicate. Reports are written for the owner, a partner
+and the public (English) and for the owner in Chinese and Russian; the tests compare the
+figures across sections, CSV, HTML tables, the GeoPackage, languages and audiences.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+AUDIENCES = ("owner", "partner", "public")
+#: Tables whose every column is a count or a label: identical for every audience.
+COUNT_TABLES = ("answer_species", "individuals", "encounters_by_country", "trends",
+                "data_quality", "study_period", "coverage_by_year")
+#: Tables with distances: identical once the distance columns are left out.
+DISTANCE_COLUMNS = {"answer_individuals": ["farthest_km"],
+                    "crossborder": ["max_distance_km_CN", "max_distance_km_RU"],
+                    "coverage": ["withheld"]}
+
+
+def _study():
+    from amurlink.datasets import load_example
+
+    ds = load_example()
+    obs = ds.observations.copy()
+    ren = {"RU-LLNP:T-1": "CN-NTLNP:T01", "RU-LLNP:L-7": "CN-NTLNP:L01"}
+    obs["individualID"] = obs["individualID"].astype(object).replace(ren)
+    ind = ds.get("individuals")
+    ind = ind[~ind["individualID"].isin(list(ren))].reset_index(drop=True)
+    # planted: a clock one year ahead, a record three days before set-up, a duplicate
+    cat = obs.index[obs["individualID"].astype(object) == "CN-NTLNP:T01"][0]
+    ahead = obs.loc[[cat]].assign(observationID="planted-clock")
+    ahead["eventStart"] = ahead["eventStart"] + pd.DateOffset(years=1)
+    ahead["eventEnd"] = ahead["eventEnd"] + pd.DateOffset(years=1)
+    dep = ds.deployments.set_index("deploymentID")
+    early = obs.loc[[cat]].assign(observationID="planted-early")
+    early["eventStart"] = pd.to_datetime(
+        dep.loc[early["deploymentID"], "deploymentStart"].to_numpy(), utc=True
+    ) - pd.Timedelta(days=3)
+    early["eventEnd"] = early["eventStart"]
+    dup = obs.loc[[cat]].assign(observationID="planted-duplicate")
+    obs = pd.concat([obs, ahead, early, dup], ignore_index=True)
+    return ds.replace(observations=obs, individuals=ind,
+                      identityLinks=ds.get("identityLinks").iloc[0:0])
+
+
+@pytest.fixture(scope="module")
+def study_inputs():
+    from amurlink.config import load_config
+    from amurlink.datasets import example_config_path
+    from amurlink.report import ReportInputs
+    from amurlink.report.demo import camtrap_tables, toy_border
+    from amurlink.report.render import prepare_inputs
+
+    ds = _study()
+    raw = ReportInputs(dataset=ds, config=load_config(example_config_path()),
+                       border=toy_border())
+    clean = prepare_inputs(raw)
+    import dataclasses
+
+    return dataclasses.replace(raw, camtrap=camtrap_tables(clean.dataset))
+
+
+@pytest.fixture(scope="module")
+def written(study_inputs, tmp_path_factory):
+    from amurlink.report import write_report
+
+    root = tmp_path_factory.mktemp("one-number")
+    out = {}
+    for aud in AUDIENCES:
+        out[aud, "en"] = write_report(study_inputs, root / f"{aud}-en", audience=aud)
+    for lang in ("zh", "ru"):
+        out["owner", lang] = write_report(study_inputs, root / f"owner-{lang}", lang=lang,
+                                          view=out["owner", "en"].view)
+    return out
+
+
+def _csv(files, name):
+    return pd.read_csv(files.html.parent / "tables" / f"{name}.csv")
+
+
+class _Tables(HTMLParser):
+    """Cell texts of every ``<table data-name=...>`` of the report."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._name = None
+        self._row = None
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("data-name"):
+            self._name = a["data-name"]
+            self.tables[self._name] = []
+        elif self._name and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self._name].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._name = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _html_tables(files):
+    p = _Tables()
+    p.feed(files.html.read_text(encoding="utf-8"))
+    return p.tables
+
+
+# -- audiences ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("audience", ["partner", "public"])
+def test_counts_are_the_same_for_every_audience(written, audience):
+    """Individuals, transboundary individuals, encounters per country and crossings: the
+    same numbers for owner, partner and public (only distances are coarsened)."""
+    owner, other = written["owner", "en"], written[audience, "en"]
+    for name in COUNT_TABLES:
+        pd.testing.assert_frame_equal(_csv(owner, name), _csv(other, name), obj=name)
+    for name, dist in DISTANCE_COLUMNS.items():
+        a, b = _csv(owner, name), _csv(other, name)
+        pd.testing.assert_frame_equal(a.drop(columns=dist, errors="ignore"),
+                                      b.drop(columns=dist, errors="ignore"), obj=name)
+    # the distances themselves are coarsened (owner exact, partner whole km, public none)
+    far_o = _csv(owner, "answer_individuals")["farthest_km"]
+    far = _csv(other, "answer_individuals")["farthest_km"]
+    assert (far_o != far_o.round()).any()
+    if audience == "partner":
+        assert (far == far.round()).all() and far.notna().all()
+    else:
+        assert far.isna().all()
+
+
+def test_there_is_something_to_compare(written):
+    """Precondition: two transboundary cats with crossings, and the planted records found."""
+    ans = _csv(written["owner", "en"], "answer_species")
+    assert ans["transboundary"].tolist() == [1, 1]
+    ind = _csv(written["owner", "en"], "answer_individuals")
+    assert (ind["crossings"] > 0).all()
+    q = _csv(written["owner", "en"], "data_quality").set_index("kind")["records"]
+    assert q["clockYear"] == 1 and q["beforeDeployment"] == 1 and q["duplicate"] == 1
+
+
+# -- one number, one source ----------------------------------------------------------------------
+def test_the_answer_agrees_with_the_detailed_sections(written):
+    f = written["owner", "en"]
+    ans = _csv(f, "answer_individuals").set_index("jointID")
+    cb = _csv(f, "crossborder").set_index("jointID")
+    for c in ("encounters_CN", "encounters_RU", "crossings"):
+        assert ans[c].equals(cb.loc[ans.index, c]), c
+    far = cb[["max_distance_km_CN", "max_distance_km_RU"]].max(axis=1)
+    np.testing.assert_allclose(ans["farthest_km"], far.loc[ans.index])
+    sp = _csv(f, "answer_species").set_index("scientificName")
+    indiv = _csv(f, "individuals").set_index("scientificName")
+    assert sp["transboundary"].equals(indiv.loc[sp.index, "transboundary"])
+    assert sp["individuals"].equals(indiv.loc[sp.index, "individuals"])
+    # encounters by country: the per-individual counts add up to the species table
+    enc = _csv(f, "encounters_by_country").set_index("scientificName")
+    by_sp = ans.groupby("scientificName")[["encounters_CN", "encounters_RU"]].sum()
+    assert (enc.loc[by_sp.index, "CN"] >= by_sp["encounters_CN"]).all()
+    assert (enc.loc[by_sp.index, "RU"] >= by_sp["encounters_RU"]).all()
+
+
+def test_geopackage_encounters_match_the_tables(written):
+    for aud in AUDIENCES:
+        f = written[aud, "en"]
+        con = sqlite3.connect(f.gpkg)
+        try:
+            rows = con.execute('SELECT "scientificName", "country", COUNT(*) FROM '
+                               '"encounters" GROUP BY 1, 2').fetchall()
+            routes = dict(con.execute('SELECT "jointID", "encounters" FROM "routes"'))
+        finally:
+            con.close()
+        enc = _csv(f, "encounters_by_country").set_index("scientificName")
+        for sp, cc, n in rows:
+            assert enc.loc[sp, cc] == n, (aud, sp, cc)
+        ans = _csv(f, "answer_individuals").set_index("jointID")
+        for jid, n in routes.items():
+            assert n == ans.loc[jid, "encounters_CN"] + ans.loc[jid, "encounters_RU"]
+
+
+def test_effort_is_one_number(written):
+    """Trap-days: the coverage table, the years and relative abundance give one figure."""
+    f = written["owner", "en"]
+    cov = _csv(f, "coverage").set_index("country")
+    years = _csv(f, "coverage_by_year")
+    for cc in ("CN", "RU"):
+        assert years[f"trapDays_{cc}"].sum() == pytest.approx(cov.loc[cc, "trapDays"], abs=1)
+    rai = _csv(f, "camtrap_relative_abundance").groupby("countryCode")["trapDays"].first()
+    for cc in ("CN", "RU"):
+        assert round(rai[cc]) == cov.loc[cc, "trapDays"]
+    stations = _csv(f, "stations")
+    assert stations.groupby("country").size().to_dict() == \
+        cov.drop(index="ALL")["deployments"].to_dict()
+
+
+def test_languages_give_the_same_tables(written):
+    en = written["owner", "en"].html.parent / "tables"
+    for lang in ("zh", "ru"):
+        other = written["owner", lang].html.parent / "tables"
+        names = sorted(p.name for p in en.glob("*.csv"))
+        assert names == sorted(p.name for p in other.glob("*.csv"))
+        for n in names:
+            assert (en / n).read_bytes() == (other / n).read_bytes(), (lang, n)
+
+
+def _num(text):
+    t = text.replace(",", "").replace("\u2009", "")
+    return float(t) if re.fullmatch(r"-?\d+(\.\d+)?", t) else None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ru"])
+def test_html_tables_show_the_csv_figures(written, lang):
+    f = written["owner", lang]
+    html = _html_tables(f)
+    for name in ("answer_species", "answer_individuals", "encounters_by_country", "coverage",
+                 "coverage_by_year", "data_quality", "trends"):
+        rows = html[name][1:]  # header first
+        csv = _csv(f, name)
+        shown = [[_num(c) for c in r if _num(c) is not None] for r in rows]
+        assert len(shown) == len(csv), name
+        for r_html, (_, r_csv) in zip(shown, csv.iterrows(), strict=True):
+            nums = [float(v) for v in r_csv.to_numpy()
+                    if isinstance(v, int | float | np.integer | np.floating)
+                    and not isinstance(v, bool) and np.isfinite(v)]
+            if name == "data_quality":
+                nums = nums[:1]
+            for v in nums:
+                assert any(abs(h - round(v, 1)) <= 0.05 or abs(h - v) <= 0.05
+                           for h in r_html), (name, v, r_html)
