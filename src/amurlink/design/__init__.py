@@ -29,6 +29,13 @@ from amurlink.design.search import (
     regular_layout,
     search_layout,
 )
+from amurlink.design.simulation import (
+    expected_transboundary,
+    simulate_capthist,
+    simulate_counts,
+    simulate_design,
+    summarise_simulation,
+)
 from amurlink.design.spacing import SpacingResult, detector_spacing, optimal_spacing
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "cast_to_hazard",
     "detector_spacing",
     "expected_counts",
+    "expected_transboundary",
     "hazard_matrix",
     "hazard_surfaces",
     "near_lines",
@@ -53,8 +61,12 @@ __all__ = [
     "regular_layout",
     "rule_of_thumb_rse",
     "search_layout",
+    "simulate_capthist",
+    "simulate_counts",
+    "simulate_design",
     "simulate_trend_power",
     "simulate_two_survey_power",
+    "summarise_simulation",
     "traps_and_usage",
     "trend_power",
     "years_to_detect",
