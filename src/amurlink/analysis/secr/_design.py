@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,17 @@ def coordinate_columns(xy: np.ndarray, meansd: np.ndarray) -> dict[str, np.ndarr
     return {"x": xs, "y": ys, "x2": xs * xs, "y2": ys * ys, "xy": xs * ys}
 
 
+_NO_INTERCEPT = re.compile(r"(-\s*1\b|\+\s*0\b|^\s*0\s*\+?)")
+
+
+def has_intercept(formula: str | None) -> bool:
+    """False for formulas that drop the intercept (``~ res - 1``, ``~ 0 + res``)."""
+    if formula is None:
+        return True
+    text = str(formula).partition("~")[2] if "~" in str(formula) else str(formula)
+    return _NO_INTERCEPT.search(text) is None
+
+
 def parse_formula(formula: str | None) -> tuple[str, ...]:
     """Terms of a simple additive formula ``"~ a + b"`` (``"~1"`` gives no terms)."""
     if formula is None:
@@ -45,6 +57,7 @@ def parse_formula(formula: str | None) -> tuple[str, ...]:
     text = str(formula).strip()
     if "~" in text:
         lhs, _, text = text.partition("~")
+    text = _NO_INTERCEPT.sub("", text)
     terms = []
     for raw in text.split("+"):
         term = raw.strip()
@@ -101,11 +114,15 @@ class Design:
                     f"model names {key!r} but detection function {self.detectfn.name} has "
                     f"{icpt!r}"
                 )
-            if key not in ("D", icpt, "sigma", "pmix"):
+            if key not in ("D", icpt, "sigma", "pmix", "noneuc"):
                 raise ValueError(
-                    f"model has unknown parameter {key!r}; expected D, {icpt}, sigma or pmix"
+                    f"model has unknown parameter {key!r}; expected D, {icpt}, sigma, pmix or "
+                    "noneuc"
                 )
-        terms = {p: parse_formula(model.get(p)) for p in ("D", icpt, "sigma", "pmix")}
+        terms = {p: parse_formula(model.get(p)) for p in ("D", icpt, "sigma", "pmix", "noneuc")}
+        #: non-Euclidean distance: friction per mask point modelled on mask covariates
+        self.has_noneuc = "noneuc" in model
+        self.noneuc_intercept = has_intercept(model.get("noneuc"))
         if self.conditional and terms["D"]:
             raise ValueError("a density model cannot be fitted with the conditional likelihood")
         for p in (icpt, "sigma"):
@@ -149,14 +166,16 @@ class Design:
         self.n_states = 2 if self.learned else 1
         self.terms = terms
         default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
-                        "pmix": "logit"}
+                        "pmix": "logit", "noneuc": "log"}
         link = {**default_link, **dict(link or {})}
         for p, lk in link.items():
             if lk not in LINKS:
                 raise ValueError(f"link for {p!r} must be one of {', '.join(LINKS)}, got {lk!r}")
-        self.link = {p: link[p] for p in ("D", icpt, "sigma", "pmix")}
+        self.link = {p: link[p] for p in ("D", icpt, "sigma", "pmix", "noneuc")}
         # parameters in secr's order
         self.parameters: list[str] = ([] if self.conditional else ["D"]) + [icpt, "sigma"]
+        if self.has_noneuc:
+            self.parameters.append("noneuc")
         if self.nmix > 1:
             self.parameters.append("pmix")
         self._build()
@@ -276,6 +295,9 @@ class Design:
         names: list[str] = []
         start = 0
         self.XD: list[np.ndarray] = []
+        self.mean_sd = [mask_mean_sd(m) for m in self.masks]
+        self.D_continuous, self.D_covariates, self.D_levels = {}, {}, {}
+        self.D_scale = np.ones(1)
         if not self.conditional:
             cols, self.XD = self._density_design(self.terms["D"])
             cols = ["(Intercept)"] + cols
@@ -295,6 +317,20 @@ class Design:
                     for st in range(self.n_states):
                         X[j, x, st] = self._det_row(self.terms[p], j, x, st)
             self.Xdet[p] = X
+        self.XN: list[np.ndarray] = []
+        if self.has_noneuc:
+            keep_D = (self.D_continuous, self.D_covariates, self.D_levels, self.D_scale)
+            cols, XN = self._density_design(self.terms["noneuc"])
+            self.D_continuous, self.D_covariates, self.D_levels, self.D_scale = keep_D
+            cols = ["(Intercept)"] + cols
+            if not self.noneuc_intercept:
+                cols, XN = cols[1:], [X[:, 1:] for X in XN]
+            if not cols:
+                raise ValueError("the noneuc model has no term; write e.g. 'noneuc ~ res - 1'")
+            self.XN = XN
+            blocks["noneuc"] = _Block("noneuc", self.link["noneuc"], tuple(cols), start)
+            names += [f"noneuc.{c}" if c != "(Intercept)" else "noneuc" for c in cols]
+            start += len(cols)
         if self.nmix > 1:
             blocks["pmix"] = _Block("pmix", self.link["pmix"], (f"h2{self.class_levels[1]}",),
                                     start)
@@ -382,6 +418,13 @@ class Design:
             out.append(d)
         return out
 
+    def noneuc(self, beta: np.ndarray) -> list[np.ndarray] | None:
+        """Friction (real ``noneuc``) at each mask point, per session; None without noneuc."""
+        if not self.has_noneuc:
+            return None
+        b = self.block_beta(beta, "noneuc")
+        return [untransform(X @ b, self.link["noneuc"]) for X in self.XN]
+
     def pmix(self, beta: np.ndarray) -> np.ndarray:
         """Mixing proportions of the latent classes (length nmix)."""
         if self.nmix == 1:
@@ -420,6 +463,12 @@ class Design:
                     continue
                 seen.add(key)
                 rows.append((p, _label(cols, r), r, self.link[p]))
+        if self.has_noneuc:
+            # at the mean of the distinct covariate values, as secr's predict
+            X = self.XN[0]
+            r = np.array([float(np.mean(np.unique(X[:, c]))) for c in range(X.shape[1])])
+            rows.append(("noneuc", _label(self.blocks["noneuc"].columns, r), r,
+                         self.link["noneuc"]))
         if self.nmix > 1:
             rows.append(("pmix", _label(self.blocks["pmix"].columns, np.array([1.0])),
                          np.array([1.0]), self.link["pmix"]))

@@ -263,6 +263,17 @@ class _Session:
             keys = np.concatenate([keys, ch.dead[:, None]], axis=1)
         self.logmult = _logmult(keys)
 
+    def set_distances(self, d: np.ndarray) -> None:
+        """Replace the detector-to-mask distances (K, M), e.g. by non-Euclidean ones; the
+        caches that depend on them are dropped."""
+        d = np.asarray(d, dtype=float)
+        self.inv = None
+        self._d2 = d * d
+        self.d = d if self.fn.shape == "exponential" else None
+        self._memo.clear()
+        self._inv_rows.clear()
+        self._bmats.clear()
+
     @property
     def d2(self) -> np.ndarray:
         """(K, M) squared distances from the detectors to the mask points."""
@@ -651,6 +662,37 @@ class LogLikelihood:
             for ch, m in zip(sessions, masks, strict=True)
         ]
         self.nevals = 0
+        self._lcd = None
+        self._noneuc_key: tuple | None = None
+        self._dist_cache: dict = {}
+        if self.design.has_noneuc:
+            from amurlink.analysis.secr.noneuc import LeastCostDistance
+
+            self._lcd = [LeastCostDistance(m.xy, m.spacing, ch.traps)
+                         for ch, m in zip(sessions, masks, strict=True)]
+
+    def set_noneuc(self, beta: np.ndarray) -> bool:
+        """Least-cost distances for the ``noneuc`` betas of ``beta`` (the last few are
+        cached on their values); False where the friction is not positive and finite."""
+        if self._lcd is None:
+            return True
+        b = self.design.block_beta(np.asarray(beta, dtype=float), "noneuc")
+        key = tuple(b.tolist())
+        if key == self._noneuc_key:
+            return True
+        dists = self._dist_cache.get(key)
+        if dists is None:
+            fr = self.design.noneuc(np.asarray(beta, dtype=float))
+            if not all(np.all(np.isfinite(f)) and np.all(f > 0) for f in fr):
+                return False
+            dists = [lcd.distances(f) for lcd, f in zip(self._lcd, fr, strict=True)]
+            if len(self._dist_cache) >= 6:
+                self._dist_cache.pop(next(iter(self._dist_cache)))
+            self._dist_cache[key] = dists
+        for ses, d in zip(self.sessions, dists, strict=True):
+            ses.set_distances(d)
+        self._noneuc_key = key
+        return True
 
     @property
     def npar(self) -> int:
@@ -677,6 +719,8 @@ class LogLikelihood:
         else:
             valid = np.all((icpt >= 0) & (icpt < 1))
         if not valid or not np.all(sig > 0):
+            return -np.inf
+        if self._lcd is not None and not self.set_noneuc(beta):
             return -np.inf
         Ds = design.density(beta)
         pmix = design.pmix(beta)
@@ -733,6 +777,8 @@ class LogLikelihood:
             valid = np.all((icpt >= 0) & (icpt < 1))
         if not valid or not np.all(sig > 0):
             return bad
+        if self._lcd is not None and not self.set_noneuc(beta):
+            return bad
         Ds = design.density(beta)
         pmix = design.pmix(beta)
         ip = design.detectfn.intercept
@@ -759,6 +805,16 @@ class LogLikelihood:
                     grad[b.start:b.start + len(b.columns)] += dD @ design.XD[j]
         if not np.isfinite(total):
             return bad
+        if self._lcd is not None:
+            # noneuc: central differences (each a least-cost computation), then back to the
+            # distances at beta
+            b = design.blocks["noneuc"]
+            for i in range(b.start, b.start + len(b.columns)):
+                e = np.zeros_like(beta)
+                e[i] = 1e-5 * max(abs(beta[i]), 1.0)
+                grad[i] = (self(beta + e) - self(beta - e)) / (2 * e[i])
+                self.nevals -= 2
+            self.set_noneuc(beta)
         return float(total), grad
 
 

@@ -99,6 +99,8 @@ class SECRResults:
     def __init__(self, loglik_obj: Any, opt: dict, *, settings: dict) -> None:
         self._ll = loglik_obj
         self.design = loglik_obj.design
+        if getattr(loglik_obj, "_lcd", None) is not None:
+            loglik_obj.set_noneuc(np.asarray(opt["beta"], dtype=float))  # distances at the MLE
         names = self.design.beta_names
         self.params = pd.Series(opt["beta"], index=names, name="beta")
         self.cov = pd.DataFrame(_ginv(opt["hessian"]), index=names, columns=names)
