@@ -362,3 +362,54 @@ def test_a_crosswalk_row_confirms_only_with_a_reviewer_of_each_side(sources):
     log = res.dataset["identityLinks"]
     assert log["reviewer"].tolist() == ["Anna Petrova"]
     assert current_links(log, two_party=False)["status"].tolist() == ["confirmed"]
+
+
+# -- link checks: clock-flagged records are ignored, the two records are named -----------------
+def _link_frames(clock_year: bool):
+    import pandas as pd
+
+    dep = pd.DataFrame({
+        "deploymentID": ["cn1", "ru1"], "latitude": [43.0, 43.2], "longitude": [131.0, 131.0],
+        "deploymentStart": pd.to_datetime(["2015-06-01", "2015-06-01"], utc=True),
+        "deploymentEnd": pd.to_datetime(["2015-10-01", "2015-10-01"], utc=True)})
+    # two detections 22 km apart, 10 minutes apart: impossible for one animal ...
+    t_ru = pd.Timestamp("2015-07-01T00:10:00Z")
+    if clock_year:  # ... unless the Russian camera's clock was a year ahead
+        t_ru = t_ru + pd.DateOffset(years=1)
+    obs = pd.DataFrame({
+        "observationID": ["o-cn", "o-ru"], "deploymentID": ["cn1", "ru1"],
+        "individualID": ["CN-X:T1", "RU-Y:T9"],
+        "eventStart": [pd.Timestamp("2015-07-01T00:00:00Z"), t_ru]})
+    members = pd.DataFrame({"subject": ["CN-X:T1", "RU-Y:T9"], "catalogue": ["CN-X", "RU-Y"],
+                            "group": [0, 0], "side": ["a", "b"]})
+    return obs, dep, members
+
+
+def test_space_time_conflict_names_both_records():
+    import pandas as pd
+
+    from amurlink.identify._links_conflicts import ConflictRule, conflicts_between, detections
+
+    obs, dep, members = _link_frames(clock_year=False)
+    dets = detections(obs, dep, members["subject"])
+    rejected = pd.DataFrame(columns=["_a", "_b", "linkEventID", "reviewer", "reason",
+                                     "timestamp"])
+    found = conflicts_between(members, rejected, dets, ConflictRule())
+    assert found["kind"].tolist() == ["spacetime"]
+    assert "record o-cn" in found["detail"].iloc[0] and "record o-ru" in found["detail"].iloc[0]
+
+
+def test_records_outside_their_deployment_do_not_refuse_a_link():
+    """A record whose time lies outside its deployment (a clock a year off) is not evidence."""
+    import pandas as pd
+
+    from amurlink.identify._links_conflicts import ConflictRule, conflicts_between, detections
+
+    obs, dep, members = _link_frames(clock_year=True)
+    # moved a year later, the record would still be 10 minutes from the other one if the
+    # check compared clock times modulo a year; it must simply be left out
+    dets = detections(obs, dep, members["subject"])
+    assert dets["observationID"].tolist() == ["o-cn"]
+    rejected = pd.DataFrame(columns=["_a", "_b", "linkEventID", "reviewer", "reason",
+                                     "timestamp"])
+    assert conflicts_between(members, rejected, dets, ConflictRule()).empty

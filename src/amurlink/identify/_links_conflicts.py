@@ -79,7 +79,12 @@ def detections(
 ) -> pd.DataFrame | None:
     """Distinct (subject, deployment, time) detections of ``subjects`` with coordinates.
 
-    ``None`` when either table is missing (the space-time check is then skipped).
+    ``None`` when either table is missing (the space-time check is then skipped). Times are
+    the records' ``eventStart`` as harmonised, i.e. with documented camera clock shifts
+    applied. Records whose time lies outside their deployment (before set-up, after
+    retrieval: a camera clock a year or more off, or never set) are left out, since their
+    time cannot be trusted; ``observationID`` (where given) names the record behind each
+    detection.
     """
     if observations is None or deployments is None:
         return None
@@ -95,21 +100,37 @@ def detections(
     ids = observations["individualID"].astype(object)
     keep = ids.notna().to_numpy(bool)
     keep[keep] = ids[keep].astype(str).isin(wanted).to_numpy(bool)
-    obs = observations.loc[keep, ["individualID", "deploymentID", "eventStart"]]
+    has_id = "observationID" in observations.columns
+    cols = ["individualID", "deploymentID", "eventStart"] + (["observationID"] if has_id else [])
+    obs = observations.loc[keep, cols]
     obs = pd.DataFrame({
         "subject": obs["individualID"].astype(object).astype(str).to_numpy(),
         "deploymentID": obs["deploymentID"].astype(object).to_numpy(),
         "eventStart": to_utc(obs["eventStart"], what="`observations.eventStart`").to_numpy(),
+        "observationID": (obs["observationID"].astype(object).to_numpy() if has_id
+                          else np.full(len(obs), None, dtype=object)),
     })
-    obs = obs.dropna(subset=["eventStart", "deploymentID"]).drop_duplicates()
-    dep = deployments[["deploymentID", "latitude", "longitude"]].dropna()
+    obs = obs.dropna(subset=["eventStart", "deploymentID"]).drop_duplicates(
+        ["subject", "deploymentID", "eventStart"])
+    spans = all(c in deployments.columns for c in ("deploymentStart", "deploymentEnd"))
+    dep = deployments[["deploymentID", "latitude", "longitude"]
+                      + (["deploymentStart", "deploymentEnd"] if spans else [])]
+    dep = dep.dropna(subset=["deploymentID", "latitude", "longitude"])
     dep = pd.DataFrame({
         "deploymentID": dep["deploymentID"].astype(object).to_numpy(),
         "lat": dep["latitude"].astype(float).to_numpy(),
         "lon": dep["longitude"].astype(float).to_numpy(),
+        **({"_d0": pd.to_datetime(dep["deploymentStart"], utc=True).to_numpy(),
+            "_d1": pd.to_datetime(dep["deploymentEnd"], utc=True).to_numpy()} if spans else {}),
     }).drop_duplicates("deploymentID")
     out = obs.merge(dep, on="deploymentID", how="inner")
     out["eventStart"] = pd.to_datetime(out["eventStart"], utc=True)
+    if spans:
+        t = out["eventStart"].to_numpy()
+        d0, d1 = out["_d0"].to_numpy(), out["_d1"].to_numpy()
+        unknown = pd.isna(d0) | pd.isna(d1)
+        inside = unknown | ((t >= d0) & (t <= d1))
+        out = out[inside].drop(columns=["_d0", "_d1"])
     out["t"] = out["eventStart"].astype("int64")
     return out.reset_index(drop=True)
 
@@ -117,6 +138,13 @@ def detections(
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object if c != "group" else "int64")
                          for c in CONFLICT_COLUMNS})
+
+
+def _record(observation_id: object) -> str:
+    """``record O123: `` naming the observation behind a detection (empty when unknown)."""
+    if observation_id is None or (isinstance(observation_id, float) and np.isnan(observation_id)):
+        return ""
+    return f"record {observation_id}: "
 
 
 def _fmt_time(ts: pd.Timestamp) -> str:
@@ -264,14 +292,19 @@ def _spacetime(members: pd.DataFrame, dets: pd.DataFrame, rule: ConflictRule) ->
     counts = pairs.groupby(key).size().rename("_n")
     worst = pairs.sort_values("_excess", ascending=False, kind="stable").drop_duplicates(key)
     worst = worst.merge(counts, left_on=key, right_index=True)
+    has_ids = "observationID_l" in worst.columns
+    if not has_ids:
+        worst = worst.assign(observationID_l=None, observationID_r=None)
     detail = [
-        f"seen {dist:.1f} km apart within {dt * 60:.0f} min ({a} at {da} {_fmt_time(ta)}, {b} at "
-        f"{db} {_fmt_time(tb)}); one animal covers at most {rule.limit_km(dt):.1f} km in that "
-        f"time ({rule.max_speed_kmh:g} km/h + {rule.tolerance_km:g} km)"
+        f"seen {dist:.1f} km apart within {dt * 60:.0f} min ({_record(oa)}{a} at {da} "
+        f"{_fmt_time(ta)}, {_record(ob)}{b} at {db} {_fmt_time(tb)}); one animal covers at "
+        f"most {rule.limit_km(dt):.1f} km in that time ({rule.max_speed_kmh:g} km/h + "
+        f"{rule.tolerance_km:g} km)"
         + (f"; {n} such detection pairs" if n > 1 else "")
-        for a, b, da, db, ta, tb, dist, dt, n in worst[[
+        for a, b, da, db, ta, tb, dist, dt, n, oa, ob in worst[[
             "subject_l", "subject_r", "deploymentID_l", "deploymentID_r", "eventStart_l",
-            "eventStart_r", "_dist", "_dt_h", "_n"]].itertuples(index=False, name=None)
+            "eventStart_r", "_dist", "_dt_h", "_n", "observationID_l", "observationID_r"]]
+        .itertuples(index=False, name=None)
     ]
     return pd.DataFrame({
         "group": worst["group"].astype("int64").to_numpy(),
