@@ -12,6 +12,7 @@ from amurlink.design.expectations import (
     rule_of_thumb_rse,
     traps_and_usage,
 )
+from amurlink.design.national import cameras_needed_alone, costing, joint_vs_national
 from amurlink.design.power import (
     TrendPower,
     annual_change_for,
@@ -48,12 +49,15 @@ __all__ = [
     "SpacingResult",
     "TrendPower",
     "annual_change_for",
+    "cameras_needed_alone",
     "cast_to_hazard",
+    "costing",
     "detector_spacing",
     "expected_counts",
     "expected_transboundary",
     "hazard_matrix",
     "hazard_surfaces",
+    "joint_vs_national",
     "near_lines",
     "optimal_spacing",
     "power_two_surveys",
