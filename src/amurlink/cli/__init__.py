@@ -45,6 +45,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.harmonise",
     "amurlink.cli.photos",
     "amurlink.cli.exchange",
+    "amurlink.cli.corridors",
     "amurlink.cli.design",
     "amurlink.cli.incidents",
 )
