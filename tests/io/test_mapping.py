@@ -25,7 +25,15 @@ TRA = "Tragulus"
 def camtrapr_mapping(tmp_path: Path, ref: Path, *, records: str = "recordTableSample.csv",
                      stations: str | None = None, extra_records: str = "",
                      species: str = CAMTRAPR_SPECIES) -> Path:
-    st = stations or str(ref / "camtraps.csv")
+    # a mapping reads only files in its own folder: copy the reference tables beside it
+    import shutil
+
+    st_src = Path(stations) if stations else ref / "camtraps.csv"
+    if st_src.is_absolute() and st_src.parent != tmp_path:
+        shutil.copy(st_src, tmp_path / st_src.name)
+    st = st_src.name if st_src.is_absolute() else str(st_src)
+    if (ref / records).is_file() and not (tmp_path / records).exists():
+        shutil.copy(ref / records, tmp_path / records)
     text = f"""
 [source]
 name = "camtrapR sample (Sabah 2009)"
@@ -43,7 +51,7 @@ columns = {{ deploymentID = "Station", x = "utm_x", y = "utm_y",
 problems = {{ from = "Problem{{n}}_from", to = "Problem{{n}}_to" }}
 
 [tables.records]
-file = "{ref / records}"
+file = "{records}"
 datetime_format = "%Y-%m-%d %H:%M:%S"
 columns = {{ deploymentID = "Station", timestamp = "DateTimeOriginal", scientificName = "Species",
             filePath = "FileName"{extra_records} }}

@@ -226,12 +226,18 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
         raise ConfigError(f"{file}: no such import mapping file") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{file}: is not UTF-8 text ({exc}); save it as UTF-8") from None
+    if len(text) > _MAX_MAPPING_CHARS:
+        raise ConfigError(f"{file}: is {len(text)} characters long; an import mapping is a few "
+                          "KB of TOML. Is this the right file?")
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{file}: nests tables or arrays too deeply; an import mapping needs "
+                          "two levels ([tables.records] columns = {...})") from None
     except tomllib.TOMLDecodeError as exc:
         try:  # TOML 1.1 style: inline tables over several lines (as in docs/formats.md)
             data = tomllib.loads(_join_inline_tables(text))
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             raise ConfigError(f"{file}: is not valid TOML ({exc}); check quotes and brackets"
                               ) from None
     errs = _Errors(file)
@@ -256,6 +262,11 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
         errs.add("source.format", "one of " + ", ".join(_FORMATS), fmt_name,
                  'write format = "wildlife-insights" (or leave it out for tables)')
     is_wi = fmt_name == "wildlife-insights"
+    folder = _text(src, "folder", "source.", errs, "wi_download") if is_wi else None
+    if folder is not None and _inside(base, folder) is None:
+        errs.add("source.folder", "a folder inside the mapping's folder", folder,
+                 "put the download beside the mapping and name it relatively")
+        folder = None
     crs = _text(src, "crs", "source.", errs, "EPSG:28423", required=not is_wi,
                 default="EPSG:4326" if is_wi else None)
     if crs is not None:
@@ -267,13 +278,13 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
     if tz is not None and tz not in _zones():
         errs.add("source.timezone", "an IANA time zone name", tz,
                  'write e.g. timezone = "Asia/Vladivostok" or "Asia/Shanghai"')
-    encoding = _text(src, "encoding", "source.", errs, "utf-8", default="utf-8") or "utf-8"
+    encoding = _encoding(_text(src, "encoding", "source.", errs, "utf-8", default="utf-8"),
+                         "source.encoding", errs)
     source = SourceInfo(
         name=_text(src, "name", "source.", errs, "LLNP camera traps 2014") or file.stem,
         country=country or "XX", organisation=_text(src, "organisation", "source.", errs, "LLNP"),
         catalogue=catalogue, crs=crs or "", timezone=tz or "UTC", encoding=encoding,
-        format=fmt_name, folder=str(base / (_text(src, "folder", "source.", errs, "wi_download")
-                                             or ".")) if is_wi else None)
+        format=fmt_name, folder=str(base / (folder or ".")) if is_wi else None)
     if not is_wi and "folder" in src:
         errs.add("source.folder", 'format = "wildlife-insights"', src["folder"],
                  "remove folder, or set the format it belongs to")
@@ -314,10 +325,16 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
                       prefix, errs)
         rel = _text(spec, "file", prefix, errs, f"{name}.csv", required=True)
         options = _detection_options(spec, prefix, base, errs) if name == "detections" else {}
-        fpath = base / rel if rel else base
-        if rel and not fpath.is_file():
+        fpath = _inside(base, rel) if rel else base
+        if fpath is None:
+            errs.add(f"{prefix}file", "a file inside the mapping's folder", rel,
+                     "put the file beside the mapping (or in a folder below it) and give its "
+                     "relative path; absolute paths and '..' are refused")
+            fpath = base
+        elif rel and not fpath.is_file():
             errs.add(f"{prefix}file", "an existing file (relative to the mapping)", rel,
-                     f"no file {fpath}; correct the name or put the file beside the mapping")
+                     f"no file {rel!r} beside the mapping; correct the name or put the file "
+                     "there")
         cols = spec.get("columns", {} if name == "detections" else _MISSING)
         if not isinstance(cols, Mapping) or not all(isinstance(v, str) for v in cols.values()):
             errs.add(f"{prefix}columns", "an inline table of field = \"column\"", cols,
@@ -335,6 +352,15 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
             if cols and k not in cols:
                 errs.add(f"{prefix}columns.{k}", "a mapped column", _MISSING,
                          f'add {k} = "<column name>" to columns')
+        if cols:
+            same: dict[str, list[str]] = {}
+            for k, v in cols.items():
+                same.setdefault(v, []).append(k)
+            for column, keys in same.items():
+                if len(keys) > 1 and not set(keys) <= _MAY_SHARE_A_COLUMN:
+                    errs.add(f"{prefix}columns.{keys[1]}", "a column of its own", column,
+                             f"{' and '.join(keys)} name the same column {column!r}; map each "
+                             "field to its own column")
         if name == "stations" and cols:
             has_xy = "x" in cols and "y" in cols
             has_ll = "longitude" in cols and "latitude" in cols
@@ -359,7 +385,8 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
             name=name, file=fpath, columns=MappingProxyType(dict(cols)), sheet=sheet,
             delimiter=delim or ",", datetime_format=fmt or _DEFAULT_FORMAT,
             problems=MappingProxyType(dict(problems)) if problems else None,
-            encoding=_text(spec, "encoding", prefix, errs, "utf-8", default=encoding) or encoding,
+            encoding=_encoding(_text(spec, "encoding", prefix, errs, "utf-8", default=encoding),
+                               f"{prefix}encoding", errs, default=encoding),
             options=MappingProxyType(options))
 
     species = data.get("species", {})
@@ -419,15 +446,63 @@ def _detection_options(spec: Mapping[str, Any], prefix: str, base: Path, errs: _
     out["confidence_threshold"] = float(thr)
     exif = _text(spec, "exif_file", prefix, errs, "exif.csv")
     if exif is not None:
-        if not (base / exif).is_file():
+        where = _inside(base, exif)
+        if where is None:
+            errs.add(f"{prefix}exif_file", "a CSV inside the mapping's folder", exif,
+                     "put the file beside the mapping and give its relative path")
+            where = base
+        elif not where.is_file():
             errs.add(f"{prefix}exif_file", "an existing CSV (relative to the mapping)", exif,
-                     f"no file {base / exif}")
-        out["exif_file"] = base / exif
+                     f"no file {exif!r} beside the mapping")
+        out["exif_file"] = where
         cols = spec.get("columns")
         if not isinstance(cols, Mapping) or {"filePath", "timestamp"} - set(cols):
             errs.add(f"{prefix}columns", "filePath and timestamp columns of exif_file", cols,
                      'write columns = { filePath = "File", timestamp = "DateTimeOriginal" }')
     return out
+
+
+#: Longest mapping file read (characters): a mapping is a few KB.
+_MAX_MAPPING_CHARS = 1024**2
+#: Fields that may read the same source column (an event's start and end from one time).
+_MAY_SHARE_A_COLUMN = frozenset({"timestamp", "eventStart", "eventEnd", "deploymentStart",
+                                 "deploymentEnd"})
+
+
+def display_path(file: Path, mapping: Path) -> str:
+    """``file`` as the user would name it: relative to the mapping's folder as they gave it."""
+    try:
+        rel = Path(file).resolve().relative_to(Path(mapping).resolve().parent)
+    except (ValueError, OSError):
+        return Path(file).name
+    return str(Path(mapping).parent / rel)
+
+
+def _inside(base: Path, rel: str) -> Path | None:
+    """``base / rel`` when it stays inside ``base`` (symbolic links resolved), else None."""
+    if "\x00" in rel or Path(rel).is_absolute() or rel.startswith("~"):
+        return None
+    target = (base / rel).resolve()
+    return target if target.is_relative_to(base) else None
+
+
+def _encoding(name: str | None, key: str, errs: _Errors, default: str = "utf-8") -> str:
+    """A text encoding Python knows (checked here, not when the file is read)."""
+    if name is None:
+        return default
+    import codecs
+
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        errs.add(key, "a text encoding such as utf-8, cp1251 or gb18030", name,
+                 'write e.g. encoding = "cp1251"')
+        return default
+    if not getattr(info, "_is_text_encoding", True):
+        errs.add(key, "a text encoding such as utf-8, cp1251 or gb18030", name,
+                 'write e.g. encoding = "cp1251"')
+        return default
+    return name
 
 
 def _join_inline_tables(text: str) -> str:
@@ -472,7 +547,7 @@ class _Ctx:
         self.report = report
         self.mapping = mapping
         self.table = table
-        self.file = str(table.file)
+        self.file = display_path(table.file, mapping.path)
 
     def col(self, key: str) -> str:
         return self.table.columns[key]
@@ -500,7 +575,7 @@ def _read(ctx: _Ctx) -> pd.DataFrame | None:
     t = ctx.table
     try:
         raw = read_text_table(t.file, delimiter=t.delimiter, encoding=t.encoding, sheet=t.sheet,
-                              datetime_format=t.datetime_format)
+                              datetime_format=t.datetime_format, display=ctx.file)
     except DataError as exc:
         ctx.report.error("unreadable-file", str(exc), file=ctx.file, table=t.name,
                          field=f"{t.key}.file", fix="check the file named in the mapping")

@@ -17,9 +17,72 @@ MISSING_PACKAGE_XLSX = (
 )
 
 
+#: Largest total of decompressed XML in an .xlsx file (a station sheet is a few hundred KB).
+MAX_XLSX_XML_BYTES = 32 * 1024**2
+#: An .xlsx member inflating more than this many times its compressed size is refused.
+MAX_XLSX_RATIO = 100
+#: Memory charged per cell of a CSV table read as text, and per byte of the file.
+_CELL_COST = 24
+_BYTE_COST = 2
+
+
+def _check_csv_cost(path: Path, shown: str, budget: int | None) -> None:
+    """Refuse a CSV whose text table would take more than the read budget, before reading it."""
+    from amurlink.io._source import _human, default_budget
+
+    limit = default_budget() if budget is None else budget
+    size = path.stat().st_size
+    lines, columns = 0, 1
+    with open(path, "rb") as fh:
+        first = True
+        while block := fh.read(1 << 20):
+            if first:
+                end = block.find(b"\n")
+                columns = max(block[: end if end >= 0 else len(block)].count(b",")
+                              + block[: end if end >= 0 else len(block)].count(b";")
+                              + block[: end if end >= 0 else len(block)].count(b"\t") + 1, 1)
+                first = False
+            lines += block.count(b"\n")
+            cost = _BYTE_COST * size + _CELL_COST * (lines + 1) * columns
+            if cost > limit:
+                raise DataError(
+                    f"{shown}: reading it as a table would need about {_human(cost)} of memory, "
+                    f"above the read budget of {_human(limit)}; split the file, or raise the "
+                    "budget (AMURLINK_READ_BUDGET) if it is genuine")
+
+
+def check_xlsx(path: Path, shown: str) -> None:
+    """Refuse an .xlsx that is not a sound zip or would inflate past the limits (a bomb)."""
+    import zipfile
+
+    from amurlink.io._source import ZIP_ERRORS
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = 0
+            for info in zf.infolist():
+                total += info.file_size
+                if info.file_size > 1024**2 and \
+                        info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+                    raise DataError(
+                        f"{shown}: part {info.filename!r} of the workbook inflates "
+                        f"{info.file_size // max(info.compress_size, 1)} times (a decompression "
+                        "bomb?); save the sheet as CSV (UTF-8) and point `file` at it")
+            if total > MAX_XLSX_XML_BYTES:
+                raise DataError(
+                    f"{shown}: the workbook inflates to {total // 1024**2} MiB, above the "
+                    f"{MAX_XLSX_XML_BYTES // 1024**2} MiB amurlink reads from .xlsx; save the "
+                    "sheet as CSV (UTF-8) and point `file` at it")
+    except DataError:
+        raise
+    except ZIP_ERRORS as exc:
+        raise DataError(f"{shown}: not a readable .xlsx workbook ({exc}); save it again from "
+                        "the spreadsheet program, or as CSV") from None
+
+
 def read_text_table(
     path: Path, /, *, delimiter: str = ",", encoding: str = "utf-8", sheet: str | int | None = None,
-    datetime_format: str | None = None,
+    datetime_format: str | None = None, display: str | None = None, budget: int | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Excel sheet with every cell as stripped text ('' where empty).
 
@@ -32,20 +95,28 @@ def read_text_table(
         If the file is missing, unreadable, not in ``encoding``, or an .xlsx file cannot be
         read because openpyxl is not installed.
     """
+    shown = path.name if display is None else display
     if not path.is_file():
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{shown}: no such file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         try:
             import openpyxl  # noqa: F401
         except ImportError:
-            raise DataError(f"{path}: {MISSING_PACKAGE_XLSX}") from None
+            raise DataError(f"{shown}: {MISSING_PACKAGE_XLSX}") from None
+        if suffix == ".xls":
+            raise DataError(f"{shown}: old .xls workbooks are not read; save the sheet as .xlsx "
+                            "or as CSV (UTF-8)")
+        check_xlsx(path, shown)
         try:
             raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
                                 engine="openpyxl")
-        except (ValueError, KeyError) as exc:
-            raise DataError(f"{path}: cannot read sheet {sheet!r} ({exc}); check `sheet` in the "
-                            "mapping") from None
+        except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:
+            raise DataError(f"{shown}: cannot read sheet {sheet!r} ({str(exc)[:200]}); check "
+                            "`sheet` in the mapping, or save the sheet as CSV") from None
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken XML
+            raise DataError(f"{shown}: the workbook cannot be read ({type(exc).__name__}); "
+                            "save it again from the spreadsheet program, or as CSV") from None
         fmt = datetime_format or "%Y-%m-%d %H:%M:%S"
 
         def cell(v: object) -> str:
@@ -60,15 +131,19 @@ def read_text_table(
         out = raw.map(cell) if hasattr(raw, "map") else raw.applymap(cell)
         out.columns = [str(c).strip() for c in out.columns]
         return out.reset_index(drop=True)
+    _check_csv_cost(path, shown, budget)
     try:
         frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False,
                             encoding=encoding, encoding_errors="strict", skipinitialspace=False)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: is not {encoding} text ({exc}); set `encoding` in the mapping "
+        raise DataError(f"{shown}: is not {encoding} text ({exc}); set `encoding` in the mapping "
                         "(e.g. encoding = \"cp1251\" or \"gb18030\") or save the file as UTF-8"
                         ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path}: cannot be read as a table ({exc}); check `delimiter` and "
-                        "quoting") from None
+    except LookupError:
+        raise DataError(f"{shown}: unknown text encoding {encoding!r}; set `encoding` in the "
+                        "mapping to e.g. \"utf-8\", \"cp1251\" or \"gb18030\"") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(f"{shown}: cannot be read as a table ({str(exc)[:200]}); check "
+                        "`delimiter` and quoting") from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame.apply(lambda c: c.str.strip())
