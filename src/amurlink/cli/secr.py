@@ -42,38 +42,86 @@ def fit_files(
     *,
     detector: str,
     detectfn: str = "HN",
-    mask: Path | None = None,
+    mask: Path | list[Path] | None = None,
     spacing: float | None = None,
     buffer: float | None = None,
     n_occasions: int | None = None,
     conditional: bool = False,
     fastproximity: bool = True,
+    models: list[str] | None = None,
+    animals: Path | None = None,
+    hcov: str | None = None,
+    link: dict[str, str] | None = None,
+    distribution: str = "poisson",
 ) -> tuple[dict[str, Any], Any]:
     """Read the files, fit, and return the JSON payload of the ``secr`` command and the results.
 
-    The mask is read from ``mask`` (spacing from ``spacing`` or the grid), or built around the
-    detectors with ``buffer`` (default 100 m, secr's default) and ``spacing`` (default 64
-    cells across).
+    The mask is read from ``mask`` (one file, or one per session in the order of the sessions
+    of the detector file; spacing from ``spacing`` or the grid), or built around the detectors
+    with ``buffer`` (default 100 m, secr's default) and ``spacing`` (default 64 cells across).
+    ``models``: formulas such as ``"D~forest"`` or ``"D~forest+country; lambda0~bk"``. One
+    model (or none: all ``~1``) gives that fit's results; several give the AICc table with
+    weights (``model_table``), the model-averaged real parameters (``model_averaged``) and the
+    best model's full results.
     """
     from amurlink.analysis.secr import fit_secr, make_mask, read_capthist, read_mask
+    from amurlink.analysis.secr.selection import fit_models, parse_models
 
-    ch = read_capthist(traps, captures, detector=detector, n_occasions=n_occasions)
+    ch = read_capthist(traps, captures, detector=detector, n_occasions=n_occasions,
+                       animals=animals)
     sessions = ch if isinstance(ch, list) else [ch]
-    if mask is not None:
-        m = read_mask(mask, spacing=spacing)
+    masks = [mask] if isinstance(mask, Path) else list(mask or [])
+    if masks:
+        if len(masks) not in (1, len(sessions)):
+            raise usage_error(f"give one --mask, or one per session ({len(sessions)}: "
+                              f"{', '.join(c.session for c in sessions)}), not {len(masks)}")
+        ms = [read_mask(p, spacing=spacing) for p in masks]
+        m: Any = ms[0] if len(ms) == 1 else ms
     else:
         import numpy as np
 
         xy = np.vstack([c.traps for c in sessions])
         m = make_mask(xy, buffer=100.0 if buffer is None else buffer, spacing=spacing)
-    res = fit_secr(ch, m, detectfn=detectfn, conditional=conditional,
-                   fastproximity=fastproximity)
+    kw = {"detectfn": detectfn, "conditional": conditional, "fastproximity": fastproximity,
+          "hcov": hcov, "link": link or None, "distribution": distribution}
+    specs = list(models or [])
+    try:
+        parsed = [parse_models(sp) for sp in specs]
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    table = None
+    if len(parsed) > 1:
+        table = fit_models(ch, m, parsed, **kw)
+        res = table.best_fit
+    else:
+        res = fit_secr(ch, m, model=parsed[0] if parsed else None, **kw)
     out = res.to_dict()
     out["detector"] = detector
-    out["mask"] = {"points": m.n_points, "spacing_m": m.spacing, "cell_area_ha": m.cell_area_ha,
-                   "area_ha": m.area_ha}
-    out["units"] = {"D": "animals per hectare", "sigma": "metres"}
-    return out, res
+    first = m[0] if isinstance(m, list) else m
+    out["mask"] = {"points": sum(x.n_points for x in m) if isinstance(m, list) else m.n_points,
+                   "spacing_m": first.spacing, "cell_area_ha": first.cell_area_ha,
+                   "area_ha": (sum(x.area_ha for x in m) if isinstance(m, list)
+                               else m.area_ha)}
+    out["units"] = {"D": "animals per hectare", "D_per_100km2": "animals per 100 km2",
+                    "sigma": "metres"}
+    if table is not None:
+        tdict = table.to_dict()
+        out["model"] = table.best
+        out["model_table"] = tdict["table"]
+        out["model_averaged"] = tdict["model_averaged"]
+        out["model_errors"] = tdict["errors"]
+    return out, (res if table is None else table)
+
+
+def _parse_links(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values or []:
+        par, sep, lk = str(v).partition("=")
+        if not sep or not par.strip() or lk.strip() not in ("log", "logit", "identity"):
+            raise usage_error(f"--link {v!r}: write PARAM=LINK with LINK log, logit or "
+                              "identity, e.g. --link D=identity")
+        out[par.strip()] = lk.strip()
+    return out
 
 
 def parse_distance(value: str | float | None, *, name: str) -> float | None:
@@ -160,6 +208,22 @@ def fit_joint_dir(
 
 
 def _text(payload: dict[str, Any], res: Any) -> str:
+    if hasattr(res, "table") and hasattr(res, "fits"):  # ModelTable
+        import pandas as pd
+
+        cols = ["model", "npar", "logLik", "AIC", "AICc", "dAICc", "AICcwt"]
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            parts = ["Model selection (AICc; weights 0 beyond dAICc 10, as secr):",
+                     res.table[cols].to_string(index=False,
+                                               float_format=lambda v: f"{v:.4f}")]
+            if res.averaged is not None:
+                av = res.averaged.drop(columns=["x", "y"], errors="ignore")
+                parts += ["Model-averaged real parameters (D in animals/ha):",
+                          av.to_string(index=False, float_format=lambda v: f"{v:.6g}")]
+        for k, v in res.errors.items():
+            parts.append(f"not fitted: {k}: {v}")
+        parts += [f"Best model: {res.best}", res.best_fit.summary().to_text()]
+        return "\n\n".join(parts)
     if hasattr(res, "national"):
         import pandas as pd
 
@@ -181,8 +245,9 @@ _TRAPS_OPT = typer.Option(None, "--traps", help="Detector file: CSV trap_id,x,y[
 _CAPTURES_OPT = typer.Option(None, "--captures", help="Detections: CSV session,animal_id,"
                                   "occasion,trap_id or secr text 'Session ID Occasion Detector'.",
                                   **_FILE)
-_MASK_OPT = typer.Option(None, "--mask", help="Mask points (x,y[,covariates]); "
-                                     "default: a buffer around the detectors.", **_FILE)
+_MASK_OPT = typer.Option(None, "--mask", help="Mask points (x,y[,covariates]); repeat "
+                         "for one mask per session (in session order). Default: a buffer "
+                         "around the detectors.", **_FILE)
 _SPACING_OPT = typer.Option(None, "--spacing", help="Mask spacing (12km, 800m; a bare "
                             "number is metres). Default: JOINT_DIR 1km; files: from the mask "
                             "grid, or 64 cells.")
@@ -208,6 +273,18 @@ _NOCCASIONS_OPT = typer.Option(None, "--noccasions", min=1, help="Number of "
                                           "occasions (default: usage columns, else the last "
                                           "occasion with a detection).")
 _CL_OPT = typer.Option(False, "--cl", help="Conditional likelihood.")
+_MODEL_OPT = typer.Option(None, "--model", help="Model formulas, e.g. 'D~forest', "
+                          "'D~forest+country; lambda0~bk', 'sigma~h2', 'noneuc~res-1'. "
+                          "Repeat for several models: AICc table, weights and "
+                          "model-averaged density.")
+_ANIMALS_OPT = typer.Option(None, "--animals", help="Individual covariates: CSV "
+                            "[session,]animal_id,covariates (e.g. sex for --hcov).", **_FILE)
+_HCOV_OPT = typer.Option(None, "--hcov", help="Individual covariate with the known class "
+                         "of a 2-class mixture (e.g. sex).")
+_LINK_OPT = typer.Option(None, "--link", help="Link of a parameter, PARAM=LINK "
+                         "(log, logit, identity); repeatable, e.g. --link D=identity.")
+_DIST_OPT = typer.Option("poisson", "--distribution", help="Distribution of N in the "
+                         "mask: poisson or binomial.")
 _FASTPROXIMITY_OPT = typer.Option(True, "--fastproximity/--no-fastproximity",
                                        help="Collapse proximity/count data over occasions "
                                        "(secr's default).")
@@ -219,7 +296,7 @@ def secr_command(
     species: str | None = _SPECIES_OPT,
     traps: Path | None = _TRAPS_OPT,
     captures: Path | None = _CAPTURES_OPT,
-    mask: Path | None = _MASK_OPT,
+    mask: list[Path] | None = _MASK_OPT,
     spacing: str | None = _SPACING_OPT,
     buffer: str | None = _BUFFER_OPT,
     detector: Detector | None = _DETECTOR_OPT,
@@ -231,6 +308,11 @@ def secr_command(
     noccasions: int | None = _NOCCASIONS_OPT,
     cl: bool = _CL_OPT,
     fastproximity: bool = _FASTPROXIMITY_OPT,
+    model: list[str] | None = _MODEL_OPT,
+    animals: Path | None = _ANIMALS_OPT,
+    hcov: str | None = _HCOV_OPT,
+    link: list[str] | None = _LINK_OPT,
+    distribution: str = _DIST_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit an SECR model (secr 5.5.0 likelihood) to a joint package or to secr files.
@@ -247,8 +329,14 @@ def secr_command(
         raise usage_error(str(exc)) from None
     buffer_m = parse_distance(buffer, name="--buffer")
     spacing_m = parse_distance(spacing, name="--spacing")
+    links = _parse_links(link)
+    if distribution not in ("poisson", "binomial"):
+        raise usage_error(f"--distribution must be poisson or binomial, got {distribution!r}")
     if joint_dir is not None:
-        if traps is not None or captures is not None or mask is not None:
+        if model or animals is not None or hcov or links or distribution != "poisson":
+            raise usage_error("--model, --animals, --hcov, --link and --distribution go with "
+                              "--traps/--captures")
+        if traps is not None or captures is not None or mask:
             raise usage_error("give either JOINT_DIR or --traps/--captures, not both")
         if not species:
             raise usage_error("JOINT_DIR needs --species, e.g. --species 'Panthera pardus'")
@@ -284,9 +372,10 @@ def secr_command(
         raise usage_error("--detector is required with --traps/--captures")
     if species is not None or border is not None or config is not None:
         raise usage_error("--species, --border and --config go with JOINT_DIR")
-    if mask is not None and buffer is not None:
+    if mask and buffer is not None:
         raise usage_error("give either --mask or --buffer, not both")
-    for label, path in (("--traps", traps), ("--captures", captures), ("--mask", mask)):
+    for label, path in (("--traps", traps), ("--captures", captures), ("--animals", animals),
+                        *(("--mask", p) for p in (mask or []))):
         if path is not None and not path.is_file():
             raise usage_error(f"{label} {path}: file not found")
     with handle_errors():
@@ -295,7 +384,8 @@ def secr_command(
             payload, res = fit_files(
                 traps, captures, detector=detector.value, detectfn=detectfn, mask=mask,
                 spacing=spacing_m, buffer=buffer_m, n_occasions=noccasions, conditional=cl,
-                fastproximity=fastproximity,
+                fastproximity=fastproximity, models=model, animals=animals, hcov=hcov,
+                link=links, distribution=distribution,
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)

@@ -111,3 +111,70 @@ def test_cli_usage_errors_exit_2(tmp_path):
     missing = ["secr", "--traps", str(tmp_path / "nope.csv"), "--captures", str(caps),
                "--detector", "count"]
     assert runner.invoke(app, missing).exit_code == 2
+
+
+# ----------------------------------------------------------------------------- formulas (#20)
+def _fits_json(reference_dir):
+    return json.loads((reference_dir / "secrdesign" / "fits.json").read_text())
+
+
+@pytest.mark.reference
+def test_cli_several_models_give_the_aicc_table(reference_dir):
+    d = reference_dir / "secrdesign" / "fits" / "A_CN_RU"
+    args = ["secr", "--traps", str(d / "traps.csv"), "--captures", str(d / "captures.csv"),
+            "--mask", str(d / "mask_CN.csv"), "--mask", str(d / "mask_RU.csv"),
+            "--detector", "proximity", "--detectfn", "HHN", "--noccasions", "30",
+            "--model", "D~session", "--model", "D~1", "--format", "json"]
+    out = _json(runner.invoke(app, args))
+    ref = _fits_json(reference_dir)["extras"]["aic_table_a"]["table"]
+    assert [r["model"] for r in out["model_table"]] == [r["model"] for r in ref]
+    for got, exp in zip(out["model_table"], ref, strict=True):
+        for c in ("AICc", "dAICc", "AICcwt"):
+            assert got[c] == pytest.approx(exp[c], abs=1e-3)
+    assert out["model"] == "D~session lambda0~1 sigma~1"
+    dav = [r for r in out["model_averaged"] if r["parameter"] == "D"]
+    assert [r["session"] for r in dav] == ["CN", "RU"]
+    # the best model's own results, with D per ha and per 100 km2
+    a1 = _fits_json(reference_dir)["fits"]["a1_D_session"]
+    assert out["loglik"] == pytest.approx(a1["logLik"], abs=1e-6)
+    for name, row in out["D_per_100km2"].items():
+        assert row["estimate"] == pytest.approx(out["estimates"][name]["estimate"] * 1e4)
+
+
+@pytest.mark.reference
+def test_cli_one_covariate_model_and_learned_response(reference_dir):
+    fits = _fits_json(reference_dir)["fits"]
+    d = reference_dir / "secrdesign" / "fits" / "HAB"
+    args = ["secr", "--traps", str(d / "traps.csv"), "--captures", str(d / "captures.csv"),
+            "--mask", str(d / "mask.csv"), "--detector", "proximity", "--detectfn", "HHN",
+            "--noccasions", "30", "--model", "D~forest", "--format", "json"]
+    out = _json(runner.invoke(app, args))
+    ref = {b["name"]: b for b in fits["b1_D_forest"]["beta"]}
+    for k, v in out["beta"].items():
+        assert v == pytest.approx(ref[k]["beta"], rel=1e-4)
+        assert out["beta_se"][k] == pytest.approx(ref[k]["SE"], rel=1e-3)
+    d = reference_dir / "secrdesign" / "fits" / "BK"
+    args = ["secr", "--traps", str(d / "traps.csv"), "--captures", str(d / "captures.csv"),
+            "--mask", str(d / "mask.csv"), "--detector", "proximity", "--detectfn", "HHN",
+            "--noccasions", "20", "--model", "lambda0~bk", "--no-fastproximity",
+            "--animals", str(d / "animals.csv"), "--format", "json"]
+    out = _json(runner.invoke(app, args))
+    assert out["loglik"] == pytest.approx(fits["c2_lambda0_bk"]["logLik"], abs=1e-6)
+    assert out["beta"]["lambda0.bkTRUE"] == pytest.approx(0.696587243680523, rel=1e-4)
+
+
+def test_cli_model_usage_errors_exit_2(tmp_path):
+    traps, caps = _write_text_files(tmp_path)
+    base = ["secr", "--traps", str(traps), "--captures", str(caps), "--detector", "count"]
+    for extra in (["--model", "density=forest"], ["--model", "X~1"], ["--link", "D:log"],
+                  ["--link", "D=probit"], ["--distribution", "negbin"]):
+        res = runner.invoke(app, [*base, *extra])
+        assert res.exit_code == 2, (extra, res.output)
+    m = tmp_path / "m.csv"
+    m.write_text("x,y\n0,0\n10,0\n")
+    res = runner.invoke(app, [*base, "--mask", str(m), "--mask", str(m), "--mask", str(m)])
+    assert res.exit_code == 2 and "one per session" in res.output
+    # an unknown covariate in a formula: invalid model for the data, exit 1, no traceback
+    res = runner.invoke(app, [*base, "--buffer", "60", "--spacing", "10", "--model",
+                              "D~forest"])
+    assert res.exit_code == 1 and "forest" in res.output and "Traceback" not in res.output

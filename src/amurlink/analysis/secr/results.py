@@ -591,6 +591,9 @@ class SECRResults:
             "aic": self.aic,
             "aicc": self.aicc,
             "optimiser_code": self.code,
+            # the same densities per 100 km2 (1 animal / 100 km2 = 1e-4 / ha)
+            "D_per_100km2": {name: {k: v * 1e4 for k, v in row.items() if k != "link"}
+                             for name, row in estimates.items() if name.startswith("D")},
         }
         def _rn(table: pd.DataFrame) -> dict:
             return {q: {k: (int(r[k]) if k == "n" else float(r[k]))
@@ -607,6 +610,9 @@ class SECRResults:
             dd = self.derived_density(alpha)
             out["derived_D"] = {str(k): {c: float(v) for c, v in r.items()}
                                 for k, r in dd.iterrows()}
+            out["D_per_100km2"] = {str(k): {c: float(r[c]) * 1e4
+                                            for c in ("estimate", "se", "lcl", "ucl")}
+                                   for k, r in dd.iterrows()}
         return out
 
     # ------------------------------------------------------------------ summary
