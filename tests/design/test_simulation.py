@@ -88,3 +88,23 @@ def test_monte_carlo_matches_secrdesign(reference_dir):
         assert s["En"] == pytest.approx(row.En, rel=1e-3)
         assert s["Er"] == pytest.approx(row.Er, rel=1e-3)
         assert s["rule_of_thumb_rse"] == pytest.approx(row.rotRSE_expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("detector", ["proximity", "count"])
+def test_simulation_with_usage_matches_expected_counts(detector):
+    rng = np.random.default_rng(0)
+    usage = (rng.random((len(GRID), 12)) < 0.7).astype(float)
+    if detector == "count":
+        usage *= rng.uniform(0.3, 1.0, usage.shape)
+    df = simulate_design(GRID, D=4e-4, detectpar={"lambda0": 0.1, "sigma": 2000},
+                         noccasions=12, detector=detector, usage=usage, nrepl=300, fit=False,
+                         scheduler="serial", seed=11)
+    s = summarise_simulation(df)
+    for col, key in (("n", "En"), ("r", "Er"), ("n2", "En2")):
+        assert abs(s[f"mean_{col}"] - s[key]) < 4 * s[f"mcse_{col}"], (col, s)
+    # occasions of detections only where the detector worked
+    ch = simulate_capthist(np.random.default_rng(2), GRID, D=4e-4, noccasions=12,
+                           detectpar={"lambda0": 0.1, "sigma": 2000}, detector=detector,
+                           usage=usage)
+    i, occ, k = np.nonzero(ch.counts)
+    assert len(i) > 0 and (usage[k, occ] > 0).all()

@@ -92,67 +92,102 @@ def simulate_counts(
     detector: str = "proximity",
     detectfn: str = "HHN",
     xsigma: float = 4.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Simulated population and detections: centres (N, 2) and counts (N, S, K) of the
-    animals detected at least once (population in the trap box + ``xsigma`` sigma)."""
+    usage: np.ndarray | None = None,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Simulated population and detections (population in the trap box + ``xsigma`` sigma).
+
+    Returns the centres (n, 2) of the animals detected at least once and their detections
+    as index arrays ``(animal, occasion, detector)`` (one entry per detection, 0-based).
+    Count and proximity detectors are simulated per (animal, detector) pair: the number of
+    detections (Poisson with mean ``h sum_s u_s``; binomial over the occasions a detector
+    worked for 0/1 usage) and then their occasions, so long surveys stay cheap.
+    """
     fn, lam0, sigma = cast_to_hazard(detectfn, detectpar)
     traps = np.asarray(traps, float)
+    S = int(noccasions)
+    K = traps.shape[0]
     lo = traps.min(axis=0) - xsigma * sigma
     hi = traps.max(axis=0) + xsigma * sigma
     area_ha = float(np.prod(hi - lo)) / 1e4
     N = rng.poisson(D * area_ha)
     centres = lo + (hi - lo) * rng.random((N, 2))
     h = hazard_matrix(centres, traps, fn, lam0, sigma)  # (N, K)
-    S = int(noccasions)
-    K = traps.shape[0]
-    if detector == "proximity":
-        counts = (rng.random((N, S, K)) < -np.expm1(-h)[:, None, :]).astype(np.int32)
-    elif detector == "count":
-        counts = rng.poisson(np.broadcast_to(h[:, None, :], (N, S, K))).astype(np.int32)
+    use = np.ones((K, S)) if usage is None else np.asarray(usage, float)
+    if use.shape != (K, S):
+        raise DataError(f"usage must have shape ({K}, {S}), got {use.shape}")
+    if detector == "count":
+        tot = rng.poisson(h * use.sum(axis=1)[None, :])
+        a, k = np.nonzero(tot)
+        reps = tot[a, k]
+        a, k = np.repeat(a, reps), np.repeat(k, reps)
+        # occasion of each detection: in proportion to the detector's usage
+        cf = np.cumsum(use.ravel())
+        start = np.where(k > 0, cf[np.maximum(k * S - 1, 0)], 0.0)
+        target = start + (1.0 - rng.random(len(k))) * use[k].sum(axis=1)
+        s = np.clip(np.searchsorted(cf, target, side="left") - k * S, 0, S - 1)
+    elif detector == "proximity":
+        binary = np.all((use == 0) | (use == 1))
+        if binary:
+            nused = use.sum(axis=1).astype(int)
+            tot = rng.binomial(np.broadcast_to(nused, h.shape), -np.expm1(-h))
+            a, k = np.nonzero(tot)
+            reps = tot[a, k]
+            s_list = []
+            for kk, r in zip(k, reps, strict=True):
+                occ = np.flatnonzero(use[kk] > 0)
+                s_list.append(rng.choice(occ, size=r, replace=False))
+            a, k = np.repeat(a, reps), np.repeat(k, reps)
+            s = np.concatenate(s_list) if s_list else np.zeros(0, int)
+        else:
+            a0, k0 = np.nonzero(h > 1e-14)
+            p = -np.expm1(-h[a0, k0][:, None] * use[k0])
+            hit = rng.random(p.shape) < p
+            r, s = np.nonzero(hit)
+            a, k = a0[r], k0[r]
     elif detector == "multi":
-        lam = h.sum(axis=1)
-        caught = rng.random((N, S)) < -np.expm1(-lam)[:, None]
-        cum = np.cumsum(h / np.where(lam > 0, lam, 1.0)[:, None], axis=1)
-        u = rng.random((N, S))
-        k = np.minimum((u[:, :, None] > cum[:, None, :]).sum(axis=2), K - 1)
-        counts = np.zeros((N, S, K), np.int32)
-        ii, ss = np.nonzero(caught)
-        counts[ii, ss, k[ii, ss]] = 1
+        lam = h[:, None, :] * use.T[None, :, :]  # (N, S, K)
+        tot = lam.sum(axis=2)
+        caught = rng.random((N, S)) < -np.expm1(-tot)
+        a, s = np.nonzero(caught)
+        share = np.cumsum(lam[a, s], axis=1) / tot[a, s][:, None]
+        k = np.minimum((rng.random(len(a))[:, None] > share).sum(axis=1), K - 1)
     else:
         raise DataError(f"detector {detector!r}: expected proximity, count or multi")
-    seen = counts.reshape(N, -1).sum(axis=1) > 0
-    return centres[seen], counts[seen]
+    seen, a = np.unique(a, return_inverse=True)
+    return centres[seen], (a.astype(int), np.asarray(s, int), np.asarray(k, int))
 
 
-def _capthist(traps: np.ndarray, counts: np.ndarray, detector: str, S: int):
+def _capthist(traps: np.ndarray, det: tuple, detector: str, S: int,
+              usage: np.ndarray | None = None):
     from amurlink.analysis.secr import CaptureHistory
 
-    a, s, k = np.nonzero(counts)
-    reps = counts[a, s, k]
-    return CaptureHistory.from_arrays(traps, np.repeat(a, reps), np.repeat(s, reps),
-                                      np.repeat(k, reps), detector=detector, n_occasions=S)
+    a, s, k = det
+    return CaptureHistory.from_arrays(traps, a, s, k, detector=detector, n_occasions=S,
+                                      usage=usage)
 
 
 def simulate_capthist(rng: np.random.Generator, traps: np.ndarray, **kwargs: Any):
     """One simulated :class:`~amurlink.analysis.secr.CaptureHistory` (see
     :func:`simulate_counts`)."""
-    _, counts = simulate_counts(rng, traps, **kwargs)
-    return _capthist(np.asarray(traps, float), counts, kwargs.get("detector", "proximity"),
-                     int(kwargs["noccasions"]))
+    _, det = simulate_counts(rng, traps, **kwargs)
+    return _capthist(np.asarray(traps, float), det, kwargs.get("detector", "proximity"),
+                     int(kwargs["noccasions"]), kwargs.get("usage"))
 
 
 def _replicate(rng: np.random.Generator, *, traps: np.ndarray, country: np.ndarray | None,
                D: float, detectpar: dict, noccasions: int, detector: str, detectfn: str,
-               xsigma: float, mask: Mask, fit: bool) -> dict[str, Any]:
+               xsigma: float, mask: Mask, fit: bool,
+               usage: np.ndarray | None = None) -> dict[str, Any]:
     from amurlink.analysis.secr import fit_secr
 
     t0 = time.perf_counter()
-    _, counts = simulate_counts(rng, traps, D=D, detectpar=detectpar, noccasions=noccasions,
-                                detector=detector, detectfn=detectfn, xsigma=xsigma)
-    per_k = counts.sum(axis=1)  # (n, K)
-    n = int(counts.shape[0])
-    det = int(counts.sum())
-    out: dict[str, Any] = {"n": n, "r": det - n,
+    _, det = simulate_counts(rng, traps, D=D, detectpar=detectpar, noccasions=noccasions,
+                             detector=detector, detectfn=detectfn, xsigma=xsigma, usage=usage)
+    a, _, k = det
+    n = int(a.max()) + 1 if len(a) else 0
+    per_k = np.zeros((n, traps.shape[0]), int)
+    np.add.at(per_k, (a, k), 1)
+    out: dict[str, Any] = {"n": n, "r": int(len(a)) - n,
                            "n2": int(((per_k > 0).sum(axis=1) >= 2).sum()),
                            "dpa": float((per_k > 0).sum(axis=1).mean()) if n else 0.0}
     if country is not None:
@@ -160,7 +195,7 @@ def _replicate(rng: np.random.Generator, *, traps: np.ndarray, country: np.ndarr
                          for c in sorted(set(country))], axis=1)
         out["transboundary"] = int((seen.sum(axis=1) >= 2).sum())
     if fit and n > 0:
-        ch = _capthist(traps, counts, detector, noccasions)
+        ch = _capthist(traps, det, detector, noccasions, usage)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AmurlinkWarning)
             try:
@@ -190,6 +225,7 @@ def simulate_design(
     mask: Mask | None = None,
     nx: int = 32,
     country: Sequence[str] | None = None,
+    usage: np.ndarray | None = None,
     fit: bool = True,
     scheduler: str | None = None,
     client: Any = None,
@@ -212,6 +248,8 @@ def simulate_design(
         Fitting mask; default ``trapbuffer``, buffer ``xsigma`` sigma, ``nx`` cells across.
     country : sequence of str, optional
         Country of each detector (counts transboundary animals).
+    usage : array (K, S), optional
+        Effort of each detector on each occasion (also from ``usage_*`` columns of traps).
     fit : bool
         Fit each replicate (False: counts only, fast).
     scheduler, client
@@ -227,7 +265,7 @@ def simulate_design(
 
     if isinstance(traps, pd.DataFrame) and country is None and "country" in traps:
         country = traps["country"].astype(str).to_numpy()
-    xy, _, S = traps_and_usage(traps, noccasions)
+    xy, use, S = traps_and_usage(traps, noccasions, usage)
     fn, lam0, sigma = cast_to_hazard(detectfn, detectpar)
     if int(nrepl) < 1:
         raise DataError(f"nrepl must be at least 1, got {nrepl}")
@@ -237,7 +275,7 @@ def simulate_design(
     rows = map_replicates(_replicate, int(nrepl), seed=seed, scheduler=scheduler,
                           client=client, traps=xy, country=ctry, D=float(D),
                           detectpar=dict(detectpar), noccasions=S, detector=detector,
-                          detectfn=detectfn, xsigma=xsigma, mask=mask, fit=fit)
+                          detectfn=detectfn, xsigma=xsigma, mask=mask, fit=fit, usage=use)
     df = pd.DataFrame(rows)
     df.insert(0, "replicate", np.arange(1, len(df) + 1))
     df.attrs["settings"] = {"D": float(D), "detectfn": fn, "lambda0": lam0, "sigma": sigma,
@@ -247,6 +285,7 @@ def simulate_design(
     df.attrs["mask"] = mask
     df.attrs["traps"] = xy
     df.attrs["country"] = ctry
+    df.attrs["usage"] = use
     return df
 
 
@@ -277,10 +316,11 @@ def summarise_simulation(df: pd.DataFrame, *, level: float = 0.95) -> dict[str, 
     gx = np.arange(lo[0] + step / 2, hi[0], step)
     gy = np.arange(lo[1] + step / 2, hi[1], step)
     rect = Mask.from_points(np.array([(a, b) for b in gy for a in gx]), spacing=step)
+    use = df.attrs.get("usage")
     e_rect = expected_counts(traps, rect, D=D, detectpar=par, noccasions=st["noccasions"],
-                             detector=st["detector"])
+                             detector=st["detector"], usage=use)
     e_mask = expected_counts(traps, mask, D=D, detectpar=par, noccasions=st["noccasions"],
-                             detector=st["detector"])
+                             detector=st["detector"], usage=use)
     out: dict[str, Any] = {"settings": st, "nrepl": nrep}
     for col, key in (("n", "En"), ("r", "Er"), ("n2", "En2")):
         m, se = ms(col)
@@ -292,7 +332,7 @@ def summarise_simulation(df: pd.DataFrame, *, level: float = 0.95) -> dict[str, 
         m, se = ms("transboundary")
         out["mean_transboundary"], out["mcse_transboundary"] = m, se
         out.update(expected_transboundary(traps, df.attrs["country"], rect, D=D, detectpar=par,
-                                          noccasions=st["noccasions"]))
+                                          noccasions=st["noccasions"], usage=use))
     if "D_estimate" in df:
         ok = df["ok"].fillna(False).astype(bool) if "ok" in df else np.ones(nrep, bool)
         est = df.loc[ok, "D_estimate"].to_numpy(float)
