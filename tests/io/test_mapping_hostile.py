@@ -122,6 +122,25 @@ def test_xlsx_decompression_bomb_is_refused_before_decoding(tmp_path):
         read_text_table(p)
 
 
+def test_xlsx_with_a_far_away_cell_is_refused(tmp_path):
+    import pandas as pd
+
+    p = tmp_path / "stations.xlsx"
+    pd.DataFrame({"Station": ["S1"], "X": [1]}).to_excel(p, index=False)
+    assert read_text_table(p).shape == (1, 2)
+    with zipfile.ZipFile(p) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v>'
+                          "</c></row></sheetData>")
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, b in parts.items():
+            zf.writestr(n, b)
+    with pytest.raises(DataError, match="1048576 rows x 16384 columns"):
+        read_text_table(p)
+
+
 def test_broken_xlsx_is_a_data_error(tmp_path):
     p = tmp_path / "stations.xlsx"
     p.write_bytes(b"PK\x03\x04 not really a zip")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +18,20 @@ MISSING_PACKAGE_XLSX = (
 )
 
 
-#: Largest total of decompressed XML in an .xlsx file (a station sheet is a few hundred KB).
-MAX_XLSX_XML_BYTES = 32 * 1024**2
+#: Largest total of decompressed XML in an .xlsx file (a station sheet is a few hundred KB;
+#: openpyxl reads about 1 MB of sheet XML a second on a loaded 2-core machine).
+MAX_XLSX_XML_BYTES = 12 * 1024**2
+#: Largest sheet read from .xlsx, in cells (rows x columns of the used range).
+MAX_XLSX_CELLS = 2_000_000
+_CELL_REF = re.compile(rb'<(?:c|dimension)\b[^>]*?\sr(?:ef)?="\$?([A-Z]{1,3})\$?(\d{1,7})'
+                       rb'(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
 #: An .xlsx member inflating more than this many times its compressed size is refused.
 MAX_XLSX_RATIO = 100
 #: Memory charged per cell of a CSV table read as text, and per byte of the file.
@@ -73,6 +86,19 @@ def check_xlsx(path: Path, shown: str) -> None:
                     f"{shown}: the workbook inflates to {total // 1024**2} MiB, above the "
                     f"{MAX_XLSX_XML_BYTES // 1024**2} MiB amurlink reads from .xlsx; save the "
                     "sheet as CSV (UTF-8) and point `file` at it")
+            for info in zf.infolist():
+                if not info.filename.startswith("xl/worksheets/"):
+                    continue
+                rows = cols = 0
+                for m in _CELL_REF.finditer(zf.read(info)):
+                    rows = max(rows, int(m.group(4) or m.group(2)))
+                    cols = max(cols, _column_number(m.group(3) or m.group(1)))
+                if rows * cols > MAX_XLSX_CELLS:
+                    raise DataError(
+                        f"{shown}: a sheet spans {rows} rows x {cols} columns, more than the "
+                        f"{MAX_XLSX_CELLS} cells amurlink reads from .xlsx (a decompression "
+                        "bomb, or a stray cell far away?); delete the empty rows and columns or "
+                        "save the sheet as CSV (UTF-8)")
     except DataError:
         raise
     except ZIP_ERRORS as exc:
