@@ -1,0 +1,60 @@
+"""Density surfaces as GeoTIFF; mask checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from amurlink.analysis.secr import fit_secr, read_capthist, read_mask
+from amurlink.analysis.secr.surface import mask_check, suggest_buffer, write_density_geotiff
+
+pytestmark = pytest.mark.reference
+
+
+@pytest.fixture(scope="module")
+def hab(reference_dir):
+    d = reference_dir / "secrdesign" / "fits" / "HAB"
+    ch = read_capthist(d / "traps.csv", d / "captures.csv", detector="proximity",
+                       n_occasions=30)
+    mask = read_mask(d / "mask.csv", spacing=1000)
+    return ch, mask, fit_secr(ch, mask, detectfn="HHN", model={"D": "~forest"})
+
+
+def test_geotiff_holds_the_density_surface(hab, tmp_path):
+    import rasterio
+
+    _, mask, res = hab
+    out = write_density_geotiff(res, tmp_path / "d.tif", crs="EPSG:32652")
+    surf = res.density_map(se=True)
+    with rasterio.open(out) as src:
+        assert src.count == 4 and src.descriptions == ("D", "se", "lcl", "ucl")
+        assert src.res == (1000.0, 1000.0)
+        assert src.crs.to_epsg() == 32652
+        data = src.read()
+        rows, cols = rasterio.transform.rowcol(src.transform, mask.xy[:, 0], mask.xy[:, 1])
+        np.testing.assert_allclose(data[0][rows, cols], surf.D, rtol=1e-6)
+        np.testing.assert_allclose(data[1][rows, cols], surf.se, rtol=1e-6)
+        assert (data[0] != src.nodata).sum() == mask.n_points
+    # per 100 km2, and no temporary file left behind
+    out2 = write_density_geotiff(res, tmp_path / "d100.tif", se=False, per_100km2=True)
+    with rasterio.open(out2) as src:
+        assert src.count == 1
+        rows, cols = rasterio.transform.rowcol(src.transform, mask.xy[:, 0], mask.xy[:, 1])
+        np.testing.assert_allclose(src.read(1)[rows, cols], surf.D * 1e4, rtol=1e-6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.tif", "d100.tif"]
+
+
+def test_suggest_buffer_and_mask_check(hab):
+    ch, _, res = hab
+    sigma = res.predict().loc["sigma", "estimate"]
+    b = suggest_buffer(res)
+    # halfnormal-type hazard: a few sigma (secr's rule of thumb is about 4 sigma)
+    assert 2.5 * sigma < b < 6 * sigma
+    assert suggest_buffer(res, RBtarget=1e-6) > b
+    tab = mask_check(ch, buffers=[b / 3, b, 1.5 * b], spacing=1000,
+                     fit_kwargs={"detectfn": "HHN"}, beta=res.params.to_numpy()[[0, 2, 3]])
+    assert list(tab.points) == sorted(tab.points)
+    ll = tab.loglik.to_numpy()
+    # the likelihood at fixed parameters settles once the buffer is wide enough
+    assert abs(ll[2] - ll[1]) < abs(ll[1] - ll[0])
+    assert abs(ll[2] - ll[1]) < 1.0
