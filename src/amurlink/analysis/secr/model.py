@@ -49,6 +49,10 @@ class SECR(ParamsEstimator):
         Start betas on the link scale; default computed like secr's ``autoini``.
     method : {"newton", "bfgs", "nelder-mead"}, default "newton"
         Optimiser.
+    fixed : dict, optional
+        Real parameters held at a value instead of estimated, as secr's ``fixed``
+        (e.g. ``{"g0": 0.2}``); only parameters modelled ``~1``. They have SE 0 and do not
+        count in ``npar`` (AIC).
 
     Attributes
     ----------
@@ -95,6 +99,7 @@ class SECR(ParamsEstimator):
         distribution: str = "poisson",
         start: Sequence[float] | None = None,
         method: str = "newton",
+        fixed: Mapping[str, float] | None = None,
     ) -> None:
         self.detectfn = detectfn
         self.model = model
@@ -105,6 +110,7 @@ class SECR(ParamsEstimator):
         self.distribution = distribution
         self.start = start
         self.method = method
+        self.fixed = fixed
 
     def _validate(self) -> None:
         self._validate_params()
@@ -163,6 +169,8 @@ class SECR(ParamsEstimator):
         # everything on secr's own scale, which keeps R's Hessian rule there)
         scale = np.asarray(getattr(ll.design, "beta_scale", np.ones(ll.npar)), dtype=float)
         f = _Scaled(ll, scale) if np.any(scale != 1.0) else ll
+        if self.fixed:
+            return self._fit_fixed(ll, f, start * scale, scale, t0)
         vg = hinv0 = None
         if ll.has_gradient:
             # analytic gradient; BFGS starts from a scaled inverse Hessian: the curvature of
@@ -187,6 +195,65 @@ class SECR(ParamsEstimator):
             ll, opt,
             settings={"model": dict(self.model or {}), "detectfn": ll.design.detectfn.name,
                       "conditional": self.conditional, "start": start.tolist()},
+        )
+        return self
+
+    def _fixed_mask(self, ll: LogLikelihood) -> tuple[np.ndarray, np.ndarray]:
+        from amurlink.analysis.secr.links import transform
+
+        d = ll.design
+        isfixed = np.zeros(ll.npar, dtype=bool)
+        values = np.zeros(ll.npar)
+        for p, v in dict(self.fixed or {}).items():
+            if p not in d.blocks:
+                raise ValueError(f"fixed names {p!r}, which is not a parameter of this model "
+                                 f"({', '.join(d.blocks)})")
+            b = d.blocks[p]
+            if len(b.columns) != 1:
+                raise ValueError(f"fixed {p!r}: only a parameter modelled ~1 can be fixed")
+            beta = float(transform(float(v), d.link[p]))
+            if not np.isfinite(beta):
+                raise ValueError(f"fixed {p}={v} is outside the range of its {d.link[p]} link")
+            isfixed[b.start] = True
+            values[b.start] = beta
+        return isfixed, values
+
+    def _fit_fixed(self, ll, f, x0, scale, t0) -> SECR:
+        isfixed, values = self._fixed_mask(ll)
+        free = ~isfixed
+        full = values * scale
+
+        def expand(b: np.ndarray) -> np.ndarray:
+            x = full.copy()
+            x[free] = b
+            return x
+
+        class _Sub:
+            has_gradient = f.has_gradient
+
+            def __call__(self, b):
+                return f(expand(b))
+
+            def value_and_grad(self, b):
+                v, g = f.value_and_grad(expand(b))
+                return v, np.asarray(g)[free]
+
+        sub = _Sub()
+        vg = sub.value_and_grad if ll.has_gradient else None
+        opt = maximise(sub, x0[free], method=self.method, value_and_grad=vg)
+        H = np.zeros((ll.npar, ll.npar))
+        H[np.ix_(free, free)] = opt["hessian"] * np.outer(scale[free], scale[free])
+        g = np.zeros(ll.npar)
+        g[free] = np.asarray(opt["gradient"]) * scale[free]
+        opt = {**opt, "beta": expand(opt["beta"]) / scale, "hessian": H, "gradient": g,
+               "fixed": isfixed}
+        self.fit_time_ = time.perf_counter() - t0
+        self.n_evaluations_ = ll.nevals
+        self.n_coarse_evaluations_ = 0
+        self.results_ = SECRResults(
+            ll, opt,
+            settings={"model": dict(self.model or {}), "detectfn": ll.design.detectfn.name,
+                      "conditional": self.conditional, "fixed": dict(self.fixed or {})},
         )
         return self
 

@@ -109,7 +109,10 @@ class SECRResults:
         self.gradient = np.asarray(opt["gradient"])
         self.iterations = int(opt["iterations"])
         self.code = int(opt["code"])
-        self.npar = len(names)
+        fixed = opt.get("fixed")
+        self.fixed = (pd.Series(np.asarray(fixed, dtype=bool), index=names) if fixed is not None
+                      else pd.Series(False, index=names))
+        self.npar = len(names) - int(self.fixed.sum())
         self.n = int(loglik_obj.n_animals)
         self.settings = dict(settings)
 
