@@ -108,3 +108,14 @@ def test_simulation_with_usage_matches_expected_counts(detector):
                            usage=usage)
     i, occ, k = np.nonzero(ch.counts)
     assert len(i) > 0 and (usage[k, occ] > 0).all()
+
+
+def test_collapsed_count_fit_equals_full_history():
+    rng = np.random.default_rng(0)
+    usage = (rng.random((len(GRID), 20)) < 0.8) * rng.uniform(0.3, 1, (len(GRID), 20))
+    kw = {"D": 4e-4, "detectpar": {"lambda0": 0.1, "sigma": 2000}, "noccasions": 20,
+          "detector": "count", "usage": usage, "nrepl": 2, "scheduler": "serial", "seed": 5}
+    a = simulate_design(GRID, collapse_counts=True, **kw)
+    b = simulate_design(GRID, collapse_counts=False, **kw)
+    for col in ("D_estimate", "D_se", "sigma_estimate", "lambda0_se"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-5)

@@ -38,6 +38,7 @@ from amurlink.design.simulation import (
     summarise_simulation,
 )
 from amurlink.design.spacing import SpacingResult, detector_spacing, optimal_spacing
+from amurlink.design.study import grid_layout, neaspec_layout, rule_of_thumb_check
 
 __all__ = [
     "CRITERIA",
@@ -55,14 +56,17 @@ __all__ = [
     "detector_spacing",
     "expected_counts",
     "expected_transboundary",
+    "grid_layout",
     "hazard_matrix",
     "hazard_surfaces",
     "joint_vs_national",
     "near_lines",
+    "neaspec_layout",
     "optimal_spacing",
     "power_two_surveys",
     "ratio_interval",
     "regular_layout",
+    "rule_of_thumb_check",
     "rule_of_thumb_rse",
     "search_layout",
     "simulate_capthist",
