@@ -12,9 +12,9 @@ from amurlink.datasets import example_path
 
 runner = CliRunner()
 
-STAGES = ("simulate", "write simulation", "import + harmonise", "border", "cross-border",
-          "secr", "dna", "camtrap", "report view", "report en", "report zh", "report ru",
-          "report en (public)", "write joint package")
+STAGES = ("simulate", "write simulation", "harmonise", "joint package", "crossborder",
+          "secr", "dna", "camtrap", "photo links", "report en", "report zh", "report ru",
+          "report public-en", "link proposals")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,19 @@ def test_demo_writes_simulation_joint_package_and_reports(demo_run):
     out, result, _ = demo_run
     assert (out / "sim" / "cn" / "datapackage.json").is_file()
     assert (out / "sim" / "ru" / "ru.mapping.toml").is_file()
+    # the demo is a study: the simulated folder names its files, the run left its record
+    from amurlink.config import load_config
+
+    inputs = load_config(out / "sim" / "amurlink.toml").inputs
+    assert inputs.country("CN").camtrap_dp == ("cn",)
+    assert inputs.country("RU").mapping == ("ru/ru.mapping.toml",)
+    record = json.loads((out / "run-record.json").read_text(encoding="utf-8"))
+    assert set(STAGES[2:]) <= set(record["stages"])
+    for name in STAGES[2:]:
+        entry = record["stages"][name]
+        assert entry["status"] == "ok" and entry["versions"]["amurlink"]
+        assert len(entry["fingerprint"]) == 64
+    assert "inputs.CN.camtrap_dp:cn" in record["stages"]["harmonise"]["inputs"]
     joint = out / "joint"
     for name in ("datapackage.json", "manifest.json", "record-flags.csv", "border.geojson",
                  "amurlink.toml", "identity-links.csv"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -21,8 +22,10 @@ def demo(tmp_path_factory):
 def test_every_stage_ran(demo):
     assert demo.failed == {}
     assert demo.background == []  # parallel=False: nothing forked
-    assert {"simulate", "import + harmonise", "cross-border", "secr", "dna", "camtrap",
-            "report en", "report zh", "report ru", "report en (public)"} <= set(demo.timings)
+    assert {"simulate", "write simulation", "harmonise", "joint package", "crossborder",
+            "secr", "dna", "camtrap", "photo links", "report en", "report zh", "report ru",
+            "report public-en", "link proposals"} <= set(demo.timings)
+    assert all(v == "ok" for v in demo.stages.values()), demo.stages
 
 
 def test_summary_against_truth(demo):
@@ -98,10 +101,14 @@ def test_a_failing_stage_is_reported_not_raised(tmp_path, monkeypatch):
     monkeypatch.setattr(cb, "crossborder", broken)
     res = run_demo(tmp_path, scenario="small", parallel=False, languages=("en",),
                    public=False)
-    assert res.stages["cross-border"].startswith("failed: RuntimeError")
-    assert set(res.failed) == {"cross-border"}
+    assert res.stages["crossborder"].startswith("failed: RuntimeError")
+    assert set(res.failed) == {"crossborder"}
     assert res.reports["en"].is_file()  # the report is still written
-    assert (res.summary["photographed"] == 0).all()
+    assert res.summary is None
+    # the study run kept its record: the failure is there, the other stages are ok
+    record = json.loads((tmp_path / "run-record.json").read_text(encoding="utf-8"))
+    assert record["stages"]["crossborder"]["status"].startswith("failed: RuntimeError")
+    assert record["stages"]["secr"]["status"] == "ok"
 
 
 def test_species_summary_without_individuals():
@@ -152,7 +159,7 @@ def test_photo_proposals_wait_in_the_joint_link_store(demo, tmp_path):
 
     from amurlink.identify.links import LinkStore, current_links
     from amurlink.io import read_camtrap_dp
-    from amurlink.report.demo import _propose_photo_links
+    from amurlink.study.stages import propose_photo_links as _propose_photo_links
 
     joint = shutil.copytree(Path(demo.reports["en"]).parents[2] / "joint", tmp_path / "joint")
     before = current_links(LinkStore(joint).links)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 
 import typer
 
+from amurlink.cli import _lazy
 from amurlink.cli._common import state
 
 __all__ = ["app", "main"]
@@ -18,20 +18,32 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_lazy.LazyGroup,  # command modules are imported only when their command runs
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from amurlink._version import __version__
+
+        typer.echo(f"amurlink {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logging."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show informational logging."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Show the amurlink version and exit."),
 ) -> None:
     state.debug = debug
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-# Each command module registers itself on `app` when imported. Add new modules here.
+# Each command module registers itself on `app` when imported. Add new modules here: they
+# are imported only when one of their commands runs (amurlink.cli._lazy).
 _COMMAND_MODULES = (
     "amurlink.cli.validate",
     "amurlink.cli.demo",
@@ -48,10 +60,11 @@ _COMMAND_MODULES = (
     "amurlink.cli.corridors",
     "amurlink.cli.design",
     "amurlink.cli.incidents",
+    "amurlink.cli.run",
+    "amurlink.cli.init",
 )
 
-for _name in _COMMAND_MODULES:
-    importlib.import_module(_name)
+_lazy.configure(app, (*_COMMAND_MODULES, "amurlink.cli.report"))
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ from amurlink.cli._common import (
 @app.command("harmonise")
 def harmonise_command(
     paths: list[Path] = typer.Argument(
-        ..., help="Camtrap DP packages (folder, datapackage.json, zip) or *.mapping.toml files."),
+        ..., help="Camtrap DP packages (folder, datapackage.json, zip), *.mapping.toml files "
+        "or folders holding one mapping TOML."),
     config: Path = typer.Option(..., "--config", "-c", help="The study's amurlink.toml."),
     links: Path | None = typer.Option(
         None, "--links", help="Expert crosswalk CSV: <cc>_id columns, method, reviewer, date; "
@@ -34,11 +35,15 @@ def harmonise_command(
     """Harmonise national datasets into one Camtrap DP package with a manifest.
 
     Writes DIR/datapackage.json with its CSVs, DIR/manifest.json (input hashes, software
-    versions, config, link-set version) and DIR/record-flags.csv. Nothing is written when any
-    input has errors. Exit code 0 on success, 1 on invalid data, 2 on usage errors.
+    versions, config, link-set version) and DIR/record-flags.csv, and copies the study's
+    amurlink.toml and border beside them, so `amurlink crossborder`, `report` and `links`
+    work on DIR alone. Nothing is written when any input has errors. Exit code 0 on success,
+    1 on invalid data, 2 on usage errors.
     """
     from amurlink.config import load_config
     from amurlink.harmonise import harmonise, write_harmonised
+    from amurlink.study import resolve_source
+    from amurlink.study.stages import place_beside
 
     if not paths:
         raise usage_error("give at least one package or mapping")
@@ -46,10 +51,14 @@ def harmonise_command(
         raise usage_error(f"{output} exists; pass --overwrite to replace it")
     with handle_errors():
         cfg = load_config(config)
-        result = harmonise(*paths, config=cfg, links=links)
+        sources = [resolve_source(p) for p in paths]
+        result = harmonise(*sources, config=cfg, links=links)
         written = None
         if result.report.valid:
             written = write_harmonised(result, output, overwrite=overwrite)
+            border = cfg.inputs.path(cfg.inputs.border) if cfg.inputs.border else \
+                cfg.border.file
+            place_beside(written, config, border)
     report = result.report
     if fmt is OutputFormat.json:
         emit_json({**report.to_dict(), "output": str(written) if written else None,

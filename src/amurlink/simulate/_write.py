@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,10 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _last_day(start: Any, n_days: int) -> str:
+    return (start + timedelta(days=n_days - 1)).isoformat()
 
 
 def _config_toml(study: SimulatedStudy) -> str:
@@ -78,6 +83,37 @@ names = {{ en = "Amur tiger", zh = "东北虎", ru = "амурский тигр"
 [[species]]
 scientificName = "Panthera pardus"
 names = {{ en = "Amur leopard", zh = "东北豹", ru = "дальневосточный леопард" }}
+
+# The files of the study: `amurlink run` reads them (docs/study.md).
+[inputs]
+crosswalk = "crosswalk.csv"
+border = "border.geojson"
+period = {{ start = {sc.start.isoformat()}, end = {_last_day(sc.start, sc.n_days)} }}
+photos = ["truth/photos.csv"]      # flank-photo catalogue of both countries
+dna_reference = ["dna/reference_samples.csv"]
+
+[inputs.CN]
+camtrap_dp = ["cn"]
+dna = ["dna/cn_lab.csv"]
+
+[inputs.RU]
+mapping = ["ru/ru.mapping.toml"]
+dna = ["dna/ru_lab.csv"]
+
+[inputs.reports]
+owner = ["en", "zh", "ru"]
+public = ["en"]
+"""
+
+
+_AGREEMENT_TOML = """# An example sharing agreement by `amurlink simulate` (docs/exchange.md):
+# China's park shares tiger and leopard records with Russia's at 1 km.
+[agreement]
+provider = "Northeast China Tiger and Leopard National Park"
+recipient = "Land of the Leopard National Park"
+species = ["Panthera tigris", "Panthera pardus"]
+tables = ["deployments", "media", "observations", "individuals"]
+level = "1km"
 """
 
 
@@ -431,6 +467,7 @@ def write_study(study: SimulatedStudy, path: str | os.PathLike[str], /, *,
 
 def _write_into(study: SimulatedStudy, root: Path) -> None:
     (root / "amurlink.toml").write_text(_config_toml(study), encoding="utf-8")
+    (root / "agreement.toml").write_text(_AGREEMENT_TOML, encoding="utf-8")
     (root / "border.geojson").write_text(
         json.dumps(study.landscape.to_geojson(), ensure_ascii=False) + "\n", encoding="utf-8")
     staging = root / ".photos"

@@ -1,0 +1,565 @@
+"""The built-in stages of ``amurlink run``: harmonise, link, analyse, report.
+
+=================  =====================================================  ==================
+stage              reads                                                  writes
+=================  =====================================================  ==================
+harmonise          ``[inputs.XX]`` sources, crosswalk, border, the link   (in memory)
+                   log of the previous joint package (carried over)
+joint package      harmonise                                              ``joint/``
+photo links        ``[inputs] photos`` catalogues and their photos,       (value)
+                   crosswalk
+dna                ``[inputs] dna`` lab files, ``dna_reference``          (value)
+crossborder        harmonise, confirmed links                             (value)
+secr               harmonise, confirmed links                             (value)
+camtrap            harmonise                                              (value)
+report <name>      harmonise, secr, dna, camtrap, photo links             ``report/<name>/``
+link proposals     joint package, photo links, DNA lab files              ``joint`` link log
+=================  =====================================================  ==================
+
+Values are kept in ``OUT/.amurlink-run/`` so a later run that reruns only a report does not
+refit SECR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from amurlink.config import CONFIG_FILENAME
+from amurlink.exceptions import DataError
+from amurlink.study._runner import Stage, StageContext, Study, register_stage, resolve_source
+
+__all__ = ["carry_over_links", "place_beside", "propose_photo_links", "report_name"]
+
+logger = logging.getLogger(__name__)
+
+_LINKS_FILE = "identity-links.csv"
+
+
+# ==============================================================================================
+# Helpers shared with the single-step commands
+# ==============================================================================================
+def place_beside(joint_dir: str | Path, config_file: str | Path | None,
+                 border_file: str | Path | None) -> None:
+    """Copy the study settings and the border beside a joint package.
+
+    ``amurlink crossborder``, ``report`` and ``links`` then work on the joint folder alone:
+    ``JOINT/border.<ext>`` and ``JOINT/amurlink.toml`` (its ``[border] file`` pointed at the
+    copy; ``[inputs]`` left out, since its paths belong to the study folder).
+    """
+    joint = Path(joint_dir)
+    border_name = None
+    if border_file is not None and Path(border_file).is_file():
+        border_name = "border" + "".join(Path(border_file).suffixes[-1:] or [".geojson"])
+        if Path(border_file).resolve() != (joint / border_name).resolve():
+            shutil.copy2(border_file, joint / border_name)
+    if config_file is None or not Path(config_file).is_file():
+        return
+    text = Path(config_file).read_text(encoding="utf-8")
+    text = _drop_inputs(text)
+    if border_name is not None:
+        text = _set_border(text, border_name)
+    tmp = joint / f".{CONFIG_FILENAME}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(joint / CONFIG_FILENAME)
+
+
+def _drop_inputs(text: str) -> str:
+    """The TOML text without its ``[inputs]`` tables (they name study-folder paths)."""
+    out, skip = [], False
+    for line in text.splitlines(keepends=True):
+        head = re.match(r"^\s*\[\[?\s*([A-Za-z0-9_.\"-]+)\s*\]\]?", line)
+        if head:
+            skip = head.group(1).split(".")[0].strip('"') == "inputs"
+        if not skip:
+            out.append(line)
+    return "".join(out)
+
+
+def _set_border(text: str, name: str) -> str:
+    lines = text.splitlines(keepends=True)
+    section = None
+    for i, line in enumerate(lines):
+        head = re.match(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
+        if head:
+            section = head.group(1)
+            continue
+        if section == "border" and re.match(r"^\s*file\s*=", line):
+            lines[i] = f'file = "{name}"\n'
+            return "".join(lines)
+    for i, line in enumerate(lines):
+        if re.match(r"^\s*\[\s*border\s*\]", line):
+            lines.insert(i + 1, f'file = "{name}"\n')
+            return "".join(lines)
+    return "".join(lines) + f'\n[border]\nfile = "{name}"\n'
+
+
+def carry_over_links(old: pd.DataFrame | None, new: pd.DataFrame | None) -> pd.DataFrame:
+    """The link log of a rebuilt joint package: every earlier event, then the new pairs.
+
+    Every event of ``old`` (the log of the joint package being replaced: reviewers'
+    decisions, proposals and their history) is kept as it was. Events of ``new`` (the
+    rebuild's crosswalk) are added only for pairs ``old`` never saw, so a decision is never
+    overwritten by the crosswalk it was made on.
+    """
+    from amurlink.identify.links import empty_links
+
+    if old is None or not len(old):
+        return new if new is not None else empty_links()
+    if new is None or not len(new):
+        return old.reset_index(drop=True)
+
+    def pairs(log: pd.DataFrame) -> pd.Series:
+        a, b = log["subjectA"].astype(str), log["subjectB"].astype(str)
+        return a.where(a < b, b) + "\x1f" + b.where(a < b, a)
+
+    seen = set(pairs(old))
+    fresh = new[~pairs(new).isin(seen).to_numpy()]
+    fresh = fresh[~fresh["linkEventID"].isin(set(old["linkEventID"]))]
+    if not len(fresh):
+        return old.reset_index(drop=True)
+    return pd.concat([old, fresh.astype(old.dtypes.to_dict(), errors="ignore")],
+                     ignore_index=True)
+
+
+def report_name(audience: str, lang: str) -> str:
+    """Folder name of a report: the language for the owner, else ``<audience>-<lang>``."""
+    return lang if audience == "owner" else f"{audience}-{lang}"
+
+
+# ==============================================================================================
+# harmonise + joint package
+# ==============================================================================================
+def _harmonise_files(study: Study) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for key, path in study.sources():
+        src = resolve_source(path)
+        files[key] = src
+        if src.suffix == ".toml" and src.is_file():
+            # a mapping reads the tables it names (or a preset's folder): hash those too
+            try:
+                from amurlink.io.mapping import load_mapping
+
+                mapping = load_mapping(src)
+                for name, t in mapping.tables.items():
+                    files[f"{key}:{name}"] = Path(t.file)
+                folder = getattr(mapping.source, "folder", None)
+                if folder:
+                    files[f"{key}:folder"] = Path(folder)
+            except Exception:  # noqa: BLE001 - harmonise reports a bad mapping
+                files[f"{key}:folder"] = src.parent
+    if study.crosswalk is not None:
+        files["inputs.crosswalk"] = study.crosswalk
+    if study.border_file is not None:
+        files["inputs.border"] = study.border_file
+    if study.config.source is not None:
+        files["amurlink.toml"] = Path(study.config.source)
+    return files
+
+
+def _read_old_links(joint: Path) -> pd.DataFrame | None:
+    f = joint / _LINKS_FILE
+    if not f.is_file():
+        return None
+    from amurlink.identify._links_core import check_links
+
+    raw = pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
+    return check_links(raw, name=str(f))
+
+
+def _harmonise(ctx: StageContext) -> dict[str, Any]:
+    from amurlink.core.border import load_border
+    from amurlink.harmonise import harmonise
+    from amurlink.identify.links import current_links
+
+    study = ctx.study
+    sources = [resolve_source(p) for _, p in study.sources()]
+    if not sources:
+        raise DataError(f"{study.folder / CONFIG_FILENAME}: [inputs] names no record source; "
+                        "add e.g. [inputs.CN] camtrap_dp = [\"cn\"] (docs/study.md)")
+    crosswalk = study.crosswalk
+    hres = harmonise(*sources, config=study.config, links=crosswalk)
+    refused = [i for i in hres.report.issues
+               if i.code in ("crosswalk-link", "crosswalk-conflict")]
+    other = [i for i in hres.report.errors if i.code != "crosswalk-link"]
+    if other:
+        hres.report.raise_for_errors()
+    dataset = hres.dataset
+    old = _read_old_links(study.joint_dir)
+    carried = 0
+    if old is not None and len(old):
+        merged = carry_over_links(old, dataset.get("identityLinks"))
+        carried = len(old)
+        dataset = dataset.replace(identityLinks=merged)
+        manifest = dict(hres.manifest)
+        manifest["linkSet"] = {**manifest.get("linkSet", {}), "events": len(merged),
+                               "carriedOver": carried}
+        hres = dataclasses.replace(hres, dataset=dataset, manifest=manifest)
+    border = None
+    if study.border_file is not None:
+        border = load_border(study.border_file, crs=study.config.crs.working)
+    links = dataset.get("identityLinks")
+    cur = current_links(links) if links is not None and len(links) else None
+    n_rows = 0
+    if crosswalk is not None:
+        try:
+            n_rows = int(len(pd.read_csv(crosswalk, dtype=str)))
+        except (OSError, ValueError):
+            n_rows = 0
+    stored = int(((cur["method"] == "expert") & (cur["status"] == "confirmed")).sum()) \
+        if cur is not None else 0
+    return {"hres": hres, "dataset": dataset, "border": border, "manifest": hres.manifest,
+            "links": cur, "carried": carried,
+            "crosswalk": {"rows": n_rows, "stored": stored,
+                          "refused": [i.message.splitlines()[0] for i in refused]},
+            "issues": dict(hres.report.counts())}
+
+
+def _load_joint(ctx: StageContext) -> dict[str, Any]:
+    from amurlink.core.border import load_border
+    from amurlink.io import read_camtrap_dp
+
+    study = ctx.study
+    dataset = read_camtrap_dp(study.joint_dir)
+    manifest = None
+    mf = study.joint_dir / "manifest.json"
+    if mf.is_file():
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    border = None
+    if study.border_file is not None:
+        border = load_border(study.border_file, crs=study.config.crs.working)
+    return {"dataset": dataset, "border": border, "manifest": manifest}
+
+
+def _harmonise_summary(value: dict[str, Any]) -> dict[str, Any]:
+    from amurlink.study.analyses import link_sources
+
+    cur = value.get("links")
+    ls = link_sources(cur)
+    return {"crosswalk": value.get("crosswalk", {}), "issues": value.get("issues", {}),
+            "carriedOver": value.get("carried", 0),
+            "rows": value["manifest"].get("rows", {}) if value.get("manifest") else {},
+            "linkSources": [{"method": r.method, "status": r.status, "links": int(r.links)}
+                            for r in ls.itertuples()]}
+
+
+def _joint_package(ctx: StageContext) -> str:
+    from amurlink.harmonise import write_harmonised
+
+    value = ctx.result("harmonise")
+    study = ctx.study
+    if "hres" not in value:  # harmonise was not rerun: its joint package is on disk
+        place_beside(study.joint_dir, study.config.source, study.border_file)
+        return str(study.joint_dir)
+    path = write_harmonised(value["hres"], study.joint_dir, overwrite=True, allow_errors=True)
+    place_beside(path, study.config.source, study.border_file)
+    return str(path)
+
+
+register_stage(Stage(
+    "harmonise", _harmonise,
+    what="importing every country's sources and harmonising them with the expert crosswalk",
+    files=_harmonise_files, outputs=("joint/datapackage.json",), load=_load_joint,
+    summarise=_harmonise_summary))
+register_stage(Stage(
+    "joint package", _joint_package, what="writing the joint package (joint/)",
+    needs=("harmonise",), outputs=("joint/datapackage.json", "joint/manifest.json"),
+    where="fork", cache=False))
+
+
+# ==============================================================================================
+# photo links, DNA
+# ==============================================================================================
+def _photo_files(study: Study) -> dict[str, Path]:
+    files = {f"inputs.photos:{p}": study.path(p) for p in study.config.inputs.all_photos}
+    for p in study.config.inputs.all_photos:  # the photos the catalogue names
+        cat = study.path(p)
+        if cat.is_file():
+            try:
+                paths = pd.read_csv(cat, usecols=["filePath"])["filePath"].dropna()
+            except (ValueError, OSError):
+                continue
+            for fp in sorted(set(paths.astype(str))):
+                q = Path(fp)
+                files[f"photo:{fp}"] = q if q.is_absolute() else study.folder / q
+    if study.crosswalk is not None:
+        files["inputs.crosswalk"] = study.crosswalk
+    return files
+
+
+def _photo_task(catalogues: list[str], base: str, crosswalk: str | None) -> Any:
+    from amurlink.study.analyses import photo_link_tables
+
+    return photo_link_tables(catalogues, base, crosswalk)
+
+
+def _photo_links(ctx: StageContext) -> dict[str, pd.DataFrame]:
+    study = ctx.study
+    cats = [str(study.path(p)) for p in study.config.inputs.all_photos]
+    cw = str(study.crosswalk) if study.crosswalk is not None else None
+    if ctx.client is not None:
+        from amurlink.parallel import map_items
+
+        return map_items(_photo_task_item, [(cats, str(study.folder), cw)],
+                         client=ctx.client)[0]
+    return _photo_task(cats, str(study.folder), cw)
+
+
+def _photo_task_item(item: tuple[list[str], str, str | None]) -> Any:
+    return _photo_task(*item)
+
+
+def _photo_summary(value: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    sp = value.get("species")
+    rows = []
+    if sp is not None and len(sp):
+        t = sp if "scientificName" in sp else sp.rename_axis("scientificName").reset_index()
+        for r in t.to_dict("records"):
+            rows.append({k: (None if isinstance(v, float) and math.isnan(v) else v)
+                         for k, v in r.items()})
+    pairs = value.get("pairs")
+    n = int(pairs["in_photo"].fillna(False).astype(bool).sum()) if pairs is not None else 0
+    return {"proposed": n, "species": rows}
+
+
+def _no_photos(study: Study) -> str | None:
+    return None if study.config.inputs.all_photos else "no photo catalogue in [inputs]"
+
+
+def _dna_files(study: Study) -> dict[str, Path]:
+    inp = study.config.inputs
+    files = {f"inputs.dna:{p}": study.path(p) for p in inp.all_dna}
+    files.update({f"inputs.dna_reference:{p}": study.path(p) for p in inp.dna_reference})
+    return files
+
+
+def _dna(ctx: StageContext) -> dict[str, pd.DataFrame]:
+    from amurlink.study.analyses import dna_tables
+
+    inp = ctx.config.inputs
+    return dna_tables([ctx.study.path(p) for p in inp.all_dna],
+                      [ctx.study.path(p) for p in inp.dna_reference])
+
+
+def _dna_summary(value: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    m = value.get("Genotype matching")
+    if m is None or not len(m):
+        return {}
+    r = m.iloc[0]
+    return {"samples": int(r["samples"]), "individuals": int(r["individuals"])}
+
+
+def _no_dna(study: Study) -> str | None:
+    return None if study.config.inputs.all_dna else "no DNA lab file in [inputs]"
+
+
+register_stage(Stage(
+    "photo links", _photo_links, what="linking the national catalogues by flank photos",
+    files=_photo_files, where="spawn", heavy=True, applies=_no_photos,
+    summarise=_photo_summary))
+register_stage(Stage(
+    "dna", _dna, what="matching DNA genotypes across labs", files=_dna_files, where="fork",
+    applies=_no_dna, summarise=_dna_summary))
+
+
+# ==============================================================================================
+# analyses
+# ==============================================================================================
+def _crossborder(ctx: StageContext) -> pd.DataFrame:
+    from amurlink.analysis import crossborder as cb
+    from amurlink.study.analyses import species_summary
+
+    joint = ctx.result("harmonise")
+    if joint.get("border") is None:
+        raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
+    res = cb.crossborder(joint["dataset"], border=joint["border"], species=None)
+    return species_summary(res.individuals, ctx.study.truth() or None)
+
+
+def _table_summary(value: pd.DataFrame) -> dict[str, Any]:
+    rows = []
+    for r in value.to_dict("records"):
+        rows.append({k: (None if isinstance(v, float) and math.isnan(v) else
+                         v.item() if hasattr(v, "item") else v) for k, v in r.items()})
+    return {"species": rows}
+
+
+def _secr(ctx: StageContext) -> dict[str, Any]:
+    from amurlink.study.analyses import secr_fits
+
+    joint = ctx.result("harmonise")
+    if joint.get("border") is None:
+        raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
+    fits, skipped, problems = secr_fits(joint["dataset"], joint["border"], client=ctx.client)
+    return {"fits": fits, "not_fitted": skipped, "problems": problems}
+
+
+def _secr_summary(value: dict[str, Any]) -> dict[str, Any]:
+    lines = []
+    for label, fit in value.get("fits", {}).items():
+        parts = []
+        try:
+            for name, r in {"joint": fit.joint, **dict(fit.national)}.items():
+                d = r.predict().loc["D"]
+                parts.append({"fit": name, "D_per_100km2": float(d["estimate"] * 1e4),
+                              "lcl": float(d["lcl"] * 1e4), "ucl": float(d["ucl"] * 1e4)})
+        except Exception:  # noqa: BLE001 - the report shows the fit anyway
+            parts = []
+        lines.append({"species": label, "fits": parts})
+    nf = value.get("not_fitted")
+    skipped = [] if nf is None else [
+        {"species": r.scientificName, "reason": str(r.reason),
+         "animals": None if pd.isna(r.animals) else int(r.animals),
+         "recaptures": None if pd.isna(r.recaptures) else int(r.recaptures)}
+        for r in nf.itertuples()]
+    return {"fitted": lines, "not_fitted": skipped}
+
+
+def _camtrap(ctx: StageContext) -> dict[str, pd.DataFrame]:
+    from amurlink.study.analyses import camtrap_tables
+
+    return camtrap_tables(ctx.result("harmonise")["dataset"])
+
+
+register_stage(Stage(
+    "crossborder", _crossborder, what="cross-border movement", needs=("harmonise",),
+    links=True, summarise=_table_summary))
+register_stage(Stage(
+    "secr", _secr, what="SECR density per species, joint and per country",
+    needs=("harmonise",), links=True, heavy=True, summarise=_secr_summary))
+register_stage(Stage(
+    "camtrap", _camtrap, what="camera-trap effort, relative abundance and activity",
+    needs=("harmonise",), where="fork"))
+
+
+# ==============================================================================================
+# reports
+# ==============================================================================================
+_PARTS = (("secr", "secr"), ("dna", "dna"), ("camtrap", "camtrap"),
+          ("photo_links", "photo links"))
+
+
+def _report_inputs(ctx: StageContext) -> Any:
+    if "inputs" in ctx.memo:
+        return ctx.memo["inputs"]
+    from amurlink.report import ReportInputs
+    from amurlink.report._sections import MISSING_REASONS
+
+    joint = ctx.result("harmonise")
+    missing: dict[str, str] = {}
+    for part, stage in _PARTS:
+        st = ctx.status(stage) or ""
+        if st.startswith(("failed", "skipped: needs")):
+            missing[part] = st
+    secr = ctx.result("secr") or {}
+    fits, not_fitted = secr.get("fits") or {}, secr.get("not_fitted")
+    if "secr" not in missing and not fits and (not_fitted is None or not_fitted.empty):
+        missing["secr"] = MISSING_REASONS["secr"]
+    inputs = ReportInputs(dataset=joint["dataset"], config=ctx.config,
+                          border=joint.get("border"), secr=fits or None,
+                          secr_not_fitted=not_fitted, dna=ctx.result("dna") or None,
+                          photo_links=ctx.result("photo links") or None,
+                          camtrap=ctx.result("camtrap") or None,
+                          manifest=joint.get("manifest"), missing=missing)
+    ctx.memo["inputs"] = inputs
+    return inputs
+
+
+def _report_stage(audience: str, lang: str) -> Stage:
+    name = report_name(audience, lang)
+
+    def run(ctx: StageContext) -> str:
+        from amurlink.core.protection import Audience
+        from amurlink.report import build_view, write_report
+
+        inputs = _report_inputs(ctx)
+        view = None
+        if audience == "owner":
+            key = "view:owner"
+            if key not in ctx.memo:
+                ctx.memo[key] = build_view(inputs, audience=Audience.owner())
+            view = ctx.memo[key]
+        files = write_report(inputs, ctx.study.report_dir / name, lang=lang,
+                             audience=audience, view=view)
+        return str(files.html)
+
+    return Stage(f"report {name}", run, what=f"report {name} ({audience}, {lang})",
+                 needs=("harmonise",), uses=("secr", "dna", "camtrap", "photo links"),
+                 links=True, outputs=(f"report/{name}/report.html",),
+                 summarise=lambda html: {"html": str(html)})
+
+
+@register_stage
+def _reports(study: Study) -> list[Stage]:
+    return [_report_stage(a, lang) for a, lang in study.config.inputs.report_list]
+
+
+# ==============================================================================================
+# link proposals
+# ==============================================================================================
+def propose_photo_links(joint_dir: str | Path, pairs: pd.DataFrame) -> int:
+    """Store photo links (``in_photo`` rows of ``compare_links``) as proposals (``photo``).
+
+    Pairs already confirmed, or rejected by a reviewer, are skipped by the store; the rest
+    wait for a reviewer (``amurlink links list``, or the platform's review page). Returns
+    the number of proposals appended.
+    """
+    from amurlink.identify.links import LinkStore
+
+    sel = pairs[pairs["in_photo"].fillna(False).astype(bool)]
+    if not len(sel):
+        return 0
+    props = pd.DataFrame({"subjectA": sel["cn_individualID"].to_numpy(),
+                          "subjectB": sel["ru_individualID"].to_numpy(),
+                          "score": sel["score"].to_numpy(float)})
+    res = LinkStore(joint_dir).propose(props, method="photo", by="amurlink run (flank photos)")
+    return len(res.proposed)
+
+
+def _link_proposals(ctx: StageContext) -> dict[str, Any]:
+    study = ctx.study
+    out: dict[str, Any] = {"photo": 0, "dna": 0}
+    problems = []
+    photo = ctx.result("photo links")
+    if photo:
+        out["photo"] = propose_photo_links(study.joint_dir, photo["pairs"])
+    inp = ctx.config.inputs
+    if inp.all_dna:
+        from amurlink.identify.genotypes import link_genotypes
+
+        opts: dict[str, Any] = {}
+        refs = [study.path(p) for p in inp.dna_reference]
+        if refs:
+            opts["reference"] = refs[0]
+        try:
+            _, prop = link_genotypes(study.joint_dir, [study.path(p) for p in inp.all_dna],
+                                     by="amurlink run (DNA)", **opts)
+            out["dna"] = len(prop.proposed)
+        except Exception as exc:  # noqa: BLE001 - photo proposals are kept
+            from amurlink.study._proc import describe
+
+            problems.append(f"DNA proposals: {describe(exc)}")
+    if problems:
+        out["problems"] = problems
+    return out
+
+
+def _no_proposals(study: Study) -> str | None:
+    inp = study.config.inputs
+    return None if inp.all_photos or inp.all_dna else "no photo catalogue or DNA file"
+
+
+register_stage(Stage(
+    "link proposals", _link_proposals,
+    what="storing photo and DNA link proposals in the joint link store",
+    needs=("joint package",), uses=("photo links",), files=_dna_files,
+    state=(f"joint/{_LINKS_FILE}",), where="fork", applies=_no_proposals,
+    summarise=lambda v: {k: v[k] for k in ("photo", "dna") if k in v}))

@@ -1,0 +1,199 @@
+"""The stage runner: run record, reruns of only what changed, failures, child processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pandas as pd
+import pytest
+
+from amurlink.exceptions import DataError
+from amurlink.study import Stage, Study, resolve_source
+from amurlink.study._runner import _Runner
+from amurlink.study.stages import carry_over_links, place_beside
+
+CALLS: list[str] = []
+
+
+def _study(tmp_path):
+    (tmp_path / "amurlink.toml").write_text("[study]\nname = \"runner test\"\n",
+                                            encoding="utf-8")
+    for name, text in (("a.txt", "1"), ("c.txt", "ok")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return Study.open(tmp_path)
+
+
+def _read(ctx, name):
+    return (ctx.study.folder / name).read_text(encoding="utf-8")
+
+
+def _a(ctx):
+    CALLS.append("A")
+    return int(_read(ctx, "a.txt"))
+
+
+def _b(ctx):
+    CALLS.append("B")
+    return ctx.result("A") + 1
+
+
+def _c(ctx):
+    CALLS.append("C")
+    return _read(ctx, "c.txt")
+
+
+def _d(ctx):
+    CALLS.append("D")
+    if ctx.result("C") == "bad":
+        raise RuntimeError("C says bad")
+    return "d"
+
+
+def _e(ctx):
+    CALLS.append("E")
+    return (ctx.result("B"), ctx.result("D"))
+
+
+def _s(ctx):
+    CALLS.append("S")
+    f = ctx.study.out_dir / "state.txt"
+    f.write_text(f.read_text(encoding="utf-8") + "+" if f.exists() else "s", encoding="utf-8")
+    return "s"
+
+
+STAGES = [
+    Stage("A", _a, files=lambda st: {"inputs.a": st.folder / "a.txt"}),
+    Stage("B", _b, needs=("A",)),
+    Stage("C", _c, files=lambda st: {"inputs.c": st.folder / "c.txt"}),
+    Stage("D", _d, needs=("C",)),
+    Stage("E", _e, uses=("B", "D")),
+    Stage("S", _s, state=("state.txt",)),
+]
+
+
+def _run(study, stages=STAGES, **kw):
+    CALLS.clear()
+    kw.setdefault("parallel", False)
+    return _Runner(study, stages, client=None, force=False, progress=lambda *_: None,
+                   **kw).run()
+
+
+def test_rerun_does_only_what_changed(tmp_path):
+    study = _study(tmp_path)
+    first = _run(study)
+    assert first.stages == dict.fromkeys("ABCDES", "ok")
+    assert first.values["E"] == (2, "d")
+    record = json.loads((study.out_dir / "run-record.json").read_text(encoding="utf-8"))
+    a = record["stages"]["A"]
+    assert set(a["inputs"]) == {"inputs.a"} and len(a["inputs"]["inputs.a"]) == 64
+    assert a["versions"]["amurlink"] and a["status"] == "ok" and a["seconds"] >= 0
+
+    again = _run(study)  # nothing changed: nothing runs
+    assert CALLS == [] and set(again.stages.values()) == {"cached"}
+
+    time.sleep(0.01)
+    (tmp_path / "a.txt").write_text("5", encoding="utf-8")
+    changed = _run(study)  # only A and what depends on it
+    assert sorted(CALLS) == ["A", "B", "E"]
+    assert changed.stages["C"] == changed.stages["D"] == changed.stages["S"] == "cached"
+    assert changed.values["E"] == (6, "d")  # D's value came from the kept result
+
+    (study.out_dir / "state.txt").write_text("changed by a person", encoding="utf-8")
+    assert _run(study).ran == ["S"]  # a state file changed outside the run: S reruns
+
+
+def test_a_failed_stage_is_reported_and_independent_stages_still_run(tmp_path):
+    study = _study(tmp_path)
+    (tmp_path / "c.txt").write_text("bad", encoding="utf-8")
+    res = _run(study)
+    assert res.stages["D"] == "failed: RuntimeError: C says bad"
+    assert res.stages["E"] == "ok" and res.values["E"] == (2, None)  # uses D: runs without
+    assert set(res.failed) == {"D"}
+    assert "D" in _run(study).ran  # a failed stage is tried again
+
+
+def test_a_missing_input_fails_its_stage_and_skips_what_needs_it(tmp_path):
+    study = _study(tmp_path)
+    os.remove(tmp_path / "a.txt")
+    res = _run(study)
+    assert res.stages["A"].startswith("failed: DataError: input file(s) not found: `inputs.a`")
+    assert res.stages["B"] == "skipped: needs A (failed)"
+    assert res.stages["C"] == res.stages["D"] == "ok"
+
+
+def test_forked_stages_return_their_values(tmp_path):
+    study = _study(tmp_path)
+    stages = [Stage("A", _a, files=lambda st: {"inputs.a": st.folder / "a.txt"}, where="fork"),
+              Stage("B", _b, needs=("A",), where="fork")]
+    res = _run(study, stages, parallel=True)
+    assert res.values["B"] == 2 and res.stages == {"A": "ok", "B": "ok"}
+    assert set(res.background) <= {"A", "B"}
+
+
+def test_stage_names_and_cycles_are_checked(tmp_path):
+    study = _study(tmp_path)
+    with pytest.raises(ValueError, match="cycle"):
+        _run(study, [Stage("X", _a, needs=("Y",)), Stage("Y", _a, needs=("X",))])
+
+
+def test_a_folder_holding_one_mapping_is_a_mapping(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "ru.mapping.toml").write_text("", encoding="utf-8")
+    assert resolve_source(tmp_path / "one") == tmp_path / "one" / "ru.mapping.toml"
+    (tmp_path / "two").mkdir()
+    for n in ("a.mapping.toml", "b.mapping.toml"):
+        (tmp_path / "two" / n).write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="holds 2 mapping files"):
+        resolve_source(tmp_path / "two")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "datapackage.json").write_text("{}", encoding="utf-8")
+    assert resolve_source(tmp_path / "pkg") == tmp_path / "pkg"
+
+
+def _log(rows):
+    from amurlink.identify.links import empty_links
+
+    base = empty_links()
+    frame = pd.DataFrame(rows)
+    for col in base.columns:
+        if col not in frame:
+            frame[col] = None
+    return frame[list(base.columns)].astype(base.dtypes.to_dict())
+
+
+def test_carry_over_keeps_every_decision_and_adds_new_pairs():
+    old = _log([{"linkEventID": "e1", "subjectA": "CN-A:1", "subjectB": "RU-B:1",
+                 "method": "expert", "status": "proposed", "reviewer": "x",
+                 "timestamp": pd.Timestamp("2024-01-01", tz="UTC")},
+                {"linkEventID": "e2", "subjectA": "CN-A:1", "subjectB": "RU-B:1",
+                 "method": "expert", "status": "confirmed", "reviewer": "cn-reviewer",
+                 "timestamp": pd.Timestamp("2024-01-02", tz="UTC")}])
+    new = _log([{"linkEventID": "n1", "subjectA": "RU-B:1", "subjectB": "CN-A:1",
+                 "method": "expert", "status": "proposed", "reviewer": "x",
+                 "timestamp": pd.Timestamp("2024-02-01", tz="UTC")},
+                {"linkEventID": "n2", "subjectA": "CN-A:2", "subjectB": "RU-B:2",
+                 "method": "expert", "status": "confirmed", "reviewer": "x",
+                 "timestamp": pd.Timestamp("2024-02-01", tz="UTC")}])
+    merged = carry_over_links(old, new)
+    assert list(merged["linkEventID"]) == ["e1", "e2", "n2"]
+    assert carry_over_links(None, new) is new
+    assert list(carry_over_links(old, None)["linkEventID"]) == ["e1", "e2"]
+
+
+def test_place_beside_copies_border_and_settings_without_inputs(tmp_path):
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "line.geojson").write_text("{}", encoding="utf-8")
+    cfg = tmp_path / "amurlink.toml"
+    cfg.write_text('[border]\nfile = "maps/line.geojson"\n\n[inputs]\ncrosswalk = "c.csv"\n'
+                   '[inputs.CN]\ncamtrap_dp = ["cn"]\n', encoding="utf-8")
+    joint = tmp_path / "joint"
+    joint.mkdir()
+    place_beside(joint, cfg, tmp_path / "maps" / "line.geojson")
+    text = (joint / "amurlink.toml").read_text(encoding="utf-8")
+    assert 'file = "border.geojson"' in text and "[inputs" not in text
+    assert (joint / "border.geojson").read_text(encoding="utf-8") == "{}"
+    from amurlink.config import load_config
+
+    assert load_config(joint / "amurlink.toml").border.file == joint / "border.geojson"
