@@ -15,6 +15,8 @@ __all__ = [
     "Features",
     "extract_features",
     "flank_chip",
+    "check_image_size",
+    "image_size",
     "load_image",
     "normalise_side",
     "video_frames",
@@ -102,18 +104,114 @@ class Features:
         return all(np.array_equal(a[k], b[k]) for k in a)
 
 
+#: Largest image decoded, in pixels (camera traps take 3-40 megapixels).
+MAX_IMAGE_PIXELS = 100_000_000
+#: Largest side of an image decoded, in pixels.
+MAX_IMAGE_SIDE = 30_000
+
+
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """``(width, height)`` from the header of a PNG, JPEG, GIF, BMP or WebP file.
+
+    Reads at most 1 MiB and decodes nothing; None when the format is not recognised.
+    """
+    import struct
+
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if head[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", head[6:10])
+        if head[:2] == b"BM":
+            w, h = struct.unpack("<ii", head[18:26])
+            return abs(w), abs(h)
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            kind = head[12:16]
+            if kind == b"VP8X":
+                w = int.from_bytes(head[24:27], "little") + 1
+                h = int.from_bytes(head[27:30], "little") + 1
+                return w, h
+            if kind == b"VP8 ":
+                w, h = struct.unpack("<HH", head[26:30])
+                return w & 0x3FFF, h & 0x3FFF
+            if kind == b"VP8L":
+                b = int.from_bytes(head[21:25], "little")
+                return (b & 0x3FFF) + 1, ((b >> 14) & 0x3FFF) + 1
+        if head[:2] == b"\xff\xd8":
+            i = 2
+            while i + 9 < len(head):
+                if head[i] != 0xFF:
+                    i += 1
+                    continue
+                marker = head[i + 1]
+                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+                    i += 1 if marker == 0xFF else 2
+                    continue
+                length = struct.unpack(">H", head[i + 2:i + 4])[0]
+                if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
+                              0xCE, 0xCF):
+                    h, w = struct.unpack(">HH", head[i + 5:i + 9])
+                    return w, h
+                i += 2 + length
+    except struct.error:
+        return None
+    return None
+
+
+def check_image_size(path: str | Path) -> None:
+    """Refuse an image whose header promises more pixels than amurlink decodes.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its size and the limit (a decompression bomb or a scan, not a
+        camera-trap photo).
+    """
+    from amurlink.exceptions import DataError
+
+    size = image_size(path)
+    if size is None:
+        return
+    w, h = size
+    if w > MAX_IMAGE_SIDE or h > MAX_IMAGE_SIDE or w * h > MAX_IMAGE_PIXELS:
+        raise DataError(
+            f"{Path(path).name}: the image is {w} x {h} pixels, more than amurlink decodes "
+            f"({MAX_IMAGE_PIXELS // 1_000_000} megapixels, {MAX_IMAGE_SIDE} per side; a "
+            "decompression bomb?); resize it or leave it out")
+
+
 def load_image(path: str | Path, *, frame: int | None = None) -> np.ndarray:
-    """Read an image (BGR or grey uint8), or frame ``frame`` of a video file."""
+    """Read an image (BGR or grey uint8), or frame ``frame`` of a video file.
+
+    The header's size is checked before decoding (:func:`check_image_size`).
+
+    Raises
+    ------
+    DataError
+        If the header promises more pixels than amurlink decodes.
+    OSError
+        If the file cannot be read or decoded.
+    """
     cv2 = cv2_module()
     path = Path(path)
     if path.suffix.lower() in _VIDEO_SUFFIXES or frame is not None:
         frames = _read_frames(path, [0 if frame is None else int(frame)])
         if not frames:
-            raise OSError(f"could not read frame {frame} of {path}")
+            raise OSError(f"could not read frame {frame} of {path.name}")
         return frames[0]
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    try:
+        check_image_size(path)
+    except OSError as exc:
+        raise OSError(f"could not read image {path.name} ({exc.strerror or exc})") from None
+    try:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # e.g. a format whose size we could not check beforehand
+        raise OSError(f"could not decode image {path.name} "
+                      f"({str(exc).strip().splitlines()[-1][:120]})") from None
     if image is None:
-        raise OSError(f"could not read image {path}")
+        raise OSError(f"could not read image {path.name}")
     if image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     if image.dtype != np.uint8:
