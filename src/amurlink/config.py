@@ -403,6 +403,27 @@ class LinkSettings:
     two_party: bool = True
 
 
+#: What the analyses do with records the harmoniser flagged (``[quality] records``).
+QUALITY_RECORDS: tuple[str, ...] = ("exclude", "correct", "keep")
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """``[quality]``: which records enter the analyses.
+
+    Parameters
+    ----------
+    records : {"exclude", "correct", "keep"}, default "exclude"
+        Records with a camera clock a whole year wrong, before set-up, after retrieval, of
+        an unknown deployment or duplicated: ``exclude`` leaves them out of every analysis,
+        ``correct`` moves a wrong clock year back by that year and leaves out the rest,
+        ``keep`` keeps them. Records outside the study period are always left out
+        (``amurlink.analysis.quality``).
+    """
+
+    records: str = "exclude"
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """Settings of one study, as read from ``amurlink.toml`` (all sections optional).
@@ -452,6 +473,7 @@ class StudyConfig:
     protection: ProtectionPolicy = field(default_factory=ProtectionPolicy)
     inputs: InputSettings = field(default_factory=InputSettings)
     links: LinkSettings = field(default_factory=LinkSettings)
+    quality: QualitySettings = field(default_factory=lambda: QualitySettings())
     source: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -562,6 +584,8 @@ class StudyConfig:
             out["inputs"] = self.inputs.to_dict()
         if self.links != LinkSettings():
             out["links"] = {"two_party": self.links.two_party}
+        if self.quality != QualitySettings():
+            out["quality"] = {"records": self.quality.records}
         return out
 
 
@@ -711,11 +735,23 @@ class _Reader:
         inputs = self.read_inputs(self.table(data, "inputs", ""),
                                   tuple(c.code for c in countries))
         links = self.read_links(self.table(data, "links", ""))
+        quality = self.read_quality(self.table(data, "quality", ""))
         if self.errors:
             return None
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
-                           protection=protection, inputs=inputs, links=links)
+                           protection=protection, inputs=inputs, links=links,
+                           quality=quality)
+
+    def read_quality(self, data: Mapping[str, Any]) -> QualitySettings:
+        self.known_keys(data, ("records",), "quality.")
+        value = data.get("records", "exclude")
+        if value not in QUALITY_RECORDS:
+            self.error("quality.records", f"one of {', '.join(QUALITY_RECORDS)}", value,
+                       'write records = "exclude" (default: flagged records are left out of '
+                       'the analyses), "correct" or "keep"')
+            return QualitySettings()
+        return QualitySettings(records=value)
 
     def read_links(self, data: Mapping[str, Any]) -> LinkSettings:
         self.known_keys(data, ("two_party",), "links.")
@@ -1043,7 +1079,7 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
-             "inputs", "links")
+             "inputs", "links", "quality")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",

@@ -99,3 +99,22 @@ def test_a_failed_pdf_leaves_the_previous_report(tmp_path, monkeypatch):
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_the_study_settings_choose_the_mode_and_the_period():
+    import datetime as dt
+
+    from amurlink.config import StudyConfig
+    from amurlink.report import ReportInputs, prepare_inputs
+
+    ds = _planted()
+    cfg = StudyConfig.from_dict({"quality": {"records": "keep"}})
+    kept = prepare_inputs(ReportInputs(dataset=ds, config=cfg)).dataset
+    assert len(kept.observations) == len(ds.observations)
+    first = pd.to_datetime(ds.observations["eventStart"], utc=True).min().date()
+    cfg = StudyConfig.from_dict({"inputs": {"period": {"start": first,
+                                                       "end": first + dt.timedelta(days=20)}}})
+    out = prepare_inputs(ReportInputs(dataset=ds, config=cfg)).dataset
+    info = out.metadata["amurlink:quality"]
+    assert info["mode"] == "exclude" and info["counts"]["outsidePeriod"] > 0
+    assert info["period"][0].startswith(first.isoformat())

@@ -50,6 +50,10 @@ def study_period(dataset: Dataset, period: Any = None) -> tuple[pd.Timestamp, pd
     A date-only end means the end of that day.
     """
     dep = dataset.deployments
+    if period is not None and (period[0] is None or period[1] is None):
+        first, last = study_period(dataset)
+        period = (first if period[0] is None else period[0],
+                  last if period[1] is None else period[1])
     if period is not None:
         start, end = period
         start = pd.Timestamp(start)

@@ -215,12 +215,20 @@ def prepare_inputs(inputs: ReportInputs) -> ReportInputs:
 
     from amurlink.analysis.quality import analysis_dataset
 
-    quality = getattr(inputs.config, "quality", None)
-    mode = getattr(quality, "records", "exclude") or "exclude"
-    period = getattr(quality, "period", None) or getattr(
-        getattr(inputs.config, "inputs", None), "period", None)
-    ds = analysis_dataset(inputs.dataset, mode=mode, period=period)
+    ds = analysis_dataset(inputs.dataset, mode=inputs.config.quality.records,
+                          period=study_period_of(inputs.config))
     return inputs if ds is inputs.dataset else dataclasses.replace(inputs, dataset=ds)
+
+
+def study_period_of(config: Any) -> tuple[str | None, str | None] | None:
+    """``[inputs] period`` of the study settings as (first day, last day), or None."""
+    settings = getattr(config, "inputs", None)
+    start = getattr(settings, "period_start", None)
+    end = getattr(settings, "period_end", None)
+    if start is None and end is None:
+        return None
+    return (None if start is None else start.isoformat(),
+            None if end is None else end.isoformat())
 
 
 def build_report_view(inputs: ReportInputs, *, audience: Audience,
