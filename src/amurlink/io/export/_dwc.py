@@ -10,6 +10,7 @@ import pandas as pd
 
 from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
 from amurlink.dataset import Dataset
+from amurlink.io.export._cells import escape_formulas
 
 __all__ = ["dwc_tables", "write_dwc"]
 
@@ -262,7 +263,7 @@ def write_dwc(dataset: Dataset, directory: str | os.PathLike[str], /, *,
     paths = {}
     for name, frame in tabs.items():
         p = out / f"{name}.csv"
-        frame.to_csv(p, index=False, na_rep="", lineterminator="\n")
+        escape_formulas(frame).to_csv(p, index=False, na_rep="", lineterminator="\n")
         paths[name] = p
     meta = out / "meta.xml"
     meta.write_text(_meta_xml(), encoding="utf-8")

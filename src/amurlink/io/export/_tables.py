@@ -12,6 +12,7 @@ import pandas as pd
 
 from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
 from amurlink.dataset import Dataset
+from amurlink.io.export._cells import escape_formulas
 
 __all__ = ["write_camtrapr", "write_geopackage", "write_xlsx"]
 
@@ -31,9 +32,10 @@ def write_camtrapr(dataset: Dataset, directory: str | os.PathLike[str], /, *,
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"stations": out / "CTtable.csv", "records": out / "recordTable.csv"}
-    station_table(safe).to_csv(paths["stations"], index=False)
-    record_table(safe, threshold_min=threshold_min).drop(columns=["eventStart"]).to_csv(
-        paths["records"], index=False)
+    # text that looks like a formula is written as text (these tables open in spreadsheets)
+    escape_formulas(station_table(safe)).to_csv(paths["stations"], index=False)
+    escape_formulas(record_table(safe, threshold_min=threshold_min).drop(
+        columns=["eventStart"])).to_csv(paths["records"], index=False)
     return paths
 
 
@@ -161,6 +163,9 @@ def write_xlsx(tables: dict[str, pd.DataFrame] | pd.DataFrame, path: str | os.Pa
                /) -> Path:
     """Write one or several tables to an ``.xlsx`` workbook (one sheet each).
 
+    Text cells starting with ``= + - @`` are written with a leading ``'`` so that they stay
+    text (:func:`~amurlink.io.export._cells.escape_formulas`); numbers stay numeric.
+
     Raises
     ------
     ImportError
@@ -176,5 +181,5 @@ def write_xlsx(tables: dict[str, pd.DataFrame] | pd.DataFrame, path: str | os.Pa
     p = Path(path)
     with pd.ExcelWriter(p, engine="openpyxl") as xl:
         for name, frame in frames.items():
-            frame.to_excel(xl, sheet_name=str(name)[:31], index=False)
+            escape_formulas(frame).to_excel(xl, sheet_name=str(name)[:31], index=False)
     return p
