@@ -154,3 +154,15 @@ def test_csv_over_the_read_budget_is_refused_early(tmp_path):
     with pytest.raises(DataError, match="read budget"):
         read_text_table(p, budget=1024**2)
     assert len(read_text_table(p)) == 50_000
+
+
+def test_deep_detections_json_is_a_report_not_a_crash(tmp_path):
+    from amurlink.io._readers.megadetector import _load
+    from amurlink.io.validation import ValidationReport
+
+    p = tmp_path / "md.json"
+    for depth in (100, 100_000):  # above the limit, and above Python's recursion limit
+        p.write_text('{"images": ' + "[" * depth + "]" * depth + "}", encoding="utf-8")
+        report = ValidationReport()
+        assert _load(p, report) is None
+        assert [i.code for i in report.errors] == ["too-deep"]

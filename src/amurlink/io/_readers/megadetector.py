@@ -115,15 +115,37 @@ def _taxon_label(label: str) -> tuple[str, str]:
     return "animal", ""
 
 
+#: Memory charged per byte of a detections JSON file (Python objects are bulky).
+_JSON_COST = 12
+
+
 def _load(path: Path, report: ValidationReport) -> tuple[str, dict[str, Any]] | None:
+    from amurlink.io._source import _human, default_budget
+    from amurlink.io.camtrap_dp import MAX_JSON_DEPTH, json_depth
+
     try:
+        size = path.stat().st_size
+        if size * _JSON_COST > default_budget():
+            report.error("over-budget", f"{path.name}: {_human(size)} of JSON would need about "
+                         f"{_human(size * _JSON_COST)} of memory, above the read budget",
+                         file=str(path), fix="split the detections file by folder, or raise "
+                         "AMURLINK_READ_BUDGET")
+            return None
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        report.error("unreadable-file", f"{path}: no such file", file=str(path),
+        report.error("unreadable-file", f"{path.name}: no such file", file=str(path),
                      fix="check the detections file named in the mapping")
         return None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        report.error("bad-json", f"{path}: is not valid JSON ({exc})", file=str(path),
+        report.error("bad-json", f"{path.name}: is not valid JSON ({exc})", file=str(path),
+                     expected="MegaDetector batch output or SpeciesNet predictions JSON",
+                     fix="use the file written by run_detector_batch / run_model, unedited")
+        return None
+    except RecursionError:
+        data = None
+    if data is None or json_depth(data) > MAX_JSON_DEPTH:
+        report.error("too-deep", f"{path.name}: nests objects or lists more than "
+                     f"{MAX_JSON_DEPTH} levels deep", file=str(path),
                      expected="MegaDetector batch output or SpeciesNet predictions JSON",
                      fix="use the file written by run_detector_batch / run_model, unedited")
         return None
