@@ -114,25 +114,29 @@ class Design:
                     f"model names {key!r} but detection function {self.detectfn.name} has "
                     f"{icpt!r}"
                 )
-            if key not in ("D", icpt, "sigma", "pmix", "noneuc"):
+            extra = self.detectfn.extra
+            if key not in ("D", icpt, "sigma", "pmix", "noneuc") and key != extra:
                 raise ValueError(
-                    f"model has unknown parameter {key!r}; expected D, {icpt}, sigma, pmix or "
-                    "noneuc"
+                    f"model has unknown parameter {key!r}; expected D, {icpt}, sigma"
+                    f"{', ' + extra if extra else ''}, pmix or noneuc"
                 )
-        terms = {p: parse_formula(model.get(p)) for p in ("D", icpt, "sigma", "pmix", "noneuc")}
+        self.det_params = (icpt, "sigma") + ((self.detectfn.extra,) if self.detectfn.extra
+                                             else ())
+        terms = {p: parse_formula(model.get(p))
+                 for p in ("D", *self.det_params, "pmix", "noneuc")}
         #: non-Euclidean distance: friction per mask point modelled on mask covariates
         self.has_noneuc = "noneuc" in model
         self.noneuc_intercept = has_intercept(model.get("noneuc"))
         if self.conditional and terms["D"]:
             raise ValueError("a density model cannot be fitted with the conditional likelihood")
-        for p in (icpt, "sigma"):
+        for p in self.det_params:
             for t in terms[p]:
                 if t not in DETECTION_TERMS:
                     raise ValueError(
                         f"term {t!r} in the {p} model is not supported; use "
                         f"{', '.join(DETECTION_TERMS)}"
                     )
-        learned = {t for p in (icpt, "sigma") for t in terms[p] if t in ("b", "bk")}
+        learned = {t for p in self.det_params for t in terms[p] if t in ("b", "bk")}
         if len(learned) > 1:
             raise ValueError("use either b or bk, not both")
         self.learned: str | None = learned.pop() if learned else None
@@ -166,14 +170,14 @@ class Design:
         self.n_states = 2 if self.learned else 1
         self.terms = terms
         default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
-                        "pmix": "logit", "noneuc": "log"}
+                        "pmix": "logit", "noneuc": "log", "z": "log"}
         link = {**default_link, **dict(link or {})}
         for p, lk in link.items():
             if lk not in LINKS:
                 raise ValueError(f"link for {p!r} must be one of {', '.join(LINKS)}, got {lk!r}")
-        self.link = {p: link[p] for p in ("D", icpt, "sigma", "pmix", "noneuc")}
+        self.link = {p: link[p] for p in ("D", *self.det_params, "pmix", "noneuc")}
         # parameters in secr's order
-        self.parameters: list[str] = ([] if self.conditional else ["D"]) + [icpt, "sigma"]
+        self.parameters: list[str] = ([] if self.conditional else ["D"]) + list(self.det_params)
         if self.has_noneuc:
             self.parameters.append("noneuc")
         if self.nmix > 1:
@@ -290,7 +294,6 @@ class Design:
         return cols, [np.column_stack(mm) for mm in mats]
 
     def _build(self) -> None:
-        icpt = self.detectfn.intercept
         blocks: dict[str, _Block] = {}
         names: list[str] = []
         start = 0
@@ -306,7 +309,7 @@ class Design:
             start += len(cols)
         J = len(self.sessions)
         self.Xdet: dict[str, np.ndarray] = {}
-        for p in (icpt, "sigma"):
+        for p in self.det_params:
             cols = ["(Intercept)"] + self._det_columns(self.terms[p])
             blocks[p] = _Block(p, self.link[p], tuple(cols), start)
             names += [p] + [f"{p}.{c}" for c in cols[1:]]
@@ -404,6 +407,13 @@ class Design:
             out.append(untransform(eta, self.link[p]))
         return out[0], out[1]
 
+    def detection_z(self, beta: np.ndarray) -> np.ndarray | None:
+        """Shape parameter z (HR, HHR, HVP) of shape (sessions, classes, states), or None."""
+        p = self.detectfn.extra
+        if p is None:
+            return None
+        return untransform(self.Xdet[p] @ self.block_beta(beta, p), self.link[p])
+
     def density(self, beta: np.ndarray) -> list[np.ndarray] | None:
         """Density (animals/ha) at each mask point, per session; None for CL."""
         if self.conditional:
@@ -453,7 +463,7 @@ class Design:
                         continue
                     seen.add(key)
                     rows.append(("D", _label(cols, r), r, self.link["D"]))
-        for p in (self.detectfn.intercept, "sigma"):
+        for p in self.det_params:
             X = self.Xdet[p].reshape(-1, self.Xdet[p].shape[-1])
             cols = self.blocks[p].columns
             seen = set()

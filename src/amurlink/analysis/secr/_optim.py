@@ -274,8 +274,9 @@ def start_values(loglik_obj) -> np.ndarray:
     usum = ses.usage.sum(1)
 
     # the distance part of the detection function does not change with the intercept
+    z0 = fn.z_start if fn.extra else None
     with np.errstate(divide="ignore"):  # h = -log(1 - 1 * core) is not used
-        g1, h1 = ses.gh_values(1.0, sig)
+        g1, h1 = ses.gh_values(1.0, sig, z0) if z0 is not None else ses.gh_values(1.0, sig)
     core = h1 if fn.hazard else g1
     hcols = None
     if fn.hazard and ses.kind == "multi":  # summed hazards are linear in the intercept
@@ -318,12 +319,14 @@ def start_values(loglik_obj) -> np.ndarray:
         b = design.blocks[p]
         beta[b.start] = transform(val, design.link[p])
     if not design.conditional:
-        _g, h = ses.gh_values(icpt, sig)
+        _g, h = ses.gh_values(icpt, sig, z0) if z0 is not None else ses.gh_values(icpt, sig)
         pdot = -np.expm1(-ses.weighted_sum(ses.U, h))
         esa = pdot.sum() * ses.area
         D = max(ch.n, 1) / max(esa, 1e-300)
         b = design.blocks["D"]
         beta[b.start] = transform(D, design.link["D"])
+    if fn.extra:
+        beta[design.blocks[fn.extra].start] = transform(fn.z_start, design.link[fn.extra])
     if design.nmix > 1:
         beta[design.blocks["pmix"].start] = 0.0
     return beta

@@ -15,6 +15,9 @@ __all__ = [
     "exponential",
     "hazard_halfnormal",
     "hazard_exponential",
+    "hazard_rate",
+    "hazard_hazard_rate",
+    "hazard_variable_power",
     "detection_arrays",
 ]
 
@@ -109,6 +112,37 @@ def hazard_exponential(d: ArrayLike, lambda0: ArrayLike, sigma: ArrayLike) -> np
     return exponential(d, lambda0, sigma)
 
 
+def _hr_core(d: np.ndarray, sigma: ArrayLike, z: ArrayLike) -> np.ndarray:
+    d = np.asarray(d, dtype=float)
+    with np.errstate(divide="ignore", over="ignore"):
+        return -np.expm1(-np.power(d / np.asarray(sigma, dtype=float), -np.asarray(z, float)))
+
+
+def hazard_rate(d: ArrayLike, g0: ArrayLike, sigma: ArrayLike, z: ArrayLike) -> np.ndarray:
+    """Hazard-rate detection probability ``g0 (1 - exp(-(d/sigma)**-z))`` (secr code 1, HR).
+
+    References
+    ----------
+    Hayes, R. J. & Buckland, S. T. (1983). Radial-distance models for the line-transect
+    method. Biometrics 39, 29-42.
+    """
+    return np.asarray(g0, dtype=float) * _hr_core(np.asarray(d, dtype=float), sigma, z)
+
+
+def hazard_hazard_rate(d: ArrayLike, lambda0: ArrayLike, sigma: ArrayLike,
+                       z: ArrayLike) -> np.ndarray:
+    """Hazard-rate hazard ``lambda0 (1 - exp(-(d/sigma)**-z))`` (secr code 15, HHR)."""
+    return np.asarray(lambda0, dtype=float) * _hr_core(np.asarray(d, dtype=float), sigma, z)
+
+
+def hazard_variable_power(d: ArrayLike, lambda0: ArrayLike, sigma: ArrayLike,
+                          z: ArrayLike) -> np.ndarray:
+    """Hazard variable power ``lambda0 exp(-(d/sigma)**z)`` (secr code 19, HVP)."""
+    d = np.asarray(d, dtype=float)
+    return np.asarray(lambda0, dtype=float) * np.exp(
+        -np.power(d / np.asarray(sigma, dtype=float), np.asarray(z, dtype=float)))
+
+
 @dataclass(frozen=True)
 class DetectFn:
     """A detection function: its secr name and code, and whether it is a hazard function."""
@@ -116,7 +150,26 @@ class DetectFn:
     name: str
     code: int
     hazard: bool
-    shape: str  # "halfnormal" or "exponential"
+    shape: str  # "halfnormal", "exponential", "hazardrate" or "varpower"
+    extra: str | None = None  # third parameter (shape "z") or None
+    z_start: float = 5.0
+
+    @property
+    def uses_distance(self) -> bool:
+        """Whether the shape needs the distance (not only its square)."""
+        return self.shape != "halfnormal"
+
+    def core(self, d: np.ndarray | None, d2: np.ndarray | None, sigma: float,
+             z: float | None = None) -> np.ndarray:
+        """Shape of the function (value at distance zero 1), from ``d`` or ``d2``."""
+        if self.shape == "halfnormal":
+            return np.exp(np.maximum(d2 * (-0.5 / (sigma * sigma)), -700.0))
+        if self.shape == "exponential":
+            return np.exp(np.maximum(d * (-1.0 / sigma), -700.0))
+        if self.shape == "hazardrate":
+            return _hr_core(d, sigma, z)
+        with np.errstate(over="ignore"):
+            return np.exp(-np.minimum(np.power(d / sigma, z), 700.0))
 
     @property
     def intercept(self) -> str:
@@ -133,6 +186,9 @@ DETECTFN: dict[str, DetectFn] = {
     "EX": DetectFn("EX", 2, False, "exponential"),
     "HHN": DetectFn("HHN", 14, True, "halfnormal"),
     "HEX": DetectFn("HEX", 16, True, "exponential"),
+    "HR": DetectFn("HR", 1, False, "hazardrate", "z", 5.0),
+    "HHR": DetectFn("HHR", 15, True, "hazardrate", "z", 5.0),
+    "HVP": DetectFn("HVP", 19, True, "varpower", "z", 2.0),
 }
 _BY_CODE = {fn.code: fn for fn in DETECTFN.values()}
 _ALIASES = {
@@ -142,6 +198,10 @@ _ALIASES = {
     "hazard exponential": "HEX",
     "hazardhalfnormal": "HHN",
     "hazardexponential": "HEX",
+    "hazard rate": "HR",
+    "hazardrate": "HR",
+    "hazard hazard rate": "HHR",
+    "hazard variable power": "HVP",
 }
 
 
@@ -151,7 +211,8 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
     Raises
     ------
     ValueError
-        If the name or code is not one of HN (0), EX (2), HHN (14), HEX (16).
+        If the name or code is not one of HN (0), HR (1), EX (2), HHN (14), HHR (15),
+        HEX (16), HVP (19).
     """
     if isinstance(detectfn, DetectFn):
         return detectfn
@@ -166,13 +227,14 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
         if key in DETECTFN:
             return DETECTFN[key]
     raise ValueError(
-        f"unknown detection function {detectfn!r}; expected one of HN (0), EX (2), HHN (14), "
-        "HEX (16)"
+        f"unknown detection function {detectfn!r}; expected one of HN (0), HR (1), EX (2), "
+        "HHN (14), HHR (15), HEX (16), HVP (19)"
     )
 
 
 def detection_arrays(
-    d: np.ndarray, detectfn: str | int | DetectFn, intercept: float, sigma: float
+    d: np.ndarray, detectfn: str | int | DetectFn, intercept: float, sigma: float,
+    z: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probability ``g`` and hazard ``h`` per occasion for distances ``d`` (any shape).
 
@@ -189,6 +251,8 @@ def detection_arrays(
         ``g0`` (probability) or ``lambda0`` (hazard) at distance zero.
     sigma : float
         Spatial scale in metres.
+    z : float, optional
+        Shape parameter of HR, HHR and HVP.
 
     Returns
     -------
@@ -198,8 +262,12 @@ def detection_arrays(
     fn = get_detectfn(detectfn)
     if fn.shape == "halfnormal":
         core = np.exp(-(d * d) * (0.5 / (sigma * sigma)))
-    else:
+    elif fn.shape == "exponential":
         core = np.exp(-d * (1.0 / sigma))
+    else:
+        if z is None:
+            raise ValueError(f"detection function {fn.name} needs its shape parameter z")
+        core = fn.core(np.asarray(d, dtype=float), None, sigma, z)
     if fn.hazard:
         h = intercept * core
         g = -np.expm1(-h)

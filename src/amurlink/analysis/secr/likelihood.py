@@ -157,9 +157,9 @@ class _Session:
                     self.inv = codes.astype(np.intp).reshape(self.d2.shape)
                     self.d2u = np.asarray(uniq, dtype=float)
             if self.inv is not None:
-                self.du = np.sqrt(self.d2u) if detectfn.shape == "exponential" else None
+                self.du = np.sqrt(self.d2u) if detectfn.uses_distance else None
                 self._d2 = None  # only the distinct values are used from here on
-        self.d = (np.sqrt(self.d2) if detectfn.shape == "exponential" and self.inv is None
+        self.d = (np.sqrt(self.d2) if detectfn.uses_distance and self.inv is None
                   else None)
         usage = ch.usage_or_ones  # (K, S)
         self.usage = usage
@@ -269,7 +269,7 @@ class _Session:
         d = np.asarray(d, dtype=float)
         self.inv = None
         self._d2 = d * d
-        self.d = d if self.fn.shape == "exponential" else None
+        self.d = d if self.fn.uses_distance else None
         self._memo.clear()
         self._inv_rows.clear()
         self._bmats.clear()
@@ -287,18 +287,20 @@ class _Session:
         return self._d2
 
     # --------------------------------------------------------------------------------------
-    def gh(self, intercept: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    def gh(self, intercept: float, sigma: float, z: float | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
         """Probability (None for hazard functions) and hazard arrays (K, M)."""
-        g, h = self.gh_values(intercept, sigma)
+        g, h = self.gh_values(intercept, sigma, z)
         if self.inv is None:
             return g, h
         return (None if g is None else g[self.inv]), h[self.inv]
 
-    def gh_values(self, intercept: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    def gh_values(self, intercept: float, sigma: float, z: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
         """Probability (None for hazard functions) and hazard at the distinct distances.
 
         With ``self.inv`` set these are 1-D arrays indexed by ``self.inv``; otherwise the
-        full (K, M) arrays.
+        full (K, M) arrays. ``z`` is the shape parameter of HR, HHR and HVP.
         """
         fn = self.fn
         uniq = self.inv is not None
@@ -307,9 +309,11 @@ class _Session:
         if fn.shape == "halfnormal":
             d2 = self.d2u if uniq else self.d2
             core = np.exp(np.maximum(d2 * (-0.5 / (sigma * sigma)), -700.0))
-        else:
+        elif fn.shape == "exponential":
             d = self.du if uniq else self.d
             core = np.exp(np.maximum(d * (-1.0 / sigma), -700.0))
+        else:
+            core = fn.core(self.du if uniq else self.d, None, sigma, z)
         if fn.hazard:
             h = core
             h *= intercept
@@ -429,7 +433,7 @@ class _Session:
             else:
                 LL += t.C @ self._rows(np.log(h0), t.keys)
             return LL, pdot
-        vals = [self.gh_values(a, s) for a, s in pars]
+        vals = [self.gh_values(*p) for p in pars]
         if self.inv is not None and self.kind == "multi" and self.learned != "bk":
             return self._multi_loglik(pars, vals)
         if self.inv is None:
@@ -724,11 +728,16 @@ class LogLikelihood:
             return -np.inf
         Ds = design.density(beta)
         pmix = design.pmix(beta)
+        zz = design.detection_z(beta)
+        if zz is not None and not np.all((zz > 0) & np.isfinite(zz)):
+            return -np.inf
         total = 0.0
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for j, ses in enumerate(self.sessions):
                 pars = [
-                    [(float(icpt[j, x, st]), float(sig[j, x, st])) for st in range(design.n_states)]
+                    [(float(icpt[j, x, st]), float(sig[j, x, st])) if zz is None else
+                     (float(icpt[j, x, st]), float(sig[j, x, st]), float(zz[j, x, st]))
+                     for st in range(design.n_states)]
                     for x in range(design.nmix)
                 ]
                 total += _loglik_session(
@@ -745,7 +754,7 @@ class LogLikelihood:
         removals, proximity/count collapsed (``fastproximity``) or multi-catch detectors,
         Poisson N with a log-link density (or conditional)."""
         d = self.design
-        if d.nmix != 1 or d.n_states != 1:
+        if d.nmix != 1 or d.n_states != 1 or d.detectfn.extra is not None:
             return False
         if not self.conditional and (self.distribution != "poisson" or d.link["D"] != "log"):
             return False
