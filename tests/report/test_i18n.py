@@ -127,3 +127,52 @@ def test_english_report_has_no_cjk_or_cyrillic(reports):
     assert not _SCRIPT["ru"].search(text)
     # species common names in the header list come from amurlink.toml per language
     assert not _SCRIPT["zh"].search(text.replace("\u864e", ""))
+
+
+# -- DNA and photo sections, as amurlink run fills them ---------------------------------------
+def _dna_frames():
+    import pandas as pd
+
+    return {
+        "Genotype matching": pd.DataFrame([{
+            "samples": 250, "individuals": 165, "mismatch_allowance": 4, "profile": "no-dip",
+            "PID": 9.4e-13, "PIDsib": 1.7e-05, "ambiguous_samples": 1}]),
+        "Samples by lab": pd.DataFrame({"lab": ["cn_lab", "ru_lab"], "samples": [80, 170],
+                                        "individuals": [67, 101]}),
+        "Individuals from genotypes": pd.DataFrame({
+            "individual": ["CN-S0001"], "representative": ["CN-S0001"], "n_samples": [2],
+            "samples": ["CN-S0001, RU-S0004"], "sex": ["male"], "loci_typed": [9],
+            "pid": [5.9e-05], "pidsib": [0.023], "ambiguous": [None]}),
+        "Lab offsets (bp) from reference samples": pd.DataFrame({
+            "lab": ["cn_lab"], "locus": ["FCA005"], "n_pairs": [42], "n_alleles": [84],
+            "offset": [-2.0], "max_abs_residual": [0.0], "share_within_tolerance": [1.0],
+            "consistent": [True]}),
+    }
+
+
+@pytest.fixture(scope="module")
+def dna_reports(toy_inputs, tmp_path_factory):
+    import dataclasses
+
+    from amurlink.report import build_view, write_report
+    from amurlink.report.render import audience_for
+
+    inputs = dataclasses.replace(toy_inputs, dna=_dna_frames())
+    root = tmp_path_factory.mktemp("dna-reports")
+    view = build_view(inputs, audience=audience_for("owner"))
+    return {lang: write_report(inputs, root / lang, lang=lang, view=view) for lang in LANGS}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dna_and_photo_sections_are_translated(dna_reports, lang):
+    html = dna_reports[lang].html.read_text(encoding="utf-8")
+    for name in ("dna_matching", "dna_by_lab", "dna_individuals_matched", "dna_lab_offsets",
+                 "photo_links", "photo_links_by_species"):
+        m = re.search(rf'<table class="data" data-name="{name}">.*?</table>', html, re.S)
+        assert m, name
+        # numbers in scientific notation (9.39e-13) are numbers, not words
+        chunks = [re.sub(r"\d(?:\.\d+)?e[-+]?\d+", " ", c)
+                  for c in _visible_text(m.group(0))]
+        stray = sorted({w for c in chunks for w in _LATIN_WORD.findall(_IDS.sub(" ", c))
+                        if w not in _ALLOWED | {"PID", "PIDsib", "bp"}})
+        assert not stray, f"untranslated words in {name} ({lang}): {stray}"

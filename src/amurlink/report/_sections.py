@@ -632,7 +632,39 @@ _DNA_TABLES: dict[str, dict[str, Any]] = {
         "score": N_("Score"), "loci_compared": N_("Loci compared"),
         "allele_mismatches": N_("Allele mismatches"), "pidsib": N_("PIDsib")},
         "kinds": {"subjectA": "id", "subjectB": "id", "countries": "id"}},
+    # the tables of amurlink.study's DNA stage (lab files matched together)
+    "Genotype matching": {"name": "dna_matching", "labels": {
+        "samples": N_("Samples"), "individuals": N_("DNA individuals"),
+        "mismatch_allowance": N_("Allele mismatches allowed"),
+        "profile": N_("Mismatch profile"), "PID": N_("PID"), "PIDsib": N_("PIDsib"),
+        "ambiguous_samples": N_("Samples matching more than one individual")},
+        "values": {"profile": lambda v, _: _(_PROFILES.get(v, str(v)))}},
+    "Samples by lab": {"name": "dna_by_lab", "labels": {
+        "lab": N_("Lab"), "samples": N_("Samples"), "individuals": N_("DNA individuals")},
+        "kinds": {"lab": "id"}},
+    "Individuals from genotypes": {"name": "dna_individuals_matched", "labels": {
+        "individual": N_("DNA individual"), "representative": N_("Representative sample"),
+        "n_samples": N_("Samples"), "samples": N_("Sample IDs"), "sex": N_("Sex"),
+        "loci_typed": N_("Loci typed"), "pid": N_("PID"), "pidsib": N_("PIDsib"),
+        "ambiguous": N_("Also matches")},
+        "kinds": {"individual": "id", "representative": "id", "samples": "id",
+                  "ambiguous": "id"},
+        "values": {"sex": lambda v, _: _(_SEXES.get(v, str(v)))}},
+    "Lab offsets (bp) from reference samples": {"name": "dna_lab_offsets", "labels": {
+        "lab": N_("Lab"), "locus": N_("Locus"), "n_pairs": N_("Reference pairs"),
+        "n_alleles": N_("Alleles"), "offset": N_("Offset (bp)"),
+        "max_abs_residual": N_("Largest residual (bp)"),
+        "share_within_tolerance": N_("Share within tolerance"),
+        "consistent": N_("Consistent")},
+        "kinds": {"lab": "id", "locus": "id"},
+        "values": {"consistent": lambda v, _: _("yes") if bool(v) else _("no")}},
 }
+_PROFILES = {"no-dip": N_("no clear optimum: review the matches"),
+             "zero-dip": N_("clear optimum"),
+             "nonzero-dip": N_("optimum with ambiguous samples: review them"),
+             "flat": N_("no multiple matches at any allowance"),
+             "fixed": N_("allowance given, not chosen from the data")}
+_SEXES = {"male": N_("male"), "female": N_("female"), "unknown": N_("unknown")}
 
 
 def _dna(view: ReportView) -> Section:
@@ -651,7 +683,7 @@ def _dna(view: ReportView) -> Section:
             continue
         frame = frame.reset_index(drop=True)
         guard_positions(frame, f"dna table {key!r}")
-        sec.tables.append(Summary(f"dna_{key}", frame, spec["labels"],
+        sec.tables.append(Summary(spec.get("name", f"dna_{key}"), frame, spec["labels"],
                                   kinds=spec.get("kinds", {}), values=spec.get("values", {})))
         if key == "pidsib_curve" and len(frame):
             sec.figures.append(PidsibCurveDisplay(frame))
