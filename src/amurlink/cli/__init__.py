@@ -58,6 +58,7 @@ _COMMAND_MODULES = (
     "amurlink.cli.photos",
     "amurlink.cli.exchange",
     "amurlink.cli.corridors",
+    "amurlink.cli.habitat",
     "amurlink.cli.design",
     "amurlink.cli.incidents",
     "amurlink.cli.run",

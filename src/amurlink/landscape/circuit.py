@@ -237,16 +237,24 @@ class Factor:
         self.a = sp.csr_matrix(a)
         self.kind = "direct" if solver != "cg+amg" or a.shape[0] <= DIRECT_LIMIT else "amg"
         self._solve: Callable[[np.ndarray], np.ndarray]
+        self._many: Callable[[np.ndarray], np.ndarray] | None = None
         if a.shape[0] == 0:
             self._solve = lambda b: np.zeros(0)
             return
         if self.kind == "direct":
-            self._solve = _direct(self.a)
+            self._solve = self._many = _direct(self.a)
         else:
             self._solve = _amg(self.a)
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         return self._solve(np.asarray(b, dtype=float))
+
+    def solve_many(self, b: np.ndarray) -> np.ndarray:
+        """Solve for each column of ``b`` (one blocked triangular solve when direct)."""
+        b = np.asarray(b, dtype=float)
+        if self.kind == "direct" and self.a.shape[0] > 0 and self._many is not None:
+            return np.asarray(self._many(b)).reshape(b.shape)
+        return np.column_stack([self.solve(b[:, k]) for k in range(b.shape[1])])
 
 
 def _direct(a: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
@@ -254,7 +262,7 @@ def _direct(a: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
         from sksparse.cholmod import cholesky  # type: ignore[import-not-found]
 
         fac = cholesky(sp.csc_matrix(a))
-        return lambda b: np.asarray(fac(b)).ravel()
+        return lambda b: np.asarray(fac(b)).reshape(np.shape(b))
     except ImportError:
         pass
     lu = spla.splu(sp.csc_matrix(a), permc_spec="MMD_AT_PLUS_A")
@@ -295,6 +303,26 @@ def _amg(a: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
 
 
 @dataclass
+class _CompEdges:
+    """Edges of one component in its local numbering, and per-focal edge voltage drops."""
+
+    nodes: np.ndarray
+    u: np.ndarray
+    w: np.ndarray
+    c: np.ndarray
+    drops: dict[int, np.ndarray] = field(default_factory=dict)
+    cache: bool = True
+
+    def drop(self, key: int, x: np.ndarray) -> np.ndarray:
+        d = self.drops.get(key)
+        if d is None:
+            d = x[self.u] - x[self.w]
+            if self.cache:
+                self.drops[key] = d
+        return d
+
+
+@dataclass
 class PairSolution:
     """One solved pair ``(i, j)``: 1 A from focal ``j`` to focal ``i`` (grounded)."""
 
@@ -304,9 +332,33 @@ class PairSolution:
     voltages: np.ndarray  # full length n; 0 outside the component
     graph: CircuitGraph
     component: np.ndarray  # node indices of the component
+    _edges: _CompEdges | None = field(default=None, repr=False)
+    _xi: tuple[int, np.ndarray] | None = field(default=None, repr=False)
+    _xj: tuple[int, np.ndarray] | None = field(default=None, repr=False)
+    _ends: tuple[int, int] = (-1, -1)  # local node of focal i and j
 
     def node_currents(self) -> np.ndarray:
-        return node_currents(self.graph, self.voltages)
+        """Node currents (Circuitscape's definition), full length ``n``.
+
+        Inside the component Kirchhoff's law makes inflow equal outflow except at the two
+        focal nodes, so the current through a node is half the absolute current on its links,
+        and at the source and the sink the whole of it.
+        """
+        e = self._edges
+        if e is None or self._xi is None or self._xj is None:
+            return node_currents(self.graph, self.voltages)
+        out = np.zeros(self.graph.n)
+        li, lj = self._ends
+        if li == lj:
+            return out
+        f = np.abs((e.drop(*self._xj) - e.drop(*self._xi)) * e.c)
+        m = e.nodes.size
+        total = np.bincount(e.u, f, m) + np.bincount(e.w, f, m)
+        cur = 0.5 * total
+        cur[li] = total[li]
+        cur[lj] = total[lj]
+        out[e.nodes] = cur
+        return out
 
 
 def _sub_laplacian(lap: sp.csr_matrix, nodes: np.ndarray) -> sp.csr_matrix:
@@ -346,7 +398,7 @@ def pairwise(
         if node >= 0:
             groups.setdefault(int(labels[node]), []).append(a)
     lap = graph.laplacian()
-    solved: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # (a, b, v_full, comp)
+    solved: list[tuple] = []  # (a, b, comp, local a, local b)
     plans = []
     for lab, members in groups.items():
         pairs = [(a, b) for x, a in enumerate(members) for b in members[x + 1 :] if include[a, b]]
@@ -356,7 +408,9 @@ def pairwise(
         plans.append((comp, members, pairs))
 
     potentials: dict[int, np.ndarray] = {}
-    for comp, members, pairs in plans:
+    edges_of: dict[int, _CompEdges] = {}
+    comp_of: dict[int, int] = {}
+    for ci, (comp, members, pairs) in enumerate(plans):
         local = np.full(graph.n, -1, dtype=np.int64)
         local[comp] = np.arange(comp.size)
         ground = int(focal[members[0]])
@@ -365,36 +419,64 @@ def pairwise(
         a_mat = _drop(_sub_laplacian(lap, comp), keep)
         fac = Factor(a_mat, solver)
         index_keep = np.cumsum(keep) - 1
-        needed = {a for pr in pairs for a in pr}
-        distinct: dict[int, np.ndarray] = {}
-        for a in sorted(needed):
-            node = int(focal[a])
-            if node in distinct:
-                potentials[a] = distinct[node]
-                continue
-            x = np.zeros(comp.size)
-            if node != ground:
-                b = np.zeros(int(keep.sum()))
-                b[index_keep[local[node]]] = 1.0
-                x[keep] = fac.solve(b)
-            distinct[node] = x
-            potentials[a] = x
+        needed = sorted({a for pr in pairs for a in pr})
+        todo = sorted({int(focal[a]) for a in needed} - {ground})
+        distinct: dict[int, np.ndarray] = {ground: np.zeros(comp.size)}
+        nkeep = int(keep.sum())
+        chunk = max(1, int(2e8 // max(nkeep, 1)))  # right-hand sides per blocked solve
+        for start in range(0, len(todo), chunk):
+            block = todo[start : start + chunk]
+            rhs = np.zeros((nkeep, len(block)))
+            rhs[index_keep[local[block]], np.arange(len(block))] = 1.0
+            sol = fac.solve_many(rhs)
+            for q, node in enumerate(block):
+                x = np.zeros(comp.size)
+                x[keep] = sol[:, q]
+                distinct[node] = x
+        for a in needed:
+            potentials[a] = distinct[int(focal[a])]
+            comp_of[a] = ci
+        emask = labels[graph.u] == labels[ground]
+        ne = int(emask.sum())
+        edges_of[ci] = _CompEdges(
+            comp,
+            local[graph.u[emask]],
+            local[graph.w[emask]],
+            graph.c[emask],
+            cache=ne * 8 * len(distinct) <= 2e9,
+        )
         for a, b in pairs:
             na, nb = int(focal[a]), int(focal[b])
-            vloc = potentials[b] - potentials[a]
-            r = float(vloc[local[nb]] - vloc[local[na]]) if na != nb else 0.0
+            r = (
+                float(
+                    (potentials[b] - potentials[a])[local[nb]]
+                    - (potentials[b] - potentials[a])[local[na]]
+                )
+                if na != nb
+                else 0.0
+            )
             res[a, b] = res[b, a] = r
-            solved.append((a, b, vloc, comp))
+            solved.append((a, b, comp, local[na], local[nb]))
 
     def gen() -> Iterator[PairSolution]:
-        for a, b, vloc, comp in solved:
-            na = int(focal[a])
-            local_a = np.searchsorted(comp, na)
+        for a, b, comp, la, lb in solved:
+            vloc = potentials[b] - potentials[a]
             v = np.zeros(graph.n)
-            v[comp] = vloc - vloc[local_a]
-            if int(focal[b]) == na:
-                v[comp] = 0.0
-            yield PairSolution(a, b, res[a, b], v, graph, comp)
+            if la != lb:
+                v[comp] = vloc - vloc[la]
+            e = edges_of[comp_of[a]]
+            yield PairSolution(
+                a,
+                b,
+                res[a, b],
+                v,
+                graph,
+                comp,
+                e,
+                (int(focal[a]), potentials[a]),
+                (int(focal[b]), potentials[b]),
+                (int(la), int(lb)),
+            )
 
     return res, gen()
 

@@ -1,0 +1,156 @@
+"""``amurlink habitat resistance`` and ``amurlink habitat corridors`` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyproj
+from typer.testing import CliRunner
+
+from amurlink.cli import app
+from amurlink.landscape.grid import Grid, read_grid, write_grid
+
+runner = CliRunner()
+CRS = "EPSG:32652"
+X0, Y0, CELL = 600_000.0, 4_700_000.0, 1_000.0
+
+
+def _lonlat(x, y):
+    t = pyproj.Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    lon, lat = t.transform(x, y)
+    return [float(lon), float(lat)]
+
+
+def _border_file(path: Path) -> Path:
+    """A north-south border at x = X0 + 20 km, a park on each side."""
+    bx = X0 + 20_000
+
+    def ring(x0, y0, x1, y1):
+        return [
+            [_lonlat(x0, y0), _lonlat(x1, y0), _lonlat(x1, y1), _lonlat(x0, y1), _lonlat(x0, y0)]
+        ]
+
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"kind": "border"},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [_lonlat(bx, Y0), _lonlat(bx, Y0 + 30_000)],
+            },
+        },
+        {
+            "type": "Feature",
+            "properties": {"kind": "park", "name": "West"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": ring(X0 + 2e3, Y0 + 10e3, X0 + 6e3, Y0 + 20e3),
+            },
+        },
+        {
+            "type": "Feature",
+            "properties": {"kind": "park", "name": "East"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": ring(X0 + 34e3, Y0 + 10e3, X0 + 38e3, Y0 + 20e3),
+            },
+        },
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def test_resistance_then_corridors(tmp_path: Path) -> None:
+    forest = np.ones((30, 40))
+    forest[:, 19:21] = 0.0  # open farmland along the border ...
+    forest[20:24, 19:21] = 1.0  # ... except a forested crossing in the south
+    write_grid(Grid(forest, X0, Y0, CELL, -9999.0, CRS), tmp_path / "forest.tif")
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "resistance",
+            "--layer",
+            f"forest={tmp_path / 'forest.tif'}",
+            "--weight",
+            "forest=-4.6",
+            "--intercept",
+            "4.6",
+            "--out",
+            str(tmp_path / "res.tif"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    r = read_grid(tmp_path / "res.tif").values
+    assert r.max() == np.exp(4.6).clip(1, 1000) and r.min() == 1.0
+    crossings = tmp_path / "crossings.csv"
+    pd.DataFrame({"segment": [1, 2, 3], "crossings": [6, 0, 1]}).to_csv(crossings, index=False)
+    out = tmp_path / "out"
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "corridors",
+            str(tmp_path / "res.tif"),
+            "--border",
+            str(_border_file(tmp_path / "border.geojson")),
+            "-o",
+            str(out),
+            "--segment-km",
+            "10",
+            "--crossings",
+            str(crossings),
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["cores"] == ["West", "East"] and summary["segments"] == 3
+    seg = pd.read_csv(out / "border_segments.csv")
+    # segment 1 (y 0-10 km, south) holds the forested crossing (rows 20-23): most current
+    assert seg["current"].idxmax() == seg["crossings"].idxmax()
+    assert summary["spearman"] > 0.9
+    mask = read_grid(out / "corridor_mask.tif").values
+    # the 5% corridor crosses the farmland only through the forested gap
+    assert mask[20:24, 19:21].any()
+    assert not mask[:20, 19:21].any() and not mask[24:, 19:21].any()
+    assert not any(p.name.startswith(".") for p in out.iterdir())
+
+
+def test_corridors_refuses_border_without_parks(tmp_path: Path) -> None:
+    write_grid(Grid(np.ones((5, 5)), X0, Y0, CELL, -9999.0, CRS), tmp_path / "r.tif")
+    border = tmp_path / "b.geojson"
+    border.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"kind": "border"},
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [_lonlat(X0, Y0), _lonlat(X0, Y0 + 5e3)],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "corridors",
+            str(tmp_path / "r.tif"),
+            "--border",
+            str(border),
+            "-o",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert res.exit_code == 1 and "park" in res.output
