@@ -57,7 +57,7 @@ def test_swap_scores_equal_direct_evaluation(small, detector, criterion):
     e = expected_counts(cand[["x", "y"]].to_numpy()[chosen], mask, D=5e-4, detectpar=PAR,
                         noccasions=15, detector=detector)
     want = {"min_nr": min(e.En, e.Er), "En": e.En, "Er": e.Er, "En2": e.En2}[criterion]
-    assert _score(p, chosen) == pytest.approx(want, rel=1e-6)  # float32 sums there
+    assert _score(p, chosen) == pytest.approx(want, rel=1e-9)
 
 
 def test_constraints_hold(small):
