@@ -1,0 +1,301 @@
+"""Opt-in corridor scenario: animals that move by a known resistance, so corridors can be recovered.
+
+Nothing here changes :func:`amurlink.simulate.simulate_study`: the scenario draws every random
+number from its own child of the seed (spawn key :data:`CORRIDOR_SPAWN_KEY`, beside the ten
+children ``0..9`` that the study uses), so existing scenarios stay byte-identical.
+
+The truth
+    The simulator's landscape (:func:`make_landscape`, same bounding box and cell size as the
+    chosen scenario) gives forest quality, villages and roads. Three resistance classes:
+    forest away from people (``1``), open land (forest quality < 0.5, ``10``) and land within
+    1 km of a road or village (``100``). Two core areas: discs of 5 km radius around the land
+    cell farthest from the border on each side, in the middle third of the area.
+Movement
+    Walkers leave each core and take conductance-weighted steps between neighbouring cells
+    (8 neighbours, probability proportional to the link conductance of the circuit, so the
+    walk is the random walk of Circuitscape's circuit) until they reach the other core or
+    run out of steps.
+Cameras
+    A regular grid of stations (``station_km`` apart) on land, each working a random 60-150
+    days; a station detects each walker visit of its cell with probability
+    ``p_detect * days / 150``.
+Recovery (:func:`recover_corridors`)
+    From the cameras alone: Poisson GLM of detections on forest cover and nearness to people
+    with log-effort offset, suitability, resistance by the ``inverse`` transform, current
+    between the cores; compared (Spearman, land cells outside the cores) with the true current
+    map and with the uniform-resistance current map.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+from scipy.stats import spearmanr
+
+from amurlink.landscape import circuit
+from amurlink.landscape.grid import Grid, write_grid
+from amurlink.landscape.habitat import (
+    HabitatModel,
+    effective_resistance,
+    fit_habitat_glm,
+    predict_suitability,
+    suitability_to_resistance,
+)
+from amurlink.simulate._landscape import CN, RU, Landscape, make_landscape
+from amurlink.simulate._scenario import get_scenario
+
+__all__ = [
+    "CORRIDOR_SPAWN_KEY",
+    "CLASS_RESISTANCE",
+    "CorridorScenario",
+    "simulate_corridors",
+    "recover_corridors",
+    "write_corridor_layers",
+]
+
+#: Spawn key of the corridor scenario's seed child (the study uses keys 0-9).
+CORRIDOR_SPAWN_KEY = 1017
+#: True resistance of the three classes: forest, open land, near roads or villages.
+CLASS_RESISTANCE = {1: 1.0, 2: 10.0, 3: 100.0}
+
+
+@dataclass
+class CorridorScenario:
+    """The truth and the camera data of one corridor simulation (grids are north-up)."""
+
+    seed: int
+    landscape: Landscape
+    grid: Grid
+    land: np.ndarray
+    layers: dict[str, np.ndarray]
+    resistance_class: np.ndarray
+    resistance: np.ndarray
+    core_a: np.ndarray
+    core_b: np.ndarray
+    visits: np.ndarray
+    stations: pd.DataFrame
+    true_current: np.ndarray = field(repr=False)
+
+
+def _child_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(CORRIDOR_SPAWN_KEY,)))
+
+
+def _north_up(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a)[::-1].copy()
+
+
+def simulate_corridors(
+    seed: int = 0,
+    *,
+    scenario: str = "small",
+    cell_m: float = 1000.0,
+    walkers: int = 150,
+    max_steps: int = 6000,
+    station_km: float = 3.0,
+    p_detect: float = 0.5,
+) -> CorridorScenario:
+    """Simulate the corridor scenario (see the module docstring)."""
+    rng = _child_rng(seed)
+    g_land, g_walk, g_cam = (np.random.default_rng(s) for s in rng.bit_generator.seed_seq.spawn(3))
+    sc = get_scenario(scenario)
+    land_obj = make_landscape(bbox=sc.bbox, cell_m=cell_m, rng=g_land)
+    L = land_obj
+    xmin, ymin = L.x[0] - L.cell_m / 2, L.y[0] - L.cell_m / 2
+    grid = Grid(
+        np.zeros((L.y.size, L.x.size)), float(xmin), float(ymin), float(L.cell_m), -9999.0, L.crs
+    )
+    country = _north_up(L.country)
+    land = np.isin(country, (CN, RU)) & (_north_up(L.habitat) > 0)
+    forest = np.where(land, _north_up(L.habitat), np.nan)
+    xs = grid.xllcorner + (np.arange(grid.shape[1]) + 0.5) * grid.cellsize
+    ys = grid.yllcorner + (grid.shape[0] - np.arange(grid.shape[0]) - 0.5) * grid.cellsize
+    xx, yy = np.meshgrid(xs, ys)
+    from amurlink.landscape.habitat import distance_to
+
+    d_road = distance_to(list(L.roads), grid) if L.roads else np.full(grid.shape, np.inf)
+    if len(L.villages):
+        near = np.zeros(grid.shape, dtype=bool)
+        col = ((L.villages[:, 0] - grid.xllcorner) // grid.cellsize).astype(int)
+        row = grid.shape[0] - 1 - ((L.villages[:, 1] - grid.yllcorner) // grid.cellsize).astype(int)
+        ok = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
+        near[row[ok], col[ok]] = True
+        d_vil = ndimage.distance_transform_edt(~near) * grid.cellsize
+    else:
+        d_vil = np.full(grid.shape, np.inf)
+    people = np.minimum(d_road, d_vil) <= 1000.0
+    klass = np.where(people, 3, np.where(forest < 0.5, 2, 1))
+    klass = np.where(land, klass, 0)
+    res = np.where(
+        land, np.vectorize(lambda k: CLASS_RESISTANCE.get(int(k), np.nan))(klass), np.nan
+    )
+
+    # cores: the land cell farthest from the border on each side, middle third of the rows
+    dist = L.distance_to_border(xx.ravel(), yy.ravel()).reshape(grid.shape)
+    mid = np.zeros(grid.shape, dtype=bool)
+    mid[grid.shape[0] // 3 : 2 * grid.shape[0] // 3] = True
+    cores = []
+    for code in (CN, RU):
+        cand = np.where(land & mid & (country == code), dist, -1.0)
+        r0, c0 = np.unravel_index(int(np.argmax(cand)), grid.shape)
+        disc = (xx - xx[r0, c0]) ** 2 + (yy - yy[r0, c0]) ** 2 <= 5000.0**2
+        cores.append(disc & land)
+    core_a, core_b = cores
+
+    # walkers: the random walk of the circuit (steps proportional to link conductance)
+    g = np.where(land, 1.0 / np.where(land, res, 1.0), 0.0)
+    graph = circuit.raster_graph(g, four_neighbors=False)
+    nm = graph.nodemap
+    assert nm is not None
+    visits_node = _walk(graph, nm[core_a], nm[core_b], walkers, max_steps, g_walk)
+    visits_node += _walk(graph, nm[core_b], nm[core_a], walkers, max_steps, g_walk)
+    visits = np.where(nm >= 0, visits_node[np.maximum(nm, 0)], 0.0)
+
+    # cameras on a regular lattice of land cells
+    step = max(1, int(round(station_km * 1000.0 / grid.cellsize)))
+    rows, cols = np.meshgrid(
+        np.arange(step // 2, grid.shape[0], step),
+        np.arange(step // 2, grid.shape[1], step),
+        indexing="ij",
+    )
+    rows, cols = rows.ravel(), cols.ravel()
+    on = land[rows, cols] & ~core_a[rows, cols] & ~core_b[rows, cols]
+    rows, cols = rows[on], cols[on]
+    days = g_cam.integers(60, 151, rows.size)
+    p = np.clip(p_detect * days / 150.0, 0.0, 1.0)
+    det = g_cam.binomial(visits[rows, cols].astype(np.int64), p)
+    stations = pd.DataFrame(
+        {
+            "station": [f"C{k:03d}" for k in range(rows.size)],
+            "row": rows,
+            "col": cols,
+            "x": xx[rows, cols],
+            "y": yy[rows, cols],
+            "days": days,
+            "detections": det,
+            "forest": forest[rows, cols],
+            "near_people": people[rows, cols].astype(float),
+        }
+    )
+    _, true_cur = effective_resistance(res, core_a, core_b)
+    layers = {
+        "forest": forest,
+        "dist_road_m": np.where(land, d_road, np.nan),
+        "dist_village_m": np.where(land, d_vil, np.nan),
+        "near_people": np.where(land, people.astype(float), np.nan),
+    }
+    return CorridorScenario(
+        int(seed), L, grid, land, layers, klass, res, core_a, core_b, visits, stations, true_cur
+    )
+
+
+def _walk(
+    graph: circuit.CircuitGraph,
+    starts: np.ndarray,
+    targets: np.ndarray,
+    n: int,
+    max_steps: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Visit counts per node of ``n`` conductance-weighted walkers absorbed at ``targets``."""
+    nn = graph.n
+    u = np.concatenate([graph.u, graph.w])
+    w = np.concatenate([graph.w, graph.u])
+    c = np.concatenate([graph.c, graph.c])
+    order = np.lexsort((w, u))
+    u, w, c = u[order], w[order], c[order]
+    deg = np.bincount(u, minlength=nn)
+    width = int(deg.max()) if deg.size else 0
+    start = np.concatenate([[0], np.cumsum(deg)[:-1]])
+    slot = np.arange(u.size) - start[u]
+    nbr = np.full((nn, width), -1, dtype=np.int64)
+    prob = np.zeros((nn, width))
+    nbr[u, slot] = w
+    prob[u, slot] = c
+    tot = prob.sum(axis=1, keepdims=True)
+    cum = np.cumsum(prob / np.where(tot > 0, tot, 1.0), axis=1)
+    is_target = np.zeros(nn, dtype=bool)
+    is_target[targets] = True
+    pos = rng.choice(np.unique(starts), size=n)
+    visits = np.zeros(nn)
+    alive = np.ones(n, dtype=bool)
+    for _ in range(max_steps):
+        idx = np.flatnonzero(alive)
+        if idx.size == 0:
+            break
+        r = rng.random(idx.size)
+        k = (cum[pos[idx]] < r[:, None]).sum(axis=1)
+        k = np.minimum(k, deg[pos[idx]] - 1)
+        pos[idx] = nbr[pos[idx], k]
+        np.add.at(visits, pos[idx], 1.0)
+        alive[idx[is_target[pos[idx]]]] = False
+    return visits
+
+
+@dataclass
+class Recovery:
+    """What the cameras alone recover, against the truth."""
+
+    model: HabitatModel
+    resistance: np.ndarray
+    current: np.ndarray
+    uniform_current: np.ndarray
+    spearman_recovered: float
+    spearman_uniform: float
+    class_means: dict[int, float]
+
+    @property
+    def classes_in_order(self) -> bool:
+        m = [self.class_means[k] for k in sorted(self.class_means)]
+        return all(a < b for a, b in zip(m, m[1:], strict=False))
+
+
+def recover_corridors(truth: CorridorScenario) -> Recovery:
+    """Fit the habitat GLM to the camera data and compare recovered currents with the truth."""
+    st = truth.stations
+    model = fit_habitat_glm(
+        st["detections"].to_numpy(), st["days"].to_numpy(), st[["forest", "near_people"]]
+    )
+    layers = {"forest": truth.layers["forest"], "near_people": truth.layers["near_people"]}
+    s = predict_suitability(model, layers)
+    r_hat = np.where(truth.land, suitability_to_resistance(s, method="inverse"), np.nan)
+    _, cur = effective_resistance(r_hat, truth.core_a, truth.core_b)
+    _, cur_u = effective_resistance(np.where(truth.land, 1.0, np.nan), truth.core_a, truth.core_b)
+    cells = truth.land & ~truth.core_a & ~truth.core_b
+    rho = float(spearmanr(cur[cells], truth.true_current[cells])[0])
+    rho_u = float(spearmanr(cur_u[cells], truth.true_current[cells])[0])
+    means = {
+        k: float(np.nanmean(r_hat[truth.resistance_class == k]))
+        for k in sorted(CLASS_RESISTANCE)
+        if (truth.resistance_class == k).any()
+    }
+    return Recovery(model, r_hat, cur, cur_u, rho, rho_u, means)
+
+
+def write_corridor_layers(truth: CorridorScenario, folder: str | os.PathLike[str]) -> list[Path]:
+    """Write the covariate rasters, the true resistance and current (GeoTIFF) and the cameras."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    nod = truth.grid.nodata
+    grids = {
+        **truth.layers,
+        "resistance_true": truth.resistance,
+        "resistance_class": truth.resistance_class.astype(float),
+        "current_true": truth.true_current,
+        "cores": (truth.core_a.astype(float) + 2 * truth.core_b.astype(float)),
+    }
+    for name, arr in grids.items():
+        vals = np.where(np.isfinite(arr), arr, nod)
+        files.append(write_grid(truth.grid.with_values(vals), out / f"{name}.tif"))
+    path = out / "corridor_cameras.csv"
+    tmp = path.with_suffix(".csv.tmp")
+    truth.stations.drop(columns=["row", "col"]).to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    files.append(path)
+    return files
