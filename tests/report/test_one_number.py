@@ -62,8 +62,11 @@ def study_inputs():
     from amurlink.report.render import prepare_inputs
 
     ds = _study()
+    manifest = {"inputs": [{"source": "/home/ranger/data/cn", "files": {
+        "/home/ranger/data/cn/deployments.csv": "ab12"}}], "configFile": {
+        "path": "C:\\Users\\ranger\\amurlink.toml"}}
     raw = ReportInputs(dataset=ds, config=load_config(example_config_path()),
-                       border=toy_border())
+                       border=toy_border(), manifest=manifest)
     clean = prepare_inputs(raw)
     import dataclasses
 
@@ -205,10 +208,11 @@ def test_effort_is_one_number(written):
     cov = _csv(f, "coverage").set_index("country")
     years = _csv(f, "coverage_by_year")
     for cc in ("CN", "RU"):
-        assert years[f"trapDays_{cc}"].sum() == pytest.approx(cov.loc[cc, "trapDays"], abs=1)
+        assert years[f"trapDays_{cc}"].sum() == pytest.approx(cov.loc[cc, "trapDays"],
+                                                              rel=1e-9)
     rai = _csv(f, "camtrap_relative_abundance").groupby("countryCode")["trapDays"].first()
     for cc in ("CN", "RU"):
-        assert round(rai[cc]) == cov.loc[cc, "trapDays"]
+        assert rai[cc] == pytest.approx(cov.loc[cc, "trapDays"], rel=1e-12)
     stations = _csv(f, "stations")
     assert stations.groupby("country").size().to_dict() == \
         cov.drop(index="ALL")["deployments"].to_dict()
@@ -248,3 +252,15 @@ def test_html_tables_show_the_csv_figures(written, lang):
             for v in nums:
                 assert any(abs(h - round(v, 1)) <= 0.05 or abs(h - v) <= 0.05
                            for h in r_html), (name, v, r_html)
+
+
+def test_no_local_paths_in_shared_reports(written):
+    owner = written["owner", "en"].html.read_text(encoding="utf-8")
+    assert "/home/ranger" in owner  # the owner sees the manifest as written
+    for aud in ("partner", "public"):
+        f = written[aud, "en"]
+        text = f.html.read_text(encoding="utf-8")
+        assert "deployments.csv" in text  # the manifest is shown, by file name
+        assert "/home/ranger" not in text and "Users" not in text, aud
+        for csv in (f.html.parent / "tables").glob("*.csv"):
+            assert "/home/" not in csv.read_text(encoding="utf-8"), csv

@@ -152,8 +152,6 @@ def _coverage(view: ReportView) -> Section:
         lambda s: int((s == "withheld").sum()))
     cov["withheld"] = cov["country"].map(withheld).fillna(0).astype("int64")
     cov.loc[cov["country"] == "ALL", "withheld"] = int(withheld.sum())
-    cov["cameraDays"] = cov["cameraDays"].round(0)
-    cov["trapDays"] = cov["trapDays"].round(0)
     table = Summary("coverage", cov, {
         "country": N_("Country"), "stations": N_("Stations"), "cameras": N_("Cameras"),
         "deployments": N_("Deployments"), "cameraDays": N_("Camera-days"),
@@ -161,7 +159,7 @@ def _coverage(view: ReportView) -> Section:
         "withheld": N_("Deployments with withheld location")},
         values={"country": lambda v, _: _("All") if v == "ALL" else D.country_name(v, _)})
     years = eff["by_year"].pivot_table(index="year", columns="country", values="trapDays",
-                                       aggfunc="sum", fill_value=0.0).round(0)
+                                       aggfunc="sum", fill_value=0.0)
     by_year = years.reset_index().rename(columns=lambda c: f"trapDays_{c}" if c != "year" else c)
     by_year.columns.name = None
     year_table = Summary("coverage_by_year", by_year, {"year": N_("Year")} | {

@@ -99,11 +99,22 @@ def species_namer(config: Any, lang: str):
 
 
 def _strip_coords(obj: Any) -> Any:
+    """The manifest for a partner or the public: no coordinates, no local file paths (an
+    absolute path keeps only its file name)."""
     if isinstance(obj, Mapping):
-        return {k: _strip_coords(v) for k, v in obj.items() if str(k) not in _COORD_KEYS}
+        return {_strip_coords(k): _strip_coords(v) for k, v in obj.items()
+                if str(k) not in _COORD_KEYS}
     if isinstance(obj, list | tuple):
         return [_strip_coords(v) for v in obj]
+    if isinstance(obj, str) and _looks_like_path(obj):
+        return Path(obj.replace("\\", "/")).name
     return obj
+
+
+def _looks_like_path(text: str) -> bool:
+    import re
+
+    return bool(re.match(r"^(/|~/|[A-Za-z]:[\\/]|\\\\)", text)) and "\n" not in text
 
 
 #: Common names of species drawn beside the cats (main prey), when the study settings name
