@@ -50,6 +50,15 @@ class IdentityReviewTest(BaseTestCase):
         self.assertEqual(anonymous.get("/identities/").status_code, 302)
         self.assertEqual(anonymous.get("/api/identities/").status_code, 401)
 
+    def members(self) -> set[str]:
+        return {r["members"] for r in LinkStore(joint_package_path()).identities()
+                .to_dict("records")}
+
+    def review(self, persona: str, event: str, decision: str, reason: str = "") -> int:
+        return self.client_for(persona).post(
+            f"/identities/links/{event}/review/",
+            {"decision": decision, "reason": reason}).status_code
+
     def test_it_requires_write_access(self):
         expected = {"readonly": 403, "secretariat": 403, "outsider": 404, "anonymous": 302,
                     "owner": 302}
@@ -58,9 +67,10 @@ class IdentityReviewTest(BaseTestCase):
                 response = self.client_for(persona).post(
                     f"/identities/links/{self.good}/review/", {"decision": "accept"})
                 self.assertEqual(response.status_code, status)
-        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7",
-                      {r["members"] for r in LinkStore(joint_package_path()).identities()
-                       .to_dict("records")})
+        # the Chinese manager's acceptance alone confirms nothing: it awaits the partner
+        self.assertNotIn("CN-NTLNP:L01 = RU-LLNP:L-7", self.members())
+        self.assertEqual(self.review("partner", self.good, "accept"), 302)
+        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7", self.members())
         for persona in ("partner", "cn_reviewer"):  # reviewers of either country
             with self.subTest(persona=persona):
                 self.setUp()
@@ -73,22 +83,64 @@ class IdentityReviewTest(BaseTestCase):
         client = self.client_for("partner")
         client.post(f"/identities/links/{self.good}/review/",
                     {"decision": "accept", "reason": "same rosettes"})
+        # one side: awaiting the partner, on the pages and in the API
+        self.assertNotIn("CN-NTLNP:L01 = RU-LLNP:L-7", self.members())
+        waiting = client.get("/api/links/?status=proposed").json()["results"]
+        event = next(x for x in waiting if x["subjectB"] == "RU-LLNP:L-7")
+        self.assertEqual((event["awaiting"], event["acceptedBy"]), ("CN", "RU"))
+        self.assertEqual(event["reviewer"], "ru-reviewer (llnp) [RU]")
+        page = client.get("/identities/links/").content.decode()
+        self.assertIn("awaiting the partner (CN)", page)
+        # the other side accepts through the API: confirmed, the identities join
+        answer = self.client_for("cn_reviewer").post(
+            f"/api/links/{self.good}/review/", {"decision": "accept"},
+            content_type="application/json").json()["event"]
+        self.assertEqual((answer["pairStatus"], answer["awaiting"]), ("confirmed", None))
         ids = self.client_for("owner").get("/api/identities/").json()["results"]
-        members = {r["members"] for r in ids}
-        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7", members)
+        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7", {r["members"] for r in ids})
         links = client.get("/api/links/?status=confirmed").json()["results"]
         event = next(x for x in links if x["subjectB"] == "RU-LLNP:L-7")
-        self.assertEqual(event["reviewer"], "ru-reviewer (llnp)")
+        self.assertEqual(event["acceptedBy"], "CN RU")
         response = self.client_for("cn_reviewer").post(
             f"/api/links/{event['linkEventID']}/review/",
             {"decision": "reject", "reason": "different spot pattern"},
             content_type="application/json")
         self.assertEqual(response.status_code, 200)
+        self.assertNotIn("CN-NTLNP:L01 = RU-LLNP:L-7", self.members())
         history = client.get("/identities/history/CN-NTLNP:L01/").content.decode()
         self.assertIn("merge", history)
         self.assertIn("split", history)
         self.assertIn("different spot pattern", history)
-        self.assertIn("cn-reviewer (ntlnp)", history)
+        # both acceptances are in the history, each with its side
+        self.assertIn("ru-reviewer (llnp) [RU]", history)
+        self.assertIn("cn-reviewer (ntlnp) [CN]", history)
+        self.assertIn("awaiting the partner", history)
+
+    def test_one_side_twice_never_confirms_and_either_side_rejects(self):
+        self.assertEqual(self.review("cn_reviewer", self.good, "accept"), 302)
+        self.assertEqual(self.review("owner", self.good, "accept"), 302)  # CN again
+        self.assertNotIn("CN-NTLNP:L01 = RU-LLNP:L-7", self.members())
+        self.assertEqual(self.review("partner", self.good, "reject", "not the same"), 302)
+        cur = LinkStore(joint_package_path()).current().set_index("subjectB")
+        self.assertEqual(cur.loc["RU-LLNP:L-7", "status"], "rejected")
+        # the acceptances before the rejection no longer count
+        self.assertEqual(self.review("partner", self.good, "accept", "new photos"), 302)
+        cur = LinkStore(joint_package_path()).current().set_index("subjectB")
+        self.assertEqual(cur.loc["RU-LLNP:L-7", "awaiting"], "CN")
+
+    def test_the_study_can_let_one_reviewer_confirm(self):
+        import tempfile
+        from pathlib import Path
+
+        from django.test import override_settings
+
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "amurlink.toml"
+            config.write_text("[links]\ntwo_party = false\n", encoding="utf-8")
+            with override_settings(STUDY_CONFIG=str(config)):
+                self.assertEqual(self.review("partner", self.good, "accept"), 302)
+                ids = self.client_for("owner").get("/api/identities/").json()["results"]
+        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7", {r["members"] for r in ids})
 
     def test_conflict_checks_apply(self):
         response = self.client_for("partner").post(

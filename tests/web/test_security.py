@@ -51,6 +51,68 @@ class SecurityTest(BaseTestCase):
         self.assertEqual(r.status_code, 429)
         self.assertTrue(AuditLog.objects.filter(action="login-failed").exists())
 
+    def test_every_page_has_a_strict_content_security_policy(self):
+        import re
+
+        owner, anonymous = self.client_for("owner"), self.client_for("anonymous")
+        for client, url in [(owner, u) for u in (
+                "/", "/public/", "/datasets/", f"/datasets/{self.dataset.pk}/",
+                f"/datasets/{self.dataset.pk}/map/", "/account/", "/account/password/",
+                "/audit/", "/sharing/", "/api/datasets/")] + [(anonymous, "/accounts/login/")]:
+            with self.subTest(url=url):
+                response = client.get(url)
+                self.assertEqual(response.status_code, 200)
+                policy = response["Content-Security-Policy"]
+                directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+                self.assertEqual(directives["default-src"], "'self'")
+                self.assertEqual(directives["script-src"], "'self'")
+                self.assertEqual(directives["style-src"], "'self'")
+                self.assertEqual(directives["object-src"], "'none'")
+                self.assertEqual(directives["frame-ancestors"], "'none'")
+                self.assertNotIn("unsafe", policy)
+                if response["Content-Type"].startswith("text/html"):
+                    html = response.content.decode()
+                    # nothing the policy would block: no inline script, style or handler
+                    self.assertIsNone(re.search(r"<script(?![^>]*\bsrc=)", html))
+                    self.assertNotIn("<style", html)
+                    self.assertIsNone(re.search(r"\sstyle=|\son[a-z]+=", html))
+
+    def test_result_files_are_sandboxed(self):
+        from django.http import HttpResponse
+        from django.test import RequestFactory
+
+        from amurlink_web.apps.core.middleware import ContentSecurityPolicyMiddleware
+
+        mw = ContentSecurityPolicyMiddleware(lambda request: HttpResponse("<p>report</p>"))
+        policy = mw(RequestFactory().get("/jobs/3/files/report.html"))["Content-Security-Policy"]
+        self.assertTrue(policy.startswith("sandbox allow-scripts;"))
+        self.assertNotIn("allow-same-origin", policy)
+        self.assertIn("default-src 'none'", policy)
+
+    def test_password_change_applies_the_configured_validators(self):
+        client = self.client_for("owner")
+        url = "/account/password/"
+        for weak in ("short1", "password1234", "123456789012", "cn-manager-1"):
+            with self.subTest(password=weak):
+                r = client.post(url, {"old_password": PASSWORD, "new_password1": weak,
+                                      "new_password2": weak})
+                self.assertEqual(r.status_code, 200)  # refused, the form shows why
+                self.assertTrue(r.context["form"].errors)
+        r = client.post(url, {"old_password": "not-my-password", "new_password1": "x" * 20,
+                              "new_password2": "x" * 20})
+        self.assertEqual(r.status_code, 200)
+        strong = "Amur-tigers-cross-rivers-9"
+        r = client.post(url, {"old_password": PASSWORD, "new_password1": strong,
+                              "new_password2": strong})
+        self.assertRedirects(r, "/account/", fetch_redirect_response=False)
+        self.assertEqual(client.get("/account/").status_code, 200)  # still signed in
+        self.assertTrue(AuditLog.objects.filter(
+            action="update", target=f"password:{self.users['owner'].pk}").exists())
+        fresh = self.client_for("anonymous")
+        self.assertEqual(fresh.post("/accounts/login/", {"username": "cn-manager",
+                                                        "password": strong}).status_code, 302)
+        self.assertEqual(self.client_for("anonymous").get(url).status_code, 302)  # login first
+
     def test_login_works(self):
         r = self.client_for("anonymous").post(
             "/accounts/login/", {"username": "cn-manager", "password": PASSWORD})

@@ -148,8 +148,12 @@ def make_toy_dataset() -> Dataset:
          "method": "photo", "score": 0.93, "status": "proposed", "reviewer": "matcher",
          "timestamp": "2014-12-05T00:00:00Z",
          "evidence": json.dumps({"inliers": 41, "flank": "left"})},
+        # a reviewer of each side accepts (the two-party rule: [links] two_party)
         {"linkEventID": "L2", "subjectA": "CN-NTLNP:T01", "subjectB": "RU-LLNP:T-1",
-         "method": "photo", "score": 0.93, "status": "confirmed", "reviewer": "joint-review",
+         "method": "photo", "score": 0.93, "status": "confirmed", "reviewer": "joint-review [CN]",
+         "timestamp": "2014-12-10T00:00:00Z", "reason": "same stripe pattern on both flanks"},
+        {"linkEventID": "L3", "subjectA": "CN-NTLNP:T01", "subjectB": "RU-LLNP:T-1",
+         "method": "photo", "score": 0.93, "status": "confirmed", "reviewer": "joint-review [RU]",
          "timestamp": "2014-12-10T00:00:00Z", "reason": "same stripe pattern on both flanks"},
     ])
     samples = typed_frame("samples", [

@@ -9,7 +9,14 @@ AMURLINK_DEBUG         debug mode (default false)
 AMURLINK_ALLOWED_HOSTS comma-separated host names (default localhost,127.0.0.1,[::1])
 AMURLINK_SECURE_COOKIES secure-only session and CSRF cookies (default: not DEBUG)
 AMURLINK_UPLOAD_MAX_BYTES  largest accepted upload in bytes (default 2 GiB)
-AMURLINK_LOGIN_MAX_FAILURES / AMURLINK_LOGIN_WINDOW_S  login rate limit (default 5 per 900 s)
+AMURLINK_LOGIN_MAX_FAILURES / AMURLINK_LOGIN_WINDOW_S  failed logins of one account from one
+                       client address before it is refused (default 5 per 900 s; counted in the
+                       database, shared by every worker)
+AMURLINK_LOGIN_MAX_FAILURES_PER_ADDRESS  failed logins from one address, any account (default 50)
+AMURLINK_TRUSTED_PROXY_HEADER  header the trusted reverse proxy puts the client address in
+                       (e.g. X-Forwarded-For); unset: REMOTE_ADDR is the client
+AMURLINK_TRUSTED_PROXY_COUNT  trusted proxies in front of the app (default 1): the client is
+                       that many entries from the right of the header
 AMURLINK_STUDY_CONFIG  amurlink.toml of the study (border, CRS); default: beside the joint package
 AMURLINK_JOBS_SYNC     run analysis jobs in the request, not in ``runjobs`` (default false)
 """
@@ -76,6 +83,7 @@ MIDDLEWARE = [
     "amurlink_web.apps.organisations.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "amurlink_web.apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "amurlink_web.config.urls"
@@ -140,6 +148,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 LOGIN_MAX_FAILURES = envint("AMURLINK_LOGIN_MAX_FAILURES", 5)
 LOGIN_WINDOW_S = envint("AMURLINK_LOGIN_WINDOW_S", 900)
+LOGIN_MAX_FAILURES_PER_ADDRESS = envint("AMURLINK_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+#: Header of the trusted reverse proxy holding the client address (X-Forwarded-For), or "".
+TRUSTED_PROXY_HEADER = envstr("AMURLINK_TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXY_COUNT = envint("AMURLINK_TRUSTED_PROXY_COUNT", 1)
 
 SECURE_COOKIES = envbool("AMURLINK_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
@@ -157,6 +169,14 @@ SECURE_HSTS_SECONDS = envint("AMURLINK_HSTS_SECONDS", 0)
 if envbool("AMURLINK_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = envlist("AMURLINK_CSRF_TRUSTED_ORIGINS", [])
+#: Content-Security-Policy of every page (core.middleware): the platform's own files only.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+#: Policy of analysis result files (self-contained reports): sandboxed, no network at all.
+CSP_SANDBOX = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "
+               "style-src 'unsafe-inline'; img-src data:; font-src data:; "
+               "frame-ancestors 'none'")
 
 # -- languages ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

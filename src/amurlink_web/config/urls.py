@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/login/", core.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", core.account, name="account"),
+    path("account/password/", core.PasswordChangeView.as_view(), name="password-change"),
     path("audit/", core.audit, name="audit"),
     path("i18n/setlang/", core.set_language, name="set_language"),
     # datasets

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from amurlink_web.apps.core.models import AuditLog
@@ -19,24 +22,64 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
+def client_address(request: HttpRequest | None) -> str | None:
+    """The client's address: from the trusted proxy's header when one is configured.
+
+    With ``settings.TRUSTED_PROXY_HEADER`` (``AMURLINK_TRUSTED_PROXY_HEADER``, e.g.
+    ``X-Forwarded-For``) the address is the ``TRUSTED_PROXY_COUNT``-th entry from the right
+    of that header (each trusted proxy appends the address it received the request from, so
+    entries further left are whatever the client wrote and are ignored). Without the setting,
+    or when the header is missing or malformed, ``REMOTE_ADDR``.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
+    if not header:
+        return remote
+    key = "HTTP_" + header.upper().replace("-", "_")
+    raw = request.META.get(key, "")
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    count = max(1, int(getattr(settings, "TRUSTED_PROXY_COUNT", 1)))
+    if len(parts) < count:
+        return remote
+    candidate = parts[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def audit_record(*, request: HttpRequest | None, action: str, target: str,
-                 detail: dict[str, Any] | None = None, user: Any = None) -> AuditLog:
-    """Append one entry to the audit log (reads and changes alike)."""
+                 detail: dict[str, Any] | None = None, user: Any = None,
+                 owners: str | None = None, level: str | None = None,
+                 agreement: str | None = None) -> AuditLog:
+    """Append one entry to the audit log (reads and changes alike).
+
+    ``owners`` (``,3,5,``), ``level`` and ``agreement`` say whose data was read, at which
+    location level and through which agreement; left out, they are derived from the target
+    (``amurlink_web.apps.core.audit.derive``).
+    """
     if user is None and request is not None:
         user = getattr(request, "user", None)
     authenticated = user is not None and getattr(user, "is_authenticated", False)
+    if owners is None:
+        from amurlink_web.apps.core.audit import derive
+
+        reader = user if user is not None else AnonymousUser()
+        owners, derived_level, derived_agreement = derive(
+            target=target, action=action, user=reader, detail=detail or {})
+        level = derived_level if level is None else level
+        agreement = derived_agreement if agreement is None else agreement
     return AuditLog.objects.create(
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",
         action=action,
         target=target[:200],
         detail=detail or {},
-        ip=_client_ip(request),
+        ip=client_address(request),
         via="api" if request is not None and request.path.startswith("/api/") else "web",
+        owners=owners or "",
+        level=(level or "")[:40],
+        agreement=(agreement or "")[:200],
     )

@@ -1,4 +1,4 @@
-"""Home, public page, rate-limited login, account settings and the audit log."""
+"""Home, public page, throttled login, password change, account settings and the audit log."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amurlink_web.apps.api.auth import token_create
+from amurlink_web.apps.core.audit import audit_for
 from amurlink_web.apps.core.models import AuditLog
-from amurlink_web.apps.core.services import audit_record
+from amurlink_web.apps.core.services import audit_record, client_address
+from amurlink_web.apps.core.throttle import login_failed, login_refusal, login_succeeded
 from amurlink_web.apps.datasets.selectors import dataset_list
-from amurlink_web.apps.organisations.models import Membership, Role
 from amurlink_web.apps.organisations.selectors import membership_list
 from amurlink_web.apps.organisations.services import profile_set_language
 
@@ -37,45 +38,55 @@ def public(request: HttpRequest) -> HttpResponse:
     return render(request, "public.html", {"datasets": rows})
 
 
-def _login_keys(request: HttpRequest) -> list[str]:
-    ip = request.META.get("REMOTE_ADDR", "-")
-    user = (request.POST.get("username") or "").strip().lower()[:150]
-    return [f"login-fail:ip:{ip}", f"login-fail:user:{user}"]
-
-
 class LoginView(auth_views.LoginView):
-    """Django's login, refused (429) after too many failures per address or per user name."""
+    """Django's login, refused (429) after too many failures of this account from this client
+    address, or from this address altogether (counted in the database: ``core.throttle``)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def _who(self) -> tuple[str, str | None]:
+        return (self.request.POST.get("username") or "")[:150], client_address(self.request)
+
     def post(self, request, *args, **kwargs):
-        keys = _login_keys(request)
-        if any(cache.get(k, 0) >= settings.LOGIN_MAX_FAILURES for k in keys):
+        username, address = self._who()
+        refusal = login_refusal(username=username, address=address)
+        if refusal is not None:
             audit_record(request=request, action=AuditLog.Action.LOGIN_FAILED,
-                         target=f"user:{request.POST.get('username', '')[:100]}",
-                         detail={"rate_limited": True})
+                         target=f"user:{username[:100]}",
+                         detail={"rate_limited": refusal})
             return render(request, "registration/login.html",
                           {"form": self.get_form_class()(request), "rate_limited": True},
                           status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        for k in _login_keys(self.request):
-            cache.add(k, 0, settings.LOGIN_WINDOW_S)
-            try:
-                cache.incr(k)
-            except ValueError:
-                cache.set(k, 1, settings.LOGIN_WINDOW_S)
+        username, address = self._who()
+        login_failed(username=username, address=address)
         audit_record(request=self.request, action=AuditLog.Action.LOGIN_FAILED,
-                     target=f"user:{self.request.POST.get('username', '')[:100]}")
+                     target=f"user:{username[:100]}")
         return super().form_invalid(form)
 
     def form_valid(self, form):
+        username, address = self._who()
         response = super().form_valid(form)
-        cache.delete_many(_login_keys(self.request))
+        login_succeeded(username=username, address=address)
         audit_record(request=self.request, action=AuditLog.Action.LOGIN,
                      target=f"user:{self.request.user.pk}")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's password; the form applies ``AUTH_PASSWORD_VALIDATORS``."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # keeps the session (update_session_auth_hash)
+        audit_record(request=self.request, action=AuditLog.Action.UPDATE,
+                     target=f"password:{self.request.user.pk}")
+        messages.success(self.request, _("Password changed."))
         return response
 
 
@@ -101,13 +112,11 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
-    """Audit entries of the members of the organisations the user manages (403 otherwise)."""
-    managed = [m.organisation for m in membership_list(user=request.user)
-               if m.role == Role.MANAGER]
-    if not managed:
+    """For managers: what the members of their organisations did, and every read of their
+    organisations' data, whoever made it (403 for everybody else)."""
+    entries = audit_for(user=request.user)
+    if entries is None:
         raise PermissionDenied(_("Only managers see the audit log."))
-    users = Membership.objects.filter(organisation__in=managed).values_list("user_id", flat=True)
-    entries = AuditLog.objects.filter(user_id__in=users).select_related("user")[:300]
     return render(request, "audit.html", {"entries": entries})
 
 

@@ -54,21 +54,32 @@ def _read_package(path: str, key: tuple[Any, ...]) -> PackageData:
 # The joint identities and the current links are derived from the package alone, so they are
 # computed once per package state (not on every page view) and handed out as copies.
 @functools.lru_cache(maxsize=8)
-def _identity_rows(path: str, key: tuple[Any, ...]) -> tuple[dict[str, Any], ...]:
-    return tuple(frame_records(LinkStore.identities(CachedLinkStore(Path(path)))))
+def _identity_rows(path: str, key: tuple[Any, ...], two_party: bool
+                   ) -> tuple[dict[str, Any], ...]:
+    store = CachedLinkStore(Path(path), two_party=two_party)
+    return tuple(frame_records(LinkStore.identities(store)))
 
 
 @functools.lru_cache(maxsize=32)
-def _current_rows(path: str, key: tuple[Any, ...], status: str | None
+def _current_rows(path: str, key: tuple[Any, ...], status: str | None, two_party: bool
                   ) -> tuple[dict[str, Any], ...]:
-    return tuple(frame_records(LinkStore.current(CachedLinkStore(Path(path)), status=status)))
+    store = CachedLinkStore(Path(path), two_party=two_party)
+    return tuple(frame_records(LinkStore.current(store, status=status)))
+
+
+def two_party() -> bool:
+    """The study's ``[links] two_party`` (default true): each side's reviewer must accept."""
+    from amurlink_web.apps.datasets.selectors import study_config
+
+    links = getattr(study_config(), "links", None)
+    return True if links is None else bool(links.two_party)
 
 
 def link_store() -> CachedLinkStore:
     path = joint_package_path()
     if not (path / "datapackage.json").is_file():
         raise Http404("no joint package has been loaded yet")
-    return CachedLinkStore(path)
+    return CachedLinkStore(path, two_party=two_party())
 
 
 def joint_membership(*, fetched_by) -> Membership:
@@ -81,7 +92,8 @@ def joint_membership(*, fetched_by) -> Membership:
 
 
 def review_membership(*, fetched_by) -> Membership | None:
-    """A park membership with at least the reviewer role (reviewers of either country)."""
+    """A park membership with at least the reviewer role (reviewers of either country); its
+    organisation's country is the side the reviewer decides for."""
     for m in working_group_membership_list(user=fetched_by):
         if m.organisation.kind == Organisation.Kind.PARK and role_at_least(m.role, "reviewer"):
             return m
@@ -91,22 +103,32 @@ def review_membership(*, fetched_by) -> Membership | None:
 def identity_list(*, fetched_by) -> list[dict[str, Any]]:
     joint_membership(fetched_by=fetched_by)
     store = link_store()
-    return [dict(r) for r in _identity_rows(str(store.path), store.key())]
+    return [dict(r) for r in _identity_rows(str(store.path), store.key(), store.two_party)]
 
 
 def link_list(*, fetched_by, status: str | None = None) -> list[dict[str, Any]]:
     joint_membership(fetched_by=fetched_by)
     store = link_store()
-    rows = [dict(r) for r in _current_rows(str(store.path), store.key(), status)]
+    rows = [dict(r) for r in _current_rows(str(store.path), store.key(), status,
+                                            store.two_party)]
     for row in rows:
         row["evidence_text"] = row.get("evidence") or ""
     return rows
 
 
 def link_get(*, link_event_id: str, fetched_by) -> dict[str, Any]:
-    for row in link_list(fetched_by=fetched_by):
+    """The current state of the pair that ``link_event_id`` (any of its events) is about."""
+    rows = link_list(fetched_by=fetched_by)
+    for row in rows:
         if row["linkEventID"] == link_event_id:
             return row
+    log = link_store().links
+    hit = log[log["linkEventID"].astype(object) == link_event_id]
+    if len(hit):
+        pair = tuple(sorted((str(hit["subjectA"].iloc[0]), str(hit["subjectB"].iloc[0]))))
+        for row in rows:
+            if (row["subjectA"], row["subjectB"]) == pair:
+                return row
     raise Http404("no such link")
 
 

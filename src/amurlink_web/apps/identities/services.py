@@ -36,17 +36,24 @@ def link_review(*, link_event_id: str, decision: str, reason: str | None, by,
         raise ApplicationError(f"decision must be one of {sorted(DECISIONS)}, got {decision!r}")
     reason = (reason or "").strip() or None
     reviewer = f"{by.get_username()} ({member.organisation.slug})"
+    side = member.organisation.country  # the library records it: "cn-reviewer (ntlnp) [CN]"
+    store = link_store()
     try:
-        event = link_store().review(status=DECISIONS[decision], reviewer=reviewer,
-                                    link_event_id=link_event_id, reason=reason)
+        event = store.review(status=DECISIONS[decision], reviewer=reviewer,
+                             link_event_id=link_event_id, reason=reason, side=side)
     except LinkConflictError as exc:
         audit_record(request=request, user=by, action="review", target=f"link:{link_event_id}",
-                     detail={"decision": decision, "refused": str(exc)})
+                     detail={"decision": decision, "side": side, "refused": str(exc)})
         raise ApplicationError(str(exc), status=409) from exc
     except (AmurlinkError, ValueError) as exc:
         raise ApplicationError(str(exc), status=400) from exc
     row = frame_records(event)[0]
+    now = next((r for r in frame_records(store.current())
+                if (r["subjectA"], r["subjectB"]) == (row["subjectA"], row["subjectB"])), {})
+    row["pairStatus"] = now.get("status")
+    row["awaiting"] = now.get("awaiting")
     audit_record(request=request, user=by, action="review", target=f"link:{link_event_id}",
-                 detail={"decision": decision, "reason": reason,
-                         "event": row.get("linkEventID")})
+                 detail={"decision": decision, "reason": reason, "side": side,
+                         "event": row.get("linkEventID"), "pairStatus": row["pairStatus"],
+                         "awaiting": row["awaiting"]})
     return row

@@ -32,6 +32,7 @@ def link_list_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or "proposed"
     status = status if status in ("proposed", "confirmed", "rejected") else "proposed"
     rows = link_list(fetched_by=request.user, status=status)
+    audit_record(request=request, action="read", target=f"links:{status}")
     return render(request, "identities/links.html", {
         "links": rows, "status": status,
         "can_review": review_membership(fetched_by=request.user) is not None})
@@ -66,6 +67,6 @@ def link_review_view(request: HttpRequest, link_event_id: str) -> HttpResponse:
 
 @login_required
 def history_view(request: HttpRequest, subject: str) -> HttpResponse:
-    return render(request, "identities/history.html", {
-        "subject": subject,
-        "history": link_history_list(subject=subject, fetched_by=request.user)})
+    history = link_history_list(subject=subject, fetched_by=request.user)
+    audit_record(request=request, action="read", target=f"history:{subject}"[:200])
+    return render(request, "identities/history.html", {"subject": subject, "history": history})
