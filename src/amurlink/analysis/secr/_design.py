@@ -129,13 +129,21 @@ class Design:
         self.noneuc_intercept = has_intercept(model.get("noneuc"))
         if self.conditional and terms["D"]:
             raise ValueError("a density model cannot be fitted with the conditional likelihood")
+        #: detector-covariate terms of each detection parameter (e.g. lambda0 ~ trail)
+        self.kterms: dict[str, list[str]] = {p: [] for p in self.det_params}
         for p in self.det_params:
             for t in terms[p]:
-                if t not in DETECTION_TERMS:
-                    raise ValueError(
-                        f"term {t!r} in the {p} model is not supported; use "
-                        f"{', '.join(DETECTION_TERMS)}"
-                    )
+                if t in DETECTION_TERMS:
+                    continue
+                if all(ch.trap_covariates is not None and t in ch.trap_covariates.columns
+                       for ch in self.sessions):
+                    self.kterms[p].append(t)
+                    continue
+                raise ValueError(
+                    f"term {t!r} in the {p} model is neither one of "
+                    f"{', '.join(DETECTION_TERMS)} nor a detector covariate of every session"
+                )
+        self.has_kcov = any(self.kterms.values())
         learned = {t for p in self.det_params for t in terms[p] if t in ("b", "bk")}
         if len(learned) > 1:
             raise ValueError("use either b or bk, not both")
@@ -293,6 +301,30 @@ class Design:
         self.D_scale = np.asarray(scale, dtype=float)
         return cols, [np.column_stack(mm) for mm in mats]
 
+    def _kcov_design(self, terms: list[str]) -> tuple[list[str], list[np.ndarray]]:
+        """Columns of detector covariates (numeric as they are, factors as indicators of
+        their levels after the first) and their (K, c) matrices per session."""
+        cols: list[str] = []
+        mats: list[list[np.ndarray]] = [[] for _ in self.sessions]
+        for t in terms:
+            vals = [ch.trap_covariates[t] for ch in self.sessions]
+            if pd.api.types.is_numeric_dtype(vals[0]):
+                cols.append(t)
+                for j, v in enumerate(vals):
+                    a = v.to_numpy(dtype=float)
+                    if not np.all(np.isfinite(a)):
+                        raise ValueError(f"detector covariate {t!r} has missing values")
+                    mats[j].append(a)
+            else:
+                levels = _factor_levels(pd.concat(vals, ignore_index=True))
+                for lev in levels[1:]:
+                    cols.append(f"{t}{lev}")
+                    for j, v in enumerate(vals):
+                        mats[j].append((v == lev).to_numpy(dtype=float))
+        out = [np.column_stack(m) if m else np.zeros((ch.traps.shape[0], 0))
+               for m, ch in zip(mats, self.sessions, strict=True)]
+        return cols, out
+
     def _build(self) -> None:
         blocks: dict[str, _Block] = {}
         names: list[str] = []
@@ -309,17 +341,23 @@ class Design:
             start += len(cols)
         J = len(self.sessions)
         self.Xdet: dict[str, np.ndarray] = {}
+        self.Xk: dict[str, list[np.ndarray]] = {}
+        self.n_base: dict[str, int] = {}
         for p in self.det_params:
-            cols = ["(Intercept)"] + self._det_columns(self.terms[p])
-            blocks[p] = _Block(p, self.link[p], tuple(cols), start)
-            names += [p] + [f"{p}.{c}" for c in cols[1:]]
-            start += len(cols)
+            base = tuple(t for t in self.terms[p] if t not in self.kterms[p])
+            cols = ["(Intercept)"] + self._det_columns(base)
+            kcols, Xk = self._kcov_design(self.kterms[p])
+            blocks[p] = _Block(p, self.link[p], tuple(cols + kcols), start)
+            names += [p] + [f"{p}.{c}" for c in cols[1:] + kcols]
+            start += len(cols) + len(kcols)
             X = np.zeros((J, self.nmix, self.n_states, len(cols)))
             for j in range(J):
                 for x in range(self.nmix):
                     for st in range(self.n_states):
-                        X[j, x, st] = self._det_row(self.terms[p], j, x, st)
+                        X[j, x, st] = self._det_row(base, j, x, st)
             self.Xdet[p] = X
+            self.n_base[p] = len(cols)
+            self.Xk[p] = Xk
         self.XN: list[np.ndarray] = []
         if self.has_noneuc:
             keep_D = (self.D_continuous, self.D_covariates, self.D_levels, self.D_scale)
@@ -403,16 +441,47 @@ class Design:
         icpt = self.detectfn.intercept
         out = []
         for p in (icpt, "sigma"):
-            eta = self.Xdet[p] @ self.block_beta(beta, p)
+            eta = self.Xdet[p] @ self.block_beta(beta, p)[: self.n_base[p]]
             out.append(untransform(eta, self.link[p]))
         return out[0], out[1]
+
+    def detection_k(self, beta: np.ndarray, j: int) -> list[np.ndarray] | None:
+        """Detection parameters per detector of session ``j`` (detector covariates): one
+        array (classes, states, K) per parameter of ``det_params``; None without them."""
+        if not self.has_kcov:
+            return None
+        out = []
+        for p in self.det_params:
+            b = self.block_beta(beta, p)
+            nb = self.n_base[p]
+            eta = (self.Xdet[p][j] @ b[:nb])[..., None] + (self.Xk[p][j] @ b[nb:])[None, None]
+            out.append(untransform(eta, self.link[p]))
+        return out
+
+    def det_row(self, p: str, j: int, x: int = 0, st: int = 0,
+                kvalues: Mapping[str, float] | None = None) -> np.ndarray:
+        """Full design row of detection parameter ``p`` (detector covariates at ``kvalues``,
+        default 0 / first level)."""
+        row = list(self.Xdet[p][j, x, st])
+        cols = self.blocks[p].columns[self.n_base[p]:]
+        for c in cols:
+            v = 0.0
+            if kvalues:
+                for t in self.kterms[p]:
+                    if c == t and t in kvalues:
+                        v = float(kvalues[t])
+                    elif c.startswith(t) and t in kvalues and c == f"{t}{kvalues[t]}":
+                        v = 1.0
+            row.append(v)
+        return np.asarray(row)
 
     def detection_z(self, beta: np.ndarray) -> np.ndarray | None:
         """Shape parameter z (HR, HHR, HVP) of shape (sessions, classes, states), or None."""
         p = self.detectfn.extra
         if p is None:
             return None
-        return untransform(self.Xdet[p] @ self.block_beta(beta, p), self.link[p])
+        return untransform(self.Xdet[p] @ self.block_beta(beta, p)[: self.n_base[p]],
+                           self.link[p])
 
     def density(self, beta: np.ndarray) -> list[np.ndarray] | None:
         """Density (animals/ha) at each mask point, per session; None for CL."""
@@ -465,6 +534,9 @@ class Design:
                     rows.append(("D", _label(cols, r), r, self.link["D"]))
         for p in self.det_params:
             X = self.Xdet[p].reshape(-1, self.Xdet[p].shape[-1])
+            extra = len(self.blocks[p].columns) - X.shape[1]
+            if extra:
+                X = np.hstack([X, np.zeros((X.shape[0], extra))])
             cols = self.blocks[p].columns
             seen = set()
             for r in X:

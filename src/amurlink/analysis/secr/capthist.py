@@ -49,6 +49,9 @@ class CaptureHistory:
         Session label.
     crs : str, optional
         Coordinate reference system of ``traps`` (informative only).
+    trap_covariates : DataFrame, optional
+        Detector covariates (e.g. ``trail``), one row per detector, for detection models such
+        as ``lambda0 ~ trail``.
 
     References
     ----------
@@ -65,6 +68,7 @@ class CaptureHistory:
     covariates: pd.DataFrame | None = None
     session: str = "1"
     crs: str | None = None
+    trap_covariates: pd.DataFrame | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -160,6 +164,13 @@ class CaptureHistory:
         object.__setattr__(self, "animal_ids", animal_ids)
         object.__setattr__(self, "dead", _frozen(dead))
         object.__setattr__(self, "covariates", cov)
+        tcov = self.trap_covariates
+        if tcov is not None:
+            tcov = pd.DataFrame(tcov).reset_index(drop=True)
+            if len(tcov) != traps.shape[0]:
+                raise DataError(f"trap covariates must have one row per detector "
+                                f"({traps.shape[0]}), got {len(tcov)}")
+            object.__setattr__(self, "trap_covariates", tcov)
         object.__setattr__(self, "session", str(self.session))
 
     # ------------------------------------------------------------------ constructors
@@ -180,6 +191,7 @@ class CaptureHistory:
         covariates: pd.DataFrame | None = None,
         session: str = "1",
         crs: str | None = None,
+        trap_covariates: pd.DataFrame | None = None,
     ) -> CaptureHistory:
         """Build from one entry per detection: 0-based ``animal``, ``occasion``, ``trap`` indices.
 
@@ -237,6 +249,7 @@ class CaptureHistory:
             covariates=covariates,
             session=session,
             crs=crs,
+            trap_covariates=trap_covariates,
         )
 
     @classmethod
@@ -319,6 +332,9 @@ class CaptureHistory:
                 f"(got {captures['occasion'].iloc[row]!r})"
             )
         dead = captures["dead"].to_numpy().astype(bool) if "dead" in captures.columns else None
+        tcols = [c for c in traps.columns if c not in ("trap_id", "x", "y", "session")
+                 and c not in ucols]
+        tcov = traps[tcols].reset_index(drop=True) if tcols else None
         return cls.from_arrays(
             traps[["x", "y"]].to_numpy(dtype=float),
             aid.map(amap).to_numpy(),
@@ -333,6 +349,7 @@ class CaptureHistory:
             covariates=covariates,
             session=session,
             crs=crs,
+            trap_covariates=tcov,
         )
 
     # ------------------------------------------------------------------ properties

@@ -303,6 +303,12 @@ class _Session:
         full (K, M) arrays. ``z`` is the shape parameter of HR, HHR and HVP.
         """
         fn = self.fn
+        if isinstance(intercept, tuple):  # per detector (detector covariates): (K, 1)
+            intercept = np.asarray(intercept, dtype=float)[:, None]
+        if isinstance(sigma, tuple):
+            sigma = np.asarray(sigma, dtype=float)[:, None]
+        if isinstance(z, tuple):
+            z = np.asarray(z, dtype=float)[:, None]
         uniq = self.inv is not None
         # exponents below -700 are clipped: they give hazards < 1e-304 that cannot change any
         # sum, and avoid the slow path of exp() for underflowing arguments
@@ -666,6 +672,9 @@ class LogLikelihood:
             for ch, m in zip(sessions, masks, strict=True)
         ]
         self.nevals = 0
+        if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
+            for ses in self.sessions:
+                ses.set_distances(np.sqrt(ses.d2))
         self._lcd = None
         self._noneuc_key: tuple | None = None
         self._dist_cache: dict = {}
@@ -697,6 +706,26 @@ class LogLikelihood:
             ses.set_distances(d)
         self._noneuc_key = key
         return True
+
+    def session_pars(self, beta: np.ndarray, j: int) -> list[list[tuple]] | None:
+        """Detection parameters of session ``j`` per class and state: tuples
+        ``(intercept, sigma[, z])`` of floats, or of per-detector tuples with detector
+        covariates; None where they are out of range."""
+        design = self.design
+        dk = design.detection_k(beta, j)
+        if dk is None:
+            icpt, sig = design.detection(beta)
+            zz = design.detection_z(beta)
+            arrs = [icpt[j], sig[j]] + ([] if zz is None else [zz[j]])
+            return [[tuple(float(a[x, st]) for a in arrs) for st in range(design.n_states)]
+                    for x in range(design.nmix)]
+        icpt, sig = dk[0], dk[1]
+        ok = np.all(icpt >= 0) if design.detectfn.hazard else np.all((icpt >= 0) & (icpt < 1))
+        if not (ok and np.all(sig > 0) and all(np.all(np.isfinite(a)) for a in dk)
+                and (len(dk) < 3 or np.all(dk[2] > 0))):
+            return None
+        return [[tuple(tuple(float(v) for v in a[x, st]) for a in dk)
+                 for st in range(design.n_states)] for x in range(design.nmix)]
 
     @property
     def npar(self) -> int:
@@ -734,12 +763,9 @@ class LogLikelihood:
         total = 0.0
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for j, ses in enumerate(self.sessions):
-                pars = [
-                    [(float(icpt[j, x, st]), float(sig[j, x, st])) if zz is None else
-                     (float(icpt[j, x, st]), float(sig[j, x, st]), float(zz[j, x, st]))
-                     for st in range(design.n_states)]
-                    for x in range(design.nmix)
-                ]
+                pars = self.session_pars(beta, j)
+                if pars is None:
+                    return -np.inf
                 total += _loglik_session(
                     ses, pars, None if Ds is None else Ds[j], pmix, design.knownclass[j],
                     self.conditional, self.distribution,
@@ -754,7 +780,7 @@ class LogLikelihood:
         removals, proximity/count collapsed (``fastproximity``) or multi-catch detectors,
         Poisson N with a log-link density (or conditional)."""
         d = self.design
-        if d.nmix != 1 or d.n_states != 1 or d.detectfn.extra is not None:
+        if d.nmix != 1 or d.n_states != 1 or d.detectfn.extra is not None or d.has_kcov:
             return False
         if not self.conditional and (self.distribution != "poisson" or d.link["D"] != "log"):
             return False

@@ -206,8 +206,10 @@ class SECRResults:
                       if {"x", "y"} <= set(row.columns) else None)
                 X = design.density_matrix(j, xy=xy, covariates=row, n=1)
                 parts.append(self._real("D", X, alpha).assign(parameter="D"))
+            kv = {c: row[c][0] for c in row.columns}
             for p in design.det_params:
-                parts.append(self._real(p, design.Xdet[p][j, 0, 0], alpha).assign(parameter=p))
+                parts.append(self._real(p, design.det_row(p, j, kvalues=kv), alpha)
+                             .assign(parameter=p))
             if design.nmix > 1:
                 parts.append(self._real("pmix", np.ones((1, 1)), alpha).assign(parameter="pmix"))
             block = pd.concat(parts, ignore_index=True)
@@ -235,13 +237,11 @@ class SECRResults:
     def _pdot_and_density(self, beta: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray | None]:
         design = self.design
         ses = self._ll.sessions[j]
-        icpt, sig = design.detection(beta)
-        zz = design.detection_z(beta)
+        pars = self._ll.session_pars(beta, j)
         pmix = design.pmix(beta)
         pd_ = np.zeros(ses.M)
         for x in range(design.nmix):
-            _, h = ses.gh(float(icpt[j, x, 0]), float(sig[j, x, 0]),
-                          None if zz is None else float(zz[j, x, 0]))
+            _, h = ses.gh(*pars[x][0])
             pd_ += pmix[x] * -np.expm1(-(ses.U @ h))
         Ds = design.density(beta)
         return pd_, None if Ds is None else Ds[j]
@@ -311,16 +311,15 @@ class SECRResults:
 
         design = self.design
         ses = self._ll.sessions[j]
-        icpt, sig = design.detection(beta)
-        zz = design.detection_z(beta)
+        pars = self._ll.session_pars(beta, j)
         pmix = design.pmix(beta)
         tr = ses.ch.traps
         d = np.sqrt((tr[:, 0, None] - xy[None, :, 0]) ** 2 + (tr[:, 1, None] - xy[None, :, 1]) ** 2)
         out = np.zeros(len(xy))
         for x in range(design.nmix):
-            _, h = detection_arrays(d, design.detectfn, float(icpt[j, x, 0]),
-                                    float(sig[j, x, 0]),
-                                    None if zz is None else float(zz[j, x, 0]))
+            par = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
+                   for v in pars[x][0]]
+            _, h = detection_arrays(d, design.detectfn, *par)
             out += pmix[x] * -np.expm1(-(ses.U @ h))
         return out
 
@@ -554,18 +553,15 @@ class SECRResults:
         if ses.n == 0 or inside.all():
             return float(ses.n)
         design = self.design
-        icpt, sig = design.detection(beta)
         pmix = design.pmix(beta)
         D = design.density(beta)[j]
         logpi = np.log(D) - np.log(D.sum())
         kc = design.knownclass[j]
         post = np.zeros((ses.n, ses.M))
         lps = []
-        zz = design.detection_z(beta)
+        allpars = self._ll.session_pars(beta, j)
         for x in range(design.nmix):
-            pars = [(float(icpt[j, x, st]), float(sig[j, x, st])) if zz is None else
-                    (float(icpt[j, x, st]), float(sig[j, x, st]), float(zz[j, x, st]))
-                    for st in range(design.n_states)]
+            pars = allpars[x]
             LL, _ = ses.class_loglik(pars)
             w = np.full(ses.n, pmix[x])
             if design.nmix > 1:
