@@ -299,3 +299,38 @@ def write_corridor_layers(truth: CorridorScenario, folder: str | os.PathLike[str
     os.replace(tmp, path)
     files.append(path)
     return files
+
+
+def plot_recovery(
+    runs: list[tuple[CorridorScenario, Recovery]], path: str | os.PathLike[str]
+) -> Path:
+    """One row per seed: true classes, true current, recovered current, uniform current."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(runs), 4, figsize=(12, 3.2 * len(runs)), squeeze=False)
+    for row, (truth, rec) in enumerate(runs):
+        cls = np.where(truth.land, truth.resistance_class, np.nan)
+        panels = [
+            (cls, f"seed {truth.seed}: true classes (1 forest, 2 open, 3 people)", "viridis"),
+            (truth.true_current, "true current", "magma"),
+            (rec.current, f"recovered from cameras (rho {rec.spearman_recovered:.2f})", "magma"),
+            (rec.uniform_current, f"uniform resistance (rho {rec.spearman_uniform:.2f})", "magma"),
+        ]
+        for ax, (arr, title, cmap) in zip(axes[row], panels, strict=True):
+            show = np.where(truth.land, arr, np.nan)
+            if cmap == "magma":
+                show = np.log10(np.where(show > 0, show, np.nan))
+            ax.imshow(show, cmap=cmap, interpolation="nearest")
+            ax.contour(truth.core_a | truth.core_b, levels=[0.5], colors="cyan", linewidths=0.8)
+            ax.set_title(title, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
