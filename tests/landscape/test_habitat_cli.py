@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from amurlink.cli import app
 from amurlink.landscape.grid import Grid, read_grid, write_grid
+from amurlink.report._gpkg import read_gpkg_geometry
 
 runner = CliRunner()
 CRS = "EPSG:32652"
@@ -119,6 +121,15 @@ def test_resistance_then_corridors(tmp_path: Path) -> None:
     assert mask[20:24, 19:21].any()
     assert not mask[:20, 19:21].any() and not mask[24:, 19:21].any()
     assert not any(p.name.startswith(".") for p in out.iterdir())
+    con = sqlite3.connect(out / "corridors.gpkg")
+    try:
+        n_seg = con.execute("SELECT COUNT(*) FROM border_segments").fetchone()[0]
+        blob = con.execute("SELECT geom FROM border_segments LIMIT 1").fetchone()[0]
+    finally:
+        con.close()
+    assert n_seg == 3
+    kind, pts = read_gpkg_geometry(blob)
+    assert kind == "LINESTRING" and len(pts) >= 2
 
 
 def test_corridors_refuses_border_without_parks(tmp_path: Path) -> None:

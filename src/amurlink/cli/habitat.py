@@ -102,7 +102,8 @@ def corridors_command(
     """Least-cost corridor, circuit current, border current, pinch points between two parks.
 
     Writes corridor_cost.tif, corridor_mask.tif, current.tif, border_segments.csv,
-    pinch_points.csv and summary.json (all together or none).
+    pinch_points.csv, corridors.gpkg (segments and pinch points) and summary.json
+    (all together or none).
     """
     if not 0 < percentile <= 100:
         raise usage_error("--percentile must be in (0, 100]")
@@ -135,6 +136,7 @@ def _run_corridors(resistance, border_path, out_dir, segment_km, percentile, cro
     from amurlink.landscape import habitat as hb
     from amurlink.landscape.costdist import least_cost_corridor, rasterize_polygons
     from amurlink.landscape.grid import Grid, read_grid, write_grid
+    from amurlink.report._gpkg import write_gpkg
 
     grid = read_grid(resistance)
     border = load_border(border_path, crs=grid.crs or "EPSG:32652")
@@ -184,6 +186,24 @@ def _run_corridors(resistance, border_path, out_dir, segment_km, percentile, cro
         write_grid(frame(current), staging / "current.tif")
         table.to_csv(staging / "border_segments.csv", index=False)
         pinch.to_csv(staging / "pinch_points.csv", index=False)
+        xs = grid.xllcorner + (pinch["col"].to_numpy(float) + 0.5) * grid.cellsize
+        ys = grid.yllcorner + (grid.shape[0] - pinch["row"].to_numpy(float) - 0.5) * grid.cellsize
+        write_gpkg(
+            staging / "corridors.gpkg",
+            {
+                "border_segments": (
+                    table,
+                    [("LINESTRING", [tuple(c) for c in seg.coords]) for seg in segs],
+                    "LINESTRING",
+                ),
+                "pinch_points": (
+                    pinch,
+                    [("POINT", [(float(x), float(y))]) for x, y in zip(xs, ys, strict=True)],
+                    "POINT",
+                ),
+            },
+            crs=grid.crs or "EPSG:32652",
+        )
         (staging / "summary.json").write_text(json.dumps(summary, indent=2))
         for p in sorted(staging.iterdir()):
             os.replace(p, out_dir / p.name)
