@@ -54,6 +54,11 @@ class AuditLog(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.action} {self.target}"
 
+    @property
+    def owner_ids(self) -> list[int]:
+        """Ids of the organisations whose data the entry read."""
+        return [int(x) for x in self.owners.strip(",").split(",") if x]
+
 
 class LoginFailure(models.Model):
     """One failed login, kept in the database so every server process counts the same ones.
