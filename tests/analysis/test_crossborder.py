@@ -107,8 +107,11 @@ def hand_dataset(records=RECORDS, cameras=CAMERAS, shift=(0.0, 0.0)) -> Dataset:
          "lifeStage": "adult", "knownFlanks": "left"},
     ])
     links = typed_frame("identityLinks", [
+        # a cross-border link is confirmed once a reviewer of each side accepted it
         {"linkEventID": "E1", "subjectA": T_CN, "subjectB": T_RU, "method": "dna",
-         "status": "confirmed", "timestamp": "2016-06-01T00:00:00Z"},
+         "status": "confirmed", "reviewer": "Li [CN]", "timestamp": "2016-06-01T00:00:00Z"},
+        {"linkEventID": "E1b", "subjectA": T_CN, "subjectB": T_RU, "method": "dna",
+         "status": "confirmed", "reviewer": "Anna [RU]", "timestamp": "2016-06-01T00:00:00Z"},
         {"linkEventID": "E2", "subjectA": "S1", "subjectB": T_RU, "method": "dna",
          "status": "confirmed", "timestamp": "2016-06-01T00:00:00Z"},
         {"linkEventID": "E3", "subjectA": "S2", "subjectB": T_RU, "method": "dna",

@@ -64,3 +64,16 @@ def test_period_text_and_errors(tmp_path):
     res = runner.invoke(app, ["crossborder", str(joint), "--border", str(border),
                               "--from", "not-a-date"])
     assert res.exit_code == 1
+
+
+def test_text_opens_with_the_answer_and_fits_the_terminal(tmp_path):
+    joint, border = _package(tmp_path)
+    res = runner.invoke(app, ["crossborder", str(joint), "--border", str(border)],
+                        env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert out.index("Recorded in both countries") < out.index("Per species")
+    assert max(len(line) for line in out.splitlines()) <= 80
+    wide = runner.invoke(app, ["crossborder", str(joint), "--border", str(border)],
+                         env={"COLUMNS": "250"})
+    assert max(len(line) for line in wide.output.splitlines()) > 80  # the control

@@ -77,8 +77,8 @@ def handle_errors() -> Iterator[None]:
         if state.debug:
             raise
         typer.secho(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "Run again with --debug for the traceback and report it as a bug.",
+            f"internal error (a fault in amurlink, not in your data): {exc}\n"
+            "Run again with --debug for the details and report it as a bug.",
             err=True,
             fg=typer.colors.RED,
         )
@@ -89,6 +89,23 @@ def usage_error(message: str) -> typer.Exit:
     """Print a usage error and return the Exit to raise (code 2)."""
     typer.secho(f"usage error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(EXIT_USAGE)
+
+
+def terminal_width(default: int = 100) -> int:
+    """Columns of the terminal (``COLUMNS`` or the tty), ``default`` when not a terminal."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(40, int(os.environ["COLUMNS"]))
+    return max(40, shutil.get_terminal_size((default, 24)).columns)
+
+
+def table_text(frame: Any, *, width: int | None = None, **to_string: Any) -> str:
+    """A data frame as text no wider than the terminal: columns that do not fit continue in
+    blocks below (pandas' ``line_width``), each block repeating the rows' labels."""
+    width = width or terminal_width()
+    return frame.to_string(line_width=width, **to_string)
 
 
 def stdout_is_terminal() -> bool:

@@ -8,7 +8,14 @@ import numpy as np
 import typer
 
 from amurlink.cli import app
-from amurlink.cli._common import FORMAT_OPTION, OutputFormat, emit_json, handle_errors, usage_error
+from amurlink.cli._common import (
+    FORMAT_OPTION,
+    OutputFormat,
+    emit_json,
+    handle_errors,
+    table_text,
+    usage_error,
+)
 
 camtrap_app = typer.Typer(help="Camera-trap analyses with camtrapR's semantics.",
                           no_args_is_help=True)
@@ -36,7 +43,7 @@ def _frame_out(frame, fmt: OutputFormat, *, index: bool = True) -> None:
         f = f.astype(object).where(f.notna(), None)
         emit_json(f.to_dict(orient="records"))
     else:
-        typer.echo(frame.to_string())
+        typer.echo(table_text(frame))
 
 
 @camtrap_app.command("effort")
@@ -83,9 +90,9 @@ def history_command(package: Path = PACKAGE,
                    "detection_history": plain(dh.detection_history),
                    "effort": plain(dh.effort)})
     else:
-        typer.echo(dh.detection_history.to_string())
+        typer.echo(table_text(dh.detection_history))
         typer.echo("\neffort (days):")
-        typer.echo(dh.effort.to_string())
+        typer.echo(table_text(dh.effort))
 
 
 @camtrap_app.command("activity")

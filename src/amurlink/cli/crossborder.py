@@ -15,6 +15,7 @@ from amurlink.cli._common import (
     OutputFormat,
     emit_json,
     handle_errors,
+    table_text,
     usage_error,
 )
 from amurlink.exceptions import AmurlinkWarning
@@ -92,15 +93,28 @@ def run_crossborder(
 
 
 def _text(res: Any) -> str:
+    from amurlink.analysis.crossborder import answer
+
     lines = []
     cs = res.countries
     if not len(res.summary):
         return "no identified individuals in the selection"
+    first = answer(res)
+    lines.append("Recorded in both countries, of the joint individuals identified:")
+    for r in first["species"].itertuples(index=False):
+        lines.append(f"  {r.scientificName}: {r.transboundary} of {r.individuals}")
+    if len(first["individuals"]):
+        lines.append("Each of them: encounters per country, crossings, farthest km from the "
+                     "border")
+        lines.append(table_text(first["individuals"].drop(columns=["members"]), index=False,
+                                float_format=lambda v: f"{v:.1f}", na_rep="-"))
+    lines.append("")
     lines.append("Per species")
     cols = ["scientificName", "individuals", "transboundary", "transboundary_share",
             *[f"national_{c}" for c in cs], "national_sum", "double_counted",
             "crossings_per_individual"]
-    lines.append(res.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    lines.append(table_text(res.summary[cols], index=False,
+                            float_format=lambda v: f"{v:.2f}"))
     lines.append("")
     lines.append("Per individual")
     ind = res.individuals
@@ -110,8 +124,8 @@ def _text(res: Any) -> str:
     shown = ind[cols].copy()
     for c in ("first_seen", "last_seen"):
         shown[c] = shown[c].dt.strftime("%Y-%m-%d")
-    lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.1f}",
-                                 na_rep="-"))
+    lines.append(table_text(shown, index=False, float_format=lambda v: f"{v:.1f}",
+                            na_rep="-"))
     return "\n".join(lines)
 
 
