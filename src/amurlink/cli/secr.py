@@ -113,6 +113,19 @@ def fit_files(
     return out, (res if table is None else table)
 
 
+_DETECTFN_CODES = {"HN": 0, "HR": 1, "EX": 2, "HHN": 14, "HHR": 15, "HEX": 16, "HVP": 19}
+_DETECTFN_ALIASES = {"halfnormal", "exponential", "hazard halfnormal", "hazard exponential",
+                     "hazardhalfnormal", "hazardexponential", "hazard rate", "hazardrate",
+                     "hazard hazard rate", "hazard variable power"}
+
+
+def _known_detectfn(value: str) -> bool:
+    """Whether ``value`` names a detection function of amurlink.analysis.secr.detectfn."""
+    v = str(value).strip()
+    return (v.upper() in _DETECTFN_CODES or v.lower() in _DETECTFN_ALIASES
+            or (v.isdigit() and int(v) in _DETECTFN_CODES.values()))
+
+
 def _parse_links(values: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values or []:
@@ -319,14 +332,12 @@ def secr_command(
 
     JOINT_DIR: the joint data and each country alone, per-country abundance side by side.
     """
-    from amurlink.analysis.secr import get_detectfn
-
     if detectfn is None:
         detectfn = "HHN" if joint_dir is not None else "HN"
-    try:
-        get_detectfn(detectfn)
-    except ValueError as exc:
-        raise usage_error(str(exc)) from None
+    if not _known_detectfn(detectfn):
+        # checked without importing numpy (the start-up of the command stays small)
+        raise usage_error(f"unknown detection function {detectfn!r}; expected one of "
+                          + ", ".join(f"{k} ({v})" for k, v in _DETECTFN_CODES.items()))
     buffer_m = parse_distance(buffer, name="--buffer")
     spacing_m = parse_distance(spacing, name="--spacing")
     links = _parse_links(link)

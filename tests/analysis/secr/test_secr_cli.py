@@ -178,3 +178,13 @@ def test_cli_model_usage_errors_exit_2(tmp_path):
     res = runner.invoke(app, [*base, "--buffer", "60", "--spacing", "10", "--model",
                               "D~forest"])
     assert res.exit_code == 1 and "forest" in res.output and "Traceback" not in res.output
+
+
+def test_cli_detectfn_names_agree_with_the_library():
+    # the command checks names without importing numpy; the library is the authority
+    from amurlink.analysis.secr.detectfn import _ALIASES, DETECTFN
+    from amurlink.cli.secr import _DETECTFN_ALIASES, _DETECTFN_CODES, _known_detectfn
+
+    assert _DETECTFN_CODES == {k: v.code for k, v in DETECTFN.items()}
+    assert _DETECTFN_ALIASES == set(_ALIASES)
+    assert _known_detectfn("hhr") and _known_detectfn("19") and not _known_detectfn("CHN")

@@ -1,41 +1,54 @@
-"""Spatially explicit capture-recapture (SECR), reproducing R secr 5.5.0."""
+"""Spatially explicit capture-recapture (SECR), reproducing R secr 5.5.0.
 
-from amurlink.analysis.secr.capthist import DETECTORS, CaptureHistory
-from amurlink.analysis.secr.detectfn import (
-    DETECTFN,
-    detection_arrays,
-    exponential,
-    get_detectfn,
-    halfnormal,
-    hazard_exponential,
-    hazard_halfnormal,
-)
-from amurlink.analysis.secr.from_dataset import (
-    DetectorLayout,
-    capthist_from_dataset,
-    detector_layout,
-)
-from amurlink.analysis.secr.io import (
-    read_capthist,
-    read_captures,
-    read_mask,
-    read_traps,
-    write_capthist,
-    write_captures,
-    write_traps,
-)
-from amurlink.analysis.secr.likelihood import LogLikelihood, secr_loglik
-from amurlink.analysis.secr.links import (
-    back_transformed_interval,
-    se_untransform,
-    transform,
-    untransform,
-)
-from amurlink.analysis.secr.mask import Mask, make_mask
-from amurlink.analysis.secr.model import SECR, fit_secr
-from amurlink.analysis.secr.national import JointNationalResult, fit_joint_and_national
-from amurlink.analysis.secr.results import SECRResults, SECRSummary
-from amurlink.analysis.secr.selection import ModelTable, aic_table, fit_models, model_average
+The names below are imported lazily (on first use), so that importing this package (and
+the ``amurlink secr`` command) does not load numpy/pandas/scipy until a fit needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "CaptureHistory": "amurlink.analysis.secr.capthist",
+    "DETECTFN": "amurlink.analysis.secr.detectfn",
+    "DETECTORS": "amurlink.analysis.secr.capthist",
+    "DetectorLayout": "amurlink.analysis.secr.from_dataset",
+    "JointNationalResult": "amurlink.analysis.secr.national",
+    "LogLikelihood": "amurlink.analysis.secr.likelihood",
+    "Mask": "amurlink.analysis.secr.mask",
+    "ModelTable": "amurlink.analysis.secr.selection",
+    "SECR": "amurlink.analysis.secr.model",
+    "SECRResults": "amurlink.analysis.secr.results",
+    "SECRSummary": "amurlink.analysis.secr.results",
+    "aic_table": "amurlink.analysis.secr.selection",
+    "back_transformed_interval": "amurlink.analysis.secr.links",
+    "capthist_from_dataset": "amurlink.analysis.secr.from_dataset",
+    "detection_arrays": "amurlink.analysis.secr.detectfn",
+    "detector_layout": "amurlink.analysis.secr.from_dataset",
+    "exponential": "amurlink.analysis.secr.detectfn",
+    "fit_joint_and_national": "amurlink.analysis.secr.national",
+    "fit_models": "amurlink.analysis.secr.selection",
+    "fit_secr": "amurlink.analysis.secr.model",
+    "get_detectfn": "amurlink.analysis.secr.detectfn",
+    "halfnormal": "amurlink.analysis.secr.detectfn",
+    "hazard_exponential": "amurlink.analysis.secr.detectfn",
+    "hazard_halfnormal": "amurlink.analysis.secr.detectfn",
+    "make_mask": "amurlink.analysis.secr.mask",
+    "model_average": "amurlink.analysis.secr.selection",
+    "read_capthist": "amurlink.analysis.secr.io",
+    "read_captures": "amurlink.analysis.secr.io",
+    "read_mask": "amurlink.analysis.secr.io",
+    "read_traps": "amurlink.analysis.secr.io",
+    "se_untransform": "amurlink.analysis.secr.links",
+    "secr_loglik": "amurlink.analysis.secr.likelihood",
+    "transform": "amurlink.analysis.secr.links",
+    "untransform": "amurlink.analysis.secr.links",
+    "write_capthist": "amurlink.analysis.secr.io",
+    "write_captures": "amurlink.analysis.secr.io",
+    "write_traps": "amurlink.analysis.secr.io",
+}
+
 
 __all__ = [
     "CaptureHistory",
@@ -76,3 +89,16 @@ __all__ = [
     "write_capthist",
     "write_traps",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
