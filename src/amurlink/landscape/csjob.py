@@ -42,8 +42,8 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 _SCENARIOS = {"pairwise", "one-to-all", "all-to-one", "advanced"}
 _SOLVERS = {"cg+amg", "cholmod", "pardiso", "accelerate"}
-# options read and acted on; the value must parse, else the job is refused
-_ACCEPTED_NOOP = {
+# every option a Circuitscape job may carry; anything else is refused by name
+_KNOWN_OPTIONS = {
     # performance or logging hints: results do not depend on them
     "parallelize",
     "max_parallel",
@@ -198,7 +198,7 @@ def validate_job(job: Job) -> None:
     """Refuse unknown or unimplemented options by name."""
     where = job._where()
     for key in job.options:
-        if key not in _ACCEPTED_NOOP:
+        if key not in _KNOWN_OPTIONS:
             raise ConfigError(
                 f"{where}: option {key!r} is not implemented by amurlink corridors; "
                 "remove it or run Circuitscape itself"
@@ -599,6 +599,8 @@ def _raster_pairwise(job: Job) -> JobResult:
                     yield r, sol
 
     last = None
+    cum_node: np.ndarray | None = None
+    mx_node = np.zeros(0)
     for r, sol in runs():
         last = r
         a, b = ids[sol.i], ids[sol.j]
@@ -609,9 +611,16 @@ def _raster_pairwise(job: Job) -> JobResult:
         else:
             cur = sol.node_currents()
             if include is None or include[sol.i, sol.j]:
-                cells = _cell_sum(r, cur)
-                cum += cells
-                np.maximum(mx, cells, out=mx)
+                if base.has_regions:  # one graph per pair: add up cell maps
+                    cells = _cell_sum(r, cur)
+                    cum += cells
+                    np.maximum(mx, cells, out=mx)
+                else:  # one graph: add up node values, map them once at the end
+                    if cum_node is None:
+                        cum_node, mx_node = np.zeros(r.graph.n), np.zeros(r.graph.n)
+                    cum_node += cur
+                    if write_max:
+                        np.maximum(mx_node, cur, out=mx_node)
         if write_cur and not cum_only:
             out.grid(f"curmap_{a}_{b}", _node_map(r, cur, in_comp, null_cur))
         if write_volt:
@@ -619,6 +628,9 @@ def _raster_pairwise(job: Job) -> JobResult:
     if include is not None:
         res[~include & ~np.eye(k, dtype=bool)] = -1.0
     r = last if last is not None else base.build()
+    if cum_node is not None:
+        cum = _cell_sum(r, cum_node)
+        mx = _cell_sum(r, mx_node)
     habitat_cells = r.graph.nodemap >= 0  # type: ignore[operator]
     if True:  # Circuitscape writes the cumulative map in any case (zeros without currents)
         out.grid("cum_curmap", _cell_grid(base.frame, cum, habitat_cells, null_cur))
