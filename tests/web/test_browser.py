@@ -128,6 +128,11 @@ class BrowserTest(StaticLiveServerTestCase):
         page.fill("input[name=reason]", "same rosettes on the left flank")
         page.click("button[value=accept]")
         page.wait_for_load_state()
+        # two-party rule: China's acceptance awaits Russia's reviewer
+        page.goto(f"{url}/identities/links/?status=proposed")
+        self.assertIn("awaiting the partner (RU)", page.content())
+        link_store().review(status="confirmed", reviewer="ru-reviewer (llnp)", side="RU",
+                            link_event_id=event)
         self.assertEqual(link_store().current(status="confirmed")["subjectB"]
                          .eq("RU-LLNP:L-7").sum(), 1)
         self.shot("03-link-reviewed")
