@@ -362,22 +362,26 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
             for col in _ENDS.get(name, ()):
                 if col in frame:
                     keep &= _before_or_missing(frame[col], cutoff)
-        out[name] = frame.loc[keep].copy()
+        out[name] = frame if keep.all() else frame.loc[keep]
     if cutoff is not None:
         _clamp_spans(out, cutoff)
-        kept_deps = set(out["deployments"]["deploymentID"]) if "deploymentID" in \
-            out["deployments"] else set()
-        for name in ("media", "observations", "deploymentGaps", "deploymentDetails"):
-            frame = out.get(name)
-            if frame is not None and "deploymentID" in frame and len(frame):
-                out[name] = frame.loc[frame["deploymentID"].isin(kept_deps).to_numpy(bool)]
+    # rows of a deployment that is not shared (held back, or its table not agreed) go too
+    deployments = out.get("deployments")
+    kept_deps = set(deployments["deploymentID"]) \
+        if deployments is not None and "deploymentID" in deployments else set()
+    for name in ("media", "observations", "deploymentGaps", "deploymentDetails"):
+        frame = out.get(name)
+        if frame is not None and "deploymentID" in frame and len(frame):
+            ok = frame["deploymentID"].isin(kept_deps).to_numpy(bool)
+            if not ok.all():
+                out[name] = frame.loc[ok]
     obs = out["observations"]
     if filtered and len(out["media"]) and "mediaID" in obs:
         media = out["media"]
         keep = media["mediaID"].isin(set(obs["mediaID"].dropna())).to_numpy(dtype=bool)
         if cutoff is not None and "timestamp" in media:
             keep &= _before(media["timestamp"], cutoff)
-        out["media"] = media.loc[keep].copy()
+        out["media"] = media if keep.all() else media.loc[keep]
     if cutoff is not None and "individuals" in out:
         ind = out["individuals"]
         first = pd.to_datetime(ind.get("firstRecorded", pd.Series(pd.NaT, index=ind.index)),
@@ -385,11 +389,12 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
         seen = set(obs["individualID"].dropna()) if "individualID" in obs else set()
         keep = (first < pd.Timestamp(cutoff, tz="UTC")).fillna(False).to_numpy(bool) | \
             (first.isna().to_numpy(bool) & ind["individualID"].isin(seen).to_numpy(bool))
-        out["individuals"] = ind.loc[keep].copy()
+        out["individuals"] = ind if keep.all() else ind.loc[keep]
     if "genotypes" in out:
         g = out["genotypes"]
         kept = out["samples"]["sampleID"] if "samples" in out else pd.Series([], dtype=object)
-        out["genotypes"] = g.loc[g["sampleID"].isin(kept).to_numpy(dtype=bool)].copy()
+        ok = g["sampleID"].isin(kept).to_numpy(dtype=bool)
+        out["genotypes"] = g if ok.all() else g.loc[ok]
     if "identityLinks" in out:
         links = out["identityLinks"]
         if "individuals" not in out and species:
@@ -408,11 +413,13 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
                     hit |= ~links[col].astype("string").str.contains(":").fillna(False) \
                         .to_numpy(dtype=bool)
                 ok &= hit
-            out["identityLinks"] = links.loc[ok].copy()
+            out["identityLinks"] = links if ok.all() else links.loc[ok]
     metadata = dict(dataset.metadata)
     if filtered or agreement.tables:
         metadata = _scoped_metadata(metadata, out)
-    return Dataset(out, metadata=metadata, extra_resources=list(dataset.extra_resources))
+    # the frames are new (filtered) or the input's own, which a Dataset never changes
+    return Dataset(out, metadata=metadata, extra_resources=list(dataset.extra_resources),
+                   copy=False)
 
 
 #: Columns whose date must be before an embargo cutoff (a missing one holds the row back).

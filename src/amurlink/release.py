@@ -76,16 +76,18 @@ class ScopedDataset(Dataset):
     which stations are sensitive on :attr:`scoped_from`, never on what scoping left.
     """
 
-    __slots__ = ("_scoped_from", "_agreements", "_today")
+    __slots__ = ("_scoped_from", "_agreements", "_today", "_rows")
 
     def __init__(self, tables: Mapping[str, pd.DataFrame], *, metadata: Mapping[str, Any],
                  extra_resources: Iterable[Mapping[str, Any]] = (), scoped_from: Dataset,
-                 agreements: tuple[Any, ...], today: date | None) -> None:
+                 agreements: tuple[Any, ...], today: date | None,
+                 rows: tuple[Callable[[Dataset], Dataset], ...] = ()) -> None:
         super().__init__(tables, metadata=metadata, extra_resources=list(extra_resources),
                          copy=False)
         self._scoped_from = scoped_from
         self._agreements = tuple(agreements)
         self._today = today
+        self._rows = tuple(rows)
 
     @property
     def scoped_from(self) -> Dataset:
@@ -98,11 +100,13 @@ class ScopedDataset(Dataset):
         return self._agreements
 
 
-def _complete(dataset: Dataset) -> tuple[Dataset, tuple[Any, ...], date | None]:
+def _complete(dataset: Dataset
+              ) -> tuple[Dataset, tuple[Any, ...], date | None, tuple[Callable, ...]]:
     if isinstance(dataset, ScopedDataset):
-        inner, agreements, today = _complete(dataset.scoped_from)
-        return inner, agreements + dataset.agreements, dataset._today or today
-    return dataset, (), None
+        inner, agreements, today, rows = _complete(dataset.scoped_from)
+        return (inner, agreements + dataset.agreements, dataset._today or today,
+                rows + dataset._rows)
+    return dataset, (), None, ()
 
 
 def _as_agreements(agreement: Any, agreements: Iterable[Any], tables: Iterable[str] | None
@@ -131,29 +135,40 @@ def _is_agreement(a: Any) -> bool:
     return a.provider != _TABLES_ONLY
 
 
-def _apply_scopes(data: Dataset, agreements: tuple[Any, ...], today: date | None) -> Dataset:
+def _apply_scopes(data: Dataset, agreements: tuple[Any, ...], today: date | None,
+                  rows: tuple[Callable[[Dataset], Dataset], ...] = ()) -> Dataset:
     from amurlink.exchange import scope_dataset
 
     for a in agreements:
         data = scope_dataset(data, a, today=today)
+    for fn in rows:
+        data = fn(data)
+        if not isinstance(data, Dataset):
+            raise TypeError(f"a rows= function must return a Dataset, got {type(data).__name__}")
     return data
 
 
 def scope(dataset: Dataset, /, *, agreement: Any = None, agreements: Iterable[Any] = (),
-          tables: Iterable[str] | None = None, today: date | None = None) -> ScopedDataset:
+          tables: Iterable[str] | None = None, today: date | None = None,
+          rows: Callable[[Dataset], Dataset] | None = None) -> ScopedDataset:
     """Cut ``dataset`` to what the agreement(s) share, remembering the complete dataset.
 
     Locations stay EXACT: the result is for computing figures or for :func:`release`, never
     for showing. Any protection of it (``release`` or ``protect_dataset``) still decides the
     stations' levels on the complete dataset.
+
+    ``rows`` is one more cut that may only REMOVE rows (e.g. the analyses' record filter,
+    ``amurlink.analysis.quality.analysis_dataset``): a record it leaves out still makes its
+    station sensitive. :func:`release` applies it to the protected data as well.
     """
-    complete, earlier, day = _complete(dataset)
+    complete, earlier, day, earlier_rows = _complete(dataset)
     day = today or day
-    terms = _as_agreements(agreement, agreements, tables)
-    scoped = _apply_scopes(complete, earlier + terms, day)
+    terms = earlier + _as_agreements(agreement, agreements, tables)
+    cuts = earlier_rows + ((rows,) if rows is not None else ())
+    scoped = _apply_scopes(complete, terms, day, cuts)
     return ScopedDataset(scoped.tables, metadata=scoped.metadata,
                          extra_resources=scoped.extra_resources, scoped_from=complete,
-                         agreements=earlier + terms, today=day)
+                         agreements=terms, today=day, rows=cuts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,6 +234,16 @@ class Released:
         if not self.all_exact:
             _check_no_positions(result, getattr(fn, "__name__", repr(fn)))
         return result
+
+    def exact_for_figures(self) -> Dataset:
+        """The scoped data with EXACT locations, for code that computes figures from it.
+
+        Only for computations whose results are shown without positions (counts, effort,
+        crossings): prefer :meth:`figures`, which checks that. Never show it, never write
+        it. It is a :class:`ScopedDataset`, so protecting it again still decides on the
+        complete dataset.
+        """
+        return self._exact
 
     def crossborder(self, border: Any, /, **kwargs: Any) -> Any:
         """Cross-border tables counted on the scoped exact data, distances at
@@ -292,7 +317,8 @@ def _restore_dtypes(out: Dataset, like: Dataset) -> Dataset:
             if changed:
                 frame = frame.astype(changed)
         tables[name] = frame
-    return Dataset(tables, metadata=dict(out.metadata), extra_resources=list(out.extra_resources))
+    return Dataset(tables, metadata=dict(out.metadata), extra_resources=list(out.extra_resources),
+                   copy=False)
 
 
 def release(
@@ -356,7 +382,7 @@ def release(
     if not isinstance(policy, ProtectionPolicy):
         raise TypeError("policy must be the study's ProtectionPolicy (StudyConfig.protection), "
                         f"got {type(policy).__name__}")
-    complete, earlier, day = _complete(dataset)
+    complete, earlier, day, cuts = _complete(dataset)
     today = today or day
     terms = earlier + _as_agreements(agreement, agreements, tables)
     for a in terms:
@@ -373,8 +399,10 @@ def release(
     levels = station_levels(complete, audience=audience, policy=policy)
     protected = protect_dataset(complete, audience=audience, policy=policy)
     # 3 + 4: the same scopes cut the protected and the exact data (metadata recomputed)
-    shown = _restore_dtypes(_apply_scopes(protected, terms, today), complete)
-    exact = _apply_scopes(complete, terms, today)
+    shown = _restore_dtypes(_apply_scopes(protected, terms, today, cuts), complete)
+    exact = dataset if isinstance(dataset, ScopedDataset) and not (terms[len(earlier):]) \
+        else (scope(dataset, agreements=terms[len(earlier):], today=today)
+              if terms or cuts else complete)
     kept = shown.deployments["deploymentID"].to_numpy(dtype=object)
     levels = levels[~levels.index.duplicated()].reindex(kept).fillna("withheld")
     cutoffs = [c for c in (a.cutoff(today) for a in terms) if c is not None]
@@ -486,8 +514,9 @@ register_output("library:io-export-tables", produce=f"{_T}:produce_io_export_tab
 # -- report formats (report._view.build_view takes its data from release()) ---------------------
 register_output("report:view", produce=f"{_T}:produce_report_view",
                 description="the report's view: protected dataset, stations, cross-border")
-register_output("report:html", produce=f"{_T}:produce_report_html",
-                description="report.html (self-contained, SVG maps inline)")
+register_output("report:html", produce=f"{_T}:produce_report_html", cost="file",
+                description="report.html (self-contained, SVG maps inline) and tables/*.csv; "
+                            "its data path is report:view")
 register_output("report:csv", via="report:html",
                 description="tables/*.csv written beside report.html (same producer)")
 register_output("report:svg", via="report:html",

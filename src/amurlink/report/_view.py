@@ -150,6 +150,10 @@ def build_view(inputs: ReportInputs, *, audience: Audience,
     shown = released.dataset
     crs = inputs.config.crs.working
     stations = _stations(shown, released.levels, crs)
+    if released.agreements:
+        # sections count on view.inputs.dataset: it becomes the SCOPED exact data, so what an
+        # agreement holds back is never counted; the study's species list is cut the same way
+        inputs = _scoped_inputs(inputs, released)
     view = ReportView(inputs=inputs, audience=audience, dataset=shown, stations=stations,
                       released=released)
     view.distance_level = released.distance_level
@@ -160,6 +164,20 @@ def build_view(inputs: ReportInputs, *, audience: Audience,
         view.links = current_links(links)
     _run_crossborder(view)
     return view
+
+
+def _scoped_inputs(inputs: ReportInputs, released: Released) -> ReportInputs:
+    from dataclasses import replace
+
+    from amurlink.exchange import within_taxa
+
+    species = [a.species for a in released.agreements if a.species]
+    config = inputs.config
+    if species:
+        keep = [sp for sp in config.species
+                if all(within_taxa([sp.scientific_name], s)[0] for s in species)]
+        config = replace(config, species=tuple(keep))
+    return replace(inputs, dataset=released.exact_for_figures(), config=config)
 
 
 def _run_crossborder(view: ReportView) -> None:

@@ -1,0 +1,498 @@
+"""Producers of the output registry (:data:`amurlink.release.OUTPUTS`) for the property tests.
+
+Each producer runs one REAL output path of amurlink for a :class:`ReleaseCase` (a complete
+dataset, an audience, the study's policy, an optional agreement) and returns what leaves it:
+a list of :class:`amurlink.dataset.Dataset` (checked table by table) and ``str`` (every text
+that leaves: files, JSON, HTML), which ``tests/test_release_property.py`` searches.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from amurlink.core.protection import Audience, ProtectionPolicy
+from amurlink.dataset import Dataset
+
+__all__ = ["ReleaseCase", "Shown", "Artifacts", "produce"]
+
+#: What a producer returns: Datasets and Shown positions (structured checks), texts (searched).
+Artifacts = list
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Positions an output shows: ``deploymentID`` (None where unknown), ``latitude``,
+    ``longitude``. ``points_only``: points not tied to a station (map geometries)."""
+
+    frame: pd.DataFrame
+    points_only: bool = False
+
+
+@dataclass(frozen=True)
+class ReleaseCase:
+    """One draw of the property test: who reads what, under which rules."""
+
+    dataset: Dataset
+    audience: Audience
+    policy: ProtectionPolicy
+    agreement: Any = None
+    today: date = date(2025, 6, 1)
+    border: Any = None
+    config: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def release(self):
+        from amurlink.release import release
+
+        return release(self.dataset, audience=self.audience, policy=self.policy,
+                       agreement=self.agreement, today=self.today)
+
+    def study_config(self):
+        from dataclasses import replace
+
+        from amurlink.config import load_config
+        from amurlink.datasets import example_config_path
+
+        config = self.config or load_config(example_config_path())
+        return replace(config, protection=self.policy)
+
+
+def produce(name: str, case: ReleaseCase, tmp: Path) -> Artifacts:
+    """Run the registered output ``name`` for ``case`` (following ``via`` to its producer)."""
+    from amurlink.release import output
+
+    out = output(name)
+    while out.produce is None and out.via is not None:
+        out = output(out.via)
+    fn = out.producer()
+    if fn is None:
+        return []
+    return fn(case, tmp)
+
+
+def _text_of_folder(folder: Path) -> str:
+    parts = []
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and f.suffix.lower() in (".csv", ".json", ".html", ".txt", ".svg"):
+            parts.append(f.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+# -- library -----------------------------------------------------------------------------------
+def produce_release(case: ReleaseCase, tmp: Path) -> Artifacts:
+    r = case.release()
+    return [r.dataset, json.dumps(r.summary(), default=str), json.dumps(dict(r.dataset.metadata),
+                                                                        default=str)]
+
+
+def produce_apply_agreement(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.exchange import apply_agreement
+
+    if case.agreement is None or case.audience != case.agreement.audience:
+        return []
+    shared = apply_agreement(case.dataset, case.agreement, today=case.today, policy=case.policy)
+    return [shared]
+
+
+def produce_exchange_export(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.exchange import export_exchange, import_exchange
+
+    if case.agreement is None or case.audience != case.agreement.audience:
+        return []
+    target = export_exchange(case.dataset, case.agreement, tmp / "exchange", today=case.today,
+                             policy=case.policy, overwrite=True)
+    package = import_exchange(target)
+    return [package.dataset, _text_of_folder(target)]
+
+
+def produce_crossborder(case: ReleaseCase, tmp: Path) -> Artifacts:
+    if case.border is None:
+        return []
+    result = case.release().crossborder(case.border)
+    texts = [json.dumps(result.to_dict(), default=str)]
+    for name in ("encounters", "individuals", "summary", "bands", "yearly", "seasonal"):
+        texts.append(getattr(result, name).to_csv())
+    return texts
+
+
+def produce_io_export_tables(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.io.export import write_camtrapr
+
+    if case.agreement is not None:
+        return []  # io.export takes no agreement: the owner's or the public's whole data
+    write_camtrapr(case.dataset, tmp / "camtrapr", audience=case.audience, policy=case.policy)
+    return [_text_of_folder(tmp / "camtrapr")]
+
+
+# -- report ------------------------------------------------------------------------------------
+def _view(case: ReleaseCase):
+    from amurlink.report import ReportInputs
+    from amurlink.report._view import build_view
+
+    inputs = ReportInputs(dataset=case.dataset, config=case.study_config(), border=case.border)
+    return build_view(inputs, audience=case.audience, policy=case.policy,  # (the _view one)
+                      agreement=case.agreement, today=case.today)
+
+
+def _stations_dataset(view) -> Shown:
+    return Shown(view.stations[["deploymentID", "latitude", "longitude"]].copy())
+
+
+def produce_report_view(case: ReleaseCase, tmp: Path) -> Artifacts:
+    view = _view(case)
+    texts = [view.stations.to_csv()]
+    if view.crossborder is not None:
+        texts.append(json.dumps(view.crossborder.to_dict(), default=str))
+    return [view.dataset, _stations_dataset(view), *texts]
+
+
+def produce_report_html(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.report import write_report
+
+    view = _view(case)
+    folder = tmp / "report"
+    write_report(view.inputs, folder, audience=case.audience, policy=case.policy, view=view,
+                 date=case.today)
+    return [_stations_dataset(view), _text_of_folder(folder)]
+
+
+def produce_report_gpkg(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.core.crs import from_metric
+    from amurlink.report._gpkg import read_gpkg_geometry
+    from amurlink.report.render import write_results_gpkg
+
+    view = _view(case)
+    path = write_results_gpkg(view, tmp / "report.gpkg")
+    con = sqlite3.connect(path)
+    texts, rows = [], []
+    try:
+        layers = [r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")]
+        for layer in layers:
+            cur = con.execute(f'SELECT * FROM "{layer}"')
+            names = [d[0] for d in cur.description]
+            for rec in cur.fetchall():
+                texts.append(" ".join(str(v) for k, v in zip(names, rec, strict=True)
+                                      if k != "geom"))
+                if layer == "border" or "geom" not in names:
+                    continue
+                blob = rec[names.index("geom")]
+                if blob is None:
+                    continue
+                for _kind, pts in [read_gpkg_geometry(blob)]:
+                    for x, y in pts:
+                        lon, lat = from_metric([x], [y], crs=view.config.crs.working)
+                        rows.append({"latitude": float(lat[0]), "longitude": float(lon[0])})
+    finally:
+        con.close()
+    points = pd.DataFrame(rows, columns=["latitude", "longitude"])
+    return ["\n".join(texts), Shown(points, points_only=True)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing cases (hypothesis) and checking what leaves
+# ---------------------------------------------------------------------------------------------
+SPECIES = ("Panthera tigris", "Panthera tigris altaica", "Panthera pardus", "Panthera",
+           "Capreolus pygargus", "Sus scrofa")
+AGREEABLE = ("Panthera tigris", "Panthera pardus", "Capreolus pygargus", "Sus scrofa")
+LEVELS = ("exact", "1km", "10km", "withheld")
+_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
+START = pd.Timestamp("2014-09-01 12:00", tz="UTC")
+
+
+@functools.lru_cache(maxsize=1)
+def toy_border():
+    """The toy border: the meridian 131.0 E (CN west of it, RU east)."""
+    from amurlink.report.demo import toy_border as border
+
+    return border()
+
+
+@functools.lru_cache(maxsize=1)
+def _example() -> Dataset:
+    from amurlink.datasets import load_example
+
+    return load_example()
+
+
+def draw_dataset(draw: Any) -> Dataset:
+    """A toy-shaped two-country dataset with drawn positions, species, dates and links."""
+    from hypothesis import strategies as st
+
+    base = _example()
+    t = {k: v.copy() for k, v in base.tables.items()}
+    deps = t["deployments"]
+    n = len(deps)
+    cn = deps["deploymentID"].str.startswith("CN").to_numpy()
+    lat = [draw(st.integers(4295000, 4325000)) / 1e5 for _ in range(n)]
+    lon = [(draw(st.integers(13085000, 13099000)) if c else draw(st.integers(13101000, 13115000)))
+           / 1e5 for c in cn]
+    deps["latitude"], deps["longitude"] = lat, lon
+    ids = deps["deploymentID"].tolist()
+    obs = t["observations"]
+    ind = t["individuals"]
+    ind_species = {i: draw(st.sampled_from(SPECIES[:3] + SPECIES[4:5]))
+                   for i in ind["individualID"]}
+    ind["scientificName"] = ind["individualID"].map(ind_species)
+    keep = [draw(st.booleans()) or i < 4 for i in range(len(obs))]
+    obs = obs.loc[keep].copy()
+    days = [draw(st.integers(0, 89)) for _ in range(len(obs))]
+    obs["eventStart"] = [START + pd.Timedelta(days=d, hours=3) for d in days]
+    obs["eventEnd"] = obs["eventStart"] + pd.Timedelta(minutes=5)
+    names = []
+    for i, iid in enumerate(obs["individualID"]):
+        if isinstance(iid, str):
+            names.append(ind_species[iid])
+        else:
+            names.append(draw(st.sampled_from(SPECIES + (None,))) if i >= 0 else None)
+    obs["scientificName"] = pd.array(names, dtype=obs["scientificName"].dtype)
+    # an observation's station: individuals keep their country's side (crossings stay real)
+    dep_of = []
+    for iid, old in zip(obs["individualID"], obs["deploymentID"], strict=True):
+        pool = [d for d in ids if d[:2] == str(old)[:2]] if isinstance(iid, str) else ids
+        dep_of.append(draw(st.sampled_from(pool)))
+    obs["deploymentID"] = dep_of
+    media = t["media"]
+    when = dict(zip(obs["mediaID"], obs["eventStart"], strict=True))
+    where = dict(zip(obs["mediaID"], obs["deploymentID"], strict=True))
+    media = media.loc[media["mediaID"].isin(set(obs["mediaID"].dropna()))].copy()
+    media["timestamp"] = media["mediaID"].map(when).astype(media["timestamp"].dtype)
+    media["deploymentID"] = media["mediaID"].map(where)
+    first = obs.dropna(subset=["individualID"]).groupby("individualID")["eventStart"].min()
+    ind["firstRecorded"] = ind["individualID"].map(first).astype(ind["firstRecorded"].dtype)
+    links = t["identityLinks"]
+    links["timestamp"] = [START + pd.Timedelta(days=draw(st.integers(0, 120)))
+                          for _ in range(len(links))]
+    links["timestamp"] = links["timestamp"].astype(t["identityLinks"]["timestamp"].dtype)
+    samples = t["samples"]
+    samples["scientificName"] = [draw(st.sampled_from(SPECIES[:3] + SPECIES[4:5]))
+                                 for _ in range(len(samples))]
+    samples["collectionDate"] = [START + pd.Timedelta(days=draw(st.integers(0, 89)))
+                                 for _ in range(len(samples))]
+    samples["collectionDate"] = samples["collectionDate"].astype(
+        t["samples"]["collectionDate"].dtype)
+    samples["latitude"] = [draw(st.integers(4295000, 4325000)) / 1e5 for _ in range(len(samples))]
+    samples["longitude"] = [draw(st.integers(13085000, 13115000)) / 1e5
+                            for _ in range(len(samples))]
+    t.update(deployments=deps, observations=obs.reset_index(drop=True), media=media,
+             individuals=ind, identityLinks=links, samples=samples)
+    return Dataset(t, metadata=dict(base.metadata), extra_resources=list(base.extra_resources))
+
+
+def draw_case(draw: Any, *, with_border: bool = True) -> ReleaseCase:
+    """A dataset, a study policy, an audience and (maybe) an agreement."""
+    from hypothesis import strategies as st
+
+    from amurlink.exchange import Agreement
+
+    dataset = draw_dataset(draw)
+    sensitive = draw(st.sampled_from([("Panthera tigris", "Panthera pardus"),
+                                      ("Panthera tigris",), ("Panthera",),
+                                      ("Panthera pardus", "Capreolus pygargus")]))
+    policy = ProtectionPolicy(sensitive_species=sensitive,
+                              partner_level=draw(st.sampled_from(LEVELS)),
+                              partner_sensitive_level=draw(st.sampled_from(LEVELS[1:])),
+                              public_level=draw(st.sampled_from(LEVELS)))
+    kind = draw(st.sampled_from(["owner", "owner-CN", "partner", "partner", "public"]))
+    agreement = None
+    if kind == "partner" or draw(st.booleans()):
+        species = tuple(draw(st.sets(st.sampled_from(AGREEABLE), max_size=3)))
+        tables = tuple(draw(st.sets(st.sampled_from(
+            ["deployments", "observations", "media", "individuals", "identityLinks",
+             "samples", "deploymentDetails"]), max_size=4)))
+        embargo = draw(st.one_of(st.none(), st.integers(0, 95).map(
+            lambda d: (START + pd.Timedelta(days=d)).date())))
+        agreement = Agreement(provider="NTLNP", recipient="LLNP", species=species,
+                              tables=tables, level=draw(st.sampled_from(LEVELS)),
+                              embargo_date=embargo)
+    audience = {"owner": Audience.owner(), "public": Audience.public(),
+                "owner-CN": Audience.owner(country="CN",
+                                           level=draw(st.sampled_from(LEVELS))),
+                "partner": agreement.audience if agreement is not None else None}[kind]
+    return ReleaseCase(dataset=dataset, audience=audience, policy=policy, agreement=agreement,
+                       border=toy_border() if with_border else None)
+
+
+def required_levels(case: ReleaseCase) -> pd.Series:
+    """The coarsest level each deployment may be shown at, derived from the rules alone.
+
+    Independent of :mod:`amurlink.core.protection`'s code paths: per station, every species
+    seen there in the COMPLETE dataset (every date, every species) counts.
+    """
+    from amurlink.core.protection import is_sensitive
+
+    data, aud, pol = case.dataset, case.audience, case.policy
+    deps = data.deployments
+    country = dict(zip(data["deploymentDetails"]["deploymentID"],
+                   data["deploymentDetails"]["countryCode"], strict=True))
+    obs = data.observations.dropna(subset=["scientificName"])
+    out = {}
+    for dep in deps["deploymentID"]:
+        names = list(obs.loc[obs["deploymentID"] == dep, "scientificName"].astype(str))
+        sens = [n for n in names if is_sensitive([n], sensitive_species=pol.sensitive_species)[0]]
+        if aud.kind == "owner" and (aud.country is None or country.get(dep) == aud.country):
+            need = "exact"
+        elif aud.kind == "public":
+            need = "withheld" if sens else pol.public_level
+        else:
+            base = aud.level or pol.partner_level
+            need_r = _RANK[base]
+            for n in sens:
+                named = [lvl for sp, lvl in aud.species_levels.items()
+                         if is_sensitive([n], sensitive_species=[sp])[0]]
+                need_r = max(need_r, max(_RANK[v] for v in named) if named
+                             else _RANK[pol.partner_sensitive_level])
+            for n in names:  # the agreement's level for a species it names applies too
+                named = [lvl for sp, lvl in aud.species_levels.items()
+                         if is_sensitive([n], sensitive_species=[sp])[0]]
+                if named:
+                    need_r = max(need_r, max(_RANK[v] for v in named))
+            need = LEVELS[need_r]
+        out[dep] = need
+    return pd.Series(out)
+
+
+def _agreed(case: ReleaseCase) -> tuple[str, ...]:
+    a = case.agreement
+    return tuple(a.species) if a is not None else ()
+
+
+def _cutoff(case: ReleaseCase) -> pd.Timestamp | None:
+    a = case.agreement
+    c = a.cutoff(case.today) if a is not None else None
+    return None if c is None else pd.Timestamp(c, tz="UTC")
+
+
+def _shown_rank(exact: pd.DataFrame, shown: pd.DataFrame, case: ReleaseCase) -> pd.Series:
+    """Level each shown row reveals: exact, a 1 / 10 km cell centre, the withheld point; else
+    "unknown" (rank 0: treated as exact, so any unexplained position fails)."""
+    import numpy as np
+
+    from amurlink.core.protection import protect_locations
+
+    crs = case.policy.crs
+    ex = exact.set_index("deploymentID").loc[shown["deploymentID"]]
+    lat = pd.to_numeric(shown["latitude"], errors="coerce").to_numpy(float)
+    lon = pd.to_numeric(shown["longitude"], errors="coerce").to_numpy(float)
+    rank = np.zeros(len(shown), dtype=int)
+    held_area = protect_locations(case.dataset.deployments[["latitude", "longitude"]],
+                                  level="withheld", crs=crs).iloc[0]
+    for lvl in ("1km", "10km"):
+        cand = protect_locations(ex[["latitude", "longitude"]].reset_index(drop=True),
+                                 level=lvl, crs=crs)
+        same = np.isclose(cand["latitude"].to_numpy(float), lat, atol=1e-9, rtol=0) & \
+            np.isclose(cand["longitude"].to_numpy(float), lon, atol=1e-9, rtol=0)
+        rank[same] = _RANK[lvl]
+    held = (np.isclose(lat, held_area["latitude"], atol=1e-9, rtol=0)
+            & np.isclose(lon, held_area["longitude"], atol=1e-9, rtol=0)) | \
+        (np.isnan(lat) & np.isnan(lon))
+    rank[held] = _RANK["withheld"]
+    same_exact = np.isclose(ex["latitude"].to_numpy(float), lat, atol=1e-9, rtol=0) & \
+        np.isclose(ex["longitude"].to_numpy(float), lon, atol=1e-9, rtol=0)
+    rank[same_exact] = 0
+    return pd.Series(rank, index=shown["deploymentID"].to_numpy())
+
+
+def _outside_names(case: ReleaseCase) -> list[str]:
+    """Binomial names of the dataset (and the study's species) the agreement does not share."""
+    from amurlink.exchange import within_taxa
+
+    agreed = _agreed(case)
+    if not agreed:
+        return []
+    names = set(SPECIES) | set(case.dataset.observations["scientificName"].dropna().astype(str))
+    return sorted(n for n in names if len(n.split()) >= 2 and not within_taxa([n], agreed)[0])
+
+
+def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
+    """Fail (AssertionError naming the output) on anything the reader may not see."""
+    import re
+
+    from amurlink.exchange import within_taxa
+
+    need = required_levels(case)
+    cutoff = _cutoff(case)
+    agreed = _agreed(case)
+    exact = case.dataset.deployments
+    sensitive_exact = []
+    for dep, lvl in need.items():
+        if lvl != "exact":
+            row = exact.loc[exact["deploymentID"] == dep].iloc[0]
+            sensitive_exact.append((dep, lvl, float(row["latitude"]), float(row["longitude"])))
+    outside = _outside_names(case)
+    for art in artifacts:
+        if isinstance(art, str):
+            numbers = [float(v) for v in re.findall(r"(?<![\d.])-?\d{2,3}\.\d{4,}", art)]
+            for dep, lvl, la, lo in sensitive_exact:
+                # a station leaks when both of its exact coordinates are in the text
+                has_lat = any(abs(v - la) <= 5e-6 for v in numbers)
+                has_lon = any(abs(v - lo) <= 5e-6 for v in numbers)
+                assert not (has_lat and has_lon), (
+                    f"{name}: exact position of {dep} ({la}, {lo}) may be shown at {lvl} only")
+            low = art.casefold()
+            for n in outside:
+                assert n.casefold() not in low, f"{name}: species {n!r} outside the agreement"
+            continue
+        if isinstance(art, Shown):
+            deps = art.frame
+            if art.points_only:
+                for dep, lvl, la, lo in sensitive_exact:
+                    close = ((deps["latitude"] - la).abs() < 2e-3) & \
+                        ((deps["longitude"] - lo).abs() < 2e-3)
+                    if lvl in ("10km", "withheld"):
+                        assert not close.any(), f"{name}: a point near {dep} ({lvl})"
+            elif len(deps):
+                shown = _shown_rank(exact, deps, case)
+                for dep, r in shown.items():
+                    assert r >= _RANK[need[dep]], (
+                        f"{name}: {dep} shown at {LEVELS[r]}, may be seen at {need[dep]} at best")
+            continue
+        assert isinstance(art, Dataset), f"{name}: unexpected artifact {type(art).__name__}"
+        deps = art.get("deployments")
+        if deps is not None and len(deps) and {"latitude", "longitude"} <= set(deps):
+            shown = _shown_rank(exact, deps, case)
+            for dep, r in shown.items():
+                assert r >= _RANK[need[dep]], (
+                    f"{name}: {dep} shown at {LEVELS[r]}, the reader may see {need[dep]} at best")
+        if cutoff is not None:
+            for table, cols in (("observations", ("eventStart", "eventEnd")),
+                                ("media", ("timestamp",)), ("samples", ("collectionDate",)),
+                                ("deployments", ("deploymentStart", "deploymentEnd")),
+                                ("deploymentGaps", ("gapStart", "gapEnd")),
+                                ("individuals", ("firstRecorded",)),
+                                ("identityLinks", ("timestamp",))):
+                frame = art.get(table)
+                for col in cols:
+                    if frame is not None and col in frame and len(frame):
+                        stamps = pd.to_datetime(frame[col], utc=True, errors="coerce").dropna()
+                        assert (stamps < cutoff).all(), (
+                            f"{name}: {table}.{col} on or after the embargo {cutoff.date()}")
+            temporal = art.metadata.get("temporal")
+            # (a package without deployments gets the writer's placeholder: its creation day)
+            if isinstance(temporal, dict) and temporal.get("end") and deps is not None \
+                    and len(deps):
+                assert pd.Timestamp(temporal["end"], tz="UTC") < cutoff, f"{name}: temporal"
+        if agreed:
+            for table in ("observations", "individuals", "samples"):
+                frame = art.get(table)
+                if frame is not None and "scientificName" in frame:
+                    names = frame["scientificName"].dropna().astype(str)
+                    bad = names[~within_taxa(names, agreed)]
+                    assert bad.empty, f"{name}: {table} has {sorted(set(bad))} outside {agreed}"
+            for t in art.metadata.get("taxonomic") or []:
+                assert within_taxa([t.get("scientificName")], agreed)[0], (
+                    f"{name}: taxonomic lists {t.get('scientificName')!r}")
+        links = art.get("identityLinks")
+        ind = art.get("individuals")
+        if links is not None and len(links) and (agreed or cutoff is not None):
+            known = set(ind["individualID"]) if ind is not None else set()
+            known |= set(art["samples"]["sampleID"]) if "samples" in art else set()
+            for col in ("subjectA", "subjectB"):
+                assert links[col].isin(known).all(), f"{name}: a link to a held-back subject"
