@@ -114,3 +114,36 @@ def test_regular_layout_and_errors(small):
                       budgets={"CN": 4, "RU": 4})
     with pytest.raises(DataError, match="criterion"):
         search_layout(cand, mask, 5, D=5e-4, detectpar=PAR, noccasions=5, criterion="Em")
+
+
+def test_transboundary_weight_scores_and_effect(small):
+    from amurlink.design.search import _add_scores
+    from amurlink.design.simulation import expected_transboundary
+
+    cand, mask = small
+    p = prepare_problem(cand, mask, D=5e-4, detectpar=PAR, noccasions=15,
+                        transboundary_weight=2.0)
+    rng = np.random.default_rng(4)
+    chosen = rng.choice(len(cand), 10, replace=False)
+    xy = cand[["x", "y"]].to_numpy()
+    tb = expected_transboundary(xy[chosen], cand["country"].to_numpy()[chosen], mask, D=5e-4,
+                                detectpar=PAR, noccasions=15)["En_transboundary"]
+    from amurlink.design.search import _counts
+
+    assert _counts(p, chosen)["transboundary"] == pytest.approx(tb, rel=1e-9)
+    s = _swap_scores(p, chosen)
+    free = np.setdiff1d(np.arange(len(cand)), chosen)
+    for i, j in zip(rng.integers(0, 10, 6), rng.choice(free, 6), strict=True):
+        alt = chosen.copy()
+        alt[i] = j
+        assert s[i, j] == pytest.approx(_score(p, alt), rel=1e-9)
+    A = p.Sh[:, chosen].sum(axis=1)
+    add = _add_scores(p, A, None, float(p.Cb[chosen].sum()), chosen)
+    for j in rng.choice(free, 4):
+        assert add[j] == pytest.approx(_score(p, np.append(chosen, j)), rel=1e-6)
+    kw = {"D": 5e-4, "detectpar": PAR, "noccasions": 15, "time_limit": 20, "restarts": 2,
+          "baseline": None}
+    plain = search_layout(cand, mask, 12, **kw)
+    weighted = search_layout(cand, mask, 12, transboundary_weight=5.0, **kw)
+    assert weighted.counts["transboundary"] > plain.counts["transboundary"]
+    assert weighted.counts["min_nr"] <= plain.counts["min_nr"] * (1 + 1e-9)

@@ -289,6 +289,9 @@ def search(
     nx: int = _NX,
     time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the search."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random restarts."),
+    transboundary_weight: float = typer.Option(0.0, "--transboundary-weight", help="Add w x "
+                                               "E(animals detected in both countries) to the "
+                                               "criterion."),
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Choose k of n candidate sites maximising min(E(n), E(r)) (or another criterion).
@@ -309,6 +312,8 @@ def search(
         raise usage_error("--roads and --road-distance go together")
     if time_limit <= 0:
         raise usage_error("--time-limit must be positive")
+    if not transboundary_weight >= 0:
+        raise usage_error("--transboundary-weight must be >= 0")
     budgets = _budgets(budget)
     dmin = parse_distance(min_distance, name="--min-distance") or 0.0
     with handle_errors():
@@ -338,7 +343,8 @@ def search(
                             criterion=criterion, budgets=budgets, min_distance=dmin,
                             eligible=eligible, fixed=fixed,
                             baseline=current if current is not None else "regular",
-                            time_limit=time_limit, seed=seed)
+                            time_limit=time_limit, seed=seed,
+                            transboundary_weight=transboundary_weight)
     ids = cand["site_id"].astype(str).to_numpy()
     payload = res.to_dict()
     payload["chosen_site_ids"] = [ids[i] for i in res.chosen]
@@ -351,7 +357,8 @@ def search(
     c = res.counts
     lines = [f"chose {len(res.chosen)} of {len(cand)} sites in {res.seconds:.1f} s "
              f"({criterion} = {res.criterion:.2f})",
-             f"E(n) {c['En']:.2f}  E(r) {c['Er']:.2f}  RSE(D) {_pct(res.rse)}"]
+             f"E(n) {c['En']:.2f}  E(r) {c['Er']:.2f}  RSE(D) {_pct(res.rse)}"
+             + (f"  transboundary {c['transboundary']:.2f}" if "transboundary" in c else "")]
     for country, v in res.per_country.items():
         lines.append(f"  {country}: {v['sites']} sites, {v['cameras']:g} cameras")
     if res.gain is not None:
@@ -417,3 +424,50 @@ def power(
         emit_json(payload)
     else:
         typer.echo(text)
+
+
+@design_app.command("theme")
+def theme(
+    scenario: str = typer.Option("neaspec", "--scenario", help="Simulator scenario: small, "
+                                 "neaspec or large."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the landscape and camera layout."),
+    road_distance: str | None = typer.Option(None, "--road-distance", help="Only candidate "
+                                             "sites within this distance of roads/tracks."),
+    transboundary_weight: float = typer.Option(1.0, "--transboundary-weight", help="Weight of "
+                                               "E(animals detected in both countries)."),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the search."),
+    output_format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Propose a joint layout for a simulated theme study against the study's own layout.
+
+    Figures only (RSE(D), E(n), E(r), expected transboundary animals, joint against
+    national); no site positions are printed.
+    """
+    from amurlink.cli.secr import parse_distance
+    from amurlink.design.theme import theme_study_design
+
+    if scenario not in ("small", "neaspec", "large"):
+        raise usage_error("--scenario must be small, neaspec or large")
+    if time_limit <= 0 or not transboundary_weight >= 0:
+        raise usage_error("--time-limit must be positive and --transboundary-weight >= 0")
+    with handle_errors():
+        r = theme_study_design(scenario, seed=seed, time_limit=time_limit,
+                               road_distance_m=parse_distance(road_distance,
+                                                              name="--road-distance"),
+                               transboundary_weight=transboundary_weight)
+    r.pop("proposed_xy")
+    if output_format == OutputFormat.json:
+        emit_json(r)
+        return
+    lines = [f"theme study design, scenario {scenario} (seed {seed}), "
+             f"{r['settings']['candidates']} candidate sites"]
+    for label in ("current", "proposed"):
+        d = r[label]
+        cams = ", ".join(f"{c} {v:g}" for c, v in d["cameras"].items())
+        lines.append(f"{label:9s} cameras {cams}: E(n) {d['En']:.1f}, E(r) {d['Er']:.1f}, "
+                     f"RSE(D) {_pct(d['rse'])}, transboundary animals detected "
+                     f"{d['transboundary_detected']:.1f}")
+    lines.append(f"gain in the criterion: {100 * r['gain']:+.1f}%")
+    for row in r["joint_vs_national"]:
+        lines.append(f"  RSE(D) {row['survey']}: {_pct(row['rse'])}")
+    typer.echo("\n".join(lines))

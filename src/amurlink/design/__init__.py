@@ -39,6 +39,7 @@ from amurlink.design.simulation import (
 )
 from amurlink.design.spacing import SpacingResult, detector_spacing, optimal_spacing
 from amurlink.design.study import grid_layout, neaspec_layout, rule_of_thumb_check
+from amurlink.design.theme import theme_study_design
 
 __all__ = [
     "CRITERIA",
@@ -75,6 +76,7 @@ __all__ = [
     "simulate_trend_power",
     "simulate_two_survey_power",
     "summarise_simulation",
+    "theme_study_design",
     "traps_and_usage",
     "trend_power",
     "years_to_detect",

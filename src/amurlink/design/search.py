@@ -76,6 +76,7 @@ class LayoutProblem:
     Sh: np.ndarray  # S h (M, n)
     conflict: Any  # sparse-ish: list of arrays of conflicting sites (within min distance)
     budgets: dict[str, float]
+    tb_weight: float = 0.0  # weight of the expected transboundary animals in the objective
 
 
 def _counts(p: LayoutProblem, chosen: np.ndarray) -> dict[str, float]:
@@ -92,15 +93,64 @@ def _counts(p: LayoutProblem, chosen: np.ndarray) -> dict[str, float]:
     if p.G is not None:
         g = p.G[:, chosen].sum(axis=1)
         out["En2"] = float(Dtot - p.Dc @ (e * (1.0 + g)))
+    codes = sorted(set(p.country))
+    if len(codes) >= 2:
+        # animals detected in two countries: sum of each country's E(n) minus E(n)
+        # (exact for two countries: detections at different detectors are independent)
+        enc = 0.0
+        for c in codes:
+            sel = chosen[p.country[chosen] == c]
+            Ac = p.Sh[:, sel].sum(axis=1) if len(sel) else np.zeros(len(p.Dc))
+            enc += float(Dtot - p.Dc @ np.exp(-Ac))
+        out["transboundary"] = enc - En
     return out
 
 
+def _objective(p: LayoutProblem, counts: Mapping[str, float]) -> float:
+    return counts[p.criterion] + p.tb_weight * counts.get("transboundary", 0.0)
+
+
 def _score(p: LayoutProblem, chosen: np.ndarray) -> float:
-    return _counts(p, chosen)[p.criterion]
+    return _objective(p, _counts(p, chosen))
 
 
-def _swap_scores(p: LayoutProblem, chosen: np.ndarray) -> np.ndarray:
-    """Criterion after removing chosen[i] and adding site j: matrix (len(chosen), n)."""
+def _tb_swap(p: LayoutProblem, chosen: np.ndarray, En: np.ndarray) -> np.ndarray:
+    """Expected transboundary animals after each swap (k, n): sum_c E(n_c) - E(n)."""
+    Dtot = p.Dc.sum()
+    total = np.zeros_like(En)
+    for c in sorted(set(p.country)):
+        in_c = p.country[chosen] == c
+        Ac = p.Sh[:, chosen[in_c]].sum(axis=1)
+        # W_c[m, i]: Dc exp(-A_c) with site i removed when it is in c
+        W = np.exp(-Ac)[:, None] * np.ones((1, len(chosen)))
+        if in_c.any():
+            W[:, in_c] = np.exp(-(Ac[:, None] - p.Sh[:, chosen[in_c]]))
+        W *= p.Dc[:, None]
+        jc = p.country == c
+        part = np.empty_like(En)
+        part[:, jc] = Dtot - W.T @ p.E[:, jc]
+        part[:, ~jc] = (Dtot - W.sum(axis=0))[:, None]
+        total += part
+    return total - En
+
+
+def _tb_add(p: LayoutProblem, chosen: np.ndarray, En: np.ndarray) -> np.ndarray:
+    """Expected transboundary animals after adding each site j (n,)."""
+    Dtot = p.Dc.sum()
+    total = np.zeros_like(En)
+    for c in sorted(set(p.country)):
+        sel = chosen[p.country[chosen] == c] if len(chosen) else chosen
+        Ac = p.Sh[:, sel].sum(axis=1) if len(sel) else np.zeros(len(p.Dc))
+        w = p.Dc * np.exp(-Ac)
+        jc = p.country == c
+        part = np.full(len(En), Dtot - w.sum())
+        part[jc] = Dtot - w @ p.E[:, jc]
+        total += part
+    return total - En
+
+
+def _swap_base(p: LayoutProblem, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Criterion and E(n) after removing chosen[i] and adding site j (len(chosen), n)."""
     Sh_c = p.Sh[:, chosen]
     A = Sh_c.sum(axis=1)
     Dtot = p.Dc.sum()
@@ -109,11 +159,11 @@ def _swap_scores(p: LayoutProblem, chosen: np.ndarray) -> np.ndarray:
     W *= p.Dc[:, None]
     En = Dtot - W.T @ p.E  # (k, n)
     if p.criterion == "En":
-        return En
+        return En, En
     if p.criterion == "En2":
         g = p.G[:, chosen].sum(axis=1)
         base = (1.0 + g[:, None] - p.G[:, chosen]) * W
-        return Dtot - base.T @ p.E - W.T @ (p.E * p.G)
+        return Dtot - base.T @ p.E - W.T @ (p.E * p.G), En
     if p.detector == "multi":
         lam = A / p.S
         Wl = np.exp(-(lam[:, None] - Sh_c / p.S)) * p.Dc[:, None]
@@ -123,21 +173,37 @@ def _swap_scores(p: LayoutProblem, chosen: np.ndarray) -> np.ndarray:
         Ec = cb - p.Cb[chosen][:, None] + p.Cb[None, :]
     Er = Ec - En
     if p.criterion == "Er":
-        return Er
-    return np.minimum(En, Er)
+        return Er, En
+    return np.minimum(En, Er), En
+
+
+def _swap_scores(p: LayoutProblem, chosen: np.ndarray) -> np.ndarray:
+    """Objective after removing chosen[i] and adding site j: matrix (len(chosen), n)."""
+    base, En = _swap_base(p, chosen)
+    if p.tb_weight:
+        base = base + p.tb_weight * _tb_swap(p, chosen, En)
+    return base
 
 
 def _add_scores(p: LayoutProblem, A: np.ndarray, g: np.ndarray | None,
-                cbsum: float) -> np.ndarray:
+                cbsum: float, chosen: np.ndarray | None = None) -> np.ndarray:
+    val, En = _add_base(p, A, g, cbsum)
+    if p.tb_weight and chosen is not None:
+        val = val + p.tb_weight * _tb_add(p, np.asarray(chosen, int), En)
+    return val
+
+
+def _add_base(p: LayoutProblem, A: np.ndarray, g: np.ndarray | None,
+              cbsum: float) -> tuple[np.ndarray, np.ndarray]:
     """Criterion after adding site j to the chosen set with summed hazard ``A`` (S h),
     summed ``expm1(S h)`` ``g`` (E(n2) only) and summed expected detections ``cbsum``."""
     Dtot = p.Dc.sum()
     w = p.Dc * np.exp(-A)
     En = Dtot - w @ p.E
     if p.criterion == "En":
-        return En
+        return En, En
     if p.criterion == "En2":
-        return Dtot - (w * (1.0 + g)) @ p.E - w @ (p.E * p.G)
+        return Dtot - (w * (1.0 + g)) @ p.E - w @ (p.E * p.G), En
     if p.detector == "multi":
         wl = p.Dc * np.exp(-A / p.S)
         Ec = p.S * (Dtot - wl @ p.Eh)
@@ -145,9 +211,9 @@ def _add_scores(p: LayoutProblem, A: np.ndarray, g: np.ndarray | None,
         Ec = cbsum + p.Cb
     Er = Ec - En
     if p.criterion == "Er":
-        return Er
+        return Er, En
     # early in the greedy both are tiny: break ties by E(n) + E(r)
-    return np.minimum(En, Er) + 1e-9 * (En + Er)
+    return np.minimum(En, Er) + 1e-9 * (En + Er), En
 
 
 def _feasible_add(p: LayoutProblem, chosen_mask: np.ndarray, used: dict[str, float]) -> np.ndarray:
@@ -229,6 +295,7 @@ def prepare_problem(
     min_distance: float = 0.0,
     eligible: np.ndarray | None = None,
     fixed: Sequence[int] | None = None,
+    transboundary_weight: float = 0.0,
 ) -> LayoutProblem:
     """Validate the inputs and precompute the per-candidate hazard terms."""
     if isinstance(candidates, pd.DataFrame):
@@ -287,9 +354,14 @@ def prepare_problem(
     for c in budgets:
         if c not in set(country):
             raise DataError(f"budget for country {c!r} but no candidate site has that country")
+    if not (np.isfinite(transboundary_weight) and transboundary_weight >= 0):
+        raise DataError("transboundary weight must be a number >= 0")
+    if transboundary_weight and len(set(country)) < 2:
+        raise DataError("a transboundary weight needs candidates with two countries")
     return LayoutProblem(xy=xy, country=country, cost=cost, eligible=elig, fixed=fx, Dc=Dc,
                          S=S, detector=detector, criterion=criterion, E=E, Cb=Cb, Eh=Eh, G=G,
-                         Sh=Sh, conflict=conflict, budgets=budgets)
+                         Sh=Sh, conflict=conflict, budgets=budgets,
+                         tb_weight=float(transboundary_weight))
 
 
 def _used(p: LayoutProblem, chosen: np.ndarray) -> dict[str, float]:
@@ -310,7 +382,8 @@ def _greedy(p: LayoutProblem, k: int, rng: np.random.Generator, noise: float) ->
         if not ok.any():
             raise DataError(f"no feasible layout of {k} sites: only {len(chosen)} could be "
                             "placed under the budgets, minimum distance and eligibility")
-        s = _add_scores(p, A, g, float(p.Cb[chosen].sum()) if chosen else 0.0)
+        s = _add_scores(p, A, g, float(p.Cb[chosen].sum()) if chosen else 0.0,
+                        np.array(chosen, int))
         if noise > 0:
             s = s * (1.0 + noise * rng.random(len(s)))
         s = np.where(ok, s, -np.inf)
@@ -398,6 +471,7 @@ def search_layout(
     restarts: int | None = None,
     seed: int = 0,
     CF: float = 1.0,
+    transboundary_weight: float = 0.0,
 ) -> SearchResult:
     """Choose ``k`` of the candidate sites maximising ``criterion``.
 
@@ -432,6 +506,9 @@ def search_layout(
         Seed of the random perturbations.
     CF : float
         Correction factor for the reported rule-of-thumb RSE.
+    transboundary_weight : float, default 0
+        Maximise ``criterion + w x E(transboundary)``, E(transboundary) the expected number of
+        animals detected in two countries (``sum_c E(n_c) - E(n)``); 0 ignores it.
 
     Returns
     -------
@@ -441,7 +518,7 @@ def search_layout(
     p = prepare_problem(candidates, mask, D=D, detectpar=detectpar, noccasions=noccasions,
                         detectfn=detectfn, detector=detector, criterion=criterion,
                         budgets=budgets, min_distance=min_distance, eligible=eligible,
-                        fixed=fixed)
+                        fixed=fixed, transboundary_weight=transboundary_weight)
     n = len(p.xy)
     if not (1 <= int(k) <= n):
         raise DataError(f"k must be between 1 and the number of candidates ({n}), got {k}")
@@ -487,13 +564,15 @@ def search_layout(
         base_rse = expected_counts(p.xy[bidx], mask, D=D, detectfn=detectfn,
                                    detectpar=detectpar, noccasions=noccasions,
                                    detector=detector, CF=CF, en2=False).rse
-        gain = best_val / base[criterion] - 1.0 if base[criterion] > 0 else None
+        bval = _objective(p, base)
+        gain = best_val / bval - 1.0 if bval > 0 else None
         base = {**base, "chosen": [int(i) for i in bidx]}
     per_country = {}
     for c in sorted(set(p.country[best])):
         sel = best[p.country[best] == c]
         per_country[c or "all"] = {"sites": int(len(sel)), "cameras": float(p.cost[sel].sum())}
-    return SearchResult(chosen=np.sort(best), criterion_name=criterion, criterion=best_val,
+    name = criterion if not p.tb_weight else f"{criterion} + {p.tb_weight:g} x transboundary"
+    return SearchResult(chosen=np.sort(best), criterion_name=name, criterion=best_val,
                         counts=counts, rse=e.rse, history=history, iterations=iters + r,
                         seconds=time.perf_counter() - t0, baseline=base, baseline_rse=base_rse,
                         gain=gain, per_country=per_country)
