@@ -16,6 +16,9 @@ import pyarrow.csv as pacsv
 from amurlink.io.validation import Issue
 from amurlink.schema import _MEDIA_PATH_PATTERN, MISSING_VALUES, Field, TableSchema
 
+#: Arrow parses a CSV on several threads only from this size (waking the pool costs more
+#: than it saves on small tables).
+_THREADED_BYTES = 1 << 20
 #: At most this many individual issues per (table, field, code); the rest are summarised.
 MAX_ISSUES_PER_KIND = 100
 
@@ -467,7 +470,8 @@ class TableParser:
         try:
             table = pacsv.read_csv(
                 pa.BufferReader(data),  # zero-copy view of the bytes
-                read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+                read_options=pacsv.ReadOptions(use_threads=len(data) > _THREADED_BYTES,
+                                               block_size=1 << 24),
                 # a line break inside a value needs quotes: without any quote in the file,
                 # every line break ends a row and Arrow can split the file between threads
                 parse_options=pacsv.ParseOptions(newlines_in_values=quotes > 0),

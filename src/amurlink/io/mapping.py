@@ -379,6 +379,10 @@ def load_mapping(path: str | os.PathLike[str], /) -> ImportMapping:
                          'write problems = { from = "Problem{n}_from", to = "Problem{n}_to" }')
                 problems = None
         fmt = _text(spec, "datetime_format", prefix, errs, "%d.%m.%Y", default=_DEFAULT_FORMAT)
+        if fmt is not None and not _format_ok(fmt):
+            errs.add(f"{prefix}datetime_format", "a strftime format such as %d.%m.%Y %H:%M:%S",
+                     fmt, "use only %d %m %Y %H %M %S and the other strftime directives")
+            fmt = _DEFAULT_FORMAT
         delim = _text(spec, "delimiter", prefix, errs, ",", default=",")
         sheet = spec.get("sheet")
         tables[name] = TableMapping(
@@ -484,6 +488,15 @@ def _inside(base: Path, rel: str) -> Path | None:
         return None
     target = (base / rel).resolve()
     return target if target.is_relative_to(base) else None
+
+
+def _format_ok(fmt: str) -> bool:
+    """Whether pandas accepts ``fmt`` as a date-time format (no unknown directive)."""
+    try:
+        pd.to_datetime(pd.Series(["2014-01-01"]), format=fmt, errors="coerce")
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _encoding(name: str | None, key: str, errs: _Errors, default: str = "utf-8") -> str:

@@ -171,5 +171,25 @@ def read_text_table(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataError(f"{shown}: cannot be read as a table ({str(exc)[:200]}); check "
                         "`delimiter` and quoting") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas made the extra cells an index
+        raise DataError(f"{shown}: {_long_row(path, delimiter, encoding)} has more values than "
+                        "the header has columns; quote values that contain the delimiter "
+                        f"({delimiter!r}) or add the missing column names")
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame.apply(lambda c: c.str.strip())
+
+
+def _long_row(path: Path, delimiter: str, encoding: str) -> str:
+    """'row N' of the first row with more cells than the header (header = row 1)."""
+    import csv
+
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            width = len(next(reader, []))
+            for n, row in enumerate(reader, start=2):
+                if len(row) > width:
+                    return f"row {n}"
+        except csv.Error:
+            pass
+    return "a row"
