@@ -151,8 +151,11 @@ def _drawn_map(data: Any, inputs: Any, *, joint: bool) -> tuple[dict[str, Any], 
     links = None
     if joint and "identityLinks" in data:
         from amurlink.identify.links import current_links
+        from amurlink_web.apps.identities.selectors import two_party
 
-        links = current_links(data["identityLinks"], status="confirmed")
+        # tracks follow links confirmed under the study's [links] two_party rule
+        links = current_links(data["identityLinks"], status="confirmed", two_party=two_party(),
+                              individuals=data.get("individuals"))
     border = border_lonlat(inputs.border) if inputs is not None else []
     features = map_features(data, confirmed_links=links)
     value = (features, render_svg(features, border=border), bool(border))
