@@ -159,6 +159,18 @@ class LinkAuditTest(AuditPersonas):
         self.assertTrue(ids <= {e.pk for e in self.audit_page("owner")})
         self.assertTrue(ids <= {e.pk for e in self.audit_page("ru_manager")})
 
+    def test_the_joint_maps_reads_name_levels_and_agreements(self):
+        self.assertEqual(self.client_for("partner").get("/map/").status_code, 200)
+        entry = self.last(action="read", target="map:joint")
+        # Russia's park sees its own stations exactly and China's through China's agreement
+        self.assertEqual(entry.level, "exact/1km")
+        self.assertEqual(entry.agreement, f"#{self.agreement.pk} ntlnp->llnp 1km")
+        self.assertEqual(sorted(entry.owner_ids), sorted([self.cn.pk, self.ru.pk]))
+        self.client_for("secretariat").get("/map/")
+        entry = self.last(action="read", target="map:joint")
+        self.assertEqual((entry.username, entry.level), ("sec-viewer", "withheld"))
+        self.assertIn(entry.pk, {e.pk for e in self.audit_page("ru_manager")})
+
     def test_a_refused_decision_is_logged_too(self):
         store = CachedLinkStore(joint_package_path())
         store.propose(pd.DataFrame({"subjectA": ["CN-NTLNP:L01"], "subjectB": ["RU-LLNP:T-1"]}),

@@ -74,6 +74,23 @@ def dataset_terms(*, dataset: Any, access: Any, with_level: bool = True
     return owners_text([dataset.owner_id]), level, agreement_text(access.agreement)
 
 
+def joint_terms(*, user: Any) -> tuple[str, str, str] | None:
+    """``(owners, level, agreement)`` of a read of the joint package by ``user``: every park,
+    the levels of the release the reader's organisation gets, the agreements it goes through.
+    None when the reader has no view of it (or there is no joint package)."""
+    from django.http import Http404
+
+    from amurlink_web.apps.jobs.selectors import joint_reader, joint_release
+
+    try:
+        _, access = joint_reader(fetched_by=user)
+        level = levels_text(joint_release(access=access).levels)
+    except (Http404, OSError, ValueError, KeyError):
+        return None
+    agreements = "; ".join(agreement_text(a) for a in access.agreements)
+    return owners_text(park_ids()), level, agreements[:200]
+
+
 def derive(*, target: str, action: str, user: Any, detail: dict[str, Any]
            ) -> tuple[str, str, str]:
     """``(owners, level, agreement)`` of an audit entry, from its target (see module doc)."""
@@ -100,6 +117,10 @@ def derive(*, target: str, action: str, user: Any, detail: dict[str, Any]
             found = _LEVEL_IN_LABEL.search(job.audience or "")
             level = found.group(1) if found else ("exact" if job.audience == "owner" else "")
         return owners_text(park_ids()), level, ""
+    if target == "map:joint" and reading:
+        terms = joint_terms(user=user)
+        if terms is not None:
+            return terms
     if target.startswith(_JOINT_TARGETS):
         label = str(detail.get("access", ""))
         found = _LEVEL_IN_LABEL.search(label)
