@@ -180,6 +180,8 @@ class SECR(ParamsEstimator):
                 hinv0 = np.ones(ll.npar)
                 hinv0[ll.design.blocks["D"].start] = 1.0 / max(ll.n_animals, 1)
                 hinv0 = np.diag(hinv0)
+        if self.start is None and getattr(ll.design, "has_noneuc", False) and vg is not None:
+            start, hinv0 = self._euclidean_warm_start(capthist, mask, ll, start, hinv0)
         x0 = start * scale
         self.n_coarse_evaluations_ = 0
         if vg is not None and self.start is None and self.method == "newton":
@@ -197,6 +199,33 @@ class SECR(ParamsEstimator):
                       "conditional": self.conditional, "start": start.tolist()},
         )
         return self
+
+    def _euclidean_warm_start(self, capthist, mask, ll, start, hinv0):
+        """Start a non-Euclidean fit from the Euclidean one (cheap: no least-cost paths):
+        its estimates and inverse Hessian for the other parameters, friction 1 (beta 0)."""
+        sub = {k: v for k, v in dict(self.model or {}).items() if k != "noneuc"}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                e = SECR(**{**self.get_params(), "model": sub}).fit(capthist, mask).results_
+        except Exception as exc:  # noqa: BLE001 - a failed warm start only costs speed
+            logger.debug("Euclidean warm start skipped: %s", exc)
+            return start, hinv0
+        names = ll.design.beta_names
+        idx = [names.index(n) for n in e.params.index if n in names]
+        if len(idx) != len(e.params):
+            return start, hinv0
+        x = np.array(start, dtype=float)
+        x[idx] = e.params.to_numpy()
+        h = np.eye(len(names)) * 0.02  # noneuc: about 1 / its curvature
+        cov = e.cov.to_numpy()
+        cov = (cov + cov.T) / 2
+        h[np.ix_(idx, idx)] = cov
+        try:
+            np.linalg.cholesky(h)
+        except np.linalg.LinAlgError:
+            h = None if hinv0 is None else hinv0
+        return x, h
 
     def _fixed_mask(self, ll: LogLikelihood) -> tuple[np.ndarray, np.ndarray]:
         from amurlink.analysis.secr.links import transform
