@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import typer
@@ -128,96 +124,21 @@ def corridors_command(
 
 
 def _run_corridors(resistance, border_path, out_dir, segment_km, percentile, crossings):
-    import numpy as np
     import pandas as pd
 
     from amurlink.core.border import load_border
-    from amurlink.exceptions import DataError
-    from amurlink.landscape import habitat as hb
-    from amurlink.landscape.costdist import least_cost_corridor, rasterize_polygons
-    from amurlink.landscape.grid import Grid, read_grid, write_grid
-    from amurlink.report._gpkg import write_gpkg
+    from amurlink.landscape.grid import read_grid
+    from amurlink.landscape.transboundary import border_corridors
 
     grid = read_grid(resistance)
     border = load_border(border_path, crs=grid.crs or "EPSG:32652")
-    parks = list(border.extras.get("park", ()))
-    if len(parks) < 2:
-        raise DataError(
-            f"{border_path}: needs two 'park' features as core areas, found {len(parks)}"
-        )
-    (name_a, geom_a), (name_b, geom_b) = parks[:2]
-    r = np.where(grid.valid & (grid.values > 0), grid.values, np.nan)
-    core_a = rasterize_polygons([geom_a], grid) > 0
-    core_b = rasterize_polygons([geom_b], grid) > 0
-    if not core_a.any() or not core_b.any():
-        raise DataError(f"{border_path}: a park lies outside the resistance grid")
-    cor = least_cost_corridor(r, core_a, core_b, cellsize=grid.cellsize)
-    reff, current = hb.effective_resistance(r, core_a, core_b)
-    segs = hb.border_segments(border.line, segment_km * 1000.0)
-    cur_grid = grid.with_values(current)
-    table = hb.border_current(cur_grid, segs)
-    summary = {
-        "cores": [name_a or "park 1", name_b or "park 2"],
-        "least_cost": cor.least_cost,
-        "effective_resistance": reff,
-        "segments": len(segs),
-        "corridor_cells": int(cor.width_mask(percentile).sum()),
-    }
-    if crossings is not None:
-        obs = pd.read_csv(crossings)
-        if not {"segment", "crossings"} <= set(obs.columns):
-            raise DataError(f"{crossings}: expected columns segment,crossings")
-        merged = table.merge(obs[["segment", "crossings"]], on="segment", how="left")
-        merged["crossings"] = merged["crossings"].fillna(0)
-        table = merged
-        stats = hb.compare_crossings(table["current"], table["crossings"])
-        summary.update(spearman=stats["spearman"], spearman_p=stats["p_value"])
-    pinch = hb.pinch_points(current, exclude=core_a | core_b, cellsize=grid.cellsize)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".habitat-"))
-    try:
-        norm = np.where(np.isfinite(cor.normalized), cor.normalized, grid.nodata)
-
-        def frame(v):
-            return Grid(v, grid.xllcorner, grid.yllcorner, grid.cellsize, grid.nodata, grid.crs)
-
-        write_grid(frame(norm), staging / "corridor_cost.tif")
-        write_grid(frame(cor.width_mask(percentile).astype(float)), staging / "corridor_mask.tif")
-        write_grid(frame(current), staging / "current.tif")
-        table.to_csv(staging / "border_segments.csv", index=False)
-        pinch.to_csv(staging / "pinch_points.csv", index=False)
-        xs = grid.xllcorner + (pinch["col"].to_numpy(float) + 0.5) * grid.cellsize
-        ys = grid.yllcorner + (grid.shape[0] - pinch["row"].to_numpy(float) - 0.5) * grid.cellsize
-        write_gpkg(
-            staging / "corridors.gpkg",
-            {
-                "border_segments": (
-                    table,
-                    [("LINESTRING", [tuple(c) for c in seg.coords]) for seg in segs],
-                    "LINESTRING",
-                ),
-                "pinch_points": (
-                    pinch,
-                    [("POINT", [(float(x), float(y))]) for x, y in zip(xs, ys, strict=True)],
-                    "POINT",
-                ),
-            },
-            crs=grid.crs or "EPSG:32652",
-        )
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2))
-        for p in sorted(staging.iterdir()):
-            os.replace(p, out_dir / p.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    summary["files"] = sorted(
-        str(out_dir / n)
-        for n in (
-            "corridor_cost.tif",
-            "corridor_mask.tif",
-            "current.tif",
-            "border_segments.csv",
-            "pinch_points.csv",
-            "summary.json",
-        )
+    obs = pd.read_csv(crossings) if crossings is not None else None
+    return border_corridors(
+        grid,
+        border,
+        out_dir,
+        segment_km=segment_km,
+        percentile=percentile,
+        crossings=obs,
+        source=str(border_path),
     )
-    return summary

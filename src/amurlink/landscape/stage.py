@@ -1,0 +1,92 @@
+"""The ``corridors`` stage of ``amurlink run`` (ready to register).
+
+It runs when the study folder holds ``landscape/resistance.tif`` (or ``.asc``): a resistance
+raster in the working CRS, made with ``amurlink habitat resistance`` or any GIS. The core
+areas are the first two ``park`` features of the study's border file; observed crossings per
+border segment, when ``landscape/crossings.csv`` (``segment,crossings``) exists, are compared
+with the predicted border current. It writes ``OUT/corridors/`` (see
+:func:`amurlink.landscape.transboundary.border_corridors`). Nothing it writes holds a station
+position.
+
+To wire it into every run, in ``amurlink/study/stages.py``:
+``from amurlink.landscape.stage import CORRIDOR_STAGE; register_stage(CORRIDOR_STAGE)``.
+Importing this module registers nothing (so tests that import it leave the run alone).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from amurlink.exceptions import DataError
+from amurlink.landscape.transboundary import CORRIDOR_FILES
+from amurlink.study._runner import Stage, StageContext, Study
+
+__all__ = ["CORRIDOR_STAGE", "resistance_file"]
+
+_RESISTANCE = ("landscape/resistance.tif", "landscape/resistance.tiff", "landscape/resistance.asc")
+_CROSSINGS = "landscape/crossings.csv"
+
+
+def resistance_file(study: Study) -> Path | None:
+    """The study's resistance raster, or None."""
+    for name in _RESISTANCE:
+        p = study.folder / name
+        if p.is_file():
+            return p
+    return None
+
+
+def _applies(study: Study) -> str | None:
+    if resistance_file(study) is None:
+        return "no landscape/resistance.tif in the study folder"
+    return None
+
+
+def _files(study: Study) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    res = resistance_file(study)
+    if res is not None:
+        out["landscape.resistance"] = res
+    cross = study.folder / _CROSSINGS
+    if cross.is_file():
+        out["landscape.crossings"] = cross
+    return out
+
+
+def _corridors(ctx: StageContext) -> dict[str, Any]:
+    import pandas as pd
+
+    from amurlink.landscape.grid import read_grid
+    from amurlink.landscape.transboundary import border_corridors
+
+    joint = ctx.result("harmonise") or {}
+    border = joint.get("border")
+    if border is None:
+        raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
+    path = resistance_file(ctx.study)
+    if path is None:
+        raise DataError("no landscape/resistance.tif in the study folder")
+    grid = read_grid(path)
+    cross = ctx.study.folder / _CROSSINGS
+    obs = pd.read_csv(cross) if cross.is_file() else None
+    return border_corridors(
+        grid, border, ctx.study.out_dir / "corridors", crossings=obs, source=str(path)
+    )
+
+
+def _summary(value: dict[str, Any]) -> dict[str, Any]:
+    keys = ("cores", "least_cost", "effective_resistance", "segments", "spearman")
+    return {k: value[k] for k in keys if k in value}
+
+
+CORRIDOR_STAGE = Stage(
+    "corridors",
+    _corridors,
+    what="modelling corridors and border current between the parks",
+    needs=("harmonise",),
+    files=_files,
+    outputs=tuple(f"corridors/{n}" for n in CORRIDOR_FILES),
+    applies=_applies,
+    summarise=_summary,
+)

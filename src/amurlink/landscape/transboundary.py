@@ -1,0 +1,126 @@
+"""One call for the transboundary corridor answers between two parks (CLI and run stage).
+
+:func:`border_corridors` takes a resistance grid and a :class:`amurlink.core.border.Border`
+whose first two ``park`` features are the core areas, and writes into ``out_dir`` (all files
+together or none): ``corridor_cost.tif`` (normalised least-cost corridor), ``corridor_mask.tif``
+(width by cost percentile), ``current.tif`` (circuit current between the parks),
+``border_segments.csv``, ``pinch_points.csv``, ``corridors.gpkg`` (segments as lines, pinch
+points as points) and ``summary.json``. No output holds a station position.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from amurlink.exceptions import DataError
+from amurlink.landscape import habitat as hb
+from amurlink.landscape.costdist import least_cost_corridor, rasterize_polygons
+from amurlink.landscape.grid import Grid, write_grid
+
+__all__ = ["border_corridors", "CORRIDOR_FILES"]
+
+CORRIDOR_FILES = (
+    "corridor_cost.tif",
+    "corridor_mask.tif",
+    "current.tif",
+    "border_segments.csv",
+    "pinch_points.csv",
+    "corridors.gpkg",
+    "summary.json",
+)
+
+
+def border_corridors(
+    grid: Grid,
+    border: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    segment_km: float = 10.0,
+    percentile: float = 5.0,
+    crossings: pd.DataFrame | None = None,
+    source: str = "border",
+) -> dict[str, Any]:
+    """Corridor, current, border segments and pinch points between the border's two parks.
+
+    ``crossings`` (columns ``segment``, ``crossings``) adds observed crossings per segment and
+    the Spearman correlation with the predicted border current. Returns the summary.
+    """
+    from amurlink.report._gpkg import write_gpkg
+
+    parks = list(border.extras.get("park", ()))
+    if len(parks) < 2:
+        raise DataError(f"{source}: needs two 'park' features as core areas, found {len(parks)}")
+    (name_a, geom_a), (name_b, geom_b) = parks[:2]
+    r = np.where(grid.valid & (grid.values > 0), grid.values, np.nan)
+    core_a = rasterize_polygons([geom_a], grid) > 0
+    core_b = rasterize_polygons([geom_b], grid) > 0
+    if not core_a.any() or not core_b.any():
+        raise DataError(f"{source}: a park lies outside the resistance grid")
+    cor = least_cost_corridor(r, core_a, core_b, cellsize=grid.cellsize)
+    reff, current = hb.effective_resistance(r, core_a, core_b)
+    segs = hb.border_segments(border.line, segment_km * 1000.0)
+    table = hb.border_current(grid.with_values(current), segs)
+    summary: dict[str, Any] = {
+        "cores": [name_a or "park 1", name_b or "park 2"],
+        "least_cost": cor.least_cost,
+        "effective_resistance": reff,
+        "segments": len(segs),
+        "corridor_cells": int(cor.width_mask(percentile).sum()),
+        "percentile": percentile,
+        "segment_km": segment_km,
+    }
+    if crossings is not None:
+        if not {"segment", "crossings"} <= set(crossings.columns):
+            raise DataError(f"{source}: observed crossings need columns segment,crossings")
+        table = table.merge(crossings[["segment", "crossings"]], on="segment", how="left")
+        table["crossings"] = table["crossings"].fillna(0)
+        stats = hb.compare_crossings(table["current"], table["crossings"])
+        summary.update(spearman=stats["spearman"], spearman_p=stats["p_value"])
+    pinch = hb.pinch_points(current, exclude=core_a | core_b, cellsize=grid.cellsize)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".corridors-"))
+
+    def frame(v: np.ndarray) -> Grid:
+        return Grid(v, grid.xllcorner, grid.yllcorner, grid.cellsize, grid.nodata, grid.crs)
+
+    try:
+        norm = np.where(np.isfinite(cor.normalized), cor.normalized, grid.nodata)
+        write_grid(frame(norm), staging / "corridor_cost.tif")
+        write_grid(frame(cor.width_mask(percentile).astype(float)), staging / "corridor_mask.tif")
+        write_grid(frame(current), staging / "current.tif")
+        table.to_csv(staging / "border_segments.csv", index=False)
+        pinch.to_csv(staging / "pinch_points.csv", index=False)
+        xs = grid.xllcorner + (pinch["col"].to_numpy(float) + 0.5) * grid.cellsize
+        ys = grid.yllcorner + (grid.shape[0] - pinch["row"].to_numpy(float) - 0.5) * grid.cellsize
+        write_gpkg(
+            staging / "corridors.gpkg",
+            {
+                "border_segments": (
+                    table,
+                    [("LINESTRING", [tuple(c) for c in seg.coords]) for seg in segs],
+                    "LINESTRING",
+                ),
+                "pinch_points": (
+                    pinch,
+                    [("POINT", [(float(x), float(y))]) for x, y in zip(xs, ys, strict=True)],
+                    "POINT",
+                ),
+            },
+            crs=grid.crs or "EPSG:32652",
+        )
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2))
+        for p in sorted(staging.iterdir()):
+            os.replace(p, out / p.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary["files"] = [str(out / n) for n in CORRIDOR_FILES]
+    return summary

@@ -1,0 +1,58 @@
+"""The ``corridors`` stage of ``amurlink run``, driven with a hand-made context."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from amurlink.config import StudyConfig
+from amurlink.core.border import Border
+from amurlink.landscape.grid import Grid, write_grid
+from amurlink.landscape.stage import CORRIDOR_STAGE
+from amurlink.study._runner import StageContext, Study
+
+X0, Y0 = 600_000.0, 4_700_000.0
+
+
+def _border() -> Border:
+    line = shapely.LineString([(X0 + 20e3, Y0), (X0 + 20e3, Y0 + 30e3)])
+    return Border.from_geometries(
+        line,
+        countries={
+            "CN": shapely.box(X0, Y0, X0 + 20e3, Y0 + 30e3),
+            "RU": shapely.box(X0 + 20e3, Y0, X0 + 40e3, Y0 + 30e3),
+        },
+        extras={
+            "park": (
+                ("NTLNP", shapely.box(X0 + 2e3, Y0 + 10e3, X0 + 6e3, Y0 + 20e3)),
+                ("LLNP", shapely.box(X0 + 34e3, Y0 + 10e3, X0 + 38e3, Y0 + 20e3)),
+            )
+        },
+    )
+
+
+def test_stage_applies_only_with_a_resistance_raster_and_writes_outputs(tmp_path):
+    study = Study(tmp_path, StudyConfig(), tmp_path / "output")
+    assert "resistance" in CORRIDOR_STAGE.applies(study)
+    (tmp_path / "landscape").mkdir()
+    r = np.full((30, 40), 20.0)
+    r[20:24, :] = 1.0  # a cheap band across the border in the south
+    write_grid(
+        Grid(r, X0, Y0, 1000.0, -9999.0, "EPSG:32652"), tmp_path / "landscape" / "resistance.tif"
+    )
+    (tmp_path / "landscape" / "crossings.csv").write_text("segment,crossings\n1,5\n2,0\n3,1\n")
+    assert CORRIDOR_STAGE.applies(study) is None
+    assert set(CORRIDOR_STAGE.files(study)) == {"landscape.resistance", "landscape.crossings"}
+    ctx = StageContext(study, results={"harmonise": {"border": _border()}})
+    value = CORRIDOR_STAGE.fn(ctx)
+    for rel in CORRIDOR_STAGE.outputs:
+        assert (study.out_dir / rel).is_file(), rel
+    summary = CORRIDOR_STAGE.summarise(value)
+    assert summary["cores"] == ["NTLNP", "LLNP"] and summary["segments"] == 3
+    seg = pd.read_csv(study.out_dir / "corridors" / "border_segments.csv")
+    assert seg["current"].idxmax() == 0  # segment 1 (south) holds the cheap band
+    assert -1 <= summary["spearman"] <= 1 and list(seg["crossings"]) == [5, 0, 1]
+    json.dumps(summary)
