@@ -51,7 +51,8 @@ def has_intercept(formula: str | None) -> bool:
 
 
 def parse_formula(formula: str | None) -> tuple[str, ...]:
-    """Terms of a simple additive formula ``"~ a + b"`` (``"~1"`` gives no terms)."""
+    """Terms of a formula ``"~ a + b"``, with interactions ``a:b`` and ``a*b`` (= a + b + a:b)
+    (``"~1"`` gives no terms)."""
     if formula is None:
         return ()
     text = str(formula).strip()
@@ -63,10 +64,21 @@ def parse_formula(formula: str | None) -> tuple[str, ...]:
         term = raw.strip()
         if term in ("", "1"):
             continue
-        if any(ch in term for ch in "*:()^-/|"):
+        if any(ch in term for ch in "()^-/|"):
             raise ValueError(
-                f"formula {formula!r}: only additive terms are supported (a + b), got {term!r}"
+                f"formula {formula!r}: terms are a, a + b, a:b or a*b; got {term!r}"
             )
+        if "*" in term:
+            parts = [p.strip() for p in term.split("*")]
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(f"formula {formula!r}: write a*b with two terms, got {term!r}")
+            terms += [parts[0], parts[1], f"{parts[0]}:{parts[1]}"]
+            continue
+        if ":" in term:
+            parts = [p.strip() for p in term.split(":")]
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(f"formula {formula!r}: write a:b with two terms, got {term!r}")
+            term = f"{parts[0]}:{parts[1]}"
         terms.append(term)
     return tuple(dict.fromkeys(terms))
 
@@ -248,7 +260,12 @@ class Design:
         self.D_covariates: dict[str, str] = {}  # design column -> covariate (or coordinate)
         self.D_levels: dict[str, list] = {}  # factor covariate -> its levels (first = base)
         scale: list[float] = [1.0]
+        self.D_interactions: dict[int, tuple[int, int]] = {}
+        span: dict[str, tuple[int, int]] = {}  # term -> its design columns [a, b)
         for t in terms:
+            first_col = len(cols) + 1
+            if ":" in t:
+                continue
             if t == "session":
                 for jj in range(1, J):
                     cols.append(f"session{self.sessions[jj].session}")
@@ -298,6 +315,22 @@ class Design:
                         scale.append(1.0)
                         for j, m in enumerate(self.masks):
                             mats[j].append((m.covariates[t] == lev).to_numpy(dtype=float))
+            span[t] = (first_col, len(cols) + 1)
+        for t in terms:
+            if ":" not in t:
+                continue
+            a, b = t.split(":")
+            if a not in span or b not in span:
+                raise ValueError(f"density term {t!r}: give the main effects too (write "
+                                 f"{a}*{b} or {a} + {b} + {t})")
+            for ca in range(*span[a]):
+                for cb in range(*span[b]):
+                    idx = len(cols) + 1
+                    cols.append(f"{cols[ca - 1]}:{cols[cb - 1]}")
+                    self.D_interactions[idx] = (ca, cb)
+                    scale.append(float(scale[ca] * scale[cb]))
+                    for j in range(len(self.masks)):
+                        mats[j].append(mats[j][ca] * mats[j][cb])
         self.D_scale = np.asarray(scale, dtype=float)
         return cols, [np.column_stack(mm) for mm in mats]
 
@@ -332,6 +365,7 @@ class Design:
         self.XD: list[np.ndarray] = []
         self.mean_sd = [mask_mean_sd(m) for m in self.masks]
         self.D_continuous, self.D_covariates, self.D_levels = {}, {}, {}
+        self.D_interactions = {}
         self.D_scale = np.ones(1)
         if not self.conditional:
             cols, self.XD = self._density_design(self.terms["D"])
@@ -360,9 +394,11 @@ class Design:
             self.Xk[p] = Xk
         self.XN: list[np.ndarray] = []
         if self.has_noneuc:
-            keep_D = (self.D_continuous, self.D_covariates, self.D_levels, self.D_scale)
+            keep_D = (self.D_continuous, self.D_covariates, self.D_levels, self.D_scale,
+                      self.D_interactions)
             cols, XN = self._density_design(self.terms["noneuc"])
-            self.D_continuous, self.D_covariates, self.D_levels, self.D_scale = keep_D
+            (self.D_continuous, self.D_covariates, self.D_levels, self.D_scale,
+             self.D_interactions) = keep_D
             cols = ["(Intercept)"] + cols
             if not self.noneuc_intercept:
                 cols, XN = cols[1:], [X[:, 1:] for X in XN]
@@ -407,6 +443,8 @@ class Design:
         cols = [np.ones(n)]
         J = len(self.sessions)
         for t in self.terms["D"]:
+            if ":" in t:
+                continue
             if t == "session":
                 cols += [np.full(n, float(j == jj)) for jj in range(1, J)]
             elif t == "Session":
@@ -429,6 +467,8 @@ class Design:
                     cols += [(v == lev).to_numpy(dtype=float) for lev in levels[1:]]
                 else:
                     cols.append(v.to_numpy(dtype=float))
+        for ca, cb in self.D_interactions.values():
+            cols.append(cols[ca] * cols[cb])
         return np.column_stack(cols)
 
     # ------------------------------------------------------------------ evaluation
@@ -525,6 +565,8 @@ class Design:
                     X = X.copy()
                     for c, vals in self.D_continuous.items():
                         X[:, c] = vals[j]
+                    for c, (ca, cb) in self.D_interactions.items():
+                        X[:, c] = X[:, ca] * X[:, cb]
                 Xu = np.unique(X, axis=0) if X.shape[1] > 1 else X[:1]
                 for r in Xu:
                     key = tuple(r)
