@@ -165,3 +165,58 @@ def test_corridors_refuses_border_without_parks(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 1 and "park" in res.output
+
+
+def test_model_from_camera_package(tmp_path: Path) -> None:
+    """The toy package's cameras: leopards at the northern stations, forest there."""
+    from amurlink.io import load_camtrap_dp
+    from amurlink.landscape.habitat import station_detections
+
+    pkg = Path(__file__).resolve().parents[2] / "src" / "amurlink" / "datasets" / "toy"
+    ds, _ = load_camtrap_dp(pkg)
+    st = station_detections(ds, "Panthera pardus", CRS)
+    x0, y0 = st["x"].min() - 5000, st["y"].min() - 5000
+    ys = y0 + (np.arange(40)[::-1] + 0.5) * 500.0
+    forest = np.repeat(((ys - st["y"].mean()) / 5000.0)[:, None], 40, axis=1)  # rises north
+    write_grid(Grid(forest, x0, y0, 500.0, -9999.0, CRS), tmp_path / "forest.tif")
+    out = tmp_path / "model"
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "model",
+            str(pkg),
+            "--species",
+            "Panthera pardus",
+            "--layer",
+            f"forest={tmp_path / 'forest.tif'}",
+            "-o",
+            str(out),
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["stations"] == len(st) and summary["coefficients"]["forest"] > 0
+    assert summary["separation"] is True  # six stations, zeros only in the south
+    r = read_grid(out / "resistance.tif").values
+    assert r[0].mean() < r[-1].mean()  # the forested north is cheaper to cross
+    glm = pd.read_csv(out / "glm.csv")
+    assert list(glm["term"]) == ["const", "forest"]
+    assert not {"x", "y", "latitude", "longitude"} & set(glm.columns)
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "model",
+            str(pkg),
+            "--species",
+            "Felis catus",
+            "--layer",
+            f"forest={tmp_path / 'forest.tif'}",
+            "-o",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 1 and "no detection" in res.output

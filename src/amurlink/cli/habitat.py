@@ -83,6 +83,88 @@ def resistance_command(
     raise typer.Exit(EXIT_OK)
 
 
+@habitat_app.command("model")
+def model_command(
+    package: Path = typer.Argument(
+        ..., help="Camtrap DP package (folder, datapackage.json or zip)."
+    ),
+    species: str = typer.Option(..., "--species", help="Scientific name, e.g. 'Panthera pardus'."),
+    layers: list[str] = typer.Option(
+        ..., "--layer", help="NAME=RASTER covariate on the study grid; repeatable."
+    ),
+    transform: str = typer.Option(
+        "negexp", "--transform", help="Suitability to resistance: negexp, linear or inverse."
+    ),
+    shape: float = typer.Option(8.0, "--shape", help="Shape c of the negexp transform."),
+    r_max: float = typer.Option(1000.0, "--max", help="Highest resistance."),
+    out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for the outputs."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Habitat GLM on the cameras: suitability and resistance rasters.
+
+    Poisson GLM of detections per deployment on the layers (standardised) with log effort
+    (deployment days) as offset. Writes glm.csv (coefficients), suitability.tif and
+    resistance.tif; no output holds a station position.
+    """
+    named = _pairs(layers, "--layer")
+    if transform not in ("negexp", "linear", "inverse"):
+        raise usage_error(f"--transform {transform!r}: expected negexp, linear or inverse")
+    with handle_errors():
+        import numpy as np
+
+        from amurlink.exceptions import DataError
+        from amurlink.io import load_camtrap_dp
+        from amurlink.landscape.grid import read_grid, write_grid
+        from amurlink.landscape.habitat import (
+            habitat_resistance_from_cameras,
+            station_detections,
+        )
+
+        grids = {k: read_grid(v) for k, v in named.items()}
+        first = next(iter(grids.values()))
+        if first.crs is None:
+            raise DataError(f"{named[next(iter(grids))]}: the layer has no CRS; use a GeoTIFF")
+        ds, report = load_camtrap_dp(package)
+        if ds is None:
+            raise DataError(f"{package}: not a readable Camtrap DP package")
+        stations = station_detections(ds, species, first.crs)
+        if stations["detections"].sum() == 0:
+            raise DataError(f"{package}: no detection of {species!r}")
+        model, suit, res = habitat_resistance_from_cameras(
+            stations, grids, method=transform, c=shape, r_max=r_max
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        table = model.table()
+        table.index.name = "term"
+        nod = first.nodata
+        write_grid(
+            first.with_values(np.where(np.isfinite(suit), suit, nod)), out_dir / "suitability.tif"
+        )
+        write_grid(
+            first.with_values(np.where(np.isfinite(res), res, nod)), out_dir / "resistance.tif"
+        )
+        tmp = out_dir / ".glm.csv.tmp"
+        table.to_csv(tmp)
+        tmp.replace(out_dir / "glm.csv")
+    summary = {
+        "species": species,
+        "stations": model.n_stations,
+        "aic": model.aic,
+        "coefficients": {k: float(v) for k, v in model.params.items()},
+        "transform": transform,
+        "separation": model.separation,
+    }
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+    else:
+        coefs = ", ".join(f"{k} {v:+.3f}" for k, v in summary["coefficients"].items())
+        typer.echo(
+            f"{species}: GLM on {model.n_stations} deployments ({coefs}); "
+            f"suitability.tif, resistance.tif, glm.csv in {out_dir}"
+        )
+    raise typer.Exit(EXIT_OK)
+
+
 @habitat_app.command("corridors")
 def corridors_command(
     resistance: Path = typer.Argument(..., help="Resistance raster in the working CRS."),

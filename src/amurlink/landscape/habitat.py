@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,8 @@ __all__ = [
     "compare_crossings",
     "effective_resistance",
     "cell_values_at",
+    "station_detections",
+    "habitat_resistance_from_cameras",
 ]
 
 
@@ -207,6 +210,7 @@ class HabitatModel:
     sds: pd.Series
     aic: float
     n_stations: int
+    separation: bool = False  # some fitted means are ~0: coefficients may be inflated
 
     def linear_predictor(self, layers: Mapping[str, np.ndarray]) -> np.ndarray:
         eta = self.params["const"]
@@ -242,11 +246,23 @@ def fit_habitat_glm(
         raise DataError(f"covariates {col} are missing at some stations (outside the layers?)")
     means, sds = x.mean(), x.std(ddof=0).replace(0, 1.0)
     z = sm.add_constant((x - means) / sds, has_constant="add")
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
     try:
-        res = sm.GLM(y, z, family=sm.families.Poisson(), offset=np.log(e)).fit()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PerfectSeparationWarning)
+            res = sm.GLM(y, z, family=sm.families.Poisson(), offset=np.log(e)).fit()
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise FitError(f"habitat GLM did not fit ({exc})") from exc
-    return HabitatModel(list(x.columns), res.params, res.bse, means, sds, float(res.aic), len(y))
+    sep = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    for w in caught:  # pass on anything else
+        if not issubclass(w.category, PerfectSeparationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return HabitatModel(
+        list(x.columns), res.params, res.bse, means, sds, float(res.aic), len(y), sep
+    )
 
 
 def predict_suitability(model: HabitatModel, layers: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -451,3 +467,85 @@ def compare_crossings(predicted: Sequence[float], observed: Sequence[float]) -> 
         return {"spearman": float("nan"), "p_value": float("nan"), "segments": int(p.size)}
     rho, pval = spearmanr(p, o)
     return {"spearman": float(rho), "p_value": float(pval), "segments": int(p.size)}
+
+
+def station_detections(dataset: Any, species: str, crs: str) -> pd.DataFrame:
+    """Detections and effort per deployment of a Camtrap DP dataset, positions in ``crs``.
+
+    Detections are observation events of ``species`` (distinct ``eventID``, or rows when
+    there is none); effort is deployment days. The positions are only for sampling the
+    covariate layers: do not publish this table (it holds station coordinates).
+    """
+    import pyproj
+
+    dep = dataset.deployments
+    obs = dataset.observations
+    need = {"deploymentID", "latitude", "longitude", "deploymentStart", "deploymentEnd"}
+    if not need <= set(dep.columns):
+        raise DataError(f"deployments lack {sorted(need - set(dep.columns))}")
+    days = (
+        pd.to_datetime(dep["deploymentEnd"], utc=True)
+        - pd.to_datetime(dep["deploymentStart"], utc=True)
+    ).dt.total_seconds().to_numpy(float) / 86400.0
+    sel = obs[obs["scientificName"].astype(str) == species]
+    if "observationType" in sel.columns:
+        sel = sel[sel["observationType"].astype(str) == "animal"]
+    key = "eventID" if "eventID" in sel.columns and sel["eventID"].notna().all() else None
+    if key:
+        counts = sel.groupby("deploymentID")[key].nunique()
+    else:
+        counts = sel.groupby("deploymentID").size()
+    t = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = t.transform(dep["longitude"].to_numpy(float), dep["latitude"].to_numpy(float))
+    ids = dep["deploymentID"].astype(str)
+    counts.index = counts.index.astype(str)
+    return pd.DataFrame(
+        {
+            "deploymentID": ids.to_numpy(),
+            "x": x,
+            "y": y,
+            "days": days,
+            "detections": ids.map(counts).fillna(0).to_numpy(float),
+        }
+    )
+
+
+def habitat_resistance_from_cameras(
+    stations: pd.DataFrame,
+    layers: Mapping[str, Grid],
+    *,
+    method: str = "negexp",
+    c: float = 8.0,
+    r_max: float = 1000.0,
+) -> tuple[HabitatModel, np.ndarray, np.ndarray]:
+    """Fit the GLM at the stations (layers sampled there); suitability and resistance grids."""
+    first = next(iter(layers.values()))
+    for name, g in layers.items():
+        if not g.same_frame(first):
+            raise DataError(f"layer {name!r} is not on the grid of the first layer; align it")
+    ok = stations["days"].to_numpy(float) > 0
+    st = stations[ok]
+    cov = pd.DataFrame(
+        {
+            name: cell_values_at(
+                g.with_values(np.where(g.valid, g.values, np.nan)),
+                st["x"].to_numpy(),
+                st["y"].to_numpy(),
+            )
+            for name, g in layers.items()
+        }
+    )
+    inside = cov.notna().all(axis=1).to_numpy()
+    if inside.sum() < len(layers) + 2:
+        raise DataError(
+            f"only {int(inside.sum())} stations lie on all layers; the habitat model needs "
+            f"at least {len(layers) + 2}"
+        )
+    model = fit_habitat_glm(
+        st["detections"].to_numpy(float)[inside],
+        st["days"].to_numpy(float)[inside],
+        cov[inside].reset_index(drop=True),
+    )
+    arrays = {n: np.where(g.valid, g.values, np.nan) for n, g in layers.items()}
+    s = predict_suitability(model, arrays)
+    return model, s, suitability_to_resistance(s, method=method, c=c, r_max=r_max)
