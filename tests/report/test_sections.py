@@ -281,3 +281,33 @@ def test_camtrap_tables_agree_with_each_other(toy_inputs):
     # activity densities are per hour over the 24 h clock: each integrates to 1
     for _sp, g in cam["activity_curves"].groupby("Species"):
         assert np.trapezoid(g["density"], g["hour"]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_link_refused_for_a_conflict_is_listed_with_its_records(toy_inputs):
+    import dataclasses
+
+    import pandas as pd
+
+    from amurlink.report import build_sections, build_view
+    from amurlink.report.render import audience_for
+
+    ds = toy_inputs.dataset
+    log = ds.get("identityLinks")
+    row = log.iloc[[0]].copy()
+    row["linkEventID"] = "L9"
+    row["subjectA"], row["subjectB"] = "CN-NTLNP:L01", "RU-LLNP:L-7"
+    row["method"], row["status"] = "expert", "proposed"
+    row["reason"] = ("expert crosswalk; not confirmed: cannot confirm CN-NTLNP:L01 = RU-LLNP:L-7 "
+                     "(1 conflict(s)): seen 8.3 km apart within 6 min (record o1: ..., "
+                     "record o2: ...)")
+    row["timestamp"] = pd.Timestamp("2015-01-01T00:00:00Z")
+    inputs = dataclasses.replace(
+        toy_inputs, dataset=ds.replace(identityLinks=pd.concat([log, row], ignore_index=True)))
+    tables = {}
+    for aud in ("owner", "partner"):
+        secs = build_sections(build_view(inputs, audience=audience_for(aud)))
+        tables[aud] = {t.name: t for s in secs for t in s.tables}
+    t = tables["owner"]["links_not_confirmed"].frame
+    hit = t[t["subjectA"] == "CN-NTLNP:L01"].iloc[0]
+    assert hit["why"] == "conflict" and "record o1" in hit["detail"]
+    assert "detail" not in tables["partner"]["links_not_confirmed"].frame

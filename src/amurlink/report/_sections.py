@@ -253,9 +253,47 @@ def _individuals(view: ReportView) -> Section:
             "method": N_("Link method"), "confirmed": N_("Confirmed"),
             "proposed": N_("Proposed"), "rejected": N_("Rejected")},
             values={"method": lambda v, _: _(LINK_METHOD_NAMES.get(v, v))}))
+        pending = _links_not_confirmed(view)
+        if pending is not None:
+            sec.tables.append(pending)
     else:
         sec.note = MISSING_REASONS["links"]
     return sec
+
+
+_WHY_NOT_CONFIRMED = {
+    "conflict": N_("refused: detections of the two IDs that one animal cannot have made "
+                   "(the CSV names the two records)"),
+    "awaiting": N_("accepted by one side, awaiting the partner's review"),
+    "proposed": N_("proposed, not yet reviewed"),
+    "rejected": N_("rejected by a reviewer"),
+}
+
+
+def _links_not_confirmed(view: ReportView) -> Summary | None:
+    """Every link not confirmed, and why: a link refused for a conflict is never silent."""
+    cur = view.links
+    t = cur[cur["status"] != "confirmed"]
+    if t.empty:
+        return None
+    reason = t["reason"].astype(object).fillna("").astype(str) if "reason" in t else \
+        pd.Series("", index=t.index)
+    awaiting = t["awaiting"].notna() if "awaiting" in t else pd.Series(False, index=t.index)
+    why = np.where(reason.str.contains("cannot confirm|conflict", regex=True), "conflict",
+                   np.where(t["status"] == "rejected", "rejected",
+                            np.where(awaiting, "awaiting", "proposed")))
+    out = pd.DataFrame({"subjectA": t["subjectA"].to_numpy(object),
+                        "subjectB": t["subjectB"].to_numpy(object),
+                        "method": t["method"].to_numpy(object), "why": why})
+    if view.audience.kind == "owner":  # the detail names deployments, times and distances
+        out["detail"] = reason.to_numpy(object)
+    out = out.sort_values(["why", "subjectA", "subjectB"], kind="stable").reset_index(drop=True)
+    return Summary("links_not_confirmed", out, {
+        "subjectA": N_("ID A"), "subjectB": N_("ID B"), "method": N_("Link method"),
+        "why": N_("Not confirmed because")},
+        kinds={"subjectA": "id", "subjectB": "id"},
+        values={"method": lambda v, _: _(LINK_METHOD_NAMES.get(v, v)),
+                "why": lambda v, _: _(_WHY_NOT_CONFIRMED[v])})
 
 
 LINK_METHOD_NAMES = {"photo": N_("photo"), "dna": N_("DNA"), "expert": N_("expert")}
