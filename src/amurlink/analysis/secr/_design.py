@@ -17,7 +17,7 @@ from amurlink.analysis.secr.mask import Mask
 __all__ = ["Design", "parse_formula"]
 
 #: Terms allowed in detection-parameter formulas.
-DETECTION_TERMS = ("session", "Session", "b", "bk", "h2")
+DETECTION_TERMS = ("session", "Session", "b", "bk", "h2", "h3")
 #: Terms allowed in the density formula besides mask covariates.
 DENSITY_TERMS = ("session", "Session", "x", "y", "x2", "y2", "xy")
 #: Coordinate terms of the density formula: standardised per mask as secr (``meanSD``).
@@ -160,12 +160,19 @@ class Design:
         if len(learned) > 1:
             raise ValueError("use either b or bk, not both")
         self.learned: str | None = learned.pop() if learned else None
-        self.nmix = 2 if (hcov is not None or any("h2" in terms[p] for p in terms)) else 1
+        has3 = any("h3" in terms[p] for p in terms)
+        if has3 and any("h2" in terms[p] for p in terms):
+            raise ValueError("use either h2 or h3 (2 or 3 latent classes), not both")
+        if has3 and hcov is not None:
+            raise ValueError("hcov gives 2 known classes; it cannot be used with h3")
+        self.nmix = 3 if has3 else (
+            2 if (hcov is not None or any("h2" in terms[p] for p in terms)) else 1)
+        self.mixterm = "h3" if has3 else "h2"
         for t in terms["pmix"]:
-            if t != "h2":
-                raise ValueError(f"pmix supports only ~h2, got term {t!r}")
+            if t not in ("h2", "h3"):
+                raise ValueError(f"pmix supports only ~h2 or ~h3, got term {t!r}")
         # class labels and known classes
-        self.class_levels: list[str] = ["1", "2"]
+        self.class_levels: list[str] = [str(i + 1) for i in range(max(self.nmix, 2))]
         self.knownclass: list[np.ndarray] = [np.full(ch.n, -1) for ch in self.sessions]
         if hcov is not None:
             levels: list = []
@@ -226,6 +233,8 @@ class Design:
                 row.append(float(st))
             elif t == "h2":
                 row.append(float(x == 1))
+            elif t == "h3":
+                row += [float(x == 1), float(x == 2)]
         return row
 
     def _det_columns(self, terms: tuple[str, ...]) -> list[str]:
@@ -240,6 +249,8 @@ class Design:
                 cols.append(f"{t}TRUE")
             elif t == "h2":
                 cols.append(f"h2{self.class_levels[1]}")
+            elif t == "h3":
+                cols += ["h32", "h33"]
         return cols
 
     def _density_design(self, terms: tuple[str, ...]) -> tuple[list[str], list[np.ndarray]]:
@@ -409,10 +420,10 @@ class Design:
             names += [f"noneuc.{c}" if c != "(Intercept)" else "noneuc" for c in cols]
             start += len(cols)
         if self.nmix > 1:
-            blocks["pmix"] = _Block("pmix", self.link["pmix"], (f"h2{self.class_levels[1]}",),
-                                    start)
-            names.append(f"pmix.h2{self.class_levels[1]}")
-            start += 1
+            pcols = (("h32", "h33") if self.nmix == 3 else (f"h2{self.class_levels[1]}",))
+            blocks["pmix"] = _Block("pmix", self.link["pmix"], pcols, start)
+            names += [f"pmix.{c}" for c in pcols]
+            start += len(pcols)
         self.blocks = blocks
         self.beta_names = names
         self.npar = start
@@ -548,6 +559,11 @@ class Design:
         """Mixing proportions of the latent classes (length nmix)."""
         if self.nmix == 1:
             return np.ones(1)
+        if self.nmix == 3:  # multinomial logit, class 1 the reference (secr's mlogit)
+            b = self.block_beta(beta, "pmix")
+            m = max(0.0, float(b.max()))
+            e = np.exp(np.concatenate([[0.0], b]) - m)
+            return e / e.sum()
         p2 = float(untransform(self.block_beta(beta, "pmix")[0], self.link["pmix"]))
         return np.array([1.0 - p2, p2])
 
@@ -593,7 +609,7 @@ class Design:
             r = np.array([float(np.mean(np.unique(X[:, c]))) for c in range(X.shape[1])])
             rows.append(("noneuc", _label(self.blocks["noneuc"].columns, r), r,
                          self.link["noneuc"]))
-        if self.nmix > 1:
+        if self.nmix == 2:  # (3 classes: multinomial logit, in SECRResults.predict)
             rows.append(("pmix", _label(self.blocks["pmix"].columns, np.array([1.0])),
                          np.array([1.0]), self.link["pmix"]))
         return rows

@@ -161,8 +161,10 @@ class SECR(ParamsEstimator):
                 for p in (ll.design.detectfn.intercept,):
                     blk = ll.design.blocks[p]
                     for c, col in enumerate(blk.columns):
-                        if col.startswith("h2"):
+                        if col.startswith("h2") or col == "h32":
                             start[blk.start + c] = -1.0
+                        elif col == "h33":
+                            start[blk.start + c] = -2.0
         logger.debug("start values %s", start)
         # covariates in large units (metres, elevation) are maximised and differentiated per
         # SD of the covariate, so SEs do not depend on the units (design.beta_scale; 1 for

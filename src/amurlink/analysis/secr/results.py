@@ -174,7 +174,35 @@ class SECRResults:
             name = p if not label else f"{p}[{label}]"
             rows.append({"parameter": name, "link": link, "estimate": est, "se": se,
                          "lcl": float(lcl), "ucl": float(ucl)})
+        if self.design.nmix == 3:
+            rows += self._pmix3_rows(alpha)
         return pd.DataFrame(rows).set_index("parameter")
+
+    def _pmix3_rows(self, alpha: float) -> list[dict]:
+        """Mixing proportions of 3 latent classes (multinomial logit): delta-method SEs,
+        limits back-transformed from the logit of each proportion."""
+        from scipy.special import expit, logit
+
+        b = self.design.blocks["pmix"]
+        sl = slice(b.start, b.start + len(b.columns))
+        beta = self.params.to_numpy()
+        V = self.cov.to_numpy()[sl, sl]
+        p0 = self.design.pmix(beta)
+        J = np.empty((3, 2))
+        for i in range(2):
+            e = np.zeros_like(beta)
+            e[b.start + i] = 1e-6
+            J[:, i] = (self.design.pmix(beta + e) - self.design.pmix(beta - e)) / 2e-6
+        z = norm.ppf(1 - alpha / 2)
+        rows = []
+        for x in range(3):
+            se = float(np.sqrt(max(J[x] @ V @ J[x], 0.0)))
+            eta, se_eta = logit(p0[x]), se / (p0[x] * (1 - p0[x]))
+            rows.append({"parameter": f"pmix[h3={x + 1}]", "link": "mlogit",
+                         "estimate": float(p0[x]), "se": se,
+                         "lcl": float(expit(eta - z * se_eta)),
+                         "ucl": float(expit(eta + z * se_eta))})
+        return rows
 
     def _real(self, p: str, X: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
         """Real parameter ``p`` at design rows ``X``: estimate, se, lcl, ucl (delta method on
@@ -210,7 +238,7 @@ class SECRResults:
             for p in design.det_params:
                 parts.append(self._real(p, design.det_row(p, j, kvalues=kv), alpha)
                              .assign(parameter=p))
-            if design.nmix > 1:
+            if design.nmix == 2:
                 parts.append(self._real("pmix", np.ones((1, 1)), alpha).assign(parameter="pmix"))
             block = pd.concat(parts, ignore_index=True)
             for c in reversed(list(newdata.columns)):
