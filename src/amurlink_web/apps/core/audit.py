@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from amurlink.exceptions import AmurlinkError
 from amurlink.schema import LOCATION_LEVELS
 from amurlink_web.apps.core.models import AuditLog
 
@@ -69,7 +70,7 @@ def dataset_terms(*, dataset: Any, access: Any, with_level: bool = True
 
         try:
             level = levels_text(dataset_release(dataset=dataset, access=access).levels)
-        except (OSError, ValueError, KeyError):  # a package that cannot be read: no level
+        except (AmurlinkError, OSError, ValueError, KeyError):  # unreadable package: no level
             level = ""
     return owners_text([dataset.owner_id]), level, agreement_text(access.agreement)
 
@@ -85,7 +86,7 @@ def joint_terms(*, user: Any) -> tuple[str, str, str] | None:
     try:
         _, access = joint_reader(fetched_by=user)
         level = levels_text(joint_release(access=access).levels)
-    except (Http404, OSError, ValueError, KeyError):
+    except (Http404, AmurlinkError, OSError, ValueError, KeyError):
         return None
     agreements = "; ".join(agreement_text(a) for a in access.agreements)
     return owners_text(park_ids()), level, agreements[:200]
