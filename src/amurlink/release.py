@@ -561,7 +561,9 @@ _CLI_OWNER_LATE = {
     "init": "writes a commented study folder template (no data)",
     "corridors": "runs a Circuitscape job on the owner's rasters",
     "habitat resistance": "resistance surfaces from the owner's habitat rasters",
-    "habitat corridors": "corridors on the owner's study grid",
+    "habitat corridors": "corridors on the owner's study grid (corridors.gpkg: border "
+                         "segments, no stations)",
+    "habitat model": "Poisson GLM coefficients of the owner's detections per deployment",
     "design expect": "SECR design: expected counts for a planned layout",
     "design spacing": "SECR design: optimal trap spacing",
     "design search": "SECR design: layout search (planned traps, not records)",

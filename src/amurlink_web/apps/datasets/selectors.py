@@ -157,8 +157,37 @@ def dataset_list(*, fetched_by) -> list[tuple[Dataset, Access]]:
     for ds in candidates.order_by("-created_at", "-id"):
         access = _access(ds, members, agreements)
         if access is not None:
-            out.append((ds, access))
+            out.append((_as_seen(ds, access), access))
     return out
+
+
+def _as_seen(ds: Dataset, access: Access) -> Dataset:
+    """The row with its counts, species and dates as the reader may see them (not saved).
+
+    The stored counts describe the complete package; a partner or the public gets those of
+    what the release leaves, so nothing held back can be read from a list page.
+    """
+    if access.kind == "owner":
+        return ds
+    try:
+        summary = dataset_summary(dataset=ds, access=access)
+    except OSError:  # the package is gone from disk: show nothing rather than the stored row
+        summary = {"deployments": 0, "media": 0, "observations": 0, "species": [],
+                   "firstRecord": None, "lastRecord": None}
+    ds.n_deployments = summary["deployments"]
+    ds.n_media = summary["media"]
+    ds.n_observations = summary["observations"]
+    ds.species = summary["species"]
+    ds.first_record = pd.Timestamp(summary["firstRecord"]).to_pydatetime() \
+        if summary["firstRecord"] else None
+    ds.last_record = pd.Timestamp(summary["lastRecord"]).to_pydatetime() \
+        if summary["lastRecord"] else None
+    ds.save = _read_only  # a row changed for display must never be written back
+    return ds
+
+
+def _read_only(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("this dataset row shows a reader's view of the data and cannot be saved")
 
 
 def dataset_get(*, dataset_id: int, fetched_by) -> tuple[Dataset, Access]:
