@@ -91,11 +91,46 @@ def test_resistance_then_corridors(tmp_path: Path) -> None:
     crossings = tmp_path / "crossings.csv"
     pd.DataFrame({"segment": [1, 2, 3], "crossings": [6, 0, 1]}).to_csv(crossings, index=False)
     out = tmp_path / "out"
+    barriers = tmp_path / "barriers.geojson"
+    y_north = Y0 + 24_500  # row 5: farmland on the border, far from the forested gap
+    barriers.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "west forest track"},
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [
+                                _lonlat(X0 + 2_500, y_north),
+                                _lonlat(X0 + 4_500, y_north),
+                            ],
+                        },
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "north farmland"},
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [
+                                _lonlat(X0 + 18_600, y_north),
+                                _lonlat(X0 + 21_400, y_north),
+                            ],
+                        },
+                    },
+                ],
+            }
+        )
+    )
     res = runner.invoke(
         app,
         [
             "habitat",
             "corridors",
+            "--barriers",
+            str(barriers),
             str(tmp_path / "res.tif"),
             "--border",
             str(_border_file(tmp_path / "border.geojson")),
@@ -121,6 +156,10 @@ def test_resistance_then_corridors(tmp_path: Path) -> None:
     assert mask[20:24, 19:21].any()
     assert not mask[:20, 19:21].any() and not mask[24:, 19:21].any()
     assert not any(p.name.startswith(".") for p in out.iterdir())
+    rank = pd.read_csv(out / "barrier_ranking.csv")
+    assert list(rank["candidate"]) == ["north farmland", "west forest track"]
+    assert rank.loc[0, "improvement_pct"] > 1 and abs(rank.loc[1, "improvement_pct"]) < 1e-6
+    assert summary["best_barrier"] == "north farmland"
     con = sqlite3.connect(out / "corridors.gpkg")
     try:
         n_seg = con.execute("SELECT COUNT(*) FROM border_segments").fetchone()[0]

@@ -175,6 +175,12 @@ def corridors_command(
     crossings: Path | None = typer.Option(
         None, "--crossings", help="CSV segment,crossings of observed crossings per segment."
     ),
+    barriers: Path | None = typer.Option(
+        None, "--barriers", help="GeoJSON (WGS84) of candidate barriers to remove, with 'name'."
+    ),
+    restore_to: float = typer.Option(
+        1.0, "--restore-to", help="Resistance of a barrier's cells once removed or restored."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Least-cost corridor, circuit current, border current, pinch points between two parks.
@@ -188,7 +194,9 @@ def corridors_command(
     if segment_km <= 0:
         raise usage_error("--segment-km must be > 0")
     with handle_errors():
-        summary = _run_corridors(resistance, border, out_dir, segment_km, percentile, crossings)
+        summary = _run_corridors(
+            resistance, border, out_dir, segment_km, percentile, crossings, barriers, restore_to
+        )
     if fmt is OutputFormat.json:
         emit_json(summary)
     else:
@@ -205,7 +213,50 @@ def corridors_command(
     raise typer.Exit(EXIT_OK)
 
 
-def _run_corridors(resistance, border_path, out_dir, segment_km, percentile, crossings):
+def _read_barriers(path: Path, crs: str) -> list:
+    import json
+
+    import numpy as np
+    import pyproj
+    import shapely
+    from shapely.geometry import shape
+
+    from amurlink.exceptions import DataError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the barriers as GeoJSON ({exc})") from None
+    feats = data.get("features") if isinstance(data, dict) else None
+    if not feats:
+        raise DataError(f"{path}: expected a GeoJSON FeatureCollection with barrier features")
+    t = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    out = []
+    for k, feat in enumerate(feats, 1):
+        try:
+            geom = shape(feat["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DataError(f"{path}: feature {k} has no valid geometry ({exc})") from None
+        name = (feat.get("properties") or {}).get("name") or f"barrier {k}"
+        out.append(
+            (
+                str(name),
+                shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1]))),
+            )
+        )
+    return out
+
+
+def _run_corridors(
+    resistance,
+    border_path,
+    out_dir,
+    segment_km,
+    percentile,
+    crossings,
+    barriers=None,
+    restore_to=1.0,
+):
     import pandas as pd
 
     from amurlink.core.border import load_border
@@ -215,6 +266,7 @@ def _run_corridors(resistance, border_path, out_dir, segment_km, percentile, cro
     grid = read_grid(resistance)
     border = load_border(border_path, crs=grid.crs or "EPSG:32652")
     obs = pd.read_csv(crossings) if crossings is not None else None
+    cands = _read_barriers(barriers, grid.crs or "EPSG:32652") if barriers is not None else ()
     return border_corridors(
         grid,
         border,
@@ -222,5 +274,7 @@ def _run_corridors(resistance, border_path, out_dir, segment_km, percentile, cro
         segment_km=segment_km,
         percentile=percentile,
         crossings=obs,
+        barriers=cands,
+        restore_to=restore_to,
         source=str(border_path),
     )

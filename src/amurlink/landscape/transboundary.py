@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,17 @@ def border_corridors(
     segment_km: float = 10.0,
     percentile: float = 5.0,
     crossings: pd.DataFrame | None = None,
+    barriers: Sequence[tuple[str, Any]] = (),
+    restore_to: float = 1.0,
     source: str = "border",
 ) -> dict[str, Any]:
     """Corridor, current, border segments and pinch points between the border's two parks.
 
     ``crossings`` (columns ``segment``, ``crossings``) adds observed crossings per segment and
-    the Spearman correlation with the predicted border current. Returns the summary.
+    the Spearman correlation with the predicted border current. ``barriers`` (name, shapely
+    geometry in the grid's CRS: a road stretch, a fence segment) are ranked by the drop in
+    effective resistance between the parks when their cells take resistance ``restore_to``
+    (``barrier_ranking.csv``). Returns the summary.
     """
     from amurlink.report._gpkg import write_gpkg
 
@@ -85,6 +91,16 @@ def border_corridors(
         stats = hb.compare_crossings(table["current"], table["crossings"])
         summary.update(spearman=stats["spearman"], spearman_p=stats["p_value"])
     pinch = hb.pinch_points(current, exclude=core_a | core_b, cellsize=grid.cellsize)
+    ranking = None
+    if barriers:
+        masks = {}
+        for name, geom in barriers:
+            m = (hb.rasterize_vector([geom], grid) > 0) & np.isfinite(r)
+            if not m.any():
+                raise DataError(f"{source}: barrier {name!r} covers no habitat cell of the grid")
+            masks[str(name)] = m
+        ranking = hb.barrier_improvement(r, core_a, core_b, masks, restored=restore_to)
+        summary["best_barrier"] = str(ranking.loc[0, "candidate"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".corridors-"))
@@ -99,6 +115,8 @@ def border_corridors(
         write_grid(frame(current), staging / "current.tif")
         table.to_csv(staging / "border_segments.csv", index=False)
         pinch.to_csv(staging / "pinch_points.csv", index=False)
+        if ranking is not None:
+            ranking.to_csv(staging / "barrier_ranking.csv", index=False)
         xs = grid.xllcorner + (pinch["col"].to_numpy(float) + 0.5) * grid.cellsize
         ys = grid.yllcorner + (grid.shape[0] - pinch["row"].to_numpy(float) - 0.5) * grid.cellsize
         write_gpkg(
@@ -122,5 +140,6 @@ def border_corridors(
             os.replace(p, out / p.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    summary["files"] = [str(out / n) for n in CORRIDOR_FILES]
+    names = CORRIDOR_FILES + (("barrier_ranking.csv",) if ranking is not None else ())
+    summary["files"] = [str(out / n) for n in names]
     return summary
