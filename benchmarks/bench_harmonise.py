@@ -29,6 +29,8 @@ from amurlink.io import load_camtrap_dp  # noqa: E402
 from amurlink.schema import TABLES  # noqa: E402
 
 N = int(os.environ.get("AMURLINK_BENCH_ROWS", 1_000_000))
+# 1M + 1M rows are above the default read budget (640 MiB): give the benchmark room
+os.environ.setdefault("AMURLINK_READ_BUDGET", "8G")
 FRICTIONLESS = os.environ.get("AMURLINK_BENCH_FRICTIONLESS_ROWS", "20000")
 REPEATS = 5
 

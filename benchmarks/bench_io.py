@@ -26,6 +26,8 @@ from amurlink.datasets import example_path
 from amurlink.io import load_camtrap_dp, write_camtrap_dp
 
 N = int(os.environ.get("AMURLINK_BENCH_ROWS", 1_000_000))
+# 1M + 1M rows are above the default read budget (640 MiB): give the benchmark room
+os.environ.setdefault("AMURLINK_READ_BUDGET", "8G")
 FRICTIONLESS_ROWS = 20_000
 
 
