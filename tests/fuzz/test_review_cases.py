@@ -162,3 +162,18 @@ def test_row_longer_than_the_header_in_a_mapped_table(tmp_path, fuzz):
     st.write_text(st.read_text(encoding="utf-8").replace("S1,", "S1,1,2,3,", 1), encoding="utf-8")
     with pytest.raises(DataError, match="stations.csv: row 2 has more values than the header"):
         read_text_table(st)
+
+
+def test_cli_exits_1_naming_file_row_and_column(tmp_path, fuzz):
+    g = tmp_path / "lab.csv"
+    g.write_text("sampleID,L1a,L1b\nS1,100,inf\nS2,100\n", encoding="utf-8")
+    code, out = _cli("genotypes", "match", str(g))
+    fuzz.assert_clean_exit(code, out, allowed=(1,))
+    assert "lab.csv:2 [L1b]" in out and "lab.csv:3 [L1b]" in out
+    m = fuzz.mapping_folder(tmp_path / "m", x="X", y="X")
+    code, out = _cli("init", str(tmp_path / "study"))
+    assert code == 0, out
+    code, out = _cli("harmonise", str(m), "-c", str(tmp_path / "study" / "amurlink.toml"),
+                     "-o", str(tmp_path / "out"))
+    fuzz.assert_clean_exit(code, out, allowed=(1,))
+    assert "tables.stations.columns.y" in out and not (tmp_path / "out").exists()
