@@ -19,6 +19,14 @@ def test_theme_design_keeps_budgets_and_improves_the_criterion():
     assert r["proposed_xy"].shape == (sum(cur["stations"].values()), 2)
     jvn = {row["survey"]: row for row in r["joint_vs_national"]}
     assert jvn["joint"]["rse"] < min(jvn["CN"]["rse"], jvn["RU"]["rse"])
+    from amurlink.design.theme import theme_tables
+    from amurlink.report._sections import guard_positions
+
+    tabs = theme_tables(r)
+    assert list(tabs["layouts"]["layout"]) == ["current", "proposed"]
+    assert tabs["layouts"].loc[1, "rse"] == pytest.approx(prop["rse"])
+    for name, frame in tabs.items():
+        guard_positions(frame, name)  # no position columns: fit for every audience
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ from amurlink.design.simulation import (
 )
 from amurlink.design.spacing import SpacingResult, detector_spacing, optimal_spacing
 from amurlink.design.study import grid_layout, neaspec_layout, rule_of_thumb_check
-from amurlink.design.theme import theme_study_design
+from amurlink.design.theme import theme_study_design, theme_tables
 
 __all__ = [
     "CRITERIA",
@@ -77,6 +77,7 @@ __all__ = [
     "simulate_two_survey_power",
     "summarise_simulation",
     "theme_study_design",
+    "theme_tables",
     "traps_and_usage",
     "trend_power",
     "years_to_detect",

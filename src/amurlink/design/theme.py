@@ -24,7 +24,7 @@ from amurlink.design.national import joint_vs_national
 from amurlink.design.search import near_lines, search_layout
 from amurlink.design.simulation import expected_transboundary
 
-__all__ = ["theme_study_design"]
+__all__ = ["theme_study_design", "theme_tables"]
 
 
 def _land_survey(scale: str, seed: int):
@@ -160,3 +160,24 @@ def theme_study_design(
         "joint_vs_national": jvn.to_dict(orient="records"),
         "proposed_xy": cand.iloc[res.chosen][["x", "y"]].to_numpy(),
     }
+
+
+def theme_tables(result: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Report-ready tables of :func:`theme_study_design` (no positions): ``layouts`` (one row
+    per layout: cameras and stations per country, E(n), E(r), RSE(D), transboundary animals
+    detected) and ``joint_vs_national`` (RSE(D) of the joint survey and each country alone
+    with the proposed cameras)."""
+    rows = []
+    for label in ("current", "proposed"):
+        d = result[label]
+        row: dict[str, Any] = {"layout": label}
+        for c, v in sorted(d["stations"].items()):
+            row[f"stations_{c}"] = int(v)
+        for c, v in sorted(d["cameras"].items()):
+            row[f"cameras_{c}"] = float(v)
+        row.update(En=d["En"], Er=d["Er"], rse=d["rse"],
+                   transboundary_detected=d["transboundary_detected"])
+        rows.append(row)
+    jvn = pd.DataFrame(result["joint_vs_national"])[["survey", "stations", "cameras", "En",
+                                                     "Er", "rse"]]
+    return {"layouts": pd.DataFrame(rows), "joint_vs_national": jvn}
