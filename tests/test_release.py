@@ -217,3 +217,19 @@ def test_registry_names_and_errors():
         register_output("nope", description="x")
     for o in OUTPUTS.values():
         assert o.via is None or o.via in OUTPUTS, o.name
+
+
+def test_a_record_filter_cannot_lower_protection(example):
+    """A rows= cut (e.g. the analyses' quality filter) that drops every tiger and leopard
+    record leaves their stations as protected as before."""
+    def animals_only_roe(d):
+        obs = d.observations
+        return d.replace(observations=obs.loc[obs["scientificName"].eq("Capreolus pygargus")
+                                              .fillna(False).to_numpy(bool)])
+
+    cut = scope(example, rows=animals_only_roe)
+    assert set(cut.observations["scientificName"]) == {"Capreolus pygargus"}
+    r = release(cut, audience=Audience.public(), policy=POLICY)
+    assert set(r.levels) == {"withheld"}
+    assert len(r.dataset.observations) == 2  # the cut applies to what is shown as well
+    assert r.figures(lambda d: len(d.observations)) == 2

@@ -621,18 +621,11 @@ register_output("web:dataset-map", produce=f"{_W}:produce_map",
                 description="dataset map (SVG) from release()")
 register_output("web:joint-map", produce=f"{_W}:produce_map",
                 description="joint map (SVG) from release() of the joint package")
-register_output("web:catalogue", via="web:dataset-detail",
-                description="joint catalogue of individuals (working group only)")
-register_output("web:api-identities", via="web:catalogue",
-                description="API joint catalogue (working group only)")
-register_output("web:link-list", via="web:catalogue",
-                description="identity links (working group only)")
-register_output("web:api-links", via="web:catalogue",
-                description="API identity links (working group only)")
-register_output("web:link-detail", via="web:catalogue",
-                description="one identity link (working group only)")
-register_output("web:history", via="web:catalogue",
-                description="a subject's link history (working group only)")
+_WORKING_GROUP = ("working group only (park and secretariat members): the joint catalogue's "
+                  "IDs, links and decisions, no positions; not cut by agreements (see "
+                  "docs/security.md, Known gaps)")
+for _url in ("catalogue", "api-identities", "link-list", "api-links", "link-detail", "history"):
+    register_output(f"web:{_url}", description=_WORKING_GROUP)
 register_output("web:job-detail", via="library:crossborder",
                 description="job page: tables from Released.crossborder / the report")
 register_output("web:job-download", via="report:html",
