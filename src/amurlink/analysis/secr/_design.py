@@ -143,6 +143,7 @@ class Design:
             raise ValueError("a density model cannot be fitted with the conditional likelihood")
         #: detector-covariate terms of each detection parameter (e.g. lambda0 ~ trail)
         self.kterms: dict[str, list[str]] = {p: [] for p in self.det_params}
+        icov: set[str] = set()
         for p in self.det_params:
             for t in terms[p]:
                 if t in DETECTION_TERMS:
@@ -151,9 +152,14 @@ class Design:
                        for ch in self.sessions):
                     self.kterms[p].append(t)
                     continue
+                if all(ch.covariates is not None and t in ch.covariates.columns
+                       for ch in self.sessions):
+                    icov.add(t)
+                    continue
                 raise ValueError(
                     f"term {t!r} in the {p} model is neither one of "
-                    f"{', '.join(DETECTION_TERMS)} nor a detector covariate of every session"
+                    f"{', '.join(DETECTION_TERMS)} nor a detector covariate or individual "
+                    "covariate of every session"
                 )
         self.has_kcov = any(self.kterms.values())
         learned = {t for p in self.det_params for t in terms[p] if t in ("b", "bk")}
@@ -168,6 +174,18 @@ class Design:
         self.nmix = 3 if has3 else (
             2 if (hcov is not None or any("h2" in terms[p] for p in terms)) else 1)
         self.mixterm = "h3" if has3 else "h2"
+        #: individual covariate (a factor) of the detection model: its levels are known
+        #: classes without a mixing proportion (CL only, as secr)
+        self.icov: str | None = None
+        if icov:
+            if len(icov) > 1:
+                raise ValueError(f"one individual covariate per model, got {sorted(icov)}")
+            if not self.conditional:
+                raise ValueError("individual covariates in detection models need the "
+                                 "conditional likelihood (conditional=True / --cl), as in secr")
+            if self.nmix > 1:
+                raise ValueError("individual covariates cannot be combined with h2, h3 or hcov")
+            (self.icov,) = icov
         for t in terms["pmix"]:
             if t not in ("h2", "h3"):
                 raise ValueError(f"pmix supports only ~h2 or ~h3, got term {t!r}")
@@ -194,6 +212,20 @@ class Design:
                     [lev.index(str(v)) if pd.notna(v) else -1 for v in vals], dtype=np.int64
                 )
                 self.knownclass.append(kc)
+        if self.icov is not None:
+            vals = pd.concat([ch.covariates[self.icov] for ch in self.sessions],
+                             ignore_index=True)
+            if vals.isna().any():
+                raise ValueError(f"individual covariate {self.icov!r} is missing for some "
+                                 "animals; give a value for every detected animal")
+            if pd.api.types.is_numeric_dtype(vals) and vals.nunique() > 10:
+                raise ValueError(f"individual covariate {self.icov!r}: only factors (up to "
+                                 "10 levels) are supported in detection models")
+            lev = sorted(set(map(str, vals)))
+            self.class_levels = lev
+            self.nmix = len(lev)
+            self.knownclass = [np.array([lev.index(str(v)) for v in ch.covariates[self.icov]],
+                                        dtype=np.int64) for ch in self.sessions]
         self.n_states = 2 if self.learned else 1
         self.terms = terms
         default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
@@ -207,7 +239,7 @@ class Design:
         self.parameters: list[str] = ([] if self.conditional else ["D"]) + list(self.det_params)
         if self.has_noneuc:
             self.parameters.append("noneuc")
-        if self.nmix > 1:
+        if self.nmix > 1 and self.icov is None:
             self.parameters.append("pmix")
         self._build()
 
@@ -235,6 +267,8 @@ class Design:
                 row.append(float(x == 1))
             elif t == "h3":
                 row += [float(x == 1), float(x == 2)]
+            elif t == self.icov:
+                row += [float(x == i) for i in range(1, len(self.class_levels))]
         return row
 
     def _det_columns(self, terms: tuple[str, ...]) -> list[str]:
@@ -251,6 +285,8 @@ class Design:
                 cols.append(f"h2{self.class_levels[1]}")
             elif t == "h3":
                 cols += ["h32", "h33"]
+            elif t == self.icov:
+                cols += [f"{t}{lev}" for lev in self.class_levels[1:]]
         return cols
 
     def _density_design(self, terms: tuple[str, ...]) -> tuple[list[str], list[np.ndarray]]:
@@ -419,7 +455,7 @@ class Design:
             blocks["noneuc"] = _Block("noneuc", self.link["noneuc"], tuple(cols), start)
             names += [f"noneuc.{c}" if c != "(Intercept)" else "noneuc" for c in cols]
             start += len(cols)
-        if self.nmix > 1:
+        if self.nmix > 1 and self.icov is None:
             pcols = (("h32", "h33") if self.nmix == 3 else (f"h2{self.class_levels[1]}",))
             blocks["pmix"] = _Block("pmix", self.link["pmix"], pcols, start)
             names += [f"pmix.{c}" for c in pcols]
@@ -559,6 +595,8 @@ class Design:
         """Mixing proportions of the latent classes (length nmix)."""
         if self.nmix == 1:
             return np.ones(1)
+        if self.icov is not None:  # known classes: no mixing proportion
+            return np.full(self.nmix, 1.0 / self.nmix)
         if self.nmix == 3:  # multinomial logit, class 1 the reference (secr's mlogit)
             b = self.block_beta(beta, "pmix")
             m = max(0.0, float(b.max()))
@@ -609,7 +647,7 @@ class Design:
             r = np.array([float(np.mean(np.unique(X[:, c]))) for c in range(X.shape[1])])
             rows.append(("noneuc", _label(self.blocks["noneuc"].columns, r), r,
                          self.link["noneuc"]))
-        if self.nmix == 2:  # (3 classes: multinomial logit, in SECRResults.predict)
+        if self.nmix == 2 and self.icov is None:  # (h3: multinomial logit, in predict)
             rows.append(("pmix", _label(self.blocks["pmix"].columns, np.array([1.0])),
                          np.array([1.0]), self.link["pmix"]))
         return rows

@@ -327,6 +327,6 @@ def start_values(loglik_obj) -> np.ndarray:
         beta[b.start] = transform(D, design.link["D"])
     if fn.extra:
         beta[design.blocks[fn.extra].start] = transform(fn.z_start, design.link[fn.extra])
-    if design.nmix > 1:
+    if "pmix" in design.blocks:
         beta[design.blocks["pmix"].start] = 0.0
     return beta

@@ -548,7 +548,10 @@ def _loglik_session(
     conditional: bool,
     distribution: str,
     keep: dict | None = None,
+    membership: bool = True,
 ) -> float:
+    """Log-likelihood of one session. ``membership=False``: known classes are levels of an
+    individual covariate (no mixing proportion, no class-membership term)."""
     n, M = ses.n, ses.M
     nmix = len(pars)
     if D is not None:
@@ -612,7 +615,7 @@ def _loglik_session(
                 return -np.inf
             ll += (gammaln(N + 1) - gammaln(n + 1) - gammaln(N - n + 1)
                    + n * np.log(meanpdot) + (N - n) * np.log1p(-meanpdot))
-    if nmix > 1 and np.any(knownclass >= 0):
+    if membership and nmix > 1 and np.any(knownclass >= 0):
         nm = np.bincount(knownclass[knownclass >= 0], minlength=nmix)
         present = [x for x in range(nmix) if nm[x] > 0]
         pdpmix = pdot_x[present] * pmix[present]
@@ -768,7 +771,7 @@ class LogLikelihood:
                     return -np.inf
                 total += _loglik_session(
                     ses, pars, None if Ds is None else Ds[j], pmix, design.knownclass[j],
-                    self.conditional, self.distribution,
+                    self.conditional, self.distribution, membership=design.icov is None,
                 )
         return float(total) if np.isfinite(total) else -np.inf
 

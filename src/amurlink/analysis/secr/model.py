@@ -157,7 +157,7 @@ class SECR(ParamsEstimator):
                 )
         else:
             start = start_values(ll)
-            if ll.design.nmix > 1 and ll.design.hcov is None:
+            if ll.design.nmix > 1 and ll.design.hcov is None and ll.design.icov is None:
                 for p in (ll.design.detectfn.intercept,):
                     blk = ll.design.blocks[p]
                     for c, col in enumerate(blk.columns):

@@ -362,14 +362,27 @@ class SECRResults:
             ucl, CVn, CVa, CVD``. esa in hectares, D in animals per hectare; log-normal limits;
             CVn = sqrt(var n) / n (Poisson: var n = n; binomial: n (1 - esa / mask area)),
             CVa = SE(esa) / esa from the delta method, CVD = sqrt(CVn² + CVa²).
+        With an individual covariate (classes of known level x, CL) D = sum_x n_x / esa_x,
+        var(n) part sum_x n_x / esa_x², and esa is reported as n / D.
         """
         beta0 = self.params.to_numpy()
         V = self.cov.to_numpy()
         z = norm.ppf(1 - alpha / 2)
         binomial = getattr(self._ll, "distribution", "poisson") == "binomial"
         rows = []
+        icov = getattr(self.design, "icov", None)
         for j, ses in enumerate(self._ll.sessions):
-            def esa_of(b, j=j, ses=ses):
+            nx = (np.bincount(self.design.knownclass[j], minlength=self.design.nmix)
+                  if icov is not None else None)
+
+            def class_esa(b, j=j, ses=ses):
+                pars = self._ll.session_pars(b, j)
+                return np.array([float((-np.expm1(-(ses.U @ ses.gh(*pars[x][0])[1]))).sum())
+                                 * ses.area for x in range(self.design.nmix)])
+
+            def esa_of(b, j=j, ses=ses, nx=nx):
+                if nx is not None:  # individual covariate: n / sum_x (n_x / esa_x)
+                    return float(ses.n / np.sum(nx / class_esa(b)))
                 p, _ = self._pdot_and_density(b, j)
                 return float(p.sum() * ses.area)
             esa = esa_of(beta0)
@@ -383,6 +396,8 @@ class SECRResults:
             n = ses.n
             D = n / esa
             varn = n * (1 - esa / (ses.M * ses.area)) if binomial else float(n)
+            if nx is not None:  # Horvitz-Thompson: var = sum_i 1 / a_i^2, in units of n
+                varn = float(np.sum(nx / class_esa(beta0) ** 2)) * esa**2
             cvn = np.sqrt(max(varn, 0.0)) / n if n > 0 else np.nan
             cva = se_a / esa
             cvd = float(np.sqrt(cvn**2 + cva**2))
