@@ -56,3 +56,28 @@ def test_stage_applies_only_with_a_resistance_raster_and_writes_outputs(tmp_path
     assert seg["current"].idxmax() == 0  # segment 1 (south) holds the cheap band
     assert -1 <= summary["spearman"] <= 1 and list(seg["crossings"]) == [5, 0, 1]
     json.dumps(summary)
+
+
+def test_observed_crossings_per_segment():
+    from amurlink.landscape.habitat import border_segments
+    from amurlink.landscape.transboundary import observed_crossings
+
+    line = shapely.LineString([(0, 0), (0, 30_000)])
+    border = Border.from_geometries(
+        line, countries={"CN": shapely.box(-9e3, 0, 0, 30e3), "RU": shapely.box(0, 0, 9e3, 30e3)}
+    )
+    segs = border_segments(line, 10_000)
+    t = pd.to_datetime(["2024-01-01", "2024-01-05", "2024-02-01"], utc=True)
+    enc = pd.DataFrame(
+        {
+            "jointID": ["A", "A", "A", "B", "B", "C", "C", "C"],
+            "time": [*t, t[0], t[1], *t],
+            "x": [-1000, 1000, -1000, -500, -800, -500, 0, 500],
+            "y": [5000, 5000, 25000, 1000, 2000, 28000, 28000, 28000],
+            "country": ["CN", "RU", "CN", "CN", "CN", "CN", "", "RU"],
+        }
+    )
+    out = observed_crossings(enc, border, segs)
+    # A crosses at y=5 km and y=15 km; C at 28 km (the encounter on the line is skipped)
+    assert out["crossings"].tolist() == [1, 1, 1]
+    assert out["segment"].tolist() == [1, 2, 3]

@@ -259,3 +259,81 @@ def test_model_from_camera_package(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 1 and "no detection" in res.output
+
+
+def test_corridors_with_crossings_seen_by_the_cameras(tmp_path: Path) -> None:
+    """The toy package: one leopard crosses near y = 4,770 km; border at x = 663 km."""
+    pkg = Path(__file__).resolve().parents[2] / "src" / "amurlink" / "datasets" / "toy"
+    bx, y0 = 663_000.0, 4_760_000.0
+
+    def ring(x0, ya, x1, yb):
+        return [
+            [_lonlat(x0, ya), _lonlat(x1, ya), _lonlat(x1, yb), _lonlat(x0, yb), _lonlat(x0, ya)]
+        ]
+
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"kind": "border"},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [_lonlat(bx, y0), _lonlat(bx, y0 + 30_000)],
+            },
+        },
+        {
+            "type": "Feature",
+            "properties": {"kind": "country", "countryCode": "CN"},
+            "geometry": {"type": "Polygon", "coordinates": ring(640e3, y0, bx, y0 + 30e3)},
+        },
+        {
+            "type": "Feature",
+            "properties": {"kind": "country", "countryCode": "RU"},
+            "geometry": {"type": "Polygon", "coordinates": ring(bx, y0, 690e3, y0 + 30e3)},
+        },
+        {
+            "type": "Feature",
+            "properties": {"kind": "park", "name": "CN park"},
+            "geometry": {"type": "Polygon", "coordinates": ring(645e3, y0 + 8e3, 650e3, y0 + 22e3)},
+        },
+        {
+            "type": "Feature",
+            "properties": {"kind": "park", "name": "RU park"},
+            "geometry": {"type": "Polygon", "coordinates": ring(676e3, y0 + 8e3, 681e3, y0 + 22e3)},
+        },
+    ]
+    border = tmp_path / "border.geojson"
+    border.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    write_grid(Grid(np.ones((30, 40)), 643e3, y0, 1000.0, -9999.0, CRS), tmp_path / "r.tif")
+    out = tmp_path / "out"
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "corridors",
+            str(tmp_path / "r.tif"),
+            "--border",
+            str(border),
+            "-o",
+            str(out),
+            "--package",
+            str(pkg),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    seg = pd.read_csv(out / "border_segments.csv")
+    assert seg["crossings"].tolist() == [0, 1, 0]
+    res = runner.invoke(
+        app,
+        [
+            "habitat",
+            "corridors",
+            str(tmp_path / "r.tif"),
+            "--border",
+            str(border),
+            "-o",
+            str(out),
+            "--species",
+            "Panthera pardus",
+        ],
+    )
+    assert res.exit_code == 2

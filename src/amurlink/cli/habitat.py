@@ -175,6 +175,12 @@ def corridors_command(
     crossings: Path | None = typer.Option(
         None, "--crossings", help="CSV segment,crossings of observed crossings per segment."
     ),
+    package: Path | None = typer.Option(
+        None, "--package", help="Joint Camtrap DP package: observed crossings from the cameras."
+    ),
+    species: str | None = typer.Option(
+        None, "--species", help="With --package: only this species' crossings."
+    ),
     barriers: Path | None = typer.Option(
         None, "--barriers", help="GeoJSON (WGS84) of candidate barriers to remove, with 'name'."
     ),
@@ -193,9 +199,22 @@ def corridors_command(
         raise usage_error("--percentile must be in (0, 100]")
     if segment_km <= 0:
         raise usage_error("--segment-km must be > 0")
+    if crossings is not None and package is not None:
+        raise usage_error("give observed crossings as --crossings or --package, not both")
+    if species is not None and package is None:
+        raise usage_error("--species needs --package")
     with handle_errors():
         summary = _run_corridors(
-            resistance, border, out_dir, segment_km, percentile, crossings, barriers, restore_to
+            resistance,
+            border,
+            out_dir,
+            segment_km,
+            percentile,
+            crossings,
+            barriers,
+            restore_to,
+            package,
+            species,
         )
     if fmt is OutputFormat.json:
         emit_json(summary)
@@ -256,6 +275,8 @@ def _run_corridors(
     crossings,
     barriers=None,
     restore_to=1.0,
+    package=None,
+    species=None,
 ):
     import pandas as pd
 
@@ -267,6 +288,16 @@ def _run_corridors(
     border = load_border(border_path, crs=grid.crs or "EPSG:32652")
     obs = pd.read_csv(crossings) if crossings is not None else None
     cands = _read_barriers(barriers, grid.crs or "EPSG:32652") if barriers is not None else ()
+    enc = None
+    if package is not None:
+        from amurlink.analysis.crossborder import encounters
+        from amurlink.exceptions import DataError
+        from amurlink.io import load_camtrap_dp
+
+        ds, _ = load_camtrap_dp(package)
+        if ds is None:
+            raise DataError(f"{package}: not a readable Camtrap DP package")
+        enc = encounters(ds, border=border, species=species, life_stage=None)
     return border_corridors(
         grid,
         border,
@@ -274,6 +305,7 @@ def _run_corridors(
         segment_km=segment_km,
         percentile=percentile,
         crossings=obs,
+        encounters=enc,
         barriers=cands,
         restore_to=restore_to,
         source=str(border_path),

@@ -3,8 +3,9 @@
 It runs when the study folder holds ``landscape/resistance.tif`` (or ``.asc``): a resistance
 raster in the working CRS, made with ``amurlink habitat resistance`` or any GIS. The core
 areas are the first two ``park`` features of the study's border file; observed crossings per
-border segment, when ``landscape/crossings.csv`` (``segment,crossings``) exists, are compared
-with the predicted border current. It writes ``OUT/corridors/`` (see
+border segment (``landscape/crossings.csv``, ``segment,crossings``, when it exists; else the
+crossings of identified individuals in the joint package, from the cross-border encounters)
+are compared with the predicted border current. It writes ``OUT/corridors/`` (see
 :func:`amurlink.landscape.transboundary.border_corridors`). Nothing it writes holds a station
 position.
 
@@ -15,14 +16,17 @@ Importing this module registers nothing (so tests that import it leave the run a
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from amurlink.exceptions import DataError
+from amurlink.exceptions import AmurlinkError, DataError
 from amurlink.landscape.transboundary import CORRIDOR_FILES
 from amurlink.study._runner import Stage, StageContext, Study
 
 __all__ = ["CORRIDOR_STAGE", "resistance_file"]
+
+logger = logging.getLogger(__name__)
 
 _RESISTANCE = ("landscape/resistance.tif", "landscape/resistance.tiff", "landscape/resistance.asc")
 _CROSSINGS = "landscape/crossings.csv"
@@ -70,8 +74,22 @@ def _corridors(ctx: StageContext) -> dict[str, Any]:
     grid = read_grid(path)
     cross = ctx.study.folder / _CROSSINGS
     obs = pd.read_csv(cross) if cross.is_file() else None
+    enc = None
+    dataset = joint.get("dataset")
+    if obs is None and dataset is not None:  # crossings seen by the cameras themselves
+        from amurlink.analysis.crossborder import encounters
+
+        try:
+            enc = encounters(dataset, border=border, species=None, life_stage=None)
+        except AmurlinkError as exc:  # no identified individuals: no observed crossings
+            logger.info("corridors: no observed crossings (%s)", exc)
     return border_corridors(
-        grid, border, ctx.study.out_dir / "corridors", crossings=obs, source=str(path)
+        grid,
+        border,
+        ctx.study.out_dir / "corridors",
+        crossings=obs,
+        encounters=enc,
+        source=str(path),
     )
 
 

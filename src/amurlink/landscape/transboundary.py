@@ -26,7 +26,7 @@ from amurlink.landscape import habitat as hb
 from amurlink.landscape.costdist import least_cost_corridor, rasterize_polygons
 from amurlink.landscape.grid import Grid, write_grid
 
-__all__ = ["border_corridors", "CORRIDOR_FILES"]
+__all__ = ["border_corridors", "observed_crossings", "CORRIDOR_FILES"]
 
 CORRIDOR_FILES = (
     "corridor_cost.tif",
@@ -47,6 +47,7 @@ def border_corridors(
     segment_km: float = 10.0,
     percentile: float = 5.0,
     crossings: pd.DataFrame | None = None,
+    encounters: pd.DataFrame | None = None,
     barriers: Sequence[tuple[str, Any]] = (),
     restore_to: float = 1.0,
     source: str = "border",
@@ -54,7 +55,9 @@ def border_corridors(
     """Corridor, current, border segments and pinch points between the border's two parks.
 
     ``crossings`` (columns ``segment``, ``crossings``) adds observed crossings per segment and
-    the Spearman correlation with the predicted border current. ``barriers`` (name, shapely
+    the Spearman correlation with the predicted border current; ``encounters`` (of the
+    cross-border analysis) gives them from the cameras instead (:func:`observed_crossings`).
+    ``barriers`` (name, shapely
     geometry in the grid's CRS: a road stretch, a fence segment) are ranked by the drop in
     effective resistance between the parks when their cells take resistance ``restore_to``
     (``barrier_ranking.csv``). Returns the summary.
@@ -74,6 +77,8 @@ def border_corridors(
     reff, current = hb.effective_resistance(r, core_a, core_b)
     segs = hb.border_segments(border.line, segment_km * 1000.0)
     table = hb.border_current(grid.with_values(current), segs)
+    if encounters is not None and crossings is None:
+        crossings = observed_crossings(encounters, border, segs)
     summary: dict[str, Any] = {
         "cores": [name_a or "park 1", name_b or "park 2"],
         "least_cost": cor.least_cost,
@@ -143,3 +148,43 @@ def border_corridors(
     names = CORRIDOR_FILES + (("barrier_ranking.csv",) if ranking is not None else ())
     summary["files"] = [str(out / n) for n in names]
     return summary
+
+
+def observed_crossings(
+    encounters: pd.DataFrame, border: Any, segments: Sequence[Any]
+) -> pd.DataFrame:
+    """Border crossings seen by the cameras, counted per border segment.
+
+    ``encounters`` is :func:`amurlink.analysis.crossborder.encounters` output (``jointID``,
+    ``time``, ``x``, ``y``, ``country``). Each change of country (``CN``/``RU``) between two
+    consecutive encounters of one individual is a crossing, placed where the straight line
+    between the two encounters meets the border (the border point nearest its midpoint when it
+    does not), and counted in the nearest segment. Returns ``segment, crossings`` for every
+    segment (1-based, the order of :func:`amurlink.landscape.habitat.border_segments`).
+    """
+    import shapely
+    from shapely.ops import nearest_points
+
+    counts = np.zeros(len(segments), dtype=np.int64)
+    need = {"jointID", "time", "x", "y", "country"}
+    if not need <= set(encounters.columns):
+        raise DataError(f"encounters lack {sorted(need - set(encounters.columns))}")
+    enc = encounters[encounters["country"].isin(["CN", "RU"])].sort_values(["jointID", "time"])
+    line = border.line
+    seg_geoms = np.array(segments, dtype=object)
+    for _, g in enc.groupby("jointID", sort=False, observed=True):
+        c = g["country"].to_numpy()
+        x = g["x"].to_numpy(float)
+        y = g["y"].to_numpy(float)
+        for k in np.flatnonzero(c[1:] != c[:-1]):
+            path = shapely.LineString([(x[k], y[k]), (x[k + 1], y[k + 1])])
+            hit = path.intersection(line)
+            if hit.is_empty:
+                pt = nearest_points(line, path.interpolate(0.5, normalized=True))[0]
+            else:
+                pt = shapely.get_point(hit, 0) if hit.geom_type != "Point" else hit
+                if pt is None or pt.is_empty:
+                    pt = hit.representative_point()
+            d = shapely.distance(seg_geoms, pt)
+            counts[int(np.argmin(d))] += 1
+    return pd.DataFrame({"segment": np.arange(1, len(segments) + 1), "crossings": counts})
