@@ -213,8 +213,43 @@ def hazard_surfaces(
     fn, lam0, sigma = cast_to_hazard(detectfn, detectpar)
     xy, use, S = traps_and_usage(traps, noccasions, usage)
     mxy, _ = _mask_xy_area(mask)
-    h = hazard_matrix(mxy, xy, fn, lam0, sigma)
-    return _surfaces(h, use, S, detector, en2)
+    # blocks of mask points keep the working arrays in cache
+    rows = max(1, _BLOCK_ELEMENTS // max(1, xy.shape[0]))
+    block = _hazard_blocks(mxy, xy, fn, lam0, sigma)
+    if mxy.shape[0] <= rows:
+        return _surfaces(block(0, mxy.shape[0]), use, S, detector, en2)
+    parts = [_surfaces(block(i, min(i + rows, mxy.shape[0])), use, S, detector, en2)
+             for i in range(0, mxy.shape[0], rows)]
+    return HazardSurfaces(
+        Lambda=np.concatenate([q.Lambda for q in parts]),
+        sumpk=np.concatenate([q.sumpk for q in parts]),
+        sumq2=np.concatenate([q.sumq2 for q in parts]),
+        p_le1=None if not en2 else np.concatenate([q.p_le1 for q in parts]))
+
+
+def _hazard_blocks(mask_xy: np.ndarray, traps_xy: np.ndarray, detectfn: str, lambda0: float,
+                   sigma: float):
+    """``block(i0, i1)`` -> hazards of mask points i0..i1 (the HHN grid tables made once)."""
+    M = mask_xy.shape[0]
+    if detectfn == "HHN":
+        ux, ix = np.unique(mask_xy[:, 0], return_inverse=True)
+        uy, iy = np.unique(mask_xy[:, 1], return_inverse=True)
+        if len(ux) + len(uy) < M:
+            c = -0.5 / (sigma * sigma)
+            ex = np.subtract.outer(ux, traps_xy[:, 0])
+            ex = np.exp(c * ex * ex) * lambda0
+            ey = np.subtract.outer(uy, traps_xy[:, 1])
+            ey = np.exp(c * ey * ey)
+
+            def grid(i0: int, i1: int) -> np.ndarray:
+                h = ex[ix[i0:i1]]
+                h *= ey[iy[i0:i1]]
+                return h
+            return grid
+    return lambda i0, i1: hazard_matrix(mask_xy[i0:i1], traps_xy, detectfn, lambda0, sigma)
+
+
+_BLOCK_ELEMENTS = 1 << 17
 
 
 def _surfaces(h: np.ndarray, use: np.ndarray | None, S: int, detector: str,
