@@ -98,3 +98,17 @@ def test_usage_errors(cs_dir: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2
     res = runner.invoke(app, ["corridors", "input/raster/pairwise/1/sgVerify1.ini", "--set", "x"])
     assert res.exit_code == 2
+
+
+def test_write_as_tif_gives_the_same_maps(cs_dir: Path, tmp_path: Path) -> None:
+    job = "input/raster/pairwise/2/sgVerify2.ini"
+    res = runner.invoke(app, ["corridors", job, "-o", str(tmp_path), "--set", "write_as_tif=True"])
+    assert res.exit_code == 0, res.output
+    from amurlink.landscape.grid import read_grid
+
+    ours = read_grid(tmp_path / "sgVerify2_cum_curmap.tif").values
+    ref = read_table(cs_dir / "output_verify" / "sgVerify2_cum_curmap.asc", 6)
+    assert ((ours - ref) ** 2).sum() < 1e-6
+    assert not list(tmp_path.glob("*.asc"))
+    res = runner.invoke(app, ["corridors", job, "-o", str(tmp_path), "--set", "write_as_tif=x"])
+    assert res.exit_code == 1 and "write_as_tif" in res.output

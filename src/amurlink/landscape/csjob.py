@@ -225,10 +225,8 @@ def validate_job(job: Job) -> None:
         raise ConfigError(
             f"{where}: remove_src_or_gnd = {rm!r}; expected keepall, rmvsrc, rmvgnd or rmvall"
         )
-    if job.flag("write_as_tif"):
-        raise ConfigError(
-            f"{where}: write_as_tif = True is not implemented; outputs are ASCII grids"
-        )
+    for key in ("write_as_tif", "compress_grids", "write_cur_maps", "write_volt_maps"):
+        job.flag(key)  # each must read as True or False
 
 
 # --------------------------------------------------------------------------- helpers
@@ -541,11 +539,13 @@ class _Writer:
     def __init__(self, job: Job) -> None:
         self.prefix = job.output_prefix
         self.compress = job.flag("compress_grids")
+        self.tif = job.flag("write_as_tif")  # GeoTIFF (deflate) instead of ASCII grids
         self.files: list[Path] = []
 
     def grid(self, suffix: str, grid: Grid) -> None:
-        p = self.prefix.with_name(f"{self.prefix.name}_{suffix}.asc")
-        self.files.append(write_grid(grid, p, compress=self.compress))
+        ext = "tif" if self.tif else "asc"
+        p = self.prefix.with_name(f"{self.prefix.name}_{suffix}.{ext}")
+        self.files.append(write_grid(grid, p, compress=self.compress and not self.tif))
 
 
 def _solver(job: Job) -> str:
