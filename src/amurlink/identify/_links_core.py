@@ -222,33 +222,61 @@ def effective_latest(keyed: pd.DataFrame, *, two_party: bool = True,
     cur["awaiting"] = pd.Series([None] * len(cur), index=cur.index, dtype=object)
     if not len(cur):
         return cur
-    sides = side_of(keyed["reviewer"])
-    conf = keyed["status"].astype(object) == "confirmed"
-    run = (~conf).astype(int).groupby([keyed["_a"], keyed["_b"]], sort=False).cumsum()
-    last_run = run.groupby([keyed["_a"], keyed["_b"]], sort=False).transform("max")
-    live = conf & (run == last_run) & sides.notna()
-    acc = (pd.DataFrame({"_a": keyed["_a"][live], "_b": keyed["_b"][live],
-                         "side": sides[live]})
-           .drop_duplicates().sort_values("side")
-           .groupby(["_a", "_b"], sort=False)["side"].agg(lambda s: list(s)))
-    key = pd.MultiIndex.from_arrays([cur["_a"], cur["_b"]])
-    accepted = pd.Series(key.map(lambda k: acc.get(k, [])), index=cur.index, dtype=object)
     is_conf = (cur["status"].astype(object) == "confirmed").to_numpy(bool)
-    cur["acceptedBy"] = [" ".join(x) if c and x else None
-                         for x, c in zip(accepted, is_conf, strict=True)]
+    if not is_conf.any():
+        return cur
+    # the events since each pair's last rejection or reopening ("runs" of confirmations)
+    conf = (keyed["status"].astype(object) == "confirmed").to_numpy(bool)
+    pair = pd.MultiIndex.from_arrays([keyed["_a"], keyed["_b"]])
+    code = pd.Series(pd.factorize(pair)[0], index=keyed.index)
+    run = pd.Series((~conf).astype(np.int64), index=keyed.index).groupby(code).cumsum()
+    last_run = run.groupby(code).transform("max")
+    sides = side_of(keyed["reviewer"])
+    live = conf & (run == last_run).to_numpy(bool) & sides.notna().to_numpy(bool)
+    acc = pd.DataFrame({"_a": keyed["_a"][live].to_numpy(object),
+                        "_b": keyed["_b"][live].to_numpy(object),
+                        "side": sides[live].to_numpy(object)}).drop_duplicates()
+    key = pd.MultiIndex.from_arrays([cur["_a"], cur["_b"]])
+    has: dict[str, np.ndarray] = {}  # side -> whether each current pair holds its acceptance
+    for side in sorted(acc["side"].unique()):
+        sub = acc[acc["side"] == side]
+        has[side] = key.isin(pd.MultiIndex.from_arrays([sub["_a"], sub["_b"]])) & is_conf
+    cur["acceptedBy"] = pd.Series(_joined(list(has.items()), len(cur)), index=cur.index,
+                                  dtype=object)
     if not two_party:
         return cur
     ca, cb = pair_countries(cur["_a"], cur["_b"], individuals)
-    ca.index = cb.index = cur.index
-    cross = (ca.notna() & cb.notna() & (ca != cb)).to_numpy(bool)
-    waiting = []
-    for x, c, ok, sa, sb in zip(accepted, is_conf, cross, ca, cb, strict=True):
-        miss = [s for s in (sa, sb) if s not in x] if (c and ok) else []
-        waiting.append(" ".join(sorted(miss)) if miss else None)
-    cur["awaiting"] = pd.Series(waiting, index=cur.index, dtype=object)
-    held = cur["awaiting"].notna()
-    cur.loc[held, "status"] = "proposed"
+    ca, cb = ca.to_numpy(object), cb.to_numpy(object)
+    cross = pd.notna(ca) & pd.notna(cb) & (ca != cb) & is_conf
+    if not cross.any():
+        return cur
+    has_a = np.zeros(len(cur), bool)
+    has_b = np.zeros(len(cur), bool)
+    for side, flag in has.items():
+        has_a |= flag & (ca == side)
+        has_b |= flag & (cb == side)
+    miss_a, miss_b = cross & ~has_a, cross & ~has_b
+    xa = np.where(pd.notna(ca), ca, "").astype(str)
+    xb = np.where(pd.notna(cb), cb, "").astype(str)
+    first = xa <= xb  # the missing sides in code order: "CN RU"
+    lo, hi = np.where(first, xa, xb).astype(object), np.where(first, xb, xa).astype(object)
+    lo_miss = np.where(first, miss_a, miss_b)
+    hi_miss = np.where(first, miss_b, miss_a)
+    cur["awaiting"] = pd.Series(_joined([(None, lo_miss), (None, hi_miss)], len(cur),
+                                        values=[lo, hi]), index=cur.index, dtype=object)
+    cur.loc[cur["awaiting"].notna(), "status"] = "proposed"
     return cur
+
+
+def _joined(parts: list[tuple[Any, np.ndarray]], n: int,
+            values: list[np.ndarray] | None = None) -> np.ndarray:
+    """Row-wise ``" ".join`` of the parts whose flag is set (None where none is)."""
+    out = np.full(n, "", dtype=object)
+    for i, (label, flag) in enumerate(parts):
+        text = values[i] if values is not None else np.full(n, label, dtype=object)
+        add = np.where(out == "", text, out + " " + text.astype(str)) if n else out
+        out = np.where(flag, add, out)
+    return np.where(out == "", None, out)
 
 
 def confirmed_edges(keyed: pd.DataFrame, *, two_party: bool = False,
