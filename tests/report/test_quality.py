@@ -118,3 +118,40 @@ def test_the_study_settings_choose_the_mode_and_the_period():
     info = out.metadata["amurlink:quality"]
     assert info["mode"] == "exclude" and info["counts"]["outsidePeriod"] > 0
     assert info["period"][0].startswith(first.isoformat())
+
+
+@pytest.mark.filterwarnings("ignore:The behavior of DataFrame concatenation:FutureWarning")
+def test_a_left_out_record_still_makes_its_station_sensitive():
+    """The record filter only removes rows after protection is decided on the complete data:
+    a tiger photographed by a camera whose clock was a year off still protects its station."""
+    from amurlink.config import StudyConfig
+    from amurlink.core.protection import ProtectionPolicy
+    from amurlink.report import ReportInputs, build_view
+    from amurlink.report.render import audience_for
+
+    ds = load_example()
+    obs, dep, det = ds.observations, ds.deployments, ds.get("deploymentDetails")
+    quiet = "X-quiet"  # a new camera 20 km away where only a roe deer was recorded
+    first = dep["deploymentID"].iloc[0]
+    new_dep = dep.iloc[[0]].assign(deploymentID=quiet, locationID=quiet,
+                                   latitude=dep["latitude"].iloc[0] + 0.2)
+    new_det = det[det["deploymentID"] == first].iloc[[0]].assign(deploymentID=quiet)
+    row = obs[obs["deploymentID"] == first].iloc[[0]]
+    deer = row.assign(observationID="x-deer", deploymentID=quiet,
+                      scientificName="Capreolus pygargus", individualID=None)
+    tiger = deer.assign(observationID="x-tiger", scientificName="Panthera tigris",
+                        eventStart=deer["eventStart"] + pd.DateOffset(years=1))
+    ds = ds.replace(observations=pd.concat([obs, deer, tiger], ignore_index=True),
+                    deployments=pd.concat([dep, new_dep], ignore_index=True),
+                    deploymentDetails=pd.concat([det, new_det], ignore_index=True))
+    cats = obs["scientificName"].astype(str).str.startswith("Panthera")
+    dep_with_cats = set(obs.loc[cats, "deploymentID"])
+    cfg = StudyConfig.from_dict({})
+    policy = ProtectionPolicy(partner_level="exact", partner_sensitive_level="10km",
+                              crs=cfg.crs.working)
+    view = build_view(ReportInputs(dataset=ds, config=cfg), audience=audience_for("partner"),
+                      policy=policy)
+    assert "x-tiger" not in set(view.inputs.dataset.observations["observationID"])
+    levels = view.stations.set_index("deploymentID")["level"]
+    assert levels[quiet] == "10km"
+    assert (levels.drop(index=list(dep_with_cats | {quiet}), errors="ignore") == "exact").all()

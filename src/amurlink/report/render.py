@@ -223,12 +223,18 @@ def prepare_inputs(inputs: ReportInputs) -> ReportInputs:
     report's data-quality section. A dataset already prepared is returned unchanged.
     """
     import dataclasses
+    import functools
 
-    from amurlink.analysis.quality import analysis_dataset
+    from amurlink.analysis.quality import METADATA_KEY, analysis_dataset
+    from amurlink.release import scope
 
-    ds = analysis_dataset(inputs.dataset, mode=inputs.config.quality.records,
-                          period=study_period_of(inputs.config))
-    return inputs if ds is inputs.dataset else dataclasses.replace(inputs, dataset=ds)
+    if METADATA_KEY in inputs.dataset.metadata:
+        return inputs
+    # a cut that only removes records: the stations' protection is still decided on the
+    # complete dataset (release.scope remembers it)
+    rows = functools.partial(analysis_dataset, mode=inputs.config.quality.records,
+                             period=study_period_of(inputs.config))
+    return dataclasses.replace(inputs, dataset=scope(inputs.dataset, rows=rows))
 
 
 def study_period_of(config: Any) -> tuple[str | None, str | None] | None:
@@ -243,9 +249,10 @@ def study_period_of(config: Any) -> tuple[str | None, str | None] | None:
 
 
 def build_report_view(inputs: ReportInputs, *, audience: Audience,
-                      policy: ProtectionPolicy | None = None) -> ReportView:
-    """:func:`prepare_inputs`, then the protected view (``amurlink.report.build_view``)."""
-    return build_view(prepare_inputs(inputs), audience=audience, policy=policy)
+                      policy: ProtectionPolicy | None = None, **release: Any) -> ReportView:
+    """:func:`prepare_inputs`, then the protected view (``amurlink.report._view.build_view``;
+    ``release``: its ``agreement``, ``agreements``, ``today``)."""
+    return build_view(prepare_inputs(inputs), audience=audience, policy=policy, **release)
 
 
 def write_report(
