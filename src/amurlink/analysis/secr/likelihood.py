@@ -681,6 +681,9 @@ class LogLikelihood:
         self._lcd = None
         self._noneuc_key: tuple | None = None
         self._dist_cache: dict = {}
+        self._trees: dict = {}
+        # analytic noneuc gradient (log link): through the shortest-path trees
+        self._analytic_noneuc = self.design.has_noneuc and self.design.link["noneuc"] == "log"
         if self.design.has_noneuc:
             from amurlink.analysis.secr.noneuc import LeastCostDistance
 
@@ -701,10 +704,14 @@ class LogLikelihood:
             fr = self.design.noneuc(np.asarray(beta, dtype=float))
             if not all(np.all(np.isfinite(f)) and np.all(f > 0) for f in fr):
                 return False
-            dists = [lcd.distances(f) for lcd, f in zip(self._lcd, fr, strict=True)]
+            out = [lcd.distances(f, tree=True) for lcd, f in zip(self._lcd, fr, strict=True)]
+            dists = [o[0] for o in out]
             if len(self._dist_cache) >= 6:
-                self._dist_cache.pop(next(iter(self._dist_cache)))
+                old = next(iter(self._dist_cache))
+                self._dist_cache.pop(old)
+                self._trees.pop(old, None)
             self._dist_cache[key] = dists
+            self._trees[key] = [o[1] for o in out]
         for ses, d in zip(self.sessions, dists, strict=True):
             ses.set_distances(d)
         self._noneuc_key = key
@@ -824,7 +831,7 @@ class LogLikelihood:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for j, ses in enumerate(self.sessions):
                 a, s_ = float(icpt[j, 0, 0]), float(sig[j, 0, 0])
-                keep: dict = {}
+                keep: dict = {"want_dd": self._lcd is not None and self._analytic_noneuc}
                 D = None if Ds is None else Ds[j]
                 total += _loglik_session(
                     ses, [[(a, s_)]], D, pmix, design.knownclass[j], self.conditional,
@@ -841,8 +848,18 @@ class LogLikelihood:
                 if dD is not None:
                     b = design.blocks["D"]
                     grad[b.start:b.start + len(b.columns)] += dD @ design.XD[j]
+                if keep.get("dL_dd") is not None:
+                    # analytic: through the shortest-path tree of the current distances
+                    b = design.blocks["noneuc"]
+                    tree = self._trees[self._noneuc_key][j]
+                    f = design.noneuc(beta)[j]
+                    for c in range(len(b.columns)):
+                        dd = self._lcd[j].derivative(tree, f * design.XN[j][:, c])
+                        grad[b.start + c] += float(np.sum(keep["dL_dd"] * dd))
         if not np.isfinite(total):
             return bad
+        if self._lcd is not None and self._analytic_noneuc:
+            return float(total), grad
         if self._lcd is not None:
             # noneuc: central differences (each a least-cost computation), then back to the
             # distances at beta
@@ -951,6 +968,16 @@ def _grad_session(
         if Wrow is not None:
             v += float(np.sum(Wrow * (dv / rdiv)[rows]))
         out.append(v)
+    if keep.get("want_dd"):
+        # d loglik / d distance (K, M), for non-Euclidean distances: the weight on dh times
+        # dh/dd (halfnormal: -h d / sigma^2 through the core; exponential: -core / sigma)
+        W = np.array(Wfull, dtype=float, copy=True)
+        if Wrow is not None:
+            np.add.at(W, rows, Wrow / rdiv[rows])
+        d = np.sqrt(ses.d2) if fn.shape == "halfnormal" else ses.d
+        dcore = (-c * d / sigma**2) if fn.shape == "halfnormal" else (-c / sigma)
+        dh_dd = a * dcore if fn.hazard else a * dcore / (1 - g)
+        keep["dL_dd"] = W * dh_dd
     return out[0], out[1], dD
 
 

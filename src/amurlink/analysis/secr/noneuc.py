@@ -78,6 +78,7 @@ class LeastCostDistance:
             ii.append(src[keep])
             jj.append(dst[keep])
             ll.append(np.full(keep.sum(), s * np.hypot(dr, dc)))
+        self.xy = xy
         self.i = np.concatenate(ii)
         self.j = np.concatenate(jj)
         self.length = np.concatenate(ll)
@@ -97,10 +98,46 @@ class LeastCostDistance:
             )
         self.from_cells, self.from_inv = np.unique(fcell, return_inverse=True)
 
-    def distances(self, friction: np.ndarray) -> np.ndarray:
-        """(K, M) least-cost distances for a friction per mask point (> 0)."""
+    def distances(self, friction: np.ndarray, *, tree: bool = False):
+        """(K, M) least-cost distances for a friction per mask point (> 0).
+
+        With ``tree=True`` also the shortest-path tree (distances and predecessors from each
+        distinct detector cell) for :meth:`derivative`.
+        """
         f = np.asarray(friction, dtype=float)
         w = self.length * 0.5 * (f[self.i] + f[self.j])
         G = sp.csr_matrix((w, (self.i, self.j)), shape=(self.M, self.M))
-        d = dijkstra(G, directed=True, indices=self.from_cells)
-        return d[self.from_inv.reshape(-1)]
+        if not tree:
+            d = dijkstra(G, directed=True, indices=self.from_cells)
+            return d[self.from_inv.reshape(-1)]
+        d, pred = dijkstra(G, directed=True, indices=self.from_cells,
+                           return_predecessors=True)
+        return d[self.from_inv.reshape(-1)], (d, pred)
+
+    def derivative(self, tree: tuple[np.ndarray, np.ndarray], dfriction: np.ndarray
+                   ) -> np.ndarray:
+        """(K, M) derivative of the least-cost distances when the friction moves by
+        ``dfriction`` per mask point (the paths held fixed: exact wherever the shortest path
+        is unique). Each path's cost is the sum over its steps of length x mean friction of
+        the two cells, so its derivative is the same sum with ``dfriction``."""
+        d, pred = tree
+        fp = np.asarray(dfriction, dtype=float)
+        xy = self.xy
+        P = pred.astype(np.int64)
+        valid = P >= 0
+        v = np.broadcast_to(np.arange(self.M), P.shape)
+        pv = np.where(valid, P, 0)
+        # derivative of each tree edge (pred -> v); 0 at the sources
+        out = np.where(valid, np.hypot(xy[v, 0] - xy[pv, 0], xy[v, 1] - xy[pv, 1])
+                       * 0.5 * (fp[pv] + fp[v]), 0.0)
+        # pointer jumping: after k rounds each node holds the sum over 2^k steps up its path
+        rows = np.arange(P.shape[0])[:, None]
+        Q = np.where(valid, P, -1)
+        while True:
+            has = Q >= 0
+            if not has.any():
+                break
+            qv = np.where(has, Q, 0)
+            out = out + np.where(has, out[rows, qv], 0.0)
+            Q = np.where(has, Q[rows, qv], -1)
+        return out[self.from_inv.reshape(-1)]
