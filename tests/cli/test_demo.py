@@ -13,7 +13,8 @@ from amurlink.datasets import example_path
 runner = CliRunner()
 
 STAGES = ("simulate", "write simulation", "harmonise", "joint package", "crossborder",
-          "secr", "dna", "camtrap", "photo links", "report en", "report zh", "report ru",
+          "secr", "dna", "camtrap", "photo links", "photo comparison", "report en", "report zh",
+          "report ru",
           "report public-en", "link proposals")
 
 

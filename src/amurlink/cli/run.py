@@ -106,7 +106,7 @@ def print_summary(console: Any, result: Any, *, truth_columns: bool = True) -> N
     if h.get("carriedOver"):
         console.print(f"Link decisions carried over from the previous joint package: "
                       f"{h['carriedOver']} events")
-    for r in summaries.get("photo links", {}).get("species", []):
+    for r in summaries.get("photo comparison", {}).get("species", []):
         line = (f"Photo links {r['scientificName']}: {r['agreements']} agree with the "
                 f"crosswalk, {r['false_proposals']} not in it, {r['misses']} crosswalk links "
                 "not found")

@@ -386,13 +386,12 @@ def catalogue_photos(catalogues: Sequence[str | Path], base_dir: str | Path, *,
         .reset_index(drop=True)
 
 
-def photo_link_tables(catalogues: Sequence[str | Path], base_dir: str | Path,
-                      crosswalk: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """Link two national catalogues by flank photos; compare with the crosswalk (and truth).
+def link_photos(catalogues: Sequence[str | Path], base_dir: str | Path) -> pd.DataFrame:
+    """Propose cross-border links by flank photos (the demo's fast settings).
 
-    Returns ``{"pairs": compare_links(...), "species": summarise_link_comparison(...)}``
-    (:mod:`amurlink.identify.photos.crosslink`, the demo's fast settings). The truth is
-    used only where the study folder is a simulation (``truth/links.csv``).
+    Returns :data:`amurlink.identify.photos.crosslink.LINK_COLUMNS` (``scientificName``,
+    ``cn_individualID``, ``ru_individualID``, ``score``), best first. Pure and picklable:
+    it runs in a spawned process or on a Dask worker.
     """
     from amurlink.identify.photos.crosslink import (
         DEMO_CALIBRATION,
@@ -400,29 +399,58 @@ def photo_link_tables(catalogues: Sequence[str | Path], base_dir: str | Path,
         DEMO_MAX_KEYPOINTS,
         DEMO_PARAMS,
         _link_photos,
-        _pair_frame,
-        compare_links,
-        read_simulated_truth_links,
-        summarise_link_comparison,
     )
     from amurlink.identify.photos.ranking import single_threaded
 
     base = Path(base_dir)
     photos = catalogue_photos(catalogues, base)
     with single_threaded():
-        proposed = _link_photos(photos, base, max_keypoints=DEMO_MAX_KEYPOINTS,
-                                long_side=DEMO_LONG_SIDE, params=DEMO_PARAMS,
-                                calibration=DEMO_CALIBRATION)
-    truth = None
-    if (base / "truth" / "links.csv").is_file():
-        truth = read_simulated_truth_links(base)
-    species = dict(zip(photos["individualID"], photos["scientificName"], strict=False))
-    if truth is not None:
-        species.update(zip(truth["cn_individualID"], truth["scientificName"], strict=False))
+        return _link_photos(photos, base, max_keypoints=DEMO_MAX_KEYPOINTS,
+                            long_side=DEMO_LONG_SIDE, params=DEMO_PARAMS,
+                            calibration=DEMO_CALIBRATION)
+
+
+def compare_photo_links(proposed: pd.DataFrame, *, crosswalk: str | Path | None = None,
+                        individuals: pd.DataFrame | None = None,
+                        truth_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Compare photo proposals with the expert crosswalk (and the simulator's truth).
+
+    Parameters
+    ----------
+    proposed : DataFrame
+        :func:`link_photos`.
+    crosswalk : path, optional
+        The expert crosswalk CSV (``cn_id``, ``ru_id``, ...).
+    individuals : DataFrame, optional
+        ``individualID``, ``scientificName`` (the joint individuals): the species of each
+        crosswalk pair.
+    truth_dir : path, optional
+        A simulated study folder (``truth/links.csv``): adds ``in_truth``.
+
+    Returns
+    -------
+    dict
+        ``{"pairs": compare_links(...), "species": summarise_link_comparison(...)}``.
+    """
+    from amurlink.identify.photos.crosslink import (
+        _pair_frame,
+        compare_links,
+        read_simulated_truth_links,
+        summarise_link_comparison,
+    )
+
+    species: dict[str, str] = {}
+    if individuals is not None and len(individuals):
+        species = dict(zip(individuals["individualID"].astype(str),
+                           individuals["scientificName"], strict=False))
+    species.update(zip(proposed["cn_individualID"], proposed["scientificName"], strict=False))
     if crosswalk is not None and Path(crosswalk).is_file():
         cw = _pair_frame(pd.read_csv(crosswalk), str(crosswalk))
         cw["scientificName"] = cw["cn_individualID"].map(species)
     else:
         cw = pd.DataFrame(columns=["scientificName", "cn_individualID", "ru_individualID"])
+    truth = None
+    if truth_dir is not None and (Path(truth_dir) / "truth" / "links.csv").is_file():
+        truth = read_simulated_truth_links(truth_dir)
     pairs = compare_links(proposed, cw, truth)
     return {"pairs": pairs, "species": summarise_link_comparison(pairs)}

@@ -94,7 +94,7 @@ class DemoResult:
 
     @property
     def photo_links(self) -> dict[str, pd.DataFrame]:
-        return self._value("photo links") or {}
+        return self._value("photo comparison") or {}
 
     @property
     def links(self) -> pd.DataFrame | None:

@@ -6,13 +6,13 @@ stage              reads                                                  writes
 harmonise          ``[inputs.XX]`` sources, crosswalk, border, the link   (in memory)
                    log of the previous joint package (carried over)
 joint package      harmonise                                              ``joint/``
-photo links        ``[inputs] photos`` catalogues and their photos,       (value)
-                   crosswalk
+photo links        ``[inputs] photos`` catalogues and their photos        (value)
+photo comparison   photo links, harmonise (species), crosswalk            (value)
 dna                ``[inputs] dna`` lab files, ``dna_reference``          (value)
 crossborder        harmonise, confirmed links                             (value)
 secr               harmonise, confirmed links                             (value)
 camtrap            harmonise                                              (value)
-report <name>      harmonise, secr, dna, camtrap, photo links             ``report/<name>/``
+report <name>      harmonise, secr, dna, camtrap, photo comparison        ``report/<name>/``
 link proposals     joint package, photo links, DNA lab files              ``joint`` link log
 =================  =====================================================  ==================
 
@@ -290,31 +290,33 @@ def _photo_files(study: Study) -> dict[str, Path]:
             for fp in sorted(set(paths.astype(str))):
                 q = Path(fp)
                 files[f"photo:{fp}"] = q if q.is_absolute() else study.folder / q
-    if study.crosswalk is not None:
-        files["inputs.crosswalk"] = study.crosswalk
     return files
 
 
-def _photo_task(catalogues: list[str], base: str, crosswalk: str | None) -> Any:
-    from amurlink.study.analyses import photo_link_tables
+def _photo_task(item: tuple[list[str], str]) -> Any:
+    from amurlink.study.analyses import link_photos
 
-    return photo_link_tables(catalogues, base, crosswalk)
+    return link_photos(*item)
 
 
-def _photo_links(ctx: StageContext) -> dict[str, pd.DataFrame]:
+def _photo_links(ctx: StageContext) -> pd.DataFrame:
     study = ctx.study
-    cats = [str(study.path(p)) for p in study.config.inputs.all_photos]
-    cw = str(study.crosswalk) if study.crosswalk is not None else None
+    item = ([str(study.path(p)) for p in study.config.inputs.all_photos], str(study.folder))
     if ctx.client is not None:
         from amurlink.parallel import map_items
 
-        return map_items(_photo_task_item, [(cats, str(study.folder), cw)],
-                         client=ctx.client)[0]
-    return _photo_task(cats, str(study.folder), cw)
+        return map_items(_photo_task, [item], client=ctx.client)[0]
+    return _photo_task(item)
 
 
-def _photo_task_item(item: tuple[list[str], str, str | None]) -> Any:
-    return _photo_task(*item)
+def _photo_comparison(ctx: StageContext) -> dict[str, pd.DataFrame]:
+    from amurlink.study.analyses import compare_photo_links
+
+    joint = ctx.result("harmonise")
+    return compare_photo_links(ctx.result("photo links"), crosswalk=ctx.study.crosswalk,
+                               individuals=joint["dataset"].get("individuals"),
+                               truth_dir=ctx.study.folder if ctx.study.is_simulation
+                               else None)
 
 
 def _photo_summary(value: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -361,10 +363,18 @@ def _no_dna(study: Study) -> str | None:
     return None if study.config.inputs.all_dna else "no DNA lab file in [inputs]"
 
 
+def _crosswalk_file(study: Study) -> dict[str, Path]:
+    return {"inputs.crosswalk": study.crosswalk} if study.crosswalk is not None else {}
+
+
 register_stage(Stage(
     "photo links", _photo_links, what="linking the national catalogues by flank photos",
     files=_photo_files, where="spawn", heavy=True, applies=_no_photos,
-    summarise=_photo_summary))
+    summarise=lambda v: {"proposed": len(v)}))
+register_stage(Stage(
+    "photo comparison", _photo_comparison,
+    what="comparing the photo links with the expert crosswalk",
+    needs=("photo links", "harmonise"), files=_crosswalk_file, summarise=_photo_summary))
 register_stage(Stage(
     "dna", _dna, what="matching DNA genotypes across labs", files=_dna_files, where="fork",
     applies=_no_dna, summarise=_dna_summary))
@@ -444,7 +454,7 @@ register_stage(Stage(
 # reports
 # ==============================================================================================
 _PARTS = (("secr", "secr"), ("dna", "dna"), ("camtrap", "camtrap"),
-          ("photo_links", "photo links"))
+          ("photo_links", "photo comparison"))
 
 
 def _report_inputs(ctx: StageContext) -> Any:
@@ -466,7 +476,7 @@ def _report_inputs(ctx: StageContext) -> Any:
     inputs = ReportInputs(dataset=joint["dataset"], config=ctx.config,
                           border=joint.get("border"), secr=fits or None,
                           secr_not_fitted=not_fitted, dna=ctx.result("dna") or None,
-                          photo_links=ctx.result("photo links") or None,
+                          photo_links=ctx.result("photo comparison") or None,
                           camtrap=ctx.result("camtrap") or None,
                           manifest=joint.get("manifest"), missing=missing)
     ctx.memo["inputs"] = inputs
@@ -492,7 +502,8 @@ def _report_stage(audience: str, lang: str) -> Stage:
         return str(files.html)
 
     return Stage(f"report {name}", run, what=f"report {name} ({audience}, {lang})",
-                 needs=("harmonise",), uses=("secr", "dna", "camtrap", "photo links"),
+                 needs=("harmonise",),
+                 uses=("secr", "dna", "camtrap", "photo comparison"),
                  links=True, outputs=(f"report/{name}/report.html",),
                  summarise=lambda html: {"html": str(html)})
 
@@ -529,8 +540,8 @@ def _link_proposals(ctx: StageContext) -> dict[str, Any]:
     out: dict[str, Any] = {"photo": 0, "dna": 0}
     problems = []
     photo = ctx.result("photo links")
-    if photo:
-        out["photo"] = propose_photo_links(study.joint_dir, photo["pairs"])
+    if photo is not None and len(photo):
+        out["photo"] = propose_photo_links(study.joint_dir, photo.assign(in_photo=True))
     inp = ctx.config.inputs
     if inp.all_dna:
         from amurlink.identify.genotypes import link_genotypes
