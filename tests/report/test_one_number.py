@@ -264,3 +264,39 @@ def test_no_local_paths_in_shared_reports(written):
         assert "/home/ranger" not in text and "Users" not in text, aud
         for csv in (f.html.parent / "tables").glob("*.csv"):
             assert "/home/" not in csv.read_text(encoding="utf-8"), csv
+
+
+def test_the_terminal_gives_the_report_figures(written, tmp_path):
+    """``amurlink crossborder`` on the same joint package prints the report's answer."""
+    import json
+
+    from typer.testing import CliRunner
+
+    import amurlink.cli.crossborder  # noqa: F401 - registers the command
+    from amurlink.cli import app
+    from amurlink.io import write_camtrap_dp
+
+    joint = write_camtrap_dp(_study(), tmp_path / "joint")
+    border = tmp_path / "border.geojson"
+    border.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"kind": "border"},
+        "geometry": {"type": "LineString", "coordinates": [[131.0, 42.9], [131.0, 43.3]]}}]}))
+    runner = CliRunner()
+    res = runner.invoke(app, ["crossborder", str(joint), "--border", str(border), "--format",
+                              "json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    ans = _csv(written["owner", "en"], "answer_species").set_index("scientificName")
+    for sp, row in ans.iterrows():
+        assert got["summary"][sp]["individuals"] == row["individuals"]
+        assert got["summary"][sp]["transboundary"] == row["transboundary"]
+    ind = _csv(written["owner", "en"], "answer_individuals").set_index("jointID")
+    for jid, row in ind.iterrows():
+        cli = got["individuals"][jid]
+        assert cli["encounters"]["CN"] == row["encounters_CN"]
+        assert cli["encounters"]["RU"] == row["encounters_RU"]
+        assert cli["crossings"] == row["crossings"]
+    text = runner.invoke(app, ["crossborder", str(joint), "--border", str(border)],
+                         env={"COLUMNS": "100"}).output
+    for sp, row in ans.iterrows():
+        assert f"{sp}: {row['transboundary']} of {row['individuals']}" in text

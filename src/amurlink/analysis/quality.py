@@ -29,7 +29,7 @@ import pandas as pd
 from amurlink.dataset import Dataset
 
 __all__ = ["QUALITY_KINDS", "QUALITY_MODES", "METADATA_KEY", "record_quality",
-           "analysis_dataset", "quality_counts", "study_period"]
+           "analysis_dataset", "for_analyses", "quality_counts", "study_period"]
 
 #: Kinds of doubtful record, in the order a record is counted under (the first that applies).
 QUALITY_KINDS: tuple[str, ...] = ("clockYear", "beforeDeployment", "afterDeployment",
@@ -233,3 +233,35 @@ def _clip_deployments(dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp
         g["gapStart"], g["gapEnd"] = g0, g1
         new["deploymentGaps"] = g.loc[ok].reset_index(drop=True)
     return new
+
+
+def for_analyses(dataset: Dataset, config: Any, /) -> Dataset:
+    """The dataset every analysis of a study uses: :func:`analysis_dataset` with the study's
+    ``[quality] records`` and ``[inputs] period``.
+
+    Applied through :func:`amurlink.release.scope` (``rows=``): the result remembers the
+    complete dataset, so any later protection still decides which stations are sensitive on
+    every record, those left out included. Call it once on the complete joint dataset and
+    hand the result to every analysis and to the report (a dataset already filtered is
+    returned unchanged).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The complete joint dataset.
+    config : StudyConfig
+    """
+    import functools
+
+    from amurlink.release import scope
+
+    if METADATA_KEY in dataset.metadata:
+        return dataset
+    quality = getattr(config, "quality", None)
+    mode = getattr(quality, "records", "exclude")
+    settings = getattr(config, "inputs", None)
+    start = getattr(settings, "period_start", None)
+    end = getattr(settings, "period_end", None)
+    period = None if start is None and end is None else (
+        None if start is None else start.isoformat(), None if end is None else end.isoformat())
+    return scope(dataset, rows=functools.partial(analysis_dataset, mode=mode, period=period))

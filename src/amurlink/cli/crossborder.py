@@ -82,7 +82,10 @@ def run_crossborder(
             f"in {joint_dir} or its parent folder (or pass --config)")
     crs = cfg.crs.working
     b = load_border(border_path, crs=crs)
-    ds = read_camtrap_dp(joint_dir, strict=False)
+    from amurlink.analysis.quality import for_analyses
+
+    # the records every analysis uses ([quality] records, [inputs] period): the report's
+    ds = for_analyses(read_camtrap_dp(joint_dir, strict=False), cfg)
     countries = cfg.country_codes or ("CN", "RU")
     res = crossborder(
         ds, border=b, species=species or None, life_stage=life_stage, start=start, end=end,

@@ -223,29 +223,11 @@ def prepare_inputs(inputs: ReportInputs) -> ReportInputs:
     report's data-quality section. A dataset already prepared is returned unchanged.
     """
     import dataclasses
-    import functools
 
-    from amurlink.analysis.quality import METADATA_KEY, analysis_dataset
-    from amurlink.release import scope
+    from amurlink.analysis.quality import for_analyses
 
-    if METADATA_KEY in inputs.dataset.metadata:
-        return inputs
-    # a cut that only removes records: the stations' protection is still decided on the
-    # complete dataset (release.scope remembers it)
-    rows = functools.partial(analysis_dataset, mode=inputs.config.quality.records,
-                             period=study_period_of(inputs.config))
-    return dataclasses.replace(inputs, dataset=scope(inputs.dataset, rows=rows))
-
-
-def study_period_of(config: Any) -> tuple[str | None, str | None] | None:
-    """``[inputs] period`` of the study settings as (first day, last day), or None."""
-    settings = getattr(config, "inputs", None)
-    start = getattr(settings, "period_start", None)
-    end = getattr(settings, "period_end", None)
-    if start is None and end is None:
-        return None
-    return (None if start is None else start.isoformat(),
-            None if end is None else end.isoformat())
+    ds = for_analyses(inputs.dataset, inputs.config)
+    return inputs if ds is inputs.dataset else dataclasses.replace(inputs, dataset=ds)
 
 
 def build_report_view(inputs: ReportInputs, *, audience: Audience,
