@@ -27,9 +27,12 @@ THRESHOLD = typer.Option(30.0, "--threshold-min", help="Independence threshold i
 
 def _load(package: Path):
     from amurlink.analysis.camtrap import camera_operation, record_table, station_table
+    from amurlink.analysis.quality import analysis_dataset
     from amurlink.io import read_camtrap_dp
 
-    ds = read_camtrap_dp(package)
+    # records flagged as outside their deployment (a clock a year off), before set-up, after
+    # retrieval or duplicated are left out, as in every analysis (docs/harmonise.md)
+    ds = analysis_dataset(read_camtrap_dp(package))
     st = station_table(ds)
     problems = any(c.startswith("Problem") for c in st.columns)
     camop = camera_operation(st, station_col="Camera", has_problems=problems,
