@@ -53,6 +53,7 @@ def fit_files(
     hcov: str | None = None,
     link: dict[str, str] | None = None,
     distribution: str = "poisson",
+    rasters: dict[str, Path] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Read the files, fit, and return the JSON payload of the ``secr`` command and the results.
 
@@ -82,6 +83,11 @@ def fit_files(
 
         xy = np.vstack([c.traps for c in sessions])
         m = make_mask(xy, buffer=100.0 if buffer is None else buffer, spacing=spacing)
+    if rasters:
+        from amurlink.analysis.secr.surface import add_raster_covariates
+
+        m = ([add_raster_covariates(x, rasters) for x in m] if isinstance(m, list)
+             else add_raster_covariates(m, rasters))
     kw = {"detectfn": detectfn, "conditional": conditional, "fastproximity": fastproximity,
           "hcov": hcov, "link": link or None, "distribution": distribution}
     specs = list(models or [])
@@ -124,6 +130,20 @@ def _known_detectfn(value: str) -> bool:
     v = str(value).strip()
     return (v.upper() in _DETECTFN_CODES or v.lower() in _DETECTFN_ALIASES
             or (v.isdigit() and int(v) in _DETECTFN_CODES.values()))
+
+
+def _parse_rasters(values: list[str] | None) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for v in values or []:
+        name, sep, path = str(v).partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise usage_error(f"--covariate {v!r}: write NAME=FILE.tif, e.g. "
+                              "--covariate forest=forest.tif")
+        p = Path(path.strip())
+        if not p.is_file():
+            raise usage_error(f"--covariate {name.strip()}: raster {p} not found")
+        out[name.strip()] = p
+    return out
 
 
 def _parse_links(values: list[str] | None) -> dict[str, str]:
@@ -172,6 +192,8 @@ def fit_joint_dir(
     border: Path | None = None,
     config: Path | None = None,
     detector: str = "count",
+    models: list[str] | None = None,
+    rasters: dict[str, Path] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Read a joint package (with its ``amurlink.toml`` and border), fit the joint data and
     each country alone; return the JSON payload and the ``JointNationalResult``.
@@ -180,7 +202,9 @@ def fit_joint_dir(
     animals per hectare, ``g0``/``lambda0``, ``sigma`` in metres, each with ``estimate, se,
     lcl, ucl``; ``loglik``, ``aic``, ``region_N``) plus ``national`` (the same per country),
     ``comparison`` (per-country E.N from the joint and the national fits, and the national
-    sum against the joint), ``capture_history``, ``mask`` and ``settings``.
+    sum against the joint), ``capture_history``, ``mask`` and ``settings``. ``models``: with
+    several, the joint data's AICc table (``model_table``, ``model_averaged``) and the joint
+    and national fits of the best model; masks carry ``country`` and the ``rasters``.
     """
     from amurlink.analysis.secr.national import fit_joint_and_national
     from amurlink.cli.crossborder import _find_config
@@ -198,11 +222,34 @@ def fit_joint_dir(
     b = load_border(border_path, crs=cfg.crs.working)
     ds = read_camtrap_dp(joint_dir, strict=False)
     occ = float(cfg.occasions.length_days if occasion_days is None else occasion_days)
-    res = fit_joint_and_national(
-        ds, border=b, species=species, detectfn=detectfn, buffer_m=buffer, spacing_m=spacing,
-        occasion_days=occ, life_stage=life_stage, detector=detector,
-        threshold_min=cfg.events.independence_minutes)
+    from amurlink.analysis.secr.selection import fit_models, model_label, parse_models
+
+    try:
+        parsed = [parse_models(m) for m in (models or [])]
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+
+    def run(model: dict | None):
+        return fit_joint_and_national(
+            ds, border=b, species=species, detectfn=detectfn, buffer_m=buffer,
+            spacing_m=spacing, occasion_days=occ, life_stage=life_stage, detector=detector,
+            threshold_min=cfg.events.independence_minutes,
+            fit_options={"model": model} if model else None, rasters=rasters)
+
+    res = run(parsed[0] if parsed else None)
+    table = None
+    if len(parsed) > 1:
+        table = fit_models(res.capthists["joint"], res.masks["joint"], parsed,
+                           detectfn=detectfn)
+        if model_label(res.joint) != table.best:
+            res = run(dict(table.best_fit.settings["model"]))
     out = res.joint.to_dict()
+    if table is not None:
+        tdict = table.to_dict()
+        out["model"] = table.best
+        out["model_table"] = tdict["table"]
+        out["model_averaged"] = tdict["model_averaged"]
+        out["model_errors"] = tdict["errors"]
     out["species"] = species
     out["detector"] = detector
     ch = res.capthists["joint"]
@@ -290,6 +337,9 @@ _MODEL_OPT = typer.Option(None, "--model", help="Model formulas, e.g. 'D~forest'
                           "'D~forest+country; lambda0~bk', 'sigma~h2', 'noneuc~res-1'. "
                           "Repeat for several models: AICc table, weights and "
                           "model-averaged density.")
+_COVARIATE_OPT = typer.Option(None, "--covariate", help="Mask covariate from a raster, "
+                              "NAME=FILE.tif (sampled at the mask points); repeatable, e.g. "
+                              "--covariate forest=forest.tif for --model 'D~forest'.")
 _ANIMALS_OPT = typer.Option(None, "--animals", help="Individual covariates: CSV "
                             "[session,]animal_id,covariates (e.g. sex for --hcov).", **_FILE)
 _HCOV_OPT = typer.Option(None, "--hcov", help="Individual covariate with the known class "
@@ -326,6 +376,7 @@ def secr_command(
     hcov: str | None = _HCOV_OPT,
     link: list[str] | None = _LINK_OPT,
     distribution: str = _DIST_OPT,
+    covariate: list[str] | None = _COVARIATE_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit an SECR model (secr 5.5.0 likelihood) to a joint package or to secr files.
@@ -341,11 +392,12 @@ def secr_command(
     buffer_m = parse_distance(buffer, name="--buffer")
     spacing_m = parse_distance(spacing, name="--spacing")
     links = _parse_links(link)
+    rasters = _parse_rasters(covariate)
     if distribution not in ("poisson", "binomial"):
         raise usage_error(f"--distribution must be poisson or binomial, got {distribution!r}")
     if joint_dir is not None:
-        if model or animals is not None or hcov or links or distribution != "poisson":
-            raise usage_error("--model, --animals, --hcov, --link and --distribution go with "
+        if animals is not None or hcov or links or distribution != "poisson":
+            raise usage_error("--animals, --hcov, --link and --distribution go with "
                               "--traps/--captures")
         if traps is not None or captures is not None or mask:
             raise usage_error("give either JOINT_DIR or --traps/--captures, not both")
@@ -368,7 +420,8 @@ def secr_command(
                     spacing=1_000.0 if spacing_m is None else spacing_m,
                     occasion_days=occasion_days,
                     life_stage=None if life_stage == "all" else life_stage,
-                    border=border, config=config, detector=det)
+                    border=border, config=config, detector=det, models=model,
+                    rasters=rasters)
             for w in caught:
                 typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
             payload["warnings"] = [str(w.message) for w in caught]
@@ -396,7 +449,7 @@ def secr_command(
                 traps, captures, detector=detector.value, detectfn=detectfn, mask=mask,
                 spacing=spacing_m, buffer=buffer_m, n_occasions=noccasions, conditional=cl,
                 fastproximity=fastproximity, models=model, animals=animals, hcov=hcov,
-                link=links, distribution=distribution,
+                link=links, distribution=distribution, rasters=rasters,
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)

@@ -284,3 +284,23 @@ def test_cli_usage_errors(joint, tmp_path):
     assert r.exit_code == 2
     r = runner.invoke(app, ["secr", str(tmp_path / "nope"), "--species", LEOPARD])
     assert r.exit_code == 2 and "not found" in r.output
+
+
+def test_cli_joint_dir_model_table_with_country(joint, fitted, tmp_path):
+    # masks carry the country of each point; several models give the AICc table of the
+    # joint data and the joint and national fits of the best model
+    res = runner.invoke(app, ["secr", str(joint["dir"]), "--species", LEOPARD, "--detectfn",
+                              "HHN", "--model", "D~1", "--model", "D~country", "--format",
+                              "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    labels = [r["model"] for r in out["model_table"]]
+    assert sorted(labels) == ["D~1 lambda0~1 sigma~1", "D~country lambda0~1 sigma~1"]
+    assert out["model"] == labels[0]
+    w = [r["AICcwt"] for r in out["model_table"]]
+    assert sum(w) == pytest.approx(1.0) and w[0] >= w[1]
+    d1 = next(r for r in out["model_table"] if r["model"].startswith("D~1 "))
+    assert d1["logLik"] == pytest.approx(fitted.joint.loglik, abs=1e-6)
+    assert out["loglik"] == pytest.approx(out["model_table"][0]["logLik"], abs=1e-6)
+    assert set(out["national"]) == {"CN", "RU"}
+    assert set(out["D_per_100km2"]) == {k for k in out["estimates"] if k.startswith("D")}

@@ -58,3 +58,51 @@ def test_suggest_buffer_and_mask_check(hab):
     # the likelihood at fixed parameters settles once the buffer is wide enough
     assert abs(ll[2] - ll[1]) < abs(ll[1] - ll[0])
     assert abs(ll[2] - ll[1]) < 1.0
+
+
+def test_raster_covariate_gives_the_reference_forest_fit(reference_dir, tmp_path):
+    # a GeoTIFF holding HAB's forest on the mask grid: sampled at the mask points it is the
+    # mask covariate, so the command fits secr's b1 (D ~ forest)
+    import json
+
+    import rasterio
+    from rasterio.transform import from_origin
+    from typer.testing import CliRunner
+
+    from amurlink.cli import app
+
+    d = reference_dir / "secrdesign" / "fits" / "HAB"
+    mask = read_mask(d / "mask.csv", spacing=1000)
+    x0, y1 = mask.xy[:, 0].min() - 500, mask.xy[:, 1].max() + 500
+    ncol = int(round((mask.xy[:, 0].max() + 500 - x0) / 1000))
+    nrow = int(round((y1 - mask.xy[:, 1].min() + 500) / 1000))
+    grid = np.full((nrow, ncol), -1.0)
+    col = np.rint((mask.xy[:, 0] - x0) / 1000 - 0.5).astype(int)
+    row = np.rint((y1 - mask.xy[:, 1]) / 1000 - 0.5).astype(int)
+    grid[row, col] = mask.covariates["forest"].to_numpy()
+    tif = tmp_path / "forest.tif"
+    with rasterio.open(tif, "w", driver="GTiff", height=nrow, width=ncol, count=1,
+                       dtype="float64", transform=from_origin(x0, y1, 1000, 1000),
+                       nodata=-1.0) as dst:
+        dst.write(grid, 1)
+    plain = tmp_path / "mask.csv"
+    plain.write_text("x,y\n" + "\n".join(f"{x:.0f},{y:.0f}" for x, y in mask.xy) + "\n")
+    args = ["secr", "--traps", str(d / "traps.csv"), "--captures", str(d / "captures.csv"),
+            "--mask", str(plain), "--covariate", f"forest={tif}", "--detector", "proximity",
+            "--detectfn", "HHN", "--noccasions", "30", "--model", "D~forest", "--format",
+            "json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    ref = json.loads((reference_dir / "secrdesign" / "fits.json").read_text())
+    b1 = {b["name"]: b for b in ref["fits"]["b1_D_forest"]["beta"]}
+    for k, v in out["beta"].items():
+        assert v == pytest.approx(b1[k]["beta"], rel=1e-4)
+    # a raster that does not cover the mask is an error naming it
+    small = tmp_path / "small.tif"
+    with rasterio.open(small, "w", driver="GTiff", height=2, width=2, count=1,
+                       dtype="float64", transform=from_origin(0, 2000, 1000, 1000)) as dst:
+        dst.write(np.ones((2, 2)), 1)
+    args[args.index(f"forest={tif}")] = f"forest={small}"
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "small.tif" in res.output and "missing" in res.output

@@ -48,6 +48,18 @@ def secr_mask(traps: np.ndarray, *, border: Border | None, buffer_m: float, spac
                      poly=poly, crs=None if border is None else border.crs.to_string())
 
 
+def _with_covariates(mask: Mask, border: Border, rasters: Mapping[str, Any] | None) -> Mask:
+    """Mask covariates for density models: ``country`` (the border file's polygon holding
+    each point; ``none`` outside them) and any rasters (``{"forest": "forest.tif"}``)."""
+    from amurlink.analysis.secr.surface import add_raster_covariates, add_region_covariate
+
+    if border is not None and border.countries:
+        mask = add_region_covariate(mask, border.countries, name="country")
+    if rasters:
+        mask = add_raster_covariates(mask, dict(rasters))
+    return mask
+
+
 def check_buffer(res: SECRResults, buffer_m: float, *, label: str = "") -> None:
     """Warn (:class:`MaskBufferWarning`) when ``buffer_m`` < 3 fitted sigmas."""
     pred = res.predict()
@@ -183,6 +195,7 @@ def fit_joint_and_national(
     threshold_min: float = 30.0,
     clip: str = "land",
     fit_options: Mapping[str, Any] | None = None,
+    rasters: Mapping[str, Any] | None = None,
 ) -> JointNationalResult:
     """Fit SECR to the joint data and to each country's data alone; compare abundance.
 
@@ -214,7 +227,12 @@ def fit_joint_and_national(
         Masks keep points on the land of the border file (every country: not clipped at the
         China-Russia border), or everything.
     fit_options : dict, optional
-        Extra :class:`~amurlink.analysis.secr.SECR` parameters.
+        Extra :class:`~amurlink.analysis.secr.SECR` parameters (e.g. ``{"model": {"D":
+        "~country"}}``). Every mask carries the covariate ``country`` (the border file's
+        country holding the point).
+    rasters : dict, optional
+        Mask covariates from rasters, ``{"forest": "forest.tif"}`` (sampled at the mask
+        points; reprojected when the raster's CRS differs).
 
     Returns
     -------
@@ -244,8 +262,9 @@ def fit_joint_and_national(
     chs: dict[str, CaptureHistory] = {}
     masks: dict[str, Mask] = {}
     chs["joint"] = capthist_from_dataset(dataset, **common)
-    masks["joint"] = secr_mask(chs["joint"].traps, border=border, buffer_m=buffer_m,
-                               spacing_m=spacing_m, clip=clip)
+    masks["joint"] = _with_covariates(
+        secr_mask(chs["joint"].traps, border=border, buffer_m=buffer_m, spacing_m=spacing_m,
+                  clip=clip), border, rasters)
     joint = fit_secr(chs["joint"], masks["joint"], **opts)
     check_buffer(joint, buffer_m, label=f"{species} joint")
     national: dict[str, SECRResults] = {}
@@ -257,8 +276,9 @@ def fit_joint_and_national(
             logger.info("%s: no national fit for %s (%s)", species, c, exc)
             continue
         chs[c] = ch
-        masks[c] = secr_mask(ch.traps, border=border, buffer_m=buffer_m, spacing_m=spacing_m,
-                             clip=clip)
+        masks[c] = _with_covariates(
+            secr_mask(ch.traps, border=border, buffer_m=buffer_m, spacing_m=spacing_m,
+                      clip=clip), border, rasters)
         try:
             national[c] = fit_secr(ch, masks[c], **opts)
         except FitError as exc:  # one country's failure must not lose the joint fit

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_density_geotiff", "mask_check", "suggest_buffer"]
+__all__ = ["write_density_geotiff", "mask_check", "suggest_buffer", "add_raster_covariates",
+           "add_region_covariate"]
 
 
 def _grid(xy: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray, int, int, float, float]:
@@ -185,3 +186,69 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     if not ok.any():
         return top
     return float(dist[order][np.argmax(ok)])
+
+
+def add_raster_covariates(mask: Any, rasters: dict[str, str | Path], *,
+                          crs: str | None = None) -> Any:
+    """The mask with covariates sampled from rasters at its points (``{"forest": "f.tif"}``).
+
+    Points are reprojected to each raster's CRS when it differs from the mask's (``crs`` or
+    ``mask.crs``). A point outside a raster or on its nodata is an error naming the raster and
+    the number of such points (a density model cannot use a missing covariate).
+    """
+    import pandas as pd
+    import rasterio
+
+    from amurlink.analysis.secr.mask import Mask
+    from amurlink.exceptions import DataError
+
+    cov = (mask.covariates.copy() if mask.covariates is not None
+           else pd.DataFrame(index=range(mask.n_points)))
+    src_crs = crs or mask.crs
+    for name, path in rasters.items():
+        try:
+            src = rasterio.open(path)
+        except Exception as exc:  # noqa: BLE001 - rasterio raises several types
+            raise DataError(f"{path}: cannot read the raster for covariate {name!r} ({exc})"
+                            ) from None
+        with src:
+            xs, ys = mask.xy[:, 0], mask.xy[:, 1]
+            if src.crs is not None and src_crs is not None and str(src.crs) != str(src_crs):
+                from pyproj import Transformer
+
+                tr = Transformer.from_crs(src_crs, src.crs, always_xy=True)
+                xs, ys = tr.transform(xs, ys)
+            vals = np.array([v[0] for v in src.sample(zip(xs, ys, strict=True), indexes=1)],
+                            dtype=float)
+            b = src.bounds
+            outside = (xs < b.left) | (xs > b.right) | (ys < b.bottom) | (ys > b.top)
+            if src.nodata is not None:
+                outside |= vals == src.nodata
+            outside |= ~np.isfinite(vals)
+        if outside.any():
+            raise DataError(
+                f"{path}: covariate {name!r} is missing at {int(outside.sum())} of "
+                f"{mask.n_points} mask points (outside the raster or nodata); use a raster "
+                "that covers the whole mask"
+            )
+        cov[name] = vals
+    return Mask(xy=mask.xy, spacing=mask.spacing, covariates=cov, crs=mask.crs)
+
+
+def add_region_covariate(mask: Any, regions: dict[str, Any], *, name: str = "country",
+                         outside: str = "none") -> Any:
+    """The mask with a factor covariate naming the region (polygon) holding each point, e.g.
+    ``country`` from the border file's country polygons (``D ~ country``)."""
+    import pandas as pd
+    import shapely
+
+    from amurlink.analysis.secr.mask import Mask
+
+    lab = np.full(mask.n_points, outside, dtype=object)
+    for code, poly in regions.items():
+        inside = np.asarray(shapely.contains_xy(poly, mask.xy[:, 0], mask.xy[:, 1]), bool)
+        lab[inside & (lab == outside)] = str(code)
+    cov = (mask.covariates.copy() if mask.covariates is not None
+           else pd.DataFrame(index=range(mask.n_points)))
+    cov[name] = lab
+    return Mask(xy=mask.xy, spacing=mask.spacing, covariates=cov, crs=mask.crs)
