@@ -233,3 +233,23 @@ def test_a_record_filter_cannot_lower_protection(example):
     assert set(r.levels) == {"withheld"}
     assert len(r.dataset.observations) == 2  # the cut applies to what is shown as well
     assert r.figures(lambda d: len(d.observations)) == 2
+
+
+def test_a_filter_on_a_scoped_dataset_keeps_its_lineage(example):
+    """Code that filters a scoped dataset with Dataset.replace (the report's quality filter
+    does) still gets the complete dataset's protection."""
+    scoped = scope(example, agreement=ROE_EXACT, today=TODAY)
+    filtered = scoped.replace(observations=scoped.observations.iloc[:1])
+    assert isinstance(filtered, ScopedDataset) and filtered.scoped_from is example
+    r = release(filtered, policy=POLICY)
+    assert set(r.levels) == {"1km"} and len(r.dataset.observations) == 1
+
+
+def test_people_stay_hidden_when_the_agreement_shares_media_without_observations(example):
+    """The photo of a person is found on the complete data, not on what the tables left."""
+    a = Agreement(recipient="LLNP", tables=("deployments", "media"), level="1km")
+    shared = apply_agreement(example, a, today=TODAY)
+    assert len(shared.observations) == 0 and len(shared.media)
+    people = example.observations.loc[example.observations["observationType"].eq("human")
+                                      .fillna(False).to_numpy(bool), "mediaID"].dropna()
+    assert len(people) and not shared.media["mediaID"].isin(people).any()

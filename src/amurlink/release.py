@@ -99,6 +99,16 @@ class ScopedDataset(Dataset):
         """The agreements whose scope was applied."""
         return self._agreements
 
+    def replace(self, *, metadata: Mapping[str, Any] | None = None,
+                **tables: pd.DataFrame | None) -> ScopedDataset:
+        """As :meth:`Dataset.replace`, still remembering the complete dataset (a filter that
+        drops records never lowers their stations' protection)."""
+        plain = super().replace(metadata=metadata, **tables)
+        return ScopedDataset(plain.tables, metadata=plain.metadata,
+                             extra_resources=plain.extra_resources,
+                             scoped_from=self._scoped_from, agreements=self._agreements,
+                             today=self._today, rows=self._rows)
+
 
 def _complete(dataset: Dataset
               ) -> tuple[Dataset, tuple[Any, ...], date | None, tuple[Callable, ...]]:
@@ -321,6 +331,18 @@ def _restore_dtypes(out: Dataset, like: Dataset) -> Dataset:
                    copy=False)
 
 
+def _with_area(policy: ProtectionPolicy, complete: Dataset) -> ProtectionPolicy:
+    """The policy with its withheld point fixed from the COMPLETE dataset's deployments."""
+    if policy.withheld_area is not None or not len(complete.deployments):
+        return policy
+    from dataclasses import replace
+
+    from amurlink.core.protection import withheld_area_of
+
+    area = withheld_area_of(complete.deployments, crs=policy.crs)
+    return policy if area is None else replace(policy, withheld_area=area)
+
+
 def release(
     dataset: Dataset,
     /,
@@ -395,14 +417,21 @@ def release(
         audience = named[0].audience
     if not isinstance(audience, Audience):
         raise TypeError(f"audience must be an Audience, got {audience!r}")
-    # 1 + 2: levels decided on, and protection applied to, the COMPLETE dataset
+    # 1: levels decided on the COMPLETE dataset
     levels = station_levels(complete, audience=audience, policy=policy)
-    protected = protect_dataset(complete, audience=audience, policy=policy)
-    # 3 + 4: the same scopes cut the protected and the exact data (metadata recomputed)
-    shown = _restore_dtypes(_apply_scopes(protected, terms, today, cuts), complete)
-    exact = dataset if isinstance(dataset, ScopedDataset) and not (terms[len(earlier):]) \
-        else (scope(dataset, agreements=terms[len(earlier):], today=today)
-              if terms or cuts else complete)
+    # 3: the scoped EXACT data (a ScopedDataset: it remembers the complete dataset)
+    new_terms = terms[len(earlier):]
+    if isinstance(dataset, ScopedDataset) and not new_terms:
+        exact = dataset
+    elif terms or cuts:
+        exact = scope(dataset, agreements=new_terms, today=today)
+    else:
+        exact = complete
+    # 2 + 4: protection at the levels decided on the complete dataset (protect_dataset reads
+    # ``scoped_from``), the withheld point derived from every deployment of the complete
+    # dataset; metadata were recomputed by the scope, ``spatial`` by the protection
+    shown = protect_dataset(exact, audience=audience, policy=_with_area(policy, complete))
+    shown = _restore_dtypes(shown, complete)
     kept = shown.deployments["deploymentID"].to_numpy(dtype=object)
     levels = levels[~levels.index.duplicated()].reindex(kept).fillna("withheld")
     cutoffs = [c for c in (a.cutoff(today) for a in terms) if c is not None]

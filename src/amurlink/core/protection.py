@@ -32,6 +32,7 @@ __all__ = [
     "protect_locations",
     "protect_dataset",
     "station_levels",
+    "withheld_area_of",
 ]
 
 AudienceKind = Literal["owner", "partner", "public"]
@@ -756,6 +757,14 @@ def _spatial(lon: pd.Series, lat: pd.Series) -> dict[str, Any] | None:
             "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
 
 
+def withheld_area_of(deployments: pd.DataFrame, /, *, crs: Any = DEFAULT_WORKING_CRS
+                     ) -> WithheldArea | None:
+    """The study-area point and radius :func:`protect_locations` derives from ``deployments``
+    (None without a usable coordinate)."""
+    return _derive_withheld_area(_float(deployments, "longitude"),
+                                 _float(deployments, "latitude"), require_projected(crs))
+
+
 def station_levels(dataset: Dataset, /, *, audience: Audience,
                    policy: ProtectionPolicy) -> pd.Series:
     """The level each deployment is shown at to ``audience``, decided on ``dataset`` as given.
@@ -885,15 +894,19 @@ def protect_dataset(
             )
 
     deployments, media, observations = dataset.deployments, dataset.media, dataset.observations
-    owned = _owned_deployments(deployments, dataset.get("deploymentDetails"), audience)
+    complete = getattr(dataset, "scoped_from", None)
+    if not isinstance(complete, Dataset):
+        complete = None
+    # whose deployments are whose is a fact of the complete data (a scope may drop the table)
+    details = (complete if complete is not None else dataset).get("deploymentDetails")
+    owned = _owned_deployments(deployments, details, audience)
     samples = dataset.get("samples")
     owned_samples = _owned_samples(samples, audience) if samples is not None else None
     if owned.all() and (owned_samples is None or owned_samples.all()):
         return dataset.replace()
 
     ranks = _deployment_ranks(deployments, observations, owned, audience, policy)
-    complete = getattr(dataset, "scoped_from", None)
-    if isinstance(complete, Dataset):
+    if complete is not None:
         # a scoped dataset (amurlink.release.scope): sensitivity is decided on the complete
         # data, so an agreement that drops the tiger's records never lowers its stations
         decided = station_levels(complete, audience=audience, policy=policy).map(_RANK)
@@ -907,7 +920,12 @@ def protect_dataset(
 
     owned_ids = deployments["deploymentID"][owned]
     shared_media = ~media["deploymentID"].isin(owned_ids).to_numpy()
-    drop = shared_media & _private_media(media, observations)
+    private = _private_media(media, observations)
+    if complete is not None and len(media) and "mediaID" in media:
+        # people seen on the complete data, even if scoping removed the observation
+        held = complete.media["mediaID"][_private_media(complete.media, complete.observations)]
+        private |= media["mediaID"].isin(held).to_numpy(dtype=bool)
+    drop = shared_media & private
     new_media = media.loc[~drop].copy()
     if "exifData" in new_media:
         keep_shared = shared_media[~drop]
