@@ -42,13 +42,14 @@ def report_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Write DIR/report.html (self-contained), tables as CSV, results as GeoPackage, PDF."""
-    from amurlink.report import load_report_inputs, write_report
+    from amurlink.report import load_report_inputs, prepare_inputs, write_report
     from amurlink.report.render import find_chromium
 
     with handle_errors():
         if pdf:
             find_chromium()
-        inputs = load_report_inputs(joint_dir)
+        # the records every analysis uses, so the camera-trap tables count what the rest does
+        inputs = prepare_inputs(load_report_inputs(joint_dir))
         if camtrap:
             inputs = _with_camtrap(inputs)
         files = write_report(inputs, out, lang=lang.value, audience=audience.value, pdf=pdf)
