@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from amurlink.identify._links_core import append_events, check_links
 from amurlink.identify.links import (
     HISTORY_COLUMNS,
     current_links,
@@ -161,3 +164,41 @@ def test_the_study_setting_is_read_and_checked():
         StudyConfig.from_dict({"links": {"two_party": "yes"}})
     with pytest.raises(ConfigError, match="links.two_parties"):
         StudyConfig.from_dict({"links": {"two_parties": True}})
+
+
+# -- the rule against a reference model, on random decision sequences (hypothesis) ---------------
+decisions = st.lists(st.tuples(st.sampled_from(["proposed", "confirmed", "rejected"]),
+                               st.sampled_from(["CN", "RU", None])), min_size=1, max_size=12)
+
+
+def expected_states(events: list[tuple[str, str | None]]) -> list[str]:
+    """The pair's state after each event, as the rule says it in words."""
+    accepted: set[str] = set()
+    out = []
+    for status, side in events:
+        if status != "confirmed":
+            accepted.clear()
+            out.append(status)
+            continue
+        if side is not None:
+            accepted.add(side)
+        out.append("confirmed" if accepted >= {"CN", "RU"} else "awaiting")
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(decisions)
+def test_the_pairs_state_follows_the_rule_after_every_event(events):
+    rows = pd.DataFrame({
+        "subjectA": CN12, "subjectB": RU23, "method": "photo", "score": 0.5,
+        "status": [s for s, _ in events],
+        "reviewer": [f"r [{side}]" if side else "r" for _, side in events],
+        "timestamp": T0, "reason": "why", "evidence": pd.NA}, index=range(len(events)))
+    log = append_events(check_links(empty_links()), rows)
+    states = expected_states(events)
+    assert link_history(log, CN12)["pairStatus"].tolist() == states
+    row = current_links(log).iloc[0]
+    final = states[-1]
+    assert row["status"] == ("proposed" if final == "awaiting" else final)
+    assert (row["awaiting"] is not None) == (final == "awaiting")
+    assert joined(log) == (final == "confirmed")
