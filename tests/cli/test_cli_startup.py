@@ -60,3 +60,23 @@ def test_a_command_is_loaded_when_it_runs(tmp_path):
     result, out = _run("validate", str(missing))
     assert result["code"] == 1, out
     assert "pandas" in result["heavy"]
+
+
+def test_warnings_are_one_plain_line(capsys):
+    """No warning class, file or line in the terminal: what happened and what to do."""
+    import warnings
+
+    from amurlink.cli._common import handle_errors
+    from amurlink.exceptions import AmurlinkWarning
+
+    saved = warnings.showwarning
+    try:
+        with handle_errors(), warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("3 records before set-up were left out; check the cameras' clocks",
+                          AmurlinkWarning, stacklevel=1)
+    finally:
+        warnings.showwarning = saved
+    err = capsys.readouterr().err
+    assert err.strip() == ("warning: 3 records before set-up were left out; check the "
+                           "cameras' clocks")

@@ -39,7 +39,8 @@ def _root(
 ) -> None:
     state.debug = debug
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    fmt = "%(levelname)s %(name)s: %(message)s" if debug else "%(levelname)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt)
 
 
 # Each command module registers itself on `app` when imported. Add new modules here: they

@@ -59,6 +59,10 @@ def handle_errors() -> Iterator[None]:
 
     With ``--debug`` the traceback is shown instead.
     """
+    if not state.debug:
+        import warnings
+
+        warnings.showwarning = _show_warning
     try:
         yield
     except typer.Exit:
@@ -83,6 +87,13 @@ def handle_errors() -> Iterator[None]:
             fg=typer.colors.RED,
         )
         raise typer.Exit(EXIT_INVALID_DATA) from None
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                  line: Any = None) -> None:
+    """A warning as one plain line: what happened and what to do (the message says both),
+    without the warning's class, file or line (``--debug`` shows Python's usual form)."""
+    typer.secho(f"warning: {message}", err=True, fg=typer.colors.YELLOW)
 
 
 def usage_error(message: str) -> typer.Exit:
