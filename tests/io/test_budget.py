@@ -135,3 +135,29 @@ def test_name_replaces_the_server_path(tmp_path):
     assert report.source == "my-package.zip"
     report = validate_camtrap_dp(tmp_path / "missing.zip", name="missing.zip")
     assert str(tmp_path) not in report.to_text()
+
+
+def test_hostile_descriptor_lists_stay_cheap(tmp_path):
+    pkg = _toy(tmp_path)
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    good = desc["resources"]
+    desc["resources"] = good + [{"name": "x"}] * 200_000  # names counted once, not n^2
+    (pkg / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    report = validate_camtrap_dp(pkg)
+    assert any("200" in i.message and i.field == "resources" for i in report.errors)
+    desc["resources"] = good
+    desc["contributors"] = [1] * 50_000
+    (pkg / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    report = validate_camtrap_dp(pkg)
+    assert not report.valid
+    kept = [i for i in report.issues if i.code == "descriptor"]
+    assert len(kept) == 1000  # MAX_ISSUES_PER_CODE kept, the rest counted
+    assert report.suppressed["descriptor"] == 49_000
+    assert "49000 descriptor" in report.to_text()
+
+
+def test_wide_header_is_refused(tmp_path):
+    pkg = _toy(tmp_path)
+    (pkg / "media.csv").write_text("a" + ",a" * 200_000 + "\n", encoding="utf-8")
+    issue = next(i for i in validate_camtrap_dp(pkg).errors if i.file == "media.csv")
+    assert issue.code == "bad-csv" and "200001 columns" in issue.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ from amurlink.schema import _MEDIA_PATH_PATTERN, MISSING_VALUES, Field, TableSch
 #: Arrow parses a CSV on several threads only from this size (waking the pool costs more
 #: than it saves on small tables).
 _THREADED_BYTES = 1 << 20
+#: Widest header read (a Camtrap DP table has at most a few dozen columns).
+MAX_COLUMNS = 1024
 #: At most this many individual issues per (table, field, code); the rest are summarised.
 MAX_ISSUES_PER_KIND = 100
 
@@ -462,7 +465,13 @@ class TableParser:
                         row=row, fix="close every quoted value with a double quote and double "
                         "any quote inside a value (\"\")")
             return ParsedTable(None, self.issues)
-        dupes = sorted({h for h in header if header.count(h) > 1})
+        if len(header) > MAX_COLUMNS:
+            self._issue("bad-csv", f"{self.file}: the header has {len(header)} columns; a "
+                        f"Camtrap DP table has at most {len(self.schema.fields)}", row=1,
+                        fix="check the delimiter (a comma) and the header row")
+            return ParsedTable(None, self.issues)
+        seen = Counter(header)
+        dupes = sorted(h for h, n in seen.items() if n > 1)
         if dupes:
             self._issue("duplicate-header", f"{self.file}: column(s) {dupes} appear more than once "
                         "in the header", row=1, fix="keep one column per field")

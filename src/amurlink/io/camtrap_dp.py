@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import functools
 import json
@@ -129,6 +130,11 @@ def load_camtrap_dp(
         _check_descriptor(descriptor, report)
         resources = descriptor.get("resources")
         resources = resources if isinstance(resources, list) else []
+        if len(resources) > MAX_RESOURCES:
+            report.error("bad-descriptor", f"datapackage.json lists {len(resources)} resources; "
+                         f"amurlink reads at most {MAX_RESOURCES}", file=_DESCRIPTOR,
+                         field="resources", fix="list each table once")
+            return None, report
         tables: dict[str, pd.DataFrame] = {}
         extras: list[dict[str, Any]] = []
         unreadable: list[str] = []
@@ -291,6 +297,8 @@ def _read_descriptor(src: PackageSource, report: ValidationReport) -> dict[str, 
     return descriptor
 
 
+#: Most resources a descriptor may list (Camtrap DP has 3, amurlink about 15).
+MAX_RESOURCES = 1000
 #: Deepest nesting of objects and lists accepted in JSON (a descriptor needs about 6).
 MAX_JSON_DEPTH = 64
 #: The decoded descriptor is charged this many times its bytes (text plus Python objects).
@@ -391,7 +399,8 @@ def _check_descriptor(d: dict[str, Any], report: ValidationReport) -> None:
     if spatial is not None and (not isinstance(spatial, dict) or "type" not in spatial):
         err("spatial", "'spatial' must be a GeoJSON geometry", "give a GeoJSON Polygon")
     names = [r.get("name") for r in d.get("resources", []) if isinstance(r, dict)]
-    dupes = sorted({n for n in names if n is not None and names.count(n) > 1})
+    counts = collections.Counter(n for n in names if isinstance(n, str))
+    dupes = sorted(n for n, k in counts.items() if k > 1)
     for n in dupes:
         err("resources", f"resource name {n!r} is used more than once", "give each resource "
             "its own name")

@@ -12,6 +12,9 @@ from amurlink.exceptions import SchemaError
 __all__ = ["Issue", "ValidationReport", "Severity"]
 
 Severity = Literal["error", "warning"]
+#: At most this many issues of one code are kept in a report; the rest are only counted
+#: (``ValidationReport.suppressed``), so that a hostile file cannot fill memory with issues.
+MAX_ISSUES_PER_CODE = 1000
 
 
 @dataclass(frozen=True)
@@ -75,18 +78,30 @@ class ValidationReport:
     issues : list of Issue
     row_counts : dict of str to int
         Data rows read per table.
+    suppressed : dict of str to int
+        Issues not kept, per code, past ``MAX_ISSUES_PER_CODE`` of one code.
     """
 
     source: str = ""
     issues: list[Issue] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
+    suppressed: dict[str, int] = field(default_factory=dict)
+    _per_code: Counter = field(default_factory=Counter, init=False, repr=False, compare=False)
+    _suppressed_errors: int = field(default=0, init=False, repr=False, compare=False)
 
     # -- building -----------------------------------------------------------------------------
     def add(self, issue: Issue) -> None:
+        if self._per_code[issue.code] >= MAX_ISSUES_PER_CODE:
+            self.suppressed[issue.code] = self.suppressed.get(issue.code, 0) + 1
+            if issue.severity == "error":
+                self._suppressed_errors += 1  # counted: the verdict stays right
+            return
+        self._per_code[issue.code] += 1
         self.issues.append(issue)
 
     def extend(self, issues: Iterable[Issue]) -> None:
-        self.issues.extend(issues)
+        for issue in issues:
+            self.add(issue)
 
     def error(self, code: str, message: str, **where: Any) -> None:
         self.add(Issue(code, "error", message, **where))
@@ -105,8 +120,8 @@ class ValidationReport:
 
     @property
     def valid(self) -> bool:
-        """True when no issue is an error."""
-        return not self.errors
+        """True when no issue is an error (kept or suppressed)."""
+        return not self._suppressed_errors and not self.errors
 
     def __iter__(self) -> Iterator[Issue]:
         return iter(self.issues)
@@ -125,6 +140,7 @@ class ValidationReport:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "row_counts": dict(self.row_counts),
+            "suppressed": dict(self.suppressed),
             "issues": [i.to_dict() for i in self.issues],
         }
 
@@ -139,6 +155,9 @@ class ValidationReport:
         lines = [head, *(f"  {i}" for i in shown)]
         if limit is not None and len(self.issues) > limit:
             lines.append(f"  ... and {len(self.issues) - limit} more (use --format json for all)")
+        if self.suppressed:
+            lines.append("  (not kept, past " + str(MAX_ISSUES_PER_CODE) + " of one kind: "
+                         + ", ".join(f"{n} {c}" for c, n in self.suppressed.items()) + ")")
         return "\n".join(lines)
 
     def raise_for_errors(self) -> None:
