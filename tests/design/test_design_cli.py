@@ -150,3 +150,31 @@ def test_power_command():
     assert out["years"] == years_to_detect(2 ** (1 / 12) - 1, 0.2)
     assert runner.invoke(app, ["design", "power", "--rse", "0.2"]).exit_code == 2
     assert runner.invoke(app, ["design", "power", "--rse", "0", "--ratio", "2"]).exit_code == 1
+
+
+def test_national_command(tmp_path):
+    import numpy as np
+
+    rows = []
+    for c, x0, cams in (("CN", -11250.0, 2), ("RU", 1250.0, 1)):
+        for i in range(5):
+            for j in range(5):
+                rows.append({"x": x0 + i * 2500, "y": j * 2500.0, "country": c,
+                             "cameras": cams, "current": int(1 <= i <= 3 and 1 <= j <= 3)})
+    path = tmp_path / "layout.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    args = ["design", "national", "--layout", str(path), "--D", "5e-4", "--lambda0", "0.1",
+            "--sigma", "2500", "--noccasions", "30", "--cameras-needed", "--unitcost",
+            "perdetector=300", "--visits", "4"]
+    res = runner.invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    jvn = {r["survey"]: r for r in out["joint_vs_national"]}
+    assert jvn["joint"]["stations"] == 18 and jvn["joint"]["rse"] < jvn["CN"]["rse"]
+    cost = {r["country"]: r for r in out["costing"]}
+    assert cost["CN"]["detectors"] == 300 * 18 and cost["RU"]["visits"] == 9 * 4
+    need = {r["country"]: r for r in out["cameras_needed_alone"]}
+    assert need["CN"]["stations"] == 25 and np.isclose(need["CN"]["cameras"], 50)
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0 and "costing per country" in text.stdout
+    assert runner.invoke(app, [*args, "--unitcost", "perdetector"]).exit_code == 2

@@ -471,3 +471,84 @@ def theme(
     for row in r["joint_vs_national"]:
         lines.append(f"  RSE(D) {row['survey']}: {_pct(row['rse'])}")
     typer.echo("\n".join(lines))
+
+
+@design_app.command("national")
+def national(
+    layout: Path = typer.Option(..., "--layout", help="CSV of stations: x, y, country "
+                                "[, cameras (2 = paired), current (1 = out now; with "
+                                "--candidates-from-layout the others are candidates)]."),
+    detector: DetectorType = _DETECTOR,
+    detectfn: DetectFn = _DETECTFN,
+    D: float = _D,  # noqa: N803
+    lambda0: float | None = _LAMBDA0,
+    g0: float | None = _G0,
+    sigma: float = _SIGMA,
+    noccasions: int = _NOCC,
+    buffer: str | None = _BUFFER,
+    nx: int = _NX,
+    cameras_needed: bool = typer.Option(False, "--cameras-needed", help="Also: how many of "
+                                        "its sites each country needs alone (current = 1 kept, "
+                                        "the other rows added) to reach the joint RSE of the "
+                                        "current rows."),
+    unitcost: list[str] | None = typer.Option(None, "--unitcost", help="NAME=VALUE: perarray, "
+                                              "perdetector, pervisit, perkm, perdetection."),
+    visits: int | None = typer.Option(None, "--visits", help="Station visits (default "
+                                      "noccasions + 1)."),
+    occasion_days: float = typer.Option(1.0, "--occasion-days", help="Days per occasion."),
+    output_format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Joint against national RSE(D), cameras each country needs alone, costing per country."""
+    from amurlink.cli.secr import parse_distance
+    from amurlink.design import cameras_needed_alone, costing, joint_vs_national
+
+    par = _detectpar(detectfn.value, lambda0, g0, sigma)
+    costs: dict[str, float] = {}
+    for v in unitcost or []:
+        name, sep, value = v.partition("=")
+        try:
+            costs[name.strip()] = float(value)
+            if not sep:
+                raise ValueError
+        except ValueError:
+            raise usage_error(f"--unitcost {v!r}: give NAME=VALUE, e.g. perdetector=300") \
+                from None
+    if visits is not None and visits < 1:
+        raise usage_error("--visits must be at least 1")
+    with handle_errors():
+        frame = _read_candidates(layout)
+        if "country" not in frame:
+            from amurlink.exceptions import DataError
+
+            raise DataError(f"{layout}: the layout needs a country column (e.g. CN, RU)")
+        buf = parse_distance(buffer, name="--buffer")
+        cur = frame[frame["current"].fillna(0).astype(float) > 0] if "current" in frame \
+            else frame
+        kw = {"D": D, "detectpar": par, "noccasions": noccasions, "detectfn": detectfn.value,
+              "detector": detector.value}
+        jvn = joint_vs_national(cur.reset_index(drop=True), buffer=buf, nx=nx, **kw)
+        cost = costing(cur.reset_index(drop=True), unitcost=costs, visits=visits,
+                       occasion_days=occasion_days, **kw)
+        need = None
+        if cameras_needed:
+            target = float(jvn.loc[jvn["survey"] == "joint", "rse"].iloc[0])
+            need = cameras_needed_alone(frame, target_rse=target, buffer=buf, nx=nx, **kw)
+    payload = {"joint_vs_national": jvn.to_dict(orient="records"),
+               "costing": cost.to_dict(orient="records"),
+               "cameras_needed_alone": None if need is None else need.to_dict(orient="records")}
+    if output_format == OutputFormat.json:
+        emit_json(payload)
+        return
+    lines = ["RSE(D), rule of thumb:"]
+    for r in jvn.itertuples():
+        lines.append(f"  {r.survey:18s} {r.stations:4d} stations {r.cameras:6g} cameras  "
+                     f"{_pct(r.rse)}")
+    lines.append("costing per country:")
+    lines.append(cost.to_string(index=False))
+    if need is not None:
+        lines.append("stations each country needs alone for the joint RSE:")
+        for r in need.itertuples():
+            got = "not reachable with its sites" if r.stations is None or r.stations != \
+                r.stations else f"{int(r.stations)} stations, {r.cameras:g} cameras"
+            lines.append(f"  {r.country}: {got} (RSE {_pct(r.reached_rse)})")
+    typer.echo("\n".join(lines))
