@@ -216,11 +216,17 @@ def _add_base(p: LayoutProblem, A: np.ndarray, g: np.ndarray | None,
     return np.minimum(En, Er) + 1e-9 * (En + Er), En
 
 
-def _feasible_add(p: LayoutProblem, chosen_mask: np.ndarray, used: dict[str, float]) -> np.ndarray:
+def _feasible_add(p: LayoutProblem, chosen_mask: np.ndarray, used: dict[str, float],
+                  blocked: np.ndarray | None = None) -> np.ndarray:
+    """Sites that may be added; ``blocked`` (optional) counts chosen sites within the
+    minimum distance of each site, kept up to date by the caller."""
     ok = p.eligible & ~chosen_mask
-    for i in np.flatnonzero(ok):
-        if chosen_mask[p.conflict[i]].any():
-            ok[i] = False
+    if blocked is not None:
+        ok &= blocked == 0
+    else:
+        for i in np.flatnonzero(ok):
+            if chosen_mask[p.conflict[i]].any():
+                ok[i] = False
     for c, budget in p.budgets.items():
         sel = p.country == c
         ok[sel] &= used.get(c, 0.0) + p.cost[sel] <= budget + 1e-9
@@ -377,8 +383,11 @@ def _greedy(p: LayoutProblem, k: int, rng: np.random.Generator, noise: float) ->
     g = None
     if p.G is not None:
         g = p.G[:, chosen].sum(axis=1) if chosen else np.zeros(len(p.Dc))
+    blocked = np.zeros(len(p.xy), np.int64)
+    for j in chosen:
+        blocked[p.conflict[j]] += 1
     while len(chosen) < k:
-        ok = _feasible_add(p, chosen_mask, _used(p, np.array(chosen, int)))
+        ok = _feasible_add(p, chosen_mask, _used(p, np.array(chosen, int)), blocked)
         if not ok.any():
             raise DataError(f"no feasible layout of {k} sites: only {len(chosen)} could be "
                             "placed under the budgets, minimum distance and eligibility")
@@ -390,6 +399,7 @@ def _greedy(p: LayoutProblem, k: int, rng: np.random.Generator, noise: float) ->
         j = int(np.argmax(s))
         chosen.append(j)
         chosen_mask[j] = True
+        blocked[p.conflict[j]] += 1
         A += p.Sh[:, j]
         if g is not None:
             g += p.G[:, j]
