@@ -43,7 +43,8 @@ def test_every_row_matches_secrdesign(ref):
                             detectfn=row.detectfn, detectpar=_params(row),
                             noccasions=row.noccasions, detector=row.detector)
         got = {"En": e.En, "Er": e.Er, "Em": e.Em, "En2": e.En2, "En2_En": e.En,
-               "esa_ha": e.esa_ha, "minnrRSE": e.rse_poisson, "rotRSE": e.rse,
+               "esa_ha": e.esa_ha, "esa_native_ha": e.esa_native_ha,
+               "minnrRSE": e.rse_poisson, "rotRSE": e.rse,
                "minnrRSE_binomial": e.rse_binomial, "mask_area_ha": e.mask_area_ha,
                "lambda0_used": e.lambda0_used, "sigma_used_m": e.sigma_used}
         for key, value in got.items():

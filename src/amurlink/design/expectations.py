@@ -360,7 +360,10 @@ class DesignExpectations:
 
     ``En`` animals detected, ``Er`` recaptures (detections minus animals), ``Em`` movements
     (recaptures at a detector other than the previous one), ``En2`` animals detected at two
-    or more detectors, ``esa_ha`` effective sampling area (E(n)/D for constant D), ``rse``
+    or more detectors, ``esa_ha`` effective sampling area (E(n)/D for constant D; with the
+    hazard form, as secrdesign's ``scenarioSummary``), ``esa_native_ha`` the same from the
+    native HN/EX detection function (``1 - prod_k (1 - g_k)^(S u_k)``; equal to ``esa_ha``
+    for hazard functions), ``rse``
     rule-of-thumb RSE(D) with correction factor ``CF`` under ``distribution``,
     ``rse_poisson`` / ``rse_binomial`` both forms with the same CF.
     """
@@ -370,6 +373,7 @@ class DesignExpectations:
     Em: float
     En2: float | None
     esa_ha: float
+    esa_native_ha: float
     rse: float
     rse_poisson: float
     rse_binomial: float
@@ -461,6 +465,21 @@ def expected_counts(
     En2 = None if surf.p_le1 is None else float(np.sum(Dc * (1.0 - surf.p_le1)))
     area = mxy.shape[0] * cell
     esa = float(np.sum(pn) * cell)
+    esa_native = esa
+    fn_in = str(detectfn).upper()
+    if fn_in in ("HN", "EX"):
+        g0 = float(detectpar["g0"])
+        sig = float(detectpar["sigma"])
+        log_q = np.zeros(mxy.shape[0])
+        uk = np.full(xy.shape[0], float(S)) if use is None else use.sum(axis=1)
+        for i in range(0, mxy.shape[0], max(1, _BLOCK_ELEMENTS // xy.shape[0])):
+            blk = mxy[i:i + max(1, _BLOCK_ELEMENTS // xy.shape[0])]
+            d2 = (np.subtract.outer(blk[:, 0], xy[:, 0]) ** 2
+                  + np.subtract.outer(blk[:, 1], xy[:, 1]) ** 2)
+            g = g0 * (np.exp(-d2 / (2 * sig * sig)) if fn_in == "HN" else np.exp(-np.sqrt(d2)
+                                                                                   / sig))
+            log_q[i:i + len(blk)] = np.log1p(-g) @ uk
+        esa_native = float(np.sum(-np.expm1(log_q)) * cell)
     Dmean = float(np.mean(Dv))
     rse_p = rule_of_thumb_rse(En, Er, CF=CF)
     rse_b = rule_of_thumb_rse(En, Er, CF=CF, distribution="binomial", D=Dmean,
@@ -468,7 +487,7 @@ def expected_counts(
     if distribution not in ("poisson", "binomial"):
         raise DataError(f"distribution must be 'poisson' or 'binomial', got {distribution!r}")
     return DesignExpectations(
-        En=En, Er=Er, Em=Em, En2=En2, esa_ha=esa,
+        En=En, Er=Er, Em=Em, En2=En2, esa_ha=esa, esa_native_ha=esa_native,
         rse=rse_p if distribution == "poisson" else rse_b,
         rse_poisson=rse_p, rse_binomial=rse_b, CF=float(CF), distribution=distribution,
         detector=detector, detectfn=str(detectfn).upper(), detectfn_used=fn,
