@@ -216,6 +216,17 @@ def test_effort_is_one_number(written):
     stations = _csv(f, "stations")
     assert stations.groupby("country").size().to_dict() == \
         cov.drop(index="ALL")["deployments"].to_dict()
+    cam = stations.groupby("country")["cameraDays"].sum()
+    for cc in ("CN", "RU"):
+        assert cam[cc] == pytest.approx(cov.loc[cc, "cameraDays"], rel=1e-9)
+    con = sqlite3.connect(f.gpkg)
+    try:
+        gpkg = dict(con.execute('SELECT "country", SUM("cameraDays") FROM "stations" '
+                                'GROUP BY 1').fetchall())
+    finally:
+        con.close()
+    for cc in ("CN", "RU"):
+        assert gpkg[cc] == pytest.approx(cov.loc[cc, "cameraDays"], rel=1e-9)
 
 
 def test_languages_give_the_same_tables(written):

@@ -307,7 +307,8 @@ def write_report(
             for t in s.tables:
                 t.to_csv(tables_dir / f"{t.name}.csv")
                 names.append(f"{t.name}.csv")
-        view.stations.drop(columns=["x", "y"]).to_csv(tables_dir / "stations.csv", index=False)
+        _stations_out(view).drop(columns=["x", "y"]).to_csv(tables_dir / "stations.csv",
+                                                            index=False)
         names.append("stations.csv")
         write_results_gpkg(view, stage / "report.gpkg")
         pdf_name = f"report-{date.isoformat()}.pdf"
@@ -327,16 +328,27 @@ def write_report(
     return files
 
 
+def _stations_out(view: ReportView) -> pd.DataFrame:
+    """The view's deployments as written to ``stations.csv`` and the GeoPackage: their days
+    are the coverage table's camera-days (one computation, ``effort_summary``), named so."""
+    from amurlink.report._sections import effort
+
+    per = effort(view)["by_deployment"].set_index("deploymentID")["cameraDays"]
+    st = view.stations.drop(columns=["trapDays", "year"], errors="ignore")
+    return st.assign(cameraDays=st["deploymentID"].astype(str).map(per).to_numpy(float))
+
+
 def write_results_gpkg(view: ReportView, path: Path) -> Path:
     """Stations, encounters and transboundary routes, at the audience's precision."""
     from amurlink.report._gpkg import write_gpkg
 
     crs = view.config.crs.working
-    st = view.stations
+    st = _stations_out(view)
     layers: dict[str, tuple[pd.DataFrame, list[Any], str]] = {}
     st_geoms = [None if not np.isfinite(x) else ("POINT", [(x, y)])
                 for x, y in zip(st["x"], st["y"], strict=True)]
-    layers["stations"] = (st[["deploymentID", "country", "level", "trapDays"]], st_geoms, "POINT")
+    layers["stations"] = (st[["deploymentID", "country", "level", "cameraDays"]], st_geoms,
+                          "POINT")
     cb = crossborder_counts(view)
     if cb is not None and len(cb.encounters):
         enc = cb.encounters

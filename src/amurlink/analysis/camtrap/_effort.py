@@ -399,4 +399,7 @@ def effort_summary(dataset: Any, /, *, station: str = "locationID") -> dict[str,
     by_country = pd.concat([by_country, pd.DataFrame([total])], ignore_index=True)
     for c in ("stations", "cameras", "deployments"):
         by_country[c] = by_country[c].astype(np.int64)
-    return {"by_country": by_country, "by_year": by_year}
+    by_deployment = pd.DataFrame({"deploymentID": ids, "country": per["country"].to_numpy(object),
+                                  "cameraDays": cam_days.sum(axis=1) if len(years) else
+                                  np.zeros(len(ids))})
+    return {"by_country": by_country, "by_year": by_year, "by_deployment": by_deployment}
