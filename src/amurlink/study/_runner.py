@@ -488,16 +488,24 @@ class _Runner:
         """Digest of the confirmed identity links (this run's joint data or the one on disk)."""
         if self._links_digest is not None:
             return self._links_digest
+        log = None
+        joint = self.results.get("harmonise")
+        f = self.study.joint_dir / "identity-links.csv"
+        in_memory = isinstance(joint, Mapping) and joint.get("dataset") is not None
+        if not in_memory:
+            # the log on disk as the last run left it: its confirmed links are as recorded
+            sha = self.hasher.path(f)
+            old = self.old.get("links") or {}
+            if old.get("file") == sha and old.get("digest"):
+                self._links_digest = str(old["digest"])
+                return self._links_digest
         import pandas as pd
 
         from amurlink.identify.links import current_links
 
-        log = None
-        joint = self.results.get("harmonise")
-        if isinstance(joint, Mapping) and joint.get("dataset") is not None:
+        if in_memory:
             log = joint["dataset"].get("identityLinks")
         else:
-            f = self.study.joint_dir / "identity-links.csv"
             if f.is_file():
                 from amurlink.identify._links_core import check_links
 
@@ -696,6 +704,14 @@ class _Runner:
                           for n in self.res.stages}},
             "files": self.hasher.cache,
         }
+        if self._links_digest is not None:
+            # proposals appended in this run change the file, not its confirmed links
+            record["links"] = {"file": self.hasher.path(self.study.joint_dir /
+                                                         "identity-links.csv"),
+                               "digest": self._links_digest}
+        elif self.old.get("links"):
+            record["links"] = self.old["links"]
+
         self.res.record = write_record(self.study.out_dir, record)
         return self.res
 

@@ -145,17 +145,7 @@ def _harmonise_files(study: Study) -> dict[str, Path]:
         files[key] = src
         if src.suffix == ".toml" and src.is_file():
             # a mapping reads the tables it names (or a preset's folder): hash those too
-            try:
-                from amurlink.io.mapping import load_mapping
-
-                mapping = load_mapping(src)
-                for name, t in mapping.tables.items():
-                    files[f"{key}:{name}"] = Path(t.file)
-                folder = getattr(mapping.source, "folder", None)
-                if folder:
-                    files[f"{key}:folder"] = Path(folder)
-            except Exception:  # noqa: BLE001 - harmonise reports a bad mapping
-                files[f"{key}:folder"] = src.parent
+            files.update({f"{key}:{k}": v for k, v in _mapping_files(src).items()})
     if study.crosswalk is not None:
         files["inputs.crosswalk"] = study.crosswalk
     if study.border_file is not None:
@@ -163,6 +153,25 @@ def _harmonise_files(study: Study) -> dict[str, Path]:
     if study.config.source is not None:
         files["amurlink.toml"] = Path(study.config.source)
     return files
+
+
+def _mapping_files(mapping: Path) -> dict[str, Path]:
+    """The files a mapping TOML reads (``[tables.X] file``, ``[source] folder``), relative to
+    its folder; its whole folder when the TOML cannot be read (harmonise reports why)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(mapping.read_text(encoding="utf-8"))
+        out: dict[str, Path] = {}
+        for name, table in (data.get("tables") or {}).items():
+            if isinstance(table, dict) and isinstance(table.get("file"), str):
+                out[str(name)] = mapping.parent / Path(table["file"]).expanduser()
+        folder = (data.get("source") or {}).get("folder")
+        if isinstance(folder, str):
+            out["folder"] = mapping.parent / Path(folder).expanduser()
+        return out
+    except (OSError, ValueError, AttributeError):
+        return {"folder": mapping.parent}
 
 
 def _read_old_links(joint: Path) -> pd.DataFrame | None:
