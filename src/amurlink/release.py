@@ -538,7 +538,14 @@ register_output("library:crossborder", produce=f"{_T}:produce_crossborder",
                 description="Released.crossborder: counts on scoped exact data, distances at "
                             "the audience's level")
 register_output("library:io-export-tables", produce=f"{_T}:produce_io_export_tables",
-                description="amurlink.io.export tables (CSV/xlsx) through protect_dataset")
+                description="amurlink.io.export camtrapR tables (CSV) through protect_dataset")
+register_output("library:io-export-dwc", produce=f"{_T}:produce_io_export_dwc",
+                description="amurlink.io.export Darwin Core Archive through protect_dataset")
+register_output("library:io-export-geopackage", produce=f"{_T}:produce_io_export_geopackage",
+                cost="file", description="amurlink.io.export stations GeoPackage through "
+                                         "protect_dataset")
+register_output("library:io-export-xlsx", produce=f"{_T}:produce_io_export_xlsx", cost="file",
+                description="amurlink.io.export xlsx of station / record tables of released data")
 
 # -- report formats (report._view.build_view takes its data from release()) ---------------------
 register_output("report:view", produce=f"{_T}:produce_report_view",
@@ -598,6 +605,7 @@ _CLI_OWNER_LATE = {
     "design search": "SECR design: layout search (planned traps, not records)",
     "design power": "SECR design: power of a planned survey",
     "design theme": "SECR design: plot theme",
+    "design national": "SECR design: joint vs national RSE and stations each country needs",
     "incidents import smart": "imports the owner's SMART export into incident tables",
     "incidents import earthranger": "imports the owner's EarthRanger export",
     "incidents summary": "prints the owner's incident summaries",
@@ -615,7 +623,7 @@ register_output("cli:demo", via="report:html",
 register_output("cli:crossborder", via="library:crossborder", owner_only=True,
                 description="amurlink crossborder: the owner's tables (--level coarsens "
                             "distances for sharing)")
-register_output("cli:camtrap export", via="library:io-export-tables", owner_only=True,
+register_output("cli:camtrap export", via="library:io-export-geopackage", owner_only=True,
                 description="amurlink camtrap export: io.export through protect_dataset")
 
 # -- web pages, API endpoints, maps, downloads and job files (URL names) ------------------------

@@ -496,3 +496,60 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
             known |= set(art["samples"]["sampleID"]) if "samples" in art else set()
             for col in ("subjectA", "subjectB"):
                 assert links[col].isin(known).all(), f"{name}: a link to a held-back subject"
+
+
+# -- amurlink.io.export (camtrap export --to dwc | gpkg | xlsx) -----------------------------------
+def produce_io_export_dwc(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.io.export import write_dwc
+
+    if case.agreement is not None:
+        return []
+    write_dwc(case.dataset, tmp / "dwc", audience=case.audience, policy=case.policy)
+    return [_text_of_folder(tmp / "dwc") + "\n".join(
+        f.read_text(encoding="utf-8") for f in (tmp / "dwc").glob("*.xml"))]
+
+
+def produce_io_export_geopackage(case: ReleaseCase, tmp: Path) -> Artifacts:
+    from amurlink.io.export import read_gpkg_point, write_geopackage
+
+    if case.agreement is not None:
+        return []
+    path = write_geopackage(case.dataset, tmp / "stations.gpkg", audience=case.audience,
+                            policy=case.policy)
+    con = sqlite3.connect(path)
+    texts, rows = [], []
+    try:
+        for (layer,) in con.execute("SELECT table_name FROM gpkg_contents").fetchall():
+            cur = con.execute(f'SELECT * FROM "{layer}"')
+            names = [d[0] for d in cur.description]
+            for rec in cur.fetchall():
+                texts.append(" ".join(str(v) for k, v in zip(names, rec, strict=True)
+                                      if not isinstance(v, bytes)))
+                for v in rec:
+                    if isinstance(v, bytes) and v[:2] == b"GP":
+                        x, y, _srs = read_gpkg_point(v)  # WGS84 (srs 4326)
+                        rows.append({"latitude": y, "longitude": x})
+    finally:
+        con.close()
+    points = pd.DataFrame(rows, columns=["latitude", "longitude"])
+    return ["\n".join(texts), Shown(points, points_only=True)]
+
+
+def produce_io_export_xlsx(case: ReleaseCase, tmp: Path) -> Artifacts:
+    """``camtrap export --to xlsx``: station and record tables of the released data."""
+    import openpyxl
+
+    from amurlink.analysis.camtrap import record_table, station_table
+    from amurlink.io.export import write_xlsx
+
+    released = case.release().dataset
+    tabs = {"stations": station_table(released),
+            "records": record_table(released).drop(columns=["eventStart"])}
+    path = write_xlsx(tabs, tmp / "camtrap.xlsx")
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        cells = [str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                 for v in row if v is not None]
+    finally:
+        book.close()
+    return [" ".join(cells)]
