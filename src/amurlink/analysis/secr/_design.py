@@ -17,7 +17,11 @@ from amurlink.analysis.secr.mask import Mask
 __all__ = ["Design", "parse_formula"]
 
 #: Terms allowed in detection-parameter formulas.
-DETECTION_TERMS = ("session", "Session", "b", "bk", "h2", "h3")
+DETECTION_TERMS = ("session", "Session", "b", "bk", "B", "Bk", "k", "K", "h2", "h3")
+#: behavioural responses (secr): b learned, B transient (previous occasion), bk/Bk the same
+#: per detector, k/K site responses (any animal at the detector before / on the previous
+#: occasion)
+RESPONSES = ("b", "bk", "B", "Bk", "k", "K")
 #: Terms allowed in the density formula besides mask covariates.
 DENSITY_TERMS = ("session", "Session", "x", "y", "x2", "y2", "xy")
 #: Coordinate terms of the density formula: standardised per mask as secr (``meanSD``).
@@ -162,9 +166,10 @@ class Design:
                     "covariate of every session"
                 )
         self.has_kcov = any(self.kterms.values())
-        learned = {t for p in self.det_params for t in terms[p] if t in ("b", "bk")}
+        learned = {t for p in self.det_params for t in terms[p] if t in RESPONSES}
         if len(learned) > 1:
-            raise ValueError("use either b or bk, not both")
+            raise ValueError(f"use one behavioural response ({', '.join(RESPONSES)}), got "
+                             f"{sorted(learned)}")
         self.learned: str | None = learned.pop() if learned else None
         has3 = any("h3" in terms[p] for p in terms)
         if has3 and any("h2" in terms[p] for p in terms):
@@ -261,7 +266,7 @@ class Design:
                 row += [1.0 if j == jj else 0.0 for jj in range(1, len(self.sessions))]
             elif t == "Session":
                 row.append(float(j))
-            elif t in ("b", "bk"):
+            elif t in RESPONSES:
                 row.append(float(st))
             elif t == "h2":
                 row.append(float(x == 1))
@@ -279,7 +284,7 @@ class Design:
                 cols += [f"session{lab}" for lab in labels[1:]]
             elif t == "Session":
                 cols.append("Session")
-            elif t in ("b", "bk"):
+            elif t in RESPONSES:
                 cols.append(f"{t}TRUE")
             elif t == "h2":
                 cols.append(f"h2{self.class_levels[1]}")

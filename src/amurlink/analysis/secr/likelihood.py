@@ -167,9 +167,11 @@ class _Session:
         self.fast = (
             fastproximity and kind in ("proximity", "count") and learned is None and not has_dead
         )
-        if learned == "bk" and kind == "multi":
-            raise NotImplementedError("learned response bk is implemented for proximity and "
-                                      "count detectors only")
+        #: behavioural responses computed from the state of every (animal, occasion, detector)
+        self.general = learned in ("B", "Bk", "k", "K") or (learned == "bk" and kind == "multi")
+        if self.general and has_dead:
+            raise NotImplementedError(f"behavioural response {learned} with removals (dead) "
+                                      "is not implemented")
         self.learned = learned
         self.n_states = n_states
         counts = ch.counts
@@ -262,6 +264,95 @@ class _Session:
         if has_dead:
             keys = np.concatenate([keys, ch.dead[:, None]], axis=1)
         self.logmult = _logmult(keys)
+        if self.general:
+            self._prepare_states()
+
+    # ------------------------------------------------------------------ general responses
+    def _prepare_states(self) -> None:
+        """States of every (animal, occasion, detector) for b, B, bk, Bk, k, K and the sparse
+        maps of the general likelihood (:meth:`_class_loglik_states`).
+
+        Individual responses (b, B, bk, Bk) leave an undetected animal naive; site responses
+        (k, K) depend only on the detector's history (any animal), so they also change the
+        hazard of animals never detected.
+        """
+        counts = self.ch.counts > 0
+        n, S, K = counts.shape
+        u = self.usage  # (K, S)
+        any_k = counts.any(axis=0)  # (S, K) any animal at k on s
+        prev = np.zeros_like(counts)
+        prev[:, 1:] = counts[:, :-1]
+        cum = np.zeros_like(counts)
+        cum[:, 1:] = np.cumsum(counts, axis=1)[:, :-1] > 0  # caught at k before s
+        lr = self.learned
+        naive = np.zeros((S, K), dtype=bool)
+        if lr == "b":
+            ind = np.broadcast_to(cum.any(axis=2, keepdims=True), counts.shape)
+        elif lr == "B":
+            ind = np.broadcast_to(prev.any(axis=2, keepdims=True), counts.shape)
+        elif lr == "bk":
+            ind = cum
+        elif lr == "Bk":
+            ind = prev
+        else:
+            if lr == "k":
+                naive[1:] = np.cumsum(any_k, axis=0)[:-1] > 0
+            else:  # K
+                naive[1:] = any_k[:-1]
+            ind = np.broadcast_to(naive[None], counts.shape)
+        ind = np.asarray(ind, dtype=bool)
+        self._naive = naive
+        self._U_naive1 = (u * naive.T).sum(axis=1)  # (K,) usage in naive state 1
+        self._U_naive0 = u.sum(axis=1) - self._U_naive1
+        # per animal: usage where its own state differs from the naive one (state 1 there)
+        diff = ind & ~naive[None]
+        ii, ss, kk = np.nonzero(diff)
+        self._A = _csr(ii, kk, u[kk, ss], (n, K))
+        # detections (i, s, k, y) with their state
+        di, ds, dk = np.nonzero(self.ch.counts)
+        y = self.ch.counts[di, ds, dk].astype(float)
+        self._det = (di, ds, dk, y, ind[di, ds, dk], u[dk, ds])
+        self._Cdet = _csr(di, np.arange(di.size), np.ones(di.size), (n, di.size))
+        const = np.zeros(n)
+        if self.kind == "count":
+            np.add.at(const, di, y * np.log(u[dk, ds]) - gammaln(y + 1))
+        elif self.kind == "multi":
+            np.add.at(const, di, np.log(u[dk, ds]))
+        self._gconst = const
+        if self.kind == "multi":
+            # detected (i, s) pairs: their total hazard adds the animal's state-1 detectors
+            pi, ps = di, ds  # one detection per (i, s) for multi-catch
+            rows, cols = np.nonzero(diff[pi, ps])  # pair index, detector
+            self._Bm = _csr(rows, cols, u[cols, ps[rows]], (pi.size, K))
+            self._pair_s = ps
+
+    def _class_loglik_states(self, pars: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`class_loglik` for any behavioural response, from the per-(animal, occasion,
+        detector) states (full (K, M) hazard arrays)."""
+        (_, h0), (_, h1) = (self.gh(*p) for p in pars)
+        dh = h1 - h0
+        naive = self._naive
+        Hnaive_tot = self._U_naive0 @ h0 + self._U_naive1 @ h1  # (M,) summed over occasions
+        pdot = -np.expm1(-Hnaive_tot)
+        LL = np.broadcast_to(-Hnaive_tot, (self.n, self.M)).copy()
+        if self.n == 0:
+            return LL, pdot
+        LL -= self._A @ dh
+        LL += self._gconst[:, None]
+        di, ds, dk, y, st, ud = self._det
+        hd = np.where(st[:, None], h1[dk], h0[dk])  # (ndet, M)
+        if self.kind == "proximity":
+            uh = hd * ud[:, None]
+            term = np.log(-np.expm1(-uh)) + uh
+        elif self.kind == "count":
+            term = y[:, None] * np.log(hd)
+        else:
+            u = self.usage
+            Hs = (u * ~naive.T).T @ h0 + (u * naive.T).T @ h1  # (S, M) naive total hazard
+            H = Hs[self._pair_s] + self._Bm @ dh
+            term = np.log(hd) + np.log(-np.expm1(-H)) + H - np.log(H)
+        LL += self._Cdet @ term
+        return LL, pdot
 
     def set_distances(self, d: np.ndarray) -> None:
         """Replace the detector-to-mask distances (K, M), e.g. by non-Euclidean ones; the
@@ -439,6 +530,8 @@ class _Session:
             else:
                 LL += t.C @ self._rows(np.log(h0), t.keys)
             return LL, pdot
+        if self.general:
+            return self._class_loglik_states(pars)
         vals = [self.gh_values(*p) for p in pars]
         if self.inv is not None and self.kind == "multi" and self.learned != "bk":
             return self._multi_loglik(pars, vals)
