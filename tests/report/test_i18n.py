@@ -176,3 +176,17 @@ def test_dna_and_photo_sections_are_translated(dna_reports, lang):
         stray = sorted({w for c in chunks for w in _LATIN_WORD.findall(_IDS.sub(" ", c))
                         if w not in _ALLOWED | {"PID", "PIDsib", "bp"}})
         assert not stray, f"untranslated words in {name} ({lang}): {stray}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_missing_border_is_said_in_the_language(toy_inputs, tmp_path, lang):
+    import dataclasses
+
+    from amurlink.report import write_report
+
+    inputs = dataclasses.replace(toy_inputs, border=None, camtrap=None,
+                                 missing={"border": "no border file next to /data/joint"})
+    html = write_report(inputs, tmp_path / lang, lang=lang).html.read_text(encoding="utf-8")
+    notes = re.findall(r'<p class="missing">(.*?)</p>', html, re.S)
+    assert notes and all(_SCRIPT[lang].search(n) for n in notes)
+    assert "/data/joint" not in html

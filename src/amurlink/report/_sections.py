@@ -99,6 +99,16 @@ def crossborder_counts(view: ReportView) -> Any:
     return result
 
 
+def _crossborder_missing(view: ReportView) -> str:
+    """Why the cross-border sections are empty, in words the report translates."""
+    if view.inputs.border is None:
+        return MISSING_REASONS["border"]
+    if view.crossborder_note or view.inputs.missing.get("crossborder"):
+        return N_("the cross-border analysis could not be computed from these data; run "
+                  "`amurlink crossborder` on the joint folder to see why")
+    return MISSING_REASONS["crossborder"]
+
+
 def effort(view: ReportView) -> dict[str, pd.DataFrame]:
     """Stations, cameras, deployments, camera-days and trap-days (computed once per view)."""
     if "effort" not in view.cache:
@@ -118,7 +128,7 @@ def _answer(view: ReportView) -> Section:
                      "border."))
     cb = crossborder_counts(view)
     if cb is None:
-        sec.missing = view.crossborder_note or _reason(view, "crossborder")
+        sec.missing = _crossborder_missing(view)
         return sec
     parts = answer(cb)
     sp = parts["species"]
@@ -245,7 +255,7 @@ def _individuals(view: ReportView) -> Section:
             "individuals": N_("Joint individuals"), "double_counted": N_("Counted twice"),
             "transboundary": N_("Recorded in both countries")}, kinds={"scientificName": "latin"}))
     else:
-        sec.missing = view.crossborder_note or _reason(view, "crossborder")
+        sec.missing = _crossborder_missing(view)
     if view.links is not None and len(view.links):
         t = view.links.groupby(["method", "status"]).size().unstack(fill_value=0)
         t = t.reindex(columns=["confirmed", "proposed", "rejected"], fill_value=0).reset_index()
@@ -307,7 +317,7 @@ def _crossborder_sections(view: ReportView) -> list[Section]:
             ("distance", N_("Distance from the border")),
             ("trends", N_("Trends by year"))]
     if cb is None:
-        why = view.crossborder_note or _reason(view, "crossborder")
+        why = _crossborder_missing(view)
         return [Section(k, t, missing=why) for k, t in keys]
     ind, enc = cb.individuals, cb.encounters
     trans = ind[ind["transboundary"].astype(bool)] if len(ind) else ind
