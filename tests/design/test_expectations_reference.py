@@ -72,3 +72,18 @@ def test_make_mask_reproduces_secr_mask(ref):
         assert mask.spacing == pytest.approx(row.mask_spacing_m, rel=1e-12)
         np.testing.assert_allclose(np.sort(mask.xy, axis=0), np.sort(want.xy, axis=0),
                                    rtol=0, atol=1e-6)
+
+
+def test_array_summary_matches_scenario_summary(ref):
+    from amurlink.design import array_summary
+
+    table, masks, traps = ref
+    for row in table.itertuples():
+        s = array_summary(traps[row.layout][["x", "y"]].to_numpy(), _mask(row, masks),
+                          D=row.D_per_ha, detectfn=row.detectfn, detectpar=_params(row),
+                          noccasions=row.noccasions)
+        assert s["saturation"] == pytest.approx(row.ss_saturation, rel=RTOL)
+        assert s["k"] == pytest.approx(row.ss_k, rel=1e-12)
+        # secrdesign rounds these two to 4 decimals
+        assert s["arrayspace"] == pytest.approx(row.ss_arrayspace, abs=5e-5)
+        assert s["arrayspan"] == pytest.approx(row.ss_arrayspan, abs=5e-5)

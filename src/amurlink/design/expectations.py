@@ -23,10 +23,11 @@ from amurlink.analysis.secr.mask import Mask
 from amurlink.exceptions import DataError
 
 __all__ = [
-    "DETECTOR_TYPES",
     "DETECTFNS",
+    "DETECTOR_TYPES",
     "DesignExpectations",
     "HazardSurfaces",
+    "array_summary",
     "cast_to_hazard",
     "expected_counts",
     "hazard_matrix",
@@ -494,3 +495,40 @@ def expected_counts(
         lambda0_used=lam0, sigma_used=sigma, noccasions=S, n_detectors=xy.shape[0],
         mask_points=mxy.shape[0], mask_area_ha=area, D_mean=Dmean,
     )
+
+
+def array_summary(
+    traps: Any,
+    mask: Mask,
+    *,
+    D: float | ArrayLike,
+    detectpar: Mapping[str, float],
+    noccasions: int | None = None,
+    detectfn: str = "HHN",
+) -> dict[str, float]:
+    """Descriptors of an array for a setting, as secrdesign's ``scenarioSummary``.
+
+    ``arrayspace``: detector spacing (mean nearest-neighbour distance) / sigma;
+    ``arrayspan``: largest distance between two detectors / sigma; ``saturation``: expected
+    proportion of detectors with at least one detection on an occasion
+    (``mean_k 1 - exp(-sum_x D a h_k(x))``); ``k``: ``sigma sqrt(D) / 100`` (the density-
+    spacing constant of Efford & Boulanger 2019). Sigma is the given one (before any cast).
+    """
+    from scipy.spatial import cKDTree
+    from scipy.spatial.distance import pdist
+
+    fn, lam0, sigma_used = cast_to_hazard(detectfn, detectpar)
+    xy, _, _ = traps_and_usage(traps, noccasions if noccasions else 1)
+    sigma = float(detectpar["sigma"])
+    mxy, cell = _mask_xy_area(mask)
+    Dc = np.broadcast_to(np.asarray(D, float), (mxy.shape[0],)) * cell
+    h = hazard_matrix(mxy, xy, fn, lam0, sigma_used)
+    sat = float(np.mean(-np.expm1(-(Dc @ h))))
+    if len(xy) >= 2:
+        nn, _ = cKDTree(xy).query(xy, k=2)
+        space = float(nn[:, 1].mean()) / sigma
+        span = float(pdist(xy).max()) / sigma
+    else:
+        space = span = float("nan")
+    return {"arrayspace": space, "arrayspan": span, "saturation": sat,
+            "k": sigma * math.sqrt(float(np.mean(D))) / 100.0}
