@@ -205,11 +205,18 @@ def load_image(path: str | Path, *, frame: int | None = None) -> np.ndarray:
         check_image_size(path)
     except OSError as exc:
         raise OSError(f"could not read image {path.name} ({exc.strerror or exc})") from None
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    level = log.getLogLevel() if log is not None else None
     try:
+        if log is not None:  # OpenCV's own log would print the full path of a broken file
+            log.setLogLevel(log.LOG_LEVEL_SILENT)
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:  # e.g. a format whose size we could not check beforehand
         raise OSError(f"could not decode image {path.name} "
                       f"({str(exc).strip().splitlines()[-1][:120]})") from None
+    finally:
+        if log is not None and level is not None:
+            log.setLogLevel(level)
     if image is None:
         raise OSError(f"could not read image {path.name}")
     if image.ndim == 3 and image.shape[2] == 4:
