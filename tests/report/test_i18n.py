@@ -184,8 +184,9 @@ def test_missing_border_is_said_in_the_language(toy_inputs, tmp_path, lang):
 
     from amurlink.report import write_report
 
-    inputs = dataclasses.replace(toy_inputs, border=None, camtrap=None,
-                                 missing={"border": "no border file next to /data/joint"})
+    inputs = dataclasses.replace(toy_inputs, border=None, camtrap=None, missing={
+        "border": "no border file next to /data/joint",
+        "camtrap": "camera-trap analyses failed: /data/joint/deployments.csv row 3"})
     html = write_report(inputs, tmp_path / lang, lang=lang).html.read_text(encoding="utf-8")
     notes = re.findall(r'<p class="missing">(.*?)</p>', html, re.S)
     assert notes and all(_SCRIPT[lang].search(n) for n in notes)

@@ -57,9 +57,25 @@ def _country_heading(code: str):
     return lambda _: D.country_name(code, _)
 
 
+#: Said when a stage gave its own (untranslated) reason: the detail is in the run's summary.
+_STAGE_FAILED = {
+    "secr": N_("the SECR stage did not give results; the run's summary says why"),
+    "dna": N_("the DNA stage did not give results; the run's summary says why"),
+    "camtrap": N_("the camera-trap stage did not give results; the run's summary says why"),
+    "photo_links": N_("the photo-linking stage did not give results; the run's summary says "
+                      "why"),
+}
+
+
 def _reason(view: ReportView, part: str) -> str:
+    """Why a part is missing, as a msgid the report translates (a stage's own English
+    reason, which may name files, stays in the run's summary)."""
     given = view.inputs.missing.get(part)
-    return given if given else MISSING_REASONS[part]
+    if not given:
+        return MISSING_REASONS[part]
+    if given in MISSING_REASONS.values() or given in _STAGE_FAILED.values():
+        return given
+    return _STAGE_FAILED.get(part, MISSING_REASONS[part])
 
 
 def build_sections(view: ReportView) -> list[Section]:
