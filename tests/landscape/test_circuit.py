@@ -109,18 +109,3 @@ def test_job_errors_name_the_file_and_cell(tmp_path):
         job_from_options(
             {"data_type": "raster", "scenario": "pairwise", "connect_four_neighbors_only": "maybe"}
         ).flag("connect_four_neighbors_only")
-
-
-def test_nested_dissection_is_a_permutation_and_solves_agree():
-    rng = np.random.default_rng(9)
-    g = np.exp(rng.normal(0, 1, (70, 60)))
-    g[rng.random(g.shape) < 0.1] = 0.0  # holes
-    gr = circuit.raster_graph(g)
-    xy = gr.node_coords()
-    perm = circuit.nested_dissection(xy[:, 0], xy[:, 1], leaf=16)
-    assert np.array_equal(np.sort(perm), np.arange(gr.n))
-    lap = gr.laplacian()[1:, 1:]
-    b = rng.normal(size=lap.shape[0])
-    x_mmd = circuit.Factor(lap, "direct").solve(b)
-    x_nd = circuit.Factor(lap, "direct", xy[1:]).solve(b)
-    assert np.allclose(x_nd, x_mmd, rtol=1e-9, atol=1e-9)

@@ -58,7 +58,6 @@ __all__ = [
     "advanced",
     "Factor",
     "DIRECT_LIMIT",
-    "nested_dissection",
 ]
 
 log = logging.getLogger(__name__)
@@ -243,9 +242,7 @@ def node_currents(
 class Factor:
     """Solves ``A x = b`` for one SPD matrix and many right-hand sides."""
 
-    def __init__(
-        self, a: sp.spmatrix, solver: str = "cg+amg", coords: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, a: sp.spmatrix, solver: str = "cg+amg") -> None:
         self.a = sp.csr_matrix(a)
         self.kind = "direct" if solver != "cg+amg" or a.shape[0] <= DIRECT_LIMIT else "amg"
         self._solve: Callable[[np.ndarray], np.ndarray]
@@ -254,7 +251,7 @@ class Factor:
             self._solve = lambda b: np.zeros(0)
             return
         if self.kind == "direct":
-            self._solve = self._many = _direct(self.a, coords)
+            self._solve = self._many = _direct(self.a)
         else:
             self._solve = _amg(self.a)
 
@@ -269,14 +266,11 @@ class Factor:
         return np.column_stack([self.solve(b[:, k]) for k in range(b.shape[1])])
 
 
-def _direct(
-    a: sp.csr_matrix, coords: np.ndarray | None = None
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Sparse direct solve: CHOLMOD when installed, else SuperLU.
+def _direct(a: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
+    """Sparse direct solve: CHOLMOD when installed, else SuperLU (minimum-degree ordering).
 
-    With ``coords`` (row, column of each unknown on a raster) SuperLU gets a geometric
-    nested-dissection ordering and factorises without pivoting (the matrix is symmetric
-    positive definite); on 2-D grids that is about a third faster than minimum degree.
+    A geometric nested-dissection ordering was tried on 1 M-cell grids: more fill than
+    minimum degree and no faster overall, so it is not used.
     """
     try:  # optional CHOLMOD
         from sksparse.cholmod import cholesky  # type: ignore[import-not-found]
@@ -285,51 +279,8 @@ def _direct(
         return lambda b: np.asarray(fac(b)).reshape(np.shape(b))
     except ImportError:
         pass
-    if coords is None or a.shape[0] < 2000:
-        lu = spla.splu(sp.csc_matrix(a), permc_spec="MMD_AT_PLUS_A")
-        return lambda b: lu.solve(b)
-    perm = nested_dissection(coords[:, 0], coords[:, 1])
-    ap = sp.csc_matrix(a[perm][:, perm])
-    lu = spla.splu(ap, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-
-    def solve(b: np.ndarray) -> np.ndarray:
-        y = lu.solve(np.ascontiguousarray(b[perm]))
-        x = np.empty_like(y)
-        x[perm] = y
-        return x
-
-    return solve
-
-
-def nested_dissection(rows: np.ndarray, cols: np.ndarray, leaf: int = 256) -> np.ndarray:
-    """Geometric nested-dissection order of points on a grid (8-neighbour separators).
-
-    The longer side of each box is cut by one full line of cells (with 8 neighbours a line
-    separates the two halves); halves first, separator last, recursively.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    out: list[np.ndarray] = []
-    stack: list[tuple[np.ndarray, bool]] = [(np.arange(rows.size), False)]
-    while stack:
-        idx, done = stack.pop()
-        if done or idx.size <= leaf:
-            out.append(idx)
-            continue
-        r, c = rows[idx], cols[idx]
-        if c.max() - c.min() >= r.max() - r.min():
-            key, mid = c, (c.min() + c.max()) // 2
-        else:
-            key, mid = r, (r.min() + r.max()) // 2
-        left, sep, right = idx[key < mid], idx[key == mid], idx[key > mid]
-        if left.size == 0 or right.size == 0:
-            out.append(idx)
-            continue
-        # post-order: left, right, then the separator (stack is last-in first-out)
-        stack.append((sep, True))
-        stack.append((right, False))
-        stack.append((left, False))
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    lu = spla.splu(sp.csc_matrix(a), permc_spec="MMD_AT_PLUS_A")
+    return lambda b: lu.solve(b)
 
 
 def _amg(a: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
@@ -482,7 +433,6 @@ def pairwise(
         plans.append((comp, members, pairs))
 
     potentials: dict[int, np.ndarray] = {}
-    coords = graph.node_coords()
     edges_of: dict[int, _CompEdges] = {}
     comp_of: dict[int, int] = {}
     for ci, (comp, members, pairs) in enumerate(plans):
@@ -492,7 +442,7 @@ def pairwise(
         keep = np.ones(comp.size, dtype=bool)
         keep[local[ground]] = False
         a_mat = _drop(_sub_laplacian(lap, comp), keep)
-        fac = Factor(a_mat, solver, None if coords is None else coords[comp][keep])
+        fac = Factor(a_mat, solver)
         index_keep = np.cumsum(keep) - 1
         needed = sorted({a for pr in pairs for a in pr})
         todo = sorted({int(focal[a]) for a in needed} - {ground})
@@ -589,7 +539,6 @@ def advanced(
     has_gnd = np.bincount(labels, grounds > 0, labels.max() + 1 if n else 0) > 0
     solved = np.zeros(n, dtype=bool)
     lap = graph.laplacian()
-    coords = graph.node_coords()
     for lab in np.flatnonzero(has_src & has_gnd):
         comp = np.flatnonzero(labels == lab)
         g = grounds[comp]
@@ -599,8 +548,7 @@ def advanced(
         a_mat = _drop(sp.csr_matrix(a_mat), keep)
         x = np.zeros(comp.size)
         if keep.any():
-            xy = None if coords is None else coords[comp][keep]
-            x[keep] = Factor(a_mat, solver, xy).solve(sources[comp][keep])
+            x[keep] = Factor(a_mat, solver).solve(sources[comp][keep])
         v[comp] = x
         solved[comp] = True
     return FlowSolution(v, grounds, solved)
