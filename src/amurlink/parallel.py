@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["dask_available", "map_items", "map_replicates", "spawn_seeds"]
+__all__ = ["connect", "dask_available", "map_items", "map_replicates", "spawn_seeds"]
 
 T = TypeVar("T")
 
@@ -27,6 +27,30 @@ T = TypeVar("T")
 def dask_available() -> bool:
     """True when ``dask`` can be imported."""
     return importlib.util.find_spec("dask") is not None
+
+
+def connect(address: str, /, *, timeout: str = "10s") -> Any:
+    """A ``dask.distributed.Client`` of the scheduler at ``address`` (``tcp://host:8786``).
+
+    Raises
+    ------
+    amurlink.exceptions.ConfigError
+        If ``dask.distributed`` is not installed or the scheduler cannot be reached (the
+        message names the address and the fix).
+    """
+    from amurlink.exceptions import ConfigError
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("--scheduler needs dask.distributed; install the `dask` extra "
+                          "(pip install 'amurlink[dask]')") from None
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {address!r} ({exc}); start it "
+                          "with `dask scheduler` and workers with `dask worker ADDRESS`, or "
+                          "check the address") from None
 
 
 def spawn_seeds(seed: int | np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:

@@ -43,3 +43,11 @@ def test_run_without_a_study_is_a_usage_error(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path / "nowhere")])
     assert result.exit_code in (1, 2)
     assert "amurlink init" in result.output
+
+
+def test_an_unreachable_scheduler_is_named(tmp_path):
+    runner.invoke(app, ["init", str(tmp_path)])
+    result = runner.invoke(app, ["run", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in result.output
+    assert "Traceback" not in result.output

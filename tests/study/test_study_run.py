@@ -202,3 +202,17 @@ def test_heavy_stages_run_on_a_dask_cluster(runs, tmp_path):
     assert record["stages"]["photo links"]["where"] == "cluster"
     assert res.summaries["secr"] == run.summaries["secr"]
     assert res.summaries["photo comparison"] == run.summaries["photo comparison"]
+
+
+def test_amurlink_report_takes_the_runs_results(runs):
+    from amurlink.report.inputs import load_report_inputs
+
+    _, _, hand = runs
+    run_study(hand)  # bring the folder up to date after the tests above
+    inputs = load_report_inputs(hand / "output" / "joint")
+    assert inputs.secr and inputs.dna and inputs.photo_links
+    assert not load_report_inputs(hand / "output" / "joint", run_results=False).secr
+    # a link reviewed since the run: its results no longer match the joint package
+    log = hand / "output" / "joint" / "identity-links.csv"
+    log.write_text(log.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert load_report_inputs(hand / "output" / "joint").secr is None

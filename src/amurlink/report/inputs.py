@@ -85,8 +85,47 @@ def _find_config(folder: Path) -> Path | None:
     return None
 
 
-def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None = None
-                       ) -> ReportInputs:
+def _run_results(folder: Path) -> dict[str, Any]:
+    """Results of ``amurlink run`` kept beside a joint package it wrote (``OUT/joint``).
+
+    Only stages the run record marks ``ok`` or ``cached`` whose run used the link log as it
+    is now (same confirmed links) are taken; anything else is left for the report to say
+    missing.
+    """
+    import pickle
+
+    out_dir = folder.parent
+    record_file = out_dir / "run-record.json"
+    cache = out_dir / ".amurlink-run"
+    if folder.name != "joint" or not record_file.is_file() or not cache.is_dir():
+        return {}
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    links = record.get("links") or {}
+    log = folder / "identity-links.csv"
+    if links.get("file"):
+        import hashlib
+
+        sha = hashlib.sha256(log.read_bytes()).hexdigest() if log.is_file() else "missing"
+        if sha != links["file"]:
+            return {}  # links were reviewed since the run: rerun `amurlink run`
+    found: dict[str, Any] = {}
+    for stage, key in (("secr", "secr"), ("dna", "dna"), ("photo comparison", "photo_links")):
+        entry = (record.get("stages") or {}).get(stage) or {}
+        pkl = cache / f"{stage.replace(' ', '_')}.pkl"
+        if entry.get("status") in ("ok", "cached") and pkl.is_file():
+            try:
+                with open(pkl, "rb") as fh:
+                    found[key] = pickle.load(fh)  # noqa: S301 - the run's own output folder
+            except Exception as exc:  # noqa: BLE001 - a result that cannot be read is missing
+                logger.warning("result of %s in %s not read: %s", stage, cache, exc)
+    return found
+
+
+def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None = None,
+                       run_results: bool = True) -> ReportInputs:
     """Read a joint folder: a Camtrap DP package plus optional border and manifest.
 
     Parameters
@@ -97,6 +136,10 @@ def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None =
         border), ``border.geojson`` and ``manifest.json``.
     config : StudyConfig, optional
         Settings to use instead of an ``amurlink.toml`` found there.
+    run_results : bool, default True
+        Where the folder is the joint package of ``amurlink run`` (``OUT/joint``), also take
+        the run's SECR, DNA and photo-comparison results (kept in ``OUT/.amurlink-run``),
+        as long as the link log has not changed since that run.
 
     Returns
     -------
@@ -134,5 +177,15 @@ def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None =
         if cand.is_file():
             manifest = json.loads(cand.read_text(encoding="utf-8"))
             break
+    extra: dict[str, Any] = {}
+    if run_results:
+        found = _run_results(folder)
+        secr = found.get("secr") or {}
+        if secr.get("fits") or secr.get("not_fitted") is not None:
+            extra["secr"] = secr.get("fits") or None
+            extra["secr_not_fitted"] = secr.get("not_fitted")
+        for key in ("dna", "photo_links"):
+            if found.get(key):
+                extra[key] = found[key]
     return ReportInputs(dataset=dataset, config=config, border=border, manifest=manifest,
-                        missing=missing)
+                        missing=missing, **extra)

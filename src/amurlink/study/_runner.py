@@ -779,9 +779,9 @@ def run_study(
     address = None
     if scheduler is not None:
         if isinstance(scheduler, str):
-            from distributed import Client
+            from amurlink.parallel import connect
 
-            client = Client(scheduler, timeout="20s")
+            client = connect(scheduler)
             own_client = True
             address = scheduler
         else:
