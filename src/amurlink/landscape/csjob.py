@@ -632,8 +632,8 @@ def _raster_pairwise(job: Job) -> JobResult:
         cum = _cell_sum(r, cum_node)
         mx = _cell_sum(r, mx_node)
     habitat_cells = r.graph.nodemap >= 0  # type: ignore[operator]
-    if True:  # Circuitscape writes the cumulative map in any case (zeros without currents)
-        out.grid("cum_curmap", _cell_grid(base.frame, cum, habitat_cells, null_cur))
+    # Circuitscape writes the cumulative map in any case (zeros without current maps)
+    out.grid("cum_curmap", _cell_grid(base.frame, cum, habitat_cells, null_cur))
     if write_max:
         out.grid("max_curmap", _cell_grid(base.frame, mx, habitat_cells, null_cur))
     files = [_write_resistance_matrix(out.prefix, ids, res)] + out.files
@@ -912,7 +912,7 @@ def _network_pairwise(job: Job) -> JobResult:
             np.zeros(graph.n),
             cum_node,
             everything,
-            cum_branch if True else None,
+            cum_branch,
             files,
             False,
         )
