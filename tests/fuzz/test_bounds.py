@@ -105,3 +105,19 @@ def test_the_largest_package_under_the_budget_stays_bounded(tmp_path, fuzz):
     fuzz.assert_clean_exit(out["rc"], out["stdout"] + out["stderr"], allowed=(1,))
     assert "read budget" not in out["stdout"] + out["stderr"]  # admitted, and parsed
     assert out["rss_mb"] < fuzz.RSS_LIMIT_MB and out["wall_s"] < fuzz.TIME_LIMIT_S, out
+
+
+@pytest.mark.slow
+def test_a_valid_package_near_the_budget_is_admitted_and_bounded(tmp_path, fuzz):
+    # a 1.7 MB zip of 560,000 valid observations (83 MB inflated, ~84% of the budget)
+    pkg = fuzz.toy_folder(tmp_path / "valid")
+    lines = (pkg / "observations.csv").read_text(encoding="utf-8").splitlines()
+    row = lines[1].split(",")
+    with open(pkg / "observations.csv", "a", encoding="utf-8") as fh:
+        for i in range(560_000):
+            row[0], row[2] = f"x{i}", ""  # new observationID, event-level (no mediaID)
+            fh.write(",".join(row) + "\n")
+    z = fuzz.zip_folder(pkg, tmp_path / "valid.zip")
+    out = fuzz.run_measured(fuzz.cli_argv("validate", str(z)))
+    fuzz.assert_clean_exit(out["rc"], out["stdout"] + out["stderr"], allowed=(0,))
+    assert out["rss_mb"] < fuzz.RSS_LIMIT_MB and out["wall_s"] < fuzz.TIME_LIMIT_S, out
