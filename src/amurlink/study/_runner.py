@@ -716,6 +716,29 @@ class _Runner:
         return self.res
 
 
+class _ReadBudget:
+    """The run reads packages it wrote itself (the joint package, through the link store):
+    unless ``AMURLINK_READ_BUDGET`` is set, their read budget is half the machine's memory
+    (at least the library's default), set for the run and its child processes."""
+
+    KEY = "AMURLINK_READ_BUDGET"
+
+    def __enter__(self) -> None:
+        self.before = os.environ.get(self.KEY)
+        if self.before is None:
+            try:
+                half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+            except (ValueError, OSError, AttributeError):
+                half = 0
+            from amurlink.io._source import DEFAULT_BUDGET_BYTES
+
+            os.environ[self.KEY] = str(max(int(half), DEFAULT_BUDGET_BYTES))
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.before is None:
+            os.environ.pop(self.KEY, None)
+
+
 def run_study(
     study: str | os.PathLike[str] | Study,
     /,
@@ -792,7 +815,8 @@ def run_study(
         runner = _Runner(st, stages, client=client, parallel=parallel, force=force,
                          progress=progress or (lambda _n, _s: None))
         runner.res.scheduler = address
-        return runner.run()
+        with _ReadBudget():
+            return runner.run()
     finally:
         if own_client and client is not None:
             client.close()
