@@ -7,6 +7,7 @@ from amurlink.simulate._secr import expected_detections, secr_inputs
 from amurlink.simulate._study import STEPS, SimulatedStudy, simulate_study
 from amurlink.simulate._survey import Survey, design_survey
 from amurlink.simulate._write import RU_GK_CRS, write_study
+from amurlink.simulate.corridors import recover_corridors, simulate_corridors, write_corridor_layers
 
 __all__ = [
     "RU_GK_CRS",
@@ -23,9 +24,12 @@ __all__ = [
     "get_scenario",
     "make_landscape",
     "read_border_geometry",
+    "recover_corridors",
     "secr_inputs",
     "simulate_animals",
+    "simulate_corridors",
     "simulate_paths",
     "simulate_study",
+    "write_corridor_layers",
     "write_study",
 ]
