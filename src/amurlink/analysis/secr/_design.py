@@ -17,7 +17,9 @@ from amurlink.analysis.secr.mask import Mask
 __all__ = ["Design", "parse_formula"]
 
 #: Terms allowed in detection-parameter formulas.
-DETECTION_TERMS = ("session", "Session", "b", "bk", "B", "Bk", "k", "K", "h2", "h3")
+DETECTION_TERMS = ("session", "Session", "t", "T", "b", "bk", "B", "Bk", "k", "K", "h2", "h3")
+#: time effects: occasion as a factor (t) or a linear trend from 0 (T)
+TIME_TERMS = ("t", "T")
 #: behavioural responses (secr): b learned, B transient (previous occasion), bk/Bk the same
 #: per detector, k/K site responses (any animal at the detector before / on the previous
 #: occasion)
@@ -166,6 +168,16 @@ class Design:
                     "covariate of every session"
                 )
         self.has_kcov = any(self.kterms.values())
+        self.tterms = {p: [t for t in terms[p] if t in TIME_TERMS] for p in self.det_params}
+        self.has_time = any(self.tterms.values())
+        if self.has_time and self.has_kcov:
+            raise ValueError("time effects (t, T) together with detector covariates are not "
+                             "implemented")
+        if any("t" in v for v in self.tterms.values()):
+            occ = {ch.counts.shape[1] for ch in self.sessions}
+            if len(occ) > 1:
+                raise ValueError(f"t needs the same number of occasions in every session, got "
+                                 f"{sorted(occ)}; use T (a trend) instead")
         learned = {t for p in self.det_params for t in terms[p] if t in RESPONSES}
         if len(learned) > 1:
             raise ValueError(f"use one behavioural response ({', '.join(RESPONSES)}), got "
@@ -386,6 +398,34 @@ class Design:
         self.D_scale = np.asarray(scale, dtype=float)
         return cols, [np.column_stack(mm) for mm in mats]
 
+    def _time_design(self, terms: list[str]) -> tuple[list[str], list[np.ndarray]]:
+        """Time columns (``t``: indicators of occasions 2..S; ``T``: 0..S-1) and their
+        (S, c) matrices per session."""
+        cols: list[str] = []
+        mats: list[list[np.ndarray]] = [[] for _ in self.sessions]
+        for t in terms:
+            if t == "t":
+                S = self.sessions[0].counts.shape[1]
+                cols += [f"t{s + 1}" for s in range(1, S)]
+                for j, ch in enumerate(self.sessions):
+                    occ = np.arange(ch.counts.shape[1])
+                    mats[j] += [(occ == s).astype(float) for s in range(1, S)]
+            else:
+                cols.append("T")
+                for j, ch in enumerate(self.sessions):
+                    mats[j].append(np.arange(ch.counts.shape[1], dtype=float))
+        out = [np.column_stack(m) if m else np.zeros((ch.counts.shape[1], 0))
+               for m, ch in zip(mats, self.sessions, strict=True)]
+        return cols, out
+
+    def occasion_groups(self, j: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Occasions of session ``j`` grouped by equal time-design rows: the group of each
+        occasion and, per detection parameter, the time-design row of each group."""
+        rows = np.hstack([self.Xt[p][j] for p in self.det_params])
+        _, first, grp = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        grp = np.asarray(grp).reshape(-1)
+        return grp, {p: self.Xt[p][j][first] for p in self.det_params}
+
     def _kcov_design(self, terms: list[str]) -> tuple[list[str], list[np.ndarray]]:
         """Columns of detector covariates (numeric as they are, factors as indicators of
         their levels after the first) and their (K, c) matrices per session."""
@@ -429,13 +469,19 @@ class Design:
         self.Xdet: dict[str, np.ndarray] = {}
         self.Xk: dict[str, list[np.ndarray]] = {}
         self.n_base: dict[str, int] = {}
+        self.Xt: dict[str, list[np.ndarray]] = {}
+        self.n_time: dict[str, int] = {}
         for p in self.det_params:
-            base = tuple(t for t in self.terms[p] if t not in self.kterms[p])
+            base = tuple(t for t in self.terms[p]
+                         if t not in self.kterms[p] and t not in TIME_TERMS)
             cols = ["(Intercept)"] + self._det_columns(base)
+            tcols, Xt = self._time_design(self.tterms[p])
             kcols, Xk = self._kcov_design(self.kterms[p])
-            blocks[p] = _Block(p, self.link[p], tuple(cols + kcols), start)
-            names += [p] + [f"{p}.{c}" for c in cols[1:] + kcols]
-            start += len(cols) + len(kcols)
+            blocks[p] = _Block(p, self.link[p], tuple(cols + tcols + kcols), start)
+            names += [p] + [f"{p}.{c}" for c in cols[1:] + tcols + kcols]
+            start += len(cols) + len(tcols) + len(kcols)
+            self.Xt[p] = Xt
+            self.n_time[p] = len(tcols)
             X = np.zeros((J, self.nmix, self.n_states, len(cols)))
             for j in range(J):
                 for x in range(self.nmix):
@@ -546,7 +592,9 @@ class Design:
         for p in self.det_params:
             b = self.block_beta(beta, p)
             nb = self.n_base[p]
-            eta = (self.Xdet[p][j] @ b[:nb])[..., None] + (self.Xk[p][j] @ b[nb:])[None, None]
+            nt = self.n_time.get(p, 0)
+            eta = ((self.Xdet[p][j] @ b[:nb])[..., None]
+                   + (self.Xk[p][j] @ b[nb + nt:])[None, None])
             out.append(untransform(eta, self.link[p]))
         return out
 

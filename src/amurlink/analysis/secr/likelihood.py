@@ -268,9 +268,10 @@ class _Session:
             self._prepare_states()
 
     # ------------------------------------------------------------------ general responses
-    def _prepare_states(self) -> None:
-        """States of every (animal, occasion, detector) for b, B, bk, Bk, k, K and the sparse
-        maps of the general likelihood (:meth:`_class_loglik_states`).
+    def _prepare_states(self, occ_group: np.ndarray | None = None) -> None:
+        """States of every (animal, occasion, detector) for b, B, bk, Bk, k, K (or none) and
+        the sparse maps of the general likelihood (:meth:`_class_loglik_states`);
+        ``occ_group`` maps occasions to groups of equal detection parameters (time effects).
 
         Individual responses (b, B, bk, Bk) leave an undetected animal naive; site responses
         (k, K) depend only on the detector's history (any animal), so they also change the
@@ -279,6 +280,11 @@ class _Session:
         counts = self.ch.counts > 0
         n, S, K = counts.shape
         u = self.usage  # (K, S)
+        grp = (np.zeros(S, dtype=np.int64) if occ_group is None
+               else np.asarray(occ_group, dtype=np.int64))
+        self._grp = grp
+        self._G = int(grp.max()) + 1
+        self._timed = occ_group is not None
         any_k = counts.any(axis=0)  # (S, K) any animal at k on s
         prev = np.zeros_like(counts)
         prev[:, 1:] = counts[:, :-1]
@@ -286,7 +292,9 @@ class _Session:
         cum[:, 1:] = np.cumsum(counts, axis=1)[:, :-1] > 0  # caught at k before s
         lr = self.learned
         naive = np.zeros((S, K), dtype=bool)
-        if lr == "b":
+        if lr is None:
+            ind = np.zeros(counts.shape, dtype=bool)
+        elif lr == "b":
             ind = np.broadcast_to(cum.any(axis=2, keepdims=True), counts.shape)
         elif lr == "B":
             ind = np.broadcast_to(prev.any(axis=2, keepdims=True), counts.shape)
@@ -302,16 +310,19 @@ class _Session:
             ind = np.broadcast_to(naive[None], counts.shape)
         ind = np.asarray(ind, dtype=bool)
         self._naive = naive
-        self._U_naive1 = (u * naive.T).sum(axis=1)  # (K,) usage in naive state 1
-        self._U_naive0 = u.sum(axis=1) - self._U_naive1
-        # per animal: usage where its own state differs from the naive one (state 1 there)
+        G = self._G
+        # usage per group in naive state 0 and 1 (K,)
+        self._U0 = [(u[:, grp == g] * ~naive[grp == g].T).sum(axis=1) for g in range(G)]
+        self._U1 = [(u[:, grp == g] * naive[grp == g].T).sum(axis=1) for g in range(G)]
+        # per animal and group: usage where its own state differs from the naive one
         diff = ind & ~naive[None]
         ii, ss, kk = np.nonzero(diff)
-        self._A = _csr(ii, kk, u[kk, ss], (n, K))
-        # detections (i, s, k, y) with their state
+        self._A = [_csr(ii[grp[ss] == g], kk[grp[ss] == g], u[kk, ss][grp[ss] == g], (n, K))
+                   for g in range(G)]
+        # detections (i, s, k, y) with their state and group
         di, ds, dk = np.nonzero(self.ch.counts)
         y = self.ch.counts[di, ds, dk].astype(float)
-        self._det = (di, ds, dk, y, ind[di, ds, dk], u[dk, ds])
+        self._det = (di, ds, dk, y, ind[di, ds, dk], u[dk, ds], grp[ds])
         self._Cdet = _csr(di, np.arange(di.size), np.ones(di.size), (n, di.size))
         const = np.zeros(n)
         if self.kind == "count":
@@ -321,26 +332,41 @@ class _Session:
         self._gconst = const
         if self.kind == "multi":
             # detected (i, s) pairs: their total hazard adds the animal's state-1 detectors
-            pi, ps = di, ds  # one detection per (i, s) for multi-catch
-            rows, cols = np.nonzero(diff[pi, ps])  # pair index, detector
-            self._Bm = _csr(rows, cols, u[cols, ps[rows]], (pi.size, K))
+            ps = ds  # one detection per (i, s) for multi-catch
+            rows, cols = np.nonzero(diff[di, ps])  # pair index, detector
+            vals = u[cols, ps[rows]]
+            self._Bm = [_csr(rows[grp[ps[rows]] == g], cols[grp[ps[rows]] == g],
+                             vals[grp[ps[rows]] == g], (ps.size, K)) for g in range(G)]
             self._pair_s = ps
 
     def _class_loglik_states(self, pars: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`class_loglik` for any behavioural response, from the per-(animal, occasion,
-        detector) states (full (K, M) hazard arrays)."""
-        (_, h0), (_, h1) = (self.gh(*p) for p in pars)
-        dh = h1 - h0
-        naive = self._naive
-        Hnaive_tot = self._U_naive0 @ h0 + self._U_naive1 @ h1  # (M,) summed over occasions
+        """:meth:`class_loglik` for any behavioural response and time effects, from the
+        per-(animal, occasion, detector) states (full (K, M) hazard arrays per state and
+        occasion group). ``pars[state]`` is a parameter tuple, or with time effects a tuple
+        of parameter tuples, one per occasion group."""
+        G = self._G
+
+        st_pars = [list(p) if self._timed else [p] for p in pars]
+        if len(st_pars) == 1:
+            st_pars = st_pars * 2  # no response: state 1 = state 0
+        h0 = [self.gh(*q)[1] for q in st_pars[0]]
+        h1 = h0 if st_pars[1] is st_pars[0] else [self.gh(*q)[1] for q in st_pars[1]]
+        dh = [a - b for a, b in zip(h1, h0, strict=True)]
+        Hnaive_tot = sum(self._U0[g] @ h0[g] + self._U1[g] @ h1[g] for g in range(G))
         pdot = -np.expm1(-Hnaive_tot)
         LL = np.broadcast_to(-Hnaive_tot, (self.n, self.M)).copy()
         if self.n == 0:
             return LL, pdot
-        LL -= self._A @ dh
+        for g in range(G):
+            if self._A[g].nnz:
+                LL -= self._A[g] @ dh[g]
         LL += self._gconst[:, None]
-        di, ds, dk, y, st, ud = self._det
-        hd = np.where(st[:, None], h1[dk], h0[dk])  # (ndet, M)
+        di, ds, dk, y, st, ud, dg = self._det
+        hd = np.empty((di.size, self.M))
+        for g in range(G):
+            sel = dg == g
+            if sel.any():
+                hd[sel] = np.where(st[sel, None], h1[g][dk[sel]], h0[g][dk[sel]])
         if self.kind == "proximity":
             uh = hd * ud[:, None]
             term = np.log(-np.expm1(-uh)) + uh
@@ -348,8 +374,16 @@ class _Session:
             term = y[:, None] * np.log(hd)
         else:
             u = self.usage
-            Hs = (u * ~naive.T).T @ h0 + (u * naive.T).T @ h1  # (S, M) naive total hazard
-            H = Hs[self._pair_s] + self._Bm @ dh
+            naive = self._naive
+            grp = self._grp
+            Hs = np.empty((self.S, self.M))
+            for s_ in range(self.S):
+                g = grp[s_]
+                Hs[s_] = (u[:, s_] * ~naive[s_]) @ h0[g] + (u[:, s_] * naive[s_]) @ h1[g]
+            H = Hs[self._pair_s]
+            for g in range(G):
+                if self._Bm[g].nnz:
+                    H = H + self._Bm[g] @ dh[g]
             term = np.log(hd) + np.log(-np.expm1(-H)) + H - np.log(H)
         LL += self._Cdet @ term
         return LL, pdot
@@ -762,11 +796,19 @@ class LogLikelihood:
             raise ValueError(f"distribution must be 'poisson' or 'binomial', got {distribution!r}")
         self.distribution = distribution
         self.conditional = bool(conditional)
+        timed = self.design.has_time
         self.sessions = [
-            _Session(ch, m, fn, fastproximity=fastproximity, learned=self.design.learned,
-                     n_states=self.design.n_states)
+            _Session(ch, m, fn, fastproximity=fastproximity and not timed,
+                     learned=self.design.learned, n_states=self.design.n_states)
             for ch, m in zip(sessions, masks, strict=True)
         ]
+        self._tgroups: list = []
+        if timed:  # time effects: the general state likelihood per occasion group
+            for j, ses in enumerate(self.sessions):
+                grp, rows = self.design.occasion_groups(j)
+                ses.general = True
+                ses._prepare_states(grp)
+                self._tgroups.append(rows)
         self.nevals = 0
         if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
             for ses in self.sessions:
@@ -815,6 +857,8 @@ class LogLikelihood:
         ``(intercept, sigma[, z])`` of floats, or of per-detector tuples with detector
         covariates; None where they are out of range."""
         design = self.design
+        if design.has_time:
+            return self._time_pars(beta, j)
         dk = design.detection_k(beta, j)
         if dk is None:
             icpt, sig = design.detection(beta)
@@ -828,6 +872,30 @@ class LogLikelihood:
                 and (len(dk) < 3 or np.all(dk[2] > 0))):
             return None
         return [[tuple(tuple(float(v) for v in a[x, st]) for a in dk)
+                 for st in range(design.n_states)] for x in range(design.nmix)]
+
+    def _time_pars(self, beta: np.ndarray, j: int) -> list[list[tuple]] | None:
+        """Parameters per class and state as tuples over occasion groups (time effects)."""
+        from amurlink.analysis.secr.links import untransform
+
+        design = self.design
+        rows = self._tgroups[j]
+        G = next(iter(rows.values())).shape[0]
+        vals = {}
+        for p in design.det_params:
+            b = design.block_beta(beta, p)
+            nb, nt = design.n_base[p], design.n_time[p]
+            base = design.Xdet[p][j] @ b[:nb]  # (nmix, states)
+            tpart = rows[p] @ b[nb:nb + nt] if nt else np.zeros(G)
+            vals[p] = untransform(base[..., None] + tpart[None, None], design.link[p])
+        icpt, sig = vals[design.det_params[0]], vals["sigma"]
+        ok = np.all(icpt >= 0) if design.detectfn.hazard else np.all((icpt >= 0) & (icpt < 1))
+        if not (ok and np.all(sig > 0) and all(np.all(np.isfinite(v)) for v in vals.values())):
+            return None
+        if design.detectfn.extra and not np.all(vals[design.detectfn.extra] > 0):
+            return None
+        return [[tuple(tuple(float(vals[p][x, st, g]) for p in design.det_params)
+                       for g in range(G))
                  for st in range(design.n_states)] for x in range(design.nmix)]
 
     @property
@@ -883,7 +951,8 @@ class LogLikelihood:
         removals, proximity/count collapsed (``fastproximity``) or multi-catch detectors,
         Poisson N with a log-link density (or conditional)."""
         d = self.design
-        if d.nmix != 1 or d.n_states != 1 or d.detectfn.extra is not None or d.has_kcov:
+        if (d.nmix != 1 or d.n_states != 1 or d.detectfn.extra is not None or d.has_kcov
+                or d.has_time):
             return False
         if not self.conditional and (self.distribution != "poisson" or d.link["D"] != "log"):
             return False

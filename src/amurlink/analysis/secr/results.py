@@ -269,6 +269,9 @@ class SECRResults:
         pmix = design.pmix(beta)
         pd_ = np.zeros(ses.M)
         for x in range(design.nmix):
+            if getattr(ses, "general", False):  # responses / time effects: from the states
+                pd_ += pmix[x] * ses.class_loglik(pars[x])[1]
+                continue
             _, h = ses.gh(*pars[x][0])
             pd_ += pmix[x] * -np.expm1(-(ses.U @ h))
         Ds = design.density(beta)
@@ -344,7 +347,14 @@ class SECRResults:
         tr = ses.ch.traps
         d = np.sqrt((tr[:, 0, None] - xy[None, :, 0]) ** 2 + (tr[:, 1, None] - xy[None, :, 1]) ** 2)
         out = np.zeros(len(xy))
+        timed = getattr(ses, "_timed", False)
         for x in range(design.nmix):
+            if timed:  # per occasion group, naive state (site responses ignored here)
+                H = sum(ses._U0[g] @ detection_arrays(d, design.detectfn, *q)[1]
+                        + ses._U1[g] @ detection_arrays(d, design.detectfn, *q)[1]
+                        for g, q in enumerate(pars[x][0]))
+                out += pmix[x] * -np.expm1(-H)
+                continue
             par = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
                    for v in pars[x][0]]
             _, h = detection_arrays(d, design.detectfn, *par)
@@ -377,6 +387,9 @@ class SECRResults:
 
             def class_esa(b, j=j, ses=ses):
                 pars = self._ll.session_pars(b, j)
+                if getattr(ses, "general", False):
+                    return np.array([float(ses.class_loglik(pars[x])[1].sum()) * ses.area
+                                     for x in range(self.design.nmix)])
                 return np.array([float((-np.expm1(-(ses.U @ ses.gh(*pars[x][0])[1]))).sum())
                                  * ses.area for x in range(self.design.nmix)])
 
