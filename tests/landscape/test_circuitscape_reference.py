@@ -83,3 +83,23 @@ def test_resistance_matrix_layout(case: str, cs_dir: Path, tmp_path: Path) -> No
     body = ours[1:, 1:]
     assert np.allclose(body, body.T) and np.all(np.diag(body) == 0)
     assert np.abs(body - ref[1:, 1:]).max() <= 1e-3
+
+
+@pytest.mark.parametrize("case", ["sgVerify4", "oneToAllVerify1", "mgVerify3", "sgNetworkVerify1"])
+def test_amg_route_matches_too(
+    case: str, cs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every system sent to pyamg-preconditioned CG, the outputs still match."""
+    from amurlink.landscape import circuit
+
+    monkeypatch.setattr(circuit, "DIRECT_LIMIT", 0)
+    job, _ = run_case(cs_dir, case, tmp_path)
+    assert job.text("solver", "cg+amg").lower() == "cg+amg"
+    compared = 0
+    for ours in sorted(tmp_path.iterdir()):
+        ref = _reference_for(cs_dir, ours.name)
+        if ref is not None:
+            ok, msg = compare_file(ours, ref)
+            assert ok, f"{ours.name}: {msg}"
+            compared += 1
+    assert compared >= 2
