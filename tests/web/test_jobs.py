@@ -9,7 +9,6 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from amurlink_web.apps.core.demo import toy_border_write
 from amurlink_web.apps.identities.selectors import joint_package_path
 from amurlink_web.apps.jobs.models import Job
 from amurlink_web.apps.jobs.selectors import joint_access
-from amurlink_web.apps.jobs.services import job_claim, job_create, job_run_pending
+from amurlink_web.apps.jobs.services import job_claim, job_create, job_fail_stale
 from amurlink_web.testing import BaseTestCase
 
 pytestmark = pytest.mark.web
@@ -115,31 +114,56 @@ class JobPagesTest(JobTestCase):
 
 
 class JobQueueTest(JobTestCase):
-    def test_claim_is_exclusive_and_the_worker_runs_the_queue(self):
+    def test_a_job_is_a_task_on_djangos_task_framework_and_is_run_once(self):
+        from django_tasks_db.models import DBTaskResult
+
+        from amurlink_web.apps.jobs.tasks import run_job
+
         a = job_create(kind="crossborder", organisation=self.cn, by=self.users["owner"])
         b = job_create(kind="report", organisation=self.ru, by=self.users["partner"],
                        params={"lang": "ru"})
         self.assertEqual((a.status, b.status), ("queued", "queued"))
+        tasks = {t.args_kwargs["args"][0]: t for t in DBTaskResult.objects.all()}
+        self.assertEqual(set(tasks), {a.pk, b.pk})  # one queued task per job, in the database
+        self.assertEqual(str(tasks[a.pk].id), a.task_id)
+        self.assertEqual(tasks[a.pk].task_path, "amurlink_web.apps.jobs.tasks.run_job")
+        self.assertEqual(tasks[a.pk].status, "READY")
         claimed = job_claim()
         self.assertEqual((claimed.pk, claimed.status), (a.pk, "running"))
         self.assertIsNone(job_claim(job_id=a.pk))  # nobody claims a running job again
-        self.assertEqual(job_claim().pk, b.pk)
-        self.assertIsNone(job_claim())
-        Job.objects.filter(pk__in=[a.pk, b.pk]).update(status="queued")
-        call_command("runjobs", "--once", stdout=io.StringIO())
+        self.assertEqual(run_job.call(a.pk), "not queued")  # a second delivery does nothing
+        Job.objects.filter(pk=a.pk).update(status="queued")
+        self.assertEqual(run_job.call(a.pk), "done")
+        self.assertEqual(run_job.call(b.pk), "done")
         self.assertEqual(set(Job.objects.values_list("status", flat=True)), {"done"})
-        self.assertEqual(job_run_pending(), 0)
 
     def test_a_job_whose_worker_died_is_failed(self):
         job = job_create(kind="crossborder", organisation=self.cn, by=self.users["owner"])
         job_claim()
         Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=2))
-        out = io.StringIO()
-        call_command("runjobs", "--once", stdout=out)
+        self.assertEqual(job_fail_stale(minutes=60), 1)
         job.refresh_from_db()
         self.assertEqual(job.status, "failed")
         self.assertIn("worker stopped", job.message)
-        self.assertIn("1 stale", out.getvalue())
+
+    def test_the_pages_say_when_no_worker_is_alive(self):
+        from amurlink_web.apps.jobs.services import worker_gone, worker_heartbeat
+
+        job = job_create(kind="crossborder", organisation=self.cn, by=self.users["owner"])
+        client = self.client_for("owner")
+        for url in ("/jobs/", f"/jobs/{job.pk}/"):
+            html = client.get(url).content.decode()
+            self.assertRegex(html, r'<p id="no-worker" class="warning">')
+        self.assertFalse(client.get(f"/jobs/{job.pk}/status/").json()["workerAlive"])
+        worker_heartbeat(worker_id="w1", host="here", pid=1)
+        html = client.get("/jobs/").content.decode()
+        self.assertIn('id="no-worker" class="warning" hidden', html)
+        self.assertIn('id="workers"', html)
+        self.assertTrue(client.get(f"/jobs/{job.pk}/status/").json()["workerAlive"])
+        with override_settings(JOBS_WORKER_ALIVE_S=0):
+            self.assertFalse(client.get(f"/jobs/{job.pk}/status/").json()["workerAlive"])
+        worker_gone(worker_id="w1")
+        self.assertFalse(client.get(f"/jobs/{job.pk}/status/").json()["workerAlive"])
 
     def test_joint_access_follows_membership_and_agreements(self):
         self.assertEqual(joint_access(organisation=self.cn).label, "owner (withheld)")

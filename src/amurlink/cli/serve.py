@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import typer
 
@@ -16,6 +18,8 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     demo: bool = typer.Option(True, "--demo/--no-demo",
                               help="Create the demo site (parks, users, toy data) if missing."),
+    worker: bool = typer.Option(True, "--worker/--no-worker",
+                                help="Start one job worker (runjobs) beside the server."),
 ) -> None:
     """Run the web platform (SQLite under ~/.amurlink-web unless AMURLINK_DB_URL is set).
 
@@ -39,4 +43,20 @@ def serve_command(
         if demo:
             call_command("demo_site")
         typer.echo(f"amurlink web platform on http://{host}:{port}/ (Ctrl-C stops it)")
-        call_command("runserver", f"{host}:{port}", use_reloader=False)
+        proc = _start_worker() if worker else None
+        try:
+            call_command("runserver", f"{host}:{port}", use_reloader=False)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def _start_worker() -> subprocess.Popen:
+    """One ``runjobs`` worker in its own process, with this server's environment."""
+    typer.echo("job worker started (python -m amurlink_web runjobs)")
+    return subprocess.Popen([sys.executable, "-m", "amurlink_web", "runjobs"],
+                            env=dict(os.environ))

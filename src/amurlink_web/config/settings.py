@@ -19,6 +19,7 @@ AMURLINK_TRUSTED_PROXY_COUNT  trusted proxies in front of the app (default 1): t
                        that many entries from the right of the header
 AMURLINK_STUDY_CONFIG  amurlink.toml of the study (border, CRS); default: beside the joint package
 AMURLINK_JOBS_SYNC     run analysis jobs in the request, not in ``runjobs`` (default false)
+AMURLINK_JOBS_WORKER_ALIVE_S  seconds after a worker's last heartbeat it counts as gone (30)
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from amurlink_web.config.env import database_from_url, envbool, envint, envlist, envstr
 
@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "amurlink_web.apps.identities",
     "amurlink_web.apps.api",
     "amurlink_web.apps.jobs",
+    # Django's task framework (the django-tasks backport) and its database backend: the queue
+    # of analysis jobs, run by ``runjobs`` workers (SQLite and PostgreSQL)
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -180,7 +184,8 @@ CSP_SANDBOX = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-in
 
 # -- languages ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese")), ("ru", _("Russian"))]
+#: Each language in its own name (the language menu reads the same in every language).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("ru", "Русский")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -194,6 +199,11 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STUDY_CONFIG = envstr("AMURLINK_STUDY_CONFIG", "")
 #: Run jobs inside the request that queues them (tests, tiny sites) instead of in ``runjobs``.
 JOBS_RUN_SYNC = envbool("AMURLINK_JOBS_SYNC", False)
+#: The task queue: Django's task framework (django-tasks backport) on the database, so every
+#: worker on every machine that reaches the database takes jobs from the same queue.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: A worker that has not written its heartbeat for this long counts as gone (jobs page warns).
+JOBS_WORKER_ALIVE_S = envint("AMURLINK_JOBS_WORKER_ALIVE_S", 30)
 
 # -- uploads and stored packages -------------------------------------------------------------
 DATA_DIR = Path(envstr("AMURLINK_WEB_DATA", str(HOME / "data")))

@@ -1,4 +1,7 @@
-"""Background jobs: a tiny queue in the database (works on SQLite and PostgreSQL)."""
+"""Analysis jobs (what was asked, its progress and results) and the workers' heartbeats.
+
+The queue itself is Django's task framework (django-tasks backport, database backend,
+``django_tasks_db.DBTaskResult``): a job row is queued with one task (:attr:`Job.task_id`)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ class Job(BaseModel):
                                    on_delete=models.SET_NULL, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="jobs")
     started_at = models.DateTimeField(null=True, blank=True)
+    #: The django-tasks result id of the task that runs this job (empty when run in-process).
+    task_id = models.CharField(max_length=64, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -48,3 +53,16 @@ class Job(BaseModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class WorkerBeat(models.Model):
+    """A running ``runjobs`` worker, as its heartbeat thread last wrote it (one row each)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} on {self.host} (pid {self.pid})"

@@ -1,5 +1,9 @@
-"""Queue, claim and run jobs. The worker (``python -m amurlink_web runjobs``) and the tests
-run jobs through the same :func:`job_execute`."""
+"""Queue, claim and run jobs.
+
+Jobs are queued on Django's task framework (django-tasks backport, database backend): one
+``tasks.run_job`` task per job. Workers (``python -m amurlink_web runjobs``) and the in-request
+mode of the tests (``JOBS_RUN_SYNC``) run a job through the same :func:`job_claim` +
+:func:`job_execute`."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from amurlink_web.apps.core.services import ApplicationError, audit_record
 from amurlink_web.apps.datasets.selectors import study_policy
@@ -59,11 +64,15 @@ def job_create(*, kind: str, organisation: Organisation, by, params: dict | None
     job = Job.objects.create(kind=kind, params=params, organisation=organisation, created_by=by)
     audit_record(request=request, user=by, action="create", target=f"job:{job.pk}",
                  detail={"kind": kind, "params": params})
+    from amurlink_web.apps.jobs.tasks import run_job
+
     if getattr(settings, "JOBS_RUN_SYNC", False):
-        claimed = job_claim(job_id=job.pk)
-        if claimed is not None:
-            job_execute(claimed)
+        run_job.call(job.pk)  # in this request, through the task's own code
         job.refresh_from_db()
+        return job
+    result = run_job.enqueue(job.pk)
+    Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    job.task_id = str(result.id)
     return job
 
 
@@ -113,7 +122,7 @@ def job_execute(job: Job) -> Job:
         logger.warning("job %s failed: %s", job.pk, exc)
         shutil.rmtree(out, ignore_errors=True)
         Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.FAILED, message=f"{type(exc).__name__}: {exc}"[:2000],
+            status=Job.Status.FAILED, message=str(exc)[:2000] or N_("the analysis failed"),
             finished_at=timezone.now(), updated_at=timezone.now())
         logger.debug("%s", traceback.format_exc())
     else:
@@ -130,34 +139,41 @@ def job_fail_stale(*, minutes: float = 60.0) -> int:
     cutoff = timezone.now() - timedelta(minutes=minutes)
     return Job.objects.filter(status=Job.Status.RUNNING, updated_at__lt=cutoff).update(
         status=Job.Status.FAILED, finished_at=timezone.now(), updated_at=timezone.now(),
-        message=f"no progress for {minutes:g} minutes: the worker stopped; start it again")
+        message=N_("no progress for a long time: the worker stopped; start it again"))
 
 
-def job_run_pending(*, limit: int | None = None) -> int:
-    """Claim and run queued jobs until none is left (or ``limit``); returns how many ran."""
-    n = 0
-    while limit is None or n < limit:
-        job = job_claim()
-        if job is None:
-            break
-        job_execute(job)
-        n += 1
-    return n
+def worker_heartbeat(*, worker_id: str, host: str, pid: int, started_at=None) -> None:
+    """Record that worker ``worker_id`` is alive now (its heartbeat thread calls this)."""
+    from amurlink_web.apps.jobs.models import WorkerBeat
+
+    now = timezone.now()
+    WorkerBeat.objects.update_or_create(
+        worker_id=worker_id,
+        defaults={"host": host[:255], "pid": pid, "seen_at": now},
+        create_defaults={"host": host[:255], "pid": pid, "seen_at": now,
+                         "started_at": started_at or now})
+
+
+def worker_gone(*, worker_id: str) -> None:
+    """A worker that stops cleanly removes its heartbeat row."""
+    from amurlink_web.apps.jobs.models import WorkerBeat
+
+    WorkerBeat.objects.filter(worker_id=worker_id).delete()
 
 
 # -- the job kinds ---------------------------------------------------------------------------
 def _run_crossborder(job: Job, out: Path, progress: Progress) -> str:
-    progress(5, "reading the joint package")
+    progress(5, N_("reading the joint package"))
     access = joint_access(organisation=job.organisation)
     inputs = joint_inputs()
     if inputs.border is None:
         raise ApplicationError(inputs.missing.get("border", "no border in the study config"))
     released = joint_release(access=access)
-    progress(30, "cross-border analysis")
+    progress(30, N_("cross-border analysis"))
     # counted on the scoped exact data; distances as coarse as the reader's coarsest station
     result = released.crossborder(inputs.border)
-    progress(70, "protecting locations")
-    progress(85, "writing the tables")
+    progress(70, N_("protecting locations"))
+    progress(85, N_("writing the tables"))
     (out / "crossborder.json").write_text(
         json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str),
         encoding="utf-8")
@@ -172,13 +188,13 @@ def _run_report(job: Job, out: Path, progress: Progress) -> str:
 
     from amurlink.report import write_report
 
-    progress(5, "reading the joint package")
+    progress(5, N_("reading the joint package"))
     access = joint_access(organisation=job.organisation)
     inputs = joint_inputs()
     inputs = replace(inputs, dataset=scoped_joint(access))
     lang = REPORT_LANGUAGES[job.params.get("lang", "en")]
     # write_report runs the cross-border tables itself (with the border) and protects them
-    progress(40, f"writing the report ({lang}, {access.label})")
+    progress(40, N_("writing the report"))
     write_report(inputs, out, lang=lang, audience=access.audience, policy=study_policy())
     return access.label
 

@@ -22,6 +22,7 @@ from amurlink_web.apps.core.services import ApplicationError, audit_record
 from amurlink_web.apps.datasets.selectors import dataset_get, dataset_records
 from amurlink_web.apps.jobs.maps import border_lonlat, map_features, render_svg
 from amurlink_web.apps.jobs.models import Job
+from amurlink_web.apps.jobs.queue import jobs_need_a_worker, workers_alive
 from amurlink_web.apps.jobs.selectors import (
     REPORT_LANGUAGES,
     job_get,
@@ -48,6 +49,7 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
         "kinds": Job.Kind.choices, "languages": REPORT_LANGUAGES,
         "current_language": get_language(),
         "running": any(not j.finished for j in job_list(fetched_by=request.user, limit=20)),
+        "no_worker": jobs_need_a_worker(), "workers": workers_alive(),
     })
 
 
@@ -75,14 +77,17 @@ def job_detail_view(request: HttpRequest, job_id: int) -> HttpResponse:
     folder = job_result_dir(job)
     if folder is not None and folder.is_dir():
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return render(request, "jobs/detail.html", {"job": job, "files": files})
+    return render(request, "jobs/detail.html", {
+        "job": job, "files": files, "no_worker": not job.finished and jobs_need_a_worker()})
 
 
 @login_required
 def job_status_view(request: HttpRequest, job_id: int) -> JsonResponse:
     job = job_get(job_id=job_id, fetched_by=request.user)
     return JsonResponse({"id": job.pk, "kind": job.kind, "status": job.status,
-                         "progress": job.progress, "message": job.message})
+                         "statusLabel": job.get_status_display(), "finished": job.finished,
+                         "progress": job.progress, "message": _(job.message) if job.message else "",
+                         "workerAlive": not jobs_need_a_worker()})
 
 
 def _result_file(job: Job, name: str) -> Path:
