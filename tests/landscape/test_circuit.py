@@ -109,3 +109,22 @@ def test_job_errors_name_the_file_and_cell(tmp_path):
         job_from_options(
             {"data_type": "raster", "scenario": "pairwise", "connect_four_neighbors_only": "maybe"}
         ).flag("connect_four_neighbors_only")
+
+
+def test_reclass_table_changes_habitat_values(tmp_path):
+    write_grid(Grid(np.array([[1.0, 7.0, 1.0]])), tmp_path / "r.asc")
+    write_grid(Grid(np.array([[1.0, -9999, 2.0]])), tmp_path / "p.asc")
+    (tmp_path / "reclass.txt").write_text("7 3\n")
+    opts = {
+        "data_type": "raster",
+        "scenario": "pairwise",
+        "habitat_file": str(tmp_path / "r.asc"),
+        "habitat_map_is_resistances": "True",
+        "point_file": str(tmp_path / "p.asc"),
+        "connect_four_neighbors_only": "True",
+        "output_file": str(tmp_path / "o.out"),
+    }
+    plain = run_job(job_from_options(opts)).resistances[0, 1]
+    assert plain == pytest.approx((1 + 7) / 2 + (7 + 1) / 2)  # mean resistances in series
+    opts.update(use_reclass_table="True", reclass_file=str(tmp_path / "reclass.txt"))
+    assert run_job(job_from_options(opts)).resistances[0, 1] == pytest.approx(4.0)

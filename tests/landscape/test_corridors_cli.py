@@ -55,7 +55,7 @@ def test_network_job_writes_branch_and_node_files(cs_dir: Path, tmp_path: Path) 
     ("setting", "named"),
     [
         ("log_transform_maps=True", "log_transform_maps"),
-        ("use_reclass_table=True", "use_reclass_table"),
+        ("set_focal_node_currents_to_zero=True", "set_focal_node_currents_to_zero"),
         ("precision=single", "precision"),
         ("made_up_option=3", "made_up_option"),
         ("scenario=sideways", "scenario"),

@@ -100,7 +100,6 @@ _KNOWN_OPTIONS = {
 # option -> value that would need a feature this implementation lacks
 _REFUSED_WHEN_TRUE = {
     "log_transform_maps": "log-transformed current maps",
-    "use_reclass_table": "reclassification tables",
     "set_focal_node_currents_to_zero": "zeroing currents at focal nodes",
 }
 
@@ -389,10 +388,26 @@ class _Raster:
     habitat: np.ndarray  # bool, cells with habitat
 
 
+def _reclassify(job: Job, frame: Grid) -> Grid:
+    """Replace habitat values by a ``reclass_file`` table (lines ``old new``; others kept)."""
+    rpath = job.file("reclass_file")
+    assert rpath is not None
+    table = _read_rows(rpath, 2)
+    if not table:
+        raise DataError(f"{rpath}: no 'old new' lines in the reclassification table")
+    vals = frame.values.copy()
+    src = frame.values
+    for row in table:
+        vals[frame.valid & (src == row[0])] = row[1]
+    return frame.with_values(vals)
+
+
 def _conductance(job: Job) -> tuple[Grid, np.ndarray]:
     hpath = job.file("habitat_file")
     assert hpath is not None
     frame = read_grid(hpath)
+    if job.flag("use_reclass_table"):
+        frame = _reclassify(job, frame)
     vals = frame.values
     valid = frame.valid
     if job.flag("habitat_map_is_resistances", True):
