@@ -636,6 +636,11 @@ def load_config(path: str | Path, /) -> StudyConfig:
             f"{file}: is not valid TOML: {exc}; check quotes, brackets and `key = value` lines "
             "there"
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{file}: arrays or tables are nested too deeply to be a study config; see "
+            "docs/config.md for its sections"
+        ) from None
     return StudyConfig.from_dict(data, base_dir=file.resolve().parent, source=file)
 
 

@@ -225,6 +225,9 @@ class Agreement:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{p}: not valid TOML ({exc}); see docs/exchange.md for the "
                               "agreement file format") from None
+        except RecursionError:
+            raise ConfigError(f"{p}: nested too deeply to be an agreement file; see "
+                              "docs/exchange.md for its format") from None
         data = raw.get("agreement", raw)
         return cls.from_mapping(data, source=str(p))
 
@@ -762,6 +765,9 @@ def _read_manifest(reader: _Reader) -> dict[str, Any]:
         manifest = json.loads(reader.read(MANIFEST_NAME).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(path, f"{MANIFEST_NAME} is not valid UTF-8 JSON ({exc})",
+                      "The manifest was damaged; ask the provider for a new copy") from None
+    except RecursionError:
+        raise _refuse(path, f"{MANIFEST_NAME} is nested too deeply to be a manifest",
                       "The manifest was damaged; ask the provider for a new copy") from None
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
         raise _refuse(path, f"{MANIFEST_NAME} field 'format': expected {_FORMAT!r}, got "

@@ -204,6 +204,9 @@ def load_border(path: str | os.PathLike[str], /, *, crs: Any = DEFAULT_WORKING_C
                           "to a border.geojson (docs/formats.md, section 2)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SchemaError(f"{file}: cannot read the border file as GeoJSON ({exc})") from None
+    except RecursionError:
+        raise SchemaError(f"{file}: JSON nested too deeply to be GeoJSON; expected a "
+                          "FeatureCollection (docs/formats.md, section 2)") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise SchemaError(f"{file}: expected a GeoJSON FeatureCollection, got "
                           f"{data.get('type') if isinstance(data, dict) else type(data).__name__}")
