@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,8 +119,10 @@ class Design:
         link: Mapping[str, str] | None = None,
         conditional: bool = False,
         hcov: str | None = None,
+        timecov: Any = None,
     ) -> None:
         self.sessions = list(sessions)
+        self.timecov = self._time_covariates(timecov)
         self.masks = list(masks)
         self.detectfn = get_detectfn(detectfn)
         self.conditional = bool(conditional)
@@ -152,7 +155,7 @@ class Design:
         icov: set[str] = set()
         for p in self.det_params:
             for t in terms[p]:
-                if t in DETECTION_TERMS:
+                if t in DETECTION_TERMS or t in self.timecov:
                     continue
                 if all(ch.trap_covariates is not None and t in ch.trap_covariates.columns
                        for ch in self.sessions):
@@ -168,7 +171,8 @@ class Design:
                     "covariate of every session"
                 )
         self.has_kcov = any(self.kterms.values())
-        self.tterms = {p: [t for t in terms[p] if t in TIME_TERMS] for p in self.det_params}
+        self.tterms = {p: [t for t in terms[p] if t in TIME_TERMS or t in self.timecov]
+                       for p in self.det_params}
         self.has_time = any(self.tterms.values())
         if self.has_time and self.has_kcov:
             raise ValueError("time effects (t, T) together with detector covariates are not "
@@ -398,13 +402,48 @@ class Design:
         self.D_scale = np.asarray(scale, dtype=float)
         return cols, [np.column_stack(mm) for mm in mats]
 
+    def _time_covariates(self, timecov: Any) -> dict[str, list[pd.Series]]:
+        """Time covariates per session: ``timecov`` (a frame or mapping of columns with one
+        value per occasion, for every session; or a mapping session -> frame) plus
+        ``dettype``, the detector type of each occasion."""
+        out: dict[str, list[pd.Series]] = {}
+        if timecov is not None:
+            if isinstance(timecov, Mapping) and all(
+                    str(k) in {ch.session for ch in self.sessions} for k in timecov):
+                frames = [pd.DataFrame(timecov[ch.session]) for ch in self.sessions]
+            else:
+                frames = [pd.DataFrame(timecov)] * len(self.sessions)
+            for f, ch in zip(frames, self.sessions, strict=True):
+                if len(f) != ch.counts.shape[1]:
+                    raise ValueError(f"timecov needs one row per occasion ({ch.counts.shape[1]} "
+                                     f"in session {ch.session!r}), got {len(f)}")
+            for c in frames[0].columns:
+                out[str(c)] = [f[c].reset_index(drop=True) for f in frames]
+        if any(ch.occasion_detectors is not None for ch in self.sessions):
+            out["dettype"] = [pd.Series(ch.occasion_detectors if ch.occasion_detectors
+                                        is not None else [ch.detector] * ch.counts.shape[1])
+                              for ch in self.sessions]
+        return out
+
     def _time_design(self, terms: list[str]) -> tuple[list[str], list[np.ndarray]]:
-        """Time columns (``t``: indicators of occasions 2..S; ``T``: 0..S-1) and their
+        """Time columns (``t``: indicators of occasions 2..S; ``T``: 0..S-1; time covariates:
+        numeric as they are, factors as indicators of their levels after the first) and their
         (S, c) matrices per session."""
         cols: list[str] = []
         mats: list[list[np.ndarray]] = [[] for _ in self.sessions]
         for t in terms:
-            if t == "t":
+            if t in self.timecov:
+                vals = self.timecov[t]
+                if pd.api.types.is_numeric_dtype(vals[0]):
+                    cols.append(t)
+                    for j, v in enumerate(vals):
+                        mats[j].append(v.to_numpy(dtype=float))
+                else:
+                    levels = _factor_levels(pd.concat(vals, ignore_index=True))
+                    cols += [f"{t}{lev}" for lev in levels[1:]]
+                    for j, v in enumerate(vals):
+                        mats[j] += [(v == lev).to_numpy(dtype=float) for lev in levels[1:]]
+            elif t == "t":
                 S = self.sessions[0].counts.shape[1]
                 cols += [f"t{s + 1}" for s in range(1, S)]
                 for j, ch in enumerate(self.sessions):

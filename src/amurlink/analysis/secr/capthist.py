@@ -52,6 +52,10 @@ class CaptureHistory:
     trap_covariates : DataFrame, optional
         Detector covariates (e.g. ``trail``), one row per detector, for detection models such
         as ``lambda0 ~ trail``.
+    occasion_detectors : tuple of str, optional
+        Detector type of each occasion when it varies, as secr allows (``"count"`` for
+        camera occasions, ``"proximity"`` for DNA searches): one model of both with shared
+        density and movement; ``lambda0 ~ dettype`` gives each type its own detection.
 
     References
     ----------
@@ -69,6 +73,7 @@ class CaptureHistory:
     session: str = "1"
     crs: str | None = None
     trap_covariates: pd.DataFrame | None = None
+    occasion_detectors: tuple[str, ...] | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -171,6 +176,20 @@ class CaptureHistory:
                 raise DataError(f"trap covariates must have one row per detector "
                                 f"({traps.shape[0]}), got {len(tcov)}")
             object.__setattr__(self, "trap_covariates", tcov)
+        od = self.occasion_detectors
+        if od is not None:
+            od = tuple(str(v) for v in od)
+            if len(od) != S:
+                raise DataError(f"occasion_detectors must give one detector type per occasion "
+                                f"({S}), got {len(od)}")
+            bad = sorted(set(od) - {"proximity", "count"})
+            if bad:
+                raise DataError(f"occasion_detectors: only proximity and count occasions can "
+                                f"be mixed, got {bad}")
+            if np.any(counts[:, [i for i, v in enumerate(od) if v == "proximity"], :] > 1):
+                raise DataError("a proximity occasion has a count above 1; proximity "
+                                "detections are 0/1")
+            object.__setattr__(self, "occasion_detectors", od)
         object.__setattr__(self, "session", str(self.session))
 
     # ------------------------------------------------------------------ constructors

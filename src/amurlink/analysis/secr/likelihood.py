@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -324,11 +325,16 @@ class _Session:
         y = self.ch.counts[di, ds, dk].astype(float)
         self._det = (di, ds, dk, y, ind[di, ds, dk], u[dk, ds], grp[ds])
         self._Cdet = _csr(di, np.arange(di.size), np.ones(di.size), (n, di.size))
+        od = self.ch.occasion_detectors
+        # per-detection detector type (occasions of several types: proximity and count)
+        self._det_count = (np.array([od[s_] == "count" for s_ in ds], dtype=bool)
+                           if od is not None else np.full(di.size, self.kind == "count"))
         const = np.zeros(n)
-        if self.kind == "count":
-            np.add.at(const, di, y * np.log(u[dk, ds]) - gammaln(y + 1))
-        elif self.kind == "multi":
+        if self.kind == "multi":
             np.add.at(const, di, np.log(u[dk, ds]))
+        else:
+            c = self._det_count
+            np.add.at(const, di[c], y[c] * np.log(u[dk[c], ds[c]]) - gammaln(y[c] + 1))
         self._gconst = const
         if self.kind == "multi":
             # detected (i, s) pairs: their total hazard adds the animal's state-1 detectors
@@ -367,11 +373,14 @@ class _Session:
             sel = dg == g
             if sel.any():
                 hd[sel] = np.where(st[sel, None], h1[g][dk[sel]], h0[g][dk[sel]])
-        if self.kind == "proximity":
-            uh = hd * ud[:, None]
-            term = np.log(-np.expm1(-uh)) + uh
-        elif self.kind == "count":
-            term = y[:, None] * np.log(hd)
+        if self.kind != "multi":
+            term = np.empty_like(hd)
+            c = self._det_count
+            if (~c).any():  # proximity occasions
+                uh = hd[~c] * ud[~c, None]
+                term[~c] = np.log(-np.expm1(-uh)) + uh
+            if c.any():
+                term[c] = y[c, None] * np.log(hd[c])
         else:
             u = self.usage
             naive = self._naive
@@ -785,20 +794,22 @@ class LogLikelihood:
         hcov: str | None = None,
         fastproximity: bool = True,
         distribution: str = "poisson",
+        timecov: Any = None,
     ) -> None:
         sessions, masks = as_sessions(capthist, mask)
         fn = get_detectfn(detectfn)
         self.design = Design(
             sessions, masks, detectfn=fn, model=model, link=link, conditional=conditional,
-            hcov=hcov,
+            hcov=hcov, timecov=timecov,
         )
         if distribution not in ("poisson", "binomial"):
             raise ValueError(f"distribution must be 'poisson' or 'binomial', got {distribution!r}")
         self.distribution = distribution
         self.conditional = bool(conditional)
         timed = self.design.has_time
+        mixed = any(ch.occasion_detectors is not None for ch in sessions)
         self.sessions = [
-            _Session(ch, m, fn, fastproximity=fastproximity and not timed,
+            _Session(ch, m, fn, fastproximity=fastproximity and not timed and not mixed,
                      learned=self.design.learned, n_states=self.design.n_states)
             for ch, m in zip(sessions, masks, strict=True)
         ]
@@ -809,6 +820,10 @@ class LogLikelihood:
                 ses.general = True
                 ses._prepare_states(grp)
                 self._tgroups.append(rows)
+        elif mixed:  # detector types that vary across occasions: the general likelihood
+            for ses in self.sessions:
+                ses.general = True
+                ses._prepare_states()
         self.nevals = 0
         if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
             for ses in self.sessions:

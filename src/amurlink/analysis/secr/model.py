@@ -49,6 +49,10 @@ class SECR(ParamsEstimator):
         Start betas on the link scale; default computed like secr's ``autoini``.
     method : {"newton", "bfgs", "nelder-mead"}, default "newton"
         Optimiser.
+    timecov : DataFrame or dict, optional
+        Time covariates, one value per occasion (or per session a frame), for detection
+        models such as ``lambda0 ~ effort``; ``dettype`` (the detector type of each occasion,
+        with ``CaptureHistory.occasion_detectors``) is always available.
     fixed : dict, optional
         Real parameters held at a value instead of estimated, as secr's ``fixed``
         (e.g. ``{"g0": 0.2}``); only parameters modelled ``~1``. They have SE 0 and do not
@@ -100,6 +104,7 @@ class SECR(ParamsEstimator):
         start: Sequence[float] | None = None,
         method: str = "newton",
         fixed: Mapping[str, float] | None = None,
+        timecov: Any = None,
     ) -> None:
         self.detectfn = detectfn
         self.model = model
@@ -111,6 +116,7 @@ class SECR(ParamsEstimator):
         self.start = start
         self.method = method
         self.fixed = fixed
+        self.timecov = timecov
 
     def _validate(self) -> None:
         self._validate_params()
@@ -145,6 +151,7 @@ class SECR(ParamsEstimator):
             capthist, mask, detectfn=self.detectfn, conditional=self.conditional,
             model=self.model, link=self.link, hcov=self.hcov,
             fastproximity=self.fastproximity, distribution=self.distribution,
+            timecov=self.timecov,
         )
         if ll.n_animals == 0:
             raise FitError("no animal was detected; SECR needs at least one detection")
@@ -317,7 +324,7 @@ class SECR(ParamsEstimator):
                 capthist, coarse if len(coarse) > 1 else coarse[0], detectfn=self.detectfn,
                 conditional=self.conditional, model=self.model, link=self.link,
                 hcov=self.hcov, fastproximity=self.fastproximity,
-                distribution=self.distribution,
+                distribution=self.distribution, timecov=self.timecov,
             )
             if scale is not None and np.any(scale != 1.0):
                 llc = _Scaled(llc, scale)
