@@ -65,3 +65,16 @@ def test_zero_time_effect_is_the_null_model_and_fits(captdata):
     assert fit.loglik >= null.loglik - 1e-6
     assert fit.predict().loc["D", "estimate"] > 0
     assert np.isfinite(fit.se["g0.T"])
+
+
+def test_time_covariate_equals_occasion_usage(captdata):
+    ch, mask = captdata
+    effort = np.array([0.5, 1.0, 1.5, 0.2, 0.8])
+    ll = LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~effort"},
+                       timecov={"effort": effort})
+    assert ll.design.beta_names == ["D", "lambda0", "lambda0.effort", "sigma"]
+    usage = np.repeat(np.exp(0.4 * effort)[None, :], ch.traps.shape[0], axis=0)
+    ll_u = LogLikelihood(dataclasses.replace(ch, usage=usage), mask, detectfn="HHN")
+    assert ll([1.7, -1.2, 0.4, 3.38]) == pytest.approx(ll_u([1.7, -1.2, 3.38]), abs=1e-9)
+    with pytest.raises(ValueError, match="one row per occasion"):
+        LogLikelihood(ch, mask, model={"g0": "~effort"}, timecov={"effort": [1.0, 2.0]})
