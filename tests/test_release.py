@@ -253,3 +253,13 @@ def test_people_stay_hidden_when_the_agreement_shares_media_without_observations
     people = example.observations.loc[example.observations["observationType"].eq("human")
                                       .fillna(False).to_numpy(bool), "mediaID"].dropna()
     assert len(people) and not shared.media["mediaID"].isin(people).any()
+
+
+def test_a_new_scope_applies_on_top_of_a_filtered_scoped_dataset(example):
+    scoped = scope(example, agreement=Agreement(recipient="LLNP", level="1km"), today=TODAY)
+    filtered = scoped.replace(observations=scoped.observations.iloc[:3])
+    r = release(filtered, audience=Audience.public(), policy=POLICY,
+                agreement=Agreement(species=("Panthera tigris",)), today=TODAY)
+    assert len(r.dataset.observations) == int(
+        (example.observations["scientificName"].iloc[:3] == "Panthera tigris").sum())
+    assert set(r.levels) == {"withheld"}

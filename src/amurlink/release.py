@@ -173,12 +173,13 @@ def scope(dataset: Dataset, /, *, agreement: Any = None, agreements: Iterable[An
     """
     complete, earlier, day, earlier_rows = _complete(dataset)
     day = today or day
-    terms = earlier + _as_agreements(agreement, agreements, tables)
-    cuts = earlier_rows + ((rows,) if rows is not None else ())
-    scoped = _apply_scopes(complete, terms, day, cuts)
+    new = _as_agreements(agreement, agreements, tables)
+    new_cuts = (rows,) if rows is not None else ()
+    # on top of what was given (a scoped dataset may have been filtered since)
+    scoped = _apply_scopes(dataset, new, day, new_cuts)
     return ScopedDataset(scoped.tables, metadata=scoped.metadata,
                          extra_resources=scoped.extra_resources, scoped_from=complete,
-                         agreements=terms, today=day, rows=cuts)
+                         agreements=earlier + new, today=day, rows=earlier_rows + new_cuts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -669,3 +670,10 @@ register_output("web:job-download", via="report:html",
                 description="job result zip: report or cross-border files from release()")
 register_output("web:job-file", via="report:html",
                 description="one job result file: report or cross-border files from release()")
+# -- issue 16, data in / maps / jobs / home (helper P2) ----------------------------------------
+register_output("web:joint-map-data", via="web:joint-map",
+                description="interactive joint map's JSON: map_features of the joint map's "
+                            "release, coordinates rounded to the reader's level; study layers")
+register_output("web:dataset-map-data", via="web:dataset-map",
+                description="interactive dataset map's JSON: map_features of the dataset "
+                            "map's release, coordinates rounded to the reader's level")
