@@ -128,6 +128,16 @@ class LazyGroup(TyperGroup):
         # listed in the help only: a stand-in with the command's help text
         return TyperCommand(name=cmd_name, help=_first_line(entry.help))
 
+    def format_help(self, ctx: _click.Context, formatter: Any) -> None:
+        """The root help in plain text: rich's help renderer alone costs more import time
+        than the whole start-up target (0.5 s); each command's own help stays rich."""
+        mode = self.rich_markup_mode
+        self.rich_markup_mode = None
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.rich_markup_mode = mode
+
     def resolve_command(self, ctx: _click.Context, args: list[str]) -> Any:
         if args and args[0] not in self.commands:
             self.load(args[0])
