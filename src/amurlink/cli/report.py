@@ -77,7 +77,9 @@ def _with_camtrap(inputs: ReportInputs) -> ReportInputs:
     try:
         tables = camtrap_tables(inputs.dataset)
     except AmurlinkError as exc:
-        logging.getLogger(__name__).warning("camera-trap analyses not run: %s", exc)
+        logging.getLogger(__name__).warning(
+            "the camera-trap section is left empty because its analyses failed (%s); correct "
+            "the data named there, or pass --no-camtrap to leave the section out", exc)
         missing = {**inputs.missing, "camtrap": f"camera-trap analyses failed: {exc}"}
         return dataclasses.replace(inputs, missing=missing)
     return dataclasses.replace(inputs, camtrap=tables)
