@@ -220,6 +220,10 @@ class CountryInputs:
         ``individualID``, ``species``, ``side``, ``bboxX..bboxHeight``).
     dna : tuple of str
         The country's DNA lab genotype files.
+    incidents, smart, earthranger : tuple of str
+        The country's incident books (docs/incidents.md): folders of incident CSV tables
+        (``incidents.csv``, ``claimants.csv``, ...), SMART bundles (``er-smart-sync``
+        folders) and EarthRanger event exports (JSON).
     """
 
     code: str
@@ -229,6 +233,9 @@ class CountryInputs:
     megadetector: tuple[str, ...] = ()
     photos: tuple[str, ...] = ()
     dna: tuple[str, ...] = ()
+    incidents: tuple[str, ...] = ()
+    smart: tuple[str, ...] = ()
+    earthranger: tuple[str, ...] = ()
 
     @property
     def sources(self) -> tuple[tuple[str, str], ...]:
@@ -371,7 +378,8 @@ class InputSettings:
             out["layers"] = dict(self.layers)
         out["reports"] = {k: list(v) for k, v in self.reports.items()}
         for c in self.countries:
-            out[c.code] = {k: list(getattr(c, k)) for k in (*INPUT_SOURCE_KEYS, "photos", "dna")
+            out[c.code] = {k: list(getattr(c, k)) for k in (*INPUT_SOURCE_KEYS, "photos", "dna",
+                                                            *INCIDENT_INPUT_KEYS)
                            if getattr(c, k)}
         return out
 
@@ -424,6 +432,27 @@ class QualitySettings:
     records: str = "exclude"
 
 
+#: ``[inputs.XX]`` keys naming a country's incident books (docs/incidents.md).
+INCIDENT_INPUT_KEYS: tuple[str, ...] = ("incidents", "smart", "earthranger")
+#: Default village-warning distance bands, km (level 1, 2, 3).
+DEFAULT_WARNING_LEVELS_KM: tuple[tuple[float, float], ...] = ((0.0, 1.0), (1.0, 2.0), (3.0, 5.0))
+
+
+@dataclass(frozen=True)
+class WarningSettings:
+    """``[warnings]``: village warnings raised by camera detections near settlements.
+
+    Parameters
+    ----------
+    levels_km : tuple of (float, float)
+        Distance bands of warning levels 1, 2, 3, ... in km (``[[0, 1], [1, 2], [3, 5]]``:
+        level 1 [0, 1) km, level 2 [1, 2) km, level 3 [3, 5] km; none between or beyond;
+        ``amurlink.incidents.parse_warning_levels``).
+    """
+
+    levels_km: tuple[tuple[float, float], ...] = DEFAULT_WARNING_LEVELS_KM
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """Settings of one study, as read from ``amurlink.toml`` (all sections optional).
@@ -474,6 +503,7 @@ class StudyConfig:
     inputs: InputSettings = field(default_factory=InputSettings)
     links: LinkSettings = field(default_factory=LinkSettings)
     quality: QualitySettings = field(default_factory=lambda: QualitySettings())
+    warnings: WarningSettings = field(default_factory=lambda: WarningSettings())
     source: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -586,6 +616,8 @@ class StudyConfig:
             out["links"] = {"two_party": self.links.two_party}
         if self.quality != QualitySettings():
             out["quality"] = {"records": self.quality.records}
+        if self.warnings != WarningSettings():
+            out["warnings"] = {"levels_km": [list(b) for b in self.warnings.levels_km]}
         return out
 
 
@@ -741,12 +773,13 @@ class _Reader:
                                   tuple(c.code for c in countries))
         links = self.read_links(self.table(data, "links", ""))
         quality = self.read_quality(self.table(data, "quality", ""))
+        warnings_ = self.read_warnings(self.table(data, "warnings", ""))
         if self.errors:
             return None
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
                            protection=protection, inputs=inputs, links=links,
-                           quality=quality)
+                           quality=quality, warnings=warnings_)
 
     def read_quality(self, data: Mapping[str, Any]) -> QualitySettings:
         self.known_keys(data, ("records",), "quality.")
@@ -757,6 +790,28 @@ class _Reader:
                        'the analyses), "correct" or "keep"')
             return QualitySettings()
         return QualitySettings(records=value)
+
+    def read_warnings(self, data: Mapping[str, Any]) -> WarningSettings:
+        self.known_keys(data, ("levels_km",), "warnings.")
+        if "levels_km" not in data:
+            return WarningSettings()
+        value = data["levels_km"]
+        hint = "write levels_km = [[0, 1], [1, 2], [3, 5]] (km; level 1, 2, 3)"
+        ok = (isinstance(value, list) and value and all(
+            isinstance(b, list) and len(b) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in b)
+            for b in value))
+        if not ok:
+            self.error("warnings.levels_km", "an array of [from, to] pairs in km", value, hint)
+            return WarningSettings()
+        from amurlink.incidents.analysis import parse_warning_levels
+
+        try:
+            parse_warning_levels(value)
+        except AmurlinkError as exc:
+            self.errors.append(f"`warnings.levels_km`: {exc}; {hint}")
+            return WarningSettings()
+        return WarningSettings(levels_km=tuple((float(a), float(b)) for a, b in value))
 
     def read_links(self, data: Mapping[str, Any]) -> LinkSettings:
         self.known_keys(data, ("two_party",), "links.")
@@ -1015,7 +1070,7 @@ class _Reader:
                            f'write [inputs.{key}] with e.g. camtrap_dp = ["folder"] below it')
                 continue
             cp = f"{prefix}{key}."
-            known = (*INPUT_SOURCE_KEYS, "photos", "dna")
+            known = (*INPUT_SOURCE_KEYS, "photos", "dna", *INCIDENT_INPUT_KEYS)
             self.known_keys(value, known, cp)
             countries.append(CountryInputs(key, **{k: self.paths(value, k, cp)
                                                    for k in known}))
@@ -1084,7 +1139,7 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
-             "inputs", "links", "quality")
+             "inputs", "links", "quality", "warnings")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",
