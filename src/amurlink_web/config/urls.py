@@ -9,6 +9,7 @@ from amurlink_web.apps.core import views as core
 from amurlink_web.apps.datasets import views as datasets
 from amurlink_web.apps.identities import views as identities
 from amurlink_web.apps.jobs import views as jobs
+from amurlink_web.apps.review import views as review
 from amurlink_web.apps.sharing import views as sharing
 
 urlpatterns = [
@@ -51,6 +52,22 @@ urlpatterns = [
     path("jobs/<int:job_id>/files/<path:name>", jobs.job_file_view, name="job-file"),
     path("map/", jobs.joint_map_view, name="joint-map"),
     path("datasets/<int:dataset_id>/map/", jobs.dataset_map_view, name="dataset-map"),
+    path("map/data.json", jobs.joint_map_data_view, name="joint-map-data"),
+    path("datasets/<int:dataset_id>/map/data.json", jobs.dataset_map_data_view,
+         name="dataset-map-data"),
+    # review with the evidence, individuals, photos (apps/review)
+    path("review/", review.review_queue_view, name="review-queue"),
+    path("review/<str:link_event_id>/", review.review_detail_view, name="review-detail"),
+    path("review/<str:link_event_id>/decide/", review.review_decide_view,
+         name="review-decide"),
+    path("review/<str:link_event_id>/match/<slug:flank>/", review.review_match_view,
+         name="review-match"),
+    path("individuals/", review.individual_list_view, name="individual-list"),
+    path("individuals/<str:joint_id>/", review.individual_detail_view,
+         name="individual-detail"),
+    path("media/", review.media_browser_view, name="media-browser"),
+    path("media/<str:media_id>/thumb.jpg", review.media_thumbnail_view,
+         name="media-thumbnail"),
     # the app's own scripts and styles (no CDN), served with or without DEBUG
     re_path(r"^static/(?P<path>.+)$", serve_static, {"insecure": True}, name="static"),
     # API

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -171,11 +172,55 @@ def _drawn_map(data: Any, inputs: Any, *, joint: bool) -> tuple[dict[str, Any], 
     return value
 
 
-def _map_page(request, *, title, drawn, access_label):
+def _map_page(request, *, title, drawn, access_label, data_url=""):
     features, svg, has_border = drawn
     return render(request, "jobs/map.html", {
         "title": title, "svg": svg, "features": features, "access_label": access_label,
-        "has_border": has_border})
+        "has_border": has_border, "data_url": data_url})
+
+
+def _confirmed_links(data: Any) -> Any:
+    if "identityLinks" not in data:
+        return None
+    from amurlink.identify.links import current_links
+    from amurlink_web.apps.identities.selectors import two_party
+
+    return current_links(data["identityLinks"], status="confirmed", two_party=two_party(),
+                         individuals=data.get("individuals"))
+
+
+def _map_json(request: HttpRequest, data: Any, inputs: Any, *, links: Any,
+              level: str) -> JsonResponse:
+    from amurlink_web.apps.jobs.mapdata import map_payload
+
+    payload = map_payload(data, inputs=inputs, confirmed_links=links, level=level,
+                          species=request.GET.get("species", "")[:200],
+                          year=request.GET.get("year", "")[:4])
+    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+def joint_map_data_view(request: HttpRequest) -> JsonResponse:
+    """The interactive joint map's data, from the same release as the joint map page."""
+    member, access = joint_reader(fetched_by=request.user)
+    data = joint_records(access=access)
+    audit_record(request=request, action="read", target="map:joint",
+                 detail={"access": access.label, "format": "json"})
+    return _map_json(request, data, joint_inputs(), links=_confirmed_links(data),
+                     level=access.label)
+
+
+def dataset_map_data_view(request: HttpRequest, dataset_id: int) -> JsonResponse:
+    """One dataset's interactive map data, protected for the reader (as its map page)."""
+    dataset, access = dataset_get(dataset_id=dataset_id, fetched_by=request.user)
+    data = dataset_records(dataset=dataset, access=access)
+    try:
+        inputs = joint_inputs()
+    except Http404:
+        inputs = None
+    audit_record(request=request, action="read", target=f"map:dataset:{dataset.pk}",
+                 detail={"access": access.kind, "format": "json"})
+    return _map_json(request, data, inputs, links=None, level=access.level)
 
 
 @login_required
@@ -187,7 +232,7 @@ def joint_map_view(request: HttpRequest) -> HttpResponse:
     audit_record(request=request, action="read", target="map:joint",
                  detail={"access": access.label})
     return _map_page(request, title=_("Joint map"), drawn=_drawn_map(data, inputs, joint=True),
-                     access_label=access.label)
+                     access_label=access.label, data_url=reverse("joint-map-data"))
 
 
 def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
@@ -202,4 +247,5 @@ def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
                  detail={"access": access.kind})
     label = access.kind if access.level == "exact" else f"{access.kind} ({access.level})"
     return _map_page(request, title=dataset.title, drawn=_drawn_map(data, inputs, joint=False),
-                     access_label=label)
+                     access_label=label,
+                     data_url=reverse("dataset-map-data", args=[dataset.pk]))

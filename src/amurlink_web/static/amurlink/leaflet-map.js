@@ -1,0 +1,145 @@
+/* amurlink interactive map: Leaflet (vendored under /static/vendor/leaflet/, no tiles, no
+   network beyond this app, SVG renderer so no WebGL). Data from the page's data-src JSON
+   endpoint, already protected for the reader; coordinates shown at the precision it says. */
+(function () {
+  "use strict";
+  var el = document.getElementById("lmap");
+  if (!el || typeof L === "undefined") { return; }
+  var svgMap = document.getElementById("svg-map");
+  if (svgMap) { svgMap.open = false; }
+  var label = function (k) { return el.getAttribute("data-label-" + k) || k; };
+  var COUNTRY = {CN: "#c0392b", RU: "#2c5f9e"};
+  var map = L.map(el, {preferCanvas: false, attributionControl: false, zoomSnap: 0.25});
+  L.control.scale({metric: true, imperial: false}).addTo(map);
+  map.setView([43.5, 131], 7);
+  var groups = {};
+  var control = null;
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var d = L.DomUtil.create("div", "map-legend");
+    var rows = [["cn", label("cn")], ["ru", label("ru")], ["det", label("detections")],
+                ["trk", label("tracks")], ["brd", label("border")], ["park", label("parks")],
+                ["riv", label("rivers")], ["road", label("roads")], ["set", label("settlements")]];
+    var h = document.createElement("strong");
+    h.textContent = label("legend");
+    d.appendChild(h);
+    rows.forEach(function (r) {
+      var line = document.createElement("div");
+      var i = document.createElement("i");
+      i.className = r[0];
+      line.appendChild(i);
+      line.appendChild(document.createTextNode(r[1]));
+      d.appendChild(line);
+    });
+    return d;
+  };
+  legend.addTo(map);
+  var decimals = 2;
+  var coords = document.getElementById("map-coords");
+  map.on("mousemove", function (e) {
+    if (coords) {
+      coords.textContent = e.latlng.lat.toFixed(decimals) + ", " + e.latlng.lng.toFixed(decimals);
+    }
+  });
+  var speciesSel = document.getElementById("map-species");
+  var yearSel = document.getElementById("map-year");
+
+  function fill(select, values) {
+    if (select.options.length > 1) { return; }
+    values.forEach(function (v) {
+      var o = document.createElement("option");
+      o.value = String(v);
+      o.textContent = String(v);
+      select.appendChild(o);
+    });
+  }
+
+  /* text only: ids and names from the data never become markup */
+  function text(lines) {
+    var d = document.createElement("div");
+    lines.forEach(function (t, i) {
+      if (i) { d.appendChild(document.createElement("br")); }
+      d.appendChild(document.createTextNode(t));
+    });
+    return d;
+  }
+
+  function ll(p) { return [p[1], p[0]]; }  /* [lon, lat] -> [lat, lon] */
+
+  function draw(data) {
+    decimals = data.decimals;
+    fill(speciesSel, data.species);
+    fill(yearSel, data.years);
+    Object.keys(groups).forEach(function (k) { map.removeLayer(groups[k]); });
+    if (control) { map.removeControl(control); }
+    groups = {};
+    var style = {parks: {color: "#5a8f3c", weight: 1, fillColor: "#a9d18e", fillOpacity: 0.35},
+                 rivers: {color: "#3498db", weight: 2}, roads: {color: "#7f6a55", weight: 1.5}};
+    ["parks", "rivers", "roads", "settlements"].forEach(function (kind) {
+      var feats = (data.layers || {})[kind];
+      if (!feats || !feats.length) { return; }
+      var g = L.featureGroup();
+      feats.forEach(function (f) {
+        var layer;
+        if (f.type === "point") {
+          layer = L.circleMarker(ll(f.coords), {radius: 3, color: "#555", fillOpacity: 0.8});
+        } else if (f.type === "polygon") {
+          layer = L.polygon(f.coords.map(ll), style[kind] || style.parks);
+        } else {
+          layer = L.polyline(f.coords.map(ll), style[kind] || style.roads);
+        }
+        if (f.name) { layer.bindTooltip(text([f.name])); }
+        g.addLayer(layer);
+      });
+      groups[kind] = g;
+    });
+    if (data.border && data.border.length) {
+      groups.border = L.featureGroup(data.border.map(function (part) {
+        return L.polyline(part.map(ll), {color: "#000", weight: 2.5, dashArray: "6 4"});
+      }));
+    }
+    var fmt = function (v) { return Number(v).toFixed(decimals); };
+    groups.stations = L.featureGroup(data.stations.map(function (s) {
+      return L.circleMarker([s.lat, s.lon], {radius: 4, color: COUNTRY[s.country] || "#333",
+                                             weight: 1, fillOpacity: 0.9})
+        .bindPopup(text([label("station") + " " + s.id, fmt(s.lat) + ", " + fmt(s.lon)]));
+    }));
+    groups.detections = L.featureGroup(data.detections.map(function (d) {
+      return L.circleMarker([d.lat, d.lon], {radius: 3 + Math.min(12, Math.sqrt(d.count) * 2),
+                                             color: "#b9770e", fillColor: "#f39c12",
+                                             weight: 1, fillOpacity: 0.5})
+        .bindTooltip(text([label("count") + ": " + d.count]));
+    }));
+    groups.tracks = L.featureGroup(data.tracks.map(function (t) {
+      return L.polyline(t.points, {color: "#8e44ad", weight: 2, opacity: 0.8})
+        .bindTooltip(text([label("individual") + " " + t.id]));
+    }));
+    var overlays = {};
+    Object.keys(groups).forEach(function (k) {
+      groups[k].addTo(map);
+      overlays[label(k)] = groups[k];
+    });
+    control = L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+    var bounds = L.latLngBounds([]);
+    ["border", "stations", "parks"].forEach(function (k) {
+      if (groups[k] && groups[k].getLayers().length) { bounds.extend(groups[k].getBounds()); }
+    });
+    if (bounds.isValid()) { map.fitBounds(bounds, {padding: [20, 20]}); }
+    el.setAttribute("data-loaded", String(data.stations.length));
+    el.setAttribute("data-detections", String(data.detections.length));
+    el.setAttribute("data-tracks", String(data.tracks.length));
+  }
+
+  function load() {
+    var q = [];
+    if (speciesSel.value) { q.push("species=" + encodeURIComponent(speciesSel.value)); }
+    if (yearSel.value) { q.push("year=" + encodeURIComponent(yearSel.value)); }
+    var url = el.getAttribute("data-src") + (q.length ? "?" + q.join("&") : "");
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(draw);
+  }
+  speciesSel.addEventListener("change", load);
+  yearSel.addEventListener("change", load);
+  load();
+}());
