@@ -127,12 +127,20 @@ def demo_site_create() -> list[str]:
                 raise RuntimeError(f"demo package {country} did not validate: {upload.issues}")
     joint = joint_package_path()
     if not (joint / "datapackage.json").is_file():
-        write_camtrap_dp(toy, joint)
+        # the photos behind the joint package's media rows (flank photos of the simulator),
+        # their flanks and boxes in the observations, thumbnails made now (apps/review)
+        from amurlink_web.apps.review.demo import demo_photos, demo_photos_write
+        from amurlink_web.apps.review.media import thumbnails_make
+
+        joint_toy, photos = demo_photos(toy)
+        write_camtrap_dp(joint_toy, joint)
+        thumbnails_make(joint, demo_photos_write(joint, photos))
         from amurlink.identify import LinkStore
 
         LinkStore(joint).propose(pd.DataFrame({
             "subjectA": ["CN-NTLNP:L01"], "subjectB": ["RU-LLNP:L-7"], "score": [0.81],
-            "evidence": ['{"inliers": 23, "flank": "left"}']}),
+            "evidence": ['{"inliers": 23, "flank": "left", "sampleA": "S-CN-1", '
+                         '"sampleB": "S-RU-1"}']}),
             method="photo", by="matcher")
     if not (joint.parent / "border.geojson").is_file():
         toy_border_write(joint.parent)

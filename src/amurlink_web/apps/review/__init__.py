@@ -1,0 +1,1 @@
+"""Review with the evidence (photos, keypoints, DNA), individuals and the media browser."""

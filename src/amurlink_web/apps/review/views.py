@@ -1,0 +1,192 @@
+"""Review queue and page, individuals, the media browser and thumbnails.
+
+Every view reads the joint package through :mod:`amurlink_web.apps.review.selectors` (the
+reader's release) and writes one audit row per read, with the level served and the
+agreements used; decisions go through :func:`amurlink_web.apps.identities.services.
+link_review` (two-party rule, conflict checks, audit).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amurlink.exceptions import AmurlinkError
+from amurlink_web.apps.core.services import ApplicationError, audit_record
+from amurlink_web.apps.identities.selectors import link_get
+from amurlink_web.apps.identities.services import link_review
+from amurlink_web.apps.review import media as media_service
+from amurlink_web.apps.review import selectors as sel
+
+_FILTERS = ("status", "species", "method", "min_score", "country")
+
+
+def _queue_params(request: HttpRequest) -> dict[str, str]:
+    src = request.POST if request.method == "POST" else request.GET
+    return {k: src.get(k, "").strip() for k in _FILTERS if src.get(k, "").strip()}
+
+
+def _queue(reader: sel.Reader, params: dict[str, str]) -> list[dict]:
+    try:
+        min_score = float(params["min_score"]) if params.get("min_score") else None
+    except ValueError:
+        min_score = None
+    status = params.get("status", "")
+    if status and status not in sel.QUEUE_STATUSES:
+        status = ""
+    return sel.review_queue(reader, status=status, species=params.get("species", ""),
+                            method=params.get("method", ""), min_score=min_score,
+                            country=params.get("country", ""))
+
+
+def _read(request: HttpRequest, reader: sel.Reader, target: str, **detail) -> None:
+    audit_record(request=request, action="read", target=target[:200],
+                 detail={"access": reader.access.label, **detail}, **reader.audit_terms())
+
+
+@login_required
+def review_queue_view(request: HttpRequest) -> HttpResponse:
+    reader = sel.reader_get(fetched_by=request.user)
+    params = _queue_params(request)
+    rows = _queue(reader, params)
+    _read(request, reader, "links:review-queue", filters=params)
+    return render(request, "review/queue.html", {
+        "rows": rows, "params": params, "query": urlencode(params),
+        "filters": sel.review_filters(reader), "side": reader.side,
+        "status": params.get("status") or ("awaiting-me" if reader.side else "proposed")})
+
+
+@login_required
+def review_detail_view(request: HttpRequest, link_event_id: str) -> HttpResponse:
+    reader = sel.reader_get(fetched_by=request.user)
+    link = link_get(link_event_id=link_event_id, fetched_by=request.user)
+    params = _queue_params(request)
+    queue = _queue(reader, params)
+    ctx = sel.review_context(reader, link)
+    nxt = sel.next_in_queue(queue, str(link["linkEventID"]))
+    _read(request, reader, f"link:{link_event_id}", page="review")
+    ctx.update({"params": params, "query": urlencode(params), "next_id": nxt,
+                "position": next((i + 1 for i, r in enumerate(queue)
+                                  if r["linkEventID"] == link["linkEventID"]), None),
+                "queue_size": len(queue), "can_review": reader.side is not None})
+    return render(request, "review/detail.html", ctx)
+
+
+@login_required
+@require_POST
+def review_decide_view(request: HttpRequest, link_event_id: str) -> HttpResponse:
+    """Record a decision for the reviewer's side, then open the next proposal of the queue."""
+    params = _queue_params(request)
+    query = f"?{urlencode(params)}" if params else ""
+    decision = request.POST.get("decision", "")
+    if decision == "skip":
+        reader = sel.reader_get(fetched_by=request.user)
+        nxt = sel.next_in_queue(_queue(reader, params), link_event_id)
+        target = reverse("review-detail", args=[nxt]) if nxt else reverse("review-queue")
+        return redirect(target + query)
+    try:
+        link_review(link_event_id=link_event_id, decision=decision,
+                    reason=request.POST.get("reason"), by=request.user, request=request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("review-detail", args=[link_event_id]) + query)
+    messages.success(request, _("Decision recorded."))
+    reader = sel.reader_get(fetched_by=request.user)
+    queue = _queue(reader, params)
+    nxt = sel.next_in_queue(queue, link_event_id)
+    if nxt is None or nxt == link_event_id:
+        return redirect(reverse("review-queue") + query)
+    return redirect(reverse("review-detail", args=[nxt]) + query)
+
+
+def _image(path, request: HttpRequest) -> HttpResponse:
+    response = FileResponse(open(path, "rb"), content_type="image/jpeg")  # noqa: SIM115
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def review_match_view(request: HttpRequest, link_event_id: str, flank: str) -> HttpResponse:
+    """The two photos of one flank side by side with the matched keypoints drawn."""
+    reader = sel.reader_get(fetched_by=request.user)
+    sel.require_media(reader)
+    link = link_get(link_event_id=link_event_id, fetched_by=request.user)
+    frame = sel.photos_of(reader)
+    pair, boxes = [], []
+    for subject in (link["subjectA"], link["subjectB"]):
+        rows = frame[(frame["individualID"] == subject) & (frame["flank"] == flank)]
+        src = box = None
+        for fp, bb in zip(rows["filePath"], rows["bbox"], strict=True):
+            src, box = media_service.photo_file(sel.package_dir(), str(fp)), bb
+            if src is not None:
+                break
+        if src is None:
+            raise Http404("no photo of this flank for both animals")
+        pair.append(src)
+        boxes.append(box)
+    try:
+        path, _n = media_service.match_picture(pair[0], pair[1], (boxes[0], boxes[1]))
+    except (AmurlinkError, OSError, ValueError) as exc:
+        raise Http404("the photos could not be read") from exc
+    _read(request, reader, f"link:{link_event_id}:match:{flank}", media=True)
+    return _image(path, request)
+
+
+@login_required
+def media_thumbnail_view(request: HttpRequest, media_id: str) -> HttpResponse:
+    """A server-made thumbnail (EXIF and every other metadata removed)."""
+    reader = sel.reader_get(fetched_by=request.user)
+    row = sel.photo_get(reader, media_id)  # 403 without media in the agreement, 404 else
+    src = media_service.photo_file(sel.package_dir(), str(row["filePath"]))
+    if src is None:
+        raise Http404("the photo file is missing")
+    try:
+        path = media_service.thumbnail_make(src)
+    except (AmurlinkError, OSError, ValueError) as exc:
+        raise Http404("the photo could not be read") from exc
+    _read(request, reader, f"media:{media_id}", media=True)
+    return _image(path, request)
+
+
+@login_required
+def media_browser_view(request: HttpRequest) -> HttpResponse:
+    reader = sel.reader_get(fetched_by=request.user)
+    sel.require_media(reader)
+    g = request.GET
+    filters = {k: g.get(k, "").strip()[:100] for k in
+               ("station", "species", "individual", "date_from", "date_to")}
+    page = sel.media_page(reader, after=g.get("after", "")[:200], **filters)
+    _read(request, reader, "media:browser", filters=filters)
+    active = {k: v for k, v in filters.items() if v}
+    return render(request, "review/media.html", {
+        "page": page, "filters": filters, "choices": sel.media_filters(reader),
+        "next_query": urlencode({**active, "after": page.next_cursor})
+        if page.next_cursor else None, "first_query": urlencode(active)})
+
+
+@login_required
+def individual_list_view(request: HttpRequest) -> HttpResponse:
+    reader = sel.reader_get(fetched_by=request.user)
+    species = request.GET.get("species", "").strip()[:100]
+    q = request.GET.get("q", "").strip()[:100]
+    rows = sel.individual_list(reader, species=species, q=q)
+    _read(request, reader, "joint-catalogue:individuals")
+    all_species = sorted({r["species"] for r in sel.individual_list(reader)})
+    return render(request, "review/individuals.html", {
+        "rows": rows, "species": species, "q": q, "all_species": all_species})
+
+
+@login_required
+def individual_detail_view(request: HttpRequest, joint_id: str) -> HttpResponse:
+    reader = sel.reader_get(fetched_by=request.user)
+    ctx = sel.individual_context(reader, joint_id)
+    _read(request, reader, f"joint-catalogue:individual:{joint_id}")
+    return render(request, "review/individual.html", ctx)

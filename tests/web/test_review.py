@@ -1,0 +1,260 @@
+"""Review with the evidence, individuals and photos: personas, EXIF, keyset pages, decisions."""
+
+from __future__ import annotations
+
+import shutil
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from amurlink.datasets import load_example
+from amurlink.identify import LinkStore
+from amurlink.io import write_camtrap_dp
+from amurlink_web.apps.core.demo import toy_border_write
+from amurlink_web.apps.core.models import AuditLog
+from amurlink_web.apps.identities.selectors import CachedLinkStore, joint_package_path
+from amurlink_web.apps.review import selectors as sel
+from amurlink_web.apps.review.demo import demo_photos, demo_photos_write
+from amurlink_web.apps.sharing.services import agreement_save
+from amurlink_web.testing import BaseTestCase
+
+pytestmark = pytest.mark.web
+
+_APP1 = b"\xff\xe1"  # the JPEG segment that carries EXIF (and XMP)
+
+
+def _jpeg_segments(data: bytes) -> list[bytes]:
+    """Marker bytes of every JPEG segment before the image data."""
+    assert data[:2] == b"\xff\xd8"
+    out, i = [], 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i:i + 2]
+        out.append(marker)
+        if marker == b"\xff\xda":  # start of scan: image data follows
+            break
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return out
+
+
+class ReviewPagesTest(BaseTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.template = joint_package_path().with_name("joint-review-template")
+        shutil.rmtree(cls.template, ignore_errors=True)
+        data, photos = demo_photos(load_example())
+        write_camtrap_dp(data, cls.template)
+        cls.photo_paths = demo_photos_write(cls.template, photos)
+        LinkStore(cls.template).propose(pd.DataFrame({
+            "subjectA": ["CN-NTLNP:L01"], "subjectB": ["RU-LLNP:L-7"], "score": [0.81],
+            "evidence": ['{"inliers": 23, "flank": "left", "sampleA": "S-CN-1", '
+                         '"sampleB": "S-RU-1"}']}), method="photo", by="matcher")
+
+    def setUp(self):
+        path = joint_package_path()
+        shutil.rmtree(path, ignore_errors=True)
+        shutil.copytree(self.template, path)
+        toy_border_write(path.parent)
+        self.event = CachedLinkStore(path).current(status="proposed")["linkEventID"].iloc[0]
+
+    def urls(self) -> list[str]:
+        return ["/review/", f"/review/{self.event}/", "/individuals/",
+                "/individuals/?species=Panthera+pardus&q=L01", "/media/",
+                "/media/?station=CN-A3", "/media/m5/thumb.jpg",
+                f"/review/{self.event}/match/left/"]
+
+    def test_each_persona_gets_what_they_may(self):
+        # CN and RU park members see everything (each park's agreement covers every table);
+        # the secretariat has no agreement from the Russian park: the public's view, no photos
+        photo = ("/media/", "/media/?station=CN-A3", "/media/m5/thumb.jpg",
+                 f"/review/{self.event}/match/left/")
+        expected = {"owner": 200, "cn_reviewer": 200, "readonly": 200, "partner": 200,
+                    "outsider": 404, "anonymous": 302}
+        agreement_save(provider=self.ru, recipient=self.cn, level="1km")
+        for persona, status in expected.items():
+            client = self.client_for(persona)
+            for url in self.urls():
+                with self.subTest(persona=persona, url=url):
+                    self.assertEqual(client.get(url).status_code, status)
+        sec = self.client_for("secretariat")
+        for url in self.urls():
+            with self.subTest(persona="secretariat", url=url):
+                self.assertEqual(sec.get(url).status_code, 403 if url in photo else 200)
+        page = sec.get(f"/review/{self.event}/").content.decode()
+        self.assertIn("does not include photos", page)
+        self.assertNotIn("/thumb.jpg", page)
+
+    def test_photos_need_media_in_the_agreement(self):
+        client = self.client_for("partner")
+        self.assertEqual(client.get("/media/m5/thumb.jpg").status_code, 200)
+        self.agreement.tables = ["deployments", "observations"]  # no media
+        self.agreement.save()
+        for url in ("/media/", "/media/m5/thumb.jpg", "/media/m7/thumb.jpg",
+                    f"/review/{self.event}/match/left/"):
+            with self.subTest(url=url):
+                self.assertEqual(client.get(url).status_code, 403)
+        page = client.get(f"/review/{self.event}/").content.decode()
+        self.assertIn("does not include photos", page)
+        self.assertNotIn("thumb.jpg", page)
+        # the owner of the photos still sees them
+        self.assertEqual(self.client_for("owner").get("/media/m5/thumb.jpg").status_code, 200)
+
+    def test_thumbnails_carry_no_exif(self):
+        original = (joint_package_path() / self.photo_paths[0]).read_bytes()
+        self.assertIn(_APP1, _jpeg_segments(original))  # the camera's EXIF is there
+        self.assertIn(b"Exif\x00\x00", original)
+        response = self.client_for("owner").get("/media/m1/thumb.jpg")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/jpeg")
+        thumb = b"".join(response.streaming_content)
+        segments = _jpeg_segments(thumb)
+        self.assertNotIn(_APP1, segments)
+        self.assertNotIn(b"Exif", thumb)
+        self.assertNotIn(b"\xff\xfe", segments)  # no comment either
+        image = cv2.imdecode(np.frombuffer(thumb, np.uint8), cv2.IMREAD_COLOR)
+        self.assertEqual(max(image.shape[:2]), 320)
+        try:
+            from PIL import Image
+        except ImportError:  # pragma: no cover - Pillow is optional
+            return
+        import io
+
+        with Image.open(io.BytesIO(thumb)) as img:
+            self.assertEqual(dict(img.getexif()), {})
+            self.assertNotIn("exif", img.info)
+
+    def test_match_picture_draws_the_matcher_inliers(self):
+        response = self.client_for("owner").get(f"/review/{self.event}/match/left/")
+        self.assertEqual(response.status_code, 200)
+        data = b"".join(response.streaming_content)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        self.assertGreater(image.shape[1], image.shape[0])  # two photos side by side
+        self.assertNotIn(_APP1, _jpeg_segments(data))
+        from amurlink_web.apps.review.media import match_picture
+
+        root = joint_package_path()
+        reader = sel.reader_get(fetched_by=self.users["owner"])
+        photos = sel.photos_of(reader).set_index("mediaID")
+        same = match_picture(root / photos.loc["m5", "filePath"],
+                             root / photos.loc["m7", "filePath"],
+                             (photos.loc["m5", "bbox"], photos.loc["m7", "bbox"]))[1]
+        other = match_picture(root / photos.loc["m5", "filePath"],
+                              root / photos.loc["m1", "filePath"],
+                              (photos.loc["m5", "bbox"], photos.loc["m1", "bbox"]))[1]
+        self.assertGreaterEqual(same, 12)  # one leopard's left flank in both countries
+        self.assertEqual(other, 0)  # a leopard and a tiger
+
+    def test_review_page_shows_the_evidence(self):
+        page = self.client_for("cn_reviewer").get(f"/review/{self.event}/").content.decode()
+        for text in ("CN-NTLNP:L01", "RU-LLNP:L-7", "0.81", "/media/m5/thumb.jpg",
+                     f"/review/{self.event}/match/left/", "FCA01", "S-CN-1", "S-RU-1",
+                     "2014-10-01", "RU-B3", "review.js", "You decide for your park"):
+            with self.subTest(text=text):
+                self.assertIn(text, page)
+        self.assertNotIn("<script>", page)  # CSP: scripts from /static/ only
+        self.assertNotIn("style=", page)
+        # the map holds no coordinates, only the stations' levels
+        self.assertNotIn("130.97", page)
+        self.assertNotIn("43.15", page)
+
+    def test_keyboard_decisions_follow_the_two_party_rule(self):
+        cn = self.client_for("cn_reviewer")
+        response = cn.post(f"/review/{self.event}/decide/", {"decision": "accept"})
+        self.assertEqual(response.status_code, 302)
+        row = CachedLinkStore(joint_package_path()).current().set_index("linkEventID")
+        pair = row[row["subjectA"] == "CN-NTLNP:L01"].iloc[0]
+        self.assertEqual(pair["status"], "proposed")
+        self.assertEqual(pair["awaiting"], "RU")
+        # gone from the CN reviewer's queue, waiting in the RU reviewer's
+        self.assertNotIn("CN-NTLNP:L01", cn.get("/review/").content.decode())
+        self.assertIn("CN-NTLNP:L01", cn.get("/review/?status=awaiting-partner").content
+                      .decode())
+        ru = self.client_for("partner")
+        self.assertIn("CN-NTLNP:L01", ru.get("/review/").content.decode())
+        self.assertIn("awaiting the partner", ru.get(f"/review/{self.event}/").content.decode())
+        self.assertEqual(ru.post(f"/review/{self.event}/decide/",
+                                 {"decision": "accept"}).status_code, 302)
+        members = set(LinkStore(joint_package_path()).identities()["members"])
+        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7", members)
+        # viewers and the secretariat do not decide
+        for persona in ("readonly", "secretariat"):
+            with self.subTest(persona=persona):
+                self.assertEqual(self.client_for(persona).post(
+                    f"/review/{self.event}/decide/", {"decision": "reject"}).status_code, 403)
+        logged = AuditLog.objects.filter(target=f"link:{self.event}", action="review")
+        self.assertEqual(logged.count(), 2)
+        read = AuditLog.objects.filter(target=f"link:{self.event}", action="read").last()
+        self.assertTrue(read.owners and read.level)
+
+    def test_individual_page(self):
+        reader = sel.reader_get(fetched_by=self.users["owner"])
+        tiger = next(g for g in sel.individual_list(reader) if len(g["members"]) == 2)
+        page = self.client_for("owner").get(f"/individuals/{tiger['jointID']}/").content \
+            .decode()
+        for text in ("CN-NTLNP:T01", "RU-LLNP:T-1", "Crossings", "/media/m1/thumb.jpg",
+                     "/media/m3/thumb.jpg", "Right flank", "2014-09"):
+            with self.subTest(text=text):
+                self.assertIn(text, page)
+        ctx = sel.individual_context(reader, tiger["jointID"])
+        self.assertTrue(ctx["crossing"]["transboundary"])
+        self.assertGreaterEqual(ctx["crossing"]["crossings"], 1)
+        listing = self.client_for("owner").get("/individuals/?species=Panthera+tigris") \
+            .content.decode()
+        self.assertIn(tiger["jointID"], listing)
+        self.assertNotIn("CN-NTLNP:L01", listing)
+        self.assertEqual(self.client_for("owner").get("/individuals/J-nothing/").status_code,
+                         404)
+        self.assertTrue(AuditLog.objects.filter(
+            target=f"joint-catalogue:individual:{tiger['jointID']}").exists())
+
+
+def _frame(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    # many photos share a timestamp (bursts): the key must still order them uniquely
+    ts = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 2_000, n) * 60, unit="s")
+    frame = pd.DataFrame({
+        "mediaID": [f"m{i:06d}" for i in range(n)], "timestamp": ts,
+        "deploymentID": rng.choice(["A", "B", "C"], n), "filePath": "x.jpg",
+        "scientificName": rng.choice(["Panthera tigris", "Panthera pardus"], n),
+        "individualID": None, "flank": "left", "countryCode": "CN", "bbox": None})
+    frame["sortKey"] = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S") + "|" \
+        + frame["mediaID"]
+    return frame.sort_values("sortKey").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("station", ["", "B"])
+def test_keyset_pages_cover_every_photo_once_in_order(station):
+    frame = _frame(20_000)
+    expected = frame if not station else frame[frame["deploymentID"] == station]
+    seen, after, pages = [], "", 0
+    while True:
+        page = sel.keyset_page(frame, station=station, after=after, size=100)
+        seen += [r["mediaID"] for r in page.rows]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        assert len(page.rows) == 100
+        after = page.next_cursor
+    assert seen == list(expected["mediaID"])
+    assert pages == -(-len(expected) // 100)
+
+
+def test_keyset_page_after_a_cursor_and_a_new_photo():
+    frame = _frame(1_000, seed=3)
+    first = sel.keyset_page(frame, size=10)
+    second = sel.keyset_page(frame, size=10, after=first.next_cursor)
+    assert [r["mediaID"] for r in second.rows] == list(frame["mediaID"].iloc[10:20])
+    # a photo added before the cursor does not shift the next page (an offset would)
+    early = frame.iloc[[0]].copy()
+    early["mediaID"] = "m-new"
+    early["sortKey"] = "0000-new"
+    grown = pd.concat([early, frame]).sort_values("sortKey").reset_index(drop=True)
+    again = sel.keyset_page(grown, size=10, after=first.next_cursor)
+    assert again.rows == second.rows
+    days = sel.keyset_page(frame, date_from="2020-01-01T10", date_to="2020-01-01T12",
+                           size=5000)
+    assert days.rows and all("2020-01-01T10" <= r["timestamp"][:13] <= "2020-01-01T12"
+                             for r in days.rows)
