@@ -54,6 +54,8 @@ def fit_files(
     link: dict[str, str] | None = None,
     distribution: str = "poisson",
     rasters: dict[str, Path] | None = None,
+    timecov: Path | None = None,
+    occasion_detectors: list[str] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Read the files, fit, and return the JSON payload of the ``secr`` command and the results.
 
@@ -71,6 +73,26 @@ def fit_files(
     ch = read_capthist(traps, captures, detector=detector, n_occasions=n_occasions,
                        animals=animals)
     sessions = ch if isinstance(ch, list) else [ch]
+    if occasion_detectors:
+        import dataclasses
+
+        S = {c.counts.shape[1] for c in sessions}
+        if len(S) != 1 or len(occasion_detectors) != S.pop():
+            raise usage_error(f"--occasion-detectors gives {len(occasion_detectors)} types; "
+                              "give one per occasion (same for every session)")
+        sessions = [dataclasses.replace(c, occasion_detectors=tuple(occasion_detectors))
+                    for c in sessions]
+        ch = sessions if isinstance(ch, list) else sessions[0]
+    tc = None
+    if timecov is not None:
+        import pandas as pd
+
+        try:
+            tc = pd.read_csv(timecov)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            from amurlink.exceptions import DataError
+
+            raise DataError(f"{timecov}: cannot read the time covariates ({exc})") from None
     masks = [mask] if isinstance(mask, Path) else list(mask or [])
     if masks:
         if len(masks) not in (1, len(sessions)):
@@ -89,7 +111,7 @@ def fit_files(
         m = ([add_raster_covariates(x, rasters) for x in m] if isinstance(m, list)
              else add_raster_covariates(m, rasters))
     kw = {"detectfn": detectfn, "conditional": conditional, "fastproximity": fastproximity,
-          "hcov": hcov, "link": link or None, "distribution": distribution}
+          "hcov": hcov, "link": link or None, "distribution": distribution, "timecov": tc}
     specs = list(models or [])
     try:
         parsed = [parse_models(sp) for sp in specs]
@@ -340,6 +362,13 @@ _MODEL_OPT = typer.Option(None, "--model", help="Model formulas, e.g. 'D~forest'
 _COVARIATE_OPT = typer.Option(None, "--covariate", help="Mask covariate from a raster, "
                               "NAME=FILE.tif (sampled at the mask points); repeatable, e.g. "
                               "--covariate forest=forest.tif for --model 'D~forest'.")
+_TIMECOV_OPT = typer.Option(None, "--timecov", help="Time covariates: CSV with one row per "
+                            "occasion (e.g. effort) for models such as 'lambda0~effort'.",
+                            **_FILE)
+_OCCDET_OPT = typer.Option(None, "--occasion-detectors", help="Detector type per occasion, "
+                           "comma-separated (count,count,...,proximity): camera and DNA "
+                           "occasions in one model; use with --detector count and "
+                           "'lambda0~dettype' for separate detection.")
 _ANIMALS_OPT = typer.Option(None, "--animals", help="Individual covariates: CSV "
                             "[session,]animal_id,covariates (e.g. sex for --hcov).", **_FILE)
 _HCOV_OPT = typer.Option(None, "--hcov", help="Individual covariate with the known class "
@@ -377,6 +406,8 @@ def secr_command(
     link: list[str] | None = _LINK_OPT,
     distribution: str = _DIST_OPT,
     covariate: list[str] | None = _COVARIATE_OPT,
+    timecov: Path | None = _TIMECOV_OPT,
+    occasion_detectors: str | None = _OCCDET_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit an SECR model (secr 5.5.0 likelihood) to a joint package or to secr files.
@@ -396,9 +427,10 @@ def secr_command(
     if distribution not in ("poisson", "binomial"):
         raise usage_error(f"--distribution must be poisson or binomial, got {distribution!r}")
     if joint_dir is not None:
-        if animals is not None or hcov or links or distribution != "poisson":
-            raise usage_error("--animals, --hcov, --link and --distribution go with "
-                              "--traps/--captures")
+        if (animals is not None or hcov or links or distribution != "poisson"
+                or timecov is not None or occasion_detectors):
+            raise usage_error("--animals, --hcov, --link, --distribution, --timecov and "
+                              "--occasion-detectors go with --traps/--captures")
         if traps is not None or captures is not None or mask:
             raise usage_error("give either JOINT_DIR or --traps/--captures, not both")
         if not species:
@@ -438,8 +470,14 @@ def secr_command(
         raise usage_error("--species, --border and --config go with JOINT_DIR")
     if mask and buffer is not None:
         raise usage_error("give either --mask or --buffer, not both")
+    occdet = None
+    if occasion_detectors:
+        occdet = [v.strip() for v in occasion_detectors.split(",")]
+        if not set(occdet) <= {"count", "proximity"}:
+            raise usage_error("--occasion-detectors: give count or proximity per occasion, "
+                              "comma-separated")
     for label, path in (("--traps", traps), ("--captures", captures), ("--animals", animals),
-                        *(("--mask", p) for p in (mask or []))):
+                        ("--timecov", timecov), *(("--mask", p) for p in (mask or []))):
         if path is not None and not path.is_file():
             raise usage_error(f"{label} {path}: file not found")
     with handle_errors():
@@ -449,7 +487,8 @@ def secr_command(
                 traps, captures, detector=detector.value, detectfn=detectfn, mask=mask,
                 spacing=spacing_m, buffer=buffer_m, n_occasions=noccasions, conditional=cl,
                 fastproximity=fastproximity, models=model, animals=animals, hcov=hcov,
-                link=links, distribution=distribution, rasters=rasters,
+                link=links, distribution=distribution, rasters=rasters, timecov=timecov,
+                occasion_detectors=occdet,
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)

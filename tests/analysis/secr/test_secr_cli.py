@@ -188,3 +188,31 @@ def test_cli_detectfn_names_agree_with_the_library():
     assert _DETECTFN_CODES == {k: v.code for k, v in DETECTFN.items()}
     assert _DETECTFN_ALIASES == set(_ALIASES)
     assert _known_detectfn("hhr") and _known_detectfn("19") and not _known_detectfn("CHN")
+
+
+@pytest.mark.reference
+def test_cli_camera_and_dna_occasions_and_time_covariates(reference_dir, tmp_path):
+    import dataclasses
+
+    from amurlink.analysis.secr import LogLikelihood
+
+    d = reference_dir / "secrdesign" / "fits" / "HAB"
+    occ = ["count"] * 20 + ["proximity"] * 10
+    base = ["secr", "--traps", str(d / "traps.csv"), "--captures", str(d / "captures.csv"),
+            "--mask", str(d / "mask.csv"), "--detector", "count", "--detectfn", "HHN",
+            "--noccasions", "30", "--format", "json"]
+    out = _json(runner.invoke(app, [*base, "--occasion-detectors", ",".join(occ),
+                                    "--model", "lambda0~dettype"]))
+    ch = read_capthist(d / "traps.csv", d / "captures.csv", detector="count", n_occasions=30)
+    mask = read_mask(d / "mask.csv", spacing=1000)
+    ll = LogLikelihood(dataclasses.replace(ch, occasion_detectors=tuple(occ)), mask,
+                       detectfn="HHN", model={"lambda0": "~dettype"})
+    assert out["loglik"] == pytest.approx(ll(list(out["beta"].values())), abs=1e-9)
+    assert "lambda0.dettypeproximity" in out["beta"]
+    tc = tmp_path / "timecov.csv"
+    tc.write_text("effort\n" + "\n".join(str(1 + (s % 3) / 2) for s in range(30)) + "\n")
+    out = _json(runner.invoke(app, [*base, "--timecov", str(tc), "--model",
+                                    "lambda0~effort"]))
+    assert "lambda0.effort" in out["beta"]
+    bad = runner.invoke(app, [*base, "--occasion-detectors", "count,camera"])
+    assert bad.exit_code == 2
