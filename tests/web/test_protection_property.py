@@ -35,13 +35,15 @@ def _mentions(body: str, value: float) -> bool:
 
 
 class ProtectionPropertyTest(BaseTestCase, HypothesisTestCase):
-    @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck),
+              derandomize=True, database=None)
     @given(coords=st.lists(coordinate, min_size=3, max_size=3, unique=True))
     def test_no_position_finer_than_allowed(self, coords):
         self.check(coords)
 
     @pytest.mark.slow
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
+              derandomize=True, database=None)
     @given(coords=st.lists(coordinate, min_size=3, max_size=3, unique=True))
     def test_no_position_finer_than_allowed_many(self, coords):
         self.check(coords)
