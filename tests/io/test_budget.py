@@ -161,3 +161,23 @@ def test_wide_header_is_refused(tmp_path):
     (pkg / "media.csv").write_text("a" + ",a" * 200_000 + "\n", encoding="utf-8")
     issue = next(i for i in validate_camtrap_dp(pkg).errors if i.file == "media.csv")
     assert issue.code == "bad-csv" and "200001 columns" in issue.message
+
+
+def test_folders_get_a_larger_default_budget_than_archives(tmp_path, monkeypatch):
+    """A folder's cost is bounded by its size on disk (about 23 bytes a byte at worst), so a
+    study's own joint package (the neaspec demo's costs about 643 MiB) reads under the
+    default; an archive, which can inflate a small upload, keeps 640 MiB."""
+    from amurlink.io._source import FOLDER_BUDGET_BYTES
+
+    monkeypatch.delenv("AMURLINK_READ_BUDGET", raising=False)
+    pkg = _toy(tmp_path)
+    folder = PackageSource.open(pkg)
+    descriptor = PackageSource.open(pkg / "datapackage.json")
+    archive = PackageSource.open(_zip(pkg, tmp_path / "pkg.zip"))
+    assert archive.budget == DEFAULT_BUDGET_BYTES
+    assert DEFAULT_BUDGET_BYTES < folder.budget <= FOLDER_BUDGET_BYTES
+    assert descriptor.budget == folder.budget
+    monkeypatch.setenv("AMURLINK_READ_BUDGET", "700M")
+    assert PackageSource.open(pkg).budget == 700 * 1024**2  # the setting wins everywhere
+    for src in (folder, descriptor, archive):
+        src.close()

@@ -32,10 +32,31 @@ ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OS
               ValueError, RuntimeError, NotImplementedError, OverflowError, KeyError)
 
 
-def default_budget() -> int:
-    """The read budget: ``AMURLINK_READ_BUDGET`` (bytes; K/M/G suffixes) or 640 MiB."""
+#: Default budget of a package read from a folder (or its ``datapackage.json``): 4 GiB, or
+#: half the machine's memory if that is less. A folder's files are read as they are on disk,
+#: so what they cost is bounded by their size (at most about 23 bytes per byte of CSV: an
+#: empty cell is one comma and costs ``BYTES_PER_CELL``): a 10 MB folder can never pass about
+#: 230 MB, whatever the budget. Only an archive can inflate a small input into a large read,
+#: so archives keep the tight :data:`DEFAULT_BUDGET_BYTES`. A study's own joint package (the
+#: neaspec demo's costs about 643 MiB) is a folder.
+FOLDER_BUDGET_BYTES = 4 * 1024**3
+
+
+def _half_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return FOLDER_BUDGET_BYTES
+
+
+def default_budget(*, folder: bool = False) -> int:
+    """The read budget: ``AMURLINK_READ_BUDGET`` (bytes; K/M/G suffixes), else 640 MiB for an
+    archive or a single file and :data:`FOLDER_BUDGET_BYTES` (at most half the machine's
+    memory) for a package folder."""
     raw = os.environ.get("AMURLINK_READ_BUDGET", "").strip()
     if not raw:
+        if folder:
+            return max(DEFAULT_BUDGET_BYTES, min(FOLDER_BUDGET_BYTES, _half_memory()))
         return DEFAULT_BUDGET_BYTES
     scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(raw[-1:].upper(), 1)
     try:
@@ -105,7 +126,8 @@ class PackageSource:
         max_bytes : int
             Largest decompressed size of one file.
         budget : int, optional
-            Most bytes the whole read may hold (default: :func:`default_budget`).
+            Most bytes the whole read may hold (default: :func:`default_budget`: 640 MiB for
+            an archive, more for a folder, whose cost its size on disk already bounds).
         display : str, optional
             Name of the package in messages (default: ``path`` as given).
 
@@ -115,7 +137,9 @@ class PackageSource:
             If the path does not exist, is not a package, or the archive is unsafe.
         """
         p = Path(path)
-        src = cls(p, max_bytes=max_bytes, budget=default_budget() if budget is None else budget,
+        folder = p.is_dir() or p.name == _DESCRIPTOR
+        src = cls(p, max_bytes=max_bytes,
+                  budget=default_budget(folder=folder) if budget is None else budget,
                   display=str(path) if display is None else display)
         p_shown = src.display
         if not p.exists():
