@@ -47,3 +47,26 @@ def test_individual_covariate_equals_separate_fits(reference_dir):
     assert der.xs("D", level="quantity")["estimate"].iloc[0] == pytest.approx(dsum, rel=1e-4)
     with pytest.raises(ValueError, match="conditional likelihood"):
         LogLikelihood(ch, mask, detectfn="HHN", model=model)
+
+
+def test_numeric_individual_covariate_is_linear(reference_dir):
+    # sex coded 0/1 as a number: the same model as the factor (one slope = one contrast);
+    # a covariate with three values is linear in it (two classes would not fit it exactly)
+    d = reference_dir / "secrdesign" / "fits" / "BK"
+    ch = read_capthist(d / "traps.csv", d / "captures.csv", detector="proximity",
+                       n_occasions=20, animals=d / "animals.csv")
+    mask = read_mask(d / "mask.csv", spacing=1000)
+    num = dataclasses.replace(ch, covariates=ch.covariates.assign(
+        male=(ch.covariates["sex"] == "M").astype(float)))
+    ll_f = LogLikelihood(ch, mask, detectfn="HHN", model={"sigma": "~sex"}, conditional=True)
+    ll_n = LogLikelihood(num, mask, detectfn="HHN", model={"sigma": "~male"},
+                         conditional=True)
+    assert ll_n.design.beta_names == ["lambda0", "sigma", "sigma.male"]
+    beta = [-2.2, 7.6, 0.3]
+    assert ll_n(beta) == pytest.approx(ll_f(beta), abs=1e-9)
+    three = dataclasses.replace(ch, covariates=ch.covariates.assign(
+        w=np.arange(ch.n) % 3 * 0.5))
+    ll3 = LogLikelihood(three, mask, detectfn="HHN", model={"sigma": "~w"}, conditional=True)
+    assert ll3.design.nmix == 3
+    rows = ll3.design.Xdet["sigma"][0, :, 0]
+    np.testing.assert_allclose(rows, [[1, 0.0], [1, 0.5], [1, 1.0]])

@@ -198,6 +198,7 @@ class Design:
         #: individual covariate (a factor) of the detection model: its levels are known
         #: classes without a mixing proportion (CL only, as secr)
         self.icov: str | None = None
+        self.icov_numeric = False
         if icov:
             if len(icov) > 1:
                 raise ValueError(f"one individual covariate per model, got {sorted(icov)}")
@@ -239,14 +240,29 @@ class Design:
             if vals.isna().any():
                 raise ValueError(f"individual covariate {self.icov!r} is missing for some "
                                  "animals; give a value for every detected animal")
-            if pd.api.types.is_numeric_dtype(vals) and vals.nunique() > 10:
-                raise ValueError(f"individual covariate {self.icov!r}: only factors (up to "
-                                 "10 levels) are supported in detection models")
-            lev = sorted(set(map(str, vals)))
-            self.class_levels = lev
-            self.nmix = len(lev)
-            self.knownclass = [np.array([lev.index(str(v)) for v in ch.covariates[self.icov]],
-                                        dtype=np.int64) for ch in self.sessions]
+            self.icov_numeric = bool(pd.api.types.is_numeric_dtype(vals))
+            if self.icov_numeric:
+                # a linear term: one class per distinct value (each its own parameters)
+                uniq = np.unique(vals.to_numpy(dtype=float))
+                if uniq.size > 50:
+                    raise ValueError(f"individual covariate {self.icov!r} has {uniq.size} "
+                                     "distinct values; at most 50 are supported (round it "
+                                     "or group it)")
+                self.icov_values = uniq
+                self.class_levels = [f"{v:g}" for v in uniq]
+                self.nmix = uniq.size
+                self.knownclass = [np.searchsorted(uniq, ch.covariates[self.icov].to_numpy(
+                    dtype=float)).astype(np.int64) for ch in self.sessions]
+            else:
+                if vals.nunique() > 50:
+                    raise ValueError(f"individual covariate {self.icov!r} has more than 50 "
+                                     "levels")
+                lev = sorted(set(map(str, vals)))
+                self.class_levels = lev
+                self.nmix = len(lev)
+                self.knownclass = [np.array([lev.index(str(v)) for v in
+                                             ch.covariates[self.icov]], dtype=np.int64)
+                                   for ch in self.sessions]
         self.n_states = 2 if self.learned else 1
         self.terms = terms
         default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
@@ -289,7 +305,10 @@ class Design:
             elif t == "h3":
                 row += [float(x == 1), float(x == 2)]
             elif t == self.icov:
-                row += [float(x == i) for i in range(1, len(self.class_levels))]
+                if self.icov_numeric:
+                    row.append(float(self.icov_values[x]))
+                else:
+                    row += [float(x == i) for i in range(1, len(self.class_levels))]
         return row
 
     def _det_columns(self, terms: tuple[str, ...]) -> list[str]:
@@ -307,7 +326,8 @@ class Design:
             elif t == "h3":
                 cols += ["h32", "h33"]
             elif t == self.icov:
-                cols += [f"{t}{lev}" for lev in self.class_levels[1:]]
+                cols += ([t] if self.icov_numeric
+                         else [f"{t}{lev}" for lev in self.class_levels[1:]])
         return cols
 
     def _density_design(self, terms: tuple[str, ...]) -> tuple[list[str], list[np.ndarray]]:
