@@ -545,28 +545,55 @@ def propose_photo_links(joint_dir: str | Path, pairs: pd.DataFrame) -> int:
 
 
 def _link_proposals(ctx: StageContext) -> dict[str, Any]:
+    """Photo and DNA proposals appended to the joint link store in one locked change (one
+    read of the joint package)."""
+    from amurlink.identify.links import LinkStore, empty_links, propose_links
+
     study = ctx.study
     out: dict[str, Any] = {"photo": 0, "dna": 0}
     problems = []
     photo = ctx.result("photo links")
+    photo_props = None
     if photo is not None and len(photo):
-        out["photo"] = propose_photo_links(study.joint_dir, photo.assign(in_photo=True))
+        photo_props = pd.DataFrame({"subjectA": photo["cn_individualID"].to_numpy(),
+                                    "subjectB": photo["ru_individualID"].to_numpy(),
+                                    "score": photo["score"].to_numpy(float)})
+    dna_props = None
     inp = ctx.config.inputs
     if inp.all_dna:
-        from amurlink.identify.genotypes import link_genotypes
-
-        opts: dict[str, Any] = {}
-        refs = [study.path(p) for p in inp.dna_reference]
-        if refs:
-            opts["reference"] = refs[0]
         try:
-            _, prop = link_genotypes(study.joint_dir, [study.path(p) for p in inp.all_dna],
-                                     by="amurlink run (DNA)", **opts)
-            out["dna"] = len(prop.proposed)
-        except Exception as exc:  # noqa: BLE001 - photo proposals are kept
+            from amurlink.identify.genotypes import dna_results
+            from amurlink.identify.genotypes._link import _confirmed_catalogue_samples
+
+            ds = ctx.result("harmonise")["dataset"]
+            log = ds.get("identityLinks")
+            refs = [study.path(p) for p in inp.dna_reference]
+            res = dna_results([study.path(p) for p in inp.all_dna],
+                              reference=refs[0] if refs else None,
+                              catalogue_samples=_confirmed_catalogue_samples(
+                                  log if log is not None else empty_links()),
+                              observations=ds.observations, deployments=ds.deployments)
+            dna_props = res.proposals.drop(columns="kind")
+        except Exception as exc:  # noqa: BLE001 - photo proposals are still stored
             from amurlink.study._proc import describe
 
             problems.append(f"DNA proposals: {describe(exc)}")
+    if photo_props is not None or dna_props is not None:
+        store = LinkStore(study.joint_dir)
+        two_party = getattr(store, "two_party", True)
+
+        def change(_ds: Any, log: pd.DataFrame) -> pd.DataFrame:
+            if photo_props is not None:
+                r = propose_links(log, photo_props, method="photo",
+                                  by="amurlink run (flank photos)", two_party=two_party)
+                log, out["photo"] = r.links, len(r.proposed)
+            if dna_props is not None:
+                r = propose_links(log, dna_props, by="amurlink run (DNA)",
+                                  two_party=two_party)
+                log, out["dna"] = r.links, len(r.proposed)
+            return log
+
+        store._change(change)
     if problems:
         out["problems"] = problems
     return out
@@ -580,6 +607,6 @@ def _no_proposals(study: Study) -> str | None:
 register_stage(Stage(
     "link proposals", _link_proposals,
     what="storing photo and DNA link proposals in the joint link store",
-    needs=("joint package",), uses=("photo links",), files=_dna_files,
+    needs=("joint package", "harmonise"), uses=("photo links",), files=_dna_files,
     state=(f"joint/{_LINKS_FILE}",), where="fork", applies=_no_proposals,
     summarise=lambda v: {k: v[k] for k in ("photo", "dna") if k in v}))
