@@ -33,7 +33,10 @@ def test_demo_runs_every_stage(demo_run):
     payload = json.loads(timings.read_text(encoding="utf-8"))
     assert payload["scenario"] == "small"
     assert set(STAGES) <= set(payload["stages"])
-    assert all(v == "ok" for v in payload["status"].values()), payload["status"]
+    # every stage ran; a stage registered by a later issue may not apply to this study
+    assert all(v == "ok" or v.startswith("skipped: no") for v in payload["status"].values()), \
+        payload["status"]
+    assert all(payload["status"][s] == "ok" for s in STAGES), payload["status"]
     assert all(v >= 0 for v in payload["stages"].values())
     assert payload["total"] > 0
 

@@ -101,8 +101,9 @@ def runs(tmp_path_factory):
 
 def test_a_hand_made_study_gives_the_demos_figures(runs):
     demo, run, hand = runs
-    assert set(demo.run.stages.values()) == {"ok"}, demo.run.stages
-    assert set(run.stages.values()) == {"ok"}, run.stages
+    for res in (demo.run, run):  # a stage of a later issue may not apply to this study
+        assert res.failed == {}, res.stages
+        assert {v for v in res.stages.values() if not v.startswith("skipped: no")} == {"ok"}
     cols = ["scientificName", "photographed", "both_countries", "crossings", "farthest_km"]
     pd.testing.assert_frame_equal(run.values["crossborder"][cols], demo.summary[cols])
     for stage in ("secr", "dna", "photo links"):
@@ -140,7 +141,8 @@ def test_a_hand_made_study_gives_the_demos_figures(runs):
 def test_a_rerun_with_nothing_changed_does_nothing(runs):
     _, _, hand = runs
     again = run_study(hand)
-    assert set(again.stages.values()) == {"cached"}, again.stages
+    assert {v for v in again.stages.values() if not v.startswith("skipped: no")} == \
+        {"cached"}, again.stages
     assert again.ran == []
 
 
