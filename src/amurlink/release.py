@@ -706,3 +706,8 @@ register_output("web:media-browser", via="web:joint-map",
 register_output("web:media-thumbnail", via="web:joint-map",
                 description="server-made thumbnail of one media row of release() "
                             "(re-encoded, no EXIF/GPS)")
+register_output("web:home", via="library:crossborder",
+                description="home page: per species the answer (amurlink.analysis.crossborder."
+                            "answer, the report's opening) on the reader's joint release; "
+                            "counts only, no positions; uploads and jobs of the reader's "
+                            "organisations")

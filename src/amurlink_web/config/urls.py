@@ -86,3 +86,7 @@ urlpatterns = [
     path("api/links/<str:link_event_id>/review/", api.link_review_endpoint,
          name="api-link-review"),
 ]
+
+#: 403 and 404 use Django's views with templates/403.html and 404.html (rendered with the
+#: request: language, menu, user); 500 needs its own view for the same.
+handler500 = "amurlink_web.apps.core.views.server_error"

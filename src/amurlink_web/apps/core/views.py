@@ -24,10 +24,23 @@ from amurlink_web.apps.organisations.services import profile_set_language
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {
-        "memberships": membership_list(user=request.user),
-        "datasets": dataset_list(fetched_by=request.user)[:20],
-    })
+    """The home page answers first: per species, individuals recorded in both countries out
+    of all (the report's opening, ``core.home.home_answer``), then the latest run, proposals
+    awaiting the reader, recent uploads and data-quality alerts."""
+    from amurlink_web.apps.core import home as h
+
+    context: dict = {"memberships": membership_list(user=request.user),
+                     "datasets": dataset_list(fetched_by=request.user)[:20]}
+    if request.user.is_authenticated:
+        answer = h.home_answer(fetched_by=request.user)
+        if answer is not None:
+            audit_record(request=request, action="read", target="home:answer",
+                         detail={"access": answer["access"]})
+        context |= {"answer": answer, "latest_run": h.latest_run(fetched_by=request.user),
+                    "awaiting": h.proposals_awaiting(fetched_by=request.user),
+                    "uploads": h.recent_uploads(fetched_by=request.user),
+                    "alerts": h.quality_alerts(fetched_by=request.user)}
+    return render(request, "home.html", context)
 
 
 def public(request: HttpRequest) -> HttpResponse:
@@ -129,3 +142,15 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         profile_set_language(user=request.user, language=language, request=request)
     return django_set_language(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """HTTP 500 in the reader's language with the site's navigation (Django's default renders
+    without the request, so without language, menu or user); plain text if even that fails."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # noqa: BLE001 - the error page must not fail in turn
+        return HttpResponse(_("The platform could not answer this request. Nothing was "
+                              "changed; please try again later. If it happens again, tell "
+                              "the secretariat when it happened."),
+                            status=500, content_type="text/plain; charset=utf-8")
