@@ -119,6 +119,11 @@ def demo_site_create() -> list[str]:
     toy = load_example()
     with tempfile.TemporaryDirectory() as tmp:
         for slug, country in (("ntlnp", "CN"), ("llnp", "RU")):
+            from amurlink_web.apps.datasets.models import Dataset
+
+            if Dataset.objects.filter(owner=orgs[slug],
+                                      title=f"Toy survey 2014 ({country})").exists():
+                continue  # a restart adds no copy (nor an upload row) of the demo data
             archive = zip_package(national_part(toy, country=country),
                                   Path(tmp) / f"toy-{country}.zip")
             upload = dataset_import(organisation=orgs[slug], received=file_receive(path=archive),
