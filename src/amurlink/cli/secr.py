@@ -141,10 +141,12 @@ def fit_files(
     return out, (res if table is None else table)
 
 
-_DETECTFN_CODES = {"HN": 0, "HR": 1, "EX": 2, "HHN": 14, "HHR": 15, "HEX": 16, "HVP": 19}
+_DETECTFN_CODES = {"HN": 0, "HR": 1, "EX": 2, "HHN": 14, "HHR": 15, "HEX": 16, "HVP": 19,
+                   "CHN": 3, "ANN": 6, "HAN": 17}
 _DETECTFN_ALIASES = {"halfnormal", "exponential", "hazard halfnormal", "hazard exponential",
                      "hazardhalfnormal", "hazardexponential", "hazard rate", "hazardrate",
-                     "hazard hazard rate", "hazard variable power"}
+                     "hazard hazard rate", "hazard variable power", "compound halfnormal",
+                     "annular normal", "hazard annular normal"}
 
 
 def _known_detectfn(value: str) -> bool:

@@ -55,3 +55,30 @@ def test_hare_loglik_matches_the_secr_book(reference_dir, fn, loglik):
     assert res.loglik == pytest.approx(loglik, abs=0.005)
     assert res.code == 1
     assert set(res.predict().index) == {"D", "lambda0", "sigma", "z"}
+
+
+def test_compound_and_annular_functions_nest_the_halfnormal(reference_dir):
+    # CHN with z = 1 is HN; ANN / HAN with w -> 0 are HN / HHN (secr codes 3, 6, 17)
+    d = np.array([0.0, 10.0, 20.0, 40.0])
+    g, _ = detection_arrays(d, "CHN", 0.3, 20.0, z=1.0)
+    np.testing.assert_allclose(g, 0.3 * np.exp(-d**2 / 800.0))
+    g, _ = detection_arrays(d, "CHN", 0.3, 20.0, z=2.0)
+    np.testing.assert_allclose(g, 0.3 * (1 - (1 - np.exp(-d**2 / 800.0)) ** 2))
+    _, h = detection_arrays(d, "HAN", 0.5, 20.0, z=15.0)
+    np.testing.assert_allclose(h, 0.5 * np.exp(-(d - 15.0) ** 2 / 800.0))
+    meta = json.loads((reference_dir / "secr" / "hare" / "meta.json").read_text())
+    folder = reference_dir / "secr" / "hare"
+    ch = read_capthist(folder / "traps.csv", folder / "captures.csv", detector="multi",
+                       n_occasions=next(iter(meta["n_occasions"].values())))
+    mask = make_mask(ch, buffer=250)
+    from amurlink.analysis.secr import LogLikelihood
+
+    beta = np.array([0.38, -2.72, 4.22])
+    hn = LogLikelihood(ch, mask, detectfn="HN")(beta)
+    assert LogLikelihood(ch, mask, detectfn="CHN")(np.r_[beta, 0.0]) == pytest.approx(
+        hn, abs=1e-9)
+    assert LogLikelihood(ch, mask, detectfn="ANN")(np.r_[beta, -30.0]) == pytest.approx(
+        hn, abs=1e-6)
+    bh = np.array([0.38, -2.77, 4.22])
+    assert LogLikelihood(ch, mask, detectfn="HAN")(np.r_[bh, -30.0]) == pytest.approx(
+        LogLikelihood(ch, mask, detectfn="HHN")(bh), abs=1e-6)

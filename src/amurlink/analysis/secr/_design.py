@@ -266,7 +266,7 @@ class Design:
         self.n_states = 2 if self.learned else 1
         self.terms = terms
         default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
-                        "pmix": "logit", "noneuc": "log", "z": "log"}
+                        "pmix": "logit", "noneuc": "log", "z": "log", "w": "log"}
         link = {**default_link, **dict(link or {})}
         for p, lk in link.items():
             if lk not in LINKS:

@@ -274,7 +274,7 @@ def start_values(loglik_obj) -> np.ndarray:
     usum = ses.usage.sum(1)
 
     # the distance part of the detection function does not change with the intercept
-    z0 = fn.z_start if fn.extra else None
+    z0 = (fn.z_start if fn.extra == "z" else fn.z_start * sig) if fn.extra else None
     with np.errstate(divide="ignore"):  # h = -log(1 - 1 * core) is not used
         g1, h1 = ses.gh_values(1.0, sig, z0) if z0 is not None else ses.gh_values(1.0, sig)
     core = h1 if fn.hazard else g1
@@ -326,7 +326,7 @@ def start_values(loglik_obj) -> np.ndarray:
         b = design.blocks["D"]
         beta[b.start] = transform(D, design.link["D"])
     if fn.extra:
-        beta[design.blocks[fn.extra].start] = transform(fn.z_start, design.link[fn.extra])
+        beta[design.blocks[fn.extra].start] = transform(z0, design.link[fn.extra])
     if "pmix" in design.blocks:
         beta[design.blocks["pmix"].start] = 0.0
     return beta

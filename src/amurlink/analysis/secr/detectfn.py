@@ -150,9 +150,9 @@ class DetectFn:
     name: str
     code: int
     hazard: bool
-    shape: str  # "halfnormal", "exponential", "hazardrate" or "varpower"
-    extra: str | None = None  # third parameter (shape "z") or None
-    z_start: float = 5.0
+    shape: str  # halfnormal, exponential, hazardrate, varpower, compound or annular
+    extra: str | None = None  # third parameter ("z" shape, "w" annulus radius) or None
+    z_start: float = 5.0  # start of z; for w: a fraction of the start sigma
 
     @property
     def uses_distance(self) -> bool:
@@ -168,6 +168,12 @@ class DetectFn:
             return np.exp(np.maximum(d * (-1.0 / sigma), -700.0))
         if self.shape == "hazardrate":
             return _hr_core(d, sigma, z)
+        if self.shape == "compound":  # 1 - (1 - exp(-d^2 / 2 sigma^2))^z
+            d2 = d * d if d2 is None else d2
+            return -np.expm1(z * np.log1p(-np.exp(np.maximum(d2 * (-0.5 / (sigma * sigma)),
+                                                            -700.0))))
+        if self.shape == "annular":  # exp(-(d - w)^2 / 2 sigma^2), w = z
+            return np.exp(np.maximum(-((d - z) ** 2) * (0.5 / (sigma * sigma)), -700.0))
         with np.errstate(over="ignore"):
             return np.exp(-np.minimum(np.power(d / sigma, z), 700.0))
 
@@ -189,6 +195,9 @@ DETECTFN: dict[str, DetectFn] = {
     "HR": DetectFn("HR", 1, False, "hazardrate", "z", 5.0),
     "HHR": DetectFn("HHR", 15, True, "hazardrate", "z", 5.0),
     "HVP": DetectFn("HVP", 19, True, "varpower", "z", 2.0),
+    "CHN": DetectFn("CHN", 3, False, "compound", "z", 1.0),
+    "ANN": DetectFn("ANN", 6, False, "annular", "w", 0.5),
+    "HAN": DetectFn("HAN", 17, True, "annular", "w", 0.5),
 }
 _BY_CODE = {fn.code: fn for fn in DETECTFN.values()}
 _ALIASES = {
@@ -202,6 +211,9 @@ _ALIASES = {
     "hazardrate": "HR",
     "hazard hazard rate": "HHR",
     "hazard variable power": "HVP",
+    "compound halfnormal": "CHN",
+    "annular normal": "ANN",
+    "hazard annular normal": "HAN",
 }
 
 
@@ -211,8 +223,8 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
     Raises
     ------
     ValueError
-        If the name or code is not one of HN (0), HR (1), EX (2), HHN (14), HHR (15),
-        HEX (16), HVP (19).
+        If the name or code is not one of HN (0), HR (1), EX (2), CHN (3), ANN (6),
+        HHN (14), HHR (15), HEX (16), HAN (17), HVP (19).
     """
     if isinstance(detectfn, DetectFn):
         return detectfn
@@ -228,7 +240,7 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
             return DETECTFN[key]
     raise ValueError(
         f"unknown detection function {detectfn!r}; expected one of HN (0), HR (1), EX (2), "
-        "HHN (14), HHR (15), HEX (16), HVP (19)"
+        "CHN (3), ANN (6), HHN (14), HHR (15), HEX (16), HAN (17), HVP (19)"
     )
 
 
