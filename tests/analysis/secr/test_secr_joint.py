@@ -304,3 +304,17 @@ def test_cli_joint_dir_model_table_with_country(joint, fitted, tmp_path):
     assert out["loglik"] == pytest.approx(out["model_table"][0]["logLik"], abs=1e-6)
     assert set(out["national"]) == {"CN", "RU"}
     assert set(out["D_per_100km2"]) == {k for k in out["estimates"] if k.startswith("D")}
+
+
+def test_models_jointly_and_per_country(joint, fitted):
+    from amurlink.analysis.secr.national import fit_models_joint_and_national
+
+    out = fit_models_joint_and_national(joint["dataset"], border=joint["border"],
+                                        species=LEOPARD, models=["D~1", "D~country"])
+    assert set(out) == {"base", "joint", "CN", "RU"}
+    tab = out["joint"].table
+    assert set(tab.model) == {"D~1 lambda0~1 sigma~1", "D~country lambda0~1 sigma~1"}
+    d1 = tab[tab.model.str.startswith("D~1 ")].iloc[0]
+    assert d1.logLik == pytest.approx(fitted.joint.loglik, abs=1e-6)
+    # a national mask reaches into the neighbour, so both levels of country are present
+    assert out["CN"].table.AICcwt.sum() == pytest.approx(1.0)

@@ -23,7 +23,8 @@ from amurlink.core.border import Border
 from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, DataError, FitError, MaskBufferWarning
 
-__all__ = ["JointNationalResult", "fit_joint_and_national", "secr_mask", "check_buffer"]
+__all__ = ["JointNationalResult", "fit_joint_and_national", "fit_models_joint_and_national",
+           "secr_mask", "check_buffer"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,3 +293,44 @@ def fit_joint_and_national(
         settings={"buffer_m": float(buffer_m), "spacing_m": float(spacing_m),
                   "occasion_days": float(occasion_days), "life_stage": life_stage,
                   "detector": detector, "threshold_min": float(threshold_min), "clip": clip})
+
+
+def fit_models_joint_and_national(
+    dataset: Dataset,
+    /,
+    *,
+    border: Border,
+    species: str,
+    models: Sequence[str | Mapping[str, str]],
+    detectfn: str = "HHN",
+    criterion: str = "AICc",
+    rasters: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The study's list of models for one species, on the joint data and on each country's
+    data alone: one :class:`~amurlink.analysis.secr.selection.ModelTable` each.
+
+    Capture histories and masks are those of :func:`fit_joint_and_national` (same options:
+    ``buffer_m``, ``spacing_m``, ``occasion_days``, ``life_stage``, ``detector``, ...); the
+    masks carry ``country`` and the ``rasters``, so models such as ``"D~country"`` or
+    ``"D~forest"`` (with ``rasters={"forest": "forest.tif"}``) can be compared.
+
+    Returns
+    -------
+    dict
+        ``"joint"`` and each fitted country code -> ModelTable (a country whose models all
+        fail is left out and logged); ``"base"`` -> the JointNationalResult of the ``~1``
+        model (its capture histories, masks and the joint-vs-national table).
+    """
+    from amurlink.analysis.secr.selection import fit_models
+
+    base = fit_joint_and_national(dataset, border=border, species=species, detectfn=detectfn,
+                                  rasters=rasters, **options)
+    out: dict[str, Any] = {"base": base}
+    for key, ch in base.capthists.items():
+        try:
+            out[key] = fit_models(ch, base.masks[key], models, detectfn=detectfn,
+                                  criterion=criterion)
+        except ValueError as exc:
+            logger.warning("%s %s: no model could be fitted: %s", species, key, exc)
+    return out
