@@ -124,9 +124,51 @@ def _summary(data: Any) -> dict[str, Any]:
     }
 
 
+def upload_receive_many(*, uploaded_files: list[Any]) -> ReceivedFile:
+    """Several uploaded files (a mapping TOML and its tables) as one zip on disk.
+
+    Each file is streamed to disk first (the same size limit on their sum); the zip stores
+    them under their base names, in name order, so the same files give the same hash.
+    """
+    limit = settings.UPLOAD_MAX_BYTES
+    parts = []
+    try:
+        used = 0
+        for f in sorted(uploaded_files, key=lambda f: str(getattr(f, "name", ""))):
+            part = upload_receive(uploaded_file=f, max_bytes=max(limit - used, 0))
+            used += part.size
+            parts.append(part)
+        names = [p.filename for p in parts]
+        if len(set(names)) != len(names):
+            raise ApplicationError("two of the files have the same name; rename one", status=400)
+        target = _incoming_dir() / f"{uuid.uuid4().hex}.upload"
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as zf:
+            for p in parts:
+                info = zipfile.ZipInfo(p.filename, date_time=(1980, 1, 1, 0, 0, 0))
+                with open(p.path, "rb") as src, zf.open(info, "w") as out:
+                    shutil.copyfileobj(src, out, _CHUNK)
+    finally:
+        for p in parts:
+            p.path.unlink(missing_ok=True)
+    digest = hashlib.sha256()
+    with open(target, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    label = f"{names[0]} (+{len(names) - 1})"[:200]
+    return ReceivedFile(target, label, target.stat().st_size, digest.hexdigest())
+
+
 def dataset_import(*, organisation: Organisation, received: ReceivedFile, by=None,
-                   title: str | None = None, request: HttpRequest | None = None) -> Upload:
+                   title: str | None = None, request: HttpRequest | None = None,
+                   kind: str = "camtrap-dp", timezone: str = "") -> Upload:
     """Validate a zipped Camtrap DP package and import it: all or nothing, once.
+
+    ``kind`` (``datasets.sources.KINDS``): ``camtrap-dp`` (a zipped package), ``mapping``
+    (national tables with their import mapping TOML, zipped), ``wildlife-insights`` (a zipped
+    project download) or ``megadetector`` (output JSON, added to the deployments of the
+    organisation's current dataset); the last three are read by the library into a Camtrap DP
+    dataset and stored as one. The newest imported dataset of a park is its current dataset,
+    the one a study run (``jobs`` kind ``study``) reads.
 
     The same archive imported twice for one organisation adds nothing (status
     ``duplicate``). An invalid package is rejected with its validation report and leaves
@@ -148,6 +190,12 @@ def dataset_import(*, organisation: Organisation, received: ReceivedFile, by=Non
         existing = Dataset.objects.filter(owner=organisation, sha256=received.sha256).first()
         if existing is not None:
             return finish(Upload.Status.DUPLICATE, dataset=existing)
+        if kind != "camtrap-dp":
+            data, issues = _read_other(kind, organisation, received, timezone)
+            if data is None or any(i.severity == "error" for i in issues):
+                return finish(Upload.Status.REJECTED, issues=_issue_rows(issues))
+            return _store(data, issues, organisation=organisation, received=received, by=by,
+                          title=title, finish=finish, counts={})
         if not zipfile.is_zipfile(received.path):
             return finish(Upload.Status.REJECTED, issues=[Issue(
                 code="not-a-zip", severity="error", file=received.filename,
@@ -175,30 +223,91 @@ def dataset_import(*, organisation: Organisation, received: ReceivedFile, by=Non
         if data is None or any(i.severity == "error" for i in issues):
             return finish(Upload.Status.REJECTED, issues=_issue_rows(issues),
                           counts=dict(report.row_counts))
-        rel = Path("packages") / organisation.slug / received.sha256[:24]
-        target = Path(settings.DATA_DIR) / rel
-        write_camtrap_dp(data, target, overwrite=True)
-        summary = _summary(data)
-        try:
-            with transaction.atomic():
-                dataset = Dataset.objects.create(
-                    owner=organisation, sha256=received.sha256, package_dir=str(rel),
-                    uploaded_by=by, title=(title or str(data.metadata.get("title") or
-                                                        received.filename))[:300], **summary)
-                return finish(Upload.Status.IMPORTED, issues=_issue_rows(issues),
-                              counts=dict(report.row_counts), dataset=dataset)
-        except IntegrityError:
-            # a concurrent import of the same archive won: ours adds nothing
-            existing = Dataset.objects.filter(owner=organisation, sha256=received.sha256).first()
-            if existing is None:
-                shutil.rmtree(target, ignore_errors=True)
-                raise
-            return finish(Upload.Status.DUPLICATE, dataset=existing)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
+        return _store(data, issues, organisation=organisation, received=received, by=by,
+                      title=title, finish=finish, counts=dict(report.row_counts))
     finally:
         received.path.unlink(missing_ok=True)
+
+
+def _read_other(kind: str, organisation: Organisation, received: ReceivedFile, timezone: str
+                ) -> tuple[Any, list[Issue]]:
+    """Read a mapping / Wildlife Insights / MegaDetector upload (``datasets.sources``)."""
+    from amurlink.io._source import default_budget
+    from amurlink_web.apps.datasets import sources
+
+    if kind not in sources.KINDS:
+        return None, [Issue(code="upload-kind", severity="error", file=received.filename,
+                            message=f"unknown kind of upload {kind!r}",
+                            fix=f"choose one of {', '.join(sources.KINDS)}")]
+    zone = timezone or sources.DEFAULT_ZONES.get(organisation.country, "UTC")
+    current = None
+    if kind == "megadetector":
+        latest = Dataset.objects.filter(owner=organisation).order_by("-created_at",
+                                                                     "-id").first()
+        if latest is not None:
+            from amurlink.io import read_camtrap_dp
+
+            current = read_camtrap_dp(Path(settings.DATA_DIR) / latest.package_dir)
+    with tempfile.TemporaryDirectory(dir=_incoming_dir()) as tmp:
+        try:
+            sources.unpack(received.path, Path(tmp), filename=received.filename, kind=kind,
+                           budget=default_budget())
+            data, issues = sources.read_source(
+                kind, Path(tmp), filename=received.filename, country=organisation.country,
+                organisation=organisation.slug, catalogue=organisation.catalogue or None,
+                timezone=zone, current=current)
+        except sources.SourceError as exc:
+            return None, [exc.issue]
+        except Exception:  # noqa: BLE001 - a hostile file gets a report, never an HTTP 500
+            logger.exception("reading upload %s (%s) failed", received.sha256, kind)
+            return None, [Issue(
+                code="unreadable", severity="error", file=received.filename,
+                message=f"{received.filename} could not be read; the administrators have "
+                        "been told", fix="check the files with `amurlink validate` and upload "
+                                         "them again")]
+        # the report names the uploaded files, never the temporary folder
+        issues = [_without_folder(i, tmp, received.filename) for i in issues]
+        if data is not None:
+            issues += _ownership_issues(data, organisation)
+        return data, issues
+
+
+def _without_folder(issue: Issue, folder: str, filename: str) -> Issue:
+    from dataclasses import replace
+
+    def clean(v: Any) -> Any:
+        return v.replace(folder + "/", "").replace(folder, filename) if isinstance(v, str) \
+            else v
+
+    return replace(issue, message=clean(issue.message), file=clean(issue.file),
+                   fix=clean(issue.fix))
+
+
+def _store(data: Any, issues: list[Issue], *, organisation: Organisation,
+           received: ReceivedFile, by, title: str | None, finish, counts: dict) -> Upload:
+    """Write an accepted dataset atomically and create its rows in one transaction."""
+    rel = Path("packages") / organisation.slug / received.sha256[:24]
+    target = Path(settings.DATA_DIR) / rel
+    write_camtrap_dp(data, target, overwrite=True)
+    summary = _summary(data)
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                owner=organisation, sha256=received.sha256, package_dir=str(rel),
+                uploaded_by=by, title=(title or str(data.metadata.get("title") or
+                                                    received.filename))[:300], **summary)
+            return finish(Upload.Status.IMPORTED, issues=_issue_rows(issues),
+                          counts=counts, dataset=dataset)
+    except IntegrityError:
+        # a concurrent import of the same archive won: ours adds nothing
+        existing = Dataset.objects.filter(owner=organisation, sha256=received.sha256).first()
+        if existing is None:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        return finish(Upload.Status.DUPLICATE, dataset=existing)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
 
 
 def dataset_set_public(*, dataset: Dataset, is_public: bool, by=None,

@@ -78,14 +78,15 @@ def dataset_upload_view(request: HttpRequest, org_slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            received = upload_receive(uploaded_file=form.cleaned_data["package"])
+            received = _received(form.cleaned_data)
         except ApplicationError as exc:
             form.add_error("package", exc.message)
             status = exc.status
         else:
             upload = dataset_import(organisation=organisation, received=received,
                                     by=request.user, title=form.cleaned_data["title"] or None,
-                                    request=request)
+                                    request=request, kind=form.cleaned_data["kind"],
+                                    timezone=form.cleaned_data["timezone"].strip())
             if upload.status == upload.Status.REJECTED:  # the report, answered as a bad request
                 return render(request, "datasets/upload_detail.html", {"upload": upload},
                               status=400)
@@ -100,3 +101,15 @@ def dataset_upload_view(request: HttpRequest, org_slug: str) -> HttpResponse:
 def upload_detail_view(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = upload_get(upload_id=upload_id, fetched_by=request.user)
     return render(request, "datasets/upload_detail.html", {"upload": upload})
+
+
+def _received(cleaned: dict):
+    """The upload as one file on disk: the single file, or several files zipped together."""
+    files = list(cleaned.get("files") or [])
+    if cleaned.get("package"):
+        files.insert(0, cleaned["package"])
+    if len(files) == 1:
+        return upload_receive(uploaded_file=files[0])
+    from amurlink_web.apps.datasets.services import upload_receive_many
+
+    return upload_receive_many(uploaded_files=files)
