@@ -44,6 +44,11 @@ def national_part(data: PackageData, *, country: str) -> PackageData:
             s = data["samples"]
             ids = set(s.loc[s["countryCode"].astype(str).eq(country), "sampleID"])
             tables[name] = frame.loc[frame["sampleID"].isin(ids)]
+        elif name == "loci" and "samples" in data and "lab" in data["samples"]:
+            # each park sends the loci of its own lab(s): the joint package stacks them
+            s = data["samples"]
+            labs = set(s.loc[s["countryCode"].astype(str).eq(country), "lab"].astype(str))
+            tables[name] = frame.loc[frame["lab"].astype(str).isin(labs)]
         elif name == "identityLinks":
             continue  # links are joint: they live in the joint package
         else:

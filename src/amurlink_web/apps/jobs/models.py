@@ -19,6 +19,7 @@ class Job(BaseModel):
     class Kind(models.TextChoices):
         CROSSBORDER = "crossborder", _("cross-border analysis")
         REPORT = "report", _("joint report")
+        STUDY = "study", _("study run (joint package, analyses, report)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")

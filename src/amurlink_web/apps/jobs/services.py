@@ -54,7 +54,7 @@ def job_create(*, kind: str, organisation: Organisation, by, params: dict | None
     if kind not in Job.Kind.values:
         raise ApplicationError(f"kind must be one of {Job.Kind.values}, got {kind!r}")
     params = dict(params or {})
-    if kind == Job.Kind.REPORT:
+    if kind in (Job.Kind.REPORT, Job.Kind.STUDY):
         lang = params.get("lang", "en")
         if lang not in REPORT_LANGUAGES:
             raise ApplicationError(f"lang must be one of {sorted(REPORT_LANGUAGES)}, got {lang!r}")
@@ -199,7 +199,45 @@ def _run_report(job: Job, out: Path, progress: Progress) -> str:
     return access.label
 
 
+def _run_study(job: Job, out: Path, progress: Progress) -> str:
+    """``amurlink run``'s pipeline on every park's current dataset, then the reader's report.
+
+    The study folder (``DATA_DIR/study/amurlink.toml``) names each park's current dataset
+    (its newest accepted upload, stored as Camtrap DP) and the study border; the run writes
+    the joint package to ``DATA_DIR/joint`` (the platform's joint package), so its link log,
+    with every decision and its history, is carried over by the run's ``harmonise``
+    (``amurlink.study.stages.carry_over_links``). The run's own files stay on the server; the
+    job's result is the report for the starter's organisation, protected like the ``report``
+    kind.
+    """
+    from amurlink.study import run_study
+    from amurlink_web.apps.jobs.study import study_folder_write
+
+    progress(2, N_("preparing the study folder"))
+    study = study_folder_write()
+    stages: list[str] = []
+
+    def on_stage(stage: str, status: str) -> None:
+        if status == "running":
+            stages.append(stage)
+            job_progress(job, min(70, 5 + 5 * len(stages)), N_("running the study pipeline"))
+
+    result = run_study(study, out_dir=Path(settings.DATA_DIR), parallel=False,
+                       progress=on_stage)
+    failed = {k: v for k, v in result.stages.items()
+              if str(getattr(v, "status", v)).startswith("failed")}
+    if "harmonise" in failed or "joint package" in failed:
+        raise ApplicationError(N_("the joint package could not be built from the parks' "
+                                  "current datasets; see each upload's report"))
+    label = _run_report(job, out, progress)
+    (out / "run-summary.json").write_text(json.dumps({
+        "stages": {k: str(getattr(v, "status", v)) for k, v in result.stages.items()}},
+        ensure_ascii=False, indent=1), encoding="utf-8")
+    return label
+
+
 RUNNERS: dict[str, Callable[[Job, Path, Progress], str]] = {
     Job.Kind.CROSSBORDER: _run_crossborder,
     Job.Kind.REPORT: _run_report,
+    Job.Kind.STUDY: _run_study,
 }
