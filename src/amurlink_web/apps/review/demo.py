@@ -10,6 +10,7 @@ pages show server-made thumbnails without it). The observation gets the flank
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from amurlink import Dataset as PackageData
 DEMO_ANIMALS = {"CN-NTLNP:T01": 1, "RU-LLNP:T-1": 1, "CN-NTLNP:L01": 2, "RU-LLNP:L-7": 2}
 
 
-def demo_photos(data: PackageData, *, seed: int = 2014
+def demo_photos(data: PackageData, *, seed: int = 2014, animals: dict[str, int] | None = None
                 ) -> tuple[PackageData, list[tuple[str, np.ndarray, int, str]]]:
     """Render a photo for each identified media row of ``data``.
 
@@ -48,7 +49,7 @@ def demo_photos(data: PackageData, *, seed: int = 2014
         # leopards: the left flank only (the proposal's evidence); tigers: both flanks
         leopard = "pardus" in str(row["scientificName"])
         side = "left" if leopard or n % 2 == 0 else "right"
-        animal = DEMO_ANIMALS.get(ind, abs(hash(ind)) % 10_000 + 100)
+        animal = (animals or DEMO_ANIMALS).get(ind, zlib.crc32(ind.encode()) % 10_000 + 100)
         image, info = render_flank(seed * 1000 + animal, "leopard" if leopard else "tiger",
                                    side, rng=rng, distortions={"infrared": False,
                                                                "occlusion": 0.0})
@@ -61,6 +62,62 @@ def demo_photos(data: PackageData, *, seed: int = 2014
     for c, v in boxes.items():
         obs[c] = v.astype(data.observations[c].dtype)
     return data.replace(observations=obs), photos
+
+
+def with_review_pairs(data: PackageData, n_pairs: int, *, seed: int = 7
+                      ) -> tuple[PackageData, pd.DataFrame, dict[str, int]]:
+    """``data`` with ``n_pairs`` more leopards photographed once in each country, and the
+    photo matcher's proposals between them (two in three are one animal, the rest two).
+
+    Returns the package, the proposals (``subjectA, subjectB, score, evidence``) for
+    :meth:`amurlink.identify.LinkStore.propose` and the coat of every national ID (for
+    :func:`demo_photos`).
+    """
+    rng = np.random.default_rng(seed)
+    obs, media, ind = data.observations, data.media, data["individuals"]
+    o_tpl = obs[obs["individualID"].astype(str) == "CN-NTLNP:L01"].iloc[[0]]
+    m_tpl = media[media["mediaID"].astype(str) == str(o_tpl["mediaID"].iloc[0])].iloc[[0]]
+    i_tpl = ind[ind["individualID"].astype(str) == "CN-NTLNP:L01"].iloc[[0]]
+    start = pd.Timestamp("2014-09-03T20:00:00Z")
+    new_o, new_m, new_i, proposals = [], [], [], []
+    animals = dict(DEMO_ANIMALS)
+    for k in range(n_pairs):
+        same = k % 3 != 2
+        ids = {"CN": f"CN-NTLNP:L{100 + k}", "RU": f"RU-LLNP:L-{100 + k}"}
+        animals[ids["CN"]] = 1000 + k
+        animals[ids["RU"]] = 1000 + k if same else 5000 + k
+        for j, (country, dep) in enumerate((("CN", f"CN-A{k % 3 + 1}"),
+                                            ("RU", f"RU-B{k % 3 + 1}"))):
+            mid = f"m-r{k:03d}{country.lower()}"
+            when = start + pd.Timedelta(hours=int(k * 31 + j * 173))
+            m = m_tpl.copy()
+            m["mediaID"], m["deploymentID"], m["timestamp"] = mid, dep, when
+            m["filePath"] = f"media/{dep}/{mid}.jpg"
+            m["fileName"] = f"{mid}.jpg"
+            o = o_tpl.copy()
+            o["observationID"], o["mediaID"], o["eventID"] = f"o-r{k:03d}{country}", mid, \
+                f"e-r{k:03d}{country}"
+            o["deploymentID"], o["eventStart"], o["eventEnd"] = dep, when, when
+            o["individualID"] = ids[country]
+            i = i_tpl.copy()
+            i["individualID"] = ids[country]
+            i["catalogue"] = "CN-NTLNP" if country == "CN" else "RU-LLNP"
+            new_o.append(o)
+            new_m.append(m)
+            new_i.append(i)
+        score = rng.uniform(0.65, 0.95) if same else rng.uniform(0.3, 0.55)
+        proposals.append({"subjectA": ids["CN"], "subjectB": ids["RU"],
+                          "score": round(float(score), 2),
+                          "evidence": f'{{"flank": "left", "pair": {k}}}'})
+    tables = {"observations": pd.concat([obs, *new_o], ignore_index=True)
+              .astype(obs.dtypes.to_dict()),
+              "media": pd.concat([media, *new_m], ignore_index=True)
+              .astype(media.dtypes.to_dict()),
+              "individuals": pd.concat([ind, *new_i], ignore_index=True)
+              .astype(ind.dtypes.to_dict())}
+    out = PackageData({**data.tables, **tables}, metadata=dict(data.metadata),
+                      extra_resources=list(data.extra_resources))
+    return out, pd.DataFrame(proposals), animals
 
 
 def demo_photos_write(package: Path, photos: list[tuple[str, np.ndarray, int, str]]

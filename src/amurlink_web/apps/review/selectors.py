@@ -14,6 +14,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,9 @@ from amurlink_web.apps.jobs.selectors import (
     JointAccess,
     joint_inputs,
     joint_reader,
-    joint_release,
+    study_policy,
 )
+from amurlink_web.apps.sharing.scope import agreement_terms
 
 #: Review queue statuses (``awaiting-me``: proposed and not yet accepted for my side).
 QUEUE_STATUSES = ("awaiting-me", "awaiting-partner", "proposed", "confirmed", "rejected")
@@ -48,13 +50,14 @@ class Reader:
     """A working-group reader, their view of the joint package and its release."""
 
     member: Any
+    user: Any
     access: JointAccess
     released: Released
 
     @property
     def side(self) -> str | None:
         """The country a reviewer decides for (None: not a park reviewer)."""
-        m = review_membership(fetched_by=self.member.user)
+        m = review_membership(fetched_by=self.user)
         return None if m is None else str(m.organisation.country)
 
     def audit_terms(self) -> dict[str, str]:
@@ -65,10 +68,52 @@ class Reader:
                                        for a in self.access.agreements)[:200]}
 
 
+def _data_stamp(path: Path) -> tuple[int, ...]:
+    """What the joint package's records depend on: NOT the link log, which every decision
+    rewrites (so the next proposal does not wait for a new release of unchanged data)."""
+    f = path / "datapackage.json"
+    if not f.is_file():
+        raise Http404("no joint package has been loaded yet")
+    # datapackage.json is rewritten with the link log (its hash); the data files are not
+    stamps = []
+    for p in sorted(path.iterdir()):
+        if p.is_file() and p.suffix == ".csv" and not p.name.startswith("identity-links"):
+            stamps.append(p.stat().st_mtime_ns)
+    for p in (path.parent / "border.geojson", path.parent / "amurlink.toml"):
+        if p.is_file():
+            stamps.append(p.stat().st_mtime_ns)
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=2)
+def _joint_data(path: str, stamp: tuple[int, ...]) -> Any:
+    from amurlink.io import read_camtrap_dp
+
+    return read_camtrap_dp(path)  # what joint_inputs() reads, without the report's extras
+
+
+@functools.lru_cache(maxsize=16)
+def _release_cached(path: str, stamp: tuple[int, ...], key: tuple[Any, ...],
+                    access: JointAccess, policy: Any) -> Released:
+    from amurlink.release import release
+
+    return release(_joint_data(path, stamp), audience=access.audience, policy=policy,
+                   agreements=tuple(agreement_terms(a) for a in access.agreements))
+
+
+def reader_release(access: JointAccess) -> Released:
+    """The joint package as ``access`` may see it: :func:`amurlink.release.release` of the
+    complete package with the reader's agreements (the same call as ``joint_release``),
+    cached until a data file, the border or the study settings change."""
+    path = joint_package_path()
+    return _release_cached(str(path), _data_stamp(path), access.key, access, study_policy())
+
+
 def reader_get(*, fetched_by) -> Reader:
     """The reader's view of the joint package (404 outside the working group)."""
     member, access = joint_reader(fetched_by=fetched_by)
-    return Reader(member=member, access=access, released=joint_release(access=access))
+    return Reader(member=member, user=fetched_by, access=access,
+                  released=reader_release(access))
 
 
 def media_allowed(access: JointAccess) -> bool:
@@ -355,7 +400,7 @@ def review_queue(reader: Reader, *, status: str = "", species: str = "", method:
     side = reader.side
     status = status or ("awaiting-me" if side else "proposed")
     base = "proposed" if status in ("awaiting-me", "awaiting-partner") else status
-    rows = link_list(fetched_by=reader.member.user, status=base)
+    rows = link_list(fetched_by=reader.user, status=base)
     species_of = _species_map(reader)
     out = []
     for row in rows:
@@ -380,7 +425,7 @@ def review_queue(reader: Reader, *, status: str = "", species: str = "", method:
 
 
 def review_filters(reader: Reader) -> dict[str, list[str]]:
-    rows = link_list(fetched_by=reader.member.user)
+    rows = link_list(fetched_by=reader.user)
     return {"species": sorted(set(_species_map(reader).values())),
             "methods": sorted({str(r["method"]) for r in rows if r.get("method")}),
             "countries": sorted({country_of(s) for r in rows
@@ -400,7 +445,7 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
     """Everything the review page shows for one link (all from the reader's release)."""
     a, b = str(link["subjectA"]), str(link["subjectB"])
     evidence = parse_evidence(link.get("evidence"))
-    all_links = link_list(fetched_by=reader.member.user)
+    all_links = link_list(fetched_by=reader.user)
     candidates = sorted(
         (r for r in all_links if r["linkEventID"] != link["linkEventID"]
          and ({r["subjectA"], r["subjectB"]} & {a, b})),
@@ -419,7 +464,8 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
     dets = detections_of(reader, [a, b])
     conflicts = []
     try:
-        found = link_store().conflicts()
+        store = link_store()
+        found = _conflicts_cached(str(store.path), store.key(), store.two_party)
         hit = found[found["subjectA"].isin([a, b]) | found["subjectB"].isin([a, b])]
         conflicts = frame_records(hit)
     except (ValueError, KeyError):
@@ -432,9 +478,16 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
         "conflicts": conflicts, "side": side, "accepted_sides":
             str(link.get("acceptedBy") or "").split(), "awaiting": link.get("awaiting"),
         "mine_done": _accepted(link, side),
-        "history": link_history_list(subject=a, fetched_by=reader.member.user),
+        "history": link_history_list(subject=a, fetched_by=reader.user),
         "level": reader.released.distance_level,
     }
+
+
+@functools.lru_cache(maxsize=4)
+def _conflicts_cached(path: str, key: tuple[Any, ...], two_party: bool) -> pd.DataFrame:
+    from amurlink_web.apps.identities.selectors import CachedLinkStore
+
+    return CachedLinkStore(Path(path), two_party=two_party).conflicts()
 
 
 def next_in_queue(queue: list[dict[str, Any]], current: str) -> str | None:
@@ -470,7 +523,7 @@ def individual_list(reader: Reader, *, species: str = "", q: str = "") -> list[d
 
     species_of = _species_map(reader)
     groups: dict[str, dict[str, Any]] = {}
-    for row in identity_list(fetched_by=reader.member.user):
+    for row in identity_list(fetched_by=reader.user):
         subject = str(row["subject"])
         if subject not in species_of:
             continue  # held back by the agreements (species, embargo)
@@ -529,7 +582,7 @@ def individual_context(reader: Reader, joint_id: str) -> dict[str, Any]:
                                 [["sampleID", "sampleType", "collectionDate", "countryCode"]])
     history = []
     for m in members:
-        history += link_history_list(subject=m, fetched_by=reader.member.user)
+        history += link_history_list(subject=m, fetched_by=reader.user)
     history = list({h.get("linkEventID"): h for h in history}.values())
     return {"ind": ind, "detections": dets, "per_year": sorted(per_country.items()),
             "crossing": crossing, "photos": photos, "photos_ok": photos_ok,

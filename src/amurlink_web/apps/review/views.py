@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -91,12 +91,20 @@ def review_decide_view(request: HttpRequest, link_event_id: str) -> HttpResponse
         nxt = sel.next_in_queue(_queue(reader, params), link_event_id)
         target = reverse("review-detail", args=[nxt]) if nxt else reverse("review-queue")
         return redirect(target + query)
+    background = request.headers.get("X-Review-Background") == "1"
     try:
-        link_review(link_event_id=link_event_id, decision=decision,
-                    reason=request.POST.get("reason"), by=request.user, request=request)
+        row = link_review(link_event_id=link_event_id, decision=decision,
+                          reason=request.POST.get("reason"), by=request.user, request=request)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        # shown on the reviewer's next page (the keyboard review has already moved on)
+        messages.error(request, _("Your decision on %(event)s was not recorded: %(why)s") % {
+            "event": link_event_id, "why": exc.message})
+        if background:
+            return JsonResponse({"ok": False, "message": exc.message}, status=exc.status)
         return redirect(reverse("review-detail", args=[link_event_id]) + query)
+    if background:
+        return JsonResponse({"ok": True, "pairStatus": row.get("pairStatus"),
+                             "awaiting": row.get("awaiting")})
     messages.success(request, _("Decision recorded."))
     reader = sel.reader_get(fetched_by=request.user)
     queue = _queue(reader, params)
