@@ -82,7 +82,11 @@ def build_sections(view: ReportView) -> list[Section]:
     """Every section of the report, in order: the answer first."""
     secs = [_answer(view), _coverage(view), _quality(view), _individuals(view)]
     secs += _crossborder_sections(view)
-    secs += [_secr(view), _dna(view), _photo_links(view), _camtrap(view), _manifest(view)]
+    secs += [_secr(view), _dna(view), _photo_links(view), _camtrap(view)]
+    from amurlink.report._sections_themes import theme_sections  # design, corridors, ...
+
+    secs += theme_sections(view)
+    secs += [_manifest(view)]
     return secs
 
 

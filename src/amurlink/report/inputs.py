@@ -64,6 +64,12 @@ class ReportInputs:
     missing : mapping of str to str, optional
         Why a part is missing, by part name (``crossborder``, ``secr``, ``dna``,
         ``camtrap``, ``manifest``, ``border``); shown instead of the default reason.
+    themes : mapping, optional
+        Results of the theme stages of ``amurlink run`` by part: ``design``
+        (``amurlink.study.themes.design_tables``), ``corridors`` (``border_corridors``'
+        summary, its files in ``OUT/corridors/``), ``incidents`` (exact incident tables and
+        analyses; shown only through ``protect_incident_tables``) and ``secr_models``
+        (``ModelTable`` per species and fit). Each part has its own report section.
     """
 
     dataset: Dataset
@@ -76,6 +82,7 @@ class ReportInputs:
     photo_links: Mapping[str, pd.DataFrame] | None = None
     manifest: Mapping[str, Any] | None = None
     missing: Mapping[str, str] = field(default_factory=dict)
+    themes: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _find_config(folder: Path) -> Path | None:

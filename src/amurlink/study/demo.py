@@ -185,6 +185,11 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
         try:
             write_study(study, sim_dir, overwrite=True)
             _set_reports(sim_dir, languages, public)
+            from amurlink.study.themes import write_theme_inputs
+
+            # incident books, settlements and corridor resistance (own child seeds; the
+            # study's files are not changed)
+            write_theme_inputs(study, sim_dir)
         except Exception as exc:  # noqa: BLE001
             from amurlink.study._proc import describe
 

@@ -482,12 +482,21 @@ def _report_inputs(ctx: StageContext) -> Any:
     fits, not_fitted = secr.get("fits") or {}, secr.get("not_fitted")
     if "secr" not in missing and not fits and (not_fitted is None or not_fitted.empty):
         missing["secr"] = MISSING_REASONS["secr"]
+    from amurlink.study.themes import THEME_PARTS
+
+    themes: dict[str, Any] = {}
+    for part, stage in THEME_PARTS:  # survey design, corridors, incidents, SECR models
+        st = ctx.status(stage) or ""
+        if st.startswith(("failed", "skipped: needs")):
+            missing[part] = st
+        elif ctx.result(stage) is not None:
+            themes[part] = ctx.result(stage)
     inputs = ReportInputs(dataset=joint["dataset"], config=ctx.config,
                           border=joint.get("border"), secr=fits or None,
                           secr_not_fitted=not_fitted, dna=ctx.result("dna") or None,
                           photo_links=ctx.result("photo comparison") or None,
                           camtrap=ctx.result("camtrap") or None,
-                          manifest=joint.get("manifest"), missing=missing)
+                          manifest=joint.get("manifest"), missing=missing, themes=themes)
     ctx.memo["inputs"] = inputs
     return inputs
 
@@ -512,9 +521,13 @@ def _report_stage(audience: str, lang: str) -> Stage:
 
     return Stage(f"report {name}", run, what=f"report {name} ({audience}, {lang})",
                  needs=("harmonise",),
-                 uses=("secr", "dna", "camtrap", "photo comparison"),
+                 uses=("secr", "dna", "camtrap", "photo comparison", "design", "corridors",
+                       "incidents", "secr models"),
                  links=True, outputs=(f"report/{name}/report.html",),
                  summarise=lambda html: {"html": str(html)})
+
+
+import amurlink.study.themes  # noqa: E402,F401 - registers design, corridors, incidents, models
 
 
 @register_stage

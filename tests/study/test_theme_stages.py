@@ -1,0 +1,100 @@
+"""The theme stages of ``amurlink run`` (design, corridors, incidents, SECR models) on a small
+simulated study, and the demo inputs they read."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+
+
+def _digests(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    from amurlink.simulate import simulate_study, write_study
+    from amurlink.study import themes
+    from amurlink.study._runner import Study, run_study
+
+    root = tmp_path_factory.mktemp("themes")
+    st = simulate_study("small", seed=2015)
+    write_study(st, root / "sim", overwrite=True)
+    before = _digests(root / "sim")
+    written = themes.write_theme_inputs(st, root / "sim")
+    after = _digests(root / "sim")
+    old = dict(themes.DESIGN_SEARCH_S)
+    themes.DESIGN_SEARCH_S["small"] = 1.0
+    try:
+        res = run_study(Study.open(root / "sim", root / "out"), parallel=False,
+                        only=("design", "corridors", "incidents", "secr models"))
+    finally:
+        themes.DESIGN_SEARCH_S.clear()
+        themes.DESIGN_SEARCH_S.update(old)
+    return {"root": root, "run": res, "before": before, "after": after, "written": written,
+            "truth": st}
+
+
+def test_theme_inputs_leave_the_simulated_files_unchanged(small_run):
+    before, after = small_run["before"], small_run["after"]
+    assert {k: after[k] for k in before} == before
+    new = set(after) - set(before)
+    assert {"incidents/cn/incidents.csv", "incidents/ru/claimants.csv",
+            "landscape/settlements.csv", "landscape/resistance.tif"} <= new
+
+
+def test_design_stage(small_run):
+    run = small_run["run"]
+    assert run.stages["design"] in ("ok", "cached")
+    v = run.values["design"]
+    lay = v["layouts"].set_index("layout")
+    assert set(lay.index) == {"current", "proposed"}
+    assert (lay["rse"] > 0).all() and (lay["rse"] < 1).all()
+    # same cameras per country in both layouts, and the costing agrees with the layouts
+    assert lay.loc["current", "cameras_CN"] == lay.loc["proposed", "cameras_CN"]
+    cost = v["costing"].set_index(["layout", "country"])
+    assert cost.loc[("proposed", "RU"), "cameras"] == lay.loc["proposed", "cameras_RU"]
+    assert len(v["proposed_xy"]) == lay.loc["proposed", ["stations_CN", "stations_RU"]].sum()
+
+
+def test_corridors_stage(small_run):
+    run = small_run["run"]
+    assert run.stages["corridors"] in ("ok", "cached")
+    v = run.values["corridors"]
+    seg = pd.read_csv(small_run["root"] / "out" / "corridors" / "border_segments.csv")
+    assert len(seg) == v["segments"] and "crossings" in seg
+    assert -1.0 <= v["spearman"] <= 1.0
+
+
+def test_incidents_stage(small_run):
+    run = small_run["run"]
+    assert run.stages["incidents"] in ("ok", "cached")
+    v = run.values["incidents"]
+    truth = small_run["truth"]
+    from amurlink.simulate._incidents import simulate_incidents
+
+    sim = simulate_incidents(truth)
+    for name in ("incidents", "claimants", "diseaseTests", "patrols"):
+        n = sum(len(t[name]) for t in sim.tables.values())
+        assert len(v["tables"].get(name, [])) == n, name
+    w = v["analyses"]["warnings_by_month"]
+    assert set(w["level"]) <= {1, 2, 3} and (w["warnings"] > 0).all()
+    assert v["levels_km"] == [[0.0, 1.0], [1.0, 2.0], [3.0, 5.0]]
+
+
+def test_secr_models_stage(small_run):
+    from amurlink.study.themes import SECR_MODELS
+
+    run = small_run["run"]
+    assert run.stages["secr models"] in ("ok", "cached")
+    v = run.values["secr models"]
+    assert v["tables"], v["errors"]
+    for per in v["tables"].values():
+        assert "joint" in per
+        for mt in per.values():
+            t = mt.table
+            assert len(t) + len(mt.errors) == len(SECR_MODELS)
+            assert t["dAICc"].iloc[0] == 0 and abs(t["AICcwt"].sum() - 1) < 1e-9
