@@ -47,8 +47,9 @@ def models_section(view: Any):
     sec = Section("secr_models", N_("SECR model selection"),
                   N_("The study's list of SECR models fitted per species to the joint data "
                      "and to each country's data alone, ranked by AICc with Akaike weights; "
-                     "density of the best model (mean over its mask) in animals per 100 km². The density map is "
-                     "the best joint model's surface over its mask (no camera is drawn)."))
+                     "density of the best model (mean over its mask) in animals per 100 km². "
+                     "The density map is the best joint model's surface over its mask (no "
+                     "camera is drawn)."))
     value = theme_part(view, "secr_models")
     if not value or not value.get("tables"):
         sec.missing = theme_missing(view, "secr_models")
