@@ -24,6 +24,12 @@ _ANSWERS: OrderedDict[tuple[int, int], tuple[Any, Any, list[dict[str, Any]]]] = 
 _LOCK = threading.Lock()
 
 
+def _label(label: str) -> str:
+    from amurlink_web.apps.jobs.views import access_text
+
+    return access_text(label)
+
+
 def home_answer(*, fetched_by) -> dict[str, Any] | None:
     """``{"rows": [{scientificName, transboundary, individuals}], "access": label}`` for a
     working-group member; ``{"missing": reason}`` when it cannot be computed; None for
@@ -43,7 +49,8 @@ def home_answer(*, fetched_by) -> dict[str, Any] | None:
     with _LOCK:
         hit = _ANSWERS.get(key)
         if hit is not None and hit[0] is released and hit[1] is inputs:
-            return {"rows": hit[2], "access": access.label}
+            return {"rows": hit[2], "access": access.label,
+                    "access_text": _label(access.label)}
     try:
         species = answer(released.crossborder(inputs.border))["species"]
     except Exception:  # noqa: BLE001 - the page still answers the rest
@@ -54,7 +61,7 @@ def home_answer(*, fetched_by) -> dict[str, Any] | None:
         _ANSWERS[key] = (released, inputs, rows)
         while len(_ANSWERS) > 16:
             _ANSWERS.popitem(last=False)
-    return {"rows": rows, "access": access.label}
+    return {"rows": rows, "access": access.label, "access_text": _label(access.label)}
 
 
 def latest_run(*, fetched_by) -> Job | None:

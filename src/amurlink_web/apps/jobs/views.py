@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import re
 import threading
 import zipfile
 from collections import OrderedDict
@@ -39,6 +40,15 @@ from amurlink_web.apps.organisations.selectors import (
     organisation_get_for_member,
     working_group_membership_list,
 )
+
+
+def access_text(label: str) -> str:
+    """``owner (1km)`` in the reader's language (the kind and the level translated)."""
+    m = re.fullmatch(r"(\w+)(?: \(([^)]*)\))?", label or "")
+    if not m:
+        return label
+    kind, level = m.group(1), m.group(2)
+    return _(kind) if not level else f"{_(kind)} ({_(level)})"
 
 
 @login_required
@@ -79,7 +89,8 @@ def job_detail_view(request: HttpRequest, job_id: int) -> HttpResponse:
     if folder is not None and folder.is_dir():
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     return render(request, "jobs/detail.html", {
-        "job": job, "files": files, "no_worker": not job.finished and jobs_need_a_worker()})
+        "job": job, "files": files, "audience_text": access_text(job.audience),
+        "no_worker": not job.finished and jobs_need_a_worker()})
 
 
 @login_required
@@ -232,7 +243,8 @@ def joint_map_view(request: HttpRequest) -> HttpResponse:
     audit_record(request=request, action="read", target="map:joint",
                  detail={"access": access.label})
     return _map_page(request, title=_("Joint map"), drawn=_drawn_map(data, inputs, joint=True),
-                     access_label=access.label, data_url=reverse("joint-map-data"))
+                     access_label=access_text(access.label),
+                     data_url=reverse("joint-map-data"))
 
 
 def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
@@ -245,7 +257,8 @@ def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
         inputs = None  # no joint package (and so no study border) yet
     audit_record(request=request, action="read", target=f"map:dataset:{dataset.pk}",
                  detail={"access": access.kind})
-    label = access.kind if access.level == "exact" else f"{access.kind} ({access.level})"
+    label = access_text(access.kind if access.level == "exact"
+                        else f"{access.kind} ({access.level})")
     return _map_page(request, title=dataset.title, drawn=_drawn_map(data, inputs, joint=False),
                      access_label=label,
                      data_url=reverse("dataset-map-data", args=[dataset.pk]))
