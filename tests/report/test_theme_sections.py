@@ -166,3 +166,24 @@ def test_incident_tables_go_through_protection(views, monkeypatch):
     assert sec.tables and all(not {"latitude", "longitude"} & set(t.frame.columns)
                               for t in sec.tables)
 
+
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+@given(data=st.data())
+def test_incidents_section_property(data, tmp_path_factory):
+    """On drawn cases (audiences, policies, agreements): the incidents section and the
+    protected tables it reads never show a claimant or a position finer than allowed."""
+    from amurlink.testing.release_outputs import (
+        check_artifacts,
+        draw_case,
+        produce_report_incidents,
+    )
+
+    case = draw_case(data.draw)
+    check_artifacts("report:incidents", case,
+                    produce_report_incidents(case, tmp_path_factory.mktemp("inc")))

@@ -45,8 +45,18 @@ def shown_incident_tables(view: Any, tables: dict[str, pd.DataFrame]) -> dict[st
     from amurlink.incidents.protect import protect_incident_tables
 
     if "incident_tables" not in view.cache:
+        kw: dict[str, Any] = {}
+        released = getattr(view, "released", None)
+        for a in (getattr(released, "agreements", None) or ()):  # the reader's agreement
+            if getattr(a, "species", None):
+                kw["species"] = list(a.species)
+            cut = a.cutoff(getattr(released, "today", None)) if hasattr(a, "cutoff") else None
+            if cut is not None:
+                kw["embargo"] = cut
+            kw["agreement_tables"] = [t for t in getattr(a, "tables", ()) or ()
+                                      if t in ("patrolTracks", "patrolFindings")]
         view.cache["incident_tables"] = protect_incident_tables(
-            tables, audience=view.audience, policy=view.config.protection)
+            tables, audience=view.audience, policy=view.config.protection, **kw)
     return view.cache["incident_tables"]
 
 

@@ -428,6 +428,9 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
             sensitive_exact.append((dep, lvl, float(row["latitude"]), float(row["longitude"])))
     outside = _outside_names(case)
     for art in artifacts:
+        if isinstance(art, str) and case.audience.kind != "owner":
+            for secret in (CLAIMANT_NAME, CLAIMANT_PHONE):  # personal data (incidents)
+                assert secret not in art, f"{name}: claimant data shown to {case.audience.kind}"
         if isinstance(art, str):
             numbers = [float(v) for v in re.findall(r"(?<![\d.])-?\d{2,3}\.\d{4,}", art)]
             for dep, lvl, la, lo in sensitive_exact:
@@ -553,3 +556,68 @@ def produce_io_export_xlsx(case: ReleaseCase, tmp: Path) -> Artifacts:
     finally:
         book.close()
     return [" ".join(cells)]
+
+
+# -- incidents (issue #19) ----------------------------------------------------------------------
+#: Personal data written into every drawn case's claimants table: it may reach the owner only.
+CLAIMANT_NAME = "Zzyzx Testclaimant"
+CLAIMANT_PHONE = "+7 900 555 01 23"
+
+
+def incident_tables_for(case: ReleaseCase) -> dict[str, pd.DataFrame]:
+    """Incident books of a drawn case: one tiger depredation at each station's EXACT position
+    (the station's country), each with a compensation claim by a made-up claimant
+    (:data:`CLAIMANT_NAME`, :data:`CLAIMANT_PHONE`)."""
+    ds = case.dataset
+    deps = ds.deployments.reset_index(drop=True)
+    details = ds.get("deploymentDetails")
+    country = pd.Series("CN", index=deps.index, dtype=object)
+    if details is not None and "countryCode" in details:
+        country = deps["deploymentID"].map(
+            details.drop_duplicates("deploymentID").set_index("deploymentID")["countryCode"]
+        ).fillna("CN").astype(object)
+    species = pd.Series("Panthera tigris", index=deps.index, dtype=object)  # sensitive
+    start = pd.to_datetime(deps["deploymentStart"], utc=True)
+    ids = [f"INC-{i + 1}" for i in range(len(deps))]
+    claims = [f"CLM-{i + 1}" for i in range(len(deps))]
+    incidents = pd.DataFrame({
+        "incidentID": ids, "countryCode": country.to_numpy(), "eventStart": start.to_numpy(),
+        "latitude": deps["latitude"].to_numpy(float),
+        "longitude": deps["longitude"].to_numpy(float),
+        "category": "livestock-killed", "scientificName": species.to_numpy(),
+        "individualID": None, "victimKind": "cattle", "victimCount": 1,
+        "compensationAmount": 1000.0,
+        "compensationCurrency": ["RUB" if c == "RU" else "CNY" for c in country],
+        "compensationDate": start.dt.date.to_numpy(), "claimID": claims,
+        "incidentComments": "near the road",
+    })
+    claimants = pd.DataFrame({"claimID": claims, "incidentID": ids,
+                              "claimantName": CLAIMANT_NAME, "phone": CLAIMANT_PHONE,
+                              "address": "1 Test Street", "claimComments": None})
+    return {"incidents": incidents, "claimants": claimants}
+
+
+def produce_report_incidents(case: ReleaseCase, tmp: Path) -> Artifacts:
+    """The report's incidents section for the case's reader (tables and rendered HTML), and
+    the protected incident tables it is computed from."""
+    from amurlink.report import ReportInputs
+    from amurlink.report._sections_incidents import incidents_section, shown_incident_tables
+    from amurlink.report._view import build_view
+    from amurlink.report.render import render_html
+
+    tables = incident_tables_for(case)
+    inputs = ReportInputs(dataset=case.dataset, config=case.study_config(), border=case.border,
+                          themes={"incidents": {"tables": tables, "analyses": {}}})
+    view = build_view(inputs, audience=case.audience, policy=case.policy,
+                      agreement=case.agreement, today=case.today)
+    sec = incidents_section(view)
+    shown = shown_incident_tables(view, tables)
+    texts = [t.frame.to_csv(index=False) for t in sec.tables]
+    texts += [f.to_csv(index=False) for f in shown.values()]
+    texts.append(render_html(view, [sec], lang="en", date=case.today))
+    out: Artifacts = list(texts)
+    inc = shown.get("incidents")
+    if inc is not None and len(inc):
+        out.append(Shown(inc[["latitude", "longitude"]].assign(deploymentID=None),
+                         points_only=True))
+    return out
