@@ -158,6 +158,8 @@ class BrowserTest(StaticLiveServerTestCase):
 
         # the map: layers toggle and the view zooms, with the app's own script
         page.goto(f"{url}/map/")
+        page.wait_for_selector("#lmap[data-loaded]")  # the interactive (Leaflet) map drew
+        page.click("#svg-map summary")  # the server-drawn map sits under "Static map"
         svg = page.locator("#amurlink-map")
         before = svg.get_attribute("viewBox")
         svg.hover()
