@@ -261,7 +261,17 @@ class Released:
         :attr:`distance_level` (:func:`amurlink.analysis.crossborder.protect_crossborder`)."""
         from amurlink.analysis.crossborder import crossborder, protect_crossborder
 
-        result = crossborder(self._exact, border=border, **kwargs)
+        data = self._exact
+        complete = getattr(data, "scoped_from", None)
+        details = data.get("deploymentDetails")
+        if complete is not None and (details is None or not len(details)) \
+                and complete.get("deploymentDetails") is not None:
+            # which country a station is in is a fact of the station, not of the agreement's
+            # tables: the per-country counts need it even when the table itself is not shared
+            full = complete["deploymentDetails"]
+            data = data.replace(deploymentDetails=full.loc[full["deploymentID"].isin(
+                data.deployments["deploymentID"]).to_numpy(dtype=bool)])
+        result = crossborder(data, border=border, **kwargs)
         return protect_crossborder(result, level=self.distance_level)
 
     def summary(self) -> dict[str, Any]:
