@@ -105,7 +105,8 @@ def _design(ctx: StageContext) -> dict[str, Any]:
 
 
 def _design_applies(study: Study) -> str | None:
-    return None if _scenario(study) is not None else "not a simulated study (no theme design)"
+    return None if _scenario(study) is not None else \
+        "no simulated scenario (summary.json): the theme design runs on a simulated study"
 
 
 def _design_summary(value: dict[str, Any]) -> dict[str, Any]:
