@@ -144,3 +144,30 @@ class UploadKindsTest(BaseTestCase):
         html = self.client_for("owner").get("/orgs/ntlnp/upload/").content.decode()
         for kind in ("camtrap-dp", "mapping", "wildlife-insights", "megadetector"):
             self.assertRegex(html, re.escape(f'value="{kind}"'))
+
+
+class MegaDetectorUploadTest(BaseTestCase):
+    def test_results_are_added_to_the_current_dataset_which_they_replace(self):
+        import json
+
+        before = Dataset.objects.filter(owner=self.cn).latest("id")
+        result = {
+            "info": {"format_version": "1.4", "detector": "md_v5a.0.0.pt"},
+            "detection_categories": {"1": "animal", "2": "person", "3": "vehicle"},
+            "images": [
+                {"file": "CN-A1/IMG_9001.JPG", "datetime": "2014:10:01 22:15:00",
+                 "detections": [{"category": "1", "conf": 0.95, "bbox": [0.1, 0.2, 0.3, 0.4]}]},
+                {"file": "CN-A2/IMG_9002.JPG", "datetime": "2014:10:02 08:00:00",
+                 "detections": []}]}
+        r = self.client_for("owner").post("/orgs/ntlnp/upload/", {
+            "kind": "megadetector", "timezone": "Asia/Shanghai",
+            "package": SimpleUploadedFile("md.json", json.dumps(result).encode())})
+        self.assertEqual(r.status_code, 302, r.content.decode()[:3000])
+        up = Upload.objects.latest("id")
+        self.assertEqual(up.status, "imported", up.issues)
+        new = up.dataset
+        self.assertEqual(new.n_deployments, before.n_deployments)
+        self.assertEqual(new.n_media, before.n_media + 2)
+        from amurlink_web.apps.jobs.study import current_datasets
+
+        self.assertEqual(current_datasets()["CN"].pk, new.pk)
