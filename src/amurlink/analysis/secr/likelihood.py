@@ -356,23 +356,29 @@ class _Session:
         if len(st_pars) == 1:
             st_pars = st_pars * 2  # no response: state 1 = state 0
         h0 = [self.gh(*q)[1] for q in st_pars[0]]
-        h1 = h0 if st_pars[1] is st_pars[0] else [self.gh(*q)[1] for q in st_pars[1]]
-        dh = [a - b for a, b in zip(h1, h0, strict=True)]
-        Hnaive_tot = sum(self._U0[g] @ h0[g] + self._U1[g] @ h1[g] for g in range(G))
+        same = st_pars[1] is st_pars[0]  # no behavioural response: one hazard per group
+        h1 = h0 if same else [self.gh(*q)[1] for q in st_pars[1]]
+        if same:  # skip the zero differences and a second product (mixed occasions, t, T)
+            Hnaive_tot = sum((self._U0[g] + self._U1[g]) @ h0[g] for g in range(G))
+        else:
+            dh = [a - b for a, b in zip(h1, h0, strict=True)]
+            Hnaive_tot = sum(self._U0[g] @ h0[g] + self._U1[g] @ h1[g] for g in range(G))
         pdot = -np.expm1(-Hnaive_tot)
         LL = np.broadcast_to(-Hnaive_tot, (self.n, self.M)).copy()
         if self.n == 0:
             return LL, pdot
-        for g in range(G):
-            if self._A[g].nnz:
-                LL -= self._A[g] @ dh[g]
+        if not same:
+            for g in range(G):
+                if self._A[g].nnz:
+                    LL -= self._A[g] @ dh[g]
         LL += self._gconst[:, None]
         di, ds, dk, y, st, ud, dg = self._det
         hd = np.empty((di.size, self.M))
         for g in range(G):
             sel = dg == g
             if sel.any():
-                hd[sel] = np.where(st[sel, None], h1[g][dk[sel]], h0[g][dk[sel]])
+                hd[sel] = (h0[g][dk[sel]] if same else
+                           np.where(st[sel, None], h1[g][dk[sel]], h0[g][dk[sel]]))
         if self.kind != "multi":
             term = np.empty_like(hd)
             c = self._det_count
@@ -391,7 +397,7 @@ class _Session:
                 Hs[s_] = (u[:, s_] * ~naive[s_]) @ h0[g] + (u[:, s_] * naive[s_]) @ h1[g]
             H = Hs[self._pair_s]
             for g in range(G):
-                if self._Bm[g].nnz:
+                if not same and self._Bm[g].nnz:
                     H = H + self._Bm[g] @ dh[g]
             term = np.log(hd) + np.log(-np.expm1(-H)) + H - np.log(H)
         LL += self._Cdet @ term
