@@ -171,3 +171,22 @@ class MegaDetectorUploadTest(BaseTestCase):
         from amurlink_web.apps.jobs.study import current_datasets
 
         self.assertEqual(current_datasets()["CN"].pk, new.pk)
+
+
+class ReportLanguageTest(BaseTestCase):
+    def test_the_report_says_what_each_issue_means_in_the_readers_language(self):
+        from amurlink_web.apps.organisations.services import profile_set_language
+
+        bomb = zipped({"m.mapping.toml": MAPPING, "st.csv": "0" * 5_000_000})
+        client = self.client_for("partner")
+        r = client.post("/orgs/llnp/upload/", {
+            "kind": "mapping", "package": SimpleUploadedFile("x.zip", bomb)})
+        self.assertEqual(r.status_code, 400)
+        up = Upload.objects.latest("id")
+        for lang, words in (("ru", ("ошибка", "Файл в архиве подозрительно сильно сжат")),
+                            ("zh-hans", ("错误", "压缩包中的文件压缩比异常高")),
+                            ("en", ("error", "compressed suspiciously much"))):
+            profile_set_language(user=self.users["partner"], language=lang)
+            html = client.get(f"/uploads/{up.pk}/").content.decode()
+            for word in words:
+                self.assertIn(word, html, lang)
