@@ -57,8 +57,7 @@ class HomeTest(BaseTestCase):
         self.assertIn("cn.zip", html)  # the persona's upload
         self.assertIn('id="awaiting"', self.client_for("partner").get("/").content.decode())
         self.assertNotIn('id="awaiting"', self.client_for("readonly").get("/").content.decode())
-        job = job_create(kind="report", organisation=self.cn, by=self.users["owner"],
-                         params={"lang": "en"})
+        job = job_create(kind="crossborder", organisation=self.cn, by=self.users["owner"])
         html = self.client_for("owner").get("/").content.decode()
         self.assertIn(f'href="/jobs/{job.pk}/"', html)
         self.assertNotIn(f'href="/jobs/{job.pk}/"',

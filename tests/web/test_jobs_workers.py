@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.web
+# slow: three Django processes start (about 20 s on the loaded 2-core machine)
+pytestmark = [pytest.mark.web, pytest.mark.slow]
 
 _ENQUEUE = """
 import django, sys
