@@ -36,6 +36,10 @@ def report_command(
         AudienceKind.owner, "--audience",
         help="Who reads it: every location is protected for this audience first."),
     pdf: bool = typer.Option(False, "--pdf", help="Also print a dated A4 PDF (needs chromium)."),
+    agreement: Path | None = typer.Option(
+        None, "--agreement",
+        help="Sharing agreement (TOML) the report is for: a partner report cut to its species, "
+             "tables, level and embargo (implies --audience partner)."),
     camtrap: bool = typer.Option(
         True, "--camtrap/--no-camtrap",
         help="Compute the camera-trap section (effort, relative abundance, activity)."),
@@ -52,7 +56,17 @@ def report_command(
         inputs = prepare_inputs(load_report_inputs(joint_dir))
         if camtrap:
             inputs = _with_camtrap(inputs)
-        files = write_report(inputs, out, lang=lang.value, audience=audience.value, pdf=pdf)
+        terms = None
+        who: object = audience.value
+        if agreement is not None:
+            from amurlink.exchange import Agreement
+
+            terms = Agreement.from_toml(agreement)
+            terms.check_in_force()
+            who = terms.audience
+            audience = AudienceKind.partner
+        files = write_report(inputs, out, lang=lang.value, audience=who, pdf=pdf,
+                             agreement=terms)
     payload = {"html": str(files.html), "csv": [str(p) for p in files.csv],
                "gpkg": str(files.gpkg) if files.gpkg else None,
                "pdf": str(files.pdf) if files.pdf else None,

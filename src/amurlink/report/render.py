@@ -248,6 +248,7 @@ def write_report(
     pdf: bool = False,
     date: _dt.date | None = None,
     view: ReportView | None = None,
+    agreement: Any = None,
 ) -> ReportFiles:
     """Write the joint report for one audience and language.
 
@@ -269,6 +270,10 @@ def write_report(
         Date printed in the report and the PDF name (today if None).
     view : ReportView, optional
         A view already built for this audience (reused across languages).
+    agreement : Agreement or mapping, optional
+        The sharing agreement the report is written under (a partner's report): its species,
+        tables and embargo cut what the report shows, after station levels were decided on
+        the complete data (:func:`amurlink.release.release`).
 
     Returns
     -------
@@ -291,7 +296,8 @@ def write_report(
     if isinstance(audience, str):
         audience = audience_for(audience)
     if view is None:
-        view = build_report_view(inputs, audience=audience, policy=policy)
+        view = build_report_view(inputs, audience=audience, policy=policy,
+                                 **({"agreement": agreement} if agreement is not None else {}))
     sections = build_sections(view)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
