@@ -190,3 +190,16 @@ class ReportLanguageTest(BaseTestCase):
             html = client.get(f"/uploads/{up.pk}/").content.decode()
             for word in words:
                 self.assertIn(word, html, lang)
+
+
+class ApiUploadKindTest(BaseTestCase):
+    def test_the_api_takes_the_kind_too(self):
+        r = self.client_for("partner").post("/api/datasets/?organisation=llnp", {
+            "kind": "mapping", "package": SimpleUploadedFile("t.zip", zipped(
+                {"m.mapping.toml": MAPPING, "st.csv": STATIONS, "rec.csv": RECORDS}))})
+        self.assertEqual(r.status_code, 201, r.content)
+        self.assertEqual(r.json()["status"], "imported")
+        r = self.client_for("partner").post("/api/datasets/?organisation=llnp", {
+            "kind": "mapping", "package": SimpleUploadedFile("x.zip", zipped({"a.csv": "x"}))})
+        self.assertEqual((r.status_code, r.json()["issues"][0]["code"]),
+                         (422, "no-mapping-TOML"))

@@ -110,7 +110,9 @@ def _dataset_upload(request: HttpRequest) -> JsonResponse:
         raise ApplicationError("send the zipped package as multipart field 'package'")
     received = upload_receive(uploaded_file=request.FILES["package"])
     upload = dataset_import(organisation=organisation, received=received, by=request.user,
-                            title=request.POST.get("title") or None, request=request)
+                            title=request.POST.get("title") or None, request=request,
+                            kind=request.POST.get("kind") or "camtrap-dp",
+                            timezone=(request.POST.get("timezone") or "").strip()[:64])
     status = {"imported": 201, "duplicate": 200, "rejected": 422}[upload.status]
     return JsonResponse({"upload": upload.pk, "status": upload.status,
                          "dataset": upload.dataset_id, "issues": upload.issues},
