@@ -31,7 +31,7 @@ from amurlink.core.border import Border
 from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, DataError
 
-__all__ = ["DetectorLayout", "detector_layout", "capthist_from_dataset"]
+__all__ = ["DetectorLayout", "detector_layout", "capthist_from_dataset", "capthist_camera_dna"]
 
 logger = logging.getLogger(__name__)
 
@@ -345,3 +345,219 @@ def capthist_from_dataset(
         raise DataError(f"no identified {species} ({life_stage or 'any stage'}) detected"
                           + (f" in {country}" if country else ""))
     return ch
+
+
+def _dna_table(dataset: Dataset, dna: pd.DataFrame, border: Border) -> pd.DataFrame:
+    """``sampleID, individualID, x, y, time`` of assigned DNA samples (coordinates and dates
+    from the assignments, else from the dataset's ``samples`` table)."""
+    if not isinstance(dna, pd.DataFrame):
+        raise ConfigError("dna_assignments must be a table (DataFrame) with columns sampleID "
+                          "and individualID")
+    for col in ("sampleID", "individualID"):
+        if col not in dna.columns:
+            raise DataError(f"DNA assignments: column {col!r} is missing; expected sampleID, "
+                            "individualID and the sample's x, y (or latitude, longitude) and "
+                            "collectionDate (or a samples table in the dataset)")
+    d = dna.copy()
+    d["sampleID"] = _core._obj(d["sampleID"])
+    need = [c for c in ("collectionDate", "latitude", "longitude")
+            if c not in d.columns and not (c != "collectionDate" and {"x", "y"} <= set(d))]
+    if need:
+        samples = dataset.get("samples")
+        if samples is None or "sampleID" not in samples:
+            raise DataError(f"DNA assignments lack {', '.join(need)} and the dataset has no "
+                            "samples table to take them from; add the columns")
+        s = samples.assign(sampleID=_core._obj(samples["sampleID"])).drop_duplicates(
+            "sampleID").set_index("sampleID")
+        for c in need:
+            if c not in s.columns:
+                raise DataError(f"DNA samples: column {c!r} is missing from the assignments "
+                                "and from the dataset's samples table")
+            d[c] = s[c].reindex(d["sampleID"].to_numpy(object)).to_numpy()
+    if {"x", "y"} <= set(d.columns):
+        x = pd.to_numeric(d["x"], errors="coerce").to_numpy(float)
+        y = pd.to_numeric(d["y"], errors="coerce").to_numpy(float)
+    else:
+        from amurlink.core.crs import to_metric
+
+        lon = pd.to_numeric(d["longitude"], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(d["latitude"], errors="coerce").to_numpy(float)
+        x, y = to_metric(lon, lat, crs=border.crs)
+    t = pd.to_datetime(d["collectionDate"], utc=True, errors="coerce", format="mixed")
+    out = pd.DataFrame({"sampleID": d["sampleID"].to_numpy(object),
+                        "individualID": _core._obj(d["individualID"]).to_numpy(object),
+                        "x": np.asarray(x, float), "y": np.asarray(y, float),
+                        "time": t.to_numpy("datetime64[ns]").astype(np.int64)})
+    bad = (~np.isfinite(out["x"]) | ~np.isfinite(out["y"]) | t.isna().to_numpy()
+           | pd.isna(out["individualID"]).to_numpy())
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"DNA assignments, sample {out['sampleID'].iloc[i]!r} (row {i + 1}): "
+                        "needs an individualID, coordinates and a collectionDate")
+    return out
+
+
+def capthist_camera_dna(
+    dataset: Dataset,
+    dna_assignments: pd.DataFrame,
+    /,
+    *,
+    border: Border,
+    species: str,
+    country: str | None = None,
+    occasion_days: float = 1.0,
+    camera_detector: str = "count",
+    life_stage: str | None = "adult",
+    threshold_min: float = 30.0,
+    origin: Any = None,
+    end: Any = None,
+    dna_spacing: float = 2000.0,
+    dna_area: Any = None,
+    dna_occasions: int = 1,
+    encounters: pd.DataFrame | None = None,
+    layout: DetectorLayout | None = None,
+) -> CaptureHistory:
+    """Camera and DNA detections of the same animals in one capture history.
+
+    Camera occasions come first (as :func:`capthist_from_dataset`: camera locations,
+    ``camera_detector`` ``count`` or ``proximity``, usage from the deployments), then
+    ``dna_occasions`` DNA search occasions of ``proximity`` detectors: the searched area as a
+    square grid of spacing ``dna_spacing`` (a proximity-grid approximation of secr's polygon
+    search, which amurlink does not fit), each DNA sample assigned to its nearest grid
+    point. Camera detectors have usage 0 on DNA occasions and grid detectors usage 0 on
+    camera occasions, so the history is secr's mixed-detector session
+    (``occasion_detectors``): fit it with ``model={"lambda0": "~dettype"}`` for one density
+    and one movement scale shared by both methods and a detection intercept per method.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The joint package (or a national one); see :func:`capthist_from_dataset`.
+    dna_assignments : DataFrame
+        DNA samples of ``species`` assigned to individuals (e.g. from
+        :mod:`amurlink.identify.genotypes`): ``sampleID``, ``individualID`` and the sample's
+        ``x``, ``y`` (metres, ``border.crs``) or ``latitude``, ``longitude``, and
+        ``collectionDate``; missing coordinates or dates are taken from the dataset's
+        ``samples`` table. ``individualID`` is a joint ID, a national ID of the camera
+        catalogue (``catalogue:ID`` as in the dataset) or, for an animal never photographed,
+        any other label (a DNA-only animal). A ``scientificName`` column, when present, keeps
+        the rows of ``species``.
+    border, species, country, occasion_days, life_stage, threshold_min, origin, end
+        As :func:`capthist_from_dataset`. With ``country`` the animals are that country's
+        national IDs (DNA IDs are mapped to them).
+    camera_detector : {"count", "proximity"}, default "count"
+        Detector type of the camera occasions.
+    dna_spacing : float, default 2000
+        Spacing of the search grid, metres (about sigma / 2 or finer).
+    dna_area : shapely geometry, optional
+        The searched area in ``border.crs``. Default: the convex hull of the DNA samples
+        buffered by ``dna_spacing`` (give the real search area when it is known: the default
+        cannot know where searches found nothing).
+    dna_occasions : int, default 1
+        Number of equal-length DNA search occasions from the first to the last sample.
+    encounters, layout : optional
+        As :func:`capthist_from_dataset` (``encounters`` of every life stage).
+
+    Returns
+    -------
+    CaptureHistory
+        Detector ``count`` (or ``proximity``) with ``occasion_detectors`` = the camera type on
+        the camera occasions and ``"proximity"`` on the DNA occasions; traps = camera
+        locations then grid points (``trap_ids`` ``DNA-0001``...); ``trap_covariates``
+        column ``method`` (``camera``/``dna``). Animals detected only by DNA have camera rows
+        of zeros.
+
+    Raises
+    ------
+    DataError
+        A sample without individual, coordinates or date, or no animal at all.
+    ConfigError
+        Bad options.
+    """
+    if camera_detector not in ("count", "proximity"):
+        raise ConfigError(f"camera_detector must be 'count' or 'proximity', got "
+                          f"{camera_detector!r}")
+    if not (np.isfinite(dna_spacing) and dna_spacing > 0):
+        raise ConfigError(f"dna_spacing must be > 0 metres, got {dna_spacing!r}")
+    if int(dna_occasions) != dna_occasions or dna_occasions < 1:
+        raise ConfigError(f"dna_occasions must be a whole number >= 1, got {dna_occasions!r}")
+    dna_occasions = int(dna_occasions)
+    if encounters is None:
+        encounters = _encounters(dataset, border=border, species=species, life_stage=None,
+                                 start=None, end=None, tolerance_m=0.0,
+                                 threshold_min=threshold_min, crs=None)
+    if layout is None:
+        layout = detector_layout(dataset, border=border, occasion_days=occasion_days,
+                                 origin=origin, end=end)
+    cam = capthist_from_dataset(dataset, border=border, species=species, country=country,
+                                life_stage=life_stage, detector=camera_detector,
+                                threshold_min=threshold_min, encounters=encounters,
+                                layout=layout)
+    dna = dna_assignments
+    if "scientificName" in dna.columns:
+        dna = dna[_core.species_matches(dna["scientificName"], [species])]
+    d = _dna_table(dataset, dna, border)
+    if not len(d):
+        raise DataError(f"no DNA sample of {species} in the assignments")
+    # individual IDs of the camera history: joint IDs (or national IDs with a country)
+    enc = encounters[_core.species_matches(encounters["scientificName"], [species])]
+    to_animal: dict[str, str] = {}
+    stage: dict[str, Any] = {}
+    for row in enc[["jointID", "members", "individualID", "nationalID", "lifeStage"]
+                   ].itertuples(index=False):
+        target = row.jointID if country is None else row.nationalID
+        if pd.isna(target):
+            continue
+        names = [row.jointID, row.individualID, row.nationalID]
+        names += str(row.members).split(" = ") if pd.notna(row.members) else []
+        for nm in names:
+            if pd.notna(nm) and (country is None or str(nm) == str(target)
+                                 or str(nm) == str(row.jointID)):
+                to_animal.setdefault(str(nm), str(target))
+        stage[str(target)] = row.lifeStage
+    d["animal"] = [to_animal.get(str(v), str(v)) for v in d["individualID"]]
+    if life_stage is not None:
+        st = d["animal"].map(stage)
+        other = (st.notna() & (st != life_stage)).to_numpy(bool)
+        if other.any():
+            logger.info("%d DNA sample(s) of %s individuals (not %s) are left out",
+                        int(other.sum()), "other-stage", life_stage)
+            d = d[~other]
+    # search grid
+    import shapely
+    from scipy.spatial import cKDTree
+
+    if dna_area is None:
+        pts = shapely.multipoints(np.column_stack([d["x"], d["y"]]))
+        dna_area = shapely.buffer(shapely.convex_hull(pts), dna_spacing)
+    x0, y0, x1, y1 = shapely.bounds(dna_area)
+    gx = np.arange(x0 + dna_spacing / 2, x1, dna_spacing)
+    gy = np.arange(y0 + dna_spacing / 2, y1, dna_spacing)
+    grid = np.column_stack([a.ravel() for a in np.meshgrid(gx, gy)])
+    grid = grid[shapely.contains_xy(dna_area, grid[:, 0], grid[:, 1])] if len(grid) else grid
+    if not len(grid):
+        raise DataError(f"the DNA search area holds no grid point at spacing {dna_spacing} m; "
+                        "use a smaller dna_spacing")
+    _, gk = cKDTree(grid).query(np.column_stack([d["x"], d["y"]]))
+    t = d["time"].to_numpy(np.int64)
+    t0, t1 = int(t.min()), int(t.max())
+    width = max(t1 - t0, 1) / dna_occasions
+    gs = np.minimum(((t - t0) / width).astype(np.int64), dna_occasions - 1)
+    # combined history
+    ids = list(cam.animal_ids) + sorted(set(d["animal"]) - set(cam.animal_ids))
+    a_index = {a: i for i, a in enumerate(ids)}
+    Sc, Kc, Kd = cam.n_occasions, cam.n_detectors, len(grid)
+    counts = np.zeros((len(ids), Sc + dna_occasions, Kc + Kd), np.int64)
+    counts[:cam.n, :Sc, :Kc] = cam.counts
+    ai = np.array([a_index[a] for a in d["animal"]], dtype=np.int64)
+    counts[ai, Sc + gs, Kc + gk] = 1  # proximity: one per animal, occasion and detector
+    usage = np.zeros((Kc + Kd, Sc + dna_occasions))
+    usage[:Kc, :Sc] = cam.usage_or_ones
+    usage[Kc:, Sc:] = 1.0
+    return CaptureHistory(
+        traps=np.vstack([cam.traps, grid]), counts=counts, detector=camera_detector,
+        usage=usage, trap_ids=tuple(cam.trap_ids) + tuple(f"DNA-{i + 1:04d}"
+                                                         for i in range(Kd)),
+        animal_ids=tuple(ids), session=cam.session, crs=cam.crs,
+        trap_covariates=pd.DataFrame({"method": ["camera"] * Kc + ["dna"] * Kd}),
+        occasion_detectors=(camera_detector,) * Sc + ("proximity",) * dna_occasions)

@@ -1,0 +1,176 @@
+"""Camera and DNA detections of the same animals in one SECR model
+(:func:`capthist_camera_dna`): built from the joint package (``small`` scenario, seed 7,
+harmonised) and the DNA samples assigned to individuals (the simulator's truth: each sample's
+animal as its national catalogue ID). The mixed history's likelihood, given the centre, is
+the camera part's plus the DNA part's, each equal to its own single-method history."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from amurlink.analysis.secr import (
+    CaptureHistory,
+    LogLikelihood,
+    capthist_camera_dna,
+    capthist_from_dataset,
+    fit_secr,
+    make_mask,
+)
+from amurlink.cli import app
+from amurlink.core.border import load_border
+from amurlink.exceptions import ConfigError, DataError
+
+pytest.importorskip("amurlink.simulate")
+
+LEOPARD = "Panthera pardus"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    from amurlink.io import read_camtrap_dp
+
+    root = tmp_path_factory.mktemp("camdna")
+    sim = root / "sim"
+    res = runner.invoke(app, ["simulate", "--scenario", "small", "--seed", "7", "-o", str(sim)])
+    assert res.exit_code == 0, res.output
+    out = root / "joint"
+    res = runner.invoke(app, ["harmonise", str(sim / "cn"), str(sim / "ru" / "ru.mapping.toml"),
+                              "--config", str(sim / "amurlink.toml"), "--links",
+                              str(sim / "crosswalk.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    shutil.copy(sim / "border.geojson", out / "border.geojson")
+    border = load_border(sim / "border.geojson")
+    # DNA assignments: field samples of leopards -> the animal's national catalogue ID in the
+    # sample's country (else the other country's; else a DNA-only label)
+    s = pd.read_csv(sim / "truth" / "samples.csv")
+    s = s[s["reference"].isna() & s["animalID"].str.startswith("leo")]
+    links = pd.read_csv(sim / "truth" / "links.csv")
+    t0 = pd.Timestamp(json.loads((sim / "summary.json").read_text())["period"][0], tz="UTC")
+
+    def ident(row):
+        own = links[(links["animalID"] == row.animalID)]
+        same = own[own["country"] == row.country]
+        pick = same if len(same) else own
+        return pick["individualID"].iloc[0] if len(pick) else f"DNA:{row.animalID}"
+
+    dna = pd.DataFrame({"sampleID": s["sampleID"],
+                        "individualID": [ident(r) for r in s.itertuples()],
+                        "x": s["x"], "y": s["y"],
+                        "collectionDate": (t0 + pd.to_timedelta(s["day"], unit="D")).astype(str),
+                        "scientificName": LEOPARD})
+    ds = read_camtrap_dp(out, strict=False)
+    ch = capthist_camera_dna(ds, dna, border=border, species=LEOPARD, dna_spacing=1500,
+                             dna_occasions=2)
+    cam = capthist_from_dataset(ds, border=border, species=LEOPARD)
+    mask = make_mask(ch.traps, buffer=8000, spacing=1000)
+    return {"dataset": ds, "border": border, "dna": dna, "ch": ch, "cam": cam, "mask": mask}
+
+
+def test_history_layout(study):
+    ch, cam, dna = study["ch"], study["cam"], study["dna"]
+    Sc, Kc = cam.n_occasions, cam.n_detectors
+    assert ch.occasion_detectors == ("count",) * Sc + ("proximity",) * 2
+    assert ch.trap_ids[:Kc] == cam.trap_ids and ch.trap_ids[Kc].startswith("DNA-")
+    # camera part unchanged; DNA detections only on DNA occasions at grid detectors
+    np.testing.assert_array_equal(ch.counts[:cam.n, :Sc, :Kc], cam.counts)
+    assert ch.counts[:, :Sc, Kc:].sum() == 0 and ch.counts[:, Sc:, :Kc].sum() == 0
+    assert ch.counts[:, Sc:, :].max() == 1
+    u = ch.usage_or_ones
+    assert np.all(u[Kc:, :Sc] == 0) and np.all(u[:Kc, Sc:] == 0) and np.all(u[Kc:, Sc:] == 1)
+    # each sample went to its nearest grid point; (animal, occasion, point) triples <= samples
+    assert 0 < ch.counts[:, Sc:].sum() <= len(dna)
+    grid = ch.traps[Kc:]
+    d = np.sqrt(((dna[["x", "y"]].to_numpy()[:, None] - grid[None]) ** 2).sum(-1)).min(1)
+    # (samples of non-adult animals are left out, so some may lie outside the grid)
+    assert (d <= 1500 / np.sqrt(2) + 1e-6).sum() >= ch.counts[:, Sc:].sum()
+    # the samples' animals are the camera joint IDs where the animal was photographed
+    photographed = set(cam.animal_ids)
+    dna_animals = {ch.animal_ids[i] for i in np.flatnonzero(ch.counts[:, Sc:].sum((1, 2)))}
+    assert dna_animals & photographed, "no DNA sample was linked to a photographed animal"
+    assert all(a.startswith("J-") or a.startswith("DNA:") for a in dna_animals)
+    assert ch.n >= cam.n
+
+
+def _part(ch: CaptureHistory, occ: slice, det: slice, kind: str) -> tuple[CaptureHistory,
+                                                                            np.ndarray]:
+    counts = ch.counts[:, occ, det]
+    seen = counts.reshape(ch.n, -1).sum(1) > 0
+    part = CaptureHistory(traps=ch.traps[det], counts=counts[seen], detector=kind,
+                          usage=ch.usage_or_ones[det, occ],
+                          animal_ids=tuple(np.asarray(ch.animal_ids)[seen]))
+    return part, seen
+
+
+def test_parts_add_up_to_the_joint_likelihood(study):
+    """log Pr(history | x) of each animal = camera part + DNA part, each equal to the
+    single-method model's (an animal missing from a part contributes log Pr(not detected));
+    1 - pdot = product of the parts' non-detection probabilities."""
+    ch, mask, cam = study["ch"], study["mask"], study["cam"]
+    Sc, Kc = cam.n_occasions, cam.n_detectors
+    lam_c, lam_d, sig = 0.02, 0.3, 1800.0
+    ll = LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~dettype"})
+    beta = np.array([-9.0, np.log(lam_c), np.log(lam_d / lam_c), np.log(sig)])
+    LL, pdot = ll.sessions[0].class_loglik(ll.session_pars(beta, 0)[0])
+    total = np.zeros_like(LL)
+    nondet = np.ones(mask.n_points)
+    for occ, det, kind, lam in ((slice(0, Sc), slice(0, Kc), "count", lam_c),
+                                (slice(Sc, None), slice(Kc, None), "proximity", lam_d)):
+        part, seen = _part(ch, occ, det, kind)
+        lp = LogLikelihood(part, mask, detectfn="HHN", fastproximity=False)
+        L1, p1 = lp.sessions[0].class_loglik(
+            lp.session_pars(np.array([-9.0, np.log(lam), np.log(sig)]), 0)[0])
+        total[seen] += L1
+        total[~seen] += np.log1p(-p1)[None, :]  # not detected by this method
+        nondet *= 1 - p1
+    np.testing.assert_allclose(LL, total, rtol=1e-9, atol=1e-8)
+    np.testing.assert_allclose(1 - pdot, nondet, rtol=1e-9, atol=1e-12)
+    # the camera part alone is exactly capthist_from_dataset's history
+    part, _ = _part(ch, slice(0, Sc), slice(0, Kc), "count")
+    np.testing.assert_array_equal(part.counts, cam.counts)
+
+
+def test_camera_dna_model_fits(study):
+    ch, mask = study["ch"], study["mask"]
+    fit = fit_secr(ch, mask, detectfn="HHN", model={"lambda0": "~dettype"})
+    assert fit.code == 1 and np.all(np.isfinite(fit.se))
+    common = fit_secr(ch, mask, detectfn="HHN")
+    assert fit.loglik >= common.loglik - 1e-6
+    # DNA-only detection intercept differs from the cameras' (per occasion, vs per day)
+    pred = fit.predict()
+    assert np.isfinite(pred.loc["sigma", "estimate"]) and pred.loc["sigma", "estimate"] > 0
+
+
+def test_bad_assignments_are_clear_errors(study):
+    ds, border, dna = study["dataset"], study["border"], study["dna"]
+    with pytest.raises(DataError, match="individualID"):
+        capthist_camera_dna(ds, dna.drop(columns="individualID"), border=border,
+                            species=LEOPARD)
+    bad = dna.copy()
+    bad.loc[bad.index[0], "x"] = np.nan
+    with pytest.raises(DataError, match=str(bad["sampleID"].iloc[0])):
+        capthist_camera_dna(ds, bad, border=border, species=LEOPARD)
+    with pytest.raises(DataError, match="collectionDate"):
+        capthist_camera_dna(ds, dna.drop(columns="collectionDate"), border=border,
+                            species=LEOPARD)
+    with pytest.raises(ConfigError, match="dna_occasions"):
+        capthist_camera_dna(ds, dna, border=border, species=LEOPARD, dna_occasions=0)
+    with pytest.raises(DataError, match="no DNA sample"):
+        capthist_camera_dna(ds, dna.assign(scientificName="Panthera tigris"), border=border,
+                            species=LEOPARD)
+
+
+def test_one_dna_occasion_merges_the_searches(study):
+    ds, border, dna, ch2 = study["dataset"], study["border"], study["dna"], study["ch"]
+    ch1 = capthist_camera_dna(ds, dna, border=border, species=LEOPARD, dna_spacing=1500)
+    Sc = study["cam"].n_occasions
+    assert ch1.n_occasions == Sc + 1 and ch1.animal_ids == ch2.animal_ids
+    np.testing.assert_array_equal(ch1.counts[:, Sc], ch2.counts[:, Sc:].max(axis=1))
+    assert dataclasses.replace(ch1).n == ch1.n
