@@ -210,10 +210,26 @@ def _run_study(job: Job, out: Path, progress: Progress) -> str:
     job's result is the report for the starter's organisation, protected like the ``report``
     kind.
     """
+    import fcntl
+
+    progress(2, N_("waiting for the previous study run to finish"))
+    lock_path = Path(settings.DATA_DIR) / "study.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as lock:
+        # one study run at a time writes the joint package (workers on this machine, or on
+        # machines sharing DATA_DIR over a file system with working locks)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _run_study_locked(job, out, progress)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _run_study_locked(job: Job, out: Path, progress: Progress) -> str:
     from amurlink.study import run_study
     from amurlink_web.apps.jobs.study import study_folder_write
 
-    progress(2, N_("preparing the study folder"))
+    progress(3, N_("preparing the study folder"))
     study = study_folder_write()
     stages: list[str] = []
 
