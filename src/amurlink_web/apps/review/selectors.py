@@ -190,10 +190,16 @@ def photo_get(reader: Reader, media_id: str) -> dict[str, Any]:
     """A photo row the reader may see (403 without media in the agreement, 404 else)."""
     require_media(reader)
     frame = photos_of(reader)
-    hit = frame[frame["mediaID"] == str(media_id)]
-    if not len(hit):
+    pos = _photo_positions(id(reader.released), reader.released).get(str(media_id))
+    if pos is None:
         raise Http404("no such photo")
-    return hit.iloc[0].to_dict()
+    return frame.iloc[pos].to_dict()
+
+
+@functools.lru_cache(maxsize=16)
+def _photo_positions(released_id: int, released: Released) -> dict[str, int]:
+    frame = _photos_cached(released_id, released)
+    return {m: i for i, m in enumerate(frame["mediaID"].astype(str))}
 
 
 @dataclass(frozen=True)
@@ -243,7 +249,13 @@ def media_page(reader: Reader, *, after: str = "", size: int = 100, **filters: s
 
 
 def media_filters(reader: Reader) -> dict[str, list[str]]:
-    frame = photos_of(reader)
+    """The stations, species and individuals of the reader's photos (for the filters)."""
+    return _media_filters(id(reader.released), reader.released)
+
+
+@functools.lru_cache(maxsize=16)
+def _media_filters(released_id: int, released: Released) -> dict[str, list[str]]:
+    frame = _photos_cached(released_id, released)
     return {"stations": sorted(frame["deploymentID"].dropna().astype(str).unique()),
             "species": sorted(frame["scientificName"].dropna().astype(str).unique()),
             "individuals": sorted(frame["individualID"].dropna().astype(str).unique())}

@@ -96,11 +96,11 @@ def review_decide_view(request: HttpRequest, link_event_id: str) -> HttpResponse
         row = link_review(link_event_id=link_event_id, decision=decision,
                           reason=request.POST.get("reason"), by=request.user, request=request)
     except ApplicationError as exc:
-        # shown on the reviewer's next page (the keyboard review has already moved on)
-        messages.error(request, _("Your decision on %(event)s was not recorded: %(why)s") % {
-            "event": link_event_id, "why": exc.message})
-        if background:
-            return JsonResponse({"ok": False, "message": exc.message}, status=exc.status)
+        message = _("Your decision on %(event)s was not recorded: %(why)s") % {
+            "event": link_event_id, "why": exc.message}
+        if background:  # the keyboard review has moved on: review.js shows a notice
+            return JsonResponse({"ok": False, "message": message}, status=exc.status)
+        messages.error(request, message)
         return redirect(reverse("review-detail", args=[link_event_id]) + query)
     if background:
         return JsonResponse({"ok": True, "pairStatus": row.get("pairStatus"),
