@@ -176,3 +176,35 @@ class WalksTest(StaticLiveServerTestCase):
 
     def test_walks_in_russian(self):
         self.walk("ru")
+
+    def test_progress_updates_without_reload_and_the_no_worker_notice(self):
+        from django.contrib.auth import get_user_model
+
+        from amurlink_web.apps.jobs.models import Job
+        from amurlink_web.apps.jobs.services import job_create, job_progress, worker_heartbeat
+        from amurlink_web.apps.organisations.models import Organisation
+
+        page = self.as_persona("cn-reviewer", "en")
+        with self.settings(JOBS_RUN_SYNC=False):  # queued for a worker, as in production
+            self._progress(page, job_create, job_progress, worker_heartbeat, Job, Organisation,
+                           get_user_model())
+
+    def _progress(self, page, job_create, job_progress, worker_heartbeat, Job, Organisation,
+                  users):
+        job = job_create(kind="crossborder", by=users.objects.get(username="cn-reviewer"),
+                         organisation=Organisation.objects.get(slug="ntlnp"))
+        page.goto(f"{self.live_server_url}/jobs/{job.pk}/")
+        self.assertTrue(page.is_visible("#no-worker"))  # queued, and no worker is alive
+        page.evaluate("window.__sameDocument = true")
+        worker_heartbeat(worker_id="walk", host="here", pid=1)
+        Job.objects.filter(pk=job.pk).update(status="running")
+        job_progress(job, 42, "cross-border analysis")
+        for _ in range(75):  # the page polls every 1.5 s (no eval: the page's CSP forbids it)
+            if page.get_attribute("#job-progress", "value") == "42":
+                break
+            page.wait_for_timeout(200)
+        self.assertEqual(page.get_attribute("#job-progress", "value"), "42")
+        self.assertEqual(page.inner_text("#job-status"), "running")
+        self.assertTrue(page.evaluate("window.__sameDocument === true"))  # no reload
+        self.assertFalse(page.is_visible("#no-worker"))  # a worker is alive now
+        page.screenshot(path=str(ARTIFACTS / "walks-en-7-progress.png"), full_page=True)
