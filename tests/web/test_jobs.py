@@ -110,7 +110,12 @@ class JobPagesTest(JobTestCase):
                          404)
 
     def test_bad_kind(self):
-        self.assertEqual(self.start("owner", kind="secr").status_code, 400)
+        r = self.start("owner", kind="secr")
+        self.assertEqual(r.status_code, 400)
+        html = r.content.decode()
+        self.assertIn('id="error-400"', html)  # a page with the site's navigation
+        self.assertIn("Choose one of the analyses offered on the page.", html)
+        self.assertNotIn("secr", html)  # no echo of what was sent, no list of codes
 
 
 class JobQueueTest(JobTestCase):

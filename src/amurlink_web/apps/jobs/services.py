@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from amurlink_web.apps.core.services import ApplicationError, audit_record
@@ -52,12 +53,12 @@ def job_create(*, kind: str, organisation: Organisation, by, params: dict | None
     if not role_at_least(member.role, "reviewer"):
         raise PermissionDenied("running analyses needs the reviewer role")
     if kind not in Job.Kind.values:
-        raise ApplicationError(f"kind must be one of {Job.Kind.values}, got {kind!r}")
+        raise ApplicationError(_("Choose one of the analyses offered on the page."))
     params = dict(params or {})
     if kind in (Job.Kind.REPORT, Job.Kind.STUDY):
         lang = params.get("lang", "en")
         if lang not in REPORT_LANGUAGES:
-            raise ApplicationError(f"lang must be one of {sorted(REPORT_LANGUAGES)}, got {lang!r}")
+            raise ApplicationError(_("Choose one of the report languages offered on the page."))
         params = {"lang": lang}
     else:
         params = {}

@@ -77,7 +77,7 @@ def job_start_view(request: HttpRequest, org_slug: str) -> HttpResponse:
                          by=request.user, params={"lang": request.POST.get("lang", "en")},
                          request=request)
     except ApplicationError as exc:
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+        return render(request, "400.html", {"message": exc.message}, status=exc.status)
     return redirect("job-detail", job_id=job.pk)
 
 
