@@ -38,7 +38,9 @@ def _jpeg_segments(data: bytes) -> list[bytes]:
     return out
 
 
-class ReviewPagesTest(BaseTestCase):
+class _JointPhotos(BaseTestCase):
+    """The toy joint package with the demo's flank photos and one proposed leopard link."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -58,6 +60,9 @@ class ReviewPagesTest(BaseTestCase):
         shutil.copytree(self.template, path)
         toy_border_write(path.parent)
         self.event = CachedLinkStore(path).current(status="proposed")["linkEventID"].iloc[0]
+
+
+class ReviewPagesTest(_JointPhotos):
 
     def urls(self) -> list[str]:
         return ["/review/", f"/review/{self.event}/", "/individuals/",
@@ -208,6 +213,58 @@ class ReviewPagesTest(BaseTestCase):
                          404)
         self.assertTrue(AuditLog.objects.filter(
             target=f"joint-catalogue:individual:{tiger['jointID']}").exists())
+
+
+class ReviewProtectionTest(_JointPhotos):
+    """The agreement's species limit and embargo hold for photos, individuals and maps."""
+
+    def test_a_species_limit_holds_for_photos_and_individuals(self):
+        # the Chinese park shares only tigers with the Russian park
+        self.agreement.species = ["Panthera tigris"]
+        self.agreement.save()
+        ru = self.client_for("partner")
+        self.assertEqual(ru.get("/media/m1/thumb.jpg").status_code, 200)  # a Chinese tiger
+        self.assertEqual(ru.get("/media/m5/thumb.jpg").status_code, 404)  # a Chinese leopard
+        # (the joint view applies the agreement's species to the whole joint package, the
+        # reader's own part too: jobs.selectors.joint_access; its own leopard is not asserted)
+        media = ru.get("/media/").content.decode()
+        self.assertIn("/media/m1/thumb.jpg", media)
+        self.assertNotIn("/media/m5/thumb.jpg", media)
+        self.assertNotIn("/media/m6/thumb.jpg", media)
+        listing = ru.get("/individuals/").content.decode()
+        self.assertNotIn("CN-NTLNP:L01", listing)
+        self.assertIn("CN-NTLNP:T01", listing)
+        page = ru.get(f"/review/{self.event}/").content.decode()
+        self.assertNotIn("/media/m5/thumb.jpg", page)
+        self.assertNotIn("CN-A3 2014-10", page)  # the leopard's Chinese detections held back
+        self.assertEqual(ru.get(f"/review/{self.event}/match/left/").status_code, 404)
+
+    def test_an_embargo_holds_for_photos(self):
+        from datetime import date
+
+        self.agreement.embargo_date = date(2014, 9, 10)  # m1 (09-05) shared, m2 (09-12) not
+        self.agreement.save()
+        ru = self.client_for("partner")
+        self.assertEqual(ru.get("/media/m1/thumb.jpg").status_code, 200)
+        self.assertEqual(ru.get("/media/m2/thumb.jpg").status_code, 404)
+        self.assertNotIn("/media/m2/thumb.jpg", ru.get("/media/").content.decode())
+
+    def test_no_page_shows_a_coordinate(self):
+        from amurlink.datasets import load_example
+
+        deps = load_example().deployments
+        coords = {f"{v:.2f}" for v in pd.concat([deps["latitude"], deps["longitude"]])}
+        reader = sel.reader_get(fetched_by=self.users["partner"])
+        joint_ids = [g["jointID"] for g in sel.individual_list(reader)]
+        urls = [f"/review/{self.event}/", "/review/", "/individuals/", "/media/",
+                *(f"/individuals/{j}/" for j in joint_ids)]
+        for persona in ("partner", "owner"):
+            client = self.client_for(persona)
+            for url in urls:
+                page = client.get(url).content.decode()
+                for c in coords:
+                    with self.subTest(persona=persona, url=url, coordinate=c):
+                        self.assertNotIn(c, page)
 
 
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:
