@@ -9,6 +9,9 @@ import typer
 
 from amurlink.cli import _lazy
 from amurlink.cli._common import state
+from amurlink.cli._fastparams import install as _install_fast_params
+
+_install_fast_params()  # typer builds pydantic coercion only where a value needs it
 
 __all__ = ["app", "main"]
 
