@@ -267,6 +267,21 @@ class ReviewProtectionTest(_JointPhotos):
                         self.assertNotIn(c, page)
 
 
+def test_photo_files_stay_inside_the_package(tmp_path):
+    from amurlink_web.apps.review.media import package_thumbnails_make, photo_file
+
+    package = tmp_path / "joint"
+    (package / "media").mkdir(parents=True)
+    (package / "media" / "a.jpg").write_bytes(b"x")
+    (tmp_path / "secret.jpg").write_bytes(b"x")
+    assert photo_file(package, "media/a.jpg") == (package / "media" / "a.jpg").resolve()
+    for bad in ("../secret.jpg", str(tmp_path / "secret.jpg"), "media/../../secret.jpg",
+                "https://example.org/a.jpg", "", "media/missing.jpg"):
+        assert photo_file(package, bad) is None, bad
+    (package / "media.csv").write_text("mediaID,filePath\nm1,media/a.jpg\nm2,../secret.jpg\n")
+    assert package_thumbnails_make(package) == 0  # a.jpg is no image: no thumbnail, no error
+
+
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     # many photos share a timestamp (bursts): the key must still order them uniquely

@@ -113,6 +113,18 @@ def thumbnails_make(package: Path, file_paths: list[str]) -> int:
     return made
 
 
+def package_thumbnails_make(package: Path) -> int:
+    """Make the thumbnails of every photo a written package holds (the import hook: call it
+    after a joint package is written); returns how many exist now."""
+    import pandas as pd
+
+    media = Path(package) / "media.csv"
+    if not media.is_file():
+        return 0
+    paths = pd.read_csv(media, usecols=["filePath"], dtype=str)["filePath"].dropna()
+    return thumbnails_make(Path(package), paths.tolist())
+
+
 def match_picture(source_a: Path, source_b: Path, boxes: tuple[Any, Any] = (None, None)
                   ) -> tuple[Path, int]:
     """Both photos side by side with the matched keypoints (RANSAC inliers) joined.
