@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from django.test import Client, TestCase
 
 from amurlink.datasets import load_example
 from amurlink.identify import LinkStore
@@ -330,3 +331,33 @@ def test_keyset_page_after_a_cursor_and_a_new_photo():
                            size=5000)
     assert days.rows and all("2020-01-01T10" <= r["timestamp"][:13] <= "2020-01-01T12"
                              for r in days.rows)
+
+
+class DemoSiteReviewTest(TestCase):
+    """The demo site (``amurlink serve``) opens on a real review: photos and the match."""
+
+    def test_the_demo_site_holds_photo_proposals_with_their_images(self):
+        from django.contrib.auth.models import User
+
+        from amurlink_web.apps.core.demo import demo_site_create
+        from amurlink_web.apps.review.media import photo_store
+
+        shutil.rmtree(joint_package_path(), ignore_errors=True)
+        demo_site_create()
+        client = Client()
+        client.force_login(User.objects.get(username="cn-reviewer"))
+        queue = client.get("/review/").content.decode()
+        self.assertIn("CN-NTLNP:L01 = RU-LLNP:L-7", queue)
+        event = CachedLinkStore(joint_package_path()).current(status="proposed") \
+            .set_index("subjectA").loc["CN-NTLNP:L01", "linkEventID"]
+        page = client.get(f"/review/{event}/").content.decode()
+        for text in (f"/review/{event}/match/left/", "/media/m5/thumb.jpg", "S-CN-1", "FCA01"):
+            self.assertIn(text, page)
+        # the photos live in the site's photo store, not in the joint package (a rebuild of
+        # the joint package from the parks' datasets keeps them)
+        self.assertFalse((joint_package_path() / "media").exists())
+        self.assertTrue(any(photo_store().rglob("*.jpg")))
+        for url in ("/media/m5/thumb.jpg", f"/review/{event}/match/left/"):
+            response = client.get(url)
+            self.assertEqual(response.status_code, 200)
+            self.assertNotIn(b"Exif", b"".join(response.streaming_content))

@@ -121,7 +121,13 @@ def demo_site_create() -> list[str]:
     agreement_save(provider=orgs["ntlnp"], recipient=sec, level="10km")
     agreement_save(provider=orgs["llnp"], recipient=sec, level="10km")
 
-    toy = load_example()
+    # the toy package with the flank and box of each identified photo; the photos themselves
+    # go to the site's photo store, where every rebuild of the joint package finds them
+    from amurlink_web.apps.review.demo import demo_photos, demo_photos_write
+    from amurlink_web.apps.review.media import photo_store, thumbnails_make
+
+    toy, photos = demo_photos(load_example())
+    thumbnails_make(photo_store(), demo_photos_write(photo_store(), photos))
     with tempfile.TemporaryDirectory() as tmp:
         for slug, country in (("ntlnp", "CN"), ("llnp", "RU")):
             from amurlink_web.apps.datasets.models import Dataset
@@ -137,14 +143,7 @@ def demo_site_create() -> list[str]:
                 raise RuntimeError(f"demo package {country} did not validate: {upload.issues}")
     joint = joint_package_path()
     if not (joint / "datapackage.json").is_file():
-        # the photos behind the joint package's media rows (flank photos of the simulator),
-        # their flanks and boxes in the observations, thumbnails made now (apps/review)
-        from amurlink_web.apps.review.demo import demo_photos, demo_photos_write
-        from amurlink_web.apps.review.media import thumbnails_make
-
-        joint_toy, photos = demo_photos(toy)
-        write_camtrap_dp(joint_toy, joint)
-        thumbnails_make(joint, demo_photos_write(joint, photos))
+        write_camtrap_dp(toy, joint)
         from amurlink.identify import LinkStore
 
         LinkStore(joint).propose(pd.DataFrame({

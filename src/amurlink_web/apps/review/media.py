@@ -68,16 +68,26 @@ def _encode(image: np.ndarray, quality: int = 82) -> bytes:
     return buf.tobytes()
 
 
-def photo_file(package: Path, file_path: str) -> Path | None:
-    """The photo ``file_path`` (a media row's ``filePath``) inside ``package``; None when it
-    is missing or would leave the package folder."""
-    if not file_path or "://" in file_path:
-        return None
-    root = package.resolve()
+def photo_store() -> Path:
+    """The site's photo store (``DATA_DIR/photos``): photos by ``filePath``, kept when a joint
+    package is rebuilt from the parks' datasets (which carry no image files)."""
+    return Path(settings.DATA_DIR) / "photos"
+
+
+def _inside(root: Path, file_path: str) -> Path | None:
+    root = root.resolve()
     path = (root / file_path).resolve()
     if root not in path.parents or not path.is_file():
         return None
     return path
+
+
+def photo_file(package: Path, file_path: str) -> Path | None:
+    """The photo ``file_path`` (a media row's ``filePath``) inside ``package``, else in the
+    site's :func:`photo_store`; None when it is missing or would leave those folders."""
+    if not file_path or "://" in file_path:
+        return None
+    return _inside(package, file_path) or _inside(photo_store(), file_path)
 
 
 def thumbnail_make(source: Path, *, side: int = THUMB_SIDE) -> Path:
