@@ -174,3 +174,17 @@ def test_one_dna_occasion_merges_the_searches(study):
     assert ch1.n_occasions == Sc + 1 and ch1.animal_ids == ch2.animal_ids
     np.testing.assert_array_equal(ch1.counts[:, Sc], ch2.counts[:, Sc:].max(axis=1))
     assert dataclasses.replace(ch1).n == ch1.n
+
+
+def test_national_history_uses_national_ids(study):
+    ds, border, dna = study["dataset"], study["border"], study["dna"]
+    ru_dna = dna[dna["individualID"].str.startswith("RU-")]
+    ch = capthist_camera_dna(ds, ru_dna, border=border, species=LEOPARD, country="RU",
+                             dna_spacing=1500)
+    cam = capthist_from_dataset(ds, border=border, species=LEOPARD, country="RU")
+    assert ch.session == "RU" and ch.animal_ids[:cam.n] == cam.animal_ids
+    np.testing.assert_array_equal(ch.counts[:cam.n, :cam.n_occasions, :cam.n_detectors],
+                                  cam.counts)
+    dna_animals = {ch.animal_ids[i] for i in
+                   np.flatnonzero(ch.counts[:, cam.n_occasions:].sum((1, 2)))}
+    assert dna_animals and all(a.startswith("RU-") for a in dna_animals)

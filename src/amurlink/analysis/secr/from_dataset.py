@@ -444,7 +444,7 @@ def capthist_camera_dna(
         the rows of ``species``.
     border, species, country, occasion_days, life_stage, threshold_min, origin, end
         As :func:`capthist_from_dataset`. With ``country`` the animals are that country's
-        national IDs (DNA IDs are mapped to them).
+        national IDs (DNA IDs are mapped to them; give that country's DNA assignments).
     camera_detector : {"count", "proximity"}, default "count"
         Detector type of the camera occasions.
     dna_spacing : float, default 2000
@@ -501,6 +501,8 @@ def capthist_camera_dna(
         raise DataError(f"no DNA sample of {species} in the assignments")
     # individual IDs of the camera history: joint IDs (or national IDs with a country)
     enc = encounters[_core.species_matches(encounters["scientificName"], [species])]
+    if country is not None:
+        enc = enc[(enc["nationalCountry"] == country).to_numpy(bool)]
     to_animal: dict[str, str] = {}
     stage: dict[str, Any] = {}
     for row in enc[["jointID", "members", "individualID", "nationalID", "lifeStage"]
