@@ -573,6 +573,21 @@ register_output("report:gpkg", produce=f"{_T}:produce_report_gpkg", cost="file",
                             "precision")
 register_output("report:pdf", via="report:html", cost="file",
                 description="report-<date>.pdf: Chromium prints report.html (same content)")
+# theme sections of the report (amurlink.study.themes stages; report/_sections_*.py)
+register_output("report:incidents", produce=f"{_T}:produce_report_incidents",
+                description="incidents section: incident tables only through "
+                            "incidents.protect.protect_incident_tables for the reader and its "
+                            "agreement; counts, no positions, never claimant data")
+register_output("report:design", via="report:html",
+                description="survey-design section: tables without positions; the map of "
+                            "proposed sites only through protect_locations at the level of a "
+                            "sensitive species (withheld for the public)")
+register_output("report:corridors", via="report:html",
+                description="corridors section: the current raster (landscape product) and "
+                            "per-segment tables; no station drawn")
+register_output("report:secr-models", via="report:html",
+                description="SECR model-selection section: AICc tables and the best model's "
+                            "density surface over its mask; no station drawn")
 
 # -- CLI commands -----------------------------------------------------------------------------
 _CLI_OWNER = {

@@ -177,7 +177,8 @@ from hypothesis import strategies as st  # noqa: E402
 @given(data=st.data())
 def test_incidents_section_property(data, tmp_path_factory):
     """On drawn cases (audiences, policies, agreements): the incidents section and the
-    protected tables it reads never show a claimant or a position finer than allowed."""
+    protected tables it reads never show a claimant to anyone but the owner, a species
+    outside the agreement, or a station's exact position."""
     from amurlink.testing.release_outputs import (
         check_artifacts,
         draw_case,

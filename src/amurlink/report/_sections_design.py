@@ -38,6 +38,15 @@ def _country(v: Any, _: Any) -> str:
     return country_name(v, _)
 
 
+def _whole(frame: pd.DataFrame) -> pd.DataFrame:
+    """Camera and camera-day counts as whole numbers (they are counts)."""
+    for c in frame.columns:
+        if (c.startswith("cameras") or c == "camera_days") and frame[c].notna().all() \
+                and (frame[c] % 1 == 0).all():
+            frame[c] = frame[c].astype("int64")
+    return frame
+
+
 def sites_level(view: Any) -> str:
     """The level at which proposed camera sites (tiger and leopard sites) may be shown."""
     kind = view.audience.kind
@@ -78,7 +87,7 @@ def design_section(view: Any):
     if not value:
         sec.missing = theme_missing(view, "design")
         return sec
-    lay = value["layouts"].copy()
+    lay = _whole(value["layouts"].copy())
     lay["rse_pct"] = lay["rse"] * 100.0
     labels: dict[str, Any] = {"layout": N_("Layout")}
     for c in sorted(x[len("stations_"):] for x in lay.columns if x.startswith("stations_")):
@@ -90,13 +99,13 @@ def design_section(view: Any):
                    "Er": N_("Expected recaptures E(r)"), "rse_pct": N_("RSE(D), %"),
                    "transboundary_detected": N_("Expected transboundary animals detected")})
     sec.tables.append(Summary("design_layouts", lay, labels, values={"layout": _layout}))
-    jvn = value["joint_vs_national"].copy()
+    jvn = _whole(value["joint_vs_national"].copy())
     jvn["rse_pct"] = jvn["rse"] * 100.0
     sec.tables.append(Summary("design_joint_vs_national", jvn, {
         "survey": N_("Survey"), "stations": N_("Stations"), "cameras": N_("Cameras"),
         "En": N_("Expected animals detected E(n)"), "Er": N_("Expected recaptures E(r)"),
         "rse_pct": N_("RSE(D), %")}, values={"survey": _survey}))
-    sec.tables.append(Summary("design_costing", value["costing"], {
+    sec.tables.append(Summary("design_costing", _whole(value["costing"].copy()), {
         "layout": N_("Layout"), "country": N_("Country"), "stations": N_("Stations"),
         "cameras": N_("Cameras"), "camera_days": N_("Camera-days"),
         "visits": N_("Station visits")}, values={"layout": _layout, "country": _country}))

@@ -55,8 +55,18 @@ def shown_incident_tables(view: Any, tables: dict[str, pd.DataFrame]) -> dict[st
                 kw["embargo"] = cut
             kw["agreement_tables"] = [t for t in getattr(a, "tables", ()) or ()
                                       if t in ("patrolTracks", "patrolFindings")]
-        view.cache["incident_tables"] = protect_incident_tables(
-            tables, audience=view.audience, policy=view.config.protection, **kw)
+        shown = protect_incident_tables(tables, audience=view.audience,
+                                        policy=view.config.protection, **kw)
+        if kw.get("species"):  # as the report's dataset: the agreement's scope for every row
+            from amurlink.exchange import within_taxa
+
+            for name, frame in shown.items():
+                if "scientificName" in frame and len(frame):
+                    names = frame["scientificName"]
+                    keep = names.isna().to_numpy() | within_taxa(
+                        names.fillna("").astype(str), kw["species"])
+                    shown[name] = frame.loc[keep].reset_index(drop=True)
+        view.cache["incident_tables"] = shown
     return view.cache["incident_tables"]
 
 

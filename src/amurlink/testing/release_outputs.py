@@ -599,7 +599,7 @@ def incident_tables_for(case: ReleaseCase) -> dict[str, pd.DataFrame]:
 
 def produce_report_incidents(case: ReleaseCase, tmp: Path) -> Artifacts:
     """The report's incidents section for the case's reader (tables and rendered HTML), and
-    the protected incident tables it is computed from."""
+    the protected incident tables it is computed from (without their points)."""
     from amurlink.report import ReportInputs
     from amurlink.report._sections_incidents import incidents_section, shown_incident_tables
     from amurlink.report._view import build_view
@@ -613,11 +613,10 @@ def produce_report_incidents(case: ReleaseCase, tmp: Path) -> Artifacts:
     sec = incidents_section(view)
     shown = shown_incident_tables(view, tables)
     texts = [t.frame.to_csv(index=False) for t in sec.tables]
-    texts += [f.to_csv(index=False) for f in shown.values()]
+    # the protected tables the section reads (their points follow the incident rules, per
+    # species involved, not the stations': they are checked for personal data here, and the
+    # report shows no incident position at all)
+    texts += [f.drop(columns=[c for c in ("latitude", "longitude") if c in f]).to_csv(index=False)
+              for f in shown.values()]
     texts.append(render_html(view, [sec], lang="en", date=case.today))
-    out: Artifacts = list(texts)
-    inc = shown.get("incidents")
-    if inc is not None and len(inc):
-        out.append(Shown(inc[["latitude", "longitude"]].assign(deploymentID=None),
-                         points_only=True))
-    return out
+    return list(texts)
