@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -44,15 +45,23 @@ def serve_command(
             call_command("demo_site")
         typer.echo(f"amurlink web platform on http://{host}:{port}/ (Ctrl-C stops it)")
         proc = _start_worker() if worker else None
+        # SIGTERM to the server alone (a service manager) stops it like Ctrl-C, so that the
+        # worker is stopped with it rather than left behind
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:
+            signal.signal(signal.SIGTERM, previous)
             if proc is not None:
                 proc.terminate()
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _start_worker() -> subprocess.Popen:
