@@ -188,3 +188,33 @@ def test_incidents_section_property(data, tmp_path_factory):
     case = draw_case(data.draw)
     check_artifacts("report:incidents", case,
                     produce_report_incidents(case, tmp_path_factory.mktemp("inc")))
+
+
+@pytest.mark.slow
+def test_demo_partner_and_public_reports_hold_no_claimant(tmp_path):
+    """``amurlink demo`` (small, a seed whose books hold claims): its public report, and a
+    partner report of its joint folder (``amurlink report``'s path), show the four theme
+    sections and no claimant name or phone number."""
+    import pandas as pd
+
+    from amurlink.report import load_report_inputs, write_report
+    from amurlink.study.demo import run_demo
+
+    res = run_demo(tmp_path, scenario="small", seed=4, languages=("en",), public=True,
+                   parallel=False)
+    assert not res.failed, res.failed
+    claimants = pd.concat([pd.read_csv(f, dtype=str) for f in
+                           sorted((tmp_path / "sim" / "incidents").glob("*/claimants.csv"))])
+    secret = [*claimants["claimantName"], *claimants["phone"]]
+    assert secret
+    inputs = load_report_inputs(tmp_path / "joint")
+    assert set(inputs.themes) == {"design", "corridors", "incidents", "secr_models"}
+    partner = write_report(inputs, tmp_path / "partner-zh", lang="zh", audience="partner")
+    for folder in (tmp_path / "report" / "public-en", partner.html.parent):
+        texts = [p.read_text(encoding="utf-8") for p in
+                 [folder / "report.html", *sorted((folder / "tables").glob("*.csv"))]]
+        for s in secret:
+            assert not any(s in t for t in texts), (folder.name, s)
+    public = (tmp_path / "report" / "public-en" / "report.html").read_text(encoding="utf-8")
+    for en, _zh, _ru in TITLES.values():
+        assert en in public

@@ -119,7 +119,9 @@ def _run_results(folder: Path) -> dict[str, Any]:
         if sha != links["file"]:
             return {}  # links were reviewed since the run: rerun `amurlink run`
     found: dict[str, Any] = {}
-    for stage, key in (("secr", "secr"), ("dna", "dna"), ("photo comparison", "photo_links")):
+    for stage, key in (("secr", "secr"), ("dna", "dna"), ("photo comparison", "photo_links"),
+                       ("design", "design"), ("corridors", "corridors"),
+                       ("incidents", "incidents"), ("secr models", "secr_models")):
         entry = (record.get("stages") or {}).get(stage) or {}
         pkl = cache / f"{stage.replace(' ', '_')}.pkl"
         if entry.get("status") in ("ok", "cached") and pkl.is_file():
@@ -145,7 +147,8 @@ def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None =
         Settings to use instead of an ``amurlink.toml`` found there.
     run_results : bool, default True
         Where the folder is the joint package of ``amurlink run`` (``OUT/joint``), also take
-        the run's SECR, DNA and photo-comparison results (kept in ``OUT/.amurlink-run``),
+        the run's SECR, DNA, photo-comparison and theme results (kept in
+        ``OUT/.amurlink-run``),
         as long as the link log has not changed since that run.
 
     Returns
@@ -194,5 +197,9 @@ def load_report_inputs(joint_dir: str | Path, /, *, config: StudyConfig | None =
         for key in ("dna", "photo_links"):
             if found.get(key):
                 extra[key] = found[key]
+        themes = {k: found[k] for k in ("design", "corridors", "incidents", "secr_models")
+                  if found.get(k)}
+        if themes:  # the theme stages' results (docs/report.md, "Theme sections")
+            extra["themes"] = themes
     return ReportInputs(dataset=dataset, config=config, border=border, manifest=manifest,
                         missing=missing, **extra)
