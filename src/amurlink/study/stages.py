@@ -245,7 +245,17 @@ def _load_joint(ctx: StageContext) -> dict[str, Any]:
     border = None
     if study.border_file is not None:
         border = load_border(study.border_file, crs=study.config.crs.working)
-    return {"dataset": dataset, "border": border, "manifest": manifest}
+    from amurlink.analysis.quality import for_analyses
+
+    # The records every analysis uses ([quality] records, [inputs] period); it remembers the
+    # complete dataset, so a record left out still makes its station sensitive.
+    return {"dataset": dataset, "analysis": for_analyses(dataset, study.config),
+            "border": border, "manifest": manifest}
+
+
+def _analysis(joint: dict[str, Any]) -> Any:
+    """The joint dataset the analyses use (sound records within the study period)."""
+    return joint.get("analysis", joint["dataset"])
 
 
 def _harmonise_summary(value: dict[str, Any]) -> dict[str, Any]:
@@ -399,7 +409,7 @@ def _crossborder(ctx: StageContext) -> pd.DataFrame:
     joint = ctx.result("harmonise")
     if joint.get("border") is None:
         raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
-    res = cb.crossborder(joint["dataset"], border=joint["border"], species=None)
+    res = cb.crossborder(_analysis(joint), border=joint["border"], species=None)
     return species_summary(res.individuals, ctx.study.truth() or None)
 
 
@@ -417,7 +427,7 @@ def _secr(ctx: StageContext) -> dict[str, Any]:
     joint = ctx.result("harmonise")
     if joint.get("border") is None:
         raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
-    fits, skipped, problems = secr_fits(joint["dataset"], joint["border"], client=ctx.client)
+    fits, skipped, problems = secr_fits(_analysis(joint), joint["border"], client=ctx.client)
     return {"fits": fits, "not_fitted": skipped, "problems": problems}
 
 
@@ -445,7 +455,7 @@ def _secr_summary(value: dict[str, Any]) -> dict[str, Any]:
 def _camtrap(ctx: StageContext) -> dict[str, pd.DataFrame]:
     from amurlink.study.analyses import camtrap_tables
 
-    return camtrap_tables(ctx.result("harmonise")["dataset"])
+    return camtrap_tables(_analysis(ctx.result("harmonise")))
 
 
 register_stage(Stage(
@@ -491,7 +501,7 @@ def _report_inputs(ctx: StageContext) -> Any:
             missing[part] = st
         elif ctx.result(stage) is not None:
             themes[part] = ctx.result(stage)
-    inputs = ReportInputs(dataset=joint["dataset"], config=ctx.config,
+    inputs = ReportInputs(dataset=_analysis(joint), config=ctx.config,
                           border=joint.get("border"), secr=fits or None,
                           secr_not_fitted=not_fitted, dna=ctx.result("dna") or None,
                           photo_links=ctx.result("photo comparison") or None,
