@@ -98,3 +98,47 @@ def test_secr_models_stage(small_run):
             t = mt.table
             assert len(t) + len(mt.errors) == len(SECR_MODELS)
             assert t["dAICc"].iloc[0] == 0 and abs(t["AICcwt"].sum() - 1) < 1e-9
+
+
+def test_settlements_from_csv_geojson_and_geopackage(tmp_path):
+    import json
+
+    import numpy as np
+
+    from amurlink.core.crs import to_metric
+    from amurlink.exceptions import DataError
+    from amurlink.report._gpkg import write_gpkg
+    from amurlink.study.themes import read_settlements
+
+    lon, lat = [131.01, 130.95], [43.12, 43.2]
+    (tmp_path / "v.csv").write_text("name,longitude,latitude\nA,131.01,43.12\nB,130.95,43.2\n")
+    (tmp_path / "v.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": n},
+         "geometry": {"type": "Point", "coordinates": [x, y]}}
+        for n, x, y in zip("AB", lon, lat, strict=True)]}))
+    x, y = to_metric(lon, lat, crs="EPSG:32652")
+    write_gpkg(tmp_path / "v.gpkg", {"villages": (
+        pd.DataFrame({"name": ["A", "B"]}),
+        [("POINT", [(float(a), float(b))]) for a, b in zip(x, y, strict=True)], "POINT")},
+        crs="EPSG:32652")
+    for f in ("v.csv", "v.geojson", "v.gpkg"):
+        got = read_settlements(tmp_path / f)
+        assert list(got["name"]) == ["A", "B"], f
+        assert np.allclose(got["longitude"], lon, atol=1e-7), f
+        assert np.allclose(got["latitude"], lat, atol=1e-7), f
+    (tmp_path / "bad.csv").write_text("village,x\nA,1\n")
+    with pytest.raises(DataError, match="bad.csv: settlements need columns name"):
+        read_settlements(tmp_path / "bad.csv")
+
+
+def test_warning_levels_come_from_the_config(tmp_path):
+    from amurlink.config import StudyConfig
+    from amurlink.exceptions import ConfigError
+
+    cfg = StudyConfig.from_dict({"warnings": {"levels_km": [[0, 0.5], [0.5, 2]]}})
+    assert cfg.warnings.levels_km == ((0.0, 0.5), (0.5, 2.0))
+    assert StudyConfig().warnings.levels_km == ((0.0, 1.0), (1.0, 2.0), (3.0, 5.0))
+    with pytest.raises(ConfigError, match="warnings.levels_km.*overlap"):
+        StudyConfig.from_dict({"warnings": {"levels_km": [[0, 2], [1, 3]]}})
+    with pytest.raises(ConfigError, match="inputs.CN.incidentz"):
+        StudyConfig.from_dict({"inputs": {"CN": {"incidentz": ["x"]}}})

@@ -38,6 +38,9 @@ independence_minutes = 30
 public = "withheld"             # what the public sees of station locations
 partner = "1km"
 
+# [warnings]                    # village warnings from camera detections (km, level 1-3)
+# levels_km = [[0, 1], [1, 2], [3, 5]]
+
 [inputs]
 crosswalk = "crosswalk.csv"     # expert links: cn_id, ru_id, method, reviewer, date
 border = "border.geojson"       # the border line (GeoJSON or GeoPackage)
@@ -53,6 +56,8 @@ border = "border.geojson"       # the border line (GeoJSON or GeoPackage)
 [inputs.CN]
 camtrap_dp = ["cn"]
 # dna = ["dna/cn_lab.csv"]
+# incidents = ["incidents/cn"]  # incident books (CSV tables); also smart = [SMART bundle
+#                               # folders], earthranger = [EarthRanger event exports]
 
 [inputs.RU]
 mapping = ["ru"]                # the folder holds ru.mapping.toml and its tables
@@ -62,7 +67,7 @@ mapping = ["ru"]                # the folder holds ru.mapping.toml and its table
 # parks = "layers/parks.gpkg"
 # rivers = "layers/rivers.gpkg"
 # roads = "layers/roads.gpkg"
-# settlements = "layers/settlements.gpkg"
+# settlements = "layers/settlements.csv"   # villages: name, longitude, latitude (or GeoJSON)
 
 [inputs.reports]                # audience = languages (en, zh, ru)
 owner = ["en", "zh", "ru"]

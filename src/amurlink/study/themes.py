@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 #: comparable with these.
 SECR_MODELS: tuple[str, ...] = ("D~1", "D~x", "D~y", "D~x+y")
 #: Seconds of layout search per scenario (the design stage).
-DESIGN_SEARCH_S = {"small": 8.0, "neaspec": 20.0, "large": 30.0}
+DESIGN_SEARCH_S = {"small": 4.0, "neaspec": 20.0, "large": 30.0}
 #: Species whose camera detections raise village warnings.
 WARNING_SPECIES = ("Panthera tigris", "Panthera pardus")
 
@@ -171,9 +171,12 @@ def _incidents_applies(study: Study) -> str | None:
 
 
 def read_settlements(path: Path) -> pd.DataFrame:
-    """Villages (``name``, ``longitude``, ``latitude``) from a CSV or GeoJSON of points."""
+    """Villages (``name``, ``longitude``, ``latitude``) from a CSV, a GeoPackage or a GeoJSON
+    of points."""
     if path.suffix.lower() == ".csv":
         frame = pd.read_csv(path)
+    elif path.suffix.lower() == ".gpkg":
+        frame = _read_gpkg_points(path)
     else:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -195,6 +198,44 @@ def read_settlements(path: Path) -> pd.DataFrame:
         raise DataError(f"{path.name}: settlements need columns name, longitude, latitude; "
                         f"missing {sorted(missing)}")
     return frame
+
+
+def _read_gpkg_points(path: Path) -> pd.DataFrame:
+    """The points of a GeoPackage's first feature table, in WGS84, with its ``name``."""
+    import sqlite3
+
+    from amurlink.report._gpkg import read_gpkg_geometry
+
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            table, col, srs = con.execute(
+                "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c JOIN "
+                "gpkg_geometry_columns g ON g.table_name = c.table_name "
+                "WHERE c.data_type = 'features' ORDER BY c.table_name LIMIT 1").fetchone()
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+            name_col = "name" if "name" in cols else None
+            sel = f'"{col}"' + (f', "{name_col}"' if name_col else "")
+            rows = con.execute(f'SELECT {sel} FROM "{table}"').fetchall()
+        finally:
+            con.close()
+    except (sqlite3.Error, TypeError) as exc:
+        raise DataError(f"{path.name}: not a GeoPackage with a table of points ({exc})") from None
+    xs, ys, names = [], [], []
+    for i, row in enumerate(rows):
+        kind, pts = read_gpkg_geometry(row[0])
+        if kind != "POINT" or not pts:
+            continue
+        xs.append(pts[0][0])
+        ys.append(pts[0][1])
+        names.append(str(row[1]) if name_col and row[1] is not None else f"village {i + 1}")
+    lon, lat = np.asarray(xs, float), np.asarray(ys, float)
+    if srs not in (4326, None) and len(xs):
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(f"EPSG:{srs}", "EPSG:4326", always_xy=True)
+        lon, lat = tr.transform(lon, lat)
+    return pd.DataFrame({"name": names, "longitude": lon, "latitude": lat})
 
 
 def _read_incident_tables(study: Study) -> dict[str, pd.DataFrame]:
