@@ -95,10 +95,18 @@ def _tables(view: Any, value: dict[str, Any]) -> list[Summary]:
                                kinds={"currency": "id"}, values={"countryCode": _country}))
     warn = (value.get("analyses") or {}).get("warnings_by_month")
     if warn is not None and len(warn):
-        out.append(Summary("incidents_village_warnings", warn, {
-            "month": N_("Month"), "scientificName": N_("Species"),
-            "level": N_("Warning level"), "warnings": N_("Warnings")},
-            kinds={"scientificName": "latin"}))
+        wide = warn.pivot_table(index=["month", "scientificName"], columns="level",
+                                values="warnings", aggfunc="sum", fill_value=0)
+        configured = range(1, len(value.get("levels_km") or []) + 1)
+        levels = sorted({int(c) for c in wide.columns} | set(configured))
+        wide = wide.reindex(columns=levels, fill_value=0)
+        wide = wide.rename(columns=lambda c: f"level_{int(c)}").reset_index()
+        wide.columns.name = None
+        labels: dict[str, Any] = {"month": N_("Month"), "scientificName": N_("Species")}
+        for n in levels:
+            labels[f"level_{n}"] = (lambda k: lambda _: f"{_('Warning level')} {k}")(n)
+        out.append(Summary("incidents_village_warnings", wide, labels,
+                           kinds={"scientificName": "latin"}))
     tests = shown.get("diseaseTests")
     if tests is not None and len(tests):
         prev = prevalence(tests)
@@ -127,7 +135,10 @@ def _tables(view: Any, value: dict[str, Any]) -> list[Summary]:
                 lambda m: ", ".join(map(str, m)) if isinstance(m, list | tuple | set) else m)
         out.append(Summary("incidents_problem_animals", pa, {
             "jointID": N_("Joint individual"), "members": N_("National IDs"),
-            "incidents": N_("Incidents"), "both_countries": N_("In both countries")},
+            "incidents": N_("Incidents"),
+            **{c: (lambda code: lambda _: f"{_('Incidents')}: {country_name(code, _)}")(
+                c[len("incidents_"):]) for c in pa.columns if c.startswith("incidents_")},
+            "both_countries": N_("In both countries")},
             kinds={"jointID": "id", "members": "id"}, values={"both_countries": _yes_no}))
     return out
 
