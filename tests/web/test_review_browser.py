@@ -23,6 +23,7 @@ from amurlink.io import write_camtrap_dp
 from amurlink_web.apps.core.demo import DEMO_PASSWORD, demo_site_create, toy_border_write
 from amurlink_web.apps.identities.selectors import joint_package_path, link_store
 from amurlink_web.apps.review.demo import demo_photos, demo_photos_write, with_review_pairs
+from amurlink_web.apps.review.media import package_thumbnails_make
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
 
@@ -85,6 +86,7 @@ class ReviewBrowserTest(StaticLiveServerTestCase):
         data, photos = demo_photos(data, animals=animals)
         write_camtrap_dp(data, joint)
         demo_photos_write(joint, photos)
+        package_thumbnails_make(joint)  # as at import
         toy_border_write(joint.parent)
         LinkStore(joint).propose(proposals, method="photo", by="matcher")
         demo_site_create()
@@ -108,6 +110,10 @@ class ReviewBrowserTest(StaticLiveServerTestCase):
         return context, page
 
     def shot(self, page, name: str) -> None:
+        # every picture on the page drawn (the screenshot is full-page: no lazy loading)
+        page.evaluate("() => document.querySelectorAll('img')"
+                      ".forEach(i => { i.loading = 'eager'; })")
+        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
         page.screenshot(path=str(ARTIFACTS / f"review-{name}.png"), full_page=True)
 
     def test_fifty_proposals_by_keyboard(self):
