@@ -123,10 +123,17 @@ def demo_site_create() -> list[str]:
 
     # the toy package with the flank and box of each identified photo; the photos themselves
     # go to the site's photo store, where every rebuild of the joint package finds them
-    from amurlink_web.apps.review.demo import demo_photos, demo_photos_write
+    from amurlink_web.apps.review.demo import (
+        DEMO_REVIEW_PAIRS,
+        demo_photos,
+        demo_photos_write,
+        with_review_pairs,
+    )
     from amurlink_web.apps.review.media import photo_store, thumbnails_make
 
-    toy, photos = demo_photos(load_example())
+    # and more leopards photographed in both parks, so that a new user has a queue to review
+    toy, review_pairs, coats = with_review_pairs(load_example(), DEMO_REVIEW_PAIRS)
+    toy, photos = demo_photos(toy, animals=coats)
     thumbnails_make(photo_store(), demo_photos_write(photo_store(), photos))
     with tempfile.TemporaryDirectory() as tmp:
         for slug, country in (("ntlnp", "CN"), ("llnp", "RU")):
@@ -151,6 +158,7 @@ def demo_site_create() -> list[str]:
             "evidence": ['{"inliers": 23, "flank": "left", "sampleA": "S-CN-1", '
                          '"sampleB": "S-RU-1"}']}),
             method="photo", by="matcher")
+        LinkStore(joint).propose(review_pairs, method="photo", by="matcher")
     if not (joint.parent / "border.geojson").is_file():
         toy_border_write(joint.parent)
     return users

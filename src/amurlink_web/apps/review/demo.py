@@ -18,6 +18,9 @@ import pandas as pd
 
 from amurlink import Dataset as PackageData
 
+#: Photographed leopard pairs the demo site adds for review (:func:`with_review_pairs`).
+DEMO_REVIEW_PAIRS = 12
+
 #: National IDs of one animal (the toy's confirmed tiger link, the demo's proposed leopard).
 DEMO_ANIMALS = {"CN-NTLNP:T01": 1, "RU-LLNP:T-1": 1, "CN-NTLNP:L01": 2, "RU-LLNP:L-7": 2}
 
