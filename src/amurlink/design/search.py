@@ -144,7 +144,9 @@ def _tb_add(p: LayoutProblem, chosen: np.ndarray, En: np.ndarray) -> np.ndarray:
         w = p.Dc * np.exp(-Ac)
         jc = p.country == c
         part = np.full(len(En), Dtot - w.sum())
-        part[jc] = Dtot - w @ p.E[:, jc]
+        # one product over every column, then the country's columns: p.E[:, jc] would copy
+        # the whole (mask x candidates) block at each greedy step (84 of 93 s on neaspec)
+        part[jc] = (Dtot - w @ p.E)[jc]
         total += part
     return total - En
 
