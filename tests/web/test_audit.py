@@ -143,9 +143,11 @@ class LinkAuditTest(AuditPersonas):
             self.assertEqual(client.get(url).status_code, 200)
         self.assertEqual(client.post(f"/identities/links/{self.event}/review/",
                                      {"decision": "accept"}).status_code, 302)
+        self.assertEqual(client.get("/api/links/").status_code, 200)  # the API list too
         mine = AuditLog.objects.filter(user=self.users["partner"]).order_by("id")
         targets = [(e.action, e.target) for e in mine]
-        for expected in (("read", "links:proposed"), ("read", f"link:{self.event}"),
+        for expected in (("read", "links:proposed"), ("read", "links:all"),
+                         ("read", f"link:{self.event}"),
                          ("read", "history:CN-NTLNP:L01"), ("read", "joint-catalogue"),
                          ("review", f"link:{self.event}")):
             self.assertIn(expected, targets)

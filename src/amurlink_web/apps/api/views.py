@@ -165,6 +165,7 @@ def links(request: HttpRequest) -> dict[str, Any]:
     status = request.GET.get("status") or None
     if status not in (None, "proposed", "confirmed", "rejected"):
         raise ApplicationError("status must be proposed, confirmed or rejected")
+    audit_record(request=request, action="read", target=f"links:{status or 'all'}")
     return {"results": link_list(fetched_by=request.user, status=status)}
 
 
