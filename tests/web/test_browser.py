@@ -43,8 +43,11 @@ def _browser_missing() -> str | None:
     return None
 
 
-@override_settings(JOBS_RUN_SYNC=True, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
-class BrowserTest(StaticLiveServerTestCase):
+class ChromiumLiveServerCase(StaticLiveServerTestCase):
+    """A live server and one headless Debian chromium per test class (every browser test
+    module uses this: skipped with a reason where chromium or playwright is missing, a
+    failure under CI)."""
+
     host = "127.0.0.1"
 
     @classmethod
@@ -77,6 +80,9 @@ class BrowserTest(StaticLiveServerTestCase):
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
         super().tearDownClass()
 
+
+@override_settings(JOBS_RUN_SYNC=True, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
+class BrowserTest(ChromiumLiveServerCase):
     def setUp(self):
         shutil.rmtree(joint_package_path(), ignore_errors=True)
         demo_site_create()  # parks, users, both national halves, the joint package and border

@@ -7,14 +7,12 @@ the walk if it shows an interface string untranslated. One browser for the modul
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import override_settings
 
 import amurlink_web
@@ -22,7 +20,7 @@ from amurlink_web.apps.core.demo import DEMO_PASSWORD, demo_site_create
 from amurlink_web.apps.identities.selectors import joint_package_path
 from amurlink_web.apps.organisations.services import profile_set_language
 
-from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _browser_missing
+from .test_browser import ARTIFACTS, ChromiumLiveServerCase
 from .test_upload_kinds import MAPPING, RECORDS, STATIONS
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
@@ -61,35 +59,7 @@ def untranslated(text: str, lang: str) -> list[str]:
 
 
 @override_settings(JOBS_RUN_SYNC=True, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
-class WalksTest(StaticLiveServerTestCase):
-    host = "127.0.0.1"
-
-    @classmethod
-    def setUpClass(cls):
-        missing = _browser_missing()
-        if missing:
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(f"browser tests cannot run under CI: {missing}")
-            pytest.skip(missing)
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        cls._pw = sync_playwright().start()
-        cls.browser = cls._pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls._pw.stop()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-        super().tearDownClass()
+class WalksTest(ChromiumLiveServerCase):
 
     def setUp(self):
         shutil.rmtree(joint_package_path(), ignore_errors=True)

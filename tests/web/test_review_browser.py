@@ -9,13 +9,10 @@ Screenshots and the time from each key press to the next proposal's page go to
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import override_settings
 
 from amurlink.identify import LinkStore
@@ -25,57 +22,15 @@ from amurlink_web.apps.identities.selectors import joint_package_path, link_stor
 from amurlink_web.apps.review.demo import demo_photos, demo_photos_write, with_review_pairs
 from amurlink_web.apps.review.media import package_thumbnails_make
 
+from .test_browser import ARTIFACTS, ChromiumLiveServerCase
+
 pytestmark = [pytest.mark.web, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("AMURLINK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(os.environ.get("AMURLINK_TEST_ARTIFACTS")
-                 or Path(__file__).parent / "artifacts")
 N_PAIRS = 50
 
 
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed (pip install playwright)"
-    if not Path(CHROMIUM).is_file():
-        return f"no chromium at {CHROMIUM} (apt-get install chromium, or .ci/run)"
-    return None
-
-
 @override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
-class ReviewBrowserTest(StaticLiveServerTestCase):
-    host = "127.0.0.1"
-
-    @classmethod
-    def setUpClass(cls):
-        missing = _browser_missing()
-        if missing:
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(f"browser tests cannot run under CI: {missing}")
-            pytest.skip(missing)
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        cls._pw = sync_playwright().start()
-        cls.browser = cls._pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls._pw.stop()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-        super().tearDownClass()
+class ReviewBrowserTest(ChromiumLiveServerCase):
 
     def setUp(self):
         # the demo site, its joint package holding 50 more photo proposals (two in three are
