@@ -186,18 +186,6 @@ def models_replicate(rng: np.random.Generator, *, design: dict[str, Any]) -> dic
     return out
 
 
-def _load(path: Path) -> dict[int, dict]:
-    done: dict[int, dict] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by an interruption
-                continue
-            done[int(rec["replicate"])] = rec
-    return done
-
-
 def run_models_study(
     n_replicates: int = 200,
     *,
@@ -217,6 +205,8 @@ def run_models_study(
     design = models_design(**design_args) if design is None else design
     seeds = spawn_seeds(seed, n_replicates)
     path = Path(checkpoint) if checkpoint is not None else None
+    from amurlink.analysis.secr.study import _load  # the one checkpoint reader
+
     done = _load(path) if path is not None else {}
     todo = [i for i in range(n_replicates) if i not in done]
     results = dict(done)
