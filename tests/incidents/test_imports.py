@@ -207,3 +207,29 @@ def test_csv_incidents_are_validated_row_by_row(tmp_path):
                   "a1,CN,2015-01-01T10:00:00+08:00,snare\n")
     frame = read_incident_csv(ok, "incidents")
     assert frame.loc[0, "eventStart"] == pd.Timestamp("2015-01-01T02:00Z")
+
+
+def test_a_failed_write_leaves_every_old_table_whole(tmp_path, monkeypatch):
+    import pyarrow.csv as pacsv
+
+    from amurlink.incidents.imports import write_incident_tables
+
+    res = import_smart_bundle(_smart_bundle(tmp_path), country="CN")
+    out = tmp_path / "books"
+    write_incident_tables(res.tables, out)
+    before = {p.name: p.read_bytes() for p in out.glob("*.csv")}
+    real = pacsv.write_csv
+    calls = []
+
+    def failing(table, path, **kw):  # the second file cannot be written (disk full)
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("No space left on device")
+        return real(table, path, **kw)
+
+    monkeypatch.setattr(pacsv, "write_csv", failing)
+    changed = {k: v.iloc[:0] for k, v in res.tables.items()}
+    with pytest.raises(OSError):
+        write_incident_tables(changed, out)
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+    assert not list(out.glob(".*.tmp"))

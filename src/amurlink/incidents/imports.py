@@ -424,7 +424,8 @@ def write_incident_tables(tables: Mapping[str, pd.DataFrame],
     """Write incident tables as CSV files (``incidents.csv``, ...) into ``folder``.
 
     Same text conventions as the package writer (ISO 8601 times, shortest round-trip numbers).
-    Each file is written aside and moved into place, so a failure leaves the old file whole.
+    Every file is formatted, then written aside, and only then are all moved into place, so a
+    failure while formatting or writing leaves every old table whole.
     """
     import pyarrow.csv as pacsv
 
@@ -438,14 +439,19 @@ def write_incident_tables(tables: Mapping[str, pd.DataFrame],
             raise DataError(f"unknown incident table {name!r}; expected one of "
                             f"{', '.join(INCIDENT_TABLES)}")
         formatted[name] = _format_frame(frame, INCIDENT_TABLES[name], None)
-    written = []
-    for name, text in formatted.items():
-        path = root / f"{name}.csv"
-        tmp = root / f".{name}.csv.tmp"
-        pacsv.write_csv(text, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    staged: list[tuple[Path, Path]] = []
+    try:  # every file written aside first: a failure here leaves every old table whole
+        for name, text in formatted.items():
+            tmp = root / f".{name}.csv.tmp"
+            staged.append((tmp, root / f"{name}.csv"))
+            pacsv.write_csv(text, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:  # then only renames, each atomic
         os.replace(tmp, path)
-        written.append(path)
-    return written
+    return [path for _, path in staged]
 
 
 def read_incident_folder(folder: str | os.PathLike[str], /, *,
