@@ -81,12 +81,21 @@ def simulate(
             study = simulate_study(scenario, seed=seed, border_file=border,
                                    border_line_file=border_line, **changes)
             write_study(study, output, overwrite=overwrite)
+        # the incident books come after, from their own child seed: no study file changes
+        from amurlink.simulate._incidents import write_simulated_incidents
+
+        write_simulated_incidents(study, output)
         elapsed = time.perf_counter() - t0
         import json
 
+        import pandas as pd
+
         summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
+        incidents = {c: len(pd.read_csv(output / "incidents" / c.lower() / "incidents.csv"))
+                     for c in ("CN", "RU")}
         if fmt == OutputFormat.json:
-            emit_json({**summary, "output": str(output), "seconds": round(elapsed, 2)})
+            emit_json({**summary, "incidents": incidents, "output": str(output),
+                       "seconds": round(elapsed, 2)})
             return
         cams = summary["cameras"]
         typer.echo(f"{scenario} (seed {seed}, {summary['mode']}) -> {output} in {elapsed:.1f} s")
@@ -100,3 +109,5 @@ def simulate(
         typer.echo(f"  observations CN {summary['observations']['cn']}, RU records "
                    f"{summary['observations']['ru']}; photos written {summary['images']['files']}"
                    f"; DNA samples CN {summary['samples']['CN']}, RU {summary['samples']['RU']}")
+        typer.echo(f"  incidents CN {incidents['CN']}, RU {incidents['RU']} (incidents/cn, "
+                   "incidents/ru; claimants are the owner's personal data)")

@@ -20,7 +20,9 @@ changes a figure of an existing scenario.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,8 @@ import shapely
 
 from amurlink.core.crs import from_metric
 
-__all__ = ["IncidentRates", "SimulatedIncidents", "simulate_incidents", "INCIDENTS_SPAWN_KEY"]
+__all__ = ["IncidentRates", "SimulatedIncidents", "simulate_incidents", "INCIDENTS_SPAWN_KEY",
+           "write_simulated_incidents"]
 
 #: Spawn key of the incidents' child seed: beyond the ten children the study itself draws.
 INCIDENTS_SPAWN_KEY = 100
@@ -267,3 +270,37 @@ def simulate_incidents(study: Any, /, *, rates: IncidentRates = IncidentRates()
     truth_frame = pd.DataFrame(truth, columns=["incidentID", "animalID", "countryCode"])
     return SimulatedIncidents(settlements=settlements, tables=tables, truth=truth_frame,
                               cdv_status=pd.Series(cdv, name="cdv", dtype=bool))
+
+
+def write_simulated_incidents(study: Any, folder: str | os.PathLike[str], /, *,
+                              rates: IncidentRates = IncidentRates()) -> list[Path]:
+    """Write the incident books of ``study`` into a simulated study folder.
+
+    ``incidents/<cc>/`` (each country's tables, the owner-only ``claimants`` included: these
+    are the owner's books), ``landscape/settlements.csv`` (the villages, for ``amurlink
+    incidents warnings``) and ``truth/incidents.csv`` (the responsible animal of each
+    incident). Everything is drawn from the incidents' own child seed
+    (:data:`INCIDENTS_SPAWN_KEY`), and no file the study already holds is changed.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from amurlink.incidents.imports import write_incident_tables
+
+    root = Path(folder)
+    sim = simulate_incidents(study, rates=rates)
+    written: list[Path] = []
+    for code, tables in sim.tables.items():
+        written += write_incident_tables(tables, root / "incidents" / code.lower())
+    for rel, frame in (("landscape/settlements.csv", sim.settlements[
+            ["settlementID", "name", "countryCode", "longitude", "latitude"]]),
+            ("truth/incidents.csv", sim.truth)):
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        aside = target.with_name(target.name + ".tmp")
+        frame.to_csv(aside, index=False, lineterminator="\n")
+        aside.replace(target)
+        written.append(target)
+    return written
