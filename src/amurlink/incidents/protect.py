@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,8 @@ from amurlink.core.protection import (
 )
 from amurlink.incidents.tables import OWNER_ONLY_TABLES
 
-__all__ = ["protect_incident_tables", "dwc_occurrences", "AGREEMENT_TABLE_NAMES",
-           "DWC_COLUMNS"]
+__all__ = ["protect_incident_tables", "release_incidents", "dwc_occurrences",
+           "incident_dwc_occurrences", "AGREEMENT_TABLE_NAMES", "DWC_COLUMNS"]
 
 #: Names an agreement's ``tables`` may list to share patrol data.
 AGREEMENT_TABLE_NAMES: tuple[str, ...] = ("patrolTracks", "patrolFindings")
@@ -162,6 +163,55 @@ def protect_incident_tables(
     return out
 
 
+def release_incidents(
+    tables: Mapping[str, pd.DataFrame], /, *, audience: Audience | None = None,
+    policy: ProtectionPolicy | None = None, agreement: Any = None,
+    today: date | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The incident tables as a reader may see them, under a sharing agreement (or none).
+
+    The incident tables' gate for outputs that hold a library
+    :class:`~amurlink.exchange.Agreement` (web pages, Darwin Core): the agreement's level and
+    species give the audience (:attr:`Agreement.audience` when ``audience`` is None), its
+    species, embargo in force on ``today`` and ``patrolTracks`` / ``patrolFindings`` tables
+    go to :func:`protect_incident_tables` (protect, then scope), and rows of species the
+    agreement does not name are removed as in its camera-trap data
+    (:func:`amurlink.exchange.within_taxa`; rows without a species, such as snare finds,
+    stay). The report's section applies the same rules.
+
+    Raises
+    ------
+    ConfigError
+        If the agreement has expired on ``today``, or neither an audience nor an agreement
+        is given.
+    """
+    from amurlink.exceptions import ConfigError
+    from amurlink.exchange import within_taxa
+
+    kw: dict[str, Any] = {}
+    if agreement is not None:
+        agreement.check_in_force(today)
+        if audience is None:
+            audience = agreement.audience
+        if agreement.species:
+            kw["species"] = list(agreement.species)
+        cut = agreement.cutoff(today)
+        if cut is not None:
+            kw["embargo"] = cut
+        kw["agreement_tables"] = [t for t in agreement.tables if t in AGREEMENT_TABLE_NAMES]
+    if audience is None:
+        raise ConfigError("release_incidents needs an audience or an agreement")
+    shown = protect_incident_tables(tables, audience=audience, policy=policy, **kw)
+    if kw.get("species") and audience.kind != "owner":
+        for name, frame in shown.items():
+            if "scientificName" in frame and len(frame):
+                names = frame["scientificName"]
+                keep = names.isna().to_numpy() | within_taxa(
+                    names.fillna("").astype(str), kw["species"])
+                shown[name] = frame.loc[keep].reset_index(drop=True)
+    return shown
+
+
 #: Darwin Core terms of an occurrence derived from an incident.
 DWC_COLUMNS: tuple[str, ...] = (
     "occurrenceID", "basisOfRecord", "eventDate", "scientificName", "organismID",
@@ -203,3 +253,21 @@ def dwc_occurrences(incidents: pd.DataFrame, /) -> pd.DataFrame:
         "coordinateUncertaintyInMeters": unc.astype("Int64"),
         "dataGeneralizations": general,
     }, columns=list(DWC_COLUMNS)).reset_index(drop=True)
+
+
+def incident_dwc_occurrences(
+    tables: Mapping[str, pd.DataFrame], /, *, audience: Audience | None = None,
+    policy: ProtectionPolicy | None = None, agreement: Any = None,
+    today: date | None = None,
+) -> pd.DataFrame:
+    """Darwin Core occurrences of the incidents ``audience`` may see (:func:`release_incidents`
+    first, then :func:`dwc_occurrences`): points generalised like the stations of the species
+    involved, no claimant, claim key or comment. ``occurrenceStatus`` is ``present``."""
+    shown = release_incidents(tables, audience=audience, policy=policy, agreement=agreement,
+                              today=today)
+    incidents = shown.get("incidents")
+    if incidents is None or not len(incidents):
+        return pd.DataFrame(columns=[*DWC_COLUMNS, "occurrenceStatus"])
+    out = dwc_occurrences(incidents)
+    out["occurrenceStatus"] = "present"
+    return out

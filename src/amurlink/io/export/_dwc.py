@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -245,11 +246,17 @@ def _meta_xml() -> str:
 
 def write_dwc(dataset: Dataset, directory: str | os.PathLike[str], /, *,
               audience: Audience | None = None, policy: ProtectionPolicy | None = None,
-              observation_level: str = "event") -> dict[str, Path]:
+              observation_level: str = "event", incidents: Any = None) -> dict[str, Path]:
     """Write a Darwin Core Archive (``occurrence.csv``, ``multimedia.csv``, ``meta.xml``).
 
     The dataset first passes through :func:`~amurlink.core.protection.protect_dataset` for
     ``audience`` (default: the owner). For GBIF use ``Audience.public()``.
+
+    ``incidents`` (incident tables, :mod:`amurlink.incidents`) adds one occurrence per
+    incident with a species, through
+    :func:`amurlink.incidents.protect.incident_dwc_occurrences` for the same audience:
+    points generalised like the stations of the species involved; no claimant, claim key or
+    comment ever.
 
     Returns
     -------
@@ -258,6 +265,20 @@ def write_dwc(dataset: Dataset, directory: str | os.PathLike[str], /, *,
     """
     safe = protect_dataset(dataset, audience=audience or Audience.owner(), policy=policy)
     tabs = dwc_tables(safe, observation_level=observation_level)
+    if incidents is not None:
+        from amurlink.incidents.protect import incident_dwc_occurrences
+
+        occ = tabs["occurrence"]
+        extra = incident_dwc_occurrences(
+            incidents, audience=audience or Audience.owner(), policy=policy)
+        extra = extra.reindex(columns=list(OCCURRENCE_COLUMNS)).astype(object)
+        for col in ("license", "rightsHolder", "datasetID", "collectionCode", "datasetName"):
+            extra[col] = occ[col].iloc[0] if len(occ) else None  # the dataset's own terms
+        extra["type"] = "Event"
+        extra["kingdom"] = "Animalia"
+        extra["samplingProtocol"] = "incident report"
+        tabs["occurrence"] = pd.concat([occ.astype(object), extra], ignore_index=True) \
+            if len(extra) else occ
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
