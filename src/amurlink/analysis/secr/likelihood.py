@@ -117,6 +117,42 @@ class _Terms:
     C: sp.csr_matrix  # n x len(keys) weights
 
 
+def collapses_over_occasions(
+    capthist: CaptureHistory | Sequence[CaptureHistory],
+    mask: Mask | Sequence[Mask],
+    *,
+    detectfn: str | int = "HN",
+    model: Mapping[str, str] | None = None,
+    link: Mapping[str, str] | None = None,
+    conditional: bool = False,
+    hcov: str | None = None,
+    timecov: Any = None,
+    fastproximity: bool = True,
+) -> bool:
+    """Whether :class:`LogLikelihood` collapses these data over occasions (secr's
+    ``fastproximity``) under this model: proximity or count detectors, no learned or transient
+    response, no time effect, one detector type on every occasion, no removals.
+
+    A collapsed log-likelihood lacks the data's constant over occasions (for count detectors
+    the multinomial split of each animal's count at a detector over the occasions; for
+    proximity the binomial coefficient), so it cannot be compared with an uncollapsed one:
+    secr's ``AICcompatible`` flags exactly this. Models compared by AIC must agree here.
+    """
+    if not fastproximity:
+        return False
+    sessions, masks = as_sessions(capthist, mask)
+    design = Design(sessions, masks, detectfn=get_detectfn(detectfn), model=model, link=link,
+                    conditional=conditional, hcov=hcov, timecov=timecov)
+    if design.has_time or design.learned is not None:
+        return False
+    for ch in sessions:
+        kind = "multi" if ch.detector in ("multi", "single") else ch.detector
+        if (kind not in ("proximity", "count") or ch.occasion_detectors is not None
+                or bool(np.any(ch.dead >= 0))):
+            return False
+    return True
+
+
 class _Session:
     """Precomputed data of one session: distances, records of detected pairs, constants."""
 

@@ -228,6 +228,10 @@ class ModelTable:
         Model label -> message for the models that could not be fitted.
     criterion : str
         ``"AICc"`` or ``"AIC"``.
+    fastproximity : bool
+        Whether the fits collapsed proximity/count data over occasions where they could;
+        False when the list mixed models that collapse with models that cannot (see
+        :func:`fit_models`).
     """
 
     fits: dict
@@ -235,6 +239,7 @@ class ModelTable:
     averaged: pd.DataFrame | None
     errors: dict = field(default_factory=dict)
     criterion: str = "AICc"
+    fastproximity: bool = True
 
     @property
     def best(self) -> str:
@@ -256,6 +261,7 @@ class ModelTable:
 
         return {
             "criterion": self.criterion,
+            "fastproximity": self.fastproximity,
             "best": self.best,
             "table": [{"name": str(k), **{c: clean(v) for c, v in r.items()}}
                       for k, r in self.table.iterrows()],
@@ -297,11 +303,25 @@ def fit_models(
     ModelTable
         A model that cannot be fitted (bad formula, optimiser failure) is reported in
         ``errors`` and left out; a ValueError if none can be fitted.
+
+    Notes
+    -----
+    Proximity and count data are collapsed over occasions (secr's ``fastproximity``) only
+    for models without learned/transient responses or time effects, and a collapsed
+    log-likelihood lacks a constant of the data (the split of each count over the
+    occasions), so ``lambda0~b`` next to ``D~1`` would show a log-likelihood far *below* the
+    null model it nests. secr leaves such a table incompatible (``AICcompatible``); here,
+    when the list mixes models that collapse with models that cannot, every model is fitted
+    uncollapsed (``fastproximity=False``: for count data the same estimates, the exact
+    log-likelihood), so the table compares like with like. ``ModelTable.fastproximity``
+    says which was used.
     """
+    from amurlink.analysis.secr.likelihood import collapses_over_occasions
     from amurlink.analysis.secr.model import fit_secr
 
     fits: dict = {}
     errors: dict = {}
+    todo = []
     for spec in models:
         kw = dict(common)
         if isinstance(spec, Mapping) and "detectfn" in spec:
@@ -312,6 +332,25 @@ def fit_models(
         except ValueError as exc:
             errors[str(spec)] = str(exc)
             continue
+        todo.append((model, kw))
+    fast = bool(common.get("fastproximity", True))
+    if fast and len(todo) > 1:
+        collapse = set()
+        for model, kw in todo:
+            opts = {k: kw[k] for k in ("detectfn", "link", "conditional", "hcov", "timecov")
+                    if k in kw}
+            try:
+                collapse.add(collapses_over_occasions(capthist, mask, model=model, **opts))
+            except Exception:  # noqa: BLE001 - the fit itself reports a bad model
+                continue
+        if len(collapse) > 1:
+            logger.info("models with and without secr's collapse over occasions in one "
+                        "table: every model is fitted uncollapsed (fastproximity=False) so "
+                        "their log-likelihoods are comparable")
+            fast = False
+            for _, kw in todo:
+                kw["fastproximity"] = False
+    for model, kw in todo:
         try:
             res = fit_secr(capthist, mask, model=model, **kw)
         except Exception as exc:  # noqa: BLE001 - one failed model does not stop the table
@@ -333,4 +372,4 @@ def fit_models(
         logger.warning("model averaging skipped: %s", exc)
         averaged = None
     return ModelTable(fits=fits, table=table, averaged=averaged, errors=errors,
-                      criterion=criterion)
+                      criterion=criterion, fastproximity=fast)
