@@ -34,6 +34,7 @@ __all__ = [
     "Country",
     "EventSettings",
     "LinkSettings",
+    "RunSettings",
     "CountryInputs",
     "InputSettings",
     "OccasionSettings",
@@ -411,6 +412,22 @@ class LinkSettings:
     two_party: bool = True
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """``[run]``: what ``amurlink run`` leaves out.
+
+    Parameters
+    ----------
+    skip : tuple of str, default ()
+        Stages not to run (names as ``amurlink run`` lists them, e.g. ``"design"``,
+        ``"corridors"``, ``"incidents"``, ``"secr models"``); each is reported as skipped,
+        with this setting as its reason, and so are the stages that need it. Names are
+        checked by ``amurlink run`` against its stages.
+    """
+
+    skip: tuple[str, ...] = ()
+
+
 #: What the analyses do with records the harmoniser flagged (``[quality] records``).
 QUALITY_RECORDS: tuple[str, ...] = ("exclude", "correct", "keep")
 
@@ -477,6 +494,8 @@ class StudyConfig:
         ``[inputs]``: the files the study is built from (``amurlink run``).
     links : LinkSettings
         ``[links]``: the two-party rule of identity links.
+    run : RunSettings
+        ``[run]``: stages ``amurlink run`` leaves out.
     source : Path, optional
         File the settings were read from (not compared).
 
@@ -504,6 +523,7 @@ class StudyConfig:
     links: LinkSettings = field(default_factory=LinkSettings)
     quality: QualitySettings = field(default_factory=lambda: QualitySettings())
     warnings: WarningSettings = field(default_factory=lambda: WarningSettings())
+    run: RunSettings = field(default_factory=RunSettings)
     source: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -618,6 +638,8 @@ class StudyConfig:
             out["quality"] = {"records": self.quality.records}
         if self.warnings != WarningSettings():
             out["warnings"] = {"levels_km": [list(b) for b in self.warnings.levels_km]}
+        if self.run != RunSettings():
+            out["run"] = {"skip": list(self.run.skip)}
         return out
 
 
@@ -774,12 +796,26 @@ class _Reader:
         links = self.read_links(self.table(data, "links", ""))
         quality = self.read_quality(self.table(data, "quality", ""))
         warnings_ = self.read_warnings(self.table(data, "warnings", ""))
+        run = self.read_run(self.table(data, "run", ""))
         if self.errors:
             return None
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
                            protection=protection, inputs=inputs, links=links,
-                           quality=quality, warnings=warnings_)
+                           quality=quality, warnings=warnings_, run=run)
+
+    def read_run(self, data: Mapping[str, Any]) -> RunSettings:
+        self.known_keys(data, ("skip",), "run.")
+        value = data.get("skip", [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            self.error("run.skip", "an array of stage names", value,
+                       'write skip = ["design", "secr models"] (the stages `amurlink run` '
+                       "lists)")
+            return RunSettings()
+        return RunSettings(skip=tuple(dict.fromkeys(v.strip() for v in value)))
 
     def read_quality(self, data: Mapping[str, Any]) -> QualitySettings:
         self.known_keys(data, ("records",), "quality.")
@@ -1139,7 +1175,7 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
-             "inputs", "links", "quality", "warnings")
+             "inputs", "links", "quality", "warnings", "run")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",
