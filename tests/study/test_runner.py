@@ -108,7 +108,9 @@ def test_a_failed_stage_is_reported_and_independent_stages_still_run(tmp_path):
     study = _study(tmp_path)
     (tmp_path / "c.txt").write_text("bad", encoding="utf-8")
     res = _run(study)
-    assert res.stages["D"] == "failed: RuntimeError: C says bad"
+    # what happened and what to do, never an exception class name
+    assert res.stages["D"].startswith("failed: unexpected error (C says bad); this is a fault")
+    assert "--serial" in res.stages["D"] and "RuntimeError" not in res.stages["D"]
     assert res.stages["E"] == "ok" and res.values["E"] == (2, None)  # uses D: runs without
     assert set(res.failed) == {"D"}
     assert "D" in _run(study).ran  # a failed stage is tried again
@@ -118,7 +120,7 @@ def test_a_missing_input_fails_its_stage_and_skips_what_needs_it(tmp_path):
     study = _study(tmp_path)
     os.remove(tmp_path / "a.txt")
     res = _run(study)
-    assert res.stages["A"].startswith("failed: DataError: input file(s) not found: `inputs.a`")
+    assert res.stages["A"].startswith("failed: input file(s) not found: `inputs.a`")
     assert res.stages["B"] == "skipped: needs A (failed)"
     assert res.stages["C"] == res.stages["D"] == "ok"
 
@@ -197,3 +199,78 @@ def test_place_beside_copies_border_and_settings_without_inputs(tmp_path):
     from amurlink.config import load_config
 
     assert load_config(joint / "amurlink.toml").border.file == joint / "border.geojson"
+
+
+def test_run_skip_leaves_out_stages_and_what_needs_them_without_failing(tmp_path):
+    study = _study(tmp_path)
+    (tmp_path / "amurlink.toml").write_text('[run]\nskip = ["C"]\n', encoding="utf-8")
+    study = Study.open(tmp_path)
+    res = _run(study)
+    assert res.stages["C"] == "skipped: left out by [run] skip"
+    assert res.stages["D"] == "skipped: left out by [run] skip (needs C)"
+    assert "C" not in CALLS and "D" not in CALLS
+    assert res.stages["E"] == "ok" and res.values["E"] == (2, None)  # uses D: runs without
+    assert res.failed == {}  # left out on purpose is not a failure
+    # the setting is not part of what a stage computes: dropping it reruns only C and D
+    (tmp_path / "amurlink.toml").write_text("", encoding="utf-8")
+    again = _run(Study.open(tmp_path))
+    assert sorted(again.ran) == ["C", "D", "E"]
+    assert again.stages["A"] == again.stages["B"] == "cached"
+
+
+def test_run_skip_names_are_checked_before_anything_runs(tmp_path):
+    from amurlink.exceptions import ConfigError
+    from amurlink.study import run_study
+
+    (tmp_path / "amurlink.toml").write_text('[run]\nskip = ["desing"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"`run.skip` names 'desing'.*did you mean 'design'"):
+        run_study(tmp_path)
+    assert not (tmp_path / "output" / "run-record.json").exists()
+
+
+def _warns(ctx):
+    import warnings
+
+    from amurlink.exceptions import MaskBufferWarning
+
+    warnings.warn("Panthera pardus RU: mask buffer 10.0 km is less than 3 x the fitted sigma "
+                  "(3.44 km); density may be overestimated: widen the buffer",
+                  MaskBufferWarning, stacklevel=1)
+    warnings.warn("invalid value encountered in divide", RuntimeWarning, stacklevel=1)
+    warnings.warn("invalid value encountered in divide", RuntimeWarning, stacklevel=1)
+    return 1
+
+
+@pytest.mark.parametrize("where", ["main", "fork"])
+def test_warnings_say_where_what_and_what_to_do_without_class_names(tmp_path, where):
+    study = _study(tmp_path)
+    res = _run(study, [Stage("secr", _warns, where=where)], parallel=where == "fork")
+    text = "\n".join(res.warnings)
+    for name in ("MaskBufferWarning", "RuntimeWarning", "UserWarning", "Warning:"):
+        assert name not in text
+    own = [w for w in res.warnings if "mask buffer" in w]
+    assert own == [own[0]] and own[0].startswith("secr: Panthera pardus RU: mask buffer")
+    assert "amurlink secr OUT/joint --species NAME --buffer KM" in own[0]  # what to do
+    # the two library notices: one line saying there is nothing to do, listed in the record
+    lib = [w for w in res.warnings if "from the libraries" in w]
+    assert len(lib) == 1 and lib[0].startswith("2 notice(s)") and "nothing to do" in lib[0]
+    record = json.loads((study.out_dir / "run-record.json").read_text(encoding="utf-8"))
+    assert record["library_notices"] == [
+        "secr: library notice: invalid value encountered in divide"]
+    assert record["warnings"] == res.warnings
+
+
+def test_run_summary_prints_every_warning_without_class_names_or_lost_brackets(tmp_path):
+    from rich.console import Console
+
+    from amurlink.cli.run import print_summary
+
+    _study(tmp_path)
+    (tmp_path / "amurlink.toml").write_text('[run]\nskip = ["C"]\n', encoding="utf-8")
+    res = _run(Study.open(tmp_path), [*STAGES, Stage("secr", _warns)])
+    console = Console(record=True, width=200)
+    print_summary(console, res)
+    out = console.export_text()
+    assert "skipped: left out by [run] skip" in out  # the brackets are text, not markup
+    assert "Warnings (2)" in out and "mask buffer" in out and "2 notice(s)" in out
+    assert "Warning" not in out.replace("Warnings (2)", "")

@@ -24,6 +24,8 @@ _SERIAL = typer.Option(False, "--serial",
                        help="Run every stage in this process (no child processes).")
 _SCHEDULER = typer.Option(None, "--scheduler", help="Dask scheduler address for the heavy "
                           "stages (photo features, SECR fits).")
+_SKIP = typer.Option([], "--skip", help="Leave out this stage (repeatable; written into the "
+                     "study's [run] skip), e.g. --skip design --skip 'secr models'.")
 
 
 @app.command("demo")
@@ -34,6 +36,7 @@ def demo_command(
     timings_json: Path | None = _TIMINGS,
     serial: bool = _SERIAL,
     scheduler: str | None = _SCHEDULER,
+    skip: list[str] = _SKIP,
 ) -> None:
     """Simulate the neaspec study into OUT/sim and run it (`amurlink run OUT/sim -o OUT`).
 
@@ -55,7 +58,8 @@ def demo_command(
     console = Console()
     with handle_errors(), Progress(console) as prog:
         res = run_demo(out, scenario=scenario, seed=DEFAULT_SEED if seed is None else seed,
-                       parallel=not serial, scheduler=scheduler, progress=prog)
+                       parallel=not serial, scheduler=scheduler, skip=tuple(skip),
+                       progress=prog)
     console.print(f"\n[bold]amurlink demo[/bold]: scenario {res.scenario}, seed {res.seed} "
                   f"(study folder {out / 'sim'})", highlight=False)
     print_summary(console, res)

@@ -60,7 +60,10 @@ class Progress:
                 status, "[red]✗[/red]" if status.startswith("failed") else "[dim]-[/dim]")
             text = status if status not in ("ok", "cached") else \
                 ("unchanged" if status == "cached" else "done")
-            self.console.print(f"{mark} {stage}: {text}{took}", markup=True, highlight=False)
+            from rich.markup import escape
+
+            self.console.print(f"{mark} {escape(f'{stage}: {text}{took}')}", markup=True,
+                               highlight=False)
         if self.status is not None:
             names = ", ".join(self.running) or "checking"
             self.status.update(f"running: {names}")
@@ -68,6 +71,7 @@ class Progress:
 
 def print_summary(console: Any, result: Any, *, truth_columns: bool = True) -> None:
     """The closing summary of a run (or the demo): answer first, then stages and files."""
+    from rich.markup import escape
     from rich.table import Table
 
     summaries = result.summaries
@@ -102,7 +106,7 @@ def print_summary(console: Any, result: Any, *, truth_columns: bool = True) -> N
         console.print(f"Expert crosswalk: {cw.get('rows', 0)} rows, {cw.get('stored', 0)} "
                       f"stored as confirmed links, {len(cw.get('refused', []))} refused")
         for msg in cw.get("refused", []):
-            console.print(f"  [yellow]refused[/yellow] {msg}", highlight=False)
+            console.print(f"  [yellow]refused[/yellow] {escape(msg)}", highlight=False)
     if h.get("carriedOver"):
         console.print(f"Link decisions carried over from the previous joint package: "
                       f"{h['carriedOver']} events")
@@ -138,12 +142,15 @@ def print_summary(console: Any, result: Any, *, truth_columns: bool = True) -> N
     for name, status in result.stages.items():
         sec = result.timings.get(name)
         where = " (in parallel)" if name in result.background else ""
-        stages.add_row(name + where, status, "" if sec is None else f"{sec:.2f}")
+        stages.add_row(escape(name + where), escape(status),
+                       "" if sec is None else f"{sec:.2f}")
     stages.add_row("total", "", f"{result.total_s:.2f}")
     console.print(stages)
     if result.warnings:
-        console.print(f"[yellow]{len(result.warnings)} kind(s) of warning while running[/yellow]"
-                      " (first: " + result.warnings[0] + ")", highlight=False)
+        # each says which stage, what happened and what to do (no class names)
+        console.print(f"[yellow]Warnings ({len(result.warnings)})[/yellow]", highlight=False)
+        for w in result.warnings:
+            console.print(f"  [yellow]![/yellow] {escape(w)}", highlight=False)
 
 
 @app.command("run")

@@ -13,14 +13,42 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Background", "count_warnings", "describe", "warning_text"]
+__all__ = ["LIBRARY_WARNING", "Background", "count_warnings", "describe", "library_notices",
+           "warning_text"]
 
 logger = logging.getLogger(__name__)
 
 
+#: What a user does about an unexpected error (a fault of amurlink, not of the data).
+_REPORT_IT = ("this is a fault in amurlink, not in your data: rerun with --serial and send "
+              "the output and OUT/run-record.json to the developers")
+#: Prefix of a warning text from a library amurlink uses (numpy, pandas, ...), not its own.
+LIBRARY_WARNING = "library notice: "
+
+
 def describe(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {msg[0] if msg else ''}"[:300]
+    """What went wrong and what to do, for the terminal, the report and the run record.
+
+    No exception class names: amurlink's own errors (``AmurlinkError``) already say what
+    happened and how to fix it; a file that cannot be read names the file; anything else is
+    a fault of amurlink, and the text says so and what to send.
+    """
+    from amurlink.exceptions import AmurlinkError
+
+    lines = str(exc).strip().splitlines()
+    msg = lines[0].strip() if lines else ""
+    if isinstance(exc, AmurlinkError):
+        text = msg or "the step stopped without saying why; rerun with --serial to see more"
+    elif isinstance(exc, MemoryError):
+        text = ("ran out of memory; close other programs, or run the heavy stages on a "
+                "cluster (--scheduler ADDRESS)")
+    elif isinstance(exc, OSError):
+        what = exc.strerror or msg or "the file could not be read or written"
+        name = f": {exc.filename}" if exc.filename else ""
+        text = f"{what}{name}; check that the path exists and that you may read and write it"
+    else:
+        text = f"unexpected error ({msg or 'no message'}); {_REPORT_IT}"
+    return text[:400]
 
 
 class Background:
@@ -77,9 +105,11 @@ class Background:
                     self._value, self._error, self._seconds, self._warnings = pickle.loads(
                         payload)
                 else:
-                    self._error = f"TimeoutError: no result after {timeout:.0f} s"
-            except (EOFError, OSError) as exc:
-                self._error = f"child process ended without a result ({type(exc).__name__})"
+                    self._error = (f"no result after {timeout:.0f} s; the stage may be stuck: "
+                                   "rerun with --serial to run it in this process")
+            except (EOFError, OSError):
+                self._error = ("the child process ended without a result (it may have run "
+                               "out of memory); rerun with --serial to run it in this process")
             finally:
                 self._proc.join(timeout=10)
                 if self._proc.is_alive():
@@ -87,7 +117,9 @@ class Background:
                     self._proc.join(timeout=5)
                 elif self._proc.exitcode not in (0, None) and self._error is None \
                         and self._value is None:
-                    self._error = f"child process exited with code {self._proc.exitcode}"
+                    self._error = (f"the child process stopped (exit code "
+                                   f"{self._proc.exitcode}); rerun with --serial to run it in "
+                                   "this process")
                 self._conn.close()
                 self._proc = None
         return self._value, self._error, self._seconds, self._warnings
@@ -121,13 +153,49 @@ def _child(fn: Callable[[], Any], conn: Any) -> None:  # pragma: no cover - runs
         os._exit(0)
 
 
+#: What to do about amurlink's own warnings in a study run, where the message's advice
+#: names a setting the run does not expose (by warning class).
+_RUN_ADVICE = {
+    "MaskBufferWarning": ("; `amurlink run` uses a fixed buffer per species: check the "
+                          "estimate with `amurlink secr OUT/joint --species NAME --buffer KM`, "
+                          "KM at least 3 x sigma"),
+}
+
+
 def warning_text(w: warnings.WarningMessage) -> str:
+    """A warning as the terminal shows it: what happened and what to do, no class name.
+
+    amurlink's own warnings (``AmurlinkWarning``) say both; a study run adds what to do
+    where their advice names a setting the run does not take. Warnings of the libraries
+    amurlink uses (numerical or deprecation notices) start with :data:`LIBRARY_WARNING`;
+    :func:`count_warnings` gathers them into one line.
+    """
+    from amurlink.exceptions import AmurlinkWarning
+
     first = str(w.message).strip().splitlines()
-    return f"{w.category.__name__}: {first[0] if first else ''}"[:240]
+    msg = first[0].strip() if first else ""
+    if isinstance(w.category, type) and issubclass(w.category, AmurlinkWarning):
+        return (msg + _RUN_ADVICE.get(w.category.__name__, ""))[:400]
+    return (LIBRARY_WARNING + msg)[:300]
 
 
 def count_warnings(texts: list[str]) -> list[str]:
+    """amurlink's warnings, each once with its count; library notices as one closing line."""
     counts: dict[str, int] = {}
+    library = 0
     for t in texts:
+        if LIBRARY_WARNING in t:
+            library += 1
+            continue
         counts[t] = counts.get(t, 0) + 1
-    return [f"{t} (x{n})" if n > 1 else t for t, n in counts.items()]
+    out = [f"{t} (x{n})" if n > 1 else t for t, n in counts.items()]
+    if library:
+        out.append(f"{library} notice(s) from the libraries amurlink uses (numerical or "
+                   "deprecation notices; they do not change the results shown): nothing to "
+                   "do; OUT/run-record.json lists them under library_notices")
+    return out
+
+
+def library_notices(texts: list[str]) -> list[str]:
+    """The library notices among ``texts``, each once (for the run record)."""
+    return list(dict.fromkeys(t for t in texts if LIBRARY_WARNING in t))

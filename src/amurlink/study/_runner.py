@@ -32,7 +32,14 @@ from typing import Any
 from amurlink._version import __version__
 from amurlink.config import CONFIG_FILENAME, StudyConfig, load_config
 from amurlink.exceptions import ConfigError, DataError
-from amurlink.study._proc import Background, count_warnings, describe, warning_text
+from amurlink.study._proc import (
+    LIBRARY_WARNING,
+    Background,
+    count_warnings,
+    describe,
+    library_notices,
+    warning_text,
+)
 from amurlink.study._record import FileHasher, digest, read_record, write_record
 
 __all__ = [
@@ -50,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 #: Folder of cached stage results inside the output folder.
 CACHE_DIR = ".amurlink-run"
+#: Status of a stage named in ``[run] skip`` (and of the stages that need it).
+SKIPPED_BY_CONFIG = "skipped: left out by [run] skip"
 
 
 def _mappingproxy(data: dict[Any, Any]) -> types.MappingProxyType:
@@ -454,6 +463,7 @@ class _Runner:
         self._links_digest: str | None = None
         cfg = study.config.to_dict()
         cfg.pop("inputs", None)
+        cfg.pop("run", None)  # which stages run does not change what a stage computes
         self.config_digest = digest(cfg)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="amurlink-hash")
         self.prefetch: dict[str, Any] = {}
@@ -540,12 +550,17 @@ class _Runner:
     # -- one stage -------------------------------------------------------------------------
     def prepare(self, stage: Stage) -> str | None:
         """Decide: returns None when the stage must run, else its final status."""
+        if stage.name in self.study.config.run.skip:
+            return SKIPPED_BY_CONFIG
         if stage.applies is not None:
             why = stage.applies(self.study)
             if why:
                 return f"skipped: {why}"
         for d in stage.needs:
             st = self.status.get(d, "absent")
+            if st == SKIPPED_BY_CONFIG or st.startswith(f"{SKIPPED_BY_CONFIG} ("):
+                # left out on purpose: so is this stage (not a failure)
+                return f"{SKIPPED_BY_CONFIG} (needs {d})"
             if st not in ("ok", "cached"):
                 return f"skipped: needs {d} ({st.split(':')[0]})"
         try:
@@ -573,7 +588,8 @@ class _Runner:
 
     def finish(self, stage: Stage, value: Any, error: str | None, seconds: float,
                started: str, caught: list[str]) -> None:
-        self.res.warnings.extend(caught)
+        # each warning says where it arose: "secr: Panthera pardus RU: mask buffer ..."
+        self.res.warnings.extend(f"{stage.name}: {w}" for w in caught)
         self.res.timings[stage.name] = seconds
         entry = self.entries.setdefault(stage.name, {})
         if error is None and isinstance(value, Mapping) and value.get("problems"):
@@ -687,8 +703,9 @@ class _Runner:
                 for job, _ in jobs.values():
                     job.result(timeout=1.0)
                 self.pool.shutdown(wait=True)
-                self.res.warnings = count_warnings(
-                    [warning_text(w) for w in caught] + self.res.warnings)
+                texts = [warning_text(w) for w in caught] + self.res.warnings
+                self.library_notices = library_notices(texts)
+                self.res.warnings = count_warnings(texts)
         self.res.total_s = time.perf_counter() - t_all
         self.res.stages = {s.name: self.status[s.name] for s in self.stages
                            if s.name in self.status}
@@ -703,6 +720,8 @@ class _Runner:
                        **{n: {**self.entries.get(n, {}), "status": self.status[n]}
                           for n in self.res.stages}},
             "files": self.hasher.cache,
+            "warnings": [w for w in self.res.warnings if LIBRARY_WARNING not in w],
+            "library_notices": getattr(self, "library_notices", []),
         }
         if self._links_digest is not None:
             # proposals appended in this run change the file, not its confirmed links
@@ -737,6 +756,19 @@ class _ReadBudget:
     def __exit__(self, *exc: Any) -> None:
         if self.before is None:
             os.environ.pop(self.KEY, None)
+
+
+def _check_skip(study: Study, names: list[str]) -> None:
+    """Every ``[run] skip`` name is a stage of this run (else a ConfigError naming it)."""
+    import difflib
+
+    for name in study.config.run.skip:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            where = study.config.source or study.folder / CONFIG_FILENAME
+            raise ConfigError(f"{where}: `run.skip` names {name!r}, which is not a stage; "
+                              f"{hint}the stages are {', '.join(names)}")
 
 
 def run_study(
@@ -784,6 +816,7 @@ def run_study(
     if out_dir is not None and isinstance(study, Study):
         st = dataclasses.replace(st, out_dir=Path(out_dir))
     stages = registered_stages(st)
+    _check_skip(st, [s.name for s in stages])
     if only:
         keep: set[str] = set()
         by = {s.name: s for s in stages}

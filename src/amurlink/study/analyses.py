@@ -65,8 +65,9 @@ def toy_border() -> Any:
 # ==============================================================================================
 
 def _describe(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {msg[0] if msg else ''}"[:300]
+    from amurlink.study._proc import describe
+
+    return describe(exc)
 
 
 

@@ -134,6 +134,7 @@ class DemoResult:
 def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
              seed: int = DEFAULT_SEED, languages: tuple[str, ...] = ("en", "zh", "ru"),
              public: bool = True, parallel: bool = True, scheduler: Any = None,
+             skip: tuple[str, ...] = (),
              progress: Callable[[str, str], None] | None = None) -> DemoResult:
     """Simulate a study into ``OUT/sim`` and run it into ``OUT``; never raises for a stage.
 
@@ -154,6 +155,11 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
         Run independent stages in child processes where the platform can fork.
     scheduler : str or dask.distributed.Client, optional
         Dask scheduler for the heavy stages.
+    skip : tuple of str
+        Stages to leave out, written into the study's ``[run] skip`` (e.g. the theme
+        stages ``design``, ``corridors``, ``incidents``, ``secr models``: the benchmark
+        against the demo of before them). The study folder then holds no incident books,
+        settlements or corridor resistance when the stages reading them are left out.
     progress : callable, optional
         ``progress(step, status)``.
     """
@@ -185,11 +191,13 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
         try:
             write_study(study, sim_dir, overwrite=True)
             _set_reports(sim_dir, languages, public)
+            _set_skip(sim_dir, tuple(skip))
             from amurlink.study.themes import write_theme_inputs
 
             # incident books, settlements and corridor resistance (own child seeds; the
-            # study's files are not changed)
-            write_theme_inputs(study, sim_dir)
+            # study's files are not changed), for the stages that will read them
+            write_theme_inputs(study, sim_dir, incidents="incidents" not in skip,
+                               corridors="corridors" not in skip)
         except Exception as exc:  # noqa: BLE001
             from amurlink.study._proc import describe
 
@@ -225,6 +233,16 @@ def _set_reports(sim_dir: Path, languages: tuple[str, ...], public: bool) -> Non
     pub = '"en"' if public else ""
     body = f"[inputs.reports]\nowner = [{owner}]\npublic = [{pub}]\n"
     f.write_text(head + body, encoding="utf-8")
+
+
+def _set_skip(sim_dir: Path, skip: tuple[str, ...]) -> None:
+    """Write ``[run] skip`` into the simulated study's ``amurlink.toml`` (when given)."""
+    if not skip:
+        return
+    f = sim_dir / "amurlink.toml"
+    text = f.read_text(encoding="utf-8")
+    names = ", ".join(json.dumps(x) for x in skip)
+    f.write_text(text.rstrip("\n") + f"\n\n[run]\nskip = [{names}]\n", encoding="utf-8")
 
 
 def write_timings(res: DemoResult, path: str | os.PathLike[str]) -> Path:

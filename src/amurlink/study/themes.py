@@ -397,29 +397,35 @@ def _secr_models_summary(value: dict[str, Any]) -> dict[str, Any]:
 # ==============================================================================================
 # the demo's inputs
 # ==============================================================================================
-def write_theme_inputs(study: Any, folder: str | Path) -> list[Path]:
+def write_theme_inputs(study: Any, folder: str | Path, *, incidents: bool = True,
+                       corridors: bool = True) -> list[Path]:
     """Add incident books, settlements and the corridor resistance to a simulated study folder.
 
     ``incidents/<cc>/`` (the simulator's incident tables per country, claimants included:
-    the owner's books), ``landscape/settlements.csv`` and ``landscape/resistance.tif`` (the
-    true resistance of the corridor scenario on the same scenario's landscape). Each draws
-    from its own child seed, and no file the study already holds is changed.
+    the owner's books) and ``landscape/settlements.csv`` (unless ``incidents`` is false),
+    ``landscape/resistance.tif`` (the true resistance of the corridor scenario on the same
+    scenario's landscape; unless ``corridors`` is false). Each draws from its own child
+    seed, and no file the study already holds is changed.
     """
     from amurlink.incidents.imports import write_incident_tables
     from amurlink.simulate._incidents import simulate_incidents
 
     root = Path(folder)
     written: list[Path] = []
-    sim = simulate_incidents(study)
-    for code, tables in sim.tables.items():
-        written += write_incident_tables(tables, root / "incidents" / code.lower())
     land = root / "landscape"
+    if incidents:
+        sim = simulate_incidents(study)
+        for code, tables in sim.tables.items():
+            written += write_incident_tables(tables, root / "incidents" / code.lower())
+        land.mkdir(parents=True, exist_ok=True)
+        s = land / "settlements.csv"
+        sim.settlements[["settlementID", "name", "countryCode", "longitude",
+                         "latitude"]].to_csv(s.with_suffix(".csv.tmp"), index=False)
+        s.with_suffix(".csv.tmp").replace(s)
+        written.append(s)
+    if not corridors:
+        return written
     land.mkdir(parents=True, exist_ok=True)
-    s = land / "settlements.csv"
-    sim.settlements[["settlementID", "name", "countryCode", "longitude", "latitude"]].to_csv(
-        s.with_suffix(".csv.tmp"), index=False)
-    s.with_suffix(".csv.tmp").replace(s)
-    written.append(s)
     scenario = getattr(study, "scenario", None)
     name = getattr(scenario, "name", scenario) if scenario is not None else "small"
     try:
