@@ -31,7 +31,7 @@ def test_run_names_the_missing_inputs_and_fails_cleanly(tmp_path):
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
     h = payload["stages"]["harmonise"]
-    assert h.startswith("failed: DataError: input file(s) not found")
+    assert h.startswith("failed: input file(s) not found")
     assert "`inputs.CN.camtrap_dp:cn`" in h
     assert payload["stages"]["report en"] == "skipped: needs harmonise (failed)"
     assert payload["stages"]["dna"].startswith("skipped: no DNA")
