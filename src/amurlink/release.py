@@ -736,3 +736,14 @@ register_output("web:home", via="library:crossborder",
                             "answer, the report's opening) on the reader's joint release; "
                             "counts only, no positions; uploads and jobs of the reader's "
                             "organisations")
+# -- a park's incident and disease books (issue #19, amurlink_web.apps.incidents) ---------------
+register_output("web:incident-list",
+                produce="amurlink_web.apps.incidents.producers:produce_incident_list",
+                description="a park's incidents and disease tests: incidents.protect."
+                            "release_incidents for the reader (owner, the agreement's "
+                            "recipient, or the public): points generalised per species, "
+                            "claimants, comments and patrol data for the owner only")
+for _url in ("incident-create", "disease-test-create"):
+    register_output(f"web:{_url}", shows_data=False,
+                    description="a contributor's form: writes one row to the park's own "
+                                "books (audited), then redirects to web:incident-list")

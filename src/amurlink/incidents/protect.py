@@ -35,7 +35,7 @@ from amurlink.core.protection import (
 )
 from amurlink.incidents.tables import OWNER_ONLY_TABLES
 
-__all__ = ["protect_incident_tables", "release_incidents", "dwc_occurrences",
+__all__ = ["protect_incident_tables", "release_incidents", "incident_levels", "dwc_occurrences",
            "incident_dwc_occurrences", "AGREEMENT_TABLE_NAMES", "DWC_COLUMNS"]
 
 #: Names an agreement's ``tables`` may list to share patrol data.
@@ -73,6 +73,16 @@ def _levels(frame: pd.DataFrame, audience: Audience, policy: ProtectionPolicy,
     out = np.array([coarsest_level([base, str(r)]) for r in record], dtype=object)
     out[owned] = "exact"
     return out
+
+
+def incident_levels(frame: pd.DataFrame, /, *, audience: Audience,
+                    policy: ProtectionPolicy | None = None) -> np.ndarray:
+    """The location level each row of an incident, disease-test or necropsy table is shown at
+    to ``audience`` (what :func:`protect_incident_tables` applies; for audit entries)."""
+    policy = ProtectionPolicy() if policy is None else policy
+    country = frame["countryCode"] if "countryCode" in frame.columns else \
+        pd.Series([None] * len(frame), dtype=object)
+    return _levels(frame, audience, policy, _owns(audience, country))
 
 
 def protect_incident_tables(

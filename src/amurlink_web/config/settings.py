@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "amurlink_web.apps.identities",
     "amurlink_web.apps.api",
     "amurlink_web.apps.jobs",
+    "amurlink_web.apps.incidents",
     # Django's task framework (the django-tasks backport) and its database backend: the queue
     # of analysis jobs, run by ``runjobs`` workers (SQLite and PostgreSQL)
     "django_tasks",

@@ -8,6 +8,7 @@ from amurlink_web.apps.api import views as api
 from amurlink_web.apps.core import views as core
 from amurlink_web.apps.datasets import views as datasets
 from amurlink_web.apps.identities import views as identities
+from amurlink_web.apps.incidents import views as incidents
 from amurlink_web.apps.jobs import views as jobs
 from amurlink_web.apps.review import views as review
 from amurlink_web.apps.sharing import views as sharing
@@ -55,6 +56,12 @@ urlpatterns = [
     path("map/data.json", jobs.joint_map_data_view, name="joint-map-data"),
     path("datasets/<int:dataset_id>/map/data.json", jobs.dataset_map_data_view,
          name="dataset-map-data"),
+    # a park's incident and disease books (apps/incidents)
+    path("orgs/<slug:org_slug>/incidents/", incidents.incident_list_view, name="incident-list"),
+    path("orgs/<slug:org_slug>/incidents/new/", incidents.incident_create_view,
+         name="incident-create"),
+    path("orgs/<slug:org_slug>/disease-tests/new/", incidents.disease_test_create_view,
+         name="disease-test-create"),
     # review with the evidence, individuals, photos (apps/review)
     path("review/", review.review_queue_view, name="review-queue"),
     path("review/<str:link_event_id>/", review.review_detail_view, name="review-detail"),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "amurlink_web.apps.incidents"
+    label = "incidents"
