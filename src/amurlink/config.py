@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 import zoneinfo
@@ -35,6 +36,7 @@ __all__ = [
     "EventSettings",
     "LinkSettings",
     "RunSettings",
+    "SecrSettings",
     "CountryInputs",
     "InputSettings",
     "OccasionSettings",
@@ -471,6 +473,28 @@ class WarningSettings:
 
 
 @dataclass(frozen=True)
+class SecrSettings:
+    """``[secr]``: what ``amurlink run`` fits beyond the camera-only SECR models.
+
+    Parameters
+    ----------
+    dna : bool, default False
+        Also fit camera + DNA models (``secr models`` stage): the camera occasions and DNA
+        search occasions of the same animals in one model (shared density and movement,
+        ``lambda0 ~ dettype``), jointly and per country, from the ``[inputs]`` DNA lab files
+        and the confirmed sample-to-individual links (docs/secr.md).
+    dna_spacing_m : float, default 2000
+        Spacing of the proximity grid that stands for the searched area, metres.
+    dna_occasions : int, default 1
+        DNA search occasions (equal time bins from the first to the last sample).
+    """
+
+    dna: bool = False
+    dna_spacing_m: float = 2000.0
+    dna_occasions: int = 1
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     """Settings of one study, as read from ``amurlink.toml`` (all sections optional).
 
@@ -523,6 +547,7 @@ class StudyConfig:
     links: LinkSettings = field(default_factory=LinkSettings)
     quality: QualitySettings = field(default_factory=lambda: QualitySettings())
     warnings: WarningSettings = field(default_factory=lambda: WarningSettings())
+    secr: SecrSettings = field(default_factory=lambda: SecrSettings())
     run: RunSettings = field(default_factory=RunSettings)
     source: Path | None = field(default=None, compare=False)
 
@@ -638,6 +663,9 @@ class StudyConfig:
             out["quality"] = {"records": self.quality.records}
         if self.warnings != WarningSettings():
             out["warnings"] = {"levels_km": [list(b) for b in self.warnings.levels_km]}
+        if self.secr != SecrSettings():
+            out["secr"] = {"dna": self.secr.dna, "dna_spacing_m": self.secr.dna_spacing_m,
+                           "dna_occasions": self.secr.dna_occasions}
         if self.run != RunSettings():
             out["run"] = {"skip": list(self.run.skip)}
         return out
@@ -796,13 +824,35 @@ class _Reader:
         links = self.read_links(self.table(data, "links", ""))
         quality = self.read_quality(self.table(data, "quality", ""))
         warnings_ = self.read_warnings(self.table(data, "warnings", ""))
+        secr = self.read_secr(self.table(data, "secr", ""))
         run = self.read_run(self.table(data, "run", ""))
         if self.errors:
             return None
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
                            protection=protection, inputs=inputs, links=links,
-                           quality=quality, warnings=warnings_, run=run)
+                           quality=quality, warnings=warnings_, secr=secr, run=run)
+
+    def read_secr(self, data: Mapping[str, Any]) -> SecrSettings:
+        self.known_keys(data, ("dna", "dna_spacing_m", "dna_occasions"), "secr.")
+        out = SecrSettings()
+        dna = data.get("dna", out.dna)
+        if not isinstance(dna, bool):
+            self.error("secr.dna", "true or false", dna,
+                       "write dna = true to fit camera + DNA models as well")
+            dna = out.dna
+        spacing = data.get("dna_spacing_m", out.dna_spacing_m)
+        if (isinstance(spacing, bool) or not isinstance(spacing, int | float)
+                or not math.isfinite(spacing) or spacing <= 0):
+            self.error("secr.dna_spacing_m", "a positive number of metres", spacing,
+                       "write e.g. dna_spacing_m = 1500 (about half the animals' sigma)")
+            spacing = out.dna_spacing_m
+        occ = data.get("dna_occasions", out.dna_occasions)
+        if isinstance(occ, bool) or not isinstance(occ, int) or occ < 1:
+            self.error("secr.dna_occasions", "a whole number >= 1", occ,
+                       "write e.g. dna_occasions = 2")
+            occ = out.dna_occasions
+        return SecrSettings(dna=dna, dna_spacing_m=float(spacing), dna_occasions=int(occ))
 
     def read_run(self, data: Mapping[str, Any]) -> RunSettings:
         self.known_keys(data, ("skip",), "run.")
@@ -1175,7 +1225,7 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
-             "inputs", "links", "quality", "warnings", "run")
+             "inputs", "links", "quality", "warnings", "secr", "run")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",
