@@ -100,8 +100,10 @@ def _namespace_country(ids: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 # identities
 # ---------------------------------------------------------------------------------------------
-def _identities(dataset: Dataset, observed: pd.Series) -> pd.DataFrame:
-    """``joint_identities`` of the dataset's links, every observed individual ID included."""
+def _identities(dataset: Dataset, observed: pd.Series, *, two_party: bool = True
+                ) -> pd.DataFrame:
+    """``joint_identities`` of the dataset's links, every observed individual ID included
+    (``two_party``: the study's ``[links] two_party`` rule)."""
     from amurlink.identify.links import empty_links, joint_identities
 
     links = dataset.get("identityLinks")
@@ -121,7 +123,7 @@ def _identities(dataset: Dataset, observed: pd.Series) -> pd.DataFrame:
         frames.append(pd.DataFrame({"individualID": ids.to_numpy(object),
                                     "catalogue": cat.to_numpy(object)}))
     table = pd.concat(frames, ignore_index=True) if frames else None
-    return joint_identities(links, individuals=table)
+    return joint_identities(links, individuals=table, two_party=two_party)
 
 
 def _mode_by(keys: np.ndarray, values: pd.Series) -> pd.Series:
@@ -333,7 +335,7 @@ def _dna_encounters(dataset: Dataset, ident: pd.DataFrame, crs: Any, border: Bor
 
 def encounters(dataset: Dataset, *, border: Border, species: Any, life_stage: str | None,
                start: Any, end: Any, tolerance_m: float, threshold_min: float,
-               crs: Any) -> pd.DataFrame:
+               crs: Any, two_party: bool = True) -> pd.DataFrame:
     if not isinstance(dataset, Dataset):
         raise SchemaError(f"expected a Dataset, got {type(dataset).__name__}")
     if not isinstance(border, Border):
@@ -357,7 +359,7 @@ def encounters(dataset: Dataset, *, border: Border, species: Any, life_stage: st
     obs = _camera_encounters(dataset, threshold_min)
     ind_codes, ind_uniq = pd.factorize(obs["individualID"], use_na_sentinel=True)
     ind_uniq = np.asarray(ind_uniq, dtype=object)
-    ident = _identities(dataset, ind_uniq)
+    ident = _identities(dataset, ind_uniq, two_party=two_party)
     joints = np.sort(ident["jointID"].unique())
     j_index = pd.Series(np.arange(len(joints)), index=joints)
     subj_joint = pd.Series(ident["jointID"].to_numpy(object),

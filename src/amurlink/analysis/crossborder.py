@@ -55,6 +55,7 @@ def encounters(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     threshold_min: float = 30.0,
     crs: Any = None,
+    two_party: bool = True,
 ) -> pd.DataFrame:
     """Every encounter of a joint individual, with its country and distance from the border.
 
@@ -89,6 +90,10 @@ def encounters(
         ``amurlink.analysis.events.independent_events``.
     crs : str, int or pyproj.CRS, optional
         Working CRS; must equal ``border.crs`` when given (``None``: ``border.crs``).
+    two_party : bool, default True
+        The study's ``[links] two_party`` rule: with True a link between two countries'
+        IDs joins them only once a reviewer of each side accepted it; with False one
+        side's acceptance is enough (:func:`amurlink.identify.links.joint_identities`).
 
     Returns
     -------
@@ -124,7 +129,7 @@ def encounters(
     """
     return _core.encounters(dataset, border=border, species=species, life_stage=life_stage,
                             start=start, end=end, tolerance_m=tolerance_m,
-                            threshold_min=threshold_min, crs=crs)
+                            threshold_min=threshold_min, crs=crs, two_party=two_party)
 
 
 def individual_crossings(
@@ -383,6 +388,7 @@ def crossborder(
     bands_km: Sequence[float] = DEFAULT_BANDS_KM,
     seasons: Mapping[int, str] = DEFAULT_SEASONS,
     crs: Any = None,
+    two_party: bool = True,
 ) -> CrossBorderResult:
     """Cross-border statistics of a joint dataset: all tables at once.
 
@@ -392,8 +398,8 @@ def crossborder(
         The joint dataset.
     border : Border
         The China-Russia border.
-    species, life_stage, start, end, tolerance_m, threshold_min, crs
-        As in :func:`encounters`.
+    species, life_stage, start, end, tolerance_m, threshold_min, crs, two_party
+        As in :func:`encounters` (pass ``config.links.two_party``).
     countries : sequence of str, default ("CN", "RU")
         Countries with per-country columns.
     bands_km : sequence of float
@@ -412,7 +418,7 @@ def crossborder(
     """
     enc = encounters(dataset, border=border, species=species, life_stage=life_stage,
                      start=start, end=end, tolerance_m=tolerance_m,
-                     threshold_min=threshold_min, crs=crs)
+                     threshold_min=threshold_min, crs=crs, two_party=two_party)
     countries = tuple(countries)
     ind = individual_crossings(enc, countries=countries, border=border)
     return CrossBorderResult(
@@ -428,7 +434,7 @@ def crossborder(
             "start": None if start is None else str(start),
             "end": None if end is None else str(end),
             "tolerance_m": float(tolerance_m), "threshold_min": float(threshold_min),
-            "crs": border.crs.to_string(),
+            "crs": border.crs.to_string(), "two_party": bool(two_party),
         },
     )
 

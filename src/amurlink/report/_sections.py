@@ -107,7 +107,8 @@ def crossborder_counts(view: ReportView) -> Any:
         from amurlink.analysis import crossborder as cb
 
         try:
-            exact = cb.crossborder(view.inputs.dataset, border=border, species=None)
+            exact = cb.crossborder(view.inputs.dataset, border=border, species=None,
+                                   two_party=view.inputs.config.links.two_party)
         except Exception:  # noqa: BLE001 - the view's own result and note then stand
             result = view.crossborder
         else:

@@ -161,7 +161,7 @@ def build_view(inputs: ReportInputs, *, audience: Audience,
     if links is not None and len(links):
         from amurlink.identify.links import current_links
 
-        view.links = current_links(links)
+        view.links = current_links(links, two_party=inputs.config.links.two_party)
     _run_crossborder(view)
     return view
 
@@ -189,13 +189,16 @@ def _run_crossborder(view: ReportView) -> None:
 
     try:
         # counted on the scoped EXACT data, distances coarsened to view.distance_level
-        result = view.released.crossborder(border, species=None)
+        result = view.released.crossborder(
+            border, species=None, two_party=view.inputs.config.links.two_party)
     except AmurlinkError as exc:  # data that cannot give a cross-border table: say why
         view.crossborder_note = str(exc)
         return
     except Exception as exc:  # noqa: BLE001 - a failed analysis must not lose the report
         logger.error("the cross-border analysis failed; its sections say so", exc_info=True)
-        view.crossborder_note = f"the cross-border analysis failed ({type(exc).__name__}: {exc})"
+        from amurlink.study._proc import describe
+
+        view.crossborder_note = f"the cross-border analysis failed: {describe(exc)}"
         return
     view.crossborder = result
 

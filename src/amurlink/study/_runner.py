@@ -523,7 +523,8 @@ class _Runner:
                                               na_values=[""]), name=str(f))
         pairs: list[list[str]] = []
         if log is not None and len(log):
-            cur = current_links(log, status="confirmed")
+            cur = current_links(log, status="confirmed",
+                                two_party=self.study.config.links.two_party)
             pairs = sorted([sorted([str(a), str(b)]) for a, b in
                             zip(cur["subjectA"], cur["subjectB"], strict=True)])
         self._links_digest = digest(pairs)

@@ -216,7 +216,8 @@ def _harmonise(ctx: StageContext) -> dict[str, Any]:
     if study.border_file is not None:
         border = load_border(study.border_file, crs=study.config.crs.working)
     links = dataset.get("identityLinks")
-    cur = current_links(links) if links is not None and len(links) else None
+    cur = current_links(links, two_party=study.config.links.two_party) \
+        if links is not None and len(links) else None
     n_rows = 0
     if crosswalk is not None:
         try:
@@ -409,7 +410,8 @@ def _crossborder(ctx: StageContext) -> pd.DataFrame:
     joint = ctx.result("harmonise")
     if joint.get("border") is None:
         raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
-    res = cb.crossborder(_analysis(joint), border=joint["border"], species=None)
+    res = cb.crossborder(_analysis(joint), border=joint["border"], species=None,
+                         two_party=ctx.config.links.two_party)
     return species_summary(res.individuals, ctx.study.truth() or None)
 
 
