@@ -571,8 +571,9 @@ register_output("report:svg", via="report:html",
 register_output("report:gpkg", produce=f"{_T}:produce_report_gpkg", cost="file",
                 description="report.gpkg: stations, encounters and routes at the audience's "
                             "precision")
-register_output("report:pdf", via="report:html", cost="file",
-                description="report-<date>.pdf: Chromium prints report.html (same content)")
+register_output("report:pdf", produce=f"{_T}:produce_report_pdf", cost="file",
+                description="report-<date>.pdf: Chromium prints report.html; its text "
+                            "(pypdf) is checked")
 # theme sections of the report (amurlink.study.themes stages; report/_sections_*.py)
 register_output("report:incidents", produce=f"{_T}:produce_report_incidents",
                 description="incidents section: incident tables only through "

@@ -21,7 +21,7 @@ import pandas as pd
 from amurlink.core.protection import Audience, ProtectionPolicy
 from amurlink.dataset import Dataset
 
-__all__ = ["ReleaseCase", "Shown", "Artifacts", "produce"]
+__all__ = ["ReleaseCase", "Shown", "Squeezed", "Artifacts", "produce"]
 
 #: What a producer returns: Datasets and Shown positions (structured checks), texts (searched).
 Artifacts = list
@@ -34,6 +34,16 @@ class Shown:
 
     frame: pd.DataFrame
     points_only: bool = False
+
+
+@dataclass(frozen=True)
+class Squeezed:
+    """Text laid out on pages (a PDF), where a line break may fall inside any word or number
+    (text extraction then shows a space there): searched with every white space removed for
+    the species outside the agreement and the sensitive stations' coordinates (5 decimals, as
+    drawn), besides the checks of the text as extracted."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -58,11 +68,17 @@ class ReleaseCase:
     def study_config(self):
         from dataclasses import replace
 
-        from amurlink.config import load_config
-        from amurlink.datasets import example_config_path
-
-        config = self.config or load_config(example_config_path())
+        config = self.config or _example_config()
         return replace(config, protection=self.policy)
+
+
+@functools.lru_cache(maxsize=1)
+def _example_config():
+    """The example study's config, read once (reading it scans the time-zone database)."""
+    from amurlink.config import load_config
+    from amurlink.datasets import example_config_path
+
+    return load_config(example_config_path())
 
 
 def produce(name: str, case: ReleaseCase, tmp: Path) -> Artifacts:
@@ -162,6 +178,40 @@ def produce_report_html(case: ReleaseCase, tmp: Path) -> Artifacts:
     write_report(view.inputs, folder, audience=case.audience, policy=case.policy, view=view,
                  date=case.today)
     return [_stations_dataset(view), _text_of_folder(folder)]
+
+
+def produce_report_pdf(case: ReleaseCase, tmp: Path) -> Artifacts:
+    """``amurlink report --pdf``: :func:`~amurlink.report.write_report` with ``pdf=True``
+    (headless Chromium prints report.html), then the PDF's own text (pypdf: every page, the
+    document information and link targets; ligatures undone), returned as text and as
+    :class:`Squeezed` text (a name or a number broken across lines is still found). Raises
+    ``ChromiumNotFoundError`` without Chromium."""
+    import re
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from amurlink.report import write_report
+
+    view = _view(case)
+    files = write_report(view.inputs, tmp / "report", audience=case.audience,
+                         policy=case.policy, view=view, date=case.today, pdf=True)
+    reader = PdfReader(files.pdf)
+    parts = [page.extract_text() or "" for page in reader.pages]
+    parts += [str(v) for v in (reader.metadata or {}).values()]
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A") or {}
+            if "/URI" in action:
+                parts.append(str(action["/URI"]))
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", "\n".join(parts)))
+    # the extraction must have worked (an empty text would pass every check): the report's
+    # title, as report.html has it, is in the PDF
+    title = re.search(r"<title>(.*?)</title>", files.html.read_text(encoding="utf-8"), re.S)
+    want = re.sub(r"\s+", "", title.group(1).split(":")[0]) if title else ""
+    assert want and want in re.sub(r"\s+", "", text), (
+        f"report:pdf: no text extracted from {files.pdf.name} (title {want!r})")
+    return [text, Squeezed(text)]
 
 
 def produce_report_gpkg(case: ReleaseCase, tmp: Path) -> Artifacts:
@@ -286,12 +336,29 @@ def draw_dataset(draw: Any) -> Dataset:
     return Dataset(t, metadata=dict(base.metadata), extra_resources=list(base.extra_resources))
 
 
-def draw_case(draw: Any, *, with_border: bool = True) -> ReleaseCase:
-    """A dataset, a study policy, an audience and (maybe) an agreement."""
+#: Readers a case can draw: the owner, one country's owner (the other country's stations at
+#: a drawn level), a partner under a drawn agreement, a partner without one (an audience at a
+#: drawn level: ``amurlink.io.export``), the public.
+READERS = ("owner", "owner-CN", "partner", "partner-plain", "public")
+
+
+def draw_case(draw: Any, *, with_border: bool = True,
+              readers: tuple[str, ...] = ("owner", "owner-CN", "partner", "partner", "public"),
+              agreements: bool = True) -> ReleaseCase:
+    """A dataset, a study policy, an audience and (maybe) an agreement.
+
+    ``readers``: the kinds of :data:`READERS` to draw from (a kind named twice is drawn twice
+    as often). A ``partner`` always reads under a drawn agreement; the other readers get one
+    half of the time when ``agreements`` is true (an agreement the path applies to someone
+    else's data), never when it is false.
+    """
     from hypothesis import strategies as st
 
     from amurlink.exchange import Agreement
 
+    unknown = set(readers) - set(READERS)
+    if unknown or not readers:
+        raise ValueError(f"readers must be some of {READERS}, got {readers!r}")
     dataset = draw_dataset(draw)
     sensitive = draw(st.sampled_from([("Panthera tigris", "Panthera pardus"),
                                       ("Panthera tigris",), ("Panthera",),
@@ -300,9 +367,9 @@ def draw_case(draw: Any, *, with_border: bool = True) -> ReleaseCase:
                               partner_level=draw(st.sampled_from(LEVELS)),
                               partner_sensitive_level=draw(st.sampled_from(LEVELS[1:])),
                               public_level=draw(st.sampled_from(LEVELS)))
-    kind = draw(st.sampled_from(["owner", "owner-CN", "partner", "partner", "public"]))
+    kind = draw(st.sampled_from(readers))
     agreement = None
-    if kind == "partner" or draw(st.booleans()):
+    if kind == "partner" or (agreements and kind != "partner-plain" and draw(st.booleans())):
         species = tuple(draw(st.sets(st.sampled_from(AGREEABLE), max_size=3)))
         tables = tuple(draw(st.sets(st.sampled_from(
             ["deployments", "observations", "media", "individuals", "identityLinks",
@@ -312,12 +379,41 @@ def draw_case(draw: Any, *, with_border: bool = True) -> ReleaseCase:
         agreement = Agreement(provider="NTLNP", recipient="LLNP", species=species,
                               tables=tables, level=draw(st.sampled_from(LEVELS)),
                               embargo_date=embargo)
-    audience = {"owner": Audience.owner(), "public": Audience.public(),
-                "owner-CN": Audience.owner(country="CN",
-                                           level=draw(st.sampled_from(LEVELS))),
-                "partner": agreement.audience if agreement is not None else None}[kind]
+    if kind == "owner":
+        audience = Audience.owner()
+    elif kind == "owner-CN":
+        audience = Audience.owner(country="CN", level=draw(st.sampled_from(LEVELS)))
+    elif kind == "partner":
+        audience = agreement.audience
+    elif kind == "partner-plain":
+        audience = Audience.partner(organisation="LLNP",
+                                    level=draw(st.sampled_from((None, *LEVELS))))
+    else:
+        audience = Audience.public()
     return ReleaseCase(dataset=dataset, audience=audience, policy=policy, agreement=agreement,
                        border=toy_border() if with_border else None)
+
+
+#: The cases each output path applies to (keyword arguments of :func:`draw_case`), so that
+#: every drawn example runs it: the agreement paths read under an agreement, the
+#: ``amurlink.io.export`` writers take an audience and no agreement, the web a reader the
+#: platform has (no one-country owner; an agreement only for a partner).
+CASES: dict[str, dict[str, Any]] = {
+    "library:apply-agreement": {"readers": ("partner",)},
+    "library:exchange-export": {"readers": ("partner",)},
+    **{name: {"readers": ("owner", "owner-CN", "partner-plain", "public"), "agreements": False}
+       for name in ("library:io-export-tables", "library:io-export-dwc",
+                    "library:io-export-geopackage")},
+    "web": {"readers": ("owner", "partner", "partner", "public"), "agreements": False,
+            "with_border": False},
+}
+
+
+def case_options(name: str) -> dict[str, Any]:
+    """Keyword arguments of :func:`draw_case` for the output ``name`` (see :data:`CASES`)."""
+    if name.startswith("web:"):
+        return dict(CASES["web"])
+    return dict(CASES.get(name, {}))
 
 
 def required_levels(case: ReleaseCase) -> pd.Series:
@@ -411,6 +507,29 @@ def _outside_names(case: ReleaseCase) -> list[str]:
     return sorted(n for n in names if len(n.split()) >= 2 and not within_taxa([n], agreed)[0])
 
 
+def shareable_subjects(case: ReleaseCase) -> set[str]:
+    """Individuals and samples of the complete dataset the case's agreement lets a reader
+    know of: of an agreed species (any, without a species list) and first recorded or
+    collected before the embargo (any date, without one; never an undated one)."""
+    from amurlink.exchange import within_taxa
+
+    agreed, cutoff = _agreed(case), _cutoff(case)
+    out: set[str] = set()
+    for table, key, when in (("individuals", "individualID", "firstRecorded"),
+                             ("samples", "sampleID", "collectionDate")):
+        frame = case.dataset.get(table)
+        if frame is None or not len(frame):
+            continue
+        ok = pd.Series(True, index=frame.index)
+        if agreed:
+            ok &= within_taxa(frame["scientificName"], agreed)
+        if cutoff is not None:
+            stamps = pd.to_datetime(frame[when], utc=True, errors="coerce")
+            ok &= (stamps < cutoff).fillna(False)
+        out |= set(frame.loc[ok.to_numpy(bool), key].dropna().astype(str))
+    return out
+
+
 def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
     """Fail (AssertionError naming the output) on anything the reader may not see."""
     import re
@@ -442,6 +561,15 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
             low = art.casefold()
             for n in outside:
                 assert n.casefold() not in low, f"{name}: species {n!r} outside the agreement"
+            continue
+        if isinstance(art, Squeezed):
+            flat = re.sub(r"\s+", "", art.text).casefold()
+            for n in outside:
+                assert re.sub(r"\s+", "", n).casefold() not in flat, (
+                    f"{name}: species {n!r} outside the agreement (across a line break)")
+            for dep, lvl, la, lo in sensitive_exact:
+                assert not (f"{la:.5f}" in flat and f"{lo:.5f}" in flat), (
+                    f"{name}: exact position of {dep} ({la}, {lo}) may be shown at {lvl} only")
             continue
         if isinstance(art, Shown):
             deps = art.frame
@@ -495,10 +623,19 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
         links = art.get("identityLinks")
         ind = art.get("individuals")
         if links is not None and len(links) and (agreed or cutoff is not None):
-            known = set(ind["individualID"]) if ind is not None else set()
-            known |= set(art["samples"]["sampleID"]) if "samples" in art else set()
+            # a link names only subjects the reader may know of: in the source catalogues,
+            # of an agreed species, first recorded / collected before the embargo (whether or
+            # not the catalogue itself is shared) ...
+            allowed = shareable_subjects(case)
             for col in ("subjectA", "subjectB"):
-                assert links[col].isin(known).all(), f"{name}: a link to a held-back subject"
+                bad = sorted(set(links[col].dropna().astype(str)) - allowed)
+                assert not bad, f"{name}: a link to held-back subjects {bad}"
+            if ind is not None:  # ... and, with the catalogue shared, one it lists
+                known = set(ind["individualID"])
+                known |= set(art["samples"]["sampleID"]) if "samples" in art else set()
+                for col in ("subjectA", "subjectB"):
+                    assert links[col].isin(known).all(), (
+                        f"{name}: a link to a subject missing from the shared catalogue")
 
 
 # -- amurlink.io.export (camtrap export --to dwc | gpkg | xlsx) -----------------------------------
