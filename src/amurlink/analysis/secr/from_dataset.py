@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,8 @@ from amurlink.core.border import Border
 from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, DataError
 
-__all__ = ["DetectorLayout", "detector_layout", "capthist_from_dataset", "capthist_camera_dna"]
+__all__ = ["DetectorLayout", "detector_layout", "capthist_from_dataset", "capthist_camera_dna",
+           "dna_assignments"]
 
 logger = logging.getLogger(__name__)
 
@@ -397,6 +399,83 @@ def _dna_table(dataset: Dataset, dna: pd.DataFrame, border: Border) -> pd.DataFr
     return out
 
 
+def dna_assignments(
+    lab_files: str | Path | Sequence[str | Path],
+    /,
+    *,
+    reference: str | Path | pd.DataFrame | None = None,
+    links: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """DNA samples assigned to individuals from the labs' genotype files, as a study run does.
+
+    The labs' files are read and matched together (:func:`amurlink.identify.genotypes.
+    dna_results`: lab offsets corrected from the ``reference`` samples typed by every lab,
+    then one genotype per DNA individual). A DNA individual becomes a catalogue individual
+    through the *confirmed* links of the joint link log between one of its samples (or its
+    representative) and a catalogue ID (``amurlink genotypes link`` proposes them, a reviewer
+    confirms); a sample confirmed to an ID keeps that ID. A DNA individual with no confirmed
+    link is a DNA-only animal ``DNA:<representative sample>``: if it was in fact
+    photographed, the model counts it twice, so confirm the links first.
+
+    Parameters
+    ----------
+    lab_files : path or paths
+        The labs' genotype files (``[inputs] dna``).
+    reference : path or DataFrame, optional
+        ``referenceID, sampleID`` of the samples typed by several labs (``dna_reference``).
+    links : DataFrame, optional
+        The joint package's identity-link log (``identityLinks``).
+
+    Returns
+    -------
+    DataFrame
+        One row per field sample assigned to an individual: ``sampleID, individualID,
+        dnaIndividual, latitude, longitude, collectionDate, countryCode, scientificName``
+        (the file's species, else empty: :func:`capthist_camera_dna` then keeps the sample
+        only when its individual is a catalogue animal of the species fitted). The input of
+        :func:`capthist_camera_dna`.
+    """
+    from amurlink.identify.genotypes import dna_results, read_genotypes
+    from amurlink.identify.genotypes._link import _confirmed_catalogue_samples
+
+    files = [Path(lab_files)] if isinstance(lab_files, str | Path) else [Path(f) for f in
+                                                                           lab_files]
+    if not files:
+        raise ConfigError("no DNA lab file given")
+    tables = read_genotypes(files)
+    res = dna_results(tables, reference=reference)
+    smp = res.samples
+    smp = smp[~smp["reference"].astype(bool) & smp["individual"].notna()]
+    conf = (_confirmed_catalogue_samples(links) if links is not None and len(links)
+            else pd.DataFrame(columns=["individualID", "sampleID"]))
+    by_sample = dict(zip(conf["sampleID"].astype(str), conf["individualID"].astype(str),
+                         strict=True))
+    ind_cat: dict[str, set[str]] = {}
+    for sid, ind in zip(smp["sampleID"].astype(str), smp["individual"].astype(str),
+                        strict=True):
+        for key in (sid, ind):
+            if key in by_sample:
+                ind_cat.setdefault(ind, set()).add(by_sample[key])
+    ids = [by_sample.get(sid) or (min(ind_cat[ind]) if ind in ind_cat else f"DNA:{ind}")
+           for sid, ind in zip(smp["sampleID"].astype(str), smp["individual"].astype(str),
+                               strict=True)]
+    species = tables.samples.drop_duplicates("sampleID").set_index("sampleID")
+    sci = (species["scientificName"].reindex(smp["sampleID"]).to_numpy(object)
+           if "scientificName" in species else np.full(len(smp), None, object))
+    out = pd.DataFrame({
+        "sampleID": smp["sampleID"].astype(str).to_numpy(object),
+        "individualID": np.asarray(ids, dtype=object),
+        "dnaIndividual": smp["individual"].astype(str).to_numpy(object),
+        "latitude": smp["latitude"].to_numpy(float),
+        "longitude": smp["longitude"].to_numpy(float),
+        "collectionDate": smp["collectionDate"].to_numpy(object),
+        "countryCode": smp["countryCode"].to_numpy(object),
+        "scientificName": sci})
+    logger.info("DNA: %d field samples of %d individuals, %d of them linked to a catalogue "
+                "individual", len(out), out["dnaIndividual"].nunique(), len(ind_cat))
+    return out.reset_index(drop=True)
+
+
 def capthist_camera_dna(
     dataset: Dataset,
     dna_assignments: pd.DataFrame,
@@ -493,12 +572,6 @@ def capthist_camera_dna(
                                 life_stage=life_stage, detector=camera_detector,
                                 threshold_min=threshold_min, encounters=encounters,
                                 layout=layout)
-    dna = dna_assignments
-    if "scientificName" in dna.columns:
-        dna = dna[_core.species_matches(dna["scientificName"], [species])]
-    d = _dna_table(dataset, dna, border)
-    if not len(d):
-        raise DataError(f"no DNA sample of {species} in the assignments")
     # individual IDs of the camera history: joint IDs (or national IDs with a country)
     enc = encounters[_core.species_matches(encounters["scientificName"], [species])]
     if country is not None:
@@ -517,7 +590,32 @@ def capthist_camera_dna(
                                  or str(nm) == str(row.jointID)):
                 to_animal.setdefault(str(nm), str(target))
         stage[str(target)] = row.lifeStage
+    dna = dna_assignments
+    if "scientificName" in dna.columns:
+        # a sample without species counts when its individual is an animal of this species
+        known = dna["scientificName"].notna().to_numpy(bool)
+        keep = np.zeros(len(dna), bool)
+        keep[known] = _core.species_matches(dna["scientificName"][known], [species])
+        if "individualID" in dna.columns:
+            ours = dna["individualID"].astype(str).isin(list(to_animal)).to_numpy(bool)
+            keep |= ~known & ours
+            if int((~known & ~ours).sum()):
+                logger.info("%d DNA sample(s) without species and not linked to a %s "
+                            "photographed here are left out", int((~known & ~ours).sum()),
+                            species)
+        dna = dna[keep]
+    d = _dna_table(dataset, dna, border)
+    if not len(d):
+        raise DataError(f"no DNA sample of {species} in the assignments")
     d["animal"] = [to_animal.get(str(v), str(v)) for v in d["individualID"]]
+    if "dnaIndividual" in dna.columns:  # one DNA individual must be one animal
+        d["dnaIndividual"] = dna["dnaIndividual"].astype(str).to_numpy(object)
+        split = d.groupby("dnaIndividual")["animal"].nunique()
+        if (split > 1).any():
+            ind = split.index[split.to_numpy() > 1][0]
+            names = sorted(set(d.loc[d["dnaIndividual"] == ind, "animal"]))
+            raise DataError(f"DNA individual {ind!r} is linked to different animals "
+                            f"({', '.join(names)}); fix the confirmed links")
     if life_stage is not None:
         st = d["animal"].map(stage)
         other = (st.notna() & (st != life_stage)).to_numpy(bool)

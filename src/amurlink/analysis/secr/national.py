@@ -15,7 +15,11 @@ from scipy.stats import norm
 
 from amurlink.analysis.crossborder import encounters as _encounters
 from amurlink.analysis.secr.capthist import CaptureHistory
-from amurlink.analysis.secr.from_dataset import capthist_from_dataset, detector_layout
+from amurlink.analysis.secr.from_dataset import (
+    capthist_camera_dna,
+    capthist_from_dataset,
+    detector_layout,
+)
 from amurlink.analysis.secr.mask import Mask, make_mask
 from amurlink.analysis.secr.model import fit_secr
 from amurlink.analysis.secr.results import SECRResults
@@ -24,7 +28,7 @@ from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, DataError, FitError, MaskBufferWarning
 
 __all__ = ["JointNationalResult", "fit_joint_and_national", "fit_models_joint_and_national",
-           "secr_mask", "check_buffer"]
+           "fit_camera_dna_models", "with_dettype", "secr_mask", "check_buffer"]
 
 logger = logging.getLogger(__name__)
 
@@ -333,4 +337,131 @@ def fit_models_joint_and_national(
                                   criterion=criterion)
         except ValueError as exc:
             logger.warning("%s %s: no model could be fitted: %s", species, key, exc)
+    return out
+
+
+def with_dettype(model: str | Mapping[str, str], detectfn: str = "HHN") -> dict[str, str]:
+    """``model`` with a detection intercept per detector type (camera, DNA): ``~dettype``
+    added to ``lambda0`` (hazard detection functions) or ``g0`` unless the model names it."""
+    from amurlink.analysis.secr.detectfn import get_detectfn
+    from amurlink.analysis.secr.selection import parse_models
+
+    out = parse_models(model)
+    par = "lambda0" if get_detectfn(detectfn).hazard else "g0"
+    if par not in out:
+        out[par] = "~dettype"
+    return out
+
+
+def _sample_country(dna: pd.DataFrame, border: Border) -> np.ndarray:
+    """Country of each DNA sample: its ``countryCode``, else the border file's country
+    polygon holding it (``x, y`` in the working CRS, or ``latitude, longitude``)."""
+    n = len(dna)
+    cc = (dna["countryCode"].astype(object).to_numpy() if "countryCode" in dna.columns
+          else np.full(n, None, object))
+    need = np.asarray(pd.isna(cc), bool)
+    if need.any() and border.countries:
+        if {"x", "y"} <= set(dna.columns):
+            x = pd.to_numeric(dna["x"], errors="coerce").to_numpy(float)
+            y = pd.to_numeric(dna["y"], errors="coerce").to_numpy(float)
+        elif {"latitude", "longitude"} <= set(dna.columns):
+            from amurlink.core.crs import to_metric
+
+            x, y = to_metric(pd.to_numeric(dna["longitude"], errors="coerce").to_numpy(float),
+                             pd.to_numeric(dna["latitude"], errors="coerce").to_numpy(float),
+                             crs=border.crs)
+            x, y = np.asarray(x, float), np.asarray(y, float)
+        else:
+            return cc
+        ok = need & np.isfinite(x) & np.isfinite(y)
+        for code, poly in border.countries.items():
+            inside = np.zeros(n, bool)
+            inside[ok] = shapely.contains_xy(poly, x[ok], y[ok])
+            cc[inside & need] = code
+            need &= ~inside
+    return cc
+
+
+def fit_camera_dna_models(
+    dataset: Dataset,
+    dna_assignments: pd.DataFrame,
+    /,
+    *,
+    border: Border,
+    species: str,
+    models: Sequence[str | Mapping[str, str]],
+    detectfn: str = "HHN",
+    buffer_m: float = 12_000.0,
+    spacing_m: float = 1_000.0,
+    occasion_days: float = 1.0,
+    countries: Sequence[str] | None = None,
+    life_stage: str | None = "adult",
+    detector: str = "count",
+    threshold_min: float = 30.0,
+    clip: str = "land",
+    dna_spacing: float = 2000.0,
+    dna_occasions: int = 1,
+    rasters: Mapping[str, Any] | None = None,
+    criterion: str = "AICc",
+) -> dict[str, Any]:
+    """Camera + DNA models of one species, on the joint data and on each country's alone.
+
+    Each capture history is :func:`capthist_camera_dna` (the camera occasions of
+    :func:`fit_joint_and_national`'s history, then ``dna_occasions`` DNA search occasions on
+    a ``dna_spacing`` proximity grid); per country, that country's cameras and national IDs
+    and the DNA samples collected there (``countryCode``). The mask is buffered by
+    ``buffer_m`` around cameras and grid points together (clipped as
+    :func:`secr_mask`), with ``country`` and ``rasters``. Each model of ``models`` is fitted
+    with a detection intercept per method (:func:`with_dettype`), so the tables compare
+    density models of the same camera + DNA data; their AICc is not comparable with the
+    camera-only tables (other data).
+
+    Returns
+    -------
+    dict
+        ``"joint"`` and each fitted country code -> ModelTable; ``"capthists"`` and
+        ``"masks"`` (same keys). A country without cameras, animals or DNA samples is left
+        out (logged).
+
+    Raises
+    ------
+    DataError
+        No identified animal or no DNA sample of ``species`` in the joint data.
+    """
+    from amurlink.analysis.secr.selection import fit_models
+
+    layout = detector_layout(dataset, border=border, occasion_days=occasion_days)
+    enc = _encounters(dataset, border=border, species=species, life_stage=None, start=None,
+                      end=None, tolerance_m=0.0, threshold_min=threshold_min, crs=None)
+    if countries is None:
+        present = set(layout.detectors["country"].dropna())
+        countries = [c for c in border.country_codes if c in present]
+    specs = [with_dettype(m, detectfn) for m in models]
+    opts = {"border": border, "species": species, "occasion_days": occasion_days,
+            "camera_detector": detector, "life_stage": life_stage,
+            "threshold_min": threshold_min, "dna_spacing": dna_spacing,
+            "dna_occasions": dna_occasions, "encounters": enc, "layout": layout}
+    out: dict[str, Any] = {"capthists": {}, "masks": {}}
+    cc = _sample_country(dna_assignments, border)
+    for key in ["joint", *countries]:
+        dna = dna_assignments if key == "joint" else dna_assignments[(cc == key)]
+        try:
+            ch = capthist_camera_dna(dataset, dna, country=None if key == "joint" else key,
+                                     **opts)
+        except DataError as exc:
+            if key == "joint":
+                raise
+            logger.info("%s: no camera + DNA fit for %s (%s)", species, key, exc)
+            continue
+        mask = _with_covariates(secr_mask(ch.traps, border=border, buffer_m=buffer_m,
+                                          spacing_m=spacing_m, clip=clip), border, rasters)
+        out["capthists"][key], out["masks"][key] = ch, mask
+        try:
+            out[key] = fit_models(ch, mask, specs, detectfn=detectfn, criterion=criterion)
+        except ValueError as exc:
+            if key == "joint":
+                raise FitError(f"{species}: no camera + DNA model could be fitted: "
+                               f"{exc}") from None
+            logger.warning("%s %s: no camera + DNA model could be fitted: %s", species, key,
+                           exc)
     return out
