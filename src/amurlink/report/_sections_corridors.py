@@ -1,6 +1,7 @@
 """Report section: transboundary corridors between the two parks (issue #17).
 
-The cumulative current map (a landscape raster: no station is drawn on it), the current
+The cumulative current map and the least-cost corridor map (landscape rasters on a log scale,
+the parks outlined: no station is drawn on them), the current
 crossing each border segment against the crossings the cameras observed (Spearman), and the
 pinch points (by size and current only).
 """
@@ -29,22 +30,68 @@ def _file(value: dict[str, Any], name: str) -> Path | None:
     return None
 
 
-def _current_map(path: Path) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+def park_outlines(view: Any) -> list[np.ndarray]:
+    """Exterior rings of the border's first two parks (the core areas), working CRS."""
+    import shapely
+
+    from amurlink.landscape.display import border_parks
+
+    rings = []
+    for geom in border_parks(view.inputs.border):
+        for poly in getattr(geom, "geoms", [geom]):
+            if poly.geom_type == "Polygon":
+                rings.append(shapely.get_coordinates(poly.exterior))
+    return rings
+
+
+def corridor_maps(value: dict[str, Any], view: Any) -> tuple[list[GridMapDisplay], str | None]:
+    """The corridor maps (current where the landscape carries it; the least-cost corridor)
+    and a note (msgid) when the current map is left out.
+
+    Only the drawing changes with the data (a logarithmic scale from the landscape's own
+    cells, the parks outlined): the rasters and the figures in the tables are as computed.
+    """
+    from amurlink.landscape.display import (
+        border_parks,
+        core_cells,
+        current_display,
+        display_range,
+        landscape_carries_current,
+        raster_display,
+    )
     from amurlink.landscape.grid import read_grid
 
-    g = read_grid(path)
-    v = np.where(g.valid, g.values, np.nan).astype(float)
-    top = np.nanmax(v) if np.isfinite(v).any() else np.nan
-    if np.isfinite(top) and top > 0:  # the two cores carry the whole current: left blank
-        v = np.where(v >= 0.999 * top, np.nan, v)
-    step = max(1, int(np.ceil(max(v.shape) / _MAX_CELLS)))
-    if step > 1:
-        h, w = (v.shape[0] // step) * step, (v.shape[1] // step) * step
-        v = np.nanmean(v[:h, :w].reshape(h // step, step, w // step, step), axis=(1, 3))
-    ny, nx = g.shape
-    extent = (g.xllcorner, g.yllcorner, g.xllcorner + nx * g.cellsize,
-              g.yllcorner + ny * g.cellsize)
-    return v, extent
+    figures: list[GridMapDisplay] = []
+    note = None
+    line, parks = border_xy(view), park_outlines(view)
+    cur = _file(value, "current.tif")
+    if cur is not None:
+        g = read_grid(cur)
+        cores = core_cells(g, border_parks(view.inputs.border))
+        if landscape_carries_current(g, cores=cores):
+            v, extent = current_display(g, cores=cores, max_cells=_MAX_CELLS)
+            lo, hi = display_range(v)
+            figures.append(GridMapDisplay(
+                v, extent, title=N_("Cumulative current"), label=N_("Current (log scale)"),
+                line=line, log=True, vmin=lo, vmax=hi, outlines=parks,
+                outlines_label=N_("Core areas")))
+        else:
+            note = N_("The two parks touch along the border, so the current flows straight "
+                      "from one into the other and no other cell carries any: the current "
+                      "map is left out, and the current per border segment counts the border "
+                      "cells. The least-cost corridor map shows where crossing costs least.")
+    cost = _file(value, "corridor_cost.tif")
+    if cost is not None:
+        g = read_grid(cost)
+        v, extent = raster_display(g, max_cells=_MAX_CELLS)
+        v = v / 1000.0  # resistance x metres -> resistance x km
+        lo, hi = display_range(v)
+        figures.append(GridMapDisplay(
+            v, extent, title=N_("Least-cost corridor"),
+            label=N_("Cost above the least-cost route (resistance x km, log scale)"),
+            line=line, cmap="YlGn_r", log=True, vmin=lo, vmax=hi, outlines=parks,
+            outlines_label=N_("Core areas")))
+    return figures, note
 
 
 def corridors_section(view: Any):
@@ -87,9 +134,8 @@ def corridors_section(view: Any):
         sec.tables.append(Summary("corridors_pinch_points", pin[cols].head(20), {
             "cluster": N_("Pinch point"), "cells": N_("Cells"), "peak": N_("Peak current"),
             "total": N_("Total current")}))
-    cur = _file(value, "current.tif")
-    if cur is not None:
-        grid, extent = _current_map(cur)
-        sec.figures.append(GridMapDisplay(grid, extent, title=N_("Cumulative current"),
-                                          label=N_("Current"), line=border_xy(view)))
+    figures, note = corridor_maps(value, view)
+    sec.figures.extend(figures)
+    if note is not None:
+        sec.note = note
     return sec

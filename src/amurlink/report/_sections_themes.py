@@ -52,6 +52,13 @@ class GridMapDisplay:
     points_label: str | None = None
     cmap: str = "magma"
     is_map: bool = True
+    #: logarithmic colour scale between ``vmin`` and ``vmax`` (the corridor maps)
+    log: bool = False
+    vmin: float | None = None
+    vmax: float | None = None
+    #: outlines drawn over the raster (the parks of the corridor maps), working CRS
+    outlines: list[np.ndarray] | None = None
+    outlines_label: str | None = None
     figure_: Any = field(default=None, repr=False)
     ax_: Any = field(default=None, repr=False)
 
@@ -65,9 +72,20 @@ class GridMapDisplay:
         x0, y0, x1, y1 = self.extent
         if self.values is not None:
             v = np.ma.masked_invalid(np.asarray(self.values, dtype=float))
+            norm = None
+            if self.log and self.vmin is not None and self.vmax is not None \
+                    and 0 < self.vmin < self.vmax:
+                from matplotlib.colors import LogNorm
+
+                norm = LogNorm(vmin=self.vmin, vmax=self.vmax, clip=True)
+                v = np.ma.masked_invalid(np.maximum(np.ma.filled(v, np.nan), self.vmin))
             im = ax.imshow(v, extent=(x0, x1, y0, y1), origin="upper", cmap=self.cmap,
-                           interpolation="nearest")
+                           interpolation="nearest", norm=norm)
             fig.colorbar(im, ax=ax, shrink=0.8, label=_(self.label))
+        for k, ring in enumerate(self.outlines or ()):
+            ax.plot(ring[:, 0], ring[:, 1], color="#333333", lw=0.8,
+                    label=_(self.outlines_label or "") if k == 0 and self.outlines_label
+                    else None)
         if self.line is not None and len(self.line):
             ax.plot(self.line[:, 0], self.line[:, 1], color="#1f77b4", lw=1.2,
                     label=_("Border"))
@@ -76,7 +94,8 @@ class GridMapDisplay:
                        facecolor="none", edgecolor="#2ca02c", lw=0.8,
                        label=_(self.points_label or ""))
         if (self.line is not None and len(self.line)) or (
-                self.points is not None and len(self.points)):
+                self.points is not None and len(self.points)) or (
+                self.outlines and self.outlines_label):
             ax.legend(loc="lower right", fontsize=7)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
