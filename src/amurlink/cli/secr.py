@@ -218,9 +218,20 @@ def fit_joint_dir(
     detector: str = "count",
     models: list[str] | None = None,
     rasters: dict[str, Path] | None = None,
+    dna: list[Path] | None = None,
+    dna_reference: Path | None = None,
+    dna_assignments: Path | None = None,
+    dna_spacing: float = 2000.0,
+    dna_occasions: int = 1,
 ) -> tuple[dict[str, Any], Any]:
     """Read a joint package (with its ``amurlink.toml`` and border), fit the joint data and
     each country alone; return the JSON payload and the ``JointNationalResult``.
+
+    With ``dna`` (the labs' genotype files, matched as ``amurlink run`` does, sample links
+    from the package's confirmed identity links) or ``dna_assignments`` (a CSV ``sampleID,
+    individualID, x, y`` or ``latitude, longitude``, ``collectionDate``), camera and DNA of
+    the same animals are fitted in one model (:func:`fit_camera_dna_models`: the models with
+    ``lambda0~dettype``) and the payload is :func:`_dna_payload`'s.
 
     The payload is the joint fit's ``SECRResults.to_dict()`` (``estimates``: ``D`` in
     animals per hectare, ``g0``/``lambda0``, ``sigma`` in metres, each with ``estimate, se,
@@ -252,6 +263,12 @@ def fit_joint_dir(
         parsed = [parse_models(m) for m in (models or [])]
     except ValueError as exc:
         raise usage_error(str(exc)) from None
+    if dna or dna_assignments is not None:
+        return _fit_dna(ds, b, cfg, species=species, detectfn=detectfn, buffer=buffer,
+                        spacing=spacing, occasion_days=occ, life_stage=life_stage,
+                        detector=detector, models=parsed or [{}], rasters=rasters, dna=dna,
+                        dna_reference=dna_reference, dna_assignments=dna_assignments,
+                        dna_spacing=dna_spacing, dna_occasions=dna_occasions)
 
     def run(model: dict | None):
         return fit_joint_and_national(
@@ -291,7 +308,89 @@ def fit_joint_dir(
     return out, res
 
 
+def _read_dna_assignments(path: Path) -> Any:
+    import pandas as pd
+
+    from amurlink.exceptions import DataError
+
+    try:
+        return pd.read_csv(path, dtype={"sampleID": str, "individualID": str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot read the DNA assignments ({exc})") from None
+
+
+def _fit_dna(ds: Any, border: Any, cfg: Any, *, species: str, detectfn: str, buffer: float,
+             spacing: float, occasion_days: float, life_stage: str | None, detector: str,
+             models: list, rasters: dict[str, Path] | None, dna: list[Path] | None,
+             dna_reference: Path | None, dna_assignments: Path | None, dna_spacing: float,
+             dna_occasions: int) -> tuple[dict[str, Any], Any]:
+    """Camera + DNA models of a joint package: the payload and the tables."""
+    from amurlink.analysis.secr.from_dataset import dna_assignments as assign
+    from amurlink.analysis.secr.national import fit_camera_dna_models
+
+    if dna_assignments is not None:
+        table = _read_dna_assignments(dna_assignments)
+    else:
+        table = assign(list(dna or []), reference=dna_reference,
+                       links=ds.get("identityLinks"))
+    res = fit_camera_dna_models(
+        ds, table, border=border, species=species, models=models, detectfn=detectfn,
+        buffer_m=buffer, spacing_m=spacing, occasion_days=occasion_days,
+        life_stage=life_stage, detector=detector,
+        threshold_min=cfg.events.independence_minutes, dna_spacing=dna_spacing,
+        dna_occasions=dna_occasions, rasters=rasters)
+    joint = res["joint"]
+    out = joint.best_fit.to_dict()
+    out["model"] = joint.best
+    tdict = joint.to_dict()
+    out["model_table"] = tdict["table"]
+    out["model_averaged"] = tdict["model_averaged"]
+    out["model_errors"] = tdict["errors"]
+    out["species"] = species
+    out["detector"] = detector
+    out["methods"] = ["camera", "dna"]
+    ch = res["capthists"]["joint"]
+    cam = [d == detector for d in ch.occasion_detectors]
+    n_cam = int(ch.counts[:, cam].reshape(ch.n, -1).sum(1).astype(bool).sum())
+    n_dna = int(ch.counts[:, [not c for c in cam]].reshape(ch.n, -1).sum(1).astype(bool).sum())
+    out["capture_history"] = {
+        "animals": int(ch.n), "animals_camera": n_cam, "animals_dna": n_dna,
+        "occasions_camera": int(sum(cam)), "occasions_dna": int(len(cam) - sum(cam)),
+        "detectors_camera": int((ch.trap_covariates["method"] == "camera").sum()),
+        "detectors_dna": int((ch.trap_covariates["method"] == "dna").sum()),
+        "detections": int(ch.counts.sum())}
+    m = res["masks"]["joint"]
+    out["mask"] = {"points": m.n_points, "spacing_m": m.spacing, "cell_area_ha": m.cell_area_ha,
+                   "area_ha": m.area_ha, "buffer_m": buffer}
+    out["dna"] = {"samples": len(table),
+                  "individuals": int(table["dnaIndividual"].nunique()
+                                     if "dnaIndividual" in table else
+                                     table["individualID"].nunique()),
+                  "dna_spacing_m": dna_spacing, "dna_occasions": dna_occasions}
+    out["national"] = {c: {**t.best_fit.to_dict(), "model": t.best,
+                           "model_table": t.to_dict()["table"]}
+                       for c, t in res.items() if c not in ("joint", "capthists", "masks")}
+    out["units"] = {"D": "animals per hectare", "D_per_100km2": "animals per 100 km2",
+                    "sigma": "metres"}
+    return out, {"camera_dna": res, "species": species}
+
+
 def _text(payload: dict[str, Any], res: Any) -> str:
+    if isinstance(res, dict) and "camera_dna" in res:
+        import pandas as pd
+
+        cols = ["model", "npar", "logLik", "AICc", "dAICc", "AICcwt"]
+        parts = []
+        for key, t in res["camera_dna"].items():
+            if key in ("capthists", "masks"):
+                continue
+            name = "joint data" if key == "joint" else f"{key} alone"
+            with pd.option_context("display.width", 200, "display.max_columns", 20):
+                parts += [f"{res['species']}, camera + DNA, {name} (AICc):",
+                          t.table[cols].to_string(index=False,
+                                                  float_format=lambda v: f"{v:.4f}"),
+                          f"Best model: {t.best}", t.best_fit.summary().to_text()]
+        return "\n\n".join(parts)
     if hasattr(res, "table") and hasattr(res, "fits"):  # ModelTable
         import pandas as pd
 
@@ -371,6 +470,20 @@ _OCCDET_OPT = typer.Option(None, "--occasion-detectors", help="Detector type per
                            "comma-separated (count,count,...,proximity): camera and DNA "
                            "occasions in one model; use with --detector count and "
                            "'lambda0~dettype' for separate detection.")
+_DNA_OPT = typer.Option(None, "--dna", help="JOINT_DIR: a lab's DNA genotype file "
+                       "(repeat per lab; matched as amurlink run does, samples linked to "
+                       "animals by the package's confirmed links): camera and DNA of the same "
+                       "animals in one model (lambda0~dettype).", **_FILE)
+_DNA_REF_OPT = typer.Option(None, "--dna-reference", help="JOINT_DIR: reference samples "
+                            "typed by every lab (referenceID,sampleID), with --dna.", **_FILE)
+_DNA_ASSIGN_OPT = typer.Option(None, "--dna-assignments", help="JOINT_DIR: DNA samples "
+                               "already assigned: CSV sampleID,individualID,x,y (or latitude,"
+                               "longitude),collectionDate; instead of --dna.", **_FILE)
+_DNA_SPACING_OPT = typer.Option(None, "--dna-spacing", help="JOINT_DIR with DNA: spacing of "
+                                "the proximity grid standing for the searched area (default "
+                                "2km).")
+_DNA_OCC_OPT = typer.Option(1, "--dna-occasions", min=1, help="JOINT_DIR with DNA: DNA "
+                            "search occasions (equal time bins).")
 _ANIMALS_OPT = typer.Option(None, "--animals", help="Individual covariates: CSV "
                             "[session,]animal_id,covariates (e.g. sex for --hcov).", **_FILE)
 _HCOV_OPT = typer.Option(None, "--hcov", help="Individual covariate with the known class "
@@ -410,6 +523,11 @@ def secr_command(
     covariate: list[str] | None = _COVARIATE_OPT,
     timecov: Path | None = _TIMECOV_OPT,
     occasion_detectors: str | None = _OCCDET_OPT,
+    dna: list[Path] | None = _DNA_OPT,
+    dna_reference: Path | None = _DNA_REF_OPT,
+    dna_assignments: Path | None = _DNA_ASSIGN_OPT,
+    dna_spacing: str | None = _DNA_SPACING_OPT,
+    dna_occasions: int = _DNA_OCC_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit an SECR model (secr 5.5.0 likelihood) to a joint package or to secr files.
@@ -428,6 +546,22 @@ def secr_command(
     rasters = _parse_rasters(covariate)
     if distribution not in ("poisson", "binomial"):
         raise usage_error(f"--distribution must be poisson or binomial, got {distribution!r}")
+    dna_spacing_m = parse_distance(dna_spacing, name="--dna-spacing")
+    with_dna = bool(dna) or dna_assignments is not None
+    if joint_dir is None and (with_dna or dna_reference is not None or dna_spacing
+                              or dna_occasions != 1):
+        raise usage_error("--dna, --dna-reference, --dna-assignments, --dna-spacing and "
+                          "--dna-occasions go with JOINT_DIR (files: --occasion-detectors)")
+    if dna and dna_assignments is not None:
+        raise usage_error("give either --dna (lab files) or --dna-assignments, not both")
+    if not with_dna and (dna_reference is not None or dna_spacing or dna_occasions != 1):
+        raise usage_error("--dna-reference, --dna-spacing and --dna-occasions need --dna "
+                          "or --dna-assignments")
+    for label, path in (*(("--dna", p) for p in (dna or [])),
+                        ("--dna-reference", dna_reference),
+                        ("--dna-assignments", dna_assignments)):
+        if path is not None and not path.is_file():
+            raise usage_error(f"{label} {path}: file not found")
     if joint_dir is not None:
         if (animals is not None or hcov or links or distribution != "poisson"
                 or timecov is not None or occasion_detectors):
@@ -455,7 +589,10 @@ def secr_command(
                     occasion_days=occasion_days,
                     life_stage=None if life_stage == "all" else life_stage,
                     border=border, config=config, detector=det, models=model,
-                    rasters=rasters)
+                    rasters=rasters, dna=dna, dna_reference=dna_reference,
+                    dna_assignments=dna_assignments,
+                    dna_spacing=2000.0 if dna_spacing_m is None else dna_spacing_m,
+                    dna_occasions=dna_occasions)
             for w in caught:
                 typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
             payload["warnings"] = [str(w.message) for w in caught]
