@@ -11,7 +11,9 @@ the entry's target when the caller does not give them:
   (``amurlink.release``: each shown station's level, decided on the complete dataset);
 - ``agreement``: the sharing agreement the read went through.
 
-Selectors and views that already hold the reader's access call :func:`log_read` with it.
+Selectors and views that already hold the reader's access call
+:func:`amurlink_web.apps.core.services.log_read` with it (this module only reads and derives;
+writing is ``core.services``', so the two do not import each other).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
 
 from amurlink.exceptions import AmurlinkError
 from amurlink.schema import LOCATION_LEVELS
@@ -128,24 +129,6 @@ def derive(*, target: str, action: str, user: Any, detail: dict[str, Any]
         level = found.group(1) if found else ("exact" if label == "owner" else "")
         return owners_text(park_ids()), level if target == "map:joint" else "", ""
     return "", "", ""
-
-
-def log_read(*, request: HttpRequest | None, target: str, action: str = "read",
-             dataset: Any = None, access: Any = None, detail: dict[str, Any] | None = None,
-             user: Any = None) -> AuditLog:
-    """Record one read (or download: ``action="export"``) with owner, level and agreement.
-
-    With ``dataset`` and ``access`` (``datasets.selectors.Access``) the terms come from them;
-    otherwise from the target (:func:`derive`).
-    """
-    from amurlink_web.apps.core.services import audit_record
-
-    terms: dict[str, str] = {}
-    if dataset is not None and access is not None:
-        owners, level, agreement = dataset_terms(dataset=dataset, access=access)
-        terms = {"owners": owners, "level": level, "agreement": agreement}
-    return audit_record(request=request, action=action, target=target, detail=detail,
-                        user=user, **terms)
 
 
 def audit_for(*, user: Any, limit: int = 300) -> QuerySet[AuditLog] | None:

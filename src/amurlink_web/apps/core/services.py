@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
+from amurlink_web.apps.core.audit import dataset_terms, derive
 from amurlink_web.apps.core.models import AuditLog
 
 
@@ -64,8 +65,6 @@ def audit_record(*, request: HttpRequest | None, action: str, target: str,
         user = getattr(request, "user", None)
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     if owners is None:
-        from amurlink_web.apps.core.audit import derive
-
         reader = user if user is not None else AnonymousUser()
         owners, derived_level, derived_agreement = derive(
             target=target, action=action, user=reader, detail=detail or {})
@@ -83,3 +82,19 @@ def audit_record(*, request: HttpRequest | None, action: str, target: str,
         level=(level or "")[:40],
         agreement=(agreement or "")[:200],
     )
+
+
+def log_read(*, request: HttpRequest | None, target: str, action: str = "read",
+             dataset: Any = None, access: Any = None, detail: dict[str, Any] | None = None,
+             user: Any = None) -> AuditLog:
+    """Record one read (or download: ``action="export"``) with owner, level and agreement.
+
+    With ``dataset`` and ``access`` (``datasets.selectors.Access``) the terms come from them;
+    otherwise from the target (:func:`~amurlink_web.apps.core.audit.derive`).
+    """
+    terms: dict[str, str] = {}
+    if dataset is not None and access is not None:
+        owners, level, agreement = dataset_terms(dataset=dataset, access=access)
+        terms = {"owners": owners, "level": level, "agreement": agreement}
+    return audit_record(request=request, action=action, target=target, detail=detail,
+                        user=user, **terms)
