@@ -13,7 +13,7 @@ The order of operations is fixed here, once:
 2. **Protect** the complete dataset at those levels
    (:func:`amurlink.core.protection.protect_dataset`).
 3. **Scope**: remove what the agreement(s) do not share (species, tables, embargo;
-   :func:`amurlink.exchange.scope_dataset`). Scoping only removes rows (and shortens a
+   :func:`amurlink.agreement.scope_dataset`). Scoping only removes rows (and shortens a
    deployment that runs past an embargo); it never makes a location finer.
 4. **Describe** what is left: metadata (``taxonomic``, ``temporal``, ``spatial``), summaries
    and counts are computed after scoping, so nothing held back can be inferred from them.
@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from amurlink.agreement import Agreement, _as_agreement, scope_dataset
 from amurlink.core.protection import (
     Audience,
     ProtectionPolicy,
@@ -121,8 +122,6 @@ def _complete(dataset: Dataset
 
 def _as_agreements(agreement: Any, agreements: Iterable[Any], tables: Iterable[str] | None
                    ) -> tuple[Any, ...]:
-    from amurlink.exchange import _as_agreement
-
     out = [] if agreement is None else [_as_agreement(agreement)]
     out += [_as_agreement(a) for a in agreements]
     if tables is not None:
@@ -132,8 +131,6 @@ def _as_agreements(agreement: Any, agreements: Iterable[Any], tables: Iterable[s
 
 
 def _table_scope(tables: tuple[str, ...]) -> Any:
-    from amurlink.exchange import Agreement
-
     return Agreement(provider=_TABLES_ONLY, tables=tables, level="withheld")
 
 
@@ -147,8 +144,6 @@ def _is_agreement(a: Any) -> bool:
 
 def _apply_scopes(data: Dataset, agreements: tuple[Any, ...], today: date | None,
                   rows: tuple[Callable[[Dataset], Dataset], ...] = ()) -> Dataset:
-    from amurlink.exchange import scope_dataset
-
     for a in agreements:
         data = scope_dataset(data, a, today=today)
     for fn in rows:
@@ -401,7 +396,7 @@ def release(
     Examples
     --------
     >>> from amurlink.datasets import load_example
-    >>> from amurlink.exchange import Agreement
+    >>> from amurlink.agreement import Agreement
     >>> roe = Agreement(recipient="LLNP", species=("Capreolus pygargus",), level="exact")
     >>> r = release(load_example(), agreement=roe, policy=ProtectionPolicy(),
     ...             today=date(2025, 1, 1))
