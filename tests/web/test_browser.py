@@ -9,7 +9,9 @@ switch language. Screenshots go to ``$AMURLINK_TEST_ARTIFACTS`` (default
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import override_settings
 
+import amurlink_web
 from amurlink_web.apps.core.demo import DEMO_PASSWORD, demo_site_create
 from amurlink_web.apps.identities.selectors import joint_package_path, link_store
 from amurlink_web.apps.jobs.models import Job
@@ -31,6 +34,37 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(os.environ.get("AMURLINK_TEST_ARTIFACTS")
                  or Path(__file__).parent / "artifacts")
+
+
+LOCALE_DIRS = {"zh-hans": "zh_Hans", "ru": "ru"}
+#: Interface words that read the same in every language (names, codes, formats; the language
+#: menu names each language in its own name, English too).
+SAME_EVERYWHERE = {"amurlink", "API", "Camtrap DP", "DNA", "ID", "SECR", "CSV", "OK", "English"}
+
+
+@functools.cache
+def _catalogue(lang: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """The English interface strings that the language's catalogue translates."""
+    po = (Path(amurlink_web.__file__).parent / "locale" / LOCALE_DIRS[lang] / "LC_MESSAGES"
+          / "django.po").read_text(encoding="utf-8")
+    out = []
+    for block in po.split("\n\n"):
+        m = re.search(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)
+        if not m:
+            continue
+        mid = "".join(re.findall(r'"(.*)"', m.group(1)))
+        mstr = "".join(re.findall(r'"(.*)"', m.group(2)))
+        if mid and mstr and mid != mstr and "%" not in mid and "{" not in mid \
+                and mid not in SAME_EVERYWHERE and len(mid) >= 4:
+            out.append((mid, re.compile(rf"(?<![\w-]){re.escape(mid)}(?![\w-])")))
+    return tuple(out)
+
+
+def untranslated(text: str, lang: str) -> list[str]:
+    """Catalogue strings that appear in English in a page's visible text (none for en)."""
+    if lang == "en":
+        return []
+    return [mid for mid, pattern in _catalogue(lang) if pattern.search(text)]
 
 
 def _browser_missing() -> str | None:
@@ -79,6 +113,62 @@ class ChromiumLiveServerCase(StaticLiveServerTestCase):
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
         super().tearDownClass()
+
+
+class PersonaWalkCase(ChromiumLiveServerCase):
+    """Walks by persona: each persona logs in with their language in a browser context of their
+    own; ``check`` saves a screenshot ``walks-<lang>-<name>.png`` and fails on an interface
+    string left in English on a zh or ru page; no page may ask for anything outside the app."""
+
+    def setUp(self):
+        super().setUp()
+        self.requests: list[str] = []
+        self.contexts = []
+
+    def tearDown(self):
+        for context in self.contexts:
+            context.close()
+        outside = [u for u in self.requests
+                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
+        self.assertEqual(outside, [], "the pages asked for something outside the app")
+        super().tearDown()
+
+    def as_persona(self, username: str, lang: str):
+        """A fresh browser logged in as ``username``, whose profile language is ``lang``."""
+        from django.contrib.auth import get_user_model
+
+        from amurlink_web.apps.organisations.services import profile_set_language
+
+        profile_set_language(user=get_user_model().objects.get(username=username),
+                             language=lang)
+        context = self.browser.new_context(viewport={"width": 1200, "height": 900})
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.goto(f"{self.live_server_url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{self.live_server_url}/")
+        self.assertEqual(page.get_attribute("html", "lang"), lang)
+        return page
+
+    def check(self, page, lang: str, name: str, *, full_page: bool = True) -> None:
+        """Screenshot (every picture drawn) and no interface string in English on zh/ru."""
+        page.evaluate("() => document.querySelectorAll('img')"
+                      ".forEach(i => { i.loading = 'eager'; })")
+        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+        page.screenshot(path=str(ARTIFACTS / f"walks-{lang}-{name}.png"), full_page=full_page)
+        text = page.inner_text("body")
+        # what is marked as another language on purpose (the language menu's own names, a
+        # library message's English original) is not an untranslated string
+        for other in page.eval_on_selector_all(
+                "body [lang]", "(els, l) => els.filter(e => e.lang.toLowerCase() !== l)"
+                ".map(e => e.textContent.trim()).filter(t => t)", lang):
+            text = text.replace(other, " ")
+        self.assertEqual(untranslated(text, lang), [],
+                         f"{lang} {name}: interface strings left in English")
 
 
 @override_settings(JOBS_RUN_SYNC=True, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)

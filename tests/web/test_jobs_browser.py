@@ -1,13 +1,15 @@
-"""Browser walks, once per language (en, zh-hans, ru), each step by the persona who does it:
-upload national tables with their mapping (a Russian contributor), read the map (a Russian
-viewer), start a study run and open its report (a Chinese reviewer). Screenshots go to
-``$AMURLINK_TEST_ARTIFACTS`` (``tests/web/artifacts/walks-*.png``). Every zh/ru page fails
-the walk if it shows an interface string untranslated. One browser for the module; slow
-(three study runs)."""
+"""Browser walks, once per language (en, zh-hans, ru), each task by the persona who does it:
+a Russian contributor uploads the park's national tables with their mapping (a first try with
+faulty rows, then the corrected tables), a Chinese viewer opens a joint individual, a Russian
+viewer reads the map, a Chinese reviewer starts a study run and opens its report. The fifth
+task, reviewing 50 photo proposals by keyboard, walks in ``test_review_browser.py``.
+
+Screenshots go to ``$AMURLINK_TEST_ARTIFACTS`` (``tests/web/artifacts/walks-<lang>-*.png``).
+Every zh/ru page fails the walk if it shows an interface string, or a validation issue of
+the library, untranslated. One browser for the module; slow (three study runs)."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,128 +17,119 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-import amurlink_web
-from amurlink_web.apps.core.demo import DEMO_PASSWORD, demo_site_create
+from amurlink_web.apps.core.demo import demo_site_create
+from amurlink_web.apps.datasets.models import Upload
 from amurlink_web.apps.identities.selectors import joint_package_path
-from amurlink_web.apps.organisations.services import profile_set_language
 
-from .test_browser import ARTIFACTS, ChromiumLiveServerCase
+from .test_browser import ARTIFACTS, PersonaWalkCase, untranslated  # noqa: F401 (imported by test_home_languages)
 from .test_upload_kinds import MAPPING, RECORDS, STATIONS
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
 
-LOCALE_DIRS = {"zh-hans": "zh_Hans", "ru": "ru"}
-#: Interface words that read the same in every language (names, codes, formats).
-SAME_EVERYWHERE = {"amurlink", "API", "Camtrap DP", "DNA", "ID", "SECR", "CSV", "OK"}
-
-
-def _catalogue(lang: str) -> list[str]:
-    """English interface strings that the language's catalogue translates differently."""
-    po = (Path(amurlink_web.__file__).parent / "locale" / LOCALE_DIRS[lang] / "LC_MESSAGES"
-          / "django.po").read_text(encoding="utf-8")
-    out = []
-    for block in po.split("\n\n"):
-        m = re.search(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)
-        if not m:
-            continue
-        mid = "".join(re.findall(r'"(.*)"', m.group(1)))
-        mstr = "".join(re.findall(r'"(.*)"', m.group(2)))
-        if mid and mstr and mid != mstr and "%" not in mid and "{" not in mid \
-                and mid not in SAME_EVERYWHERE and len(mid) >= 4:
-            out.append(mid)
-    return out
-
-
-def untranslated(text: str, lang: str) -> list[str]:
-    """Catalogue strings that appear in English in a page's visible text."""
-    if lang == "en":
-        return []
-    found = []
-    for mid in _catalogue(lang):
-        if re.search(rf"(?<![\w-]){re.escape(mid)}(?![\w-])", text):
-            found.append(mid)
-    return found
+#: the records table with faulty rows: a station that is not in the stations table, a time
+#: that is not a time, a record without a time
+RECORDS_FAULTY = RECORDS + "S9,2014-09-08 05:00:00,Тигр\nS1,yesterday,Тигр\nS2,,Тигр\n"
 
 
 @override_settings(JOBS_RUN_SYNC=True, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
-class WalksTest(ChromiumLiveServerCase):
+class WalksTest(PersonaWalkCase):
 
     def setUp(self):
+        super().setUp()
         shutil.rmtree(joint_package_path(), ignore_errors=True)
         demo_site_create()
-        self.requests: list[str] = []
-        self.contexts = []
 
-    def tearDown(self):
-        for c in self.contexts:
-            c.close()
-        outside = [u for u in self.requests
-                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
-        self.assertEqual(outside, [], "the pages asked for something outside the app")
-
-    def as_persona(self, username: str, lang: str):
-        from django.contrib.auth import get_user_model
-
-        profile_set_language(user=get_user_model().objects.get(username=username),
-                             language=lang)
-        context = self.browser.new_context(viewport={"width": 1200, "height": 900})
-        self.contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.goto(f"{self.live_server_url}/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{self.live_server_url}/")
-        self.assertEqual(page.get_attribute("html", "lang"), lang)
-        return page
-
-    def check(self, page, lang: str, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"walks-{lang}-{name}.png"), full_page=True)
-        text = page.inner_text("body")
-        self.assertEqual(untranslated(text, lang), [], f"{lang} {name}: untranslated")
-
-    def walk(self, lang: str) -> None:
+    def walk_upload(self, lang: str) -> None:
+        """A Russian contributor uploads the park's national tables with their mapping."""
         url = self.live_server_url
-        # 1. a Russian contributor uploads the park's national tables with their mapping
         page = self.as_persona("ru-contributor", lang)
-        self.check(page, lang, "1-home")
+        self.check(page, lang, "upload-1-home")
         with tempfile.TemporaryDirectory() as tmp:
-            paths = []
-            for name, body in (("ru.mapping.toml", MAPPING), ("st.csv", STATIONS),
-                               ("rec.csv", RECORDS)):
-                (Path(tmp) / name).write_text(body, encoding="utf-8")
-                paths.append(str(Path(tmp) / name))
+            def send(records: str) -> None:
+                paths = []
+                for name, body in (("ru.mapping.toml", MAPPING), ("st.csv", STATIONS),
+                                   ("rec.csv", records)):
+                    (Path(tmp) / name).write_text(body, encoding="utf-8")
+                    paths.append(str(Path(tmp) / name))
+                page.goto(f"{url}/orgs/llnp/upload/")
+                page.select_option("select[name=kind]", "mapping")
+                page.set_input_files("input[name=files]", paths)
+                page.click("main button[type=submit]")
+                page.wait_for_selector("h1")
+
             page.goto(f"{url}/orgs/llnp/upload/")
-            self.check(page, lang, "2-upload-form")
-            page.select_option("select[name=kind]", "mapping")
-            page.set_input_files("input[name=files]", paths)
-            page.click("main button[type=submit]")
+            self.check(page, lang, "upload-2-form")
+            send(RECORDS_FAULTY)  # refused, with its row-by-row report
+            upload = Upload.objects.latest("id")
+            self.assertEqual(upload.status, "rejected")
+            self.assertGreaterEqual(len(upload.issues), 3)
+            self.check(page, lang, "upload-3-report-with-issues")
+            shown = page.locator("td.issue-message").all_inner_texts()
+            self.assertEqual(len(shown), len(upload.issues))
+            if lang != "en":  # the library's English sentences are not shown as they are
+                for issue, text in zip(upload.issues, shown, strict=True):
+                    self.assertNotIn(issue["message"], text)
+                    for where in (issue.get("file"), issue.get("field"), issue.get("row")):
+                        if where:
+                            self.assertIn(str(where), text)
+            send(RECORDS)  # corrected
             page.wait_for_url("**/uploads/*/")
-        self.check(page, lang, "3-upload-report")
-        # 2. a Russian viewer reads the map
+            self.assertEqual(Upload.objects.latest("id").status, "imported")
+        self.check(page, lang, "upload-4-report")
+
+    def walk_individual(self, lang: str) -> None:
+        """A Chinese viewer looks up the tiger photographed in both countries."""
+        url = self.live_server_url
+        page = self.as_persona("cn-viewer", lang)
+        page.goto(f"{url}/individuals/")
+        page.select_option("select[name=species]", "Panthera tigris")
+        page.fill("input[name=q]", "T01")
+        page.click("main form.review-filters button[type=submit]")
+        page.wait_for_load_state()
+        self.check(page, lang, "individual-1-list")
+        page.locator("main table a").first.click()
+        page.wait_for_load_state("load")
+        self.assertIn("CN-NTLNP:T01", page.inner_text("main"))
+        self.assertIn("RU-LLNP:T-1", page.inner_text("main"))
+        thumbs = page.locator("main img.thumb")
+        self.assertGreater(thumbs.count(), 0)
+        self.check(page, lang, "individual-2-page")
+        self.assertTrue(thumbs.first.evaluate("i => i.naturalWidth > 0"))
+
+    def walk_map(self, lang: str) -> None:
+        """A Russian viewer reads the map."""
         page = self.as_persona("ru-viewer", lang)
-        page.goto(f"{url}/map/")
+        page.goto(f"{self.live_server_url}/map/")
         page.wait_for_selector("#lmap[data-loaded]")
         self.assertGreater(int(page.get_attribute("#lmap", "data-loaded")), 0)
         self.assertTrue(page.is_visible(".leaflet-control-scale"))
         self.assertTrue(page.is_visible(".map-legend"))
         page.hover("#lmap")
         page.mouse.move(400, 500)
-        self.check(page, lang, "4-map")
-        # 3. a Chinese reviewer starts a study run and opens its report
+        self.check(page, lang, "map-1")
+
+    def walk_run(self, lang: str) -> None:
+        """A Chinese reviewer starts a study run and opens its report."""
         page = self.as_persona("cn-reviewer", lang)
-        page.goto(f"{url}/jobs/")
+        page.goto(f"{self.live_server_url}/jobs/")
+        self.check(page, lang, "run-1-jobs")
         form = page.locator("form.job-start").first
         form.locator("select[name=kind]").select_option("study")
         form.locator("button[type=submit]").click()
         page.wait_for_url("**/jobs/*/", timeout=180_000)
         page.wait_for_selector("#open-report")
-        self.check(page, lang, "5-run")
+        self.check(page, lang, "run-2-done")
         page.click("#open-report")
         page.wait_for_url("**/report.html")
-        page.screenshot(path=str(ARTIFACTS / f"walks-{lang}-6-report.png"), full_page=False)
+        self.assertEqual(page.get_attribute("html", "lang")[:2], lang[:2])
+        page.screenshot(path=str(ARTIFACTS / f"walks-{lang}-run-3-report.png"),
+                        full_page=False)
+
+    def walk(self, lang: str) -> None:
+        self.walk_upload(lang)
+        self.walk_individual(lang)
+        self.walk_map(lang)
+        self.walk_run(lang)
 
     def test_walks_in_english(self):
         self.walk("en")
@@ -177,4 +170,4 @@ class WalksTest(ChromiumLiveServerCase):
         self.assertEqual(page.inner_text("#job-status"), "running")
         self.assertTrue(page.evaluate("window.__sameDocument === true"))  # no reload
         self.assertFalse(page.is_visible("#no-worker"))  # a worker is alive now
-        page.screenshot(path=str(ARTIFACTS / "walks-en-7-progress.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "walks-en-run-4-progress.png"), full_page=True)

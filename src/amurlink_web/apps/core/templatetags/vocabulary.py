@@ -1,0 +1,34 @@
+"""``{{ value|word }}``: a data vocabulary word (link status and method, protection level, a
+link decision's effect) in the reader's language; anything else is shown as it is."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext_lazy
+
+from amurlink.schema import LINK_METHODS, LINK_STATUSES
+from amurlink_web.apps.sharing.models import LocationLevel
+
+register = template.Library()
+
+WORDS = {
+    "proposed": gettext_lazy("proposed"),
+    "confirmed": gettext_lazy("confirmed"),
+    "rejected": gettext_lazy("rejected"),
+    "awaiting": gettext_lazy("awaiting the partner"),
+    "photo": gettext_lazy("photo"),
+    "dna": gettext_lazy("DNA"),
+    "dna-camera": gettext_lazy("DNA and camera"),
+    "expert": gettext_lazy("expert"),
+    "merge": gettext_lazy("merge"),
+    "split": gettext_lazy("split"),
+    **{value: label for value, label in LocationLevel.choices},
+}
+assert set(LINK_STATUSES) | set(LINK_METHODS) <= set(WORDS)
+
+
+@register.filter
+def word(value) -> str:
+    if value is None:
+        return ""
+    return str(WORDS.get(str(value), value))
