@@ -743,3 +743,17 @@ for _url in ("incident-create", "disease-test-create"):
     register_output(f"web:{_url}", shows_data=False,
                     description="a contributor's form: writes one row to the park's own "
                                 "books (audited), then redirects to web:incident-list")
+# -- theme results on the platform (issues 17 and 18; amurlink_web.apps.jobs.themes) -----------
+register_output("web:joint-map-corridors", via="report:corridors",
+                description="PNG overlay of the last run's corridor rasters (cumulative "
+                            "current, least-cost corridor; amurlink.landscape.display): "
+                            "landscape products, no station; working group only. Pinch points "
+                            "go in web:joint-map-data, rounded to the reader's level")
+register_output("web:design", via="library:release",
+                description="survey-design page: tables without positions (layouts, joint vs "
+                            "national, costing per country); proposed sites through release() "
+                            "as tiger and leopard stations of their country at the reader's "
+                            "JointAccess, each rounded to its level, withheld ones not drawn")
+register_output("web:design-data", via="web:design",
+                description="the design map's JSON: the same released sites as web:design, "
+                            "border and public study layers")

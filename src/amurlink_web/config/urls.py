@@ -9,6 +9,7 @@ from amurlink_web.apps.core import views as core
 from amurlink_web.apps.datasets import views as datasets
 from amurlink_web.apps.identities import views as identities
 from amurlink_web.apps.incidents import views as incidents
+from amurlink_web.apps.jobs import themes
 from amurlink_web.apps.jobs import views as jobs
 from amurlink_web.apps.review import views as review
 from amurlink_web.apps.sharing import views as sharing
@@ -56,6 +57,10 @@ urlpatterns = [
     path("map/data.json", jobs.joint_map_data_view, name="joint-map-data"),
     path("datasets/<int:dataset_id>/map/data.json", jobs.dataset_map_data_view,
          name="dataset-map-data"),
+    path("map/corridors/<slug:layer>.png", themes.corridor_png_view,
+         name="joint-map-corridors"),
+    path("design/", themes.design_view, name="design"),
+    path("design/data.json", themes.design_data_view, name="design-data"),
     # a park's incident and disease books (apps/incidents)
     path("orgs/<slug:org_slug>/incidents/", incidents.incident_list_view, name="incident-list"),
     path("orgs/<slug:org_slug>/incidents/new/", incidents.incident_create_view,

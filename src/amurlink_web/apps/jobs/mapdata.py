@@ -9,6 +9,12 @@ protection put it, and every coordinate is rounded to the reader's level (``1km`
 The study's map layers (``[inputs.layers]`` of ``amurlink.toml``: park boundaries, rivers,
 roads, settlements; GeoJSON or GeoPackage) and its border are public geography: they are read
 once per file state, simplified and sent in WGS84 longitude / latitude.
+
+The corridor layers of the joint map (issue #17; :func:`corridor_layers`) come from the last
+``amurlink run``'s ``corridors`` stage (``OUT/corridors/``): the cumulative current and the
+least-cost corridor as PNG overlays (``/map/corridors/<layer>.png``, drawn by
+:mod:`amurlink.landscape.display`, never a station) and the pinch points (landscape cells,
+rounded like every coordinate here to the reader's level).
 """
 
 from __future__ import annotations
@@ -51,8 +57,23 @@ def _years(obs: pd.DataFrame) -> pd.Series:
 
 
 def map_payload(data: Any, *, inputs: Any, confirmed_links: pd.DataFrame | None, level: str,
-                species: str = "", year: str = "") -> dict[str, Any]:
+                species: str = "", year: str = "", corridors: bool = False) -> dict[str, Any]:
     """Everything the interactive map draws, for protected ``data`` (see module docstring)."""
+    return {**map_core(data, inputs=inputs, confirmed_links=confirmed_links, level=level,
+                       species=species, year=year),
+            **map_extras(inputs, level=level, corridors=corridors)}
+
+
+def map_extras(inputs: Any, *, level: str, corridors: bool = False) -> dict[str, Any]:
+    """The study's map layers and (joint map) the corridor overlays: public geography and
+    the last run's landscape results, read per file state."""
+    return {"layers": study_layers(),
+            "corridors": corridor_layers(inputs, level=level) if corridors else None}
+
+
+def map_core(data: Any, *, inputs: Any, confirmed_links: pd.DataFrame | None, level: str,
+             species: str = "", year: str = "") -> dict[str, Any]:
+    """Stations, detections, tracks, border and filter choices of protected ``data``."""
     nd = decimals_for(level)
     obs = data.observations
     animals = obs.loc[obs["observationType"].astype(str).eq("animal")] \
@@ -86,7 +107,6 @@ def map_payload(data: Any, *, inputs: Any, confirmed_links: pd.DataFrame | None,
         "selected": {"species": species, "year": year},
         "stations": stations, "detections": detections, "tracks": tracks,
         "border": [[[round(lon, 4), round(lat, 4)] for lon, lat in part] for part in border],
-        "layers": study_layers(),
     }
 
 
@@ -201,3 +221,130 @@ def _to_features(geoms: list[tuple[Any, str]], crs: str) -> list[dict[str, Any]]
                             "coords": [[round(x, 4), round(y, 4)]
                                        for x, y in part.exterior.coords]})
     return out
+
+
+# -- the corridor layers (issue #17) ---------------------------------------------------------
+#: Overlay name -> (file of the corridors stage, msgid of its title).
+CORRIDOR_OVERLAYS = {"current": "current.tif", "corridor": "corridor_cost.tif"}
+#: Most pinch points sent (the largest by peak current).
+PINCH_POINTS_MAX = 20
+#: Pixels across an overlay PNG.
+OVERLAY_WIDTH = 600
+
+
+def corridor_file(inputs: Any, name: str) -> Path | None:
+    """A file of the last run's ``corridors`` stage (``OUT/corridors/<name>``), or None."""
+    value = (getattr(inputs, "themes", None) or {}).get("corridors") if inputs is not None \
+        else None
+    if not value:
+        return None
+    for f in value.get("files", ()):
+        p = Path(f)
+        if p.name == name and p.is_file():
+            return p
+    return None
+
+
+def _parks_key(border: Any) -> tuple[bytes, ...]:
+    from amurlink.landscape.display import border_parks
+
+    return tuple(g.wkb for g in border_parks(border))
+
+
+@functools.lru_cache(maxsize=8)
+def _overlay(path: str, stamp: int, layer: str, parks: tuple[bytes, ...]) -> dict[str, Any]:
+    """The drawn overlay of one corridor raster (PNG bytes, WGS84 bounds, colour range)."""
+    import shapely
+
+    from amurlink.landscape import display as dsp
+    from amurlink.landscape.grid import read_grid
+
+    g = read_grid(path)
+    crs = g.crs or "EPSG:32652"
+    cores = dsp.core_cells(g, [shapely.from_wkb(b) for b in parks])
+    if layer == "current":
+        if not dsp.landscape_carries_current(g, cores=cores):
+            return {"empty": True}
+        values, extent = dsp.current_display(g, cores=cores, max_cells=OVERLAY_WIDTH)
+        ramp, unit = dsp.CURRENT_RAMP, 1.0
+    else:
+        values, extent = dsp.raster_display(g, max_cells=OVERLAY_WIDTH)
+        ramp, unit = dsp.CORRIDOR_RAMP, 1000.0  # resistance x metres -> resistance x km
+        values = values / unit
+    lo, hi = dsp.display_range(values)
+    if not (lo > 0 and hi > lo):
+        return {"empty": True}
+    png, bounds = dsp.overlay_png(values, extent, crs, lo=lo, hi=hi, ramp=ramp,
+                                  width=OVERLAY_WIDTH)
+    return {"empty": False, "png": png, "bounds": bounds, "lo": lo, "hi": hi,
+            "gradient": dsp.ramp_css(ramp)}
+
+
+def corridor_overlay(inputs: Any, layer: str) -> dict[str, Any] | None:
+    """The overlay ``layer`` (a key of :data:`CORRIDOR_OVERLAYS`) or None when there is none."""
+    name = CORRIDOR_OVERLAYS.get(layer)
+    path = corridor_file(inputs, name) if name else None
+    if path is None:
+        return None
+    try:
+        out = _overlay(str(path), path.stat().st_mtime_ns, layer,
+                       _parks_key(getattr(inputs, "border", None)))
+    except Exception as exc:  # noqa: BLE001 - an unreadable raster leaves the layer out
+        logger.warning("corridor layer %s not drawn: %s", path.name, exc)
+        return None
+    return None if out.get("empty") else out
+
+
+def corridor_layers(inputs: Any, *, level: str) -> dict[str, Any] | None:
+    """What the joint map draws of the corridors stage, for a reader at ``level``.
+
+    ``overlays``: per raster its image URL (with the file's stamp, so a new run is fetched
+    anew), WGS84 bounds ``[[south, west], [north, east]]`` and colour range; ``pinch_points``:
+    the largest pinch points (cell of the peak current) at the reader's precision, only where
+    the landscape carries current; ``touching``: the parks touch, so the current map holds
+    nothing to draw (only the least-cost corridor is shown). None without a corridors run.
+    """
+    from django.urls import reverse
+
+    if corridor_file(inputs, "summary.json") is None and \
+            corridor_file(inputs, "corridor_cost.tif") is None:
+        return None
+    nd = decimals_for(level)
+    overlays = []
+    for layer in CORRIDOR_OVERLAYS:
+        ov = corridor_overlay(inputs, layer)
+        if ov is None:
+            continue
+        stamp = corridor_file(inputs, CORRIDOR_OVERLAYS[layer]).stat().st_mtime_ns
+        w, s, e, n = ov["bounds"]
+        overlays.append({"id": layer,
+                         "url": f"{reverse('joint-map-corridors', args=[layer])}?v={stamp}",
+                         "bounds": [[round(s, 4), round(w, 4)], [round(n, 4), round(e, 4)]],
+                         "lo": float(f"{ov['lo']:.2g}"), "hi": float(f"{ov['hi']:.2g}"),
+                         "gradient": ov["gradient"]})
+    touching = corridor_file(inputs, "current.tif") is not None and \
+        not any(o["id"] == "current" for o in overlays)
+    pinch = [] if touching else _pinch_points(inputs, nd)
+    return {"overlays": overlays, "pinch_points": pinch, "touching": touching}
+
+
+def _pinch_points(inputs: Any, nd: int) -> list[dict[str, Any]]:
+    from amurlink.core.crs import from_metric
+    from amurlink.landscape.grid import read_grid
+
+    pin, cur = corridor_file(inputs, "pinch_points.csv"), corridor_file(inputs, "current.tif")
+    if pin is None or cur is None:
+        return []
+    try:
+        table = pd.read_csv(pin).head(PINCH_POINTS_MAX)
+        g = read_grid(cur)
+        x = g.xllcorner + (table["col"].to_numpy(float) + 0.5) * g.cellsize
+        y = g.yllcorner + (g.shape[0] - table["row"].to_numpy(float) - 0.5) * g.cellsize
+        lon, lat = from_metric(x, y, crs=g.crs or "EPSG:32652")
+    except Exception as exc:  # noqa: BLE001 - a bad table leaves the pinch points out
+        logger.warning("pinch points not read: %s", exc)
+        return []
+    return [{"rank": int(r), "lat": _round(a, nd), "lon": _round(b, nd),
+             "peak": float(f"{p:.3g}"), "cells": int(c)}
+            for r, a, b, p, c in zip(table["cluster"], lat, lon, table["peak"], table["cells"],
+                                     strict=True)]

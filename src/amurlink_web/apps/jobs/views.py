@@ -183,11 +183,11 @@ def _drawn_map(data: Any, inputs: Any, *, joint: bool) -> tuple[dict[str, Any], 
     return value
 
 
-def _map_page(request, *, title, drawn, access_label, data_url=""):
+def _map_page(request, *, title, drawn, access_label, data_url="", joint=False):
     features, svg, has_border = drawn
     return render(request, "jobs/map.html", {
         "title": title, "svg": svg, "features": features, "access_label": access_label,
-        "has_border": has_border, "data_url": data_url})
+        "has_border": has_border, "data_url": data_url, "joint": joint})
 
 
 def _confirmed_links(data: Any) -> Any:
@@ -200,13 +200,35 @@ def _confirmed_links(data: Any) -> Any:
                          individuals=data.get("individuals"))
 
 
-def _map_json(request: HttpRequest, data: Any, inputs: Any, *, links: Any,
-              level: str) -> JsonResponse:
-    from amurlink_web.apps.jobs.mapdata import map_payload
+#: The interactive map's stations, detections and tracks by (protected data, study inputs,
+#: level, filters), cached like ``_MAPS``: the same objects come back from the selectors until
+#: a package, an agreement, the link log or the border changes. Layers and corridor overlays
+#: are added on each request (they follow their own files).
+_MAP_DATA: OrderedDict[tuple[Any, ...], tuple[Any, Any, dict[str, Any]]] = OrderedDict()
 
-    payload = map_payload(data, inputs=inputs, confirmed_links=links, level=level,
-                          species=request.GET.get("species", "")[:200],
-                          year=request.GET.get("year", "")[:4])
+
+def _map_json(request: HttpRequest, data: Any, inputs: Any, *, joint: bool,
+              level: str, corridors: bool = False) -> JsonResponse:
+    from amurlink_web.apps.jobs.mapdata import map_core, map_extras
+
+    species = request.GET.get("species", "")[:200]
+    year = request.GET.get("year", "")[:4]
+    key = (id(data), id(inputs), joint, level, species, year)
+    with _MAPS_LOCK:
+        hit = _MAP_DATA.get(key)
+        if hit is not None and hit[0] is data and hit[1] is inputs:
+            _MAP_DATA.move_to_end(key)
+            core = hit[2]
+        else:
+            core = None
+    if core is None:
+        core = map_core(data, inputs=inputs, level=level, species=species, year=year,
+                        confirmed_links=_confirmed_links(data) if joint else None)
+        with _MAPS_LOCK:
+            _MAP_DATA[key] = (data, inputs, core)
+            while len(_MAP_DATA) > _MAPS_SIZE:
+                _MAP_DATA.popitem(last=False)
+    payload = {**core, **map_extras(inputs, level=level, corridors=corridors)}
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 
 
@@ -217,8 +239,8 @@ def joint_map_data_view(request: HttpRequest) -> JsonResponse:
     data = joint_records(access=access)
     audit_record(request=request, action="read", target="map:joint",
                  detail={"access": access.label, "format": "json"})
-    return _map_json(request, data, joint_inputs(), links=_confirmed_links(data),
-                     level=access.label)
+    return _map_json(request, data, joint_inputs(), joint=True, level=access.label,
+                     corridors=True)
 
 
 def dataset_map_data_view(request: HttpRequest, dataset_id: int) -> JsonResponse:
@@ -231,7 +253,7 @@ def dataset_map_data_view(request: HttpRequest, dataset_id: int) -> JsonResponse
         inputs = None
     audit_record(request=request, action="read", target=f"map:dataset:{dataset.pk}",
                  detail={"access": access.kind, "format": "json"})
-    return _map_json(request, data, inputs, links=None, level=access.level)
+    return _map_json(request, data, inputs, joint=False, level=access.level)
 
 
 @login_required
@@ -244,7 +266,7 @@ def joint_map_view(request: HttpRequest) -> HttpResponse:
                  detail={"access": access.label})
     return _map_page(request, title=_("Joint map"), drawn=_drawn_map(data, inputs, joint=True),
                      access_label=access_text(access.label),
-                     data_url=reverse("joint-map-data"))
+                     data_url=reverse("joint-map-data"), joint=True)
 
 
 def dataset_map_view(request: HttpRequest, dataset_id: int) -> HttpResponse:

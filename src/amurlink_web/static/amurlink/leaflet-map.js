@@ -15,25 +15,49 @@
   var groups = {};
   var control = null;
   var legend = L.control({position: "bottomright"});
+  var legendBox = null;
   legend.onAdd = function () {
-    var d = L.DomUtil.create("div", "map-legend");
-    var rows = [["cn", label("cn")], ["ru", label("ru")], ["det", label("detections")],
-                ["trk", label("tracks")], ["brd", label("border")], ["park", label("parks")],
-                ["riv", label("rivers")], ["road", label("roads")], ["set", label("settlements")]];
+    legendBox = L.DomUtil.create("div", "map-legend");
+    return legendBox;
+  };
+  legend.addTo(map);
+  var fmtNum = function (v) { return Number(v).toPrecision(2).replace(/\.?0+(e|$)/, "$1"); };
+
+  /* rows: [css class, text]; ramps: {title, gradient (CSS), lo, hi} drawn as a colour bar */
+  function renderLegend(rows, ramps) {
+    if (!legendBox) { return; }
+    while (legendBox.firstChild) { legendBox.removeChild(legendBox.firstChild); }
     var h = document.createElement("strong");
     h.textContent = label("legend");
-    d.appendChild(h);
+    legendBox.appendChild(h);
     rows.forEach(function (r) {
       var line = document.createElement("div");
       var i = document.createElement("i");
       i.className = r[0];
       line.appendChild(i);
       line.appendChild(document.createTextNode(r[1]));
-      d.appendChild(line);
+      legendBox.appendChild(line);
     });
-    return d;
-  };
-  legend.addTo(map);
+    ramps.forEach(function (r) {
+      var box = document.createElement("div");
+      box.className = "ramp";
+      box.appendChild(document.createTextNode(r.title));
+      var bar = document.createElement("span");
+      bar.className = "ramp-bar";
+      bar.style.backgroundImage = r.gradient;  /* CSSOM, allowed by the CSP */
+      box.appendChild(bar);
+      var ends = document.createElement("span");
+      ends.className = "ramp-ends";
+      var a = document.createElement("span");
+      a.textContent = fmtNum(r.lo);
+      var b = document.createElement("span");
+      b.textContent = fmtNum(r.hi) + (r.unit ? " " + r.unit : "");
+      ends.appendChild(a);
+      ends.appendChild(b);
+      box.appendChild(ends);
+      legendBox.appendChild(box);
+    });
+  }
   var decimals = 2;
   var coords = document.getElementById("map-coords");
   map.on("mousemove", function (e) {
@@ -43,9 +67,10 @@
   });
   var speciesSel = document.getElementById("map-species");
   var yearSel = document.getElementById("map-year");
+  var note = document.getElementById("map-note");
 
   function fill(select, values) {
-    if (select.options.length > 1) { return; }
+    if (!select || select.options.length > 1) { return; }
     values.forEach(function (v) {
       var o = document.createElement("option");
       o.value = String(v);
@@ -114,32 +139,78 @@
       return L.polyline(t.points, {color: "#8e44ad", weight: 2, opacity: 0.8})
         .bindTooltip(text([label("individual") + " " + t.id]));
     }));
+    var ramps = [];
+    var cor = data.corridors;
+    if (cor) {
+      (cor.overlays || []).forEach(function (o) {
+        groups[o.id] = L.featureGroup([L.imageOverlay(o.url, o.bounds,
+                                                      {opacity: 1, interactive: false})]);
+        ramps.push({title: label(o.id), gradient: o.gradient, lo: o.lo, hi: o.hi,
+                    unit: label("unit-" + o.id)});
+      });
+      if (cor.pinch_points && cor.pinch_points.length) {
+        groups.pinch = L.featureGroup(cor.pinch_points.map(function (p) {
+          return L.circleMarker([p.lat, p.lon], {radius: 6, color: "#111", weight: 2,
+                                                 fill: false})
+            .bindTooltip(text([label("pinch") + " " + p.rank, label("peak") + ": " + p.peak]));
+        }));
+      }
+      if (note && cor.touching) { note.hidden = false; }
+    }
+    if (data.sites && data.sites.length) {
+      groups.sites = L.featureGroup(data.sites.map(function (s) {
+        return L.circleMarker([s.lat, s.lon], {radius: 4 + Math.min(6, s.count - 1),
+                                               color: COUNTRY[s.country] || "#333",
+                                               weight: 2, fillColor: "#fff",
+                                               fillOpacity: 0.9})
+          .bindTooltip(text([label("site") + (s.count > 1 ? " x " + s.count : ""),
+                             fmt(s.lat) + ", " + fmt(s.lon)]));
+      }));
+    }
     var overlays = {};
-    Object.keys(groups).forEach(function (k) {
+    var order = ["current", "corridor", "parks", "rivers", "roads", "settlements", "border",
+                 "pinch", "detections", "tracks", "stations", "sites"];
+    order.forEach(function (k) {
+      if (!groups[k]) { return; }
       groups[k].addTo(map);
       overlays[label(k)] = groups[k];
     });
+    var rows = [];
+    var has = function (k) { return groups[k] && groups[k].getLayers().length; };
+    if (has("stations") || has("sites")) {
+      rows.push(["cn", label("cn")], ["ru", label("ru")]);
+    }
+    [["sites", "site"], ["detections", "det"], ["tracks", "trk"], ["border", "brd"],
+     ["parks", "park"], ["rivers", "riv"], ["roads", "road"], ["settlements", "set"],
+     ["pinch", "pinch"]].forEach(function (r) {
+      if (has(r[0])) { rows.push([r[1], label(r[0])]); }
+    });
+    renderLegend(rows, ramps);
     control = L.control.layers(null, overlays, {collapsed: false}).addTo(map);
     var bounds = L.latLngBounds([]);
-    ["border", "stations", "parks"].forEach(function (k) {
+    ["border", "stations", "parks", "sites", "current", "corridor"].forEach(function (k) {
       if (groups[k] && groups[k].getLayers().length) { bounds.extend(groups[k].getBounds()); }
     });
     if (bounds.isValid()) { map.fitBounds(bounds, {padding: [20, 20]}); }
     el.setAttribute("data-loaded", String(data.stations.length));
     el.setAttribute("data-detections", String(data.detections.length));
     el.setAttribute("data-tracks", String(data.tracks.length));
+    el.setAttribute("data-sites", String((data.sites || []).length));
+    el.setAttribute("data-overlays", String(cor ? (cor.overlays || []).length : 0));
   }
 
   function load() {
     var q = [];
-    if (speciesSel.value) { q.push("species=" + encodeURIComponent(speciesSel.value)); }
-    if (yearSel.value) { q.push("year=" + encodeURIComponent(yearSel.value)); }
+    if (speciesSel && speciesSel.value) {
+      q.push("species=" + encodeURIComponent(speciesSel.value));
+    }
+    if (yearSel && yearSel.value) { q.push("year=" + encodeURIComponent(yearSel.value)); }
     var url = el.getAttribute("data-src") + (q.length ? "?" + q.join("&") : "");
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
       .then(draw);
   }
-  speciesSel.addEventListener("change", load);
-  yearSel.addEventListener("change", load);
+  if (speciesSel) { speciesSel.addEventListener("change", load); }
+  if (yearSel) { yearSel.addEventListener("change", load); }
   load();
 }());
