@@ -23,6 +23,9 @@ _FITS = {"joint": N_("Joint")}
 
 
 def _fit_label(v: Any, _: Any) -> str:
+    base, plus, dna = str(v).partition("+")
+    if plus and dna == "DNA":  # camera + DNA models (``[secr] dna``): "Joint + DNA"
+        return f"{_fit_label(base, _)} + {_(N_('DNA'))}"
     return _(_FITS[v]) if v in _FITS else country_name(v, _)
 
 
