@@ -110,13 +110,27 @@ def joint_access(*, organisation: Organisation) -> JointAccess:
     levels: list[str] = []
     agreements: list[SharingAgreement] = []
     public = False
-    for code in joint_countries(data):
-        park = Organisation.objects.filter(kind=Organisation.Kind.PARK, country=code).first()
+    codes = joint_countries(data)
+    # two queries whatever the number of countries: the parks (per country the first in the
+    # model's order, as .first() gave), then every agreement they give this organisation, with
+    # both parties (the audit names them)
+    parks: dict[str, Organisation] = {}
+    for org in Organisation.objects.filter(kind=Organisation.Kind.PARK,
+                                           country__in=codes).order_by("name", "pk"):
+        parks.setdefault(str(org.country), org)
+    given: dict[int, list[SharingAgreement]] = {}
+    others = [p.pk for p in parks.values() if p.pk != organisation.pk]
+    if others:
+        for a in SharingAgreement.objects.filter(
+                provider_id__in=others, recipient=organisation, active=True
+        ).select_related("provider", "recipient"):
+            given.setdefault(a.provider_id, []).append(a)
+    for code in codes:
+        park = parks.get(code)
         if park is not None and park.pk == organisation.pk:
             own.append(code)
             continue
-        found = [] if park is None else list(SharingAgreement.objects.filter(
-            provider=park, recipient=organisation, active=True))
+        found = [] if park is None else given.get(park.pk, [])
         if not found:
             public = True
             levels.append("withheld")

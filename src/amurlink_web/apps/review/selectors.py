@@ -27,7 +27,7 @@ from amurlink_web.apps.core.audit import agreement_text, levels_text, owners_tex
 from amurlink_web.apps.datasets.selectors import frame_records
 from amurlink_web.apps.identities.selectors import (
     joint_package_path,
-    link_history_list,
+    link_get,
     link_list,
     link_store,
     review_membership,
@@ -54,11 +54,46 @@ class Reader:
     access: JointAccess
     released: Released
 
-    @property
+    @functools.cached_property
     def side(self) -> str | None:
-        """The country a reviewer decides for (None: not a park reviewer)."""
+        """The country a reviewer decides for (None: not a park reviewer); looked up once
+        per request (a Reader lives for one request)."""
         m = review_membership(fetched_by=self.user)
         return None if m is None else str(m.organisation.country)
+
+    def links(self, status: str | None = None) -> list[dict[str, Any]]:
+        """The link store's current links (``link_list``), read once per request; copies."""
+        memo = self.__dict__.setdefault("_links", {})
+        if status not in memo:
+            memo[status] = link_list(fetched_by=self.user, status=status)
+        return [dict(r) for r in memo[status]]
+
+    def identities(self) -> list[dict[str, Any]]:
+        """The joint identities (``identity_list``), read once per request."""
+        if "_identities" not in self.__dict__:
+            from amurlink_web.apps.identities.selectors import identity_list
+
+            self.__dict__["_identities"] = identity_list(fetched_by=self.user)
+        return self.__dict__["_identities"]
+
+    def link(self, link_event_id: str) -> dict[str, Any]:
+        """The current state of the pair ``link_event_id`` is about (``link_get``)."""
+        for row in self.links():
+            if row["linkEventID"] == link_event_id:
+                return row
+        return link_get(link_event_id=link_event_id, fetched_by=self.user)
+
+    def history(self, subject: str) -> list[dict[str, Any]]:
+        """``subject``'s link history (``link_history_list``), computed once per link-log
+        state; 404 for an unknown subject."""
+        store = self.__dict__.get("_store")
+        if store is None:
+            s = link_store()
+            store = self.__dict__["_store"] = (str(s.path), s.key(), s.two_party)
+        try:
+            return [dict(r) for r in _history_cached(*store, subject)]
+        except (ValueError, KeyError):
+            raise Http404("no such subject") from None
 
     def audit_terms(self) -> dict[str, str]:
         """``owners``/``level``/``agreement`` of a read of the joint package by this reader."""
@@ -66,6 +101,15 @@ class Reader:
                 "level": levels_text(self.released.levels),
                 "agreement": "; ".join(agreement_text(a)
                                        for a in self.access.agreements)[:200]}
+
+
+@functools.lru_cache(maxsize=256)
+def _history_cached(path: str, key: tuple[Any, ...], two_party: bool, subject: str
+                    ) -> tuple[dict[str, Any], ...]:
+    from amurlink_web.apps.identities.selectors import CachedLinkStore
+
+    return tuple(frame_records(CachedLinkStore(Path(path), two_party=two_party)
+                               .history(subject)))
 
 
 def _data_stamp(path: Path) -> tuple[int, ...]:
@@ -186,6 +230,23 @@ def photos_of(reader: Reader) -> pd.DataFrame:
     return _photos_cached(id(reader.released), reader.released)
 
 
+@functools.lru_cache(maxsize=16)
+def _photos_by_individual(released_id: int, released: Released) -> dict[str, pd.DataFrame]:
+    frame = _photos_cached(released_id, released)
+    named = frame[frame["individualID"].notna()]
+    return {str(k): g for k, g in named.groupby(named["individualID"].astype(str), sort=False)}
+
+
+def photos_of_individuals(reader: Reader, subjects: list[str]) -> pd.DataFrame:
+    """The reader's photos of ``subjects`` (in ``sortKey`` order)."""
+    groups = _photos_by_individual(id(reader.released), reader.released)
+    found = [groups[s] for s in subjects if s in groups]
+    if not found:
+        return photos_of(reader).iloc[:0]
+    return pd.concat(found).sort_values("sortKey", kind="stable") if len(found) > 1 \
+        else found[0]
+
+
 def photo_get(reader: Reader, media_id: str) -> dict[str, Any]:
     """A photo row the reader may see (403 without media in the agreement, 404 else)."""
     require_media(reader)
@@ -210,42 +271,56 @@ class Page:
 
 def keyset_page(frame: pd.DataFrame, *, station: str = "", species: str = "",
                 individual: str = "", date_from: str = "", date_to: str = "",
-                after: str = "", size: int = 100) -> Page:
+                after: str = "", size: int = 100, keys: np.ndarray | None = None) -> Page:
     """The ``size`` rows of ``frame`` (sorted by its unique ``sortKey``) that pass the
     filters and come after the cursor ``after`` (keyset pagination, never an offset).
 
     The cursor is the last shown row's ``sortKey`` (``timestamp|mediaID``); the start is
-    found by binary search on the sorted keys, so the first, a middle and the last page cost
-    the same.
+    found by binary search on the sorted keys (``keys``: the column as an array, cached by
+    the caller), and rows are read from there in blocks until the page is full, so the
+    first, a middle and the last page cost the same and no page scans every photo.
     """
-    keys = frame["sortKey"].to_numpy(dtype=object)
+    if keys is None:
+        keys = frame["sortKey"].to_numpy(dtype=object)
     start = int(np.searchsorted(keys, after, side="right")) if after else 0
-    part = frame.iloc[start:]
-    mask = np.ones(len(part), bool)
-    if station:
-        mask &= (part["deploymentID"].astype(str) == station).to_numpy()
-    if species:
-        mask &= (part["scientificName"].astype(str) == species).to_numpy()
-    if individual:
-        mask &= (part["individualID"].astype(str) == individual).to_numpy()
-    if date_from:
-        mask &= (part["sortKey"] >= date_from).to_numpy()
-    if date_to:
-        mask &= (part["sortKey"] < date_to + "~").to_numpy()
-    idx = np.flatnonzero(mask)[: size + 1]
-    more = len(idx) > size
-    idx = idx[:size]
-    rows = part.iloc[idx]
+    tests = [(c, v) for c, v in (("deploymentID", station), ("scientificName", species),
+                                 ("individualID", individual)) if v]
+    filtered = bool(tests or date_from or date_to)
+    block = 4096 if filtered else size + 1
+    picked: list[int] = []
+    pos = start
+    while pos < len(frame) and len(picked) <= size:
+        part = frame.iloc[pos: pos + block]
+        if filtered:
+            mask = np.ones(len(part), bool)
+            for column, value in tests:
+                mask &= (part[column].astype(str) == value).to_numpy()
+            if date_from:
+                mask &= (part["sortKey"] >= date_from).to_numpy()
+            if date_to:
+                mask &= (part["sortKey"] < date_to + "~").to_numpy()
+            picked.extend((pos + np.flatnonzero(mask)).tolist())
+        else:
+            picked.extend(range(pos, pos + len(part)))
+        pos += block
+    more = len(picked) > size
+    rows = frame.iloc[picked[:size]]
     out = frame_records(rows.drop(columns=[c for c in ("filePath", "bbox") if c in rows]))
     last = str(rows["sortKey"].iloc[-1]) if len(rows) else None
     return Page(rows=out, next_cursor=last if more else None)
+
+
+@functools.lru_cache(maxsize=16)
+def _sort_keys(released_id: int, released: Released) -> np.ndarray:
+    return _photos_cached(released_id, released)["sortKey"].to_numpy(dtype=object)
 
 
 def media_page(reader: Reader, *, after: str = "", size: int = 100, **filters: str) -> Page:
     """One page of the photos the reader may see (:func:`keyset_page`); 403 without media
     in the agreement."""
     require_media(reader)
-    return keyset_page(photos_of(reader), after=after, size=size, **filters)
+    return keyset_page(photos_of(reader), after=after, size=size,
+                       keys=_sort_keys(id(reader.released), reader.released), **filters)
 
 
 def media_filters(reader: Reader) -> dict[str, list[str]]:
@@ -264,22 +339,32 @@ def _media_filters(released_id: int, released: Released) -> dict[str, list[str]]
 # ---------------------------------------------------------------------------------------------
 # Detections of individuals (protected positions)
 # ---------------------------------------------------------------------------------------------
-def detections_of(reader: Reader, subjects: list[str]) -> list[dict[str, Any]]:
-    """Detections of ``subjects`` with the station's PROTECTED position and country."""
-    data = reader.released.dataset
+@functools.lru_cache(maxsize=16)
+def _identified_cached(released_id: int, released: Released) -> pd.DataFrame:
+    """Observations of identified animals with the station's PROTECTED position, country and
+    level, sorted by time: made once per release, so a page filters a few hundred rows, not
+    every photo's observation."""
+    data = released.dataset
     obs = data.observations
+    cols = ["observationID", "deploymentID", "eventStart", "individualID", "scientificName"]
     if not len(obs) or "individualID" not in obs:
-        return []
-    o = obs[obs["individualID"].astype(str).isin(subjects)]
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    o = obs.loc[obs["individualID"].notna(), cols].copy()
+    o["individualID"] = o["individualID"].astype(str)
     deps = data.deployments[["deploymentID", "latitude", "longitude"]]
-    o = o[["observationID", "deploymentID", "eventStart", "individualID",
-           "scientificName"]].merge(deps, on="deploymentID", how="left")
+    o = o.merge(deps, on="deploymentID", how="left")
     if "deploymentDetails" in data:
         o = o.merge(data["deploymentDetails"][["deploymentID", "countryCode"]]
                     .drop_duplicates("deploymentID"), on="deploymentID", how="left")
     o = o.sort_values("eventStart", kind="stable")
-    o["level"] = o["deploymentID"].map(reader.released.levels).fillna("withheld")
-    return frame_records(o)
+    o["level"] = o["deploymentID"].map(released.levels).fillna("withheld")
+    return o
+
+
+def detections_of(reader: Reader, subjects: list[str]) -> list[dict[str, Any]]:
+    """Detections of ``subjects`` with the station's PROTECTED position and country."""
+    o = _identified_cached(id(reader.released), reader.released)
+    return frame_records(o[o["individualID"].isin([str(s) for s in subjects])])
 
 
 def map_points(detections: list[dict[str, Any]], subjects: list[str], *, width: int = 360,
@@ -391,7 +476,12 @@ def country_of(subject: str) -> str:
 
 
 def _species_map(reader: Reader) -> dict[str, str]:
-    ind = reader.released.dataset.get("individuals")
+    return _species_cached(id(reader.released), reader.released)
+
+
+@functools.lru_cache(maxsize=16)
+def _species_cached(released_id: int, released: Released) -> dict[str, str]:
+    ind = released.dataset.get("individuals")
     if ind is None or not len(ind):
         return {}
     return dict(zip(ind["individualID"].astype(str), ind["scientificName"].astype(str),
@@ -412,7 +502,7 @@ def review_queue(reader: Reader, *, status: str = "", species: str = "", method:
     side = reader.side
     status = status or ("awaiting-me" if side else "proposed")
     base = "proposed" if status in ("awaiting-me", "awaiting-partner") else status
-    rows = link_list(fetched_by=reader.user, status=base)
+    rows = reader.links(base)
     species_of = _species_map(reader)
     out = []
     for row in rows:
@@ -437,7 +527,7 @@ def review_queue(reader: Reader, *, status: str = "", species: str = "", method:
 
 
 def review_filters(reader: Reader) -> dict[str, list[str]]:
-    rows = link_list(fetched_by=reader.user)
+    rows = reader.links()
     return {"species": sorted(set(_species_map(reader).values())),
             "methods": sorted({str(r["method"]) for r in rows if r.get("method")}),
             "countries": sorted({country_of(s) for r in rows
@@ -457,7 +547,7 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
     """Everything the review page shows for one link (all from the reader's release)."""
     a, b = str(link["subjectA"]), str(link["subjectB"])
     evidence = parse_evidence(link.get("evidence"))
-    all_links = link_list(fetched_by=reader.user)
+    all_links = reader.links()
     candidates = sorted(
         (r for r in all_links if r["linkEventID"] != link["linkEventID"]
          and ({r["subjectA"], r["subjectB"]} & {a, b})),
@@ -465,10 +555,10 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
     flanks: list[dict[str, Any]] = []
     photos_ok = media_allowed(reader.access)
     if photos_ok:
-        frame = photos_of(reader)
+        fa, fb = photos_of_individuals(reader, [a]), photos_of_individuals(reader, [b])
         for flank in ("left", "right", "unknown"):
-            pa = frame[(frame["individualID"] == a) & (frame["flank"] == flank)]
-            pb = frame[(frame["individualID"] == b) & (frame["flank"] == flank)]
+            pa = fa[fa["flank"] == flank]
+            pb = fb[fb["flank"] == flank]
             if len(pa) or len(pb):
                 flanks.append({"flank": flank, "a": list(pa["mediaID"]),
                                "b": list(pb["mediaID"]),
@@ -490,7 +580,7 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
         "conflicts": conflicts, "side": side, "accepted_sides":
             str(link.get("acceptedBy") or "").split(), "awaiting": link.get("awaiting"),
         "mine_done": _accepted(link, side),
-        "history": link_history_list(subject=a, fetched_by=reader.user),
+        "history": reader.history(a),
         "level": reader.released.distance_level,
     }
 
@@ -531,11 +621,9 @@ def _crossings_cached(released_id: int, released: Released) -> pd.DataFrame | No
 def individual_list(reader: Reader, *, species: str = "", q: str = "") -> list[dict[str, Any]]:
     """Joint individuals the reader's release holds (members present in its individuals
     table), with species and national IDs; searchable by ID."""
-    from amurlink_web.apps.identities.selectors import identity_list
-
     species_of = _species_map(reader)
     groups: dict[str, dict[str, Any]] = {}
-    for row in identity_list(fetched_by=reader.user):
+    for row in reader.identities():
         subject = str(row["subject"])
         if subject not in species_of:
             continue  # held back by the agreements (species, embargo)
@@ -581,8 +669,7 @@ def individual_context(reader: Reader, joint_id: str) -> dict[str, Any]:
     photos: list[dict[str, Any]] = []
     photos_ok = media_allowed(reader.access)
     if photos_ok:
-        frame = photos_of(reader)
-        sub = frame[frame["individualID"].isin(members)]
+        sub = photos_of_individuals(reader, members)
         for flank in ("left", "right", "unknown"):
             ids = list(sub.loc[sub["flank"] == flank, "mediaID"])
             if ids:
@@ -594,7 +681,7 @@ def individual_context(reader: Reader, joint_id: str) -> dict[str, Any]:
                                 [["sampleID", "sampleType", "collectionDate", "countryCode"]])
     history = []
     for m in members:
-        history += link_history_list(subject=m, fetched_by=reader.user)
+        history += reader.history(m)
     history = list({h.get("linkEventID"): h for h in history}.values())
     return {"ind": ind, "detections": dets, "per_year": sorted(per_country.items()),
             "crossing": crossing, "photos": photos, "photos_ok": photos_ok,

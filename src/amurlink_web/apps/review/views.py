@@ -15,12 +15,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amurlink.exceptions import AmurlinkError
 from amurlink_web.apps.core.services import ApplicationError, audit_record
-from amurlink_web.apps.identities.selectors import link_get
 from amurlink_web.apps.identities.services import link_review
 from amurlink_web.apps.review import media as media_service
 from amurlink_web.apps.review import selectors as sel
@@ -66,7 +66,7 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def review_detail_view(request: HttpRequest, link_event_id: str) -> HttpResponse:
     reader = sel.reader_get(fetched_by=request.user)
-    link = link_get(link_event_id=link_event_id, fetched_by=request.user)
+    link = reader.link(link_event_id)
     params = _queue_params(request)
     queue = _queue(reader, params)
     ctx = sel.review_context(reader, link)
@@ -126,11 +126,11 @@ def review_match_view(request: HttpRequest, link_event_id: str, flank: str) -> H
     """The two photos of one flank side by side with the matched keypoints drawn."""
     reader = sel.reader_get(fetched_by=request.user)
     sel.require_media(reader)
-    link = link_get(link_event_id=link_event_id, fetched_by=request.user)
-    frame = sel.photos_of(reader)
+    link = reader.link(link_event_id)
     pair, boxes = [], []
     for subject in (link["subjectA"], link["subjectB"]):
-        rows = frame[(frame["individualID"] == subject) & (frame["flank"] == flank)]
+        rows = sel.photos_of_individuals(reader, [str(subject)])
+        rows = rows[rows["flank"] == flank]
         src = box = None
         for fp, bb in zip(rows["filePath"], rows["bbox"], strict=True):
             src, box = media_service.photo_file(sel.package_dir(), str(fp)), bb
@@ -164,6 +164,10 @@ def media_thumbnail_view(request: HttpRequest, media_id: str) -> HttpResponse:
     return _image(path, request)
 
 
+_FIGURE = ('<figure><img class="thumb" src="{}" alt="{}" loading="lazy"><figcaption>{} · {}'
+           '<br>{} {}</figcaption></figure>')
+
+
 @login_required
 def media_browser_view(request: HttpRequest) -> HttpResponse:
     reader = sel.reader_get(fetched_by=request.user)
@@ -174,8 +178,14 @@ def media_browser_view(request: HttpRequest) -> HttpResponse:
     page = sel.media_page(reader, after=g.get("after", "")[:200], **filters)
     _read(request, reader, "media:browser", filters=filters)
     active = {k: v for k, v in filters.items() if v}
+    # the 100 figures joined here (escaped by format_html), not by 100 template loop turns
+    gallery = format_html_join("", _FIGURE, (
+        (reverse("media-thumbnail", args=[m["mediaID"]]), m["mediaID"],
+         m.get("deploymentID") or "", str(m.get("timestamp") or "")[:10],
+         m.get("scientificName") or "", m.get("individualID") or "") for m in page.rows))
     return render(request, "review/media.html", {
-        "page": page, "filters": filters, "choices": sel.media_filters(reader),
+        "page": page, "gallery": gallery, "filters": filters,
+        "choices": sel.media_filters(reader),
         "next_query": urlencode({**active, "after": page.next_cursor})
         if page.next_cursor else None, "first_query": urlencode(active)})
 
