@@ -246,6 +246,13 @@ def _run_study_locked(job: Job, out: Path, progress: Progress) -> str:
     if "harmonise" in failed or "joint package" in failed:
         raise ApplicationError(N_("the joint package could not be built from the parks' "
                                   "current datasets; see each upload's report"))
+    # the import hook of a written joint package: the photos of the rebuilt package get their
+    # thumbnails now (photos from the site's photo store too), so the photo browser and the
+    # review pages show them at once instead of making each on its first request
+    from amurlink_web.apps.identities.selectors import joint_package_path
+    from amurlink_web.apps.review.media import package_thumbnails_make
+
+    package_thumbnails_make(joint_package_path())
     label = _run_report(job, out, progress)
     (out / "run-summary.json").write_text(json.dumps({
         "stages": {k: str(getattr(v, "status", v)) for k, v in result.stages.items()}},
