@@ -24,6 +24,7 @@ _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum
 
 def openapi_schema() -> dict[str, Any]:
     from amurlink import __version__
+    from amurlink_web.apps.datasets.sources import KINDS
 
     return {
         "openapi": "3.1.0",
@@ -46,13 +47,34 @@ def openapi_schema() -> dict[str, Any]:
             "/api/openapi.json": {"get": _get("This schema")},
             "/api/datasets/": {
                 "get": _get("Datasets the reader may see"),
-                "post": {"summary": "Upload a zipped Camtrap DP package (contributor role)",
+                "post": {"summary": "Upload a dataset (contributor role): a zipped Camtrap "
+                                    "DP package, national tables with their import mapping, "
+                                    "a Wildlife Insights download or MegaDetector results",
                          "parameters": [{"name": "organisation", "in": "query",
                                          "required": True, "schema": {"type": "string"}}],
                          "requestBody": {"content": {"multipart/form-data": {"schema": {
-                             "type": "object", "properties": {
-                                 "package": {"type": "string", "format": "binary"},
-                                 "title": {"type": "string"}}}}}},
+                             "type": "object", "required": ["package"], "properties": {
+                                 "package": {"type": "string", "format": "binary",
+                                             "description": "the file (a zip, or the "
+                                                            "MegaDetector JSON)"},
+                                 "title": {"type": "string"},
+                                 "kind": {"type": "string", "enum": list(KINDS),
+                                          "default": "camtrap-dp",
+                                          "description": "what the file is: camtrap-dp (a "
+                                                         "zipped package), mapping (national "
+                                                         "tables and their mapping TOML, "
+                                                         "zipped), wildlife-insights (a "
+                                                         "zipped project download), "
+                                                         "megadetector (results added to the "
+                                                         "organisation's current dataset)"},
+                                 "timezone": {"type": "string", "maxLength": 64,
+                                              "examples": ["Asia/Vladivostok"],
+                                              "description": "IANA time zone of the camera "
+                                                             "clocks of a wildlife-insights "
+                                                             "or megadetector upload "
+                                                             "(default: Asia/Shanghai for a "
+                                                             "Chinese park, Asia/Vladivostok "
+                                                             "for a Russian one, else UTC)"}}}}}},
                          "responses": {"201": {"description": "imported"},
                                        "200": {"description": "already imported"},
                                        "422": {"description": "rejected with its report"},
