@@ -71,7 +71,8 @@ def study(tmp_path_factory):
                              dna_occasions=2)
     cam = capthist_from_dataset(ds, border=border, species=LEOPARD)
     mask = make_mask(ch.traps, buffer=8000, spacing=1000)
-    return {"dataset": ds, "border": border, "dna": dna, "ch": ch, "cam": cam, "mask": mask}
+    return {"dataset": ds, "border": border, "dna": dna, "ch": ch, "cam": cam, "mask": mask,
+            "sim": sim, "joint": out, "root": root}
 
 
 def test_history_layout(study):
@@ -188,3 +189,123 @@ def test_national_history_uses_national_ids(study):
     dna_animals = {ch.animal_ids[i] for i in
                    np.flatnonzero(ch.counts[:, cam.n_occasions:].sum((1, 2)))}
     assert dna_animals and all(a.startswith("RU-") for a in dna_animals)
+
+
+# ---------------------------------------------------------------------------------------------
+# from the labs' files, and from the command line
+# ---------------------------------------------------------------------------------------------
+def _lab_args(sim):
+    return ["--dna", str(sim / "dna" / "cn_lab.csv"), "--dna", str(sim / "dna" / "ru_lab.csv"),
+            "--dna-reference", str(sim / "dna" / "reference_samples.csv")]
+
+
+def _confirmed_joint(study, name):
+    """A copy of the joint package whose link log confirms each field sample's animal (its
+    national catalogue ID, from the simulator's truth), as a reviewer would."""
+    from amurlink.identify.links import LinkStore
+
+    joint = study["root"] / name
+    if not joint.exists():
+        shutil.copytree(study["joint"], joint)
+        s = pd.read_csv(study["sim"] / "truth" / "samples.csv")
+        s = s[s["reference"].isna()]
+        dna = study["dna"].set_index("sampleID")["individualID"]  # leopards only
+        pairs = [(sid, dna[sid]) for sid in s["sampleID"]
+                 if sid in dna.index and not dna[sid].startswith("DNA:")]
+        store = LinkStore(joint)
+        store.propose(pd.DataFrame({"subjectA": [a for a, _ in pairs],
+                                    "subjectB": [b for _, b in pairs], "score": 1.0}),
+                      method="dna", by="test")
+        for a, b in pairs:
+            store.accept(a, b, reviewer="test reviewer")
+    return joint
+
+
+def test_dna_assignments_from_lab_files(study):
+    from amurlink.analysis.secr import dna_assignments
+    from amurlink.io import read_camtrap_dp
+
+    sim = study["sim"]
+    files = [sim / "dna" / "cn_lab.csv", sim / "dna" / "ru_lab.csv"]
+    ref = sim / "dna" / "reference_samples.csv"
+    alone = dna_assignments(files, reference=ref)
+    # reference samples are not field samples; no confirmed link: every animal DNA-only
+    assert not alone["sampleID"].str.contains("REF").any()
+    assert alone["individualID"].str.startswith("DNA:").all()
+    joint = _confirmed_joint(study, "joint_links")
+    links = read_camtrap_dp(joint, strict=False).get("identityLinks")
+    a = dna_assignments(files, reference=ref, links=links)
+    assert list(a["sampleID"]) == list(alone["sampleID"])
+    truth = study["dna"].set_index("sampleID")["individualID"]
+    linked = ~a["individualID"].str.startswith("DNA:")
+    assert linked.sum() >= 10
+    # a confirmed sample keeps its own ID; the DNA individual's other samples take it too
+    own = a["sampleID"].map(truth).fillna("DNA:not a leopard")
+    assert (a.loc[linked & ~own.str.startswith("DNA:"), "individualID"]
+            == own[linked & ~own.str.startswith("DNA:")]).mean() > 0.9
+
+
+def test_cli_joint_dir_with_dna_lab_files(study):
+    joint = _confirmed_joint(study, "joint_links")
+    sim = study["sim"]
+    args = ["secr", str(joint), "--species", LEOPARD, "--border", str(sim / "border.geojson"),
+            "--config", str(sim / "amurlink.toml"), *_lab_args(sim), "--dna-spacing", "1500",
+            "--occasion-days", "7", "--buffer", "10km", "--spacing", "2km",
+            "--model", "D~1", "--model", "D~x", "--format", "json"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout[res.stdout.index("{"):])
+    assert out["methods"] == ["camera", "dna"]
+    assert [r["model"] for r in out["model_table"]] and all(
+        "lambda0~dettype" in r["model"] for r in out["model_table"])
+    assert len(out["model_table"]) == 2
+    ch = out["capture_history"]
+    # the camera part is the camera-only history's animals; DNA adds samples of the same
+    # animals (linked) and DNA-only ones
+    assert ch["animals_camera"] == study["cam"].n
+    assert ch["animals_dna"] > 0
+    assert ch["animals"] < ch["animals_camera"] + ch["animals_dna"]
+    assert ch["occasions_dna"] == 1 and ch["detectors_dna"] > 0
+    # one detection intercept per method, with a finite SE; shared sigma
+    assert {"D", "lambda0", "lambda0.dettypeproximity", "sigma"} <= set(out["beta"])
+    assert all(np.isfinite(v) and v > 0 for v in out["beta_se"].values())
+    assert "RU" in out["national"]
+    assert "dettype" in out["national"]["RU"]["model"]
+
+
+def test_cli_dna_assignments_equal_the_api(study, tmp_path):
+    """--dna-assignments CSV gives the history capthist_camera_dna builds from the same
+    table (animals, detections) and a finite fit."""
+    sim = study["sim"]
+    f = tmp_path / "dna.csv"
+    study["dna"].to_csv(f, index=False)
+    res = runner.invoke(app, ["secr", str(study["joint"]), "--species", LEOPARD,
+                              "--border", str(sim / "border.geojson"),
+                              "--config", str(sim / "amurlink.toml"),
+                              "--dna-assignments", str(f), "--dna-spacing", "1500",
+                              "--buffer", "8km", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout[res.stdout.index("{"):])
+    ch = capthist_camera_dna(study["dataset"], study["dna"], border=study["border"],
+                             species=LEOPARD, dna_spacing=1500)
+    assert out["capture_history"]["animals"] == ch.n
+    assert out["capture_history"]["detections"] == int(ch.counts.sum())
+    assert out["model"] == "D~1 lambda0~dettype sigma~1"
+    assert np.isfinite(out["loglik"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--traps", "t.csv", "--captures", "c.csv", "--detector", "count", "--dna", "x.csv"],
+     "go with JOINT_DIR"),
+    (["JOINT", "--species", LEOPARD, "--dna", "LAB", "--dna-assignments", "LAB"],
+     "not both"),
+    (["JOINT", "--species", LEOPARD, "--dna-spacing", "1km"], "need --dna"),
+    (["JOINT", "--species", LEOPARD, "--dna", "missing.csv"], "file not found"),
+])
+def test_cli_dna_usage_errors(study, tmp_path, extra, message):
+    lab = study["sim"] / "dna" / "cn_lab.csv"
+    args = [str(study["joint"]) if a == "JOINT" else str(lab) if a == "LAB"
+            else str(tmp_path / a) if a.endswith(".csv") else a for a in extra]
+    res = runner.invoke(app, ["secr", *args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output
