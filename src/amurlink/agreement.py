@@ -363,6 +363,17 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
         if cutoff is not None and "timestamp" in media:
             keep &= _before(media["timestamp"], cutoff)
         out["media"] = media if keep.all() else media.loc[keep]
+    if "media" not in wanted or filtered:
+        # an observation whose medium is not shared (its table not agreed, or held back)
+        # keeps no reference to it: the package stays valid (a mediaID may be empty)
+        obs, media = out["observations"], out["media"]
+        if "mediaID" in obs and len(obs):
+            gone = (obs["mediaID"].notna() & ~obs["mediaID"].isin(set(media["mediaID"]))) \
+                .to_numpy(bool)
+            if gone.any():
+                obs = obs.copy()
+                obs.loc[gone, "mediaID"] = pd.NA
+                out["observations"] = obs
     if cutoff is not None and "individuals" in out:
         ind = out["individuals"]
         first = pd.to_datetime(ind.get("firstRecorded", pd.Series(pd.NaT, index=ind.index)),
