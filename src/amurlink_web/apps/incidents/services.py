@@ -38,8 +38,8 @@ def _cell(value: Any) -> str:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, date):  # a day (compensation paid): midnight UTC
+        return f"{value.isoformat()}T00:00:00Z"
     return str(value)
 
 
@@ -59,7 +59,7 @@ def _check(schema: Any, columns: dict[str, str], values: dict[str, Any], country
         fields: dict[str, str] = {}
         for issue in errors:
             name = back.get(getattr(issue, "field", None) or "", "")
-            fields.setdefault(name, issue.message.replace("in row 2", "").replace("  ", " "))
+            fields.setdefault(name, issue.message.replace(" in row 2", ""))
         raise ApplicationError("; ".join(fields.values()), extra={"fields": fields})
 
 
