@@ -270,20 +270,22 @@ def fit_joint_dir(
                         dna_reference=dna_reference, dna_assignments=dna_assignments,
                         dna_spacing=dna_spacing, dna_occasions=dna_occasions)
 
-    def run(model: dict | None):
+    def run(model: dict | None, fast: bool = True):
+        opts = ({"model": model} if model else {}) | ({} if fast else {"fastproximity": False})
         return fit_joint_and_national(
             ds, border=b, species=species, detectfn=detectfn, buffer_m=buffer,
             spacing_m=spacing, occasion_days=occ, life_stage=life_stage, detector=detector,
-            threshold_min=cfg.events.independence_minutes,
-            fit_options={"model": model} if model else None, rasters=rasters)
+            threshold_min=cfg.events.independence_minutes, fit_options=opts or None,
+            rasters=rasters)
 
     res = run(parsed[0] if parsed else None)
     table = None
     if len(parsed) > 1:
         table = fit_models(res.capthists["joint"], res.masks["joint"], parsed,
                            detectfn=detectfn)
-        if model_label(res.joint) != table.best:
-            res = run(dict(table.best_fit.settings["model"]))
+        if model_label(res.joint) != table.best or not table.fastproximity:
+            # the best model as the table fitted it (uncollapsed when the list mixed kinds)
+            res = run(dict(table.best_fit.settings["model"]), table.fastproximity)
     out = res.joint.to_dict()
     if table is not None:
         tdict = table.to_dict()
