@@ -234,6 +234,9 @@ class CorridorLayerTest(ThemeTestCase):
                 (s, w), (n, e) = cor["overlays"][0]["bounds"]
                 self.assertTrue(42.8 < s < n < 43.5 and 130.4 < w < e < 131.7)
                 self.assertTrue(cor["pinch_points"])
+                self.assertEqual(len(cor["cores"]), 2)  # the parks, outlined
+                west = cor["cores"][0]["coords"]
+                self.assertAlmostEqual(min(p[0] for p in west), 130.6, places=2)
                 for p in cor["pinch_points"]:
                     self.assertLessEqual(len(repr(p["lat"]).split(".")[1].rstrip("0")),
                                          d["decimals"])

@@ -325,7 +325,18 @@ def corridor_layers(inputs: Any, *, level: str) -> dict[str, Any] | None:
     touching = corridor_file(inputs, "current.tif") is not None and \
         not any(o["id"] == "current" for o in overlays)
     pinch = [] if touching else _pinch_points(inputs, nd)
-    return {"overlays": overlays, "pinch_points": pinch, "touching": touching}
+    return {"overlays": overlays, "pinch_points": pinch, "touching": touching,
+            "cores": _cores(getattr(inputs, "border", None))}
+
+
+def _cores(border: Any) -> list[dict[str, Any]]:
+    """Outlines of the core areas (the border file's first two parks: public geography)."""
+    from amurlink.landscape.display import border_parks
+
+    if border is None:
+        return []
+    return [f for f in _to_features([(g, "") for g in border_parks(border)], str(border.crs))
+            if f["type"] == "polygon"]
 
 
 def _pinch_points(inputs: Any, nd: int) -> list[dict[str, Any]]:

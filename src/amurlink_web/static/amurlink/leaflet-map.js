@@ -21,7 +21,11 @@
     return legendBox;
   };
   legend.addTo(map);
-  var fmtNum = function (v) { return Number(v).toPrecision(2).replace(/\.?0+(e|$)/, "$1"); };
+  /* two significant digits, never in exponent notation (850, 6.1, 0.00012) */
+  var fmtNum = function (v) {
+    var n = Number(Number(v).toPrecision(2));
+    return Math.abs(n) >= 1 ? String(n) : n.toFixed(Math.max(0, 1 - Math.floor(Math.log10(Math.abs(n) || 1))));
+  };
 
   /* rows: [css class, text]; ramps: {title, gradient (CSS), lo, hi} drawn as a colour bar */
   function renderLegend(rows, ramps) {
@@ -155,6 +159,12 @@
             .bindTooltip(text([label("pinch") + " " + p.rank, label("peak") + ": " + p.peak]));
         }));
       }
+      if (cor.cores && cor.cores.length) {
+        groups.cores = L.featureGroup(cor.cores.map(function (c) {
+          return L.polygon(c.coords.map(ll), {color: "#333", weight: 1.5, dashArray: "2 4",
+                                              fill: false, interactive: false});
+        }));
+      }
       if (note && cor.touching) { note.hidden = false; }
     }
     if (data.sites && data.sites.length) {
@@ -168,10 +178,11 @@
       }));
     }
     var overlays = {};
-    var order = ["current", "corridor", "parks", "rivers", "roads", "settlements", "border",
-                 "pinch", "detections", "tracks", "stations", "sites"];
+    var order = ["current", "corridor", "parks", "cores", "rivers", "roads", "settlements",
+                 "border", "pinch", "detections", "tracks", "stations", "sites"];
     order.forEach(function (k) {
-      if (!groups[k]) { return; }
+      /* the design map has no records: no empty switches for them */
+      if (!groups[k] || (data.sites && !groups[k].getLayers().length)) { return; }
       groups[k].addTo(map);
       overlays[label(k)] = groups[k];
     });
@@ -181,8 +192,8 @@
       rows.push(["cn", label("cn")], ["ru", label("ru")]);
     }
     [["sites", "site"], ["detections", "det"], ["tracks", "trk"], ["border", "brd"],
-     ["parks", "park"], ["rivers", "riv"], ["roads", "road"], ["settlements", "set"],
-     ["pinch", "pinch"]].forEach(function (r) {
+     ["parks", "park"], ["cores", "core"], ["rivers", "riv"], ["roads", "road"],
+     ["settlements", "set"], ["pinch", "pinch"]].forEach(function (r) {
       if (has(r[0])) { rows.push([r[1], label(r[0])]); }
     });
     renderLegend(rows, ramps);
