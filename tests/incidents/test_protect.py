@@ -118,3 +118,24 @@ def test_darwin_core_occurrences_from_protected_incidents(books):
     assert set(partner["basisOfRecord"]) <= {"HumanObservation", "MaterialSample"}
     text = partner.to_csv()
     assert not any(n in text for n in books["claimants"]["claimantName"])
+
+
+def test_a_snare_in_the_incident_book_is_withheld_unless_patrol_findings_are_shared():
+    inc = pd.DataFrame({
+        "incidentID": ["S1", "S2", "K1"], "countryCode": ["CN", "RU", "CN"],
+        "eventStart": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-07"], utc=True),
+        "latitude": [43.11, 43.31, 43.21], "longitude": [130.91, 131.21, 131.01],
+        "coordinateUncertainty": [10, 10, 10], "category": ["snare", "poaching", "dog-killed"],
+        "scientificName": [None, None, "Sus scrofa"]})
+    partner = protect_incident_tables({"incidents": inc}, audience=Audience.partner(
+        country="RU", level="1km"))["incidents"]
+    assert len(partner) == 3  # counted ...
+    assert (partner.loc[:1, "coordinateUncertainty"] >= 50_000).all()  # ... but not placed
+    assert _cells(partner.loc[[2]], 1)
+    shared = protect_incident_tables({"incidents": inc}, audience=Audience.partner(
+        country="RU", level="1km"), agreement_tables=["patrolFindings"])["incidents"]
+    assert _cells(shared, 1)
+    owner = protect_incident_tables({"incidents": inc},
+                                    audience=Audience.owner(country="CN"))["incidents"]
+    assert owner.loc[0, "latitude"] == 43.11  # the owner's own snare: exact
+    assert owner.loc[1, "coordinateUncertainty"] >= 50_000  # the other country's: withheld

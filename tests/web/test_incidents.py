@@ -176,10 +176,16 @@ class IncidentListTest(BaseTestCase):
                 self.assertNotIn(secret, body, (persona, secret))
             points = self._points(body)
             self.assertEqual(len(points), 2)
-            self.assertTrue(all(_on_grid(la, lo, size) for la, lo in points), (persona, points))
+            # the tiger's point on the agreement's grid; the snare's place withheld
+            on_grid = [_on_grid(*p, size) for p in points]
+            self.assertEqual(sorted(on_grid), [False, True], (persona, points))
+            snare = points[on_grid.index(False)]
+            self.assertGreater(abs(snare[0] - LAT - 0.05) + abs(snare[1] - LON - 0.05), 0.05)
+            self.assertIn("withheld", AuditLog.objects.filter(
+                target="incidents:ntlnp").latest("id").level)
         entry = AuditLog.objects.filter(action="read", target="incidents:ntlnp",
                                         username="ru-reviewer").latest("id")
-        self.assertEqual(entry.level, "1km")
+        self.assertEqual(entry.level, "1km/withheld")
         self.assertEqual(entry.agreement, f"#{self.agreement.pk} ntlnp->llnp 1km")
         self.assertEqual(entry.owner_ids, [self.cn.pk])
 

@@ -10,7 +10,9 @@ Rules (issue #19, `docs/security.md`):
   sensitive level (or the agreement's level for that species) for a partner; other points at
   the audience's base level. The level is the coarser of the two, as for stations.
 - Patrol tracks and patrol findings (snares: where poachers set them and where rangers look)
-  are owner-only unless the agreement names ``patrolTracks`` / ``patrolFindings``.
+  are owner-only unless the agreement names ``patrolTracks`` / ``patrolFindings``; an
+  incident of category ``snare`` or ``poaching`` (a find recorded in the incident book) is
+  counted but its point is ``withheld`` under the same condition.
 - Species scope and embargo of an agreement remove rows afterwards; they never refine a level.
 
 Locations are generalised by :func:`amurlink.core.protection.protect_locations`, the same grid
@@ -38,6 +40,9 @@ from amurlink.incidents.tables import OWNER_ONLY_TABLES
 __all__ = ["protect_incident_tables", "release_incidents", "incident_levels", "dwc_occurrences",
            "incident_dwc_occurrences", "AGREEMENT_TABLE_NAMES", "DWC_COLUMNS"]
 
+#: Incident categories that are finds of poaching (their places are withheld like patrol
+#: findings unless an agreement shares ``patrolFindings``).
+THREAT_CATEGORIES: tuple[str, ...] = ("snare", "poaching")
 #: Names an agreement's ``tables`` may list to share patrol data.
 AGREEMENT_TABLE_NAMES: tuple[str, ...] = ("patrolTracks", "patrolFindings")
 _POINT_TABLES = {"incidents": "eventStart", "diseaseTests": "sampleDate", "necropsies": "date"}
@@ -75,14 +80,28 @@ def _levels(frame: pd.DataFrame, audience: Audience, policy: ProtectionPolicy,
     return out
 
 
+def _threats_withheld(frame: pd.DataFrame, levels: np.ndarray, owned: np.ndarray,
+                      shared: set[str]) -> np.ndarray:
+    """A snare or poaching find is a finding whatever book it is in: where it was stays with
+    the owner unless the agreement shares patrol findings."""
+    if "patrolFindings" in shared or "category" not in frame.columns:
+        return levels
+    threat = frame["category"].astype(object).isin(THREAT_CATEGORIES).to_numpy(dtype=bool) \
+        & ~np.asarray(owned, dtype=bool)
+    return np.where(threat, "withheld", levels)
+
+
 def incident_levels(frame: pd.DataFrame, /, *, audience: Audience,
-                    policy: ProtectionPolicy | None = None) -> np.ndarray:
+                    policy: ProtectionPolicy | None = None,
+                    agreement_tables: Iterable[str] = ()) -> np.ndarray:
     """The location level each row of an incident, disease-test or necropsy table is shown at
     to ``audience`` (what :func:`protect_incident_tables` applies; for audit entries)."""
     policy = ProtectionPolicy() if policy is None else policy
     country = frame["countryCode"] if "countryCode" in frame.columns else \
         pd.Series([None] * len(frame), dtype=object)
-    return _levels(frame, audience, policy, _owns(audience, country))
+    owned = _owns(audience, country)
+    levels = _levels(frame, audience, policy, owned)
+    return _threats_withheld(frame, levels, owned, set(agreement_tables))
 
 
 def protect_incident_tables(
@@ -150,6 +169,8 @@ def protect_incident_tables(
                 base = audience.level or policy.partner_level if audience.kind != "public" \
                     else policy.public_level
                 levels = np.where(owned, "exact", coarsest_level([base, "1km"]))
+            if name == "incidents":
+                levels = _threats_withheld(frame, levels, owned, shared)
             frame = protect_locations(frame.reset_index(drop=True), level=list(levels),
                                       crs=policy.crs, withheld_area=policy.withheld_area)
             owned_idx = np.asarray(owned)

@@ -167,8 +167,10 @@ def shown_levels(*, tables: dict[str, pd.DataFrame], access: IncidentAccess,
                  policy: ProtectionPolicy) -> list[str]:
     """The location level of every shown point (for the audit entry)."""
     out: list[str] = []
+    shared = tuple(access.agreement.tables or ()) if access.agreement is not None else ()
     for name in ("incidents", "diseaseTests"):
         frame = tables.get(name)
         if frame is not None and len(frame):
-            out += list(incident_levels(frame, audience=access.audience, policy=policy))
+            out += list(incident_levels(frame, audience=access.audience, policy=policy,
+                                        agreement_tables=shared))
     return out
