@@ -701,30 +701,33 @@ register_output("web:dataset-map-data", via="web:dataset-map",
 # -- review with the evidence, individuals and photos (amurlink_web.apps.review): every page
 # reads the joint package through jobs.selectors.joint_release (the data path of joint-map);
 # photos are the media rows that survived that release, re-encoded on the server (no EXIF),
-# only for readers whose agreements include the media table (403 otherwise)
+# only for readers whose agreements include the media table (403 otherwise). Their producer
+# runs the review app's own selectors (photo rows, keyset pages, identified detections with the
+# protected positions) on release() of a drawn case.
+_R = "amurlink_web.apps.review.producers:produce_review"
 register_output("web:review-queue",
                 description="review queue: link IDs, species, scores and sign-off state of "
                             "the joint catalogue (no positions), working group only")
-register_output("web:review-detail", via="web:joint-map",
+register_output("web:review-detail", produce=_R,
                 description="review page: photos, DNA alleles, a detections timeline and a "
                             "map of the stations at the reader's level, from release()")
 register_output("web:review-decide", shows_data=False,
                 description="records a link decision (identities.services.link_review), "
                             "then redirects to the next proposal")
-register_output("web:review-match", via="web:joint-map",
+register_output("web:review-match", produce=_R,
                 description="two flank photos side by side with the matched keypoints "
                             "(pixels only, re-encoded: no EXIF) of release()'s media rows")
 register_output("web:individual-list",
                 description="joint individuals (IDs and species, no positions) present in "
                             "the reader's release of the joint package")
-register_output("web:individual-detail", via="web:joint-map",
+register_output("web:individual-detail", produce=_R,
                 description="individual page: detections at the reader's level, crossings "
                             "and distances from Released.crossborder, photos, samples, "
                             "link history")
-register_output("web:media-browser", via="web:joint-map",
+register_output("web:media-browser", produce=_R,
                 description="media browser: release()'s media rows (no positions), keyset "
                             "pages")
-register_output("web:media-thumbnail", via="web:joint-map",
+register_output("web:media-thumbnail", produce=_R,
                 description="server-made thumbnail of one media row of release() "
                             "(re-encoded, no EXIF/GPS)")
 register_output("web:home", via="library:crossborder",

@@ -182,8 +182,8 @@ def require_media(reader: Reader) -> None:
 def _photo_frame(data: Any) -> pd.DataFrame:
     media = data.media
     cols = ["mediaID", "deploymentID", "timestamp", "filePath", "individualID",
-            "scientificName", "flank", "countryCode", "bbox"]
-    if not len(media):
+            "scientificName", "flank", "countryCode", "bbox", "sortKey"]
+    if not len(media):  # (a package without photos: empty pages, not a KeyError)
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
     m = media[["mediaID", "deploymentID", "timestamp", "filePath"]].copy()
     obs = data.observations
@@ -348,7 +348,8 @@ def _identified_cached(released_id: int, released: Released) -> pd.DataFrame:
     obs = data.observations
     cols = ["observationID", "deploymentID", "eventStart", "individualID", "scientificName"]
     if not len(obs) or "individualID" not in obs:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in
+                             (*cols, "latitude", "longitude", "countryCode", "level")})
     o = obs.loc[obs["individualID"].notna(), cols].copy()
     o["individualID"] = o["individualID"].astype(str)
     deps = data.deployments[["deploymentID", "latitude", "longitude"]]
