@@ -28,9 +28,12 @@ from amurlink.schema import LOCATION_LEVELS, STANDARD_TABLES
 __all__ = ["SHAREABLE_TABLES", "Agreement", "scope_dataset", "within_taxa"]
 
 #: Tables a sharing agreement may name (the Camtrap DP core and amurlink's extensions).
+#: ``patrolTracks`` and ``patrolFindings`` (incident books, :mod:`amurlink.incidents.protect`)
+#: are shared only when named: an agreement without tables does not share them.
 SHAREABLE_TABLES: tuple[str, ...] = (
     "deployments", "media", "observations", "deploymentDetails", "deploymentGaps",
     "individuals", "samples", "genotypes", "loci", "identityLinks",
+    "patrolTracks", "patrolFindings",
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -211,3 +211,15 @@ class IncidentListTest(BaseTestCase):
             self.assertFalse(_on_grid(*tiger, 1_000) and abs(tiger[0] - LAT) < 0.01)
         entry = AuditLog.objects.filter(action="read", target="incidents:ntlnp").latest("id")
         self.assertIn("withheld", entry.level)
+
+    def test_an_agreement_naming_patrol_findings_places_the_snare_at_its_level(self):
+        from amurlink_web.apps.sharing.services import agreement_save
+
+        agreement_save(provider=self.cn, recipient=self.ru, level="1km",
+                       tables=["observations", "patrolFindings"])
+        _, body = self.page("partner")
+        points = self._points(body)
+        self.assertEqual(len(points), 2)
+        self.assertTrue(all(_on_grid(*p, 1_000) for p in points), points)
+        entry = AuditLog.objects.filter(target="incidents:ntlnp").latest("id")
+        self.assertEqual(entry.level, "1km")
