@@ -1,6 +1,7 @@
 """Browser walks, once per language (en, zh-hans, ru), each task by the persona who does it:
 a Russian contributor uploads the park's national tables with their mapping (a first try with
-faulty rows, then the corrected tables), a Chinese viewer opens a joint individual, a Russian
+faulty rows, then the corrected tables), a Chinese viewer opens a joint individual (and the
+photos), a Russian
 viewer reads the map, a Chinese reviewer starts a study run and opens its report. The fifth
 task, reviewing 50 photo proposals by keyboard, walks in ``test_review_browser.py``.
 
@@ -95,6 +96,11 @@ class WalksTest(PersonaWalkCase):
         self.assertGreater(thumbs.count(), 0)
         self.check(page, lang, "individual-2-page")
         self.assertTrue(thumbs.first.evaluate("i => i.naturalWidth > 0"))
+        # and the park's other photos, from the header's link
+        page.click("header a[href='/media/']")
+        page.wait_for_load_state("load")
+        self.assertGreater(page.locator("main img.thumb").count(), 10)
+        self.check(page, lang, "individual-3-photos", full_page=False)
 
     def walk_map(self, lang: str) -> None:
         """A Russian viewer reads the map."""

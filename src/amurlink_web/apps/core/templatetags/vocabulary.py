@@ -32,3 +32,15 @@ def word(value) -> str:
     if value is None:
         return ""
     return str(WORDS.get(str(value), value))
+
+
+@register.filter
+def language_name(code) -> str:
+    """A language code (``zh-hans``, ``zh``, ``ru``) as the language's own name (简体中文)."""
+    from django.utils.translation import get_language_info
+
+    code = {"zh": "zh-hans"}.get(str(code), str(code))
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return code
