@@ -87,3 +87,30 @@ def test_an_agreement_scopes_the_incident_occurrences(books):
     assert len(occ) and set(occ["scientificName"]) == {"Panthera pardus"}
     assert (pd.to_datetime(occ["eventDate"], utc=True) < pd.Timestamp(cut, tz="UTC")).all()
     assert (occ["dataGeneralizations"] == "coordinates generalised to a 10 km grid cell").all()
+
+
+def test_camtrap_export_takes_a_folder_of_incident_books(tmp_path, books):
+    from typer.testing import CliRunner
+
+    from amurlink.cli import app
+    from amurlink.datasets import example_path
+    from amurlink.incidents.imports import write_incident_tables
+
+    write_incident_tables(books, tmp_path / "books")  # claimants.csv included, as the owner's
+    res = CliRunner().invoke(app, ["camtrap", "export", str(example_path()), "--to", "dwc",
+                                   "--incidents", str(tmp_path / "books"),
+                                   "-o", str(tmp_path / "dwc")])
+    assert res.exit_code == 0, res.output
+    occ = pd.read_csv(tmp_path / "dwc" / "occurrence.csv", dtype={"occurrenceID": str})
+    assert occ["occurrenceID"].str.startswith("incident:").sum() == \
+        books["incidents"]["scientificName"].notna().sum()
+    text = (tmp_path / "dwc" / "occurrence.csv").read_text(encoding="utf-8")
+    assert not any(n in text for n in books["claimants"]["claimantName"])
+    res = CliRunner().invoke(app, ["camtrap", "export", str(example_path()), "--to", "gpkg",
+                                   "--incidents", str(tmp_path / "books"),
+                                   "-o", str(tmp_path / "g")])
+    assert res.exit_code == 2
+    res = CliRunner().invoke(app, ["camtrap", "export", str(example_path()), "--to", "dwc",
+                                   "--incidents", str(tmp_path / "nowhere"),
+                                   "-o", str(tmp_path / "d2")])
+    assert res.exit_code == 1 and "nowhere" in res.output and "Traceback" not in res.output

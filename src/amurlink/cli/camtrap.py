@@ -130,6 +130,10 @@ def export_command(package: Path = PACKAGE,
                    to: str = typer.Option(..., "--to", help="dwc, camtrapr, gpkg or xlsx."),
                    out: Path = typer.Option(..., "-o", "--out", help="Output folder."),  # noqa: B008
                    threshold_min: float = THRESHOLD,
+                   incidents: Path = typer.Option(  # noqa: B008
+                       None, "--incidents",
+                       help="dwc: also the occurrences of a folder of incident tables "
+                            "(claimants are never read)."),
                    fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Export the package for its owner (through the protection gate)."""
     from amurlink.io import read_camtrap_dp
@@ -137,11 +141,18 @@ def export_command(package: Path = PACKAGE,
 
     if to not in ("dwc", "camtrapr", "gpkg", "xlsx"):
         raise usage_error(f"--to must be dwc, camtrapr, gpkg or xlsx, got {to!r}")
+    if incidents is not None and to != "dwc":
+        raise usage_error("--incidents goes with --to dwc only")
     with handle_errors():
         ds = read_camtrap_dp(package)
         out.mkdir(parents=True, exist_ok=True)
         if to == "dwc":
-            paths = write_dwc(ds, out)
+            books = None
+            if incidents is not None:
+                from amurlink.incidents.imports import read_incident_folder
+
+                books = read_incident_folder(incidents)  # claimants.csv is not read
+            paths = write_dwc(ds, out, incidents=books)
         elif to == "camtrapr":
             paths = write_camtrapr(ds, out, threshold_min=threshold_min)
         elif to == "gpkg":
