@@ -28,6 +28,16 @@
   };
 
   /* rows: [css class, text]; ramps: {title, gradient (CSS), lo, hi} drawn as a colour bar */
+  var legendState = {rows: [], ramps: []};
+
+  /* the colour bars of the rasters on the map only */
+  function showLegend() {
+    renderLegend(legendState.rows, legendState.ramps.filter(function (r) {
+      return groups[r.id] && map.hasLayer(groups[r.id]);
+    }));
+  }
+  map.on("overlayadd overlayremove", showLegend);
+
   function renderLegend(rows, ramps) {
     if (!legendBox) { return; }
     while (legendBox.firstChild) { legendBox.removeChild(legendBox.firstChild); }
@@ -149,8 +159,8 @@
       (cor.overlays || []).forEach(function (o) {
         groups[o.id] = L.featureGroup([L.imageOverlay(o.url, o.bounds,
                                                       {opacity: 1, interactive: false})]);
-        ramps.push({title: label(o.id), gradient: o.gradient, lo: o.lo, hi: o.hi,
-                    unit: label("unit-" + o.id)});
+        ramps.push({id: o.id, title: label(o.id), gradient: o.gradient, lo: o.lo, hi: o.hi,
+                    unit: el.getAttribute("data-label-unit-" + o.id) || ""});
       });
       if (cor.pinch_points && cor.pinch_points.length) {
         groups.pinch = L.featureGroup(cor.pinch_points.map(function (p) {
@@ -183,7 +193,9 @@
     order.forEach(function (k) {
       /* the design map has no records: no empty switches for them */
       if (!groups[k] || (data.sites && !groups[k].getLayers().length)) { return; }
-      groups[k].addTo(map);
+      /* one raster at a time: the least-cost corridor waits behind its switch when the
+         current is drawn */
+      if (!(k === "corridor" && groups.current)) { groups[k].addTo(map); }
       overlays[label(k)] = groups[k];
     });
     var rows = [];
@@ -196,7 +208,8 @@
      ["settlements", "set"], ["pinch", "pinch"]].forEach(function (r) {
       if (has(r[0])) { rows.push([r[1], label(r[0])]); }
     });
-    renderLegend(rows, ramps);
+    legendState = {rows: rows, ramps: ramps};
+    showLegend();
     control = L.control.layers(null, overlays, {collapsed: false}).addTo(map);
     var bounds = L.latLngBounds([]);
     ["border", "stations", "parks", "sites", "current", "corridor"].forEach(function (k) {
