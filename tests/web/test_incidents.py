@@ -223,3 +223,11 @@ class IncidentListTest(BaseTestCase):
         self.assertTrue(all(_on_grid(*p, 1_000) for p in points), points)
         entry = AuditLog.objects.filter(target="incidents:ntlnp").latest("id")
         self.assertEqual(entry.level, "1km")
+
+
+class IncidentLinkTest(BaseTestCase):
+    def test_a_parks_dataset_page_links_to_its_incidents_for_those_who_may_read_them(self):
+        for persona in ("owner", "partner", "readonly"):
+            page = self.client_for(persona).get(f"/datasets/{self.dataset.pk}/")
+            self.assertContains(page, 'href="/orgs/ntlnp/incidents/"')
+            self.assertEqual(self.client_for(persona).get(URL).status_code, 200)
