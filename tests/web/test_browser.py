@@ -37,6 +37,7 @@ ARTIFACTS = Path(os.environ.get("AMURLINK_TEST_ARTIFACTS")
 
 
 LOCALE_DIRS = {"zh-hans": "zh_Hans", "ru": "ru"}
+BROWSER_LOCALES = {"en": "en-GB", "zh-hans": "zh-CN", "ru": "ru-RU"}
 #: Interface words that read the same in every language (names, codes, formats; the language
 #: menu names each language in its own name, English too).
 SAME_EVERYWHERE = {"amurlink", "API", "Camtrap DP", "DNA", "ID", "SECR", "CSV", "OK", "English"}
@@ -141,7 +142,9 @@ class PersonaWalkCase(ChromiumLiveServerCase):
 
         profile_set_language(user=get_user_model().objects.get(username=username),
                              language=lang)
-        context = self.browser.new_context(viewport={"width": 1200, "height": 900})
+        # the persona's own browser speaks their language (date inputs, number formats)
+        context = self.browser.new_context(viewport={"width": 1200, "height": 900},
+                                           locale=BROWSER_LOCALES[lang])
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)

@@ -11,6 +11,7 @@ the library, untranslated. One browser for the module; slow (three study runs)."
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -94,6 +95,15 @@ class WalksTest(PersonaWalkCase):
         self.assertIn("RU-LLNP:T-1", page.inner_text("main"))
         thumbs = page.locator("main img.thumb")
         self.assertGreater(thumbs.count(), 0)
+        # the small map and the timeline place each detection (SVG coordinates are numbers
+        # with a point, never a Russian decimal comma that puts every mark in a corner)
+        for selector, attr in (("figure.protected-map circle", "cx"),
+                               ("figure.timeline rect", "x")):
+            where = page.locator(selector).evaluate_all(
+                f"els => els.map(e => e.getAttribute('{attr}'))")
+            self.assertGreater(len(where), 1, selector)
+            self.assertTrue(all(re.fullmatch(r"-?\d+(\.\d+)?", w) for w in where), where)
+            self.assertGreater(len(set(where)), 1, selector)
         self.check(page, lang, "individual-2-page")
         self.assertTrue(thumbs.first.evaluate("i => i.naturalWidth > 0"))
         # and the park's other photos, from the header's link
