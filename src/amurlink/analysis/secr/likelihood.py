@@ -639,7 +639,7 @@ class _Session:
                 LL += t.C @ np.log(h0[t.keys])
             return LL, pdot
         Hs = None
-        if self.kind == "multi" or self.adjust is not None:
+        if self.kind == "multi":
             Hs = [(self.usage_cols @ h)[self.occ_to_col] for _, h in arrs]  # (S, M) per state
         for st, (_g, h) in enumerate(arrs):
             t = self.rec.get(st)
@@ -657,7 +657,10 @@ class _Session:
                 H = Hs[st][o.keys]
                 LL += o.C @ (np.log(-np.expm1(-H)) + H - np.log(H))
         if self.adjust is not None:
-            self._add_response_terms(LL, Hs)
+            if Hs is None:
+                self._add_suffix_terms(LL, [h for _, h in arrs])
+            else:
+                self._add_response_terms(LL, Hs)
         if self.learned == "bk":
             (_, h0_), (_, h1_) = arrs
             t = self.bk
@@ -699,6 +702,28 @@ class _Session:
         if self.adjust is not None:
             self._add_response_terms(LL, [Hc[self.occ_to_col] for Hc in Hcs])
         return LL, pdot
+
+    def _add_suffix_terms(self, LL: np.ndarray, hs: list[np.ndarray]) -> None:
+        """:meth:`_add_response_terms` for proximity/count detectors from the (K, M) hazards:
+        the summed hazard from occasion s on is ``w_s @ h`` with ``w_s`` the usage summed
+        over occasions >= s, needed only at the animals' first-capture + 1 and last + 1
+        occasions (not the (S, M) hazard of every occasion)."""
+        kind, idx, first, last = self.adjust
+        if getattr(self, "_suffix", None) is None:
+            u = self.usage  # (K, S)
+            wsuf = np.concatenate([np.cumsum(u[:, ::-1], axis=1)[:, ::-1],
+                                   np.zeros((u.shape[0], 1))], axis=1)  # (K, S + 1)
+            at = [last + 1] if kind != "b" else [first + 1, last + 1]
+            need = np.unique(np.concatenate(at))
+            self._suffix = (np.ascontiguousarray(wsuf[:, need].T),
+                            [np.searchsorted(need, a) for a in at])
+        wn, pos = self._suffix
+        if kind == "b":
+            s0, s1 = wn @ hs[0], wn @ hs[1]
+            pf, pl = pos
+            LL[idx] += (s0[pf] - s1[pf]) + s1[pl]
+        else:
+            LL[idx] += (wn @ hs[0])[pos[0]]
 
     def _add_response_terms(self, LL: np.ndarray, Hs: list[np.ndarray]) -> None:
         """Add, in place, the learned-response correction of the summed hazard.
