@@ -309,3 +309,12 @@ def test_cli_dna_usage_errors(study, tmp_path, extra, message):
     res = runner.invoke(app, ["secr", *args])
     assert res.exit_code == 2, res.output
     assert message in res.output
+
+
+def test_with_dettype_adds_one_intercept_per_method():
+    from amurlink.analysis.secr.national import with_dettype
+
+    assert with_dettype("D~x") == {"D": "~x", "lambda0": "~dettype"}
+    assert with_dettype("lambda0~b") == {"lambda0": "~b+dettype"}
+    assert with_dettype("lambda0~dettype+b") == {"lambda0": "~dettype+b"}
+    assert with_dettype("D~1", "HN") == {"D": "~1", "g0": "~dettype"}

@@ -341,15 +341,17 @@ def fit_models_joint_and_national(
 
 
 def with_dettype(model: str | Mapping[str, str], detectfn: str = "HHN") -> dict[str, str]:
-    """``model`` with a detection intercept per detector type (camera, DNA): ``~dettype``
-    added to ``lambda0`` (hazard detection functions) or ``g0`` unless the model names it."""
+    """``model`` with a detection intercept per detector type (camera, DNA): ``dettype``
+    added to the ``lambda0`` (hazard detection functions) or ``g0`` formula
+    (``"lambda0~b"`` -> ``"~b+dettype"``) unless it holds it already."""
     from amurlink.analysis.secr.detectfn import get_detectfn
     from amurlink.analysis.secr.selection import parse_models
 
     out = parse_models(model)
     par = "lambda0" if get_detectfn(detectfn).hazard else "g0"
-    if par not in out:
-        out[par] = "~dettype"
+    rhs = out.get(par, "~1").replace(" ", "")
+    if "dettype" not in rhs:
+        out[par] = "~dettype" if rhs in ("~1", "~") else f"{rhs}+dettype"
     return out
 
 
