@@ -134,7 +134,7 @@ def test_report_corridor_maps(corridors):
     figures, note = corridor_maps(value, view)
     titles = [f.title for f in figures]
     if touching:
-        assert titles == ["Least-cost corridor"] and "touch" in note
+        assert titles == ["Least-cost corridor"] and "touch" in note and "pinch" in note
     else:
         assert titles == ["Cumulative current", "Least-cost corridor"] and note is None
         cur = figures[0]
@@ -148,3 +148,16 @@ def test_report_corridor_maps(corridors):
         buf = io.BytesIO()
         f.figure_.savefig(buf, format="png")
         assert buf.tell() > 1000
+
+
+def test_report_section_leaves_out_noise_pinch_points_where_the_parks_touch(corridors):
+    from amurlink.report._sections_corridors import TOUCHING_NOTE, corridors_section
+
+    touching, border, value, out = corridors
+    view = SimpleNamespace(inputs=SimpleNamespace(border=border, themes={"corridors": value},
+                                                  missing={}))
+    sec = corridors_section(view)
+    names = [t.name for t in sec.tables]
+    assert names[:2] == ["corridors_summary", "corridors_border_segments"]
+    assert ("corridors_pinch_points" in names) is (not touching)
+    assert (sec.note == TOUCHING_NOTE) is touching

@@ -21,6 +21,12 @@ from amurlink.report.tables import Summary
 __all__ = ["corridors_section"]
 
 _MAX_CELLS = 400  # cells across the drawn map (coarser grids are block-averaged)
+#: Said when the parks touch (no cell outside them carries current).
+TOUCHING_NOTE = N_("The two parks touch along the border, so the current flows straight from "
+                   "one into the other and no other cell carries any: the current map and the "
+                   "pinch points (rounding noise) are left out, and the current per border "
+                   "segment counts the border cells. The least-cost corridor map shows where "
+                   "crossing costs least.")
 
 
 def _file(value: dict[str, Any], name: str) -> Path | None:
@@ -76,10 +82,7 @@ def corridor_maps(value: dict[str, Any], view: Any) -> tuple[list[GridMapDisplay
                 line=line, log=True, vmin=lo, vmax=hi, outlines=parks,
                 outlines_label=N_("Core areas")))
         else:
-            note = N_("The two parks touch along the border, so the current flows straight "
-                      "from one into the other and no other cell carries any: the current "
-                      "map is left out, and the current per border segment counts the border "
-                      "cells. The least-cost corridor map shows where crossing costs least.")
+            note = TOUCHING_NOTE
     cost = _file(value, "corridor_cost.tif")
     if cost is not None:
         g = read_grid(cost)
@@ -88,7 +91,7 @@ def corridor_maps(value: dict[str, Any], view: Any) -> tuple[list[GridMapDisplay
         lo, hi = display_range(v)
         figures.append(GridMapDisplay(
             v, extent, title=N_("Least-cost corridor"),
-            label=N_("Cost above the least-cost route (resistance x km, log scale)"),
+            label=N_("Extra cost (resistance x km)"),
             line=line, cmap="YlGn_r", log=True, vmin=lo, vmax=hi, outlines=parks,
             outlines_label=N_("Core areas")))
     return figures, note
@@ -127,14 +130,14 @@ def corridors_section(view: Any):
             "segment": N_("Border segment"), "length_km": N_("Length (km)"),
             "current": N_("Current crossing"), "share": N_("Share of the current"),
             "crossings": N_("Crossings observed by cameras")}))
+    figures, note = corridor_maps(value, view)
     pin_file = _file(value, "pinch_points.csv")
-    if pin_file is not None:
+    if pin_file is not None and note is None:
         pin = pd.read_csv(pin_file)
         cols = [c for c in ("cluster", "cells", "peak", "total") if c in pin]
         sec.tables.append(Summary("corridors_pinch_points", pin[cols].head(20), {
             "cluster": N_("Pinch point"), "cells": N_("Cells"), "peak": N_("Peak current"),
             "total": N_("Total current")}))
-    figures, note = corridor_maps(value, view)
     sec.figures.extend(figures)
     if note is not None:
         sec.note = note
