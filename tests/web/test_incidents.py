@@ -71,6 +71,16 @@ class IncidentEntryTest(BaseTestCase):
         self.assertEqual(ids, ["CN-INC-00001", "CN-INC-00002"])
         self.assertFalse(Claimant.objects.exists())
 
+    def test_other_conflict_species_and_species_free_incidents_are_accepted(self):
+        base = {k: v for k, v in INCIDENT.items() if not k.startswith("claimant_")}
+        for n, name in enumerate(("Ursus arctos", "")):
+            data = {**base, "incident_id": f"CN-INC-B{n}", "scientific_name": name}
+            self.assertEqual(self.post("contributor", data).status_code, 302, name)
+        self.assertEqual(sorted(Incident.objects.values_list("scientific_name", flat=True)),
+                         ["", "Ursus arctos"])
+        bad = self.post("contributor", {**base, "scientific_name": "Felis catus"})
+        self.assertEqual(bad.status_code, 400)  # not one of the offered species
+
     def test_a_bad_value_is_refused_with_its_field_and_nothing_is_stored(self):
         response = self.post("contributor", {**INCIDENT, "individual_id": "tiger 42"})
         self.assertEqual(response.status_code, 400)

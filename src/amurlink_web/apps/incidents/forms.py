@@ -17,7 +17,11 @@ CATEGORY_LABELS = {
 RESULT_LABELS = {"positive": _("positive"), "negative": _("negative"),
                  "inconclusive": _("inconclusive")}
 SPECIES = [("Panthera tigris", _("Amur tiger (Panthera tigris)")),
-           ("Panthera pardus", _("Amur leopard (Panthera pardus)")), ("", "-")]
+           ("Panthera pardus", _("Amur leopard (Panthera pardus)")),
+           # other animals of conflict and disease records, by their scientific names
+           *[(n, n) for n in ("Ursus arctos", "Ursus thibetanus", "Canis lupus",
+                              "Sus scrofa", "Nyctereutes procyonoides", "Canis familiaris")],
+           ("", "-")]
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"})
 _DAY = forms.DateInput(attrs={"type": "date"})
 
@@ -72,7 +76,7 @@ class IncidentForm(forms.Form):
 class DiseaseTestForm(forms.Form):
     test_id = forms.CharField(label=_("Test ID (empty: the next free one)"), max_length=60,
                               required=False)
-    scientific_name = forms.ChoiceField(label=_("Species"), choices=SPECIES[:2])
+    scientific_name = forms.ChoiceField(label=_("Species"), choices=SPECIES[:-1])
     individual_id = forms.CharField(label=_("Individual ID, where known"), max_length=60,
                                     required=False)
     sample_id = forms.CharField(label=_("Sample ID"), max_length=60, required=False)
