@@ -37,7 +37,8 @@ from amurlink.config import CONFIG_FILENAME
 from amurlink.exceptions import DataError
 from amurlink.study._runner import Stage, StageContext, Study, register_stage, resolve_source
 
-__all__ = ["carry_over_links", "place_beside", "propose_photo_links", "report_name"]
+__all__ = ["carry_over_links", "place_beside", "propose_photo_links", "reference_only_dropped",
+           "report_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -569,6 +570,40 @@ def propose_photo_links(joint_dir: str | Path, pairs: pd.DataFrame) -> int:
     return len(res.proposed)
 
 
+def reference_only_dropped(proposals: pd.DataFrame, reference_files: list[Path]
+                           ) -> pd.DataFrame:
+    """DNA proposals without those joining reference samples only.
+
+    Reference samples are tissue typed by every lab to calibrate their allele sizes (the
+    ``dna_reference`` files): a ``cross-lab`` proposal whose samples on both sides are all
+    reference samples says only that the labs typed the same tissue, which is how the
+    samples were made, not evidence about an animal in the field (on the neaspec demo, 6 of
+    the 14 cross-lab proposals). A reference sample that field samples match (the tissue of
+    an animal also sampled in the field) keeps its proposals.
+    """
+    if proposals is None or not len(proposals) or "kind" not in proposals:
+        return proposals
+    ref: set[str] = set()
+    for f in reference_files:
+        try:
+            ref |= set(pd.read_csv(f, dtype=str)["sampleID"].dropna().astype(str))
+        except (OSError, ValueError, KeyError):
+            continue
+    if not ref:
+        return proposals
+
+    def only_reference(row: Any) -> bool:
+        if row.kind != "cross-lab":
+            return False
+        ev = row.evidence if isinstance(row.evidence, dict) else {}
+        groups = ev.get("samples") or [[row.subjectA], [row.subjectB]]
+        return all(str(x) in ref for g in groups for x in g)
+
+    drop = [only_reference(r) for r in proposals.itertuples(index=False)]
+    return proposals[~pd.Series(drop, index=proposals.index, dtype=bool)].reset_index(
+        drop=True)
+
+
 def _link_proposals(ctx: StageContext) -> dict[str, Any]:
     """Photo and DNA proposals appended to the joint link store in one locked change (one
     read of the joint package)."""
@@ -598,7 +633,7 @@ def _link_proposals(ctx: StageContext) -> dict[str, Any]:
                               catalogue_samples=_confirmed_catalogue_samples(
                                   log if log is not None else empty_links()),
                               observations=ds.observations, deployments=ds.deployments)
-            dna_props = res.proposals.drop(columns="kind")
+            dna_props = reference_only_dropped(res.proposals, refs).drop(columns="kind")
         except Exception as exc:  # noqa: BLE001 - photo proposals are still stored
             from amurlink.study._proc import describe
 
