@@ -30,7 +30,7 @@ from amurlink.core.time import (
 )
 from amurlink.dataset import Dataset
 from amurlink.exceptions import AmurlinkError, ConfigError, DataError
-from amurlink.io._parse import dtype_of, empty_frame
+from amurlink.io._parse import _STRING, dtype_of, empty_frame
 from amurlink.io._readers.tabular import read_text_table
 from amurlink.io.validation import ValidationReport
 from amurlink.schema import INDIVIDUAL_ID_PATTERN, TABLES
@@ -47,6 +47,16 @@ __all__ = [
 
 #: Rows named individually per kind of problem before the rest are summarised.
 MAX_ROWS_LISTED = 20
+#: Memory charged per row of a mapped table for the import's own work on it (bytes), on top
+#: of its text table; the read budget (``AMURLINK_READ_BUDGET``) bounds the sum before the
+#: file is parsed. Records build an ``observations`` row each (about 250 bytes with their
+#: IDs and times); a station row costs several times more (coordinates, zones, gaps), and a
+#: genuine station table has hundreds of rows, not millions. With these charges the
+#: simulator's ``large`` records (943,000 rows, 82 MB) take about 560 MiB of the default
+#: 640 MiB, and a hostile file of at most 10 MB is refused, or imported under 1 GB of peak
+#: memory (tests/fuzz/test_mapping_bounds.py).
+ROW_COST = {"stations": 2048}
+DEFAULT_ROW_COST = 256
 _SOURCE_KEYS = ("name", "country", "organisation", "catalogue", "crs", "timezone", "encoding",
                 "format", "folder")
 _TABLE_KEYS = ("file", "sheet", "delimiter", "datetime_format", "columns", "problems", "encoding")
@@ -588,7 +598,8 @@ def _read(ctx: _Ctx) -> pd.DataFrame | None:
     t = ctx.table
     try:
         raw = read_text_table(t.file, delimiter=t.delimiter, encoding=t.encoding, sheet=t.sheet,
-                              datetime_format=t.datetime_format, display=ctx.file)
+                              datetime_format=t.datetime_format, display=ctx.file,
+                              row_cost=ROW_COST.get(t.name, DEFAULT_ROW_COST))
     except DataError as exc:
         ctx.report.error("unreadable-file", str(exc), file=ctx.file, table=t.name,
                          field=f"{t.key}.file", fix="check the file named in the mapping")
@@ -893,6 +904,36 @@ def _id_prefix(mapping: ImportMapping) -> str:
     return f"{mapping.source.country}-{org}"
 
 
+def _missing_frame(schema: Any, n: int) -> pd.DataFrame:
+    """``n`` rows of missing values in every declared column. The text columns share one
+    Arrow array of nulls (Arrow is immutable; a column set later replaces it): reindexing
+    an empty frame allocated offsets for each, about 220 bytes a row for observations."""
+    import pyarrow as pa
+
+    index = pd.RangeIndex(n)
+    nulls = pd.arrays.ArrowStringArray(pa.nulls(n, pa.large_string()))
+    out = pd.DataFrame(index=index)
+    for f in schema.fields:  # one column at a time: no consolidated copy of them all
+        dt = dtype_of(f)
+        if dt == _STRING:
+            out[f.name] = pd.Series(nulls, index=index, dtype=_STRING, copy=False)
+        elif dt == "float64":
+            out[f.name] = np.full(n, np.nan)
+        else:
+            out[f.name] = pd.Series([], dtype=dt).reindex(index)
+    return out
+
+
+def _numbered_ids(prefix: str, rows: np.ndarray) -> pd.Series:
+    """``prefix`` + each row number as Arrow text, built in Arrow: a list of millions of
+    Python strings (the f-string way) took about 200 bytes a row at peak."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pc.binary_join_element_wise(prefix, pa.array(rows).cast(pa.string()), "")
+    return pd.Series(pd.arrays.ArrowStringArray(ids), dtype=_STRING)
+
+
 def _records(mapping: ImportMapping, report: ValidationReport, st: _Stations,
              shifts: dict[str, pd.DateOffset], now: Any
              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
@@ -961,9 +1002,9 @@ def _records(mapping: ImportMapping, report: ValidationReport, st: _Stations,
         tags = pd.Series(pd.NA, index=range(n), dtype="string")
 
     prefix = _id_prefix(mapping)
-    obs = empty_frame(obs_t).reindex(range(n))
-    obs["observationID"] = pd.Series([f"{prefix}:o{r}" for r in rows], dtype="string")
-    obs["deploymentID"] = dep_id.astype("string")
+    obs = _missing_frame(obs_t, n)
+    obs["observationID"] = _numbered_ids(f"{prefix}:o", rows)
+    obs["deploymentID"] = dep_id.astype(_STRING)
     obs["eventStart"] = utc
     obs["eventEnd"] = utc
     obs["observationType"] = otype.astype("string")
@@ -1011,9 +1052,9 @@ def _media(ctx: _Ctx, raw: pd.DataFrame, obs: pd.DataFrame, prefix: str, rows: n
            ) -> tuple[pd.DataFrame, pd.Series]:
     path = raw[ctx.col("filePath")].str.replace("\\", "/", regex=False)
     present = (path != "").to_numpy(bool)
-    mids = pd.Series([f"{prefix}:m{r}" for r in rows], dtype="string").where(present)
+    mids = _numbered_ids(f"{prefix}:m", rows).where(present)
     m_t = TABLES["media"]
-    m = empty_frame(m_t).reindex(range(int(present.sum())))
+    m = _missing_frame(m_t, int(present.sum()))
     sel = np.flatnonzero(present)
     p = path.iloc[sel].reset_index(drop=True)
     m["mediaID"] = mids.iloc[sel].reset_index(drop=True)
@@ -1091,10 +1132,10 @@ def individuals_from_observations(obs: pd.DataFrame, *, report: ValidationReport
                          dtype=object).astype("string")
 
     first_t = _first_in_group(g, t != nat, k)  # rows are in time order: first = earliest
-    out = out.reindex(range(k))
-    ids = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
-    out["individualID"] = ids.astype("string")
-    out["catalogue"] = ids.str.split(":", n=1).str[0].astype("string")
+    out = _missing_frame(TABLES["individuals"], k)
+    out["individualID"] = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(_STRING)
+    # the part before the first ':', in Arrow (a split made a Python list per individual)
+    out["catalogue"] = out["individualID"].str.replace(r":.*", "", regex=True)
     out["scientificName"] = pick(sp_names, sp, _first_in_group(g, sp >= 0, k))
     sex_first = pick(sex_names, sex, _first_in_group(g, sex >= 0, k))
     out["sex"] = sex_first.where(_distinct_per_group(g, sex, k) <= 1)
@@ -1212,7 +1253,9 @@ def import_mapping(
                                     "catalogue": mapping.source.catalogue,
                                     "crs": mapping.source.crs,
                                     "timezone": mapping.source.timezone}}
-    return Dataset(tables, metadata=metadata), report
+    # the frames were built here and nothing else holds them: no copy (a copy of a large
+    # observations table doubled the import's peak memory)
+    return Dataset(tables, metadata=metadata, copy=False), report
 
 
 def _import_wildlife_insights(mapping: ImportMapping, report: ValidationReport, now: Any

@@ -10,7 +10,7 @@ import pandas as pd
 
 from amurlink.exceptions import DataError
 
-__all__ = ["read_text_table", "MISSING_PACKAGE_XLSX"]
+__all__ = ["read_text_table", "MISSING_PACKAGE_XLSX", "MAX_CSV_FIELDS"]
 
 MISSING_PACKAGE_XLSX = (
     "reading .xlsx station sheets needs the 'openpyxl' package, which is not installed; "
@@ -37,31 +37,72 @@ MAX_XLSX_RATIO = 100
 #: Memory charged per cell of a CSV table read as text, and per byte of the file.
 _CELL_COST = 24
 _BYTE_COST = 2
+#: Most fields one row of a CSV table may hold (header included). A national table has tens
+#: of columns; a line of millions of delimiters (a hostile file) would take pandas minutes
+#: and gigabytes before it could say that the row is too long.
+MAX_CSV_FIELDS = 1000
 
 
-def _check_csv_cost(path: Path, shown: str, budget: int | None) -> None:
-    """Refuse a CSV whose text table would take more than the read budget, before reading it."""
+def _check_csv_cost(path: Path, shown: str, budget: int | None, *, delimiter: str = ",",
+                    row_cost: int = 0) -> None:
+    """Refuse a CSV that is too wide, or whose table would take more than the read budget,
+    before reading it.
+
+    One streaming pass in 1 MiB blocks (numpy, no per-line Python): every line's delimiters
+    are counted, so a row with more than :data:`MAX_CSV_FIELDS` fields is refused by its row
+    number, and the memory the table will need is charged as it is counted (``_BYTE_COST``
+    per byte, ``_CELL_COST`` per cell of the header's width and ``row_cost`` per row for the
+    caller's own per-row work), so the error names the row where the budget ran out. A lone
+    ``\r`` ends a line too (pandas reads it so), and a quoted delimiter counts as one (the
+    estimate errs on the safe side).
+    """
+    import numpy as np
+
     from amurlink.io._source import _human, default_budget
 
     limit = default_budget() if budget is None else budget
     size = path.stat().st_size
-    lines, columns = 0, 1
+    dbyte = (delimiter.encode() or b",")[0] if len(delimiter.encode()) == 1 else None
+    lines = 0  # completed lines so far
+    carry = 0  # delimiters on the unfinished line
+    columns = None  # fields of the header (row 1)
+    prev_cr = False
     with open(path, "rb") as fh:
-        first = True
         while block := fh.read(1 << 20):
-            if first:
-                end = block.find(b"\n")
-                columns = max(block[: end if end >= 0 else len(block)].count(b",")
-                              + block[: end if end >= 0 else len(block)].count(b";")
-                              + block[: end if end >= 0 else len(block)].count(b"\t") + 1, 1)
-                first = False
-            lines += block.count(b"\n")
-            cost = _BYTE_COST * size + _CELL_COST * (lines + 1) * columns
+            arr = np.frombuffer(block, np.uint8)
+            cr = arr == 13
+            ends = (arr == 10) & ~np.concatenate(([prev_cr], cr[:-1]))  # \r\n ends once
+            ends |= cr
+            prev_cr = bool(cr[-1])
+            if dbyte is None:
+                per = np.zeros(int(ends.sum()) + 1, np.int64)
+            else:
+                cum = np.concatenate(([0], np.cumsum(arr == dbyte, dtype=np.int64)))
+                at = np.flatnonzero(ends)
+                per = np.diff(cum[np.concatenate(([0], at + 1, [arr.size]))])
+            per[0] += carry
+            carry = int(per[-1])
+            done = per[:-1]
+            wide = np.flatnonzero(done + 1 > MAX_CSV_FIELDS)
+            if wide.size or carry + 1 > MAX_CSV_FIELDS:
+                k = int(wide[0]) if wide.size else done.size
+                fields = int(done[k]) + 1 if wide.size else carry + 1
+                raise DataError(
+                    f"{shown}: row {lines + k + 1} has {'at least ' if not wide.size else ''}"
+                    f"{fields} fields, more than the {MAX_CSV_FIELDS} amurlink reads in one row; "
+                    f"check `delimiter` ({delimiter!r}) and quoting, or remove the stray "
+                    "delimiters")
+            if columns is None and done.size:
+                columns = int(done[0]) + 1
+            lines += done.size
+            width = columns if columns is not None else carry + 1
+            cost = _BYTE_COST * size + (_CELL_COST * width + row_cost) * (lines + 1)
             if cost > limit:
                 raise DataError(
-                    f"{shown}: reading it as a table would need about {_human(cost)} of memory, "
-                    f"above the read budget of {_human(limit)}; split the file, or raise the "
-                    "budget (AMURLINK_READ_BUDGET) if it is genuine")
+                    f"{shown}: by row {lines + 1} reading it as a table would need about "
+                    f"{_human(cost)} of memory, above the read budget of {_human(limit)}; "
+                    "remove empty rows, split the file, or raise the budget "
+                    "(AMURLINK_READ_BUDGET) if it is genuine")
 
 
 def check_xlsx(path: Path, shown: str) -> None:
@@ -109,17 +150,21 @@ def check_xlsx(path: Path, shown: str) -> None:
 def read_text_table(
     path: Path, /, *, delimiter: str = ",", encoding: str = "utf-8", sheet: str | int | None = None,
     datetime_format: str | None = None, display: str | None = None, budget: int | None = None,
+    row_cost: int = 0,
 ) -> pd.DataFrame:
     """Read a CSV or Excel sheet with every cell as stripped text ('' where empty).
 
     Excel date cells are written back as text in ``datetime_format`` so that one parser
     handles both (a cell holding a real date is never misread as day-first or month-first).
+    A CSV is checked before it is parsed (``_check_csv_cost``): ``budget`` (bytes, default
+    the read budget) bounds the memory of its table plus ``row_cost`` bytes per row for the
+    caller's own work on each row, and no row may hold more than :data:`MAX_CSV_FIELDS`.
 
     Raises
     ------
     DataError
-        If the file is missing, unreadable, not in ``encoding``, or an .xlsx file cannot be
-        read because openpyxl is not installed.
+        If the file is missing, unreadable, not in ``encoding``, too wide or over the budget
+        (naming the row), or an .xlsx file cannot be read because openpyxl is not installed.
     """
     shown = path.name if display is None else display
     if not path.is_file():
@@ -157,7 +202,7 @@ def read_text_table(
         out = raw.map(cell) if hasattr(raw, "map") else raw.applymap(cell)
         out.columns = [str(c).strip() for c in out.columns]
         return out.reset_index(drop=True)
-    _check_csv_cost(path, shown, budget)
+    _check_csv_cost(path, shown, budget, delimiter=delimiter, row_cost=row_cost)
     try:
         frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False,
                             encoding=encoding, encoding_errors="strict", skipinitialspace=False)
