@@ -202,4 +202,4 @@ class ApiUploadKindTest(BaseTestCase):
         r = self.client_for("partner").post("/api/datasets/?organisation=llnp", {
             "kind": "mapping", "package": SimpleUploadedFile("x.zip", zipped({"a.csv": "x"}))})
         self.assertEqual((r.status_code, r.json()["issues"][0]["code"]),
-                         (422, "no-mapping-TOML"))
+                         (400, "no-mapping-TOML"))

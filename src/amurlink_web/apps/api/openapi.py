@@ -18,6 +18,11 @@ def _get(summary: str, *, params: list[dict[str, Any]] | None = None,
     return op
 
 
+def _report(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/UploadReport"}}}}
+
+
 _ID = {"name": "dataset_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 5000}}
 
@@ -39,7 +44,23 @@ def openapi_schema() -> dict[str, Any]:
                                 "session": {"type": "apiKey", "in": "cookie",
                                             "name": "sessionid"}},
             "responses": {"Error": {"description": "error", "content": {"application/json": {
-                "schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}}},
+                "schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
+                "UploadReport": {
+                    "type": "object", "required": ["upload", "status", "report", "issues"],
+                    "properties": {
+                        "upload": {"type": "integer"},
+                        "status": {"enum": ["imported", "duplicate", "rejected"]},
+                        "dataset": {"type": ["integer", "null"]},
+                        "report": {"type": "string", "description": "the report's page"},
+                        "error": {"type": "string", "description": "when rejected"},
+                        "issues": {"type": "array", "items": {
+                            "type": "object", "required": ["code", "severity", "message"],
+                            "properties": {k: {"type": ["string", "integer", "null"]}
+                                           for k in ("code", "severity", "message", "file",
+                                                     "table", "row", "field", "fix")}}}}},
+            },
         },
         "security": [{"token": []}, {"session": []}, {}],
         "paths": {
@@ -75,9 +96,20 @@ def openapi_schema() -> dict[str, Any]:
                                                              "(default: Asia/Shanghai for a "
                                                              "Chinese park, Asia/Vladivostok "
                                                              "for a Russian one, else UTC)"}}}}}},
-                         "responses": {"201": {"description": "imported"},
-                                       "200": {"description": "already imported"},
-                                       "422": {"description": "rejected with its report"},
+                         "responses": {"201": _report("imported"),
+                                       "200": _report("already imported"),
+                                       "400": {"description": "malformed input: the upload is "
+                                                              "rejected and answered with its "
+                                                              "report (status 'rejected', the "
+                                                              "issues naming file, row and "
+                                                              "field, an error line); or an "
+                                                              "error alone when no package "
+                                                              "was sent",
+                                               "content": {"application/json": {"schema": {
+                                                   "oneOf": [{"$ref": "#/components/schemas/"
+                                                                      "UploadReport"},
+                                                             {"$ref": "#/components/schemas/"
+                                                                      "Error"}]}}}},
                                        "401": _ERR, "403": _ERR, "404": _ERR, "413": _ERR}},
             },
             "/api/datasets/{dataset_id}/": {"get": _get("One dataset", params=[_ID])},

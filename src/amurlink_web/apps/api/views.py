@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
 
 from amurlink_web.apps.api.openapi import openapi_schema
 from amurlink_web.apps.core.services import ApplicationError, audit_record
@@ -113,10 +114,15 @@ def _dataset_upload(request: HttpRequest) -> JsonResponse:
                             title=request.POST.get("title") or None, request=request,
                             kind=request.POST.get("kind") or "camtrap-dp",
                             timezone=(request.POST.get("timezone") or "").strip()[:64])
-    status = {"imported": 201, "duplicate": 200, "rejected": 422}[upload.status]
-    return JsonResponse({"upload": upload.pk, "status": upload.status,
-                         "dataset": upload.dataset_id, "issues": upload.issues},
-                        status=status, json_dumps_params={"ensure_ascii": False})
+    # a rejected upload is malformed input: HTTP 400 with its report, as the upload page
+    status = {"imported": 201, "duplicate": 200, "rejected": 400}[upload.status]
+    body = {"upload": upload.pk, "status": upload.status, "dataset": upload.dataset_id,
+            "report": reverse("upload-detail", args=[upload.pk]), "issues": upload.issues}
+    if upload.status == upload.Status.REJECTED:
+        errors = [i for i in upload.issues if i.get("severity", "error") == "error"]
+        first = (errors or upload.issues or [{}])[0].get("message", "")
+        body["error"] = f"upload rejected: {len(errors)} error(s); the first: {first}"[:500]
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 @api()
