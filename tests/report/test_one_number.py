@@ -4,7 +4,8 @@ The toy package is turned into a study with two transboundary cats (the Russian 
 T-1 and L-7 carry the Chinese IDs) and with doubtful records planted: a camera clock a year
 ahead, a record before set-up and a duplicate. Reports are written for the owner, a partner
 and the public (English) and for the owner in Chinese and Russian; the tests compare the
-figures across sections, CSV, HTML tables, the GeoPackage, languages and audiences.
+figures across sections, CSV, HTML tables, the GeoPackage, the printed PDF (text read back
+with pypdf), languages and audiences.
 """
 
 from __future__ import annotations
@@ -311,3 +312,99 @@ def test_the_terminal_gives_the_report_figures(written, tmp_path):
                          env={"COLUMNS": "100"}).output
     for sp, row in ans.iterrows():
         assert f"{sp}: {row['transboundary']} of {row['individuals']}" in text
+
+
+# -- the printed report ----------------------------------------------------------------------------
+#: Tables whose every row is read back from the PDF, cell by cell in order.
+PDF_TABLES = ("answer_species", "answer_individuals", "encounters_by_country", "coverage",
+              "coverage_by_year", "data_quality", "trends", "crossborder")
+PDF_REPORTS = (("owner", "en"), ("owner", "zh"), ("owner", "ru"), ("public", "en"))
+
+
+@pytest.fixture(scope="module")
+def printed(study_inputs, written, chromium, tmp_path_factory):
+    """The same reports printed by Chromium (skipped only without chromium and without CI)."""
+    from amurlink.report import write_report
+
+    root = tmp_path_factory.mktemp("one-number-pdf")
+    out = {}
+    for aud, lang in PDF_REPORTS:
+        view = written["owner", "en"].view if aud == "owner" else None
+        out[aud, lang] = write_report(study_inputs, root / f"{aud}-{lang}", lang=lang,
+                                      audience=aud, view=view, pdf=True)
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    return _squash("\n".join(page.extract_text() or "" for page in PdfReader(path).pages))
+
+
+@pytest.mark.parametrize(("audience", "lang"), PDF_REPORTS)
+def test_the_pdf_shows_the_figures_of_the_html_and_csv(written, printed, audience, lang):
+    """Every row of the figure tables is in the PDF's text as in the HTML (whose numbers
+    :func:`test_html_tables_show_the_csv_figures` ties to the CSV): the same figures and IDs
+    (cells with a digit), in the same order. Wordy cells are left out: Chromium wraps them
+    over lines, and pypdf reads CJK text of subset fonts back unreliably."""
+    f = printed[audience, lang]
+    assert f.pdf is not None and f.pdf.is_file()
+    text = _pdf_text(f.pdf)
+    html = _html_tables(f)
+    same = _html_tables(written[audience, "en"]) if lang == "en" else None
+    checked = 0
+    for name in PDF_TABLES:
+        if name not in html:
+            continue
+        if same is not None:  # the printed run shows what the HTML-only run showed
+            assert html[name] == same[name], name
+        for row in html[name][1:]:
+            checked += len([c for c in row if re.search(r"\d", c)]) > 0
+            cells = [_squash(c) for c in row if re.fullmatch(r"[ -~]*\d[ -~]*", c.strip())]
+            pos = 0
+            for cell in cells:
+                at = text.find(cell, pos)
+                assert at >= 0, (audience, lang, name, cell, row)
+                pos = at + len(cell)
+    assert checked >= 20  # the answer, encounters, coverage, quality, trends rows at least
+
+
+def test_the_pdf_answer_is_the_csv_answer(printed):
+    """The opening answer read from the PDF gives the CSV's figures, per species and per
+    transboundary individual (straight from the CSV, not through the HTML)."""
+    from pypdf import PdfReader
+
+    f = printed["owner", "en"]
+    # words kept apart here: squashed, the cells "1" and "1" would read as 11
+    text = re.sub(r"\s+", " ", "\n".join(p.extract_text() or ""
+                                          for p in PdfReader(f.pdf).pages))
+
+    def shown_after(label: str, values: list[float], width: int, ordered: bool) -> bool:
+        """Some place where ``label`` is followed (within ``width`` characters) by all of
+        ``values``: next, in any order; or, when ``ordered``, in this order with other
+        numbers between (national IDs): a table row of the answer."""
+        key = re.sub(r"\s+", " ", label.strip())
+        for m in re.finditer(re.escape(key), text):
+            nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?",
+                                                 text[m.end(): m.end() + width])]
+            if ordered:
+                it = iter(nums)
+                if all(any(v == n for n in it) for v in values):
+                    return True
+            elif sorted(nums[:len(values)]) == sorted(values):  # the row's next cells
+                return True
+        return False
+
+    sp = _csv(f, "answer_species")
+    assert len(sp) and sp["transboundary"].sum() > 0
+    for _, r in sp.iterrows():
+        values = [float(r["transboundary"]), float(r["individuals"])]
+        assert shown_after(r["scientificName"], values, 16, ordered=False), r.to_dict()
+    for _, r in _csv(f, "answer_individuals").iterrows():
+        values = [float(r[c]) for c in ("encounters_CN", "encounters_RU", "crossings")]
+        # the row is shown under its national IDs (the joint ID is internal)
+        assert shown_after(str(r["members"]), values, 40, ordered=True), r.to_dict()
