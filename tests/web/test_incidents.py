@@ -241,3 +241,29 @@ class IncidentLinkTest(BaseTestCase):
             page = self.client_for(persona).get(f"/datasets/{self.dataset.pk}/")
             self.assertContains(page, 'href="/orgs/ntlnp/incidents/"')
             self.assertEqual(self.client_for(persona).get(URL).status_code, 200)
+
+
+class DemoBooksTest(BaseTestCase):
+    def test_the_demo_sites_books_are_the_simulators_entered_through_the_services(self):
+        from amurlink.simulate import simulate_study
+        from amurlink.simulate._incidents import IncidentRates, simulate_incidents
+        from amurlink_web.apps.incidents.demo import DEMO_RATES, DEMO_SEED, demo_books_create
+
+        n = demo_books_create({"CN": self.cn, "RU": self.ru})
+        sim = simulate_incidents(simulate_study("small", seed=DEMO_SEED, images="none"),
+                                 rates=IncidentRates(**DEMO_RATES))
+        cn = sim.tables["CN"]
+        self.assertEqual(n, sum(len(t["incidents"]) + len(t["diseaseTests"])
+                                for t in sim.tables.values()))
+        self.assertEqual(sorted(Incident.objects.filter(owner=self.cn)
+                                .values_list("incident_id", flat=True)),
+                         sorted(cn["incidents"]["incidentID"]))
+        self.assertEqual(Claimant.objects.filter(incident__owner=self.cn).count(),
+                         len(cn["claimants"]))
+        self.assertEqual(demo_books_create({"CN": self.cn, "RU": self.ru}), 0)  # once only
+        owner = self.client_for("owner").get(URL).content.decode()
+        partner = self.client_for("partner").get(URL).content.decode()
+        names = list(cn["claimants"]["claimantName"])
+        self.assertTrue(names and all(name in owner for name in names))
+        self.assertFalse(any(name in partner for name in names))
+        self.assertIn(cn["incidents"]["incidentID"].iloc[0], partner)

@@ -161,6 +161,9 @@ def demo_site_create() -> list[str]:
         LinkStore(joint).propose(review_pairs, method="photo", by="matcher")
     if not (joint.parent / "border.geojson").is_file():
         toy_border_write(joint.parent)
+    from amurlink_web.apps.incidents.demo import demo_books_create
+
+    demo_books_create({"CN": orgs["ntlnp"], "RU": orgs["llnp"]})  # the parks' incident books
     return users
 
 
