@@ -277,3 +277,23 @@ class CorridorLayerTest(ThemeTestCase):
         write_theme_results(design=False)
         self.assertIsNone(self.client_for("owner").get(
             f"/datasets/{self.dataset.pk}/map/data.json").json()["corridors"])
+
+
+class RunResultsFollowTheRecordTest(ThemeTestCase):
+    def test_a_rerun_of_the_theme_stages_alone_is_seen(self):
+        """A run that only reran the theme stages rewrites run-record.json, not the joint
+        package: the page shows the new result."""
+        import os
+        import time
+
+        write_theme_results(design=False, corridors=False)
+        self.assertIn("No survey design", self.client_for("owner").get("/design/")
+                      .content.decode())
+        out = joint_package_path().parent
+        (out / ".amurlink-run" / "design.pkl").write_bytes(pickle.dumps(_design_value()))
+        (out / "run-record.json").write_text(json.dumps({"stages": {"design": {"status": "ok"}}}),
+                                             encoding="utf-8")
+        later = time.time_ns() + 10**9  # a coarse clock must still see a new mtime
+        os.utime(out / "run-record.json", ns=(later, later))
+        self.assertIn('id="design-costing"', self.client_for("owner").get("/design/")
+                      .content.decode())

@@ -72,8 +72,10 @@ def _stamp(path: Path) -> int:
     if not f.is_file():
         raise Http404("no joint package has been loaded yet")
     stamps = [f.stat().st_mtime_ns]
+    # run-record.json: a rerun of only the theme stages (design, corridors) leaves the joint
+    # package as it was, but its results (joint_inputs().themes) are new
     for p in (path / "identity-links.csv", path.parent / "border.geojson",
-              path.parent / "amurlink.toml"):
+              path.parent / "amurlink.toml", path.parent / "run-record.json"):
         if p.is_file():
             stamps.append(p.stat().st_mtime_ns)
     return hash(tuple(stamps))
