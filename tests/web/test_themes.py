@@ -297,3 +297,22 @@ class RunResultsFollowTheRecordTest(ThemeTestCase):
         os.utime(out / "run-record.json", ns=(later, later))
         self.assertIn('id="design-costing"', self.client_for("owner").get("/design/")
                       .content.decode())
+
+
+class SitesWithoutCountryTest(BaseTestCase):
+    def test_sites_outside_every_country_are_nobodys_own(self):
+        """Without country polygons no site is a park's own: the Chinese owner, who has no
+        agreement from the Russian park, sees none (fail closed); an owner of every part
+        sees all of them exactly."""
+        from types import SimpleNamespace
+
+        from amurlink_web.apps.jobs.selectors import JointAccess
+        from amurlink_web.apps.jobs.themes import design_sites
+
+        inputs = SimpleNamespace(themes={"design": _design_value()}, border=None, config=None)
+        cn_owner = JointAccess("owner", "withheld", "NTLNP", country="CN")
+        shown = design_sites(inputs=inputs, access=cn_owner)
+        self.assertEqual((shown.sites, shown.withheld), ([], 6))
+        everything = design_sites(inputs=inputs, access=JointAccess("owner", "exact", "NTLNP"))
+        self.assertEqual(len(everything.sites), 6)
+        self.assertEqual({s["level"] for s in everything.sites}, {"exact"})
