@@ -52,6 +52,7 @@ __all__ = [
     "OUTPUTS",
     "release",
     "scope",
+    "scope_identities",
     "register_output",
     "output",
     "unregistered",
@@ -175,6 +176,57 @@ def scope(dataset: Dataset, /, *, agreement: Any = None, agreements: Iterable[An
     return ScopedDataset(scoped.tables, metadata=scoped.metadata,
                          extra_resources=scoped.extra_resources, scoped_from=complete,
                          agreements=earlier + new, today=day, rows=earlier_rows + new_cuts)
+
+
+def scope_identities(dataset: Dataset, /, *, agreements: Mapping[str, Iterable[Any]],
+                     today: date | None = None) -> Dataset:
+    """``dataset`` with its ``individuals`` and ``identityLinks`` cut for one reader, each
+    catalogue by the agreements of its own provider, with :func:`scope` (the rule every output
+    takes: species, tables, an embargo on ``firstRecorded`` and on link decisions).
+
+    For the joint catalogue and link views, which pool two providers' catalogues and show no
+    records or locations (other tables are returned as given, never for showing).
+    ``agreements`` maps a catalogue (the part of ``individualID`` before ``:``, e.g.
+    ``CN-NTLNP``) to the agreements its provider gave the reader; a catalogue not in it is not
+    cut (the reader's own). An individual is kept when every agreement of its catalogue keeps
+    it; a link event when every agreement of a catalogue it touches keeps it (both subjects
+    shared, its decision before the embargo) and neither subject is a held-back individual.
+    Identities, current links and histories derived from the result describe only what is
+    left.
+    """
+    ind, links = dataset.get("individuals"), dataset.get("identityLinks")
+    given = {c: tuple(a) for c, a in agreements.items() if tuple(a)}
+    if not given or (ind is None and links is None):
+        return dataset
+
+    def catalogue(ids: pd.Series) -> pd.Series:
+        return ids.astype("string").str.split(":", n=1).str[0]
+
+    keep_ind = pd.Series(True, index=ind.index) if ind is not None else None
+    keep_links = pd.Series(True, index=links.index) if links is not None else None
+    for cat, terms in given.items():
+        cut = scope(dataset, agreements=terms, today=today)
+        if ind is not None:
+            kept = cut.get("individuals")
+            mine = (catalogue(ind["individualID"]) == cat).fillna(False)
+            keep_ind &= ~mine | ind["individualID"].isin(
+                set() if kept is None else set(kept["individualID"].dropna()))
+        if links is not None:
+            kept = cut.get("identityLinks")
+            touches = ((catalogue(links["subjectA"]) == cat)
+                       | (catalogue(links["subjectB"]) == cat)).fillna(False)
+            keep_links &= ~touches | links["linkEventID"].isin(
+                set() if kept is None else set(kept["linkEventID"].dropna()))
+    tables: dict[str, pd.DataFrame] = {}
+    if ind is not None:
+        tables["individuals"] = ind.loc[keep_ind.to_numpy(bool)]
+        held = set(ind["individualID"].dropna()) - set(tables["individuals"]["individualID"])
+    else:
+        held = set()
+    if links is not None:
+        keep_links &= ~(links["subjectA"].isin(held) | links["subjectB"].isin(held))
+        tables["identityLinks"] = links.loc[keep_links.to_numpy(bool)]
+    return dataset.replace(**tables)
 
 
 # ---------------------------------------------------------------------------------------------
