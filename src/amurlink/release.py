@@ -733,10 +733,12 @@ register_output("web:dataset-map", produce=f"{_W}:produce_map",
 register_output("web:joint-map", produce=f"{_W}:produce_map",
                 description="joint map (SVG) from release() of the joint package")
 _WORKING_GROUP = ("working group only (park and secretariat members): the joint catalogue's "
-                  "IDs, links and decisions, no positions; not cut by agreements (see "
-                  "docs/security.md, Known gaps)")
+                  "IDs, links and decisions, no positions; each park's individuals and the "
+                  "links touching them cut by the agreement it gives the reader "
+                  "(scope_identities), identities and links derived from what is left")
 for _url in ("catalogue", "api-identities", "link-list", "api-links", "link-detail", "history"):
-    register_output(f"web:{_url}", description=_WORKING_GROUP)
+    register_output(f"web:{_url}", description=_WORKING_GROUP,
+                    produce="amurlink_web.apps.identities.producers:produce_catalogue")
 register_output("web:job-detail", via="library:crossborder",
                 description="job page: tables from Released.crossborder / the report")
 register_output("web:job-download", via="report:html",
