@@ -267,3 +267,16 @@ class DemoBooksTest(BaseTestCase):
         self.assertTrue(names and all(name in owner for name in names))
         self.assertFalse(any(name in partner for name in names))
         self.assertIn(cn["incidents"]["incidentID"].iloc[0], partner)
+
+
+class IncidentLanguagesTest(BaseTestCase):
+    def test_the_pages_speak_chinese_and_russian(self):
+        from amurlink_web.apps.organisations.services import profile_set_language
+
+        for lang, words in (("zh-hans", ("事件", "新增事件", "申请人姓名")),
+                            ("ru", ("Инциденты", "Новый инцидент", "Имя заявителя"))):
+            profile_set_language(user=self.users["contributor"], language=lang)
+            client = self.client_for("contributor")
+            page = client.get(URL).content.decode() + client.get(URL + "new/").content.decode()
+            for word in words:
+                self.assertIn(word, page, (lang, word))
