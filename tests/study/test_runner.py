@@ -274,3 +274,15 @@ def test_run_summary_prints_every_warning_without_class_names_or_lost_brackets(t
     assert "skipped: left out by [run] skip" in out  # the brackets are text, not markup
     assert "Warnings (2)" in out and "mask buffer" in out and "2 notice(s)" in out
     assert "Warning" not in out.replace("Warnings (2)", "")
+
+
+def test_the_demo_writes_run_skip_into_its_study(tmp_path):
+    from amurlink.config import load_config
+    from amurlink.study.demo import _set_skip
+
+    toml = tmp_path / "amurlink.toml"
+    toml.write_text('[inputs.reports]\nowner = ["en"]\n', encoding="utf-8")
+    _set_skip(tmp_path, ("design", "secr models"))
+    cfg = load_config(toml)
+    assert cfg.run.skip == ("design", "secr models")
+    assert cfg.inputs.reports["owner"] == ("en",)
