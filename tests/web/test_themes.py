@@ -21,6 +21,7 @@ import pytest
 
 from amurlink.core.crs import to_metric
 from amurlink.core.protection import protect_locations
+from amurlink.datasets import load_example
 from amurlink.study.themes import design_tables
 from amurlink_web.apps.core.demo import TOY_BORDER
 from amurlink_web.apps.identities.selectors import joint_package_path
@@ -37,6 +38,9 @@ pytestmark = pytest.mark.web
 CN_SITES = [(43.01234, 130.71234), (43.10987, 130.81357), (43.20468, 130.92579)]
 RU_SITES = [(43.05432, 131.11111), (43.05461, 131.11153), (43.15975, 131.30864)]
 CRS = "EPSG:32652"
+#: The toy joint package's station positions (exact).
+STATIONS = [(float(a), float(b)) for a, b in zip(
+    load_example().deployments["latitude"], load_example().deployments["longitude"], strict=True)]
 
 
 def _design_value() -> dict:
@@ -235,6 +239,9 @@ class CorridorLayerTest(ThemeTestCase):
                 self.assertTrue(42.8 < s < n < 43.5 and 130.4 < w < e < 131.7)
                 self.assertTrue(cor["pinch_points"])
                 self.assertEqual(len(cor["cores"]), 2)  # the parks, outlined
+                text = json.dumps(cor)  # no station position in the corridor layers
+                for lat, lon in STATIONS:
+                    self.assertFalse(_mentions(text, lat) and _mentions(text, lon))
                 west = cor["cores"][0]["coords"]
                 self.assertAlmostEqual(min(p[0] for p in west), 130.6, places=2)
                 for p in cor["pinch_points"]:
