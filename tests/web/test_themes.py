@@ -21,7 +21,6 @@ import pytest
 
 from amurlink.core.crs import to_metric
 from amurlink.core.protection import protect_locations
-from amurlink.datasets import load_example
 from amurlink.study.themes import design_tables
 from amurlink_web.apps.core.demo import TOY_BORDER
 from amurlink_web.apps.identities.selectors import joint_package_path
@@ -38,9 +37,6 @@ pytestmark = pytest.mark.web
 CN_SITES = [(43.01234, 130.71234), (43.10987, 130.81357), (43.20468, 130.92579)]
 RU_SITES = [(43.05432, 131.11111), (43.05461, 131.11153), (43.15975, 131.30864)]
 CRS = "EPSG:32652"
-#: The toy joint package's station positions (exact).
-STATIONS = [(float(a), float(b)) for a, b in zip(
-    load_example().deployments["latitude"], load_example().deployments["longitude"], strict=True)]
 
 
 def _design_value() -> dict:
@@ -107,6 +103,20 @@ def write_theme_results(*, touching: bool = False, design: bool = True,
         (cache / "corridors.pkl").write_bytes(pickle.dumps(value))
         stages["corridors"] = {"status": "ok"}
     (out / "run-record.json").write_text(json.dumps({"stages": stages}), encoding="utf-8")
+
+
+def _pinch_cells(nd: int) -> list[tuple[float, float]]:
+    """Centres of the pinch points' peak cells (pinch_points.csv), WGS84, ``nd`` decimals."""
+    from amurlink.core.crs import from_metric
+    from amurlink.landscape.grid import read_grid
+
+    out = joint_package_path().parent / "corridors"
+    pin = pd.read_csv(out / "pinch_points.csv").head(20)
+    g = read_grid(out / "current.tif")
+    x = g.xllcorner + (pin["col"].to_numpy(float) + 0.5) * g.cellsize
+    y = g.yllcorner + (g.shape[0] - pin["row"].to_numpy(float) - 0.5) * g.cellsize
+    lon, lat = from_metric(x, y, crs=CRS)
+    return [(round(float(a), nd), round(float(b), nd)) for a, b in zip(lat, lon, strict=True)]
 
 
 def _mentions(body: str, value: float) -> bool:
@@ -239,9 +249,11 @@ class CorridorLayerTest(ThemeTestCase):
                 self.assertTrue(42.8 < s < n < 43.5 and 130.4 < w < e < 131.7)
                 self.assertTrue(cor["pinch_points"])
                 self.assertEqual(len(cor["cores"]), 2)  # the parks, outlined
-                text = json.dumps(cor)  # no station position in the corridor layers
-                for lat, lon in STATIONS:
-                    self.assertFalse(_mentions(text, lat) and _mentions(text, lon))
+                # the only points are the pinch cells (never a station), at the reader's
+                # precision
+                self.assertEqual(set(cor), {"overlays", "pinch_points", "touching", "cores"})
+                self.assertEqual([(p["lat"], p["lon"]) for p in cor["pinch_points"]],
+                                 _pinch_cells(d["decimals"]))
                 west = cor["cores"][0]["coords"]
                 self.assertAlmostEqual(min(p[0] for p in west), 130.6, places=2)
                 for p in cor["pinch_points"]:
