@@ -25,7 +25,8 @@ _SERIAL = typer.Option(False, "--serial",
 _SCHEDULER = typer.Option(None, "--scheduler", help="Dask scheduler address for the heavy "
                           "stages (photo features, SECR fits).")
 _SKIP = typer.Option([], "--skip", help="Leave out this stage (repeatable; written into the "
-                     "study's [run] skip), e.g. --skip design --skip 'secr models'.")
+                     "study's amurlink.toml as run.skip), e.g. --skip design --skip "
+                     "'secr models'.")
 
 
 @app.command("demo")
