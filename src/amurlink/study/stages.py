@@ -35,7 +35,14 @@ import pandas as pd
 
 from amurlink.config import CONFIG_FILENAME
 from amurlink.exceptions import DataError
-from amurlink.study._runner import Stage, StageContext, Study, register_stage, resolve_source
+from amurlink.study._runner import (
+    SKIPPED_BY_CONFIG,
+    Stage,
+    StageContext,
+    Study,
+    register_stage,
+    resolve_source,
+)
 
 __all__ = ["carry_over_links", "place_beside", "propose_photo_links", "reference_only_dropped",
            "report_name"]
@@ -500,7 +507,8 @@ def _report_inputs(ctx: StageContext) -> Any:
     themes: dict[str, Any] = {}
     for part, stage in THEME_PARTS:  # survey design, corridors, incidents, SECR models
         st = ctx.status(stage) or ""
-        if st.startswith(("failed", "skipped: needs")):
+        # failed, or left out ([run] skip): the section says the run's summary tells why
+        if st.startswith(("failed", "skipped: needs", SKIPPED_BY_CONFIG)):
             missing[part] = st
         elif ctx.result(stage) is not None:
             themes[part] = ctx.result(stage)
