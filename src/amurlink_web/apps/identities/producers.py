@@ -6,15 +6,18 @@ through :class:`~amurlink_web.apps.identities.selectors.ScopedLinkStore`: its in
 link log cut by :func:`amurlink.release.scope_identities` for the reader's agreements, then
 the library's joint identities, current links and histories of what is left.
 :func:`produce_catalogue` runs the same steps on a drawn case (every catalogue of the drawn
-dataset under the case's agreement), so what they let out is checked against the rules.
+dataset under the case's agreement, its species and embargo as the web applies them), so
+what they let out is checked against the rules.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from amurlink.agreement import _as_agreement
 from amurlink.dataset import Dataset
 from amurlink.identify.links import current_links, joint_identities, link_history
 from amurlink.release import scope_identities
@@ -31,7 +34,9 @@ def produce_catalogue(case: Any, tmp: Path) -> list[Any]:
                                         ("identityLinks", "subjectA"),
                                         ("identityLinks", "subjectB"))
                if data.get(name) is not None for v in data[name][col].dropna()]
-        terms = {i.split(":", 1)[0]: (case.agreement,) for i in ids if ":" in i}
+        # as reader_terms: the agreement's species and embargo, not its table list
+        terms = {i.split(":", 1)[0]: (replace(_as_agreement(case.agreement), tables=()),)
+                 for i in ids if ":" in i}
     cut = scope_identities(data, agreements=terms, today=case.today)
     ind, links = cut.get("individuals"), cut.get("identityLinks")
     core = {k: data[k].iloc[0:0] for k in ("deployments", "media", "observations")}

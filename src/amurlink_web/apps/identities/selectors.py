@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -111,14 +112,19 @@ def _current_rows(path: str, key: tuple[Any, ...], status: str | None, two_party
 def reader_terms(*, fetched_by) -> Terms:
     """For each other park's catalogue, the agreement that park gives the reader (the most
     precise of those to the reader's organisations, as for its datasets), as library terms.
-    The reader's own parks and parks without an agreement are not listed (not cut)."""
+    The reader's own parks and parks without an agreement are not listed (not cut).
+
+    Its species and embargo cut the catalogue; its table list does not: the catalogue and
+    the link log are the working group's review record (a partner who reviews links but
+    receives only deployments and observations still sees the IDs and links of the agreed
+    species before the embargo, never photos or records it was not given)."""
     own = set(organisation_list(user=fetched_by).values_list("pk", flat=True))
     out = []
     for park in Organisation.objects.filter(kind=Organisation.Kind.PARK) \
             .exclude(pk__in=own).exclude(catalogue="").order_by("catalogue", "pk"):
         agreement = agreement_for_reader(provider=park, fetched_by=fetched_by)
         if agreement is not None:
-            out.append((park.catalogue, (agreement_terms(agreement),)))
+            out.append((park.catalogue, (replace(agreement_terms(agreement), tables=()),)))
     return tuple(out)
 
 

@@ -29,7 +29,7 @@ from amurlink_web.apps.identities.selectors import (
     joint_package_path,
     link_get,
     link_list,
-    link_store,
+    reader_link_store,
     review_membership,
 )
 from amurlink_web.apps.jobs.selectors import (
@@ -87,9 +87,9 @@ class Reader:
         """``subject``'s link history (``link_history_list``), computed once per link-log
         state; 404 for an unknown subject."""
         store = self.__dict__.get("_store")
-        if store is None:
-            s = link_store()
-            store = self.__dict__["_store"] = (str(s.path), s.key(), s.two_party)
+        if store is None:  # the reader's cut of the log: no event about a held-back subject
+            s = reader_link_store(fetched_by=self.user)
+            store = self.__dict__["_store"] = (str(s.path), s.key(), s.two_party, s.terms)
         try:
             return [dict(r) for r in _history_cached(*store, subject)]
         except (ValueError, KeyError):
@@ -104,11 +104,11 @@ class Reader:
 
 
 @functools.lru_cache(maxsize=256)
-def _history_cached(path: str, key: tuple[Any, ...], two_party: bool, subject: str
+def _history_cached(path: str, key: tuple[Any, ...], two_party: bool, terms: Any, subject: str
                     ) -> tuple[dict[str, Any], ...]:
-    from amurlink_web.apps.identities.selectors import CachedLinkStore
+    from amurlink_web.apps.identities.selectors import ScopedLinkStore
 
-    return tuple(frame_records(CachedLinkStore(Path(path), two_party=two_party)
+    return tuple(frame_records(ScopedLinkStore(Path(path), two_party=two_party, terms=terms)
                                .history(subject)))
 
 
@@ -190,16 +190,21 @@ def _photo_frame(data: Any) -> pd.DataFrame:
     o = obs[obs["mediaID"].notna()] if "mediaID" in obs else obs.iloc[:0]
     tags = o["observationTags"].astype(object) if "observationTags" in o \
         else pd.Series([None] * len(o), index=o.index)
-    box = {c: (o[c].astype(float) if c in o else pd.Series(np.nan, index=o.index))
-           for c in ("bboxX", "bboxY", "bboxWidth", "bboxHeight")}
-    o = pd.DataFrame({"mediaID": o["mediaID"].astype(str),
-                      "bbox": [None if any(pd.isna(v) for v in b) else tuple(b)
-                               for b in zip(*box.values(), strict=True)],
+    # column-wise (a package has tens of thousands of photos): the box where all four parts
+    # are given, the flank from the observation's tags
+    box = np.column_stack([o[c].astype(float).to_numpy(dtype=float, na_value=np.nan)
+                           if c in o else np.full(len(o), np.nan)
+                           for c in ("bboxX", "bboxY", "bboxWidth", "bboxHeight")])
+    whole = ~np.isnan(box).any(axis=1) if len(o) else np.zeros(0, bool)
+    bbox = np.full(len(o), None, dtype=object)
+    for i, b in zip(np.flatnonzero(whole).tolist(), box[whole].tolist(), strict=True):
+        bbox[i] = tuple(b)
+    flank = tags.where(tags.map(lambda t: isinstance(t, str)), "").astype(str).str.extract(
+        _FLANK, expand=False).str.lower().fillna("unknown")
+    o = pd.DataFrame({"mediaID": o["mediaID"].astype(str), "bbox": bbox,
                       "individualID": o["individualID"].astype(object),
                       "scientificName": o["scientificName"].astype(object),
-                      "flank": [(_FLANK.search(str(t)).group(1).lower()
-                                 if isinstance(t, str) and _FLANK.search(t) else "unknown")
-                                for t in tags]})
+                      "flank": flank.astype(object).to_numpy()}, index=o.index)
     o = o.drop_duplicates("mediaID")
     m["mediaID"] = m["mediaID"].astype(str)
     m = m.merge(o, on="mediaID", how="left")
@@ -212,7 +217,12 @@ def _photo_frame(data: Any) -> pd.DataFrame:
         m["countryCode"] = None
     ts = pd.to_datetime(m["timestamp"], utc=True, errors="coerce")
     m["timestamp"] = ts
-    m["sortKey"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("0000") + "|" + m["mediaID"]
+    # "%Y-%m-%dT%H:%M:%S" of each UTC time ("0000" without one), by numpy (strftime took
+    # most of the table's time)
+    text = np.datetime_as_string(ts.dt.tz_convert(None).to_numpy().astype("datetime64[s]"),
+                                 unit="s")
+    text = np.where(ts.isna().to_numpy(), "0000", text).astype(object)
+    m["sortKey"] = pd.Series(text, index=m.index) + "|" + m["mediaID"].astype(object)
     m = m.sort_values("sortKey", kind="stable").reset_index(drop=True)
     for c in ("individualID", "scientificName", "countryCode"):
         m[c] = m[c].astype(object).where(m[c].notna(), None)
@@ -567,8 +577,8 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
     dets = detections_of(reader, [a, b])
     conflicts = []
     try:
-        store = link_store()
-        found = _conflicts_cached(str(store.path), store.key(), store.two_party)
+        store = reader_link_store(fetched_by=reader.user)
+        found = _conflicts_cached(str(store.path), store.key(), store.two_party, store.terms)
         hit = found[found["subjectA"].isin([a, b]) | found["subjectB"].isin([a, b])]
         conflicts = frame_records(hit)
     except (ValueError, KeyError):
@@ -587,10 +597,11 @@ def review_context(reader: Reader, link: dict[str, Any]) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=4)
-def _conflicts_cached(path: str, key: tuple[Any, ...], two_party: bool) -> pd.DataFrame:
-    from amurlink_web.apps.identities.selectors import CachedLinkStore
+def _conflicts_cached(path: str, key: tuple[Any, ...], two_party: bool, terms: Any
+                      ) -> pd.DataFrame:
+    from amurlink_web.apps.identities.selectors import ScopedLinkStore
 
-    return CachedLinkStore(Path(path), two_party=two_party).conflicts()
+    return ScopedLinkStore(Path(path), two_party=two_party, terms=terms).conflicts()
 
 
 def next_in_queue(queue: list[dict[str, Any]], current: str) -> str | None:
