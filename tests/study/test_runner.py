@@ -286,3 +286,23 @@ def test_the_demo_writes_run_skip_into_its_study(tmp_path):
     cfg = load_config(toml)
     assert cfg.run.skip == ("design", "secr models")
     assert cfg.inputs.reports["owner"] == ("en",)
+
+
+def test_the_demo_reports_simulation_warnings_and_failures_without_class_names(
+        tmp_path, monkeypatch):
+    import warnings
+
+    import amurlink.simulate
+    from amurlink.exceptions import DataQualityWarning
+    from amurlink.study.demo import run_demo
+
+    def broken(*_a, **_k):
+        warnings.warn("12 animals have no home range; they are left out", DataQualityWarning,
+                      stacklevel=1)
+        raise DataError("scenario 'tiny' has no landscape; use small, neaspec or large")
+
+    monkeypatch.setattr(amurlink.simulate, "simulate_study", broken)
+    res = run_demo(tmp_path / "demo", scenario="small")
+    assert res.stages["simulate"] == ("failed: scenario 'tiny' has no landscape; use small, "
+                                      "neaspec or large")
+    assert res.warnings == ["simulation: 12 animals have no home range; they are left out"]

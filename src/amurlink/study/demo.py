@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,49 +173,58 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
     try:
         from amurlink.simulate import simulate_study, write_study
 
-        say("simulate", "running")
-        t0 = time.perf_counter()
-        try:
-            study = simulate_study(res.scenario, seed=res.seed)
-            res.truth = study.summary()
-        except Exception as exc:  # noqa: BLE001 - reported, like any stage
-            from amurlink.study._proc import describe
+        # the simulation's warnings join the run's: where, what and what to do, no class
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                say("simulate", "running")
+                t0 = time.perf_counter()
+                try:
+                    study = simulate_study(res.scenario, seed=res.seed)
+                    res.truth = study.summary()
+                except Exception as exc:  # noqa: BLE001 - reported, like any stage
+                    from amurlink.study._proc import describe
 
-            res.stages["simulate"] = f"failed: {describe(exc)}"
-            return res
-        finally:
-            res.timings["simulate"] = time.perf_counter() - t0
-        res.stages["simulate"] = "ok"
-        say("simulate", "ok")
-        say("write simulation", "running")
-        t0 = time.perf_counter()
-        try:
-            write_study(study, sim_dir, overwrite=True)
-            _set_reports(sim_dir, languages, public)
-            _set_skip(sim_dir, tuple(skip))
-            from amurlink.study.themes import write_theme_inputs
+                    res.stages["simulate"] = f"failed: {describe(exc)}"
+                    return res
+                finally:
+                    res.timings["simulate"] = time.perf_counter() - t0
+                res.stages["simulate"] = "ok"
+                say("simulate", "ok")
+                say("write simulation", "running")
+                t0 = time.perf_counter()
+                try:
+                    write_study(study, sim_dir, overwrite=True)
+                    _set_reports(sim_dir, languages, public)
+                    _set_skip(sim_dir, tuple(skip))
+                    from amurlink.study.themes import write_theme_inputs
 
-            # incident books, settlements and corridor resistance (own child seeds; the
-            # study's files are not changed), for the stages that will read them
-            write_theme_inputs(study, sim_dir, incidents="incidents" not in skip,
-                               corridors="corridors" not in skip)
-        except Exception as exc:  # noqa: BLE001
-            from amurlink.study._proc import describe
+                    # incident books, settlements and corridor resistance (own child seeds; the
+                    # study's files are not changed), for the stages that will read them
+                    write_theme_inputs(study, sim_dir, incidents="incidents" not in skip,
+                                       corridors="corridors" not in skip)
+                except Exception as exc:  # noqa: BLE001
+                    from amurlink.study._proc import describe
 
-            res.stages["write simulation"] = f"failed: {describe(exc)}"
-            return res
-        finally:
-            res.timings["write simulation"] = time.perf_counter() - t0
-        del study
-        res.stages["write simulation"] = "ok"
-        say("write simulation", "ok")
+                    res.stages["write simulation"] = f"failed: {describe(exc)}"
+                    return res
+                finally:
+                    res.timings["write simulation"] = time.perf_counter() - t0
+                del study
+                res.stages["write simulation"] = "ok"
+                say("write simulation", "ok")
+            finally:
+                from amurlink.study._proc import count_warnings, warning_text
+
+                res.warnings = count_warnings([f"simulation: {warning_text(w)}"
+                                               for w in caught])
         run = run_study(Study.open(sim_dir, out), parallel=parallel, scheduler=scheduler,
                         progress=say)
         res.run = run
         res.stages.update(run.stages)
         res.timings.update(run.timings)
         res.background = list(run.background)
-        res.warnings = list(run.warnings)
+        res.warnings = res.warnings + list(run.warnings)
     finally:
         res.total_s = time.perf_counter() - t_all
     return res
