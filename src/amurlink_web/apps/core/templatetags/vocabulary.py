@@ -1,5 +1,6 @@
 """``{{ value|word }}``: a data vocabulary word (link status and method, protection level, a
-link decision's effect) in the reader's language; anything else is shown as it is."""
+link decision's effect, a reader's access kind) in the reader's language; anything else is
+shown as it is. ``{{ code|language_name }}``: a language in its own name."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ WORDS = {
     "expert": gettext_lazy("expert"),
     "merge": gettext_lazy("merge"),
     "split": gettext_lazy("split"),
+    "owner": gettext_lazy("owner"),
+    "partner": gettext_lazy("partner"),
+    "public": gettext_lazy("public"),
     **{value: label for value, label in LocationLevel.choices},
 }
 assert set(LINK_STATUSES) | set(LINK_METHODS) <= set(WORDS)
