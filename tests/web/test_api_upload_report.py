@@ -91,3 +91,24 @@ class ApiUploadReportTest(BaseTestCase):
         self.assertLessEqual(set(report["required"]), set(r.json()))
         self.assertLessEqual({"file", "row", "field"},
                              set(report["properties"]["issues"]["items"]["properties"]))
+
+    def test_every_reference_in_the_schema_resolves(self):
+        schema = self.client_for("anonymous").get("/api/openapi.json").json()
+
+        def refs(node):
+            if isinstance(node, dict):
+                if "$ref" in node:
+                    yield node["$ref"]
+                for v in node.values():
+                    yield from refs(v)
+            elif isinstance(node, list):
+                for v in node:
+                    yield from refs(v)
+
+        found = set(refs(schema))
+        self.assertIn("#/components/schemas/UploadReport", found)
+        for ref in found:
+            node = schema
+            for part in ref.removeprefix("#/").split("/"):
+                node = node[part]  # KeyError: a dangling reference
+            self.assertIsInstance(node, dict, ref)
