@@ -111,7 +111,12 @@ class ReviewWalkTest(PersonaWalkCase):
                 break
             time.sleep(0.5)
         self.assertEqual(len(decided), N_PAIRS)
-        self.check(page, lang, "review-3-after-fifty")
+        # the queue of proposals awaiting this side is empty now (accepted ones await the
+        # other park, rejected ones are closed)
+        page.goto(f"{url}/review/?method=photo")
+        self.assertEqual(page.locator("#review-start").count(), 0)
+        self.assertTrue(page.is_visible("#queue-empty"))
+        self.check(page, lang, "review-3-queue-after-fifty")
         (ARTIFACTS / f"walks-{lang}-review-timings.json").write_text(json.dumps({
             "reviewer": username, "decisions": len(timings), "walk_s": round(walk_s, 1),
             "ms": timings, "median_ms": sorted(timings)[len(timings) // 2],
