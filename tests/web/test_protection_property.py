@@ -1,4 +1,15 @@
-"""Property: no page or API response carries a position finer than its reader may see."""
+"""Property: no page or API response carries a position finer than its reader may see.
+
+Two parts: the pages and API answers of the six personas on uploaded packages with drawn
+positions (``ProtectionPropertyTest``, through the test client), and every registered web
+data path (:data:`amurlink.release.OUTPUTS`, ``web:*`` with a producer) on ``WEB_EXAMPLES``
+(200) drawn cases each - readers the platform has (owner, partner under a drawn agreement,
+public), study policies, agreements - checked by
+:func:`amurlink.testing.release_outputs.check_artifacts`; ``SLOW_WEB_EXAMPLES`` under
+``-m slow``. Outputs that share a producer (a page and the API endpoint serving the same
+rows) are one test: the producer runs once per case and its output is checked for all of
+them. Fixed seeds (``derandomize``). Time: see docs/security.md "Property tests".
+"""
 
 from __future__ import annotations
 
@@ -82,37 +93,54 @@ class ProtectionPropertyTest(BaseTestCase, HypothesisTestCase):
 from hypothesis import Phase  # noqa: E402
 
 from amurlink.release import OUTPUTS  # noqa: E402
-from amurlink.testing.release_outputs import check_artifacts, draw_case  # noqa: E402
-from amurlink.testing.release_outputs import produce as produce_output  # noqa: E402
+from amurlink.testing.release_outputs import case_options, check_artifacts, draw_case  # noqa: E402,I001
 
-WEB = sorted(n for n, o in OUTPUTS.items() if o.kind == "web" and o.produce is not None)
+#: Cases per web data path in the default suite (issue #14: at least 200) and under -m slow.
+WEB_EXAMPLES = 200
+SLOW_WEB_EXAMPLES = 1000
 
-
-def _web_settings(n):
-    return settings(max_examples=n, derandomize=True, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck),
-                    phases=[Phase.explicit, Phase.generate])
-
-
-def _check_web(data):
-    case = draw_case(data.draw, with_border=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in WEB:
-            check_artifacts(name, case, produce_output(name, case, Path(tmp)))
+#: The registered web outputs with a producer, grouped by producer: outputs that share one
+#: (a page and the API endpoint that serve the same rows) run it once per case, and what it
+#: lets out is checked for all of them.
+WEB_PATHS: dict[str, list[str]] = {}
+for _name, _out in sorted(OUTPUTS.items()):
+    if _out.kind == "web" and _out.produce is not None:
+        WEB_PATHS.setdefault(str(_out.produce), []).append(_name)
 
 
-@_web_settings(25)
-@given(data=st.data())
-def test_web_data_paths_never_show_more_than_allowed(data):
+def _run_web(producer: str, examples: int) -> None:
+    names = WEB_PATHS[producer]
+    produce_web = OUTPUTS[names[0]].producer()
+    options = case_options(names[0])
+
+    @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @given(data=st.data())
+    def check(data):
+        case = draw_case(data.draw, **options)
+        with tempfile.TemporaryDirectory() as tmp:
+            artifacts = produce_web(case, Path(tmp))
+            assert artifacts, f"{names} let nothing out for a case drawn for the web: {case}"
+            check_artifacts(" / ".join(names), case, artifacts)
+
+    check()
+
+
+def test_web_paths_cover_the_registry():
+    assert {"web:api-deployments", "web:dataset-detail", "web:api-dataset",
+            "web:dataset-map", "web:joint-map"} <= {n for ns in WEB_PATHS.values() for n in ns}
+
+
+@pytest.mark.parametrize("producer", sorted(WEB_PATHS))
+def test_web_data_path_never_shows_more_than_allowed(producer):
     """Pages, API rows, summaries and maps of drawn readers, agreements and policies."""
-    _check_web(data)
+    _run_web(producer, WEB_EXAMPLES)
 
 
 @pytest.mark.slow
-@_web_settings(200)
-@given(data=st.data())
-def test_web_data_paths_long_campaign(data):
-    _check_web(data)
+@pytest.mark.parametrize("producer", sorted(WEB_PATHS))
+def test_web_data_path_long_campaign(producer):
+    _run_web(producer, SLOW_WEB_EXAMPLES)
 
 
 # ---------------------------------------------------------------------------------------------

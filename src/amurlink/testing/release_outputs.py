@@ -273,67 +273,82 @@ def _example() -> Dataset:
 
 
 def draw_dataset(draw: Any) -> Dataset:
-    """A toy-shaped two-country dataset with drawn positions, species, dates and links."""
+    """A toy-shaped two-country dataset with drawn positions, species, dates and links.
+
+    Each column is drawn as one list (a few draws a case, not one per cell) and the frames are
+    built column-wise: the property tests draw thousands of cases."""
     from hypothesis import strategies as st
 
+    def ints(lo: int, hi: int, size: int) -> list[int]:
+        return draw(st.lists(st.integers(lo, hi), min_size=size, max_size=size))
+
+    def picks(values: tuple, size: int) -> list:
+        return draw(st.lists(st.sampled_from(values), min_size=size, max_size=size))
+
     base = _example()
-    t = {k: v.copy() for k, v in base.tables.items()}
-    deps = t["deployments"]
-    n = len(deps)
-    cn = deps["deploymentID"].str.startswith("CN").to_numpy()
-    lat = [draw(st.integers(4295000, 4325000)) / 1e5 for _ in range(n)]
-    lon = [(draw(st.integers(13085000, 13099000)) if c else draw(st.integers(13101000, 13115000)))
-           / 1e5 for c in cn]
-    deps["latitude"], deps["longitude"] = lat, lon
+    t = dict(base.tables)  # the frames drawn anew below replace these; the rest are copied
+    deps = t["deployments"].copy()
     ids = deps["deploymentID"].tolist()
-    obs = t["observations"]
-    ind = t["individuals"]
-    ind_species = {i: draw(st.sampled_from(SPECIES[:3] + SPECIES[4:5]))
-                   for i in ind["individualID"]}
-    ind["scientificName"] = ind["individualID"].map(ind_species)
-    keep = [draw(st.booleans()) or i < 4 for i in range(len(obs))]
-    obs = obs.loc[keep].copy()
-    days = [draw(st.integers(0, 89)) for _ in range(len(obs))]
-    obs["eventStart"] = [START + pd.Timedelta(days=d, hours=3) for d in days]
+    n = len(ids)
+    cn = [d.startswith("CN") for d in ids]
+    # CN stations west of the toy border (131.0 E), RU east of it
+    deps["latitude"] = [v / 1e5 for v in ints(4295000, 4325000, n)]
+    deps["longitude"] = [((13085000 if c else 13101000) + v) / 1e5
+                         for c, v in zip(cn, ints(0, 14000, n), strict=True)]
+    ind = t["individuals"].copy()
+    ind_species = dict(zip(ind["individualID"], picks(SPECIES[:3] + SPECIES[4:5], len(ind)),
+                           strict=True))
+    ind["scientificName"] = pd.array(ind["individualID"].map(ind_species),
+                                     dtype=ind["scientificName"].dtype)
+    all_obs = t["observations"]
+    flags = draw(st.lists(st.booleans(), min_size=len(all_obs), max_size=len(all_obs)))
+    obs = all_obs.loc[[f or i < 4 for i, f in enumerate(flags)]].reset_index(drop=True)
+    m = len(obs)
+    start = START + pd.Timedelta(hours=3)
+    obs["eventStart"] = (start + pd.to_timedelta(ints(0, 89, m), unit="D")).astype(
+        all_obs["eventStart"].dtype)
     obs["eventEnd"] = obs["eventStart"] + pd.Timedelta(minutes=5)
-    names = []
-    for i, iid in enumerate(obs["individualID"]):
-        if isinstance(iid, str):
-            names.append(ind_species[iid])
-        else:
-            names.append(draw(st.sampled_from(SPECIES + (None,))) if i >= 0 else None)
-    obs["scientificName"] = pd.array(names, dtype=obs["scientificName"].dtype)
+    who = [iid if isinstance(iid, str) else None for iid in obs["individualID"]]
+    free = iter(picks(SPECIES + (None,), sum(i is None for i in who)))
+    obs["scientificName"] = pd.array([ind_species[i] if i else next(free) for i in who],
+                                     dtype=all_obs["scientificName"].dtype)
     # an observation's station: individuals keep their country's side (crossings stay real)
+    same_side = {c: [d for d in ids if d[:2] == c] for c in {d[:2] for d in ids}}
     dep_of = []
-    for iid, old in zip(obs["individualID"], obs["deploymentID"], strict=True):
-        pool = [d for d in ids if d[:2] == str(old)[:2]] if isinstance(iid, str) else ids
-        dep_of.append(draw(st.sampled_from(pool)))
-    obs["deploymentID"] = dep_of
+    for i, old, k in zip(who, obs["deploymentID"], ints(0, n - 1, m), strict=True):
+        pool = same_side.get(str(old)[:2], ids) if i else ids
+        dep_of.append(pool[k % len(pool)])
+    obs["deploymentID"] = pd.array(dep_of, dtype=all_obs["deploymentID"].dtype)
+    # a medium keeps its observation's time and station; media of no kept observation go
     media = t["media"]
-    when = dict(zip(obs["mediaID"], obs["eventStart"], strict=True))
-    where = dict(zip(obs["mediaID"], obs["deploymentID"], strict=True))
-    media = media.loc[media["mediaID"].isin(set(obs["mediaID"].dropna()))].copy()
-    media["timestamp"] = media["mediaID"].map(when).astype(media["timestamp"].dtype)
-    media["deploymentID"] = media["mediaID"].map(where)
-    first = obs.dropna(subset=["individualID"]).groupby("individualID")["eventStart"].min()
-    ind["firstRecorded"] = ind["individualID"].map(first).astype(ind["firstRecorded"].dtype)
-    links = t["identityLinks"]
-    links["timestamp"] = [START + pd.Timedelta(days=draw(st.integers(0, 120)))
-                          for _ in range(len(links))]
-    links["timestamp"] = links["timestamp"].astype(t["identityLinks"]["timestamp"].dtype)
-    samples = t["samples"]
-    samples["scientificName"] = [draw(st.sampled_from(SPECIES[:3] + SPECIES[4:5]))
-                                 for _ in range(len(samples))]
-    samples["collectionDate"] = [START + pd.Timedelta(days=draw(st.integers(0, 89)))
-                                 for _ in range(len(samples))]
-    samples["collectionDate"] = samples["collectionDate"].astype(
-        t["samples"]["collectionDate"].dtype)
-    samples["latitude"] = [draw(st.integers(4295000, 4325000)) / 1e5 for _ in range(len(samples))]
-    samples["longitude"] = [draw(st.integers(13085000, 13115000)) / 1e5
-                            for _ in range(len(samples))]
-    t.update(deployments=deps, observations=obs.reset_index(drop=True), media=media,
-             individuals=ind, identityLinks=links, samples=samples)
-    return Dataset(t, metadata=dict(base.metadata), extra_resources=list(base.extra_resources))
+    row_of = pd.Index(obs["mediaID"]).get_indexer(media["mediaID"])
+    media = media.loc[row_of >= 0].copy()
+    row_of = row_of[row_of >= 0]
+    media["timestamp"] = obs["eventStart"].to_numpy()[row_of]
+    media["deploymentID"] = pd.array(obs["deploymentID"].to_numpy()[row_of],
+                                     dtype=t["media"]["deploymentID"].dtype)
+    first: dict[str, pd.Timestamp] = {}
+    for iid, when in zip(who, obs["eventStart"], strict=True):
+        if iid is not None and (iid not in first or when < first[iid]):
+            first[iid] = when
+    ind["firstRecorded"] = pd.Series([first.get(i, pd.NaT) for i in ind["individualID"]],
+                                     index=ind.index).astype(ind["firstRecorded"].dtype)
+    links = t["identityLinks"].copy()
+    links["timestamp"] = (START + pd.to_timedelta(ints(0, 120, len(links)), unit="D")).astype(
+        links["timestamp"].dtype)
+    samples = t["samples"].copy()
+    k = len(samples)
+    samples["scientificName"] = pd.array(picks(SPECIES[:3] + SPECIES[4:5], k),
+                                         dtype=samples["scientificName"].dtype)
+    samples["collectionDate"] = (START + pd.to_timedelta(ints(0, 89, k), unit="D")).astype(
+        samples["collectionDate"].dtype)
+    samples["latitude"] = [v / 1e5 for v in ints(4295000, 4325000, k)]
+    samples["longitude"] = [v / 1e5 for v in ints(13085000, 13115000, k)]
+    drawn = dict(deployments=deps, observations=obs, media=media, individuals=ind,
+                 identityLinks=links, samples=samples)  # new frames, nobody else holds them
+    t = {k: drawn[k] if k in drawn else v.copy() for k, v in t.items()}
+    return Dataset(t, metadata=dict(base.metadata), extra_resources=list(base.extra_resources),
+                   copy=False)
 
 
 #: Readers a case can draw: the owner, one country's owner (the other country's stations at
@@ -426,13 +441,23 @@ def required_levels(case: ReleaseCase) -> pd.Series:
 
     data, aud, pol = case.dataset, case.audience, case.policy
     deps = data.deployments
-    country = dict(zip(data["deploymentDetails"]["deploymentID"],
-                   data["deploymentDetails"]["countryCode"], strict=True))
-    obs = data.observations.dropna(subset=["scientificName"])
+    details = data["deploymentDetails"]
+    country = dict(zip(details["deploymentID"], details["countryCode"], strict=True))
+    obs = data.observations
+    names_at: dict[str, list[str]] = {}
+    for dep, n in zip(obs["deploymentID"], obs["scientificName"], strict=True):
+        if isinstance(n, str):
+            names_at.setdefault(dep, []).append(n)
+    seen = sorted({n for names in names_at.values() for n in names})
+    sensitive = dict(zip(seen, is_sensitive(seen, sensitive_species=pol.sensitive_species),
+                         strict=True))
+    # the agreement's levels for the species a name is (or is below)
+    named = {n: [lvl for sp, lvl in aud.species_levels.items()
+                 if is_sensitive([n], sensitive_species=[sp])[0]] for n in seen}
     out = {}
     for dep in deps["deploymentID"]:
-        names = list(obs.loc[obs["deploymentID"] == dep, "scientificName"].astype(str))
-        sens = [n for n in names if is_sensitive([n], sensitive_species=pol.sensitive_species)[0]]
+        names = names_at.get(dep, [])
+        sens = [n for n in names if sensitive[n]]
         if aud.kind == "owner" and (aud.country is None or country.get(dep) == aud.country):
             need = "exact"
         elif aud.kind == "public":
@@ -441,15 +466,11 @@ def required_levels(case: ReleaseCase) -> pd.Series:
             base = aud.level or pol.partner_level
             need_r = _RANK[base]
             for n in sens:
-                named = [lvl for sp, lvl in aud.species_levels.items()
-                         if is_sensitive([n], sensitive_species=[sp])[0]]
-                need_r = max(need_r, max(_RANK[v] for v in named) if named
+                need_r = max(need_r, max(_RANK[v] for v in named[n]) if named[n]
                              else _RANK[pol.partner_sensitive_level])
             for n in names:  # the agreement's level for a species it names applies too
-                named = [lvl for sp, lvl in aud.species_levels.items()
-                         if is_sensitive([n], sensitive_species=[sp])[0]]
-                if named:
-                    need_r = max(need_r, max(_RANK[v] for v in named))
+                if named[n]:
+                    need_r = max(need_r, max(_RANK[v] for v in named[n]))
             need = LEVELS[need_r]
         out[dep] = need
     return pd.Series(out)
@@ -466,34 +487,47 @@ def _cutoff(case: ReleaseCase) -> pd.Timestamp | None:
     return None if c is None else pd.Timestamp(c, tz="UTC")
 
 
-def _shown_rank(exact: pd.DataFrame, shown: pd.DataFrame, case: ReleaseCase) -> pd.Series:
+class _Places:
+    """Where each deployment of a case may be shown: exact, its 1 km and 10 km cell centres
+    (:func:`~amurlink.core.protection.protect_locations`, row by row) and the withheld point
+    of the whole dataset; computed once per :func:`check_artifacts` call."""
+
+    def __init__(self, case: ReleaseCase) -> None:
+        from amurlink.core.protection import protect_locations
+
+        crs = case.policy.crs
+        exact = case.dataset.deployments[["latitude", "longitude"]].reset_index(drop=True)
+        self.row = {d: i for i, d in enumerate(case.dataset.deployments["deploymentID"])}
+        self.at = {"exact": exact.to_numpy(float)}
+        for lvl in ("1km", "10km"):
+            cells = protect_locations(exact, level=lvl, crs=crs)
+            self.at[lvl] = cells[["latitude", "longitude"]].to_numpy(float)
+        held = protect_locations(exact, level="withheld", crs=crs).iloc[0]
+        self.held = (float(held["latitude"]), float(held["longitude"]))
+
+
+def _shown_rank(places: _Places, shown: pd.DataFrame) -> pd.Series:
     """Level each shown row reveals: exact, a 1 / 10 km cell centre, the withheld point; else
     "unknown" (rank 0: treated as exact, so any unexplained position fails)."""
     import numpy as np
 
-    from amurlink.core.protection import protect_locations
-
-    crs = case.policy.crs
-    ex = exact.set_index("deploymentID").loc[shown["deploymentID"]]
+    ids = shown["deploymentID"].to_numpy()
+    rows = np.array([places.row[d] for d in ids], dtype=int)  # KeyError: an unknown station
     lat = pd.to_numeric(shown["latitude"], errors="coerce").to_numpy(float)
     lon = pd.to_numeric(shown["longitude"], errors="coerce").to_numpy(float)
+
+    def at(points: np.ndarray) -> np.ndarray:
+        return np.isclose(points[rows, 0], lat, atol=1e-9, rtol=0) & \
+            np.isclose(points[rows, 1], lon, atol=1e-9, rtol=0)
+
     rank = np.zeros(len(shown), dtype=int)
-    held_area = protect_locations(case.dataset.deployments[["latitude", "longitude"]],
-                                  level="withheld", crs=crs).iloc[0]
     for lvl in ("1km", "10km"):
-        cand = protect_locations(ex[["latitude", "longitude"]].reset_index(drop=True),
-                                 level=lvl, crs=crs)
-        same = np.isclose(cand["latitude"].to_numpy(float), lat, atol=1e-9, rtol=0) & \
-            np.isclose(cand["longitude"].to_numpy(float), lon, atol=1e-9, rtol=0)
-        rank[same] = _RANK[lvl]
-    held = (np.isclose(lat, held_area["latitude"], atol=1e-9, rtol=0)
-            & np.isclose(lon, held_area["longitude"], atol=1e-9, rtol=0)) | \
-        (np.isnan(lat) & np.isnan(lon))
+        rank[at(places.at[lvl])] = _RANK[lvl]
+    held = (np.isclose(lat, places.held[0], atol=1e-9, rtol=0)
+            & np.isclose(lon, places.held[1], atol=1e-9, rtol=0)) | (np.isnan(lat) & np.isnan(lon))
     rank[held] = _RANK["withheld"]
-    same_exact = np.isclose(ex["latitude"].to_numpy(float), lat, atol=1e-9, rtol=0) & \
-        np.isclose(ex["longitude"].to_numpy(float), lon, atol=1e-9, rtol=0)
-    rank[same_exact] = 0
-    return pd.Series(rank, index=shown["deploymentID"].to_numpy())
+    rank[at(places.at["exact"])] = 0
+    return pd.Series(rank, index=ids)
 
 
 def _outside_names(case: ReleaseCase) -> list[str]:
@@ -537,6 +571,7 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
     from amurlink.exchange import within_taxa
 
     need = required_levels(case)
+    places = _Places(case)
     cutoff = _cutoff(case)
     agreed = _agreed(case)
     exact = case.dataset.deployments
@@ -580,7 +615,7 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
                     if lvl in ("10km", "withheld"):
                         assert not close.any(), f"{name}: a point near {dep} ({lvl})"
             elif len(deps):
-                shown = _shown_rank(exact, deps, case)
+                shown = _shown_rank(places, deps)
                 for dep, r in shown.items():
                     assert r >= _RANK[need[dep]], (
                         f"{name}: {dep} shown at {LEVELS[r]}, may be seen at {need[dep]} at best")
@@ -588,7 +623,7 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
         assert isinstance(art, Dataset), f"{name}: unexpected artifact {type(art).__name__}"
         deps = art.get("deployments")
         if deps is not None and len(deps) and {"latitude", "longitude"} <= set(deps):
-            shown = _shown_rank(exact, deps, case)
+            shown = _shown_rank(places, deps)
             for dep, r in shown.items():
                 assert r >= _RANK[need[dep]], (
                     f"{name}: {dep} shown at {LEVELS[r]}, the reader may see {need[dep]} at best")
