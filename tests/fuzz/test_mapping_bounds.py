@@ -21,7 +21,7 @@ import pytest
 from amurlink.datasets import example_path
 from amurlink.exceptions import DataError
 from amurlink.io._readers.tabular import _CELL_COST, MAX_CSV_FIELDS, read_text_table
-from amurlink.io._source import default_budget
+from amurlink.io._source import DEFAULT_BUDGET_BYTES
 from amurlink.io.mapping import DEFAULT_ROW_COST, import_mapping
 
 TEN_MB = 10_000_000
@@ -80,7 +80,8 @@ def _config(tmp_path: Path) -> Path:
 
 def _harmonise(tmp_path: Path, toml: Path, fuzz) -> tuple[dict, str]:
     out = fuzz.run_measured(fuzz.cli_argv("harmonise", "-c", str(_config(tmp_path)),
-                                          "-o", str(tmp_path / "joint"), str(toml)))
+                                          "-o", str(tmp_path / "joint"), str(toml)),
+                            env={"AMURLINK_READ_BUDGET": ""})  # the bound is the default's
     text = out["stdout"] + out["stderr"]
     fuzz.assert_clean_exit(out["rc"], text, allowed=(1,))
     assert out["rss_mb"] < fuzz.RSS_LIMIT_MB, out
@@ -93,7 +94,8 @@ def _web_env(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "web").mkdir(exist_ok=True)
     return {"AMURLINK_WEB_HOME": str(tmp_path / "web"), "AMURLINK_DB_URL": "",
             "DATABASE_URL": "", "AMURLINK_WEB_DATA": str(tmp_path / "web" / "data"),
-            "AMURLINK_SECRET_KEY": "fuzz-only-not-secret-" + "x" * 40}
+            "AMURLINK_SECRET_KEY": "fuzz-only-not-secret-" + "x" * 40,
+            "AMURLINK_READ_BUDGET": ""}
 
 
 def _web_upload(tmp_path: Path, folder: Path, fuzz) -> dict:
@@ -114,7 +116,7 @@ def _web_upload(tmp_path: Path, folder: Path, fuzz) -> dict:
 def _admitted_rows(columns: int) -> int:
     """Rows of empty cells (``columns`` wide) just under what the default budget admits."""
     per_row = 2 * columns + _CELL_COST * columns + DEFAULT_ROW_COST  # see _check_csv_cost
-    return min(int(0.97 * default_budget() / per_row), TEN_MB // columns - 100)
+    return min(int(0.97 * DEFAULT_BUDGET_BYTES / per_row), TEN_MB // columns - 100)
 
 
 # -- through the CLI and the web (child processes, peak RSS) -----------------------------------
