@@ -79,6 +79,18 @@ def test_demo_summary_matches_truth(demo_run):
     assert truth["scenario"] == "small"
 
 
+def test_demo_output_names_no_exception_or_warning_class(demo_run):
+    """Warnings say which stage, what happened and what to do; never a class name (the small
+    demo's leopard SECR fit warns that its mask buffer is narrow)."""
+    import re
+
+    _, result, _ = demo_run
+    text = " ".join(result.stdout.split())
+    assert not re.search(r"\b[A-Z][A-Za-z]*(Warning|Error|Exception)\b", text), text
+    if "Warnings (" in text:
+        assert "mask buffer" not in text or "--buffer" in text  # with what to do
+
+
 def test_demo_rejects_unknown_scenario(tmp_path):
     result = runner.invoke(app, ["demo", "--scenario", "huge", "-o", str(tmp_path)])
     assert result.exit_code == 2
