@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -204,3 +205,14 @@ def test_a_row_cost_is_charged_per_row(tmp_path, fuzz):
     assert len(read_text_table(records, budget=cells_only + 100)) == 3
     ds, report = import_mapping(toml)
     assert report.valid and len(ds.observations) == 3
+
+
+def test_a_station_table_without_any_coordinate_is_errors_not_numpy_warnings(tmp_path, fuzz):
+    # before: "RuntimeWarning: Mean of empty slice" from the axis-swap guess (stderr noise on
+    # the CLI, an exception where warnings are errors)
+    toml = _hostile_mapping(tmp_path / "m", fuzz, table="stations.csv", body=",,,,\n" * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, report = import_mapping(toml)
+    assert {(i.row, i.field) for i in report.errors if i.code == "type-error"} >= {
+        (2, "X"), (2, "Y"), (4, "X")}

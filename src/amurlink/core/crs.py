@@ -293,7 +293,8 @@ def to_wgs84(
         def far(lo: np.ndarray, la: np.ndarray) -> float:
             bad = ~np.isfinite(lo) | ~np.isfinite(la) | (lo < area.west - 10) | (
                 lo > area.east + 10) | (la < area.south - 10) | (la > area.north + 10)
-            return float(np.mean(bad[np.isfinite(xa) & np.isfinite(ya)])) if bad.size else 0.0
+            given = bad[np.isfinite(xa) & np.isfinite(ya)]
+            return float(np.mean(given)) if given.size else 0.0  # none given: nothing far
         if far(lon, lat) > 0.5:
             lo2, la2 = (np.asarray(v, dtype=float) for v in transformer.transform(
                 ya, xa, errcheck=False))
