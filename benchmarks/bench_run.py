@@ -126,7 +126,8 @@ def main() -> int:
             ran = {}
             if proc.returncode == 0:
                 payload = json.loads(proc.stdout)
-                ran = {k: v for k, v in payload["timings"].items()}
+                cpus = payload.get("cpu", {})
+                ran = {k: (v, cpus.get(k)) for k, v in payload["timings"].items()}
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                             str(base)], check=False, capture_output=True)
@@ -148,8 +149,11 @@ def main() -> int:
     names: list[str] = []
     for k in keys:
         names += [n for n in stage_tables[k].get("stages", {}) if n not in names]
-    print("\nStage wall seconds of the last run of each (c: a child process beside the main "
-          "one)\n\n| stage | " + " | ".join(keys) + " |\n|---|" + "---:|" * len(keys))
+    cpu_keys = [k for k in keys if stage_tables[k].get("cpu")]  # the previous demo has none
+    print("\nStage seconds of the last run of each: wall (c: a child process beside the main "
+          "one), and CPU where the demo records it\n\n| stage | "
+          + " | ".join([f"{k} wall" for k in keys] + [f"{k} CPU" for k in cpu_keys])
+          + " |\n|---|" + "---:|" * (len(keys) + len(cpu_keys)))
     for n in names:
         cells = []
         for k in keys:
@@ -157,12 +161,16 @@ def main() -> int:
             v = tab.get("stages", {}).get(n)
             mark = " c" if n in tab.get("background", ()) else ""
             cells.append("" if v is None else f"{v:.1f}{mark}")
+        for k in cpu_keys:
+            v = stage_tables[k]["cpu"].get(n)
+            cells.append("" if v is None else f"{v:.1f}")
         print(f"| {n} | " + " | ".join(cells) + " |")
     print(f"\n| rerun | wall s | CPU s | note |\n|---|---:|---:|---|\n| nothing changed | "
           f"{noop:.2f} | {noop_cpu:.2f} | {'nothing ran' if noop_ok else 'SOMETHING RAN'}; "
           f"target < {NOOP_TARGET_S:.0f} s: {'met' if noop < NOOP_TARGET_S else 'NOT met'} |")
     print(f"| ru_lab.csv changed | {changed:.2f} | {changed_cpu:.2f} | ran: "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in ran.items()) + " |")
+          + ", ".join(f"{k} {v:.1f} s" + ("" if c is None else f" ({c:.1f} CPU)")
+                      for k, (v, c) in ran.items()) + " |")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0 if ok else 1
 

@@ -89,6 +89,7 @@ def test_rerun_does_only_what_changed(tmp_path):
     a = record["stages"]["A"]
     assert set(a["inputs"]) == {"inputs.a"} and len(a["inputs"]["inputs.a"]) == 64
     assert a["versions"]["amurlink"] and a["status"] == "ok" and a["seconds"] >= 0
+    assert a["cpu_s"] >= 0 and set(first.cpu) == set("ABCDES")
 
     again = _run(study)  # nothing changed: nothing runs
     assert CALLS == [] and set(again.stages.values()) == {"cached"}
@@ -131,6 +132,7 @@ def test_forked_stages_return_their_values(tmp_path):
               Stage("B", _b, needs=("A",), where="fork")]
     res = _run(study, stages, parallel=True)
     assert res.values["B"] == 2 and res.stages == {"A": "ok", "B": "ok"}
+    assert set(res.cpu) == {"A", "B"} and all(v >= 0 for v in res.cpu.values())
     assert set(res.background) <= {"A", "B"}
 
 

@@ -185,6 +185,7 @@ def run_command(
         emit_json({"study": str(result.study.folder), "output": str(result.study.out_dir),
                    "record": str(result.record), "stages": result.stages,
                    "timings": {k: round(v, 3) for k, v in result.timings.items()},
+                   "cpu": {k: round(v, 3) for k, v in result.cpu.items()},
                    "summaries": result.summaries, "total": round(result.total_s, 3)})
     else:
         console.print(f"\n[bold]amurlink run[/bold]: {result.study.folder} -> "

@@ -66,6 +66,7 @@ class Background:
         self._value: Any = None
         self._error: str | None = None
         self._seconds = 0.0
+        self._cpu = 0.0
         self._warnings: list[str] = []
         self._proc: Any = None
         self._conn: Any = None
@@ -81,7 +82,12 @@ class Background:
                 return
             except (ValueError, OSError) as exc:  # fork unavailable: run inline
                 logger.debug("cannot fork for %s (%s); running inline", name, exc)
-        self._value, self._error, self._seconds, self._warnings = _call(fn)
+        self._value, self._error, self._seconds, self._warnings, self._cpu = _call(fn)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds the stage took (its child process's own, or this process's)."""
+        return self._cpu
 
     @property
     def forked(self) -> bool:
@@ -102,8 +108,8 @@ class Background:
             try:
                 if self._conn.poll(timeout):
                     payload = self._conn.recv_bytes()
-                    self._value, self._error, self._seconds, self._warnings = pickle.loads(
-                        payload)
+                    (self._value, self._error, self._seconds, self._warnings,
+                     self._cpu) = pickle.loads(payload)
                 else:
                     self._error = (f"no result after {timeout:.0f} s; the stage may be stuck: "
                                    "rerun with --serial to run it in this process")
@@ -125,8 +131,9 @@ class Background:
         return self._value, self._error, self._seconds, self._warnings
 
 
-def _call(fn: Callable[[], Any]) -> tuple[Any, str | None, float, list[str]]:
-    t0 = time.perf_counter()
+def _call(fn: Callable[[], Any]) -> tuple[Any, str | None, float, list[str], float]:
+    """``(value, error or None, wall seconds, warnings, CPU seconds of this process)``."""
+    t0, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -134,7 +141,8 @@ def _call(fn: Callable[[], Any]) -> tuple[Any, str | None, float, list[str]]:
         except Exception as exc:  # noqa: BLE001 - reported by the parent
             logger.debug("background stage failed", exc_info=True)
             value, error = None, describe(exc)
-    return value, error, time.perf_counter() - t0, [warning_text(w) for w in caught]
+    return (value, error, time.perf_counter() - t0, [warning_text(w) for w in caught],
+            time.process_time() - c0)
 
 
 def _child(fn: Callable[[], Any], conn: Any) -> None:  # pragma: no cover - runs in a fork
@@ -144,7 +152,7 @@ def _child(fn: Callable[[], Any], conn: Any) -> None:  # pragma: no cover - runs
             payload = pickle.dumps(out)
         except Exception as exc:  # noqa: BLE001
             payload = pickle.dumps((None, f"result not picklable: {describe(exc)}", out[2],
-                                    out[3]))
+                                    out[3], out[4]))
         conn.send_bytes(payload)
     except Exception:  # noqa: BLE001
         traceback.print_exc()

@@ -341,6 +341,9 @@ class RunResult:
         ``skipped: <why>``.
     timings : dict of str to float
         Seconds per stage that ran (children: their own run time).
+    cpu : dict of str to float
+        CPU seconds per stage that ran (a child's own; in this process, the process's, so
+        work of its other threads while the stage ran counts too).
     background : list of str
         Stages that ran in a child process.
     summaries : dict of str to dict
@@ -356,6 +359,7 @@ class RunResult:
     study: Study
     stages: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     background: list[str] = field(default_factory=list)
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
@@ -588,10 +592,12 @@ class _Runner:
         return None
 
     def finish(self, stage: Stage, value: Any, error: str | None, seconds: float,
-               started: str, caught: list[str]) -> None:
+               started: str, caught: list[str], cpu: float | None = None) -> None:
         # each warning says where it arose: "secr: Panthera pardus RU: mask buffer ..."
         self.res.warnings.extend(f"{stage.name}: {w}" for w in caught)
         self.res.timings[stage.name] = seconds
+        if cpu is not None:
+            self.res.cpu[stage.name] = cpu
         entry = self.entries.setdefault(stage.name, {})
         if error is None and isinstance(value, Mapping) and value.get("problems"):
             error = "; ".join(map(str, value["problems"]))[:300]
@@ -612,6 +618,8 @@ class _Runner:
         state = self.state_hashes(stage)
         fp = entry.get("fingerprint", "")
         self.digests[stage.name] = digest([fp, state]) if state else fp
+        if cpu is not None:
+            entry["cpu_s"] = round(cpu, 3)
         entry.update({"status": status, "started": started, "seconds": round(seconds, 3),
                       "versions": self.versions(), "outputs": list(stage.outputs),
                       "state": state, "digest": self.digests[stage.name],
@@ -625,7 +633,7 @@ class _Runner:
     def call_inline(self, stage: Stage) -> None:
         started = _dt.datetime.now(_dt.UTC).isoformat()
         self.progress(stage.name, "running")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -634,7 +642,7 @@ class _Runner:
                 logger.debug("stage %s failed", stage.name, exc_info=True)
                 value, error = None, describe(exc)
         self.finish(stage, value, error, time.perf_counter() - t0, started,
-                    [warning_text(w) for w in caught])
+                    [warning_text(w) for w in caught], cpu=time.process_time() - c0)
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -694,7 +702,8 @@ class _Runner:
                         value, error, seconds, warns = job.result()
                         if forked:
                             self.res.background.append(name)
-                        self.finish(self.by[name], value, error, seconds, started, warns)
+                        self.finish(self.by[name], value, error, seconds, started, warns,
+                                    cpu=job.cpu)
                     if not progressed and not done and not jobs and pending:
                         for name in pending:  # unreachable dependencies
                             self.status[name] = self.res.stages[name] = \
