@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,15 +170,69 @@ def scoped_joint(access: JointAccess) -> ScopedDataset:
     return scope(joint_inputs().dataset, agreements=_terms(access))
 
 
+def data_stamp(path: Path) -> tuple[int, ...]:
+    """What the joint package's records depend on apart from the link log (which every
+    review decision rewrites, with ``datapackage.json``): the data files, the border and the
+    study settings."""
+    f = path / "datapackage.json"
+    if not f.is_file():
+        raise Http404("no joint package has been loaded yet")
+    stamps = []
+    for p in sorted(path.iterdir()):
+        if p.is_file() and p.suffix == ".csv" and not p.name.startswith("identity-links"):
+            stamps.append(p.stat().st_mtime_ns)
+    for p in (path.parent / "border.geojson", path.parent / "amurlink.toml"):
+        if p.is_file():
+            stamps.append(p.stat().st_mtime_ns)
+    return tuple(stamps)
+
+
+#: (path, data state, reader's terms, policy) -> the first release made for them. The review
+#: pages keep it while only the link log changes (a decision never waits for a release).
+_FIRST: dict[tuple[Any, ...], Released] = {}
+_FIRST_LOCK = threading.Lock()
+_FIRST_SIZE = 16
+
+
 @functools.lru_cache(maxsize=16)
-def _released(stamp: int, key: tuple[Any, ...], access: JointAccess, policy: Any) -> Released:
-    return release(joint_inputs().dataset, audience=access.audience, policy=policy,
-                   agreements=_terms(access))
+def _released(path: str, data: tuple[int, ...], stamp: int, key: tuple[Any, ...],
+              access: JointAccess, policy: Any) -> Released:
+    out = release(joint_inputs().dataset, audience=access.audience, policy=policy,
+                  agreements=_terms(access))
+    with _FIRST_LOCK:
+        first = (path, data, key, policy)
+        if first not in _FIRST:
+            _FIRST[first] = out
+            while len(_FIRST) > _FIRST_SIZE:
+                _FIRST.pop(next(iter(_FIRST)))
+    return out
 
 
 def joint_release(*, access: JointAccess) -> Released:
-    """The joint package as ``access`` may see it (:class:`amurlink.release.Released`)."""
-    return _released(_stamp(joint_package_path()), access.key, access, study_policy())
+    """The joint package as ``access`` may see it (:class:`amurlink.release.Released`).
+
+    ONE release per (state of the joint package, its link log included; reader's terms)
+    for every page: the maps, the home page, the jobs and, through
+    :func:`data_release`, the review, photo and individual pages.
+    """
+    path = joint_package_path()
+    return _released(str(path), data_stamp(path), _stamp(path), access.key, access,
+                     study_policy())
+
+
+def data_release(*, access: JointAccess) -> Released:
+    """The release the review, photo and individual pages read: :func:`joint_release`'s,
+    the first one made for the current data state (link log aside) and ``access``'s terms.
+
+    Those pages take links, identities and histories from the link store itself, so a
+    decision (which rewrites only the link log) does not make them wait for a new release
+    of unchanged data; a change of any data file, the border or the study settings does.
+    """
+    path = joint_package_path()
+    policy = study_policy()
+    with _FIRST_LOCK:
+        hit = _FIRST.get((str(path), data_stamp(path), access.key, policy))
+    return hit if hit is not None else joint_release(access=access)
 
 
 def joint_records(*, access: JointAccess) -> PackageData:

@@ -34,11 +34,10 @@ from amurlink_web.apps.identities.selectors import (
 )
 from amurlink_web.apps.jobs.selectors import (
     JointAccess,
+    data_release,
     joint_inputs,
     joint_reader,
-    study_policy,
 )
-from amurlink_web.apps.sharing.scope import agreement_terms
 
 #: Review queue statuses (``awaiting-me``: proposed and not yet accepted for my side).
 QUEUE_STATUSES = ("awaiting-me", "awaiting-partner", "proposed", "confirmed", "rejected")
@@ -112,45 +111,12 @@ def _history_cached(path: str, key: tuple[Any, ...], two_party: bool, terms: Any
                                .history(subject)))
 
 
-def _data_stamp(path: Path) -> tuple[int, ...]:
-    """What the joint package's records depend on: NOT the link log, which every decision
-    rewrites (so the next proposal does not wait for a new release of unchanged data)."""
-    f = path / "datapackage.json"
-    if not f.is_file():
-        raise Http404("no joint package has been loaded yet")
-    # datapackage.json is rewritten with the link log (its hash); the data files are not
-    stamps = []
-    for p in sorted(path.iterdir()):
-        if p.is_file() and p.suffix == ".csv" and not p.name.startswith("identity-links"):
-            stamps.append(p.stat().st_mtime_ns)
-    for p in (path.parent / "border.geojson", path.parent / "amurlink.toml"):
-        if p.is_file():
-            stamps.append(p.stat().st_mtime_ns)
-    return tuple(stamps)
-
-
-@functools.lru_cache(maxsize=2)
-def _joint_data(path: str, stamp: tuple[int, ...]) -> Any:
-    from amurlink.io import read_camtrap_dp
-
-    return read_camtrap_dp(path)  # what joint_inputs() reads, without the report's extras
-
-
-@functools.lru_cache(maxsize=16)
-def _release_cached(path: str, stamp: tuple[int, ...], key: tuple[Any, ...],
-                    access: JointAccess, policy: Any) -> Released:
-    from amurlink.release import release
-
-    return release(_joint_data(path, stamp), audience=access.audience, policy=policy,
-                   agreements=tuple(agreement_terms(a) for a in access.agreements))
-
-
 def reader_release(access: JointAccess) -> Released:
-    """The joint package as ``access`` may see it: :func:`amurlink.release.release` of the
-    complete package with the reader's agreements (the same call as ``joint_release``),
-    cached until a data file, the border or the study settings change."""
-    path = joint_package_path()
-    return _release_cached(str(path), _data_stamp(path), access.key, access, study_policy())
+    """The joint package as ``access`` may see it: the SAME release as the maps' and the
+    home page's (:func:`~amurlink_web.apps.jobs.selectors.data_release`, i.e.
+    :func:`amurlink.release.release` of the complete package with the reader's agreements),
+    kept until a data file, the border or the study settings change."""
+    return data_release(access=access)
 
 
 def reader_get(*, fetched_by) -> Reader:
