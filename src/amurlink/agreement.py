@@ -25,16 +25,22 @@ from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError
 from amurlink.schema import LOCATION_LEVELS, STANDARD_TABLES
 
-__all__ = ["SHAREABLE_TABLES", "Agreement", "scope_dataset", "within_taxa"]
+__all__ = ["SHAREABLE_TABLES", "NAMED_ONLY_TABLES", "Agreement", "scope_dataset", "within_taxa"]
 
 #: Tables a sharing agreement may name (the Camtrap DP core and amurlink's extensions).
-#: ``patrolTracks`` and ``patrolFindings`` (incident books, :mod:`amurlink.incidents.protect`)
-#: are shared only when named: an agreement without tables does not share them.
+#: The incident books (``incidents``, ``diseaseTests``, ``necropsies``, ``patrols``) are
+#: extension tables like the others; ``patrolTracks`` (the ``track`` column of ``patrols``)
+#: and ``patrolFindings`` are shared only when named: an agreement without tables does not
+#: share them (:mod:`amurlink.incidents.protect`). The owner-only ``claimants`` table is never
+#: shareable.
 SHAREABLE_TABLES: tuple[str, ...] = (
     "deployments", "media", "observations", "deploymentDetails", "deploymentGaps",
     "individuals", "samples", "genotypes", "loci", "identityLinks",
+    "incidents", "diseaseTests", "necropsies", "patrols",
     "patrolTracks", "patrolFindings",
 )
+#: Shared only when an agreement names them.
+NAMED_ONLY_TABLES: tuple[str, ...] = ("patrolTracks", "patrolFindings")
 
 # ---------------------------------------------------------------------------------------------
 # The agreement
@@ -327,7 +333,9 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
     agreement = _as_agreement(agreement)
     species = agreement.species
     cutoff = agreement.cutoff(today)
-    wanted = set(agreement.tables) or set(SHAREABLE_TABLES)
+    wanted = set(agreement.tables) or set(SHAREABLE_TABLES) - set(NAMED_ONLY_TABLES)
+    if "patrolTracks" in wanted:
+        wanted.add("patrols")  # the tracks are a column of the patrols
     filtered = bool(species) or cutoff is not None
     out: dict[str, pd.DataFrame] = {}
     for name, frame in dataset.tables.items():
@@ -339,6 +347,11 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
         if species and name in ("observations", "individuals", "samples") \
                 and "scientificName" in frame:
             keep &= within_taxa(frame["scientificName"], species)
+        elif species and name in _SPECIES_OPTIONAL and "scientificName" in frame:
+            # an incident or a find without a species (a snare line) is of no species the
+            # agreement leaves out; one of another species goes
+            keep &= within_taxa(frame["scientificName"], species) \
+                | frame["scientificName"].isna().to_numpy(dtype=bool)
         if cutoff is not None:
             for col in _EMBARGOED.get(name, ()):
                 if col in frame:
@@ -385,6 +398,12 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
         keep = (first < pd.Timestamp(cutoff, tz="UTC")).fillna(False).to_numpy(bool) | \
             (first.isna().to_numpy(bool) & ind["individualID"].isin(seen).to_numpy(bool))
         out["individuals"] = ind if keep.all() else ind.loc[keep]
+    if "patrolFindings" in out:
+        found = out["patrolFindings"]
+        patrols = out.get("patrols")
+        kept = set(patrols["patrolID"]) if patrols is not None else set()
+        ok = found["patrolID"].isin(kept).to_numpy(dtype=bool)
+        out["patrolFindings"] = found if ok.all() else found.loc[ok]
     if "genotypes" in out:
         g = out["genotypes"]
         kept = out["samples"]["sampleID"] if "samples" in out else pd.Series([], dtype=object)
@@ -422,7 +441,12 @@ _EMBARGOED: dict[str, tuple[str, ...]] = {
     "observations": ("eventStart",), "media": ("timestamp",), "samples": ("collectionDate",),
     "deployments": ("deploymentStart",), "deploymentGaps": ("gapStart",),
     "identityLinks": ("timestamp",),
+    "incidents": ("eventStart",), "diseaseTests": ("sampleDate",), "necropsies": ("date",),
+    "patrols": ("start",), "patrolFindings": ("date",),
 }
+#: Incident books whose rows may lack a species (kept under a species scope).
+_SPECIES_OPTIONAL: tuple[str, ...] = ("incidents", "diseaseTests", "necropsies",
+                                      "patrolFindings")
 #: End dates: a missing one is fine, a later one holds the row back (deployments and gaps are
 #: shortened instead, see _clamp_spans).
 _ENDS: dict[str, tuple[str, ...]] = {"observations": ("eventEnd",)}

@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from amurlink.agreement import Agreement, _as_agreement, scope_dataset
+from amurlink.agreement import NAMED_ONLY_TABLES, Agreement, _as_agreement, scope_dataset
 from amurlink.core.protection import (
     Audience,
     ProtectionPolicy,
@@ -401,6 +401,15 @@ def _with_area(policy: ProtectionPolicy, complete: Dataset) -> ProtectionPolicy:
     return policy if area is None else replace(policy, withheld_area=area)
 
 
+def _named_patrol_tables(terms: tuple[Any, ...]) -> tuple[str, ...]:
+    """``patrolTracks`` / ``patrolFindings`` when every agreement names them (none without an
+    agreement: patrol data stays with its owner)."""
+    named = [set(a.tables) for a in terms if _is_agreement(a)]
+    if not named:
+        return ()
+    return tuple(t for t in NAMED_ONLY_TABLES if all(t in n for n in named))
+
+
 def release(
     dataset: Dataset,
     /,
@@ -488,7 +497,10 @@ def release(
     # 2 + 4: protection at the levels decided on the complete dataset (protect_dataset reads
     # ``scoped_from``), the withheld point derived from every deployment of the complete
     # dataset; metadata were recomputed by the scope, ``spatial`` by the protection
-    shown = protect_dataset(exact, audience=audience, policy=_with_area(policy, complete))
+    # the incident books are protected inside protect_dataset (points at the level of the
+    # species involved); patrol tracks and findings only when every agreement names them
+    shown = protect_dataset(exact, audience=audience, policy=_with_area(policy, complete),
+                            agreement_tables=_named_patrol_tables(terms))
     shown = _restore_dtypes(shown, complete)
     kept = shown.deployments["deploymentID"].to_numpy(dtype=object)
     levels = levels[~levels.index.duplicated()].reindex(kept).fillna("withheld")

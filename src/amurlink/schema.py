@@ -17,6 +17,7 @@ __all__ = [
     "TABLES",
     "STANDARD_TABLES",
     "EXTENSION_TABLES",
+    "INCIDENT_BOOK_TABLES",
     "LOCATION_LEVELS",
     "LINK_STATUSES",
     "LINK_METHODS",
@@ -425,14 +426,175 @@ GENOTYPES = TableSchema(
     ),
 )
 
+# --------------------------------------------------------------------------------------------
+# Conflict, disease and patrol books (issue #19): extension tables of the joint package.
+# Personal data of compensation claimants is NOT here: ``claimants`` is an owner-only table
+# (amurlink.incidents.tables.CLAIMANTS) kept beside a package, never in one.
+# --------------------------------------------------------------------------------------------
+#: What happened, in the words of the Amur response teams' books.
+INCIDENT_CATEGORIES: tuple[str, ...] = (
+    "livestock-killed",
+    "dog-killed",
+    "attack-on-person",
+    "animal-in-village",
+    "road-kill",
+    "carcass",
+    "snare",
+    "poaching",
+    "other",
+)
+#: What a patrol found.
+FINDING_CATEGORIES: tuple[str, ...] = (
+    "snare",
+    "trap",
+    "poaching-camp",
+    "gunshot",
+    "carcass",
+    "tiger-track",
+    "leopard-track",
+    "other",
+)
+TEST_RESULTS: tuple[str, ...] = ("positive", "negative", "inconclusive")
+
+_COUNTRY = r"^[A-Z]{2}$"
+_CURRENCY = r"^[A-Z]{3}$"
+
+INCIDENTS = TableSchema(
+    name="incidents",
+    title="Incidents",
+    description=(
+        "Human-animal conflict and threat incidents: depredation, attacks, animals in villages, "
+        "road kills, carcasses, snares and poaching finds, with response and compensation."
+    ),
+    primary_key=("incidentID",),
+    fields=(
+        Field("incidentID", required=True, unique=True),
+        Field("countryCode", required=True, pattern=_COUNTRY,
+              description="Country whose books hold the incident."),
+        Field("eventStart", "datetime", required=True, description="When it happened."),
+        Field("latitude", "number", minimum=-90, maximum=90),
+        Field("longitude", "number", minimum=-180, maximum=180),
+        Field("coordinateUncertainty", "integer", minimum=1, description="In metres."),
+        Field("category", required=True, enum=INCIDENT_CATEGORIES),
+        Field("scientificName", description="Species held responsible (or found)."),
+        Field("individualID", pattern=INDIVIDUAL_ID_PATTERN,
+              description="National ID of the animal, where it is known."),
+        Field("sampleID", description="DNA sample taken at the incident, if any."),
+        Field("victimKind", description="cattle, horse, dog, person, ..."),
+        Field("victimCount", "integer", minimum=0),
+        Field("outcome", description="What became of the animal and the victims."),
+        Field("responseBy", description="Team or agency that responded (not a person's name)."),
+        Field("responseHours", "number", minimum=0,
+              description="Hours from the report to the team on site."),
+        Field("compensationAmount", "number", minimum=0,
+              description="Amount paid, in compensationCurrency."),
+        Field("compensationCurrency", pattern=_CURRENCY, description="ISO 4217 code: CNY, RUB."),
+        Field("compensationDate", "datetime", description="When the compensation was paid."),
+        Field("claimID", description="Key into the owner-only claimants table."),
+        Field("source", description="smart, earthranger or csv."),
+        Field("sourceID", description="ID of the record in its source system."),
+        Field("incidentComments"),
+    ),
+)
+
+DISEASE_TESTS = TableSchema(
+    name="diseaseTests",
+    title="Disease tests",
+    description="Pathogen tests of samples from tigers, leopards and their contacts.",
+    primary_key=("testID",),
+    fields=(
+        Field("testID", required=True, unique=True),
+        Field("sampleID"),
+        Field("individualID", pattern=INDIVIDUAL_ID_PATTERN),
+        Field("scientificName", required=True),
+        Field("countryCode", required=True, pattern=_COUNTRY),
+        Field("sampleType", required=True,
+              enum=("blood", "serum", "tissue", "swab", "scat", "brain", "other")),
+        Field("sampleDate", "datetime", required=True),
+        Field("latitude", "number", minimum=-90, maximum=90),
+        Field("longitude", "number", minimum=-180, maximum=180),
+        Field("coordinateUncertainty", "integer", minimum=1, description="In metres."),
+        Field("lab", required=True),
+        Field("pathogen", required=True, description="e.g. CDV (canine distemper virus)."),
+        Field("assay", required=True, description="e.g. serology (virus neutralisation), PCR."),
+        Field("result", required=True, enum=TEST_RESULTS),
+        Field("necropsyID"),
+        Field("testComments"),
+    ),
+)
+
+NECROPSIES = TableSchema(
+    name="necropsies",
+    title="Necropsies",
+    description="Post-mortem examinations of dead tigers and leopards.",
+    primary_key=("necropsyID",),
+    fields=(
+        Field("necropsyID", required=True, unique=True),
+        Field("individualID", pattern=INDIVIDUAL_ID_PATTERN),
+        Field("scientificName", required=True),
+        Field("countryCode", required=True, pattern=_COUNTRY),
+        Field("date", "datetime", required=True),
+        Field("latitude", "number", minimum=-90, maximum=90),
+        Field("longitude", "number", minimum=-180, maximum=180),
+        Field("coordinateUncertainty", "integer", minimum=1, description="In metres."),
+        Field("causeOfDeath"),
+        Field("findings"),
+    ),
+)
+
+PATROLS = TableSchema(
+    name="patrols",
+    title="Patrols",
+    description="Ranger patrols with their effort; tracks are owner-only unless agreed.",
+    primary_key=("patrolID",),
+    fields=(
+        Field("patrolID", required=True, unique=True),
+        Field("countryCode", required=True, pattern=_COUNTRY),
+        Field("start", "datetime", required=True),
+        Field("end", "datetime", required=True),
+        Field("lengthKm", "number", required=True, minimum=0,
+              description="Distance patrolled, in km."),
+        Field("transport", description="foot, vehicle, boat, ..."),
+        Field("team", description="Team name (not a person's name)."),
+        Field("track", description="Route as WKT LINESTRING in WGS 84 (owner-only)."),
+        Field("source"),
+        Field("sourceID"),
+    ),
+)
+
+PATROL_FINDINGS = TableSchema(
+    name="patrolFindings",
+    title="Patrol findings",
+    description="What patrols found: snares, camps, carcasses, tracks.",
+    primary_key=("findingID",),
+    foreign_keys=(ForeignKey(("patrolID",), "patrols", ("patrolID",)),),
+    fields=(
+        Field("findingID", required=True, unique=True),
+        Field("patrolID", required=True),
+        Field("date", "datetime", required=True),
+        Field("latitude", "number", minimum=-90, maximum=90),
+        Field("longitude", "number", minimum=-180, maximum=180),
+        Field("coordinateUncertainty", "integer", minimum=1, description="In metres."),
+        Field("category", required=True, enum=FINDING_CATEGORIES),
+        Field("count", "integer", required=True, minimum=1),
+        Field("scientificName"),
+        Field("findingComments"),
+    ),
+)
+
 STANDARD_TABLES: tuple[str, ...] = ("deployments", "media", "observations")
 TABLES: MappingProxyType[str, TableSchema] = MappingProxyType({
     t.name: t for t in (
         DEPLOYMENTS, MEDIA, OBSERVATIONS, DEPLOYMENT_DETAILS, DEPLOYMENT_GAPS, INDIVIDUALS,
-        IDENTITY_LINKS, SAMPLES, LOCI, GENOTYPES,
+        IDENTITY_LINKS, SAMPLES, LOCI, GENOTYPES, INCIDENTS, DISEASE_TESTS, NECROPSIES, PATROLS,
+        PATROL_FINDINGS,
     )
 })
 EXTENSION_TABLES: tuple[str, ...] = tuple(n for n in TABLES if n not in STANDARD_TABLES)
+#: The incident books among the extension tables (shareable; protected by
+#: :func:`amurlink.incidents.protect.protect_incident_tables` inside every release).
+INCIDENT_BOOK_TABLES: tuple[str, ...] = ("incidents", "diseaseTests", "necropsies", "patrols",
+                                         "patrolFindings")
 
 #: Location protection levels, most precise first.
 LOCATION_LEVELS: tuple[str, ...] = ("exact", "1km", "10km", "withheld")

@@ -226,13 +226,24 @@ class IncidentListTest(BaseTestCase):
         from amurlink_web.apps.sharing.services import agreement_save
 
         agreement_save(provider=self.cn, recipient=self.ru, level="1km",
-                       tables=["observations", "patrolFindings"])
+                       tables=["observations", "incidents", "patrolFindings"])
         _, body = self.page("partner")
         points = self._points(body)
         self.assertEqual(len(points), 2)
         self.assertTrue(all(_on_grid(*p, 1_000) for p in points), points)
         entry = AuditLog.objects.filter(target="incidents:ntlnp").latest("id")
         self.assertEqual(entry.level, "1km")
+
+
+    def test_an_agreement_naming_tables_without_incidents_shares_no_incident(self):
+        # the books are extension tables of the package: an agreement that names its tables
+        # shares incidents only when it names them
+        from amurlink_web.apps.sharing.services import agreement_save
+
+        agreement_save(provider=self.cn, recipient=self.ru, level="1km",
+                       tables=["observations", "patrolFindings"])
+        _, body = self.page("partner")
+        self.assertEqual(self._points(body), [])
 
 
 class IncidentLinkTest(BaseTestCase):

@@ -15,7 +15,7 @@ import pyproj
 from amurlink.core.crs import DEFAULT_WORKING_CRS, from_metric, require_projected, to_metric
 from amurlink.dataset import Dataset
 from amurlink.exceptions import ConfigError, SchemaError
-from amurlink.schema import LOCATION_LEVELS
+from amurlink.schema import INCIDENT_BOOK_TABLES, LOCATION_LEVELS
 
 __all__ = [
     "LOCATION_LEVELS",
@@ -57,7 +57,7 @@ _PLACE_TEXT = ("locationName", "deploymentComments", "sampleComments")
 #: Identifier columns that could be joined to an exact location elsewhere, cleared when withheld.
 _PLACE_IDS = ("locationID",)
 #: Tables whose coordinates protect_dataset knows how to protect.
-_LOCATED_TABLES = ("deployments", "samples")
+_LOCATED_TABLES = ("deployments", "samples", *INCIDENT_BOOK_TABLES)
 _NOT_A_NAME = frozenset({"sp", "sp.", "spp", "spp.", "cf", "cf.", "aff", "aff.", "?", "indet."})
 
 
@@ -812,6 +812,7 @@ def protect_dataset(
     *,
     audience: Audience,
     policy: ProtectionPolicy | None = None,
+    agreement_tables: Iterable[str] = (),
 ) -> Dataset:
     """Return the dataset as ``audience`` may see it: the one gate of every output path.
 
@@ -824,6 +825,10 @@ def protect_dataset(
         Who will see the output (owner, partner under an agreement, public).
     policy : ProtectionPolicy, optional
         Study-wide rules (``StudyConfig.protection``); the default policy if ``None``.
+    agreement_tables : iterable of str
+        ``patrolTracks`` / ``patrolFindings`` when every agreement of the output names them
+        (:func:`amurlink.release.release` passes them); otherwise patrol tracks and findings
+        stay with their owner.
 
     Returns
     -------
@@ -843,6 +848,11 @@ def protect_dataset(
           removed with every media-level observation of them; event-level observations are
           kept (they point to no image);
         - ``media.exifData`` is cleared (it can hold GPS positions);
+        - the incident books (``incidents``, ``diseaseTests``, ``necropsies``, ``patrols``,
+          ``patrolFindings``) go through
+          :func:`amurlink.incidents.protect.protect_incident_tables`: points generalised like
+          the stations of the species involved, claim keys and comments cleared, patrol
+          tracks and findings kept home unless ``agreement_tables`` names them;
         - the package ``coordinatePrecision`` is set to the least precise level shown and
           ``spatial`` to the bounding box of the shown coordinates.
 
@@ -896,6 +906,12 @@ def protect_dataset(
                 "protect it; extend amurlink.core.protection before sharing it"
             )
 
+    books = {n: dataset[n] for n in INCIDENT_BOOK_TABLES if n in dataset.tables}
+    if books:
+        from amurlink.incidents.protect import protect_incident_tables
+
+        books = protect_incident_tables(books, audience=audience, policy=policy,
+                                        agreement_tables=agreement_tables)
     deployments, media, observations = dataset.deployments, dataset.media, dataset.observations
     complete = getattr(dataset, "scoped_from", None)
     if not isinstance(complete, Dataset):
@@ -906,7 +922,7 @@ def protect_dataset(
     samples = dataset.get("samples")
     owned_samples = _owned_samples(samples, audience) if samples is not None else None
     if owned.all() and (owned_samples is None or owned_samples.all()):
-        return dataset.replace()
+        return dataset.replace(**books)
 
     ranks = _deployment_ranks(deployments, observations, owned, audience, policy)
     if complete is not None:
@@ -959,4 +975,4 @@ def protect_dataset(
             metadata.pop("spatial", None)
         else:
             metadata["spatial"] = box
-    return dataset.replace(metadata=metadata, **new)
+    return dataset.replace(metadata=metadata, **new, **books)

@@ -201,14 +201,17 @@ def release_incidents(
 ) -> dict[str, pd.DataFrame]:
     """The incident tables as a reader may see them, under a sharing agreement (or none).
 
-    The incident tables' gate for outputs that hold a library
-    :class:`~amurlink.exchange.Agreement` (web pages, Darwin Core): the agreement's level and
-    species give the audience (:attr:`Agreement.audience` when ``audience`` is None), its
-    species, embargo in force on ``today`` and ``patrolTracks`` / ``patrolFindings`` tables
-    go to :func:`protect_incident_tables` (protect, then scope), and rows of species the
-    agreement does not name are removed as in its camera-trap data
-    (:func:`amurlink.exchange.within_taxa`; rows without a species, such as snare finds,
-    stay). The report's section applies the same rules.
+    A thin use of :func:`amurlink.release.release`, the one gate of every output: the books
+    (``incidents``, ``diseaseTests``, ``necropsies``, ``patrols``, ``patrolFindings``) are
+    extension tables of the package, so they are released as a package holding only them:
+    protected for the audience (:func:`protect_incident_tables` inside
+    :func:`~amurlink.core.protection.protect_dataset`: points at the level of the species
+    involved, claim keys and comments cleared, patrol tracks and findings only when the
+    agreement names ``patrolTracks`` / ``patrolFindings``), then scoped by the agreement
+    (species, with rows without a species such as snare finds kept; embargo in force on
+    ``today`` on the incident, sample, necropsy, patrol or finding date; tables). The
+    owner-only ``claimants`` table is never part of a package: it is returned to an owner
+    only (its own country's claims), beside the released books.
 
     Raises
     ------
@@ -216,30 +219,31 @@ def release_incidents(
         If the agreement has expired on ``today``, or neither an audience nor an agreement
         is given.
     """
+    from amurlink.dataset import Dataset
     from amurlink.exceptions import ConfigError
-    from amurlink.exchange import within_taxa
+    from amurlink.io._parse import empty_frame
+    from amurlink.release import release
+    from amurlink.schema import INCIDENT_BOOK_TABLES, STANDARD_TABLES, TABLES
 
-    kw: dict[str, Any] = {}
-    if agreement is not None:
-        agreement.check_in_force(today)
-        if audience is None:
-            audience = agreement.audience
-        if agreement.species:
-            kw["species"] = list(agreement.species)
-        cut = agreement.cutoff(today)
-        if cut is not None:
-            kw["embargo"] = cut
-        kw["agreement_tables"] = [t for t in agreement.tables if t in AGREEMENT_TABLE_NAMES]
-    if audience is None:
+    if audience is None and agreement is None:
         raise ConfigError("release_incidents needs an audience or an agreement")
-    shown = protect_incident_tables(tables, audience=audience, policy=policy, **kw)
-    if kw.get("species") and audience.kind != "owner":
-        for name, frame in shown.items():
-            if "scientificName" in frame and len(frame):
-                names = frame["scientificName"]
-                keep = names.isna().to_numpy() | within_taxa(
-                    names.fillna("").astype(str), kw["species"])
-                shown[name] = frame.loc[keep].reset_index(drop=True)
+    policy = ProtectionPolicy() if policy is None else policy
+    books = {n: f for n, f in tables.items() if n in INCIDENT_BOOK_TABLES}
+    # a package of the books alone (no station: deploymentDetails empty, so an owner naming
+    # its country owns no deployment and its own rows by their countryCode)
+    data = Dataset({**{t: empty_frame(TABLES[t]) for t in (*STANDARD_TABLES,
+                                                           "deploymentDetails")}, **books})
+    released = release(data, audience=audience, policy=policy, agreement=agreement,
+                       today=today)
+    shown = {n: released.dataset[n].reset_index(drop=True)
+             for n in books if n in released.dataset.tables}
+    claims = {n: tables[n] for n in OWNER_ONLY_TABLES if n in tables}
+    if claims and released.audience.kind == "owner":
+        # personal data: beside the package, for its owner only
+        inc = tables.get("incidents")
+        kept = protect_incident_tables({**claims, **({"incidents": inc} if inc is not None
+                                                     else {})}, audience=released.audience)
+        shown.update({n: kept[n] for n in claims})
     return shown
 
 

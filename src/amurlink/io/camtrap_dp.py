@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import uuid
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,14 @@ def load_camtrap_dp(
         unreadable: list[str] = []
         files: dict[str, str] = {}
         wanted = [r for r in resources if isinstance(r, dict)]
+        for r in [r for r in wanted if _personal_resource(r)]:
+            # claimants' names, phones and addresses stay with the owner, beside a package
+            report.error("personal-data", f"resource {r.get('name')!r} holds personal data of "
+                         "compensation claimants (owner-only); it is not read into a package",
+                         file=_DESCRIPTOR, table=str(r.get("name")),
+                         fix="keep claimants.csv beside the package (amurlink.incidents), "
+                             "never in it; remove the resource from datapackage.json")
+            wanted.remove(r)
         for k, r in enumerate(resources):
             if not isinstance(r, dict):
                 report.error("bad-descriptor", f"resource {k + 1} in datapackage.json is not a "
@@ -404,6 +412,23 @@ def _check_descriptor(d: dict[str, Any], report: ValidationReport) -> None:
     for n in dupes:
         err("resources", f"resource name {n!r} is used more than once", "give each resource "
             "its own name")
+
+
+#: Owner-only table and the column names that mark personal data of claimants
+#: (:data:`amurlink.incidents.PERSONAL_FIELDS`): never a resource of a package.
+_PERSONAL_TABLE = "claimants"
+_PERSONAL_MARKS = frozenset({"claimantName"})
+
+
+def _personal_resource(res: Mapping[str, Any]) -> bool:
+    """Whether a resource is (or carries) the owner-only claimants table."""
+    if _PERSONAL_TABLE in (res.get("name"), res.get(AMURLINK_RESOURCE_KEY)):
+        return True
+    schema = res.get("schema")
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    names = {f.get("name") for f in fields if isinstance(f, dict)} \
+        if isinstance(fields, list) else set()
+    return bool(names & _PERSONAL_MARKS)
 
 
 def _modelled_schema(res: dict[str, Any]) -> TableSchema | None:
@@ -961,6 +986,11 @@ def write_camtrap_dp(
     metadata = _derived_metadata(dataset)
     ordered = [n for n in STANDARD_TABLES] + [n for n in TABLES if n not in STANDARD_TABLES
                                                and n in formatted]
+    personal = [r.get("name") for r in dataset.extra_resources if _personal_resource(r)]
+    if personal:
+        raise SchemaError(f"extra resource(s) {personal} hold personal data of compensation "
+                          "claimants (owner-only): keep claimants.csv beside the package, "
+                          "never in it")
     clash = {r.get("name") for r in dataset.extra_resources} & {
         TABLES[n].resource_name for n in ordered}
     if clash:
