@@ -14,7 +14,9 @@ cores) does everything and prints Markdown:
    the measured pages are written to its photo store and every thumbnail made at import
    (``review.media.package_thumbnails_make``);
 3. for each site in turn on the same machine, ``gunicorn amurlink_web.config.wsgi`` (4
-   workers x 4 gthread threads, access log with each request's server time) and ``locust``
+   workers x 4 gthread threads, access log with each request's server time; with the tree's
+   production settings ``-c python:amurlink_web.config.gunicorn`` where it has them, as
+   docs/web.md says: the master warms the per-reader caches before forking) and ``locust``
    headless with ``benchmarks/locustfile.py``: 100 users on sessions made with Django's
    ``login()`` beforehand, 1-3 s think time; the baseline browses the pages it has, the
    current site those and the issue's new pages (review queue and page with photos and
@@ -385,10 +387,19 @@ _ACCESS_FORMAT = "%(s)s %(D)s %(m)s %(U)s ?%(q)s"
 
 
 @contextlib.contextmanager
-def gunicorn(site: Site, *, workers: int, threads: int) -> Iterator[tuple[str, int, Path]]:
+def gunicorn(site: Site, *, workers: int, threads: int
+             ) -> Iterator[tuple[str, int, Path, tuple[float, float]]]:
+    """The site under gunicorn: its URL, the master's pid, the access log and (wall seconds,
+    CPU seconds of the server) until it answered (the master's warm-up included)."""
     port = _free_port()
     access = site.home / "access.log"
-    cmd = [str(BIN / "gunicorn"), "amurlink_web.config.wsgi", "--bind", f"127.0.0.1:{port}",
+    # as docs/web.md says production runs it: with the tree's gunicorn settings where it has
+    # them (the current tree: preload, then the master warms the per-reader caches before it
+    # forks the workers); the baseline has none and gets the same flags without the warm-up
+    conf = site.tree / "src" / "amurlink_web" / "config" / "gunicorn.py"
+    settings = ["-c", "python:amurlink_web.config.gunicorn"] if conf.is_file() else []
+    cmd = [str(BIN / "gunicorn"), *settings, "amurlink_web.config.wsgi",
+           "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
            "--preload", "--backlog", "2048", "--log-level", "warning", "--timeout", "60",
            # idle connections stay open longer than a user's think time: no request is sent on
@@ -399,8 +410,11 @@ def gunicorn(site: Site, *, workers: int, threads: int) -> Iterator[tuple[str, i
     proc = subprocess.Popen(cmd, env=site.env, cwd=site.tree, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
     try:
-        deadline = time.monotonic() + 90
+        # the master's warm-up runs before the workers answer (about 6 s of CPU on 50,000
+        # photos; minutes where the machine is shared)
+        deadline = time.monotonic() + 600
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/accounts/login/", timeout=5) as r:
@@ -411,7 +425,8 @@ def gunicorn(site: Site, *, workers: int, threads: int) -> Iterator[tuple[str, i
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start; see {log.name}")
             time.sleep(0.5)
-        yield url, proc.pid, access
+        ready = (time.perf_counter() - started, _cpu_seconds({proc.pid}))
+        yield url, proc.pid, access, ready
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -547,7 +562,9 @@ def run_site(site: Site, info: dict, out: Path, args: argparse.Namespace) -> dic
     before = _audit_rows(site)
     load = os.getloadavg()
     result: dict = {"site": site, "load_before": load}
-    with gunicorn(site, workers=args.workers, threads=args.threads) as (url, pid, access):
+    with gunicorn(site, workers=args.workers, threads=args.threads) as (url, pid, access,
+                                                                         ready):
+        result["ready"] = ready
         pids = {pid, *(_POSTMASTER_PID if site.db_url else [])}
         # the server's CPU time and the access log's end when the statistics are reset (end
         # of warm-up; locust starts in about a second) and at the end: the measured part alone
@@ -721,8 +738,10 @@ def main(argv: list[str] | None = None) -> int:
                     info = site_prepare(site, args, out)
                     result = run_site(site, info, out, args)
                     result["info"] = info
-                    print(f"  {label}: load run done ({result['wall']:.0f} s), load average "
-                          f"{result['load_after'][0]:.1f}", flush=True)
+                    print(f"  {label}: server answered {result['ready'][0]:.1f} s after its "
+                          f"start ({result['ready'][1]:.1f} s server CPU, the master's warm-up "
+                          f"where the tree has one); load run done ({result['wall']:.0f} s), "
+                          f"load average {result['load_after'][0]:.1f}", flush=True)
                     results.append(result)
                 ok &= report(results, args)
     finally:
