@@ -142,3 +142,44 @@ def test_warning_levels_come_from_the_config(tmp_path):
         StudyConfig.from_dict({"warnings": {"levels_km": [[0, 2], [1, 3]]}})
     with pytest.raises(ConfigError, match="inputs.CN.incidentz"):
         StudyConfig.from_dict({"inputs": {"CN": {"incidentz": ["x"]}}})
+
+
+def test_the_run_carries_the_books_into_the_joint_package_but_never_claimants(small_run,
+                                                                            tmp_path):
+    # issue #19: the incident books are extension tables of the joint package; claimants
+    # (names, phones, addresses) stay in the owner's folders
+    from amurlink.harmonise import write_harmonised
+    from amurlink.io import read_camtrap_dp
+    from amurlink.simulate._incidents import simulate_incidents
+
+    value = small_run["run"].values["harmonise"]
+    joint = write_harmonised(value["hres"], tmp_path / "joint", allow_errors=True)
+    data = read_camtrap_dp(joint)
+    sim = simulate_incidents(small_run["truth"])
+    for name in ("incidents", "diseaseTests", "patrols", "patrolFindings"):
+        n = sum(len(t[name]) for t in sim.tables.values())
+        assert len(data[name]) == len(value["dataset"][name]) == n, name
+    assert len(data["diseaseTests"]) and len(data["patrols"])
+    text = "".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in joint.rglob("*") if p.is_file() and p.suffix in (".csv", ".json"))
+    assert "claimantName" not in text and "claimants" not in {p.stem for p in joint.iterdir()}
+
+
+def test_a_claimants_file_beside_the_books_never_reaches_the_joint_package(small_run,
+                                                                          tmp_path):
+    import shutil
+
+    from amurlink.study._runner import Study
+    from amurlink.study.stages import _incident_books
+
+    sim = tmp_path / "sim"
+    shutil.copytree(small_run["root"] / "sim", sim)
+    (sim / "incidents" / "cn" / "claimants.csv").write_text(
+        "claimID,incidentID,claimantName,phone,address,claimComments\n"
+        "CL-1,CN-INC-1,Zzyzx Qwerty,+86 555 0100,1 Village Road,paid in cash\n",
+        encoding="utf-8")
+    books = _incident_books(Study.open(sim, tmp_path / "out"))
+    assert books and "claimants" not in books
+    for frame in books.values():
+        assert not {"claimantName", "phone", "address"} & set(frame.columns)
+        assert not frame.astype(str).apply(lambda c: c.str.contains("Zzyzx")).any().any()

@@ -160,7 +160,23 @@ def _harmonise_files(study: Study) -> dict[str, Path]:
         files["inputs.border"] = study.border_file
     if study.config.source is not None:
         files["amurlink.toml"] = Path(study.config.source)
+    from amurlink.study.themes import _incident_files
+
+    files.update({k: v for k, v in _incident_files(study).items()
+                  if k != "settlements"})  # the books travel in the joint package
     return files
+
+
+def _incident_books(study: Study) -> dict[str, pd.DataFrame]:
+    """Every country's incident books (``[inputs.XX] incidents|smart|earthranger`` or
+    ``incidents/<cc>/``) as extension tables of the joint package. ``claimants`` is left out:
+    personal data stays in the owner's own folders, beside the package, never in it."""
+    from amurlink.schema import INCIDENT_BOOK_TABLES
+    from amurlink.study.themes import _read_incident_tables, incident_inputs
+
+    if not incident_inputs(study):
+        return {}
+    return {n: f for n, f in _read_incident_tables(study).items() if n in INCIDENT_BOOK_TABLES}
 
 
 def _mapping_files(mapping: Path) -> dict[str, Path]:
@@ -219,6 +235,12 @@ def _harmonise(ctx: StageContext) -> dict[str, Any]:
         manifest = dict(hres.manifest)
         manifest["linkSet"] = {**manifest.get("linkSet", {}), "events": len(merged),
                                "carriedOver": carried}
+        hres = dataclasses.replace(hres, dataset=dataset, manifest=manifest)
+    books = _incident_books(study)
+    if books:
+        dataset = dataset.replace(**books)
+        manifest = dict(hres.manifest)
+        manifest["rows"] = {**manifest.get("rows", {}), **{n: len(f) for n, f in books.items()}}
         hres = dataclasses.replace(hres, dataset=dataset, manifest=manifest)
     border = None
     if study.border_file is not None:
