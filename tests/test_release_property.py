@@ -146,3 +146,19 @@ def test_an_exchange_package_without_the_media_table_is_valid(tmp_path):
     obs = package.dataset.observations
     assert len(obs) == len(dataset.observations) and obs["mediaID"].isna().all()
     assert package.dataset.media.empty
+
+
+def test_the_pdf_check_skips_without_chromium_except_under_ci(monkeypatch):
+    from amurlink.report import render
+
+    def missing():
+        raise render.ChromiumNotFoundError("no chromium here")
+
+    monkeypatch.setattr(render, "find_chromium", missing)
+    _needs_chromium("report:gpkg")  # other formats need no browser
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no chromium here"):
+        _needs_chromium("report:pdf")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        _needs_chromium("report:pdf")
