@@ -736,6 +736,13 @@ def harmonise(
         if len(datasets) > 1:  # only clashes between sources are reported: none with one
             _check_unique(joint[table], table, key, np.concatenate(src_codes[table]), names,
                           report)
+    # incident books carried by the inputs (issue #19): each country's IDs must stay distinct
+    for table, key in (("incidents", "incidentID"), ("diseaseTests", "testID"),
+                       ("necropsies", "necropsyID"), ("patrols", "patrolID"),
+                       ("patrolFindings", "findingID")):
+        if len(datasets) > 1 and table in joint and key in joint[table]:
+            _check_unique(joint[table], table, key, np.concatenate(src_codes[table]), names,
+                          report)
     obs, dep = joint["observations"], joint["deployments"]
     # Individuals: catalogue tables where given, completed from the records.
     ind = joint.get("individuals")

@@ -212,3 +212,23 @@ def test_no_exchange_package_or_export_holds_a_claimant(joint, books, tmp_path, 
               incidents=books)
     dwc = _text(tmp_path / "dwc")
     assert not any(v in dwc for v in _claimant_values(books))
+
+
+def test_harmonise_carries_the_books_of_its_inputs_and_refuses_clashing_ids(joint, books):
+    from amurlink.config import StudyConfig
+    from amurlink.harmonise import harmonise
+
+    cn = {n: f.loc[f["countryCode"] == "CN"] for n, f in books.items()
+          if n in ("incidents", "diseaseTests")}
+    ru = {n: f.loc[f["countryCode"] == "RU"] for n, f in books.items()
+          if n in ("incidents", "diseaseTests")}
+    one = load_example().replace(**cn)
+    res = harmonise(one, config=StudyConfig())
+    assert len(res.dataset["incidents"]) == len(cn["incidents"]) > 0
+    assert res.manifest["rows"]["incidents"] == len(cn["incidents"])
+    # two sources with the same incident ID: a clear error naming the table and field
+    clash = ru["incidents"].copy()
+    clash.loc[clash.index[0], "incidentID"] = cn["incidents"]["incidentID"].iloc[0]
+    two = harmonise(one, load_example().replace(incidents=clash), config=StudyConfig())
+    errs = [i for i in two.report.errors if i.table == "incidents"]
+    assert errs and errs[0].field == "incidentID" and errs[0].code == "id-clash"
