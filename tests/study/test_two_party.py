@@ -74,3 +74,19 @@ def test_the_run_and_the_report_take_links_two_party_from_the_config(tmp_path, t
     assert _tiger(view.crossborder.summary) == _tiger(crossborder_counts(view).summary)
     confirmed = view.links[view.links["status"] == "confirmed"]
     assert len(confirmed) == (0 if two_party else 1)  # the report's link list agrees
+
+
+@pytest.mark.parametrize("two_party", [True, False])
+def test_secr_capture_histories_follow_the_two_party_rule(two_party):
+    """The SECR stage's joint history: one tiger (one reviewer's acceptance joins the two
+    national IDs) only with ``two_party = false``; each country's own history is unchanged."""
+    from amurlink.analysis.secr import capthist_from_dataset
+
+    ds, border = _one_side_only(), _border()
+    kw = {"border": border, "species": TIGER, "life_stage": None, "occasion_days": 7.0}
+    joint = capthist_from_dataset(ds, two_party=two_party, **kw)
+    default = capthist_from_dataset(ds, **kw)
+    assert joint.n == (2 if two_party else 1)
+    assert default.n == 2  # the default is the two-party rule
+    for cc in ("CN", "RU"):
+        assert capthist_from_dataset(ds, country=cc, two_party=two_party, **kw).n == 1

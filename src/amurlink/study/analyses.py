@@ -110,13 +110,14 @@ def species_summary(individuals: pd.DataFrame, truth: Mapping[str, Any] | None =
     return out
 
 
-def fit_secr_species(species: str, *, dataset: Any, border: Any) -> dict[str, Any]:
+def fit_secr_species(species: str, *, dataset: Any, border: Any, two_party: bool = True
+                     ) -> dict[str, Any]:
     """One species' joint and national SECR fit (one task of :func:`secr_fits`).
 
     Returns ``{"fit": JointNationalResult}`` or ``{"skipped": row}`` with the row of
     ``secr_not_fitted`` (``reason`` ``no-detections``, ``too-few-recaptures`` or the
     error, then also ``"problem"``). Pure and picklable: it runs on a Dask worker with
-    ``--scheduler``.
+    ``--scheduler``. ``two_party``: the study's ``[links] two_party`` rule.
     """
     from amurlink.analysis.secr import fit_joint_and_national
     from amurlink.exceptions import DataError
@@ -126,7 +127,8 @@ def fit_secr_species(species: str, *, dataset: Any, border: Any) -> dict[str, An
     try:
         fit = fit_joint_and_national(dataset, border=border, species=species, detectfn="HHN",
                                      buffer_m=opts["buffer"], spacing_m=opts["spacing"],
-                                     occasion_days=SECR_OCCASION_DAYS, life_stage="adult")
+                                     occasion_days=SECR_OCCASION_DAYS, life_stage="adult",
+                                     two_party=two_party)
     except DataError as exc:  # no identified adult detected: nothing to fit
         logger.info("SECR %s not fitted: %s", species, exc)
         return {"skipped": {"scientificName": species, "animals": 0, "recaptures": 0,
@@ -143,7 +145,8 @@ def fit_secr_species(species: str, *, dataset: Any, border: Any) -> dict[str, An
 
 
 def secr_fits(dataset: Any, border: Any, *, species: Sequence[str] = tuple(SECR_SETTINGS),
-              client: Any = None) -> tuple[dict[str, Any], pd.DataFrame, list[str]]:
+              client: Any = None, two_party: bool = True
+              ) -> tuple[dict[str, Any], pd.DataFrame, list[str]]:
     """Joint and national SECR fits per species (``fit_joint_and_national``).
 
     One joint fit (joint identities, every camera) and one per country (its own IDs and
@@ -152,15 +155,17 @@ def secr_fits(dataset: Any, border: Any, *, species: Sequence[str] = tuple(SECR_
     recaptures (:func:`amurlink.report._sections.too_few_recaptures`) or that cannot be
     fitted is left out of the fits and listed, with why, in the second return value; the
     third lists the errors. With ``client`` (a ``dask.distributed.Client``) each species
-    is fitted on the cluster (:func:`amurlink.parallel.map_items`).
+    is fitted on the cluster (:func:`amurlink.parallel.map_items`). ``two_party`` is the
+    study's ``[links] two_party`` rule (which links join two animals).
     """
     if client is not None:
         from amurlink.parallel import map_items
 
         outs = map_items(fit_secr_species, list(species), client=client, dataset=dataset,
-                         border=border)
+                         border=border, two_party=two_party)
     else:
-        outs = [fit_secr_species(sp, dataset=dataset, border=border) for sp in species]
+        outs = [fit_secr_species(sp, dataset=dataset, border=border, two_party=two_party)
+                for sp in species]
     fits: dict[str, Any] = {}
     skipped: list[dict[str, Any]] = []
     problems: list[str] = []

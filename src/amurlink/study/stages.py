@@ -459,7 +459,8 @@ def _secr(ctx: StageContext) -> dict[str, Any]:
     joint = ctx.result("harmonise")
     if joint.get("border") is None:
         raise DataError("no border: set [inputs] border (or [border] file) in amurlink.toml")
-    fits, skipped, problems = secr_fits(_analysis(joint), joint["border"], client=ctx.client)
+    fits, skipped, problems = secr_fits(_analysis(joint), joint["border"], client=ctx.client,
+                                        two_party=ctx.config.links.two_party)
     return {"fits": fits, "not_fitted": skipped, "problems": problems}
 
 

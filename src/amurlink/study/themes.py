@@ -407,7 +407,8 @@ def _camera_dna_items(ctx: StageContext, species: list[str]) -> tuple[list, list
     except Exception as exc:  # noqa: BLE001 - the camera-only tables stand
         return [], [f"camera + DNA: {describe(exc)}"]
     opts = {"dna_spacing": cfg.secr.dna_spacing_m, "dna_occasions": cfg.secr.dna_occasions,
-            "threshold_min": cfg.events.independence_minutes}
+            "threshold_min": cfg.events.independence_minutes,
+            "two_party": cfg.links.two_party}
     return [(sp, ds, joint["border"], dna, opts) for sp in species], []
 
 

@@ -242,6 +242,7 @@ def capthist_from_dataset(
     end: Any = None,
     encounters: pd.DataFrame | None = None,
     layout: DetectorLayout | None = None,
+    two_party: bool = True,
 ) -> CaptureHistory:
     """Capture history of one species: individuals x occasions x camera locations.
 
@@ -271,6 +272,9 @@ def capthist_from_dataset(
         Precomputed :func:`~amurlink.analysis.crossborder.encounters` (any species) and
         :func:`detector_layout` (joint; subset to ``country`` here), to share work between
         the joint and national histories.
+    two_party : bool, default True
+        The study's ``[links] two_party`` rule: whether a link between the two countries'
+        catalogues joins two animals only once a reviewer of each side accepted it.
 
     Returns
     -------
@@ -299,7 +303,8 @@ def capthist_from_dataset(
     if encounters is None:
         encounters = _encounters(dataset, border=border, species=species,
                                  life_stage=life_stage, start=None, end=None,
-                                 tolerance_m=0.0, threshold_min=threshold_min, crs=None)
+                                 tolerance_m=0.0, threshold_min=threshold_min, crs=None,
+                                 two_party=two_party)
     enc = encounters[(encounters["source"] == "camera").to_numpy(bool)]
     enc = enc[_core.species_matches(enc["scientificName"], [species])]
     if life_stage is not None:
@@ -495,6 +500,7 @@ def capthist_camera_dna(
     dna_occasions: int = 1,
     encounters: pd.DataFrame | None = None,
     layout: DetectorLayout | None = None,
+    two_party: bool = True,
 ) -> CaptureHistory:
     """Camera and DNA detections of the same animals in one capture history.
 
@@ -536,6 +542,8 @@ def capthist_camera_dna(
         Number of equal-length DNA search occasions from the first to the last sample.
     encounters, layout : optional
         As :func:`capthist_from_dataset` (``encounters`` of every life stage).
+    two_party : bool, default True
+        As :func:`capthist_from_dataset`.
 
     Returns
     -------
@@ -564,7 +572,8 @@ def capthist_camera_dna(
     if encounters is None:
         encounters = _encounters(dataset, border=border, species=species, life_stage=None,
                                  start=None, end=None, tolerance_m=0.0,
-                                 threshold_min=threshold_min, crs=None)
+                                 threshold_min=threshold_min, crs=None,
+                                 two_party=two_party)
     if layout is None:
         layout = detector_layout(dataset, border=border, occasion_days=occasion_days,
                                  origin=origin, end=end)

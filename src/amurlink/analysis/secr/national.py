@@ -201,6 +201,7 @@ def fit_joint_and_national(
     clip: str = "land",
     fit_options: Mapping[str, Any] | None = None,
     rasters: Mapping[str, Any] | None = None,
+    two_party: bool = True,
 ) -> JointNationalResult:
     """Fit SECR to the joint data and to each country's data alone; compare abundance.
 
@@ -238,6 +239,10 @@ def fit_joint_and_national(
     rasters : dict, optional
         Mask covariates from rasters, ``{"forest": "forest.tif"}`` (sampled at the mask
         points; reprojected when the raster's CRS differs).
+    two_party : bool, default True
+        The study's ``[links] two_party`` rule, as
+        :func:`amurlink.analysis.crossborder.encounters` applies it: with ``False`` a link
+        between the catalogues that one side accepted joins the two animals.
 
     Returns
     -------
@@ -256,7 +261,7 @@ def fit_joint_and_national(
     layout = detector_layout(dataset, border=border, occasion_days=occasion_days)
     enc = _encounters(dataset, border=border, species=species, life_stage=life_stage,
                       start=None, end=None, tolerance_m=0.0, threshold_min=threshold_min,
-                      crs=None)
+                      crs=None, two_party=two_party)
     if countries is None:
         present = set(layout.detectors["country"].dropna())
         countries = [c for c in border.country_codes if c in present]
@@ -405,6 +410,7 @@ def fit_camera_dna_models(
     dna_occasions: int = 1,
     rasters: Mapping[str, Any] | None = None,
     criterion: str = "AICc",
+    two_party: bool = True,
 ) -> dict[str, Any]:
     """Camera + DNA models of one species, on the joint data and on each country's alone.
 
@@ -416,7 +422,8 @@ def fit_camera_dna_models(
     :func:`secr_mask`), with ``country`` and ``rasters``. Each model of ``models`` is fitted
     with a detection intercept per method (:func:`with_dettype`), so the tables compare
     density models of the same camera + DNA data; their AICc is not comparable with the
-    camera-only tables (other data).
+    camera-only tables (other data). ``two_party`` is the study's ``[links] two_party`` rule
+    (see :func:`fit_joint_and_national`).
 
     Returns
     -------
@@ -434,7 +441,8 @@ def fit_camera_dna_models(
 
     layout = detector_layout(dataset, border=border, occasion_days=occasion_days)
     enc = _encounters(dataset, border=border, species=species, life_stage=None, start=None,
-                      end=None, tolerance_m=0.0, threshold_min=threshold_min, crs=None)
+                      end=None, tolerance_m=0.0, threshold_min=threshold_min, crs=None,
+                      two_party=two_party)
     if countries is None:
         present = set(layout.detectors["country"].dropna())
         countries = [c for c in border.country_codes if c in present]
