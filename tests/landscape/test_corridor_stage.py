@@ -81,3 +81,29 @@ def test_observed_crossings_per_segment():
     # A crosses at y=5 km and y=15 km; C at 28 km (the encounter on the line is skipped)
     assert out["crossings"].tolist() == [1, 1, 1]
     assert out["segment"].tolist() == [1, 2, 3]
+
+
+def test_observed_crossings_use_the_analysis_records_and_the_two_party_rule(tmp_path, monkeypatch):
+    """Without a crossings file, the stage counts the cameras' own crossings from the records
+    the analyses use (not the flagged ones of the whole joint package) under the study's
+    ``[links] two_party`` rule."""
+    import amurlink.analysis.crossborder as cb
+    from amurlink.exceptions import DataError
+
+    seen: dict = {}
+
+    def spy(dataset, **kw):
+        seen.update(kw, dataset=dataset)
+        raise DataError("no identified individual")  # the stage goes on without crossings
+
+    monkeypatch.setattr(cb, "encounters", spy)
+    study = Study(tmp_path, StudyConfig.from_dict({"links": {"two_party": False}}),
+                  tmp_path / "output")
+    (tmp_path / "landscape").mkdir()
+    write_grid(Grid(np.full((30, 40), 5.0), X0, Y0, 1000.0, -9999.0, "EPSG:32652"),
+               tmp_path / "landscape" / "resistance.tif")
+    whole, analysis = object(), object()
+    ctx = StageContext(study, results={"harmonise": {"border": _border(), "dataset": whole,
+                                                     "analysis": analysis}})
+    CORRIDOR_STAGE.fn(ctx)
+    assert seen["dataset"] is analysis and seen["two_party"] is False

@@ -75,12 +75,14 @@ def _corridors(ctx: StageContext) -> dict[str, Any]:
     cross = ctx.study.folder / _CROSSINGS
     obs = pd.read_csv(cross) if cross.is_file() else None
     enc = None
-    dataset = joint.get("dataset")
+    # the records the analyses use (sound, within the study period), as the other stages
+    dataset = joint.get("analysis", joint.get("dataset"))
     if obs is None and dataset is not None:  # crossings seen by the cameras themselves
         from amurlink.analysis.crossborder import encounters
 
         try:
-            enc = encounters(dataset, border=border, species=None, life_stage=None)
+            enc = encounters(dataset, border=border, species=None, life_stage=None,
+                             two_party=ctx.config.links.two_party)
         except AmurlinkError as exc:  # no identified individuals: no observed crossings
             logger.info("corridors: no observed crossings (%s)", exc)
     return border_corridors(
