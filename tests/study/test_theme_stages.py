@@ -183,3 +183,33 @@ def test_a_claimants_file_beside_the_books_never_reaches_the_joint_package(small
     for frame in books.values():
         assert not {"claimantName", "phone", "address"} & set(frame.columns)
         assert not frame.astype(str).apply(lambda c: c.str.contains("Zzyzx")).any().any()
+
+
+def test_village_warnings_come_from_the_records_the_analyses_use(small_run):
+    """Records flagged by the harmoniser (clock a year off, outside their deployment) raise
+    no village warning: the incidents stage reads the analysed records, as every analysis."""
+    from amurlink.analysis.quality import for_analyses
+    from amurlink.incidents.analysis import (
+        parse_warning_levels,
+        village_warnings,
+        warnings_per_month,
+    )
+    from amurlink.study import themes
+    from amurlink.study._runner import Study
+
+    run = small_run["run"]
+    study = Study.open(small_run["root"] / "sim", small_run["root"] / "out")
+    settle = themes.read_settlements(themes._settlements_file(study))
+    levels = parse_warning_levels(study.config.warnings.levels_km)
+
+    def per_month(ds):
+        return warnings_per_month(village_warnings(themes._camera_detections(ds), settle,
+                                                   levels=levels,
+                                                   crs=study.config.crs.working))
+
+    whole = run.values["harmonise"]["dataset"]
+    used = for_analyses(whole, study.config)
+    assert len(used.observations) < len(whole.observations)  # the small study has flags
+    got = run.values["incidents"]["analyses"]["warnings_by_month"]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  per_month(used).reset_index(drop=True))

@@ -256,8 +256,13 @@ def _harmonise(ctx: StageContext) -> dict[str, Any]:
             n_rows = 0
     stored = int(((cur["method"] == "expert") & (cur["status"] == "confirmed")).sum()) \
         if cur is not None else 0
-    return {"hres": hres, "dataset": dataset, "border": border, "manifest": hres.manifest,
-            "links": cur, "carried": carried,
+    from amurlink.analysis.quality import for_analyses
+
+    # the records every analysis uses, as _load_joint gives them on a rerun (before, a stage
+    # run in this process right after harmonise got the whole dataset, flagged records and
+    # all, while one run in a child or on a rerun got these)
+    return {"hres": hres, "dataset": dataset, "analysis": for_analyses(dataset, study.config),
+            "border": border, "manifest": hres.manifest, "links": cur, "carried": carried,
             "crosswalk": {"rows": n_rows, "stored": stored,
                           "refused": [i.message.splitlines()[0] for i in refused]},
             "issues": dict(hres.report.counts())}

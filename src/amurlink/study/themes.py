@@ -312,7 +312,9 @@ def _incidents(ctx: StageContext) -> dict[str, Any]:
         known = findings["patrolID"].isin(tables["patrols"]["patrolID"])
         analyses["patrol_effort"] = patrol_effort(tables["patrols"], findings.loc[known])
     joint = ctx.result("harmonise") or {}
-    dataset = joint.get("dataset")
+    # the records the analyses use (sound, within the study period): a camera whose clock was
+    # a year off must not raise a village warning in the wrong month
+    dataset = joint.get("analysis", joint.get("dataset"))
     settle = _settlements_file(ctx.study)
     if dataset is not None and settle is not None:
         levels = parse_warning_levels(ctx.config.warnings.levels_km)
