@@ -104,3 +104,24 @@ class WarmUpTest(_JointPhotos):
 
         shutil.rmtree(joint_package_path())
         self.assertEqual(warm_caches(), 0)
+
+
+class GunicornSettingsTest(_JointPhotos):
+
+    def test_master_warms_before_forking_unless_told_not_to(self):
+        import gc
+
+        from amurlink_web.config import gunicorn as conf
+
+        self.assertTrue(conf.preload_app)  # the hook runs in the master, after the app loads
+        server = mock.Mock()
+        with mock.patch("amurlink_web.apps.jobs.warm.warm_caches", return_value=4) as warm:
+            with mock.patch.dict(os.environ, {"AMURLINK_WARM_CACHES": "0"}):
+                conf.when_ready(server)
+            warm.assert_not_called()
+            try:
+                conf.when_ready(server)
+            finally:
+                gc.unfreeze()
+        warm.assert_called_once_with()
+        self.assertIn(4, server.log.info.call_args.args)
