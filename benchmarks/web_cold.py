@@ -1,10 +1,12 @@
 """Cold CPU of the web platform's pages per reader (in-process, SQLite, the load benchmark's site).
 
-    .venv/bin/python benchmarks/web_cold.py --home /tmp/coldprof [--prepare] [--media 50000]
-                                            [--warm] [--profile OUT.prof]
+    .venv/bin/python benchmarks/web_cold.py [--warm]       # a temporary site, then measure
+    .venv/bin/python benchmarks/web_cold.py --home H --prepare [--media 50000]   # once
+    .venv/bin/python benchmarks/web_cold.py --home H [--warm] [--profile OUT.prof]
 
 ``--prepare`` migrates, loads ``demo_site`` and appends the 50,000 photos as
-``bench_web_load.py`` does (once). Then, in a fresh process: for each reader kind (Chinese
+``bench_web_load.py`` does (about 30 s); without ``--home`` that is done in a temporary folder
+(removed afterwards) before measuring. Measuring, in a fresh process: for each reader kind (Chinese
 park, Russian park, secretariat) in turn, the first request of each page kind, with its CPU
 seconds (``time.process_time``; the machine is shared, so wall seconds say little).
 ``--warm`` first runs the gunicorn master's warm-up (``amurlink_web.apps.jobs.warm``), as
@@ -113,12 +115,25 @@ def measure(warm: bool, profile: str | None) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--home", type=Path, required=True)
+    p.add_argument("--home", type=Path, help="the site's folder (default: a temporary one)")
     p.add_argument("--prepare", action="store_true")
     p.add_argument("--media", type=int, default=50_000)
     p.add_argument("--warm", action="store_true")
     p.add_argument("--profile")
     args = p.parse_args()
+    if args.home is None:
+        import shutil
+        import tempfile
+
+        home = Path(tempfile.mkdtemp(prefix="amurlink-webcold-"))
+        try:
+            prepare(home, args.media)
+            cmd = [sys.executable, __file__, "--home", str(home)]
+            cmd += ["--warm"] if args.warm else []
+            cmd += ["--profile", args.profile] if args.profile else []
+            return subprocess.run(cmd, check=False).returncode
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
     if args.prepare:
         prepare(args.home, args.media)
         return 0
