@@ -263,3 +263,27 @@ def test_a_new_scope_applies_on_top_of_a_filtered_scoped_dataset(example):
     assert len(r.dataset.observations) == int(
         (example.observations["scientificName"].iloc[:3] == "Panthera tigris").sum())
     assert set(r.levels) == {"withheld"}
+
+
+def test_an_embargo_holds_back_links_to_later_individuals_when_the_catalogue_is_not_shared():
+    # found by the property test once cases drew incident books (issue #19): an agreement
+    # that shares identityLinks but not individuals let a link name an individual first
+    # recorded after the embargo
+    from amurlink.datasets import load_example
+
+    data = load_example()
+    ind = data["individuals"].copy()
+    ind["firstRecorded"] = pd.Series(pd.Timestamp("2014-09-01", tz="UTC"), index=ind.index) \
+        .astype(ind["firstRecorded"].dtype)
+    late = ind["individualID"] == "RU-LLNP:T-1"
+    ind.loc[late, "firstRecorded"] = pd.Timestamp("2015-06-01", tz="UTC")
+    data = data.replace(individuals=ind)
+    terms = Agreement(recipient="LLNP", level="1km", embargo_date=date(2015, 1, 1),
+                      tables=("deployments", "observations", "identityLinks"))
+    links = release(data, agreement=terms, policy=ProtectionPolicy(),
+                    today=date(2025, 1, 1)).dataset["identityLinks"]
+    assert not (links["subjectA"].eq("RU-LLNP:T-1") | links["subjectB"].eq("RU-LLNP:T-1")).any()
+    shared = Agreement(recipient="LLNP", level="1km", embargo_date=date(2016, 1, 1),
+                       tables=("deployments", "observations", "identityLinks"))
+    assert len(release(data, agreement=shared, policy=ProtectionPolicy(),
+                       today=date(2025, 1, 1)).dataset["identityLinks"]) == 3

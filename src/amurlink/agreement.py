@@ -414,8 +414,14 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
         if "individuals" not in out and species:
             # without the catalogue nobody can tell which species a link is about
             out["identityLinks"] = links.iloc[0:0].copy()
-        elif "individuals" in out:
-            known = set(out["individuals"]["individualID"].dropna())
+        elif "individuals" in out or (cutoff is not None
+                                      and dataset.get("individuals") is not None):
+            # the catalogue decides which subjects may be named, shared or not: an embargo
+            # holds back a link to an individual first recorded after it even when the
+            # agreement does not share the catalogue table itself
+            cat = out["individuals"] if "individuals" in out \
+                else _embargoed_individuals(dataset["individuals"], obs, cutoff)
+            known = set(cat["individualID"].dropna())
             samples = set(out["samples"]["sampleID"].dropna()) if "samples" in out else None
             ok = np.ones(len(links), dtype=bool)
             for col in ("subjectA", "subjectB"):
@@ -434,6 +440,17 @@ def scope_dataset(dataset: Dataset, agreement: Agreement | Mapping[str, Any], /,
     # the frames are new (filtered) or the input's own, which a Dataset never changes
     return Dataset(out, metadata=metadata, extra_resources=list(dataset.extra_resources),
                    copy=False)
+
+
+def _embargoed_individuals(ind: pd.DataFrame, obs: pd.DataFrame, cutoff: date
+                          ) -> pd.DataFrame:
+    """Individuals first recorded before ``cutoff`` (or undated and still observed)."""
+    first = pd.to_datetime(ind.get("firstRecorded", pd.Series(pd.NaT, index=ind.index)),
+                           utc=True, errors="coerce")
+    seen = set(obs["individualID"].dropna()) if "individualID" in obs else set()
+    keep = (first < pd.Timestamp(cutoff, tz="UTC")).fillna(False).to_numpy(bool) | \
+        (first.isna().to_numpy(bool) & ind["individualID"].isin(seen).to_numpy(bool))
+    return ind.loc[keep]
 
 
 #: Columns whose date must be before an embargo cutoff (a missing one holds the row back).
