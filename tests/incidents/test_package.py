@@ -232,3 +232,23 @@ def test_harmonise_carries_the_books_of_its_inputs_and_refuses_clashing_ids(join
     two = harmonise(one, load_example().replace(incidents=clash), config=StudyConfig())
     errs = [i for i in two.report.errors if i.table == "incidents"]
     assert errs and errs[0].field == "incidentID" and errs[0].code == "id-clash"
+
+
+def test_a_tiger_track_found_on_patrol_is_a_tiger_point(books):
+    # found by the property test: shared patrol findings were put at 1 km whatever the
+    # species found; a tiger track or carcass is generalised like a tiger station
+    from amurlink.core.crs import to_metric
+
+    found = books["patrolFindings"].copy()
+    found["scientificName"] = "Panthera tigris"
+    found["latitude"], found["longitude"] = 43.01234, 130.95678
+    tables = {"patrols": books["patrols"], "patrolFindings": found}
+    policy = ProtectionPolicy(partner_sensitive_level="10km")
+    out = protect_incident_tables(tables, audience=Audience.partner(country="XX"),
+                                  policy=policy, agreement_tables=["patrolFindings"])
+    shown = out["patrolFindings"]
+    assert len(shown) == len(found) > 0
+    x, y = to_metric(shown["longitude"].to_numpy(float), shown["latitude"].to_numpy(float))
+    assert np.allclose(((x - 5000) / 10_000) % 1, 0, atol=1e-3) or \
+        np.allclose(((x - 5000) / 10_000) % 1, 1, atol=1e-3)
+    assert (shown["coordinateUncertainty"] >= 7_000).all()

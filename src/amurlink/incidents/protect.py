@@ -166,9 +166,10 @@ def protect_incident_tables(
         if {"latitude", "longitude"} <= set(frame.columns) and len(frame):
             levels = _levels(frame, audience, policy, owned)
             if name == "patrolFindings":
-                base = audience.level or policy.partner_level if audience.kind != "public" \
-                    else policy.public_level
-                levels = np.where(owned, "exact", coarsest_level([base, "1km"]))
+                # at least 1 km, and no finer than the stations of the species found (a tiger
+                # track or carcass is a tiger point)
+                levels = np.where(owned, "exact", np.array(
+                    [coarsest_level([str(lvl), "1km"]) for lvl in levels], dtype=object))
             if name == "incidents":
                 levels = _threats_withheld(frame, levels, owned, shared)
             frame = protect_locations(frame.reset_index(drop=True), level=list(levels),
