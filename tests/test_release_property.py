@@ -22,11 +22,11 @@ own (``seed``, from the path's name; ``derandomize`` too):
   each, ``SLOW_FILE_EXAMPLES`` under ``-m slow``. report:pdf is skipped without Chromium,
   except with ``CI=true``, where that fails.
 
-Time (2026-12-07, the shared 2-core machine under load average 4-17, serially, two runs):
-this module 368-832 s wall / 223-264 s CPU, the web property test 169-221 s / 90-113 s,
-tests/fuzz 74-101 s / 29 s; 350-400 s of CPU, so an estimated 3-4 minutes on the two workers
-of ``make test`` (``-n 2``), within the issue's 10 (docs/security.md, "Property tests:
-examples and time").
+Time (2026-12-07, the shared 2-core machine, serially, three runs at load average 2-17):
+this module 232-832 s wall / 211-264 s CPU (232 s at load 2-4), the web property test
+169-221 s / 90-113 s, tests/fuzz 74-101 s / 29 s; 350-400 s of CPU, so an estimated 3-4
+minutes on the two workers of ``make test`` (``-n 2``), within the issue's 10
+(docs/security.md, "Property tests: examples and time").
 """
 
 from __future__ import annotations
