@@ -346,9 +346,79 @@ def draw_dataset(draw: Any) -> Dataset:
     samples["longitude"] = [v / 1e5 for v in ints(13085000, 13115000, k)]
     drawn = dict(deployments=deps, observations=obs, media=media, individuals=ind,
                  identityLinks=links, samples=samples)  # new frames, nobody else holds them
-    t = {k: drawn[k] if k in drawn else v.copy() for k, v in t.items()}
+    drawn.update(draw_incident_books(draw))
+    t = {**{k: drawn[k] if k in drawn else v.copy() for k, v in t.items()},
+         **{k: v for k, v in drawn.items() if k not in t}}
     return Dataset(t, metadata=dict(base.metadata), extra_resources=list(base.extra_resources),
                    copy=False)
+
+
+#: Incident categories drawn (a snare is a threat: its point stays home unless patrol findings
+#: are shared).
+_INCIDENT_CATEGORIES = ("livestock-killed", "animal-in-village", "carcass", "snare")
+
+
+def draw_incident_books(draw: Any) -> dict[str, pd.DataFrame]:
+    """Incident books of a drawn case, extension tables of its package (issue #19): incidents
+    (species drawn among :data:`SPECIES` or none, dates around the records', points anywhere
+    in the study area, :data:`CLAIMANT_NAME` in the comments, a claim key), disease tests,
+    patrols with tracks and patrol findings. Column-wise draws, as the records'."""
+    from hypothesis import strategies as st
+
+    from amurlink.testing import typed_frame
+
+    def ints(lo: int, hi: int, size: int) -> list[int]:
+        return draw(st.lists(st.integers(lo, hi), min_size=size, max_size=size))
+
+    def picks(values: tuple, size: int) -> list:
+        return draw(st.lists(st.sampled_from(values), min_size=size, max_size=size))
+
+    def when(size: int) -> list:
+        return list(START + pd.to_timedelta(ints(0, 95, size), unit="D"))
+
+    def lat(size: int) -> list[float]:
+        return [v / 1e5 for v in ints(4295000, 4325000, size)]
+
+    def lon(size: int) -> list[float]:
+        return [v / 1e5 for v in ints(13085000, 13115000, size)]
+
+    n = draw(st.integers(1, 5))
+    cc = picks(("CN", "RU"), n)
+    incidents = typed_frame("incidents", {
+        "incidentID": [f"{c}-INC-{i + 1}" for i, c in enumerate(cc)], "countryCode": cc,
+        "eventStart": when(n), "latitude": lat(n), "longitude": lon(n),
+        "category": picks(_INCIDENT_CATEGORIES, n), "scientificName": picks(SPECIES + (None,), n),
+        "victimKind": ["cattle"] * n, "victimCount": [1] * n,
+        "compensationAmount": [1000.0] * n,
+        "compensationCurrency": ["RUB" if c == "RU" else "CNY" for c in cc],
+        "claimID": [f"CLM-{i + 1}" for i in range(n)],
+        "incidentComments": [f"claimant {CLAIMANT_NAME} reported it"] * n})
+    k = draw(st.integers(0, 3))
+    tcc = picks(("CN", "RU"), k)
+    tests = typed_frame("diseaseTests", {
+        "testID": [f"{c}-TEST-{i + 1}" for i, c in enumerate(tcc)],
+        "scientificName": picks(SPECIES[:3] + SPECIES[4:], k), "countryCode": tcc,
+        "sampleType": ["serum"] * k, "sampleDate": when(k), "latitude": lat(k),
+        "longitude": lon(k), "lab": ["lab"] * k, "pathogen": ["CDV"] * k,
+        "assay": ["serology"] * k, "result": picks(("positive", "negative"), k),
+        "testComments": [f"sample brought by {CLAIMANT_NAME}"] * k})
+    p = draw(st.integers(0, 2))
+    pcc = picks(("CN", "RU"), p)
+    starts = when(p)
+    patrols = typed_frame("patrols", {
+        "patrolID": [f"{c}-PAT-{i + 1}" for i, c in enumerate(pcc)], "countryCode": pcc,
+        "start": starts, "end": [t + pd.Timedelta(hours=6) for t in starts],
+        "lengthKm": [12.5] * p,
+        "track": [f"LINESTRING ({a} {b}, {a + 0.01} {b + 0.01})"
+                  for a, b in zip(lon(p), lat(p), strict=True)]})
+    f = draw(st.integers(0, 3)) if p else 0
+    of = [patrols["patrolID"].iloc[i % p] for i in ints(0, 9, f)] if p else []
+    findings = typed_frame("patrolFindings", {
+        "findingID": [f"FND-{i + 1}" for i in range(f)], "patrolID": of, "date": when(f),
+        "latitude": lat(f), "longitude": lon(f), "category": picks(("snare", "tiger-track"), f),
+        "count": [1] * f, "scientificName": picks(SPECIES + (None,), f)})
+    return {"incidents": incidents, "diseaseTests": tests, "patrols": patrols,
+            "patrolFindings": findings}
 
 
 #: Readers a case can draw: the owner, one country's owner (the other country's stations at
@@ -389,6 +459,10 @@ def draw_case(draw: Any, *, with_border: bool = True,
         tables = tuple(draw(st.sets(st.sampled_from(
             ["deployments", "observations", "media", "individuals", "identityLinks",
              "samples", "deploymentDetails"]), max_size=4)))
+        if tables:  # the incident books too (patrol data only when named)
+            tables += tuple(sorted(draw(st.sets(st.sampled_from(
+                ["incidents", "diseaseTests", "patrols", "patrolTracks", "patrolFindings"]),
+                max_size=3))))
         embargo = draw(st.one_of(st.none(), st.integers(0, 95).map(
             lambda d: (START + pd.Timedelta(days=d)).date())))
         agreement = Agreement(provider="NTLNP", recipient="LLNP", species=species,
@@ -564,6 +638,121 @@ def shareable_subjects(case: ReleaseCase) -> set[str]:
     return out
 
 
+#: Incident books with points, their key and date columns (issue #19).
+_BOOKS = {"incidents": ("incidentID", "eventStart"), "diseaseTests": ("testID", "sampleDate"),
+          "necropsies": ("necropsyID", "date"), "patrolFindings": ("findingID", "date"),
+          "patrols": ("patrolID", "start")}
+
+
+def _patrol_tables_shared(case: ReleaseCase) -> set[str]:
+    a = case.agreement
+    return set() if a is None else {t for t in ("patrolTracks", "patrolFindings")
+                                    if t in a.tables}
+
+
+def book_levels(case: ReleaseCase) -> pd.DataFrame:
+    """The coarsest level each incident-book point may be shown at, from the rules alone
+    (``table``, ``id``, ``level``, exact ``latitude`` / ``longitude``): the owner of the row's
+    country sees it exactly; otherwise the level of the species involved as for stations
+    (withheld for the public when sensitive, else its level; for a partner the coarser of its
+    level and the agreement's level for the species, or the partner's sensitive level), at
+    least 1 km for a patrol finding, withheld for a snare or poaching incident unless patrol
+    findings are shared."""
+    from amurlink.core.protection import is_sensitive
+
+    aud, pol = case.audience, case.policy
+    shared = _patrol_tables_shared(case)
+    patrols = case.dataset.get("patrols")
+    patrol_cc = dict(zip(patrols["patrolID"], patrols["countryCode"], strict=True)) \
+        if patrols is not None else {}
+    rows = []
+    for table, (key, _when) in _BOOKS.items():
+        frame = case.dataset.get(table)
+        if frame is None or not len(frame) or "latitude" not in frame:
+            continue
+        for rec in frame.to_dict("records"):
+            cc = rec.get("countryCode") if table != "patrolFindings" \
+                else patrol_cc.get(rec["patrolID"])
+            name = rec.get("scientificName")
+            name = name if isinstance(name, str) else None
+            if aud.kind == "owner" and (aud.country is None or cc == aud.country):
+                rows.append((table, rec[key], "exact", rec["latitude"], rec["longitude"]))
+                continue
+            sens = name is not None and bool(
+                is_sensitive([name], sensitive_species=pol.sensitive_species)[0])
+            if aud.kind == "public":
+                r = _RANK["withheld"] if sens else _RANK[pol.public_level]
+            else:
+                named = [lvl for sp, lvl in aud.species_levels.items()
+                         if name is not None and is_sensitive([name], sensitive_species=[sp])[0]]
+                rec_r = max(_RANK[v] for v in named) if named else \
+                    (_RANK[pol.partner_sensitive_level] if sens else 0)
+                r = max(_RANK[aud.level or pol.partner_level], rec_r)
+            if table == "patrolFindings":
+                r = max(r, _RANK["1km"])
+            if rec.get("category") in ("snare", "poaching") and table == "incidents" \
+                    and "patrolFindings" not in shared:
+                r = _RANK["withheld"]
+            rows.append((table, rec[key], LEVELS[r], rec["latitude"], rec["longitude"]))
+    return pd.DataFrame(rows, columns=["table", "id", "level", "latitude", "longitude"])
+
+
+def _check_books(name: str, case: ReleaseCase, art: Dataset, need: pd.DataFrame,
+                 cutoff: pd.Timestamp | None, agreed: tuple[str, ...]) -> None:
+    """Incident books in a Dataset that leaves: points no finer than :func:`book_levels`,
+    nothing dated on or after the embargo, no species outside the agreement, no personal data
+    or claim key for anyone but the owner (issue #19)."""
+    import numpy as np
+
+    from amurlink.core.protection import protect_locations
+    from amurlink.exchange import within_taxa
+    from amurlink.incidents import PERSONAL_FIELDS
+
+    owner = case.audience.kind == "owner"
+    assert "claimants" not in art.tables, f"{name}: a package holds the claimants table"
+    for table, frame in art.tables.items():
+        if not owner:
+            bad = sorted(set(frame.columns) & set(PERSONAL_FIELDS))
+            assert not bad, f"{name}: {table} has personal-data columns {bad}"
+        if table not in _BOOKS or not len(frame):
+            continue
+        key, when = _BOOKS[table]
+        if not owner:
+            text = frame.astype(str).to_csv(index=False)
+            assert CLAIMANT_NAME not in text, f"{name}: claimant data in {table}"
+            if "claimID" in frame:
+                assert frame["claimID"].isna().all(), f"{name}: a claim key in {table}"
+            if table == "patrols" and "patrolTracks" not in _patrol_tables_shared(case):
+                assert frame["track"].isna().all(), f"{name}: a patrol track not agreed"
+        if cutoff is not None and when in frame:
+            stamps = pd.to_datetime(frame[when], utc=True, errors="coerce").dropna()
+            assert (stamps < cutoff).all(), (
+                f"{name}: {table}.{when} on or after the embargo {cutoff.date()}")
+        if agreed and "scientificName" in frame:
+            names = frame["scientificName"].dropna().astype(str)
+            bad = names[~within_taxa(names, agreed)]
+            assert bad.empty, f"{name}: {table} has {sorted(set(bad))} outside {agreed}"
+        if "latitude" not in frame:
+            continue
+        rules = need.loc[need["table"] == table].set_index("id")
+        shown = frame[[key, "latitude", "longitude"]].reset_index(drop=True)
+        rule = rules.reindex(shown[key].astype(str).tolist())
+        assert rule["level"].notna().all(), f"{name}: {table} rows that are not in the data"
+        exact = rule[["latitude", "longitude"]].to_numpy(float)
+        got = shown[["latitude", "longitude"]].to_numpy(float)
+        at_exact = np.isclose(got, exact, atol=1e-7, rtol=0).all(axis=1)
+        coarse = rule["level"].to_numpy(dtype=object) != "exact"
+        assert not (at_exact & coarse).any(), (
+            f"{name}: {table} point shown exactly, may be seen at "
+            f"{sorted(set(rule['level'][at_exact & coarse]))} at best")
+        cells = protect_locations(rule[["latitude", "longitude"]].reset_index(drop=True),
+                                  level="1km", crs=case.policy.crs)
+        at_1km = np.isclose(got, cells[["latitude", "longitude"]].to_numpy(float),
+                            atol=1e-7, rtol=0).all(axis=1)
+        coarser = np.isin(rule["level"].to_numpy(dtype=object), ("10km", "withheld"))
+        assert not (at_1km & coarser).any(), f"{name}: {table} point at 1 km, coarser due"
+
+
 def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
     """Fail (AssertionError naming the output) on anything the reader may not see."""
     import re
@@ -581,6 +770,11 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
             row = exact.loc[exact["deploymentID"] == dep].iloc[0]
             sensitive_exact.append((dep, lvl, float(row["latitude"]), float(row["longitude"])))
     outside = _outside_names(case)
+    books = book_levels(case)
+    for r in books.loc[books["level"] != "exact"].itertuples():
+        if pd.notna(r.latitude) and pd.notna(r.longitude):  # an incident's exact point
+            sensitive_exact.append((f"{r.table} {r.id}", r.level, float(r.latitude),
+                                    float(r.longitude)))
     for art in artifacts:
         if isinstance(art, str) and case.audience.kind != "owner":
             for secret in (CLAIMANT_NAME, CLAIMANT_PHONE):  # personal data (incidents)
@@ -621,6 +815,7 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
                         f"{name}: {dep} shown at {LEVELS[r]}, may be seen at {need[dep]} at best")
             continue
         assert isinstance(art, Dataset), f"{name}: unexpected artifact {type(art).__name__}"
+        _check_books(name, case, art, books, cutoff, agreed)
         deps = art.get("deployments")
         if deps is not None and len(deps) and {"latitude", "longitude"} <= set(deps):
             shown = _shown_rank(places, deps)
