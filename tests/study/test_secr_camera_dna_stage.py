@@ -46,9 +46,10 @@ def dna_run(tmp_path_factory):
     toml = sim / "amurlink.toml"
     toml.write_text(toml.read_text(encoding="utf-8")
                     + "\n[secr]\ndna = true\ndna_spacing_m = 1500\n", encoding="utf-8")
-    first = run_study(Study.open(sim, root / "out"), parallel=False, only=("joint package", "secr models"))
+    stages = ("joint package", "secr models")
+    first = run_study(Study.open(sim, root / "out"), parallel=False, only=stages)
     n = _confirm_dna_links(sim, root / "out" / "joint")
-    second = run_study(Study.open(sim, root / "out"), parallel=False, only=("joint package", "secr models"))
+    second = run_study(Study.open(sim, root / "out"), parallel=False, only=stages)
     return {"first": first, "second": second, "links": n}
 
 
