@@ -115,6 +115,23 @@ class ChromiumLiveServerCase(StaticLiveServerTestCase):
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
         super().tearDownClass()
 
+    def open_page(self, *, locale: str = "en-GB", timeout_ms: int = 20_000):
+        """A fresh context and page (1200 x 900) whose requests are kept in
+        ``self.requests`` for :meth:`assert_nothing_outside`."""
+        self.context = self.browser.new_context(viewport={"width": 1200, "height": 900},
+                                                locale=locale)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(timeout_ms)
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        return self.page
+
+    def assert_nothing_outside(self) -> None:
+        """No page asked for anything outside the app (no tile server, no CDN)."""
+        outside = [u for u in self.requests
+                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
+        self.assertEqual(outside, [], "the pages asked for something outside the app")
+
 
 class PersonaWalkCase(ChromiumLiveServerCase):
     """Walks by persona: each persona logs in with their language in a browser context of their
@@ -129,9 +146,7 @@ class PersonaWalkCase(ChromiumLiveServerCase):
     def tearDown(self):
         for context in self.contexts:
             context.close()
-        outside = [u for u in self.requests
-                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
-        self.assertEqual(outside, [], "the pages asked for something outside the app")
+        self.assert_nothing_outside()
         super().tearDown()
 
     def as_persona(self, username: str, lang: str):
@@ -179,18 +194,11 @@ class BrowserTest(ChromiumLiveServerCase):
     def setUp(self):
         shutil.rmtree(joint_package_path(), ignore_errors=True)
         demo_site_create()  # parks, users, both national halves, the joint package and border
-        self.context = self.browser.new_context(viewport={"width": 1200, "height": 900},
-                                                locale="en-GB")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(20_000)
-        self.requests: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.open_page()
 
     def tearDown(self):
         self.context.close()
-        outside = [u for u in self.requests
-                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
-        self.assertEqual(outside, [], "the pages asked for something outside the app")
+        self.assert_nothing_outside()
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

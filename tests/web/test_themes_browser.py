@@ -26,18 +26,11 @@ class ThemePagesBrowserTest(ChromiumLiveServerCase):
 
     def setUp(self):
         write_theme_results()
-        self.context = self.browser.new_context(viewport={"width": 1200, "height": 900},
-                                                locale="en-GB")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(60_000)
-        self.requests: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.open_page(timeout_ms=60_000)
 
     def tearDown(self):
         self.context.close()
-        outside = [u for u in self.requests
-                   if not u.startswith((self.live_server_url, "data:", "about:", "blob:"))]
-        self.assertEqual(outside, [], "the pages asked for something outside the app")
+        self.assert_nothing_outside()
 
     def login(self, username: str) -> None:
         from amurlink_web.testing import PASSWORD
