@@ -11,6 +11,10 @@ that the real coercion is built on first need; until then:
   multi-value option, else ``None``) — that method never looks at the adapter for ``None``;
 * a ``str`` value of an option annotated plain ``str`` (or ``str | None``) without choices is
   returned unchanged (pydantic's ``str`` validation returns it unchanged);
+* an ``int`` (or ``float``) default of an option annotated ``int`` (``float``), optional or
+  not, is returned as pydantic's lax validation returns it (the int unchanged; for ``float``,
+  the float unchanged or the int as a float); strings typed by the user still go through
+  typer's coercion and its messages;
 * an ``Enum`` option's value goes through typer's own ``coerce_cli_choice`` (what the
   adapter calls); a value it rejects falls back to the real coercion and its error message.
 
@@ -60,6 +64,13 @@ def install() -> bool:
                 if (ann is str or ann == (str | None)) and type(value) is str \
                         and d.choices is None:
                     return value
+                if (ann is int or ann == (int | None)) and type(value) is int:
+                    return value
+                if ann is float or ann == (float | None):
+                    if type(value) is float:
+                        return value
+                    if type(value) is int:
+                        return float(value)
                 if isinstance(ann, type) and issubclass(ann, enum.Enum):
                     try:
                         return coerce_cli_choice(value, choices=tuple(ann),

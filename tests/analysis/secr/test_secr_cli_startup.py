@@ -42,9 +42,11 @@ def _toy_app() -> typer.Typer:
             maybe: str | None = typer.Option(None, "--maybe"),
             n: int | None = typer.Option(None, "--n"),
             x: float = typer.Option(1.5, "--x"),
+            k: int = typer.Option(3, "--k"),
+            y: float = typer.Option(2, "--y"),
             many: list[str] | None = typer.Option(None, "--many"),
             fmt: OutputFormat = typer.Option(OutputFormat.text, "--format")) -> None:
-        seen.update(name=name, maybe=maybe, n=n, x=x, many=many, fmt=fmt)
+        seen.update(name=name, maybe=maybe, n=n, x=x, many=many, fmt=fmt, k=k, y=y)
 
     toy.seen = seen  # type: ignore[attr-defined]
     return toy
@@ -58,13 +60,20 @@ def test_values_and_errors_are_typers():
     assert (toy.seen["name"], toy.seen["maybe"], toy.seen["n"], toy.seen["x"]) == (
         "a", None, None, 1.5)
     assert toy.seen["fmt"] is OutputFormat.text and not toy.seen["many"]
+    # defaults as pydantic's lax validation gives them: the int as is, an int as a float
+    assert type(toy.seen["k"]) is int and toy.seen["k"] == 3
+    assert type(toy.seen["y"]) is float and toy.seen["y"] == 2.0
     res = runner.invoke(toy, ["--name", "b", "--maybe", "m", "--n", "3", "--x", "2",
                               "--many", "p", "--many", "q", "--format", "json"])
     assert res.exit_code == 0, res.output
     assert toy.seen["fmt"] is OutputFormat.json and toy.seen["n"] == 3
     assert toy.seen["x"] == 2.0 and list(toy.seen["many"]) == ["p", "q"]
     assert (toy.seen["name"], toy.seen["maybe"]) == ("b", "m")
-    for bad in (["--format", "xml"], ["--n", "three"], ["--x", "fast"]):
+    res = runner.invoke(toy, ["--k", "5", "--y", "0.25"])
+    assert res.exit_code == 0, res.output
+    assert (toy.seen["k"], toy.seen["y"]) == (5, 0.25)
+    for bad in (["--format", "xml"], ["--n", "three"], ["--x", "fast"], ["--k", "five"],
+                ["--k", "1.5"]):
         res = runner.invoke(toy, bad)
         assert res.exit_code == 2, (bad, res.output)
     assert "xml" in runner.invoke(toy, ["--format", "xml"]).output
