@@ -178,7 +178,7 @@ def scope(dataset: Dataset, /, *, agreement: Any = None, agreements: Iterable[An
                          agreements=earlier + new, today=day, rows=earlier_rows + new_cuts)
 
 
-def scope_identities(dataset: Dataset, /, *, agreements: Mapping[str, Iterable[Any]],
+def scope_identities(dataset: Dataset, /, *, agreements: Mapping[str, Iterable[Any] | None],
                      today: date | None = None) -> Dataset:
     """``dataset`` with its ``individuals`` and ``identityLinks`` cut for one reader, each
     catalogue by the agreements of its own provider, with :func:`scope` (the rule every output
@@ -188,15 +188,18 @@ def scope_identities(dataset: Dataset, /, *, agreements: Mapping[str, Iterable[A
     records or locations (other tables are returned as given, never for showing).
     ``agreements`` maps a catalogue (the part of ``individualID`` before ``:``, e.g.
     ``CN-NTLNP``) to the agreements its provider gave the reader; a catalogue not in it is not
-    cut (the reader's own). An individual is kept when every agreement of its catalogue keeps
+    cut (the reader's own); a catalogue mapped to ``None`` is withheld whole (its provider
+    revoked what it gave: none of its individuals, nor any link event touching them). An
+    individual is kept when every agreement of its catalogue keeps
     it; a link event when every agreement of a catalogue it touches keeps it (both subjects
     shared, its decision before the embargo) and neither subject is a held-back individual.
     Identities, current links and histories derived from the result describe only what is
     left.
     """
     ind, links = dataset.get("individuals"), dataset.get("identityLinks")
-    given = {c: tuple(a) for c, a in agreements.items() if tuple(a)}
-    if not given or (ind is None and links is None):
+    withheld = {c for c, a in agreements.items() if a is None}
+    given = {c: tuple(a) for c, a in agreements.items() if a is not None and tuple(a)}
+    if not (given or withheld) or (ind is None and links is None):
         return dataset
 
     def catalogue(ids: pd.Series) -> pd.Series:
@@ -217,6 +220,12 @@ def scope_identities(dataset: Dataset, /, *, agreements: Mapping[str, Iterable[A
                        | (catalogue(links["subjectB"]) == cat)).fillna(False)
             keep_links &= ~touches | links["linkEventID"].isin(
                 set() if kept is None else set(kept["linkEventID"].dropna()))
+    if withheld:
+        if ind is not None:
+            keep_ind &= ~catalogue(ind["individualID"]).isin(withheld).fillna(False)
+        if links is not None:
+            keep_links &= ~(catalogue(links["subjectA"]).isin(withheld).fillna(False)
+                            | catalogue(links["subjectB"]).isin(withheld).fillna(False))
     tables: dict[str, pd.DataFrame] = {}
     if ind is not None:
         tables["individuals"] = ind.loc[keep_ind.to_numpy(bool)]

@@ -122,3 +122,24 @@ class CatalogueScopeTest(BaseTestCase):
         self.assertNotIn(TIGER_CN, text)
         self.assertEqual(self.client_for("partner").get(
             f"/identities/links/{self.leopard_link}/").status_code, 200)
+
+    def test_revoking_an_agreement_never_shows_more(self):
+        # a species-limited agreement, then deactivated: the partner sees less, not the
+        # whole catalogue (before, no active agreement meant "not cut")
+        self.agree(species=["Panthera tigris"])
+        before = self.api("partner", "/api/identities/")
+        agreement_save(provider=self.cn, recipient=self.ru, level="1km",
+                       species=["Panthera tigris"], active=False)
+        text = self.shown("partner")
+        for cn_id in (LEOPARD_CN, TIGER_CN):
+            self.assertNotIn(cn_id, text)
+        self.assertIn(LEOPARD_RU, text)  # the partner's own catalogue stays
+        after = self.api("partner", "/api/identities/")
+        self.assertLess(len(after), len(before))
+        self.assertTrue(all("CN-" not in r["members"] for r in after), after)
+        self.assertEqual(self.api("partner", "/api/links/"), [])
+        self.assertEqual(self.client_for("partner").get(
+            f"/identities/links/{self.tiger_link}/").status_code, 404)
+        # re-activating gives back what the agreement shares
+        self.agree(species=["Panthera tigris"])
+        self.assertIn(TIGER_CN, self.shown("partner"))

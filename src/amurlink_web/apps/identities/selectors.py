@@ -32,10 +32,11 @@ from amurlink_web.apps.organisations.selectors import (
     working_group_membership_list,
 )
 from amurlink_web.apps.sharing.scope import agreement_terms
-from amurlink_web.apps.sharing.selectors import agreement_for_reader
+from amurlink_web.apps.sharing.selectors import agreement_for_reader, agreement_revoked
 
-#: ``((catalogue, (Agreement, ...)), ...)``: what each other park gives one reader.
-Terms = tuple[tuple[str, tuple[Any, ...]], ...]
+#: ``((catalogue, (Agreement, ...) | None), ...)``: what each other park gives one reader
+#: (``None``: the park revoked what it gave, nothing of its catalogue is shown).
+Terms = tuple[tuple[str, tuple[Any, ...] | None], ...]
 
 
 def joint_package_path() -> Path:
@@ -112,19 +113,24 @@ def _current_rows(path: str, key: tuple[Any, ...], status: str | None, two_party
 def reader_terms(*, fetched_by) -> Terms:
     """For each other park's catalogue, the agreement that park gives the reader (the most
     precise of those to the reader's organisations, as for its datasets), as library terms.
-    The reader's own parks and parks without an agreement are not listed (not cut).
+    The reader's own parks and parks that never gave the reader an agreement are not listed
+    (not cut: the catalogue is the working group's review record). A park whose agreements
+    with the reader are all deactivated is listed with ``None`` (withheld whole), so revoking
+    an agreement never shows more than it did.
 
     Its species and embargo cut the catalogue; its table list does not: the catalogue and
     the link log are the working group's review record (a partner who reviews links but
     receives only deployments and observations still sees the IDs and links of the agreed
     species before the embargo, never photos or records it was not given)."""
     own = set(organisation_list(user=fetched_by).values_list("pk", flat=True))
-    out = []
+    out: list[tuple[str, tuple[Any, ...] | None]] = []
     for park in Organisation.objects.filter(kind=Organisation.Kind.PARK) \
             .exclude(pk__in=own).exclude(catalogue="").order_by("catalogue", "pk"):
         agreement = agreement_for_reader(provider=park, fetched_by=fetched_by)
         if agreement is not None:
             out.append((park.catalogue, (replace(agreement_terms(agreement), tables=()),)))
+        elif agreement_revoked(provider=park, fetched_by=fetched_by):
+            out.append((park.catalogue, None))
     return tuple(out)
 
 

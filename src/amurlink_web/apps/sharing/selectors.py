@@ -38,3 +38,11 @@ def agreement_for_reader(*, provider: Organisation, fetched_by) -> SharingAgreem
     if not found:
         return None
     return min(found, key=lambda a: (_LEVEL_RANK[a.level], a.pk))
+
+
+def agreement_revoked(*, provider: Organisation, fetched_by) -> bool:
+    """True when ``provider`` gave one of the reader's organisations an agreement and none of
+    them is active any more (deactivated): what it gave is withdrawn, never widened."""
+    orgs = organisation_list(user=fetched_by)
+    given = SharingAgreement.objects.filter(provider=provider, recipient__in=orgs)
+    return given.exists() and not given.filter(active=True).exists()
