@@ -617,12 +617,14 @@ register_output("library:crossborder", produce=f"{_T}:produce_crossborder",
                 description="Released.crossborder: counts on scoped exact data, distances at "
                             "the audience's level")
 register_output("library:io-export-tables", produce=f"{_T}:produce_io_export_tables",
-                description="amurlink.io.export camtrapR tables (CSV) through protect_dataset")
+                description="amurlink.io.export camtrapR tables (CSV) through release() (audience, "
+                            "optional agreement)")
 register_output("library:io-export-dwc", produce=f"{_T}:produce_io_export_dwc",
-                description="amurlink.io.export Darwin Core Archive through protect_dataset")
+                description="amurlink.io.export Darwin Core Archive through release() (audience, "
+                            "optional agreement)")
 register_output("library:io-export-geopackage", produce=f"{_T}:produce_io_export_geopackage",
                 cost="file", description="amurlink.io.export stations GeoPackage through "
-                                         "protect_dataset")
+                                         "release() (audience, optional agreement)")
 register_output("library:io-export-xlsx", produce=f"{_T}:produce_io_export_xlsx", cost="file",
                 description="amurlink.io.export xlsx of station / record tables of released data")
 
@@ -645,8 +647,8 @@ register_output("report:pdf", produce=f"{_T}:produce_report_pdf", cost="file",
 # theme sections of the report (amurlink.study.themes stages; report/_sections_*.py)
 register_output("report:incidents", produce=f"{_T}:produce_report_incidents",
                 description="incidents section: incident tables only through "
-                            "incidents.protect.protect_incident_tables for the reader and its "
-                            "agreement; counts, no positions, never claimant data")
+                            "incidents.protect.release_incidents (release()) for the reader "
+                            "and its agreements; counts, no positions, never claimant data")
 register_output("report:design", via="report:html",
                 description="survey-design section: tables without positions; the map of "
                             "proposed sites only through protect_locations at the level of a "
@@ -719,7 +721,7 @@ register_output("cli:crossborder", via="library:crossborder", owner_only=True,
                 description="amurlink crossborder: the owner's tables (--level coarsens "
                             "distances for sharing)")
 register_output("cli:camtrap export", via="library:io-export-geopackage", owner_only=True,
-                description="amurlink camtrap export: io.export through protect_dataset")
+                description="amurlink camtrap export: io.export through release() for an audience")
 
 # -- web pages, API endpoints, maps, downloads and job files (URL names) ------------------------
 _WEB_NO_DATA = ("home", "login", "logout", "account", "audit", "set_language", "static",

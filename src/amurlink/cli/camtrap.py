@@ -160,9 +160,10 @@ def export_command(package: Path = PACKAGE,
                                               threshold_min=threshold_min)}
         else:
             from amurlink.analysis.camtrap import record_table, station_table
-            from amurlink.core.protection import Audience, protect_dataset
+            from amurlink.core.protection import Audience, ProtectionPolicy
+            from amurlink.release import release
 
-            safe = protect_dataset(ds, audience=Audience.owner())
+            safe = release(ds, audience=Audience.owner(), policy=ProtectionPolicy()).dataset
             tabs = {"stations": station_table(safe),
                     "records": record_table(safe, threshold_min=threshold_min)
                     .drop(columns=["eventStart"])}

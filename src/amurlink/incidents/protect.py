@@ -198,9 +198,10 @@ def protect_incident_tables(
 def release_incidents(
     tables: Mapping[str, pd.DataFrame], /, *, audience: Audience | None = None,
     policy: ProtectionPolicy | None = None, agreement: Any = None,
-    today: date | None = None,
+    today: date | None = None, agreements: Any = (),
 ) -> dict[str, pd.DataFrame]:
-    """The incident tables as a reader may see them, under a sharing agreement (or none).
+    """The incident tables as a reader may see them, under sharing agreements (or none;
+    ``agreements`` adds more, whose scopes all apply, as :func:`amurlink.release.release`).
 
     A thin use of :func:`amurlink.release.release`, the one gate of every output: the books
     (``incidents``, ``diseaseTests``, ``necropsies``, ``patrols``, ``patrolFindings``) are
@@ -226,7 +227,7 @@ def release_incidents(
     from amurlink.release import release
     from amurlink.schema import INCIDENT_BOOK_TABLES, STANDARD_TABLES, TABLES
 
-    if audience is None and agreement is None:
+    if audience is None and agreement is None and not tuple(agreements):
         raise ConfigError("release_incidents needs an audience or an agreement")
     policy = ProtectionPolicy() if policy is None else policy
     books = {n: f for n, f in tables.items() if n in INCIDENT_BOOK_TABLES}
@@ -235,7 +236,7 @@ def release_incidents(
     data = Dataset({**{t: empty_frame(TABLES[t]) for t in (*STANDARD_TABLES,
                                                            "deploymentDetails")}, **books})
     released = release(data, audience=audience, policy=policy, agreement=agreement,
-                       today=today)
+                       agreements=agreements, today=today)
     shown = {n: released.dataset[n].reset_index(drop=True)
              for n in books if n in released.dataset.tables}
     claims = {n: tables[n] for n in OWNER_ONLY_TABLES if n in tables}

@@ -1,8 +1,9 @@
 """Report section: human-animal conflict, village warnings, disease and patrols (issue #19).
 
 The incident tables enter ONLY through
-:func:`amurlink.incidents.protect.protect_incident_tables` for the report's audience (no
-claimant or other personal data for partners and the public; owner-only tables removed), and
+:func:`amurlink.incidents.protect.release_incidents` (:func:`amurlink.release.release`) for the
+report's audience and agreements (no claimant or other personal data for partners and the
+public; owner-only tables removed), and
 every figure is computed from what that gives. No table of this section holds a position.
 Village warnings are counts per month, species and level (from camera detections).
 """
@@ -41,32 +42,17 @@ def _yes_no(v: Any, _: Any) -> str:
 
 
 def shown_incident_tables(view: Any, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The incident tables as the report's audience may see them (cached on the view)."""
-    from amurlink.incidents.protect import protect_incident_tables
+    """The incident tables as the report's audience may see them (cached on the view):
+    :func:`amurlink.incidents.protect.release_incidents`, i.e. :func:`amurlink.release.release`
+    for the view's audience, policy and the reader's agreements on the view's day."""
+    from amurlink.incidents.protect import release_incidents
 
     if "incident_tables" not in view.cache:
-        kw: dict[str, Any] = {}
         released = getattr(view, "released", None)
-        for a in (getattr(released, "agreements", None) or ()):  # the reader's agreement
-            if getattr(a, "species", None):
-                kw["species"] = list(a.species)
-            cut = a.cutoff(getattr(released, "today", None)) if hasattr(a, "cutoff") else None
-            if cut is not None:
-                kw["embargo"] = cut
-            kw["agreement_tables"] = [t for t in getattr(a, "tables", ()) or ()
-                                      if t in ("patrolTracks", "patrolFindings")]
-        shown = protect_incident_tables(tables, audience=view.audience,
-                                        policy=view.config.protection, **kw)
-        if kw.get("species"):  # as the report's dataset: the agreement's scope for every row
-            from amurlink.exchange import within_taxa
-
-            for name, frame in shown.items():
-                if "scientificName" in frame and len(frame):
-                    names = frame["scientificName"]
-                    keep = names.isna().to_numpy() | within_taxa(
-                        names.fillna("").astype(str), kw["species"])
-                    shown[name] = frame.loc[keep].reset_index(drop=True)
-        view.cache["incident_tables"] = shown
+        view.cache["incident_tables"] = release_incidents(
+            tables, audience=view.audience, policy=view.config.protection,
+            agreements=tuple(getattr(released, "agreements", None) or ()),
+            today=getattr(view, "today", None))
     return view.cache["incident_tables"]
 
 

@@ -100,6 +100,8 @@ class ReportView:
     cache: dict[Any, Any] = field(default_factory=dict)
     #: The release this view was built from (figures on the scoped exact data).
     released: Released | None = None
+    #: The day the agreements were applied (expiry, rolling embargo); None: today.
+    today: Any = None
 
     @property
     def config(self):
@@ -155,7 +157,7 @@ def build_view(inputs: ReportInputs, *, audience: Audience,
         # agreement holds back is never counted; the study's species list is cut the same way
         inputs = _scoped_inputs(inputs, released)
     view = ReportView(inputs=inputs, audience=audience, dataset=shown, stations=stations,
-                      released=released)
+                      released=released, today=today)
     view.distance_level = released.distance_level
     links = shown.get("identityLinks")
     if links is not None and len(links):

@@ -68,7 +68,7 @@ class ReportInputs:
         Results of the theme stages of ``amurlink run`` by part: ``design``
         (``amurlink.study.themes.design_tables``), ``corridors`` (``border_corridors``'
         summary, its files in ``OUT/corridors/``), ``incidents`` (exact incident tables and
-        analyses; shown only through ``protect_incident_tables``) and ``secr_models``
+        analyses; shown only through ``release_incidents``) and ``secr_models``
         (``ModelTable`` per species and fit). Each part has its own report section.
     """
 

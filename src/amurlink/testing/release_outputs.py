@@ -142,9 +142,8 @@ def produce_crossborder(case: ReleaseCase, tmp: Path) -> Artifacts:
 def produce_io_export_tables(case: ReleaseCase, tmp: Path) -> Artifacts:
     from amurlink.io.export import write_camtrapr
 
-    if case.agreement is not None:
-        return []  # io.export takes no agreement: the owner's or the public's whole data
-    write_camtrapr(case.dataset, tmp / "camtrapr", audience=case.audience, policy=case.policy)
+    write_camtrapr(case.dataset, tmp / "camtrapr", audience=case.audience, policy=case.policy,
+                   agreement=case.agreement, today=case.today)
     return [_text_of_folder(tmp / "camtrapr")]
 
 
@@ -872,9 +871,8 @@ def check_artifacts(name: str, case: ReleaseCase, artifacts: Artifacts) -> None:
 def produce_io_export_dwc(case: ReleaseCase, tmp: Path) -> Artifacts:
     from amurlink.io.export import write_dwc
 
-    if case.agreement is not None:
-        return []
-    write_dwc(case.dataset, tmp / "dwc", audience=case.audience, policy=case.policy)
+    write_dwc(case.dataset, tmp / "dwc", audience=case.audience, policy=case.policy,
+              agreement=case.agreement, today=case.today)
     return [_text_of_folder(tmp / "dwc") + "\n".join(
         f.read_text(encoding="utf-8") for f in (tmp / "dwc").glob("*.xml"))]
 
@@ -882,10 +880,8 @@ def produce_io_export_dwc(case: ReleaseCase, tmp: Path) -> Artifacts:
 def produce_io_export_geopackage(case: ReleaseCase, tmp: Path) -> Artifacts:
     from amurlink.io.export import read_gpkg_point, write_geopackage
 
-    if case.agreement is not None:
-        return []
     path = write_geopackage(case.dataset, tmp / "stations.gpkg", audience=case.audience,
-                            policy=case.policy)
+                            policy=case.policy, agreement=case.agreement, today=case.today)
     con = sqlite3.connect(path)
     texts, rows = [], []
     try:

@@ -1,6 +1,7 @@
 """Exports that share data: Darwin Core Archive, camtrapR tables, GeoPackage, xlsx.
 
-Every export passes through :func:`amurlink.core.protection.protect_dataset` for its audience.
+Every export passes through :func:`amurlink.release.release` (protect on the complete
+dataset, then scope to an optional ``agreement``) for its audience.
 """
 
 from amurlink.io.export._dwc import dwc_tables, write_dwc

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
+from amurlink.core.protection import Audience, ProtectionPolicy
 from amurlink.dataset import Dataset
 from amurlink.io.export._cells import escape_formulas
 
@@ -246,11 +247,14 @@ def _meta_xml() -> str:
 
 def write_dwc(dataset: Dataset, directory: str | os.PathLike[str], /, *,
               audience: Audience | None = None, policy: ProtectionPolicy | None = None,
-              observation_level: str = "event", incidents: Any = None) -> dict[str, Path]:
+              observation_level: str = "event", incidents: Any = None,
+              agreement: Any = None, today: date | None = None) -> dict[str, Path]:
     """Write a Darwin Core Archive (``occurrence.csv``, ``multimedia.csv``, ``meta.xml``).
 
-    The dataset first passes through :func:`~amurlink.core.protection.protect_dataset` for
-    ``audience`` (default: the owner). For GBIF use ``Audience.public()``.
+    The dataset first passes through :func:`amurlink.release.release`, the one output gate:
+    protected for ``audience`` (default: ``agreement``'s recipient, else the owner) on the
+    complete dataset, then cut to ``agreement`` if one is given. For GBIF use
+    ``Audience.public()``.
 
     ``incidents`` (incident tables, :mod:`amurlink.incidents`) adds one occurrence per
     incident with a species, through
@@ -263,14 +267,18 @@ def write_dwc(dataset: Dataset, directory: str | os.PathLike[str], /, *,
     dict of str to Path
         The files written.
     """
-    safe = protect_dataset(dataset, audience=audience or Audience.owner(), policy=policy)
+    from amurlink.io.export._tables import _protected
+
+    safe = _protected(dataset, audience, policy, agreement, today)
     tabs = dwc_tables(safe, observation_level=observation_level)
     if incidents is not None:
         from amurlink.incidents.protect import incident_dwc_occurrences
 
         occ = tabs["occurrence"]
         extra = incident_dwc_occurrences(
-            incidents, audience=audience or Audience.owner(), policy=policy)
+            incidents, audience=audience or (None if agreement is not None
+                                             else Audience.owner()),
+            policy=policy, agreement=agreement, today=today)
         extra = extra.reindex(columns=list(OCCURRENCE_COLUMNS)).astype(object)
         for col in ("license", "rightsHolder", "datasetID", "collectionCode", "datasetName"):
             extra[col] = occ[col].iloc[0] if len(occ) else None  # the dataset's own terms

@@ -5,30 +5,41 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from amurlink.core.protection import Audience, ProtectionPolicy, protect_dataset
+from amurlink.core.protection import Audience, ProtectionPolicy
 from amurlink.dataset import Dataset
 from amurlink.io.export._cells import escape_formulas
 
 __all__ = ["write_camtrapr", "write_geopackage", "write_xlsx"]
 
 
-def _protected(dataset: Dataset, audience: Audience | None, policy: ProtectionPolicy | None
-               ) -> Dataset:
-    return protect_dataset(dataset, audience=audience or Audience.owner(), policy=policy)
+def _protected(dataset: Dataset, audience: Audience | None, policy: ProtectionPolicy | None,
+               agreement: Any = None, today: date | None = None) -> Dataset:
+    """``dataset`` through :func:`amurlink.release.release`, the one output gate: protected
+    for ``audience`` on the complete dataset, then cut to ``agreement`` (if any). Without an
+    audience: the agreement's recipient, else the owner; without a policy: the defaults."""
+    from amurlink.release import release
+
+    if audience is None and agreement is None:
+        audience = Audience.owner()
+    return release(dataset, audience=audience, policy=policy or ProtectionPolicy(),
+                   agreement=agreement, today=today).dataset
 
 
 def write_camtrapr(dataset: Dataset, directory: str | os.PathLike[str], /, *,
                    audience: Audience | None = None, policy: ProtectionPolicy | None = None,
-                   threshold_min: float = 30.0) -> dict[str, Path]:
+                   threshold_min: float = 30.0, agreement: Any = None,
+                   today: date | None = None) -> dict[str, Path]:
     """Write camtrapR ``CTtable.csv`` (stations) and ``recordTable.csv`` after protection."""
     from amurlink.analysis.camtrap import record_table, station_table
 
-    safe = _protected(dataset, audience, policy)
+    safe = _protected(dataset, audience, policy, agreement, today)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"stations": out / "CTtable.csv", "records": out / "recordTable.csv"}
@@ -68,7 +79,8 @@ def _py(v):
 
 def write_geopackage(dataset: Dataset, path: str | os.PathLike[str], /, *,
                      audience: Audience | None = None, policy: ProtectionPolicy | None = None,
-                     threshold_min: float = 30.0) -> Path:
+                     threshold_min: float = 30.0, agreement: Any = None,
+                     today: date | None = None) -> Path:
     """Write a GeoPackage with layer ``stations`` (points, WGS84) and table ``records``.
 
     Stations carry their (protected) coordinates, set-up / retrieval, trap-days and the
@@ -77,7 +89,7 @@ def write_geopackage(dataset: Dataset, path: str | os.PathLike[str], /, *,
     """
     from amurlink.analysis.camtrap import camera_operation, record_table, station_table
 
-    safe = _protected(dataset, audience, policy)
+    safe = _protected(dataset, audience, policy, agreement, today)
     st = station_table(safe)
     problems = any(c.startswith("Problem") for c in st.columns)
     camop = camera_operation(st, station_col="Camera", has_problems=problems,
