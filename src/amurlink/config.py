@@ -414,6 +414,10 @@ class LinkSettings:
     two_party: bool = True
 
 
+#: The status of a stage left out by ``[run] skip`` (run record, summary, report sections).
+SKIPPED_BY_CONFIG = "skipped: left out by [run] skip"
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """``[run]``: what ``amurlink run`` leaves out.

@@ -218,3 +218,25 @@ def test_demo_partner_and_public_reports_hold_no_claimant(tmp_path):
     public = (tmp_path / "report" / "public-en" / "report.html").read_text(encoding="utf-8")
     for en, _zh, _ru in TITLES.values():
         assert en in public
+
+
+def test_a_theme_left_out_by_run_skip_says_so_not_that_it_failed():
+    from types import SimpleNamespace
+
+    from amurlink.config import SKIPPED_BY_CONFIG
+    from amurlink.report._i18n import translation
+    from amurlink.report._sections_themes import THEME_MISSING, theme_missing
+
+    def view(status):
+        return SimpleNamespace(inputs=SimpleNamespace(missing={"design": status}
+                                                      if status else {}))
+
+    assert theme_missing(view(SKIPPED_BY_CONFIG), "design") == THEME_MISSING["left out"]
+    assert theme_missing(view(SKIPPED_BY_CONFIG + " (needs secr)"), "secr_models") \
+        == THEME_MISSING["secr_models"]  # another part's status says nothing of this one
+    assert theme_missing(view("failed: unexpected error (x)"), "design") \
+        == THEME_MISSING["failed"]
+    assert theme_missing(view(None), "design") == THEME_MISSING["design"]
+    for lang in ("zh", "ru"):  # translated
+        _ = translation(lang).gettext
+        assert _(THEME_MISSING["left out"]) != THEME_MISSING["left out"], lang

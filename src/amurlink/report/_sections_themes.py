@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from amurlink.config import SKIPPED_BY_CONFIG
 from amurlink.report._i18n import N_
 from amurlink.report.displays import Gettext, _ident
 
@@ -27,12 +28,17 @@ THEME_MISSING = {
                     "exports in [inputs])"),
     "secr_models": N_("no SECR model selection was run (it needs SECR fits)"),
     "failed": N_("the stage did not give results; the run's summary says why"),
+    "left out": N_("this stage was left out of the run (run.skip in the study's "
+                   "amurlink.toml)"),
 }
 
 
 def theme_missing(view: Any, part: str) -> str:
     """Why ``part`` is missing, as a msgid (a stage's own reason stays in the run summary)."""
-    return THEME_MISSING["failed"] if view.inputs.missing.get(part) else THEME_MISSING[part]
+    status = view.inputs.missing.get(part)
+    if not status:
+        return THEME_MISSING[part]
+    return THEME_MISSING["left out" if str(status).startswith(SKIPPED_BY_CONFIG) else "failed"]
 
 
 def theme_part(view: Any, part: str) -> Any:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from amurlink._version import __version__
-from amurlink.config import CONFIG_FILENAME, StudyConfig, load_config
+from amurlink.config import CONFIG_FILENAME, SKIPPED_BY_CONFIG, StudyConfig, load_config
 from amurlink.exceptions import ConfigError, DataError
 from amurlink.study._proc import (
     LIBRARY_WARNING,
@@ -57,8 +57,6 @@ logger = logging.getLogger(__name__)
 
 #: Folder of cached stage results inside the output folder.
 CACHE_DIR = ".amurlink-run"
-#: Status of a stage named in ``[run] skip`` (and of the stages that need it).
-SKIPPED_BY_CONFIG = "skipped: left out by [run] skip"
 
 
 def _mappingproxy(data: dict[Any, Any]) -> types.MappingProxyType:
