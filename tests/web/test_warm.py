@@ -125,3 +125,14 @@ class GunicornSettingsTest(_JointPhotos):
                 gc.unfreeze()
         warm.assert_called_once_with()
         self.assertIn(4, server.log.info.call_args.args)
+
+
+def test_warm_up_closes_the_masters_connections_but_not_a_transactions():
+    """Forked workers must not share the master's connections; a connection inside an atomic
+    block (a test case's, on PostgreSQL) stays open for its owner."""
+    idle, busy = mock.Mock(in_atomic_block=False), mock.Mock(in_atomic_block=True)
+    with mock.patch("django.db.connections.all", return_value=[idle, busy]), \
+            mock.patch("amurlink_web.apps.jobs.warm._readers", return_value=[]):
+        assert warm_caches() == 0
+    idle.close.assert_called_once_with()
+    busy.close.assert_not_called()

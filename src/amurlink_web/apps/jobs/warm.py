@@ -103,8 +103,11 @@ def warm_caches() -> int:
             except Exception:  # noqa: BLE001 - the first request computes it instead
                 logger.exception("warm-up for %s failed", user)
     finally:
-        # the master must not hand its database connections to the forked workers
-        connections.close_all()
+        # the master must not hand its database connections to the forked workers; one
+        # inside a transaction (a test case's) is its caller's to close
+        for conn in connections.all(initialized_only=True):
+            if not conn.in_atomic_block:
+                conn.close()
     logger.info("warmed the joint package's caches for %d readers in %.1f s (%.1f s CPU)",
                 done, time.perf_counter() - t0, time.process_time() - c0)
     return done
