@@ -187,3 +187,33 @@ def test_photo_proposals_wait_in_the_joint_link_store(demo, tmp_path):
 
 def confirmed_species(inds, link):
     return inds.set_index("individualID").loc[link["subjectA"], "scientificName"]
+
+
+def test_reports_written_side_by_side_equal_the_serial_ones(tmp_path):
+    """In parallel, the owner's later reports run in forked children that inherit the first
+    one's view, and the public report builds its own beside them: each report is the serial
+    run's, byte for byte apart from the output folder's name and the link decisions' times.
+    Both runs are fresh ``amurlink demo`` processes (as a user runs them)."""
+    import re
+    import subprocess
+    import sys
+
+    def demo_cli(out, *extra):
+        done = subprocess.run([sys.executable, "-c", "from amurlink.cli import main; main()",
+                               "demo", "--scenario", "small", "-o", str(out),
+                               "--timings-json", str(out) + ".json", *extra],
+                              capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return json.loads((tmp_path / f"{out.name}.json").read_text(encoding="utf-8"))
+
+    par = demo_cli(tmp_path / "par")
+    demo_cli(tmp_path / "serial", "--serial")
+    assert {"report zh", "report ru", "report public-en"} <= set(par["background"])
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
+
+    def text(root, key):
+        html = (root / "report" / key / "report.html").read_text(encoding="utf-8")
+        return stamp.sub("T", html.replace(str(root), "OUT"))
+
+    for key in ("en", "zh", "ru", "public-en"):
+        assert text(tmp_path / "par", key) == text(tmp_path / "serial", key), key

@@ -550,7 +550,10 @@ def _report_inputs(ctx: StageContext) -> Any:
     return inputs
 
 
-def _report_stage(audience: str, lang: str) -> Stage:
+def _report_stage(audience: str, lang: str, *, after: str | None = None) -> Stage:
+    """One report. The owner's reports share one view: the first (``after`` None) builds it
+    in this process; the others run after it in forked children that inherit the view, side
+    by side; another audience's report builds its own view in a forked child at once."""
     name = report_name(audience, lang)
 
     def run(ctx: StageContext) -> str:
@@ -571,8 +574,9 @@ def _report_stage(audience: str, lang: str) -> Stage:
     return Stage(f"report {name}", run, what=f"report {name} ({audience}, {lang})",
                  needs=("harmonise",),
                  uses=("secr", "dna", "camtrap", "photo comparison", "design", "corridors",
-                       "incidents", "secr models"),
+                       "incidents", "secr models", *((f"report {after}",) if after else ())),
                  links=True, outputs=(f"report/{name}/report.html",),
+                 where="main" if audience == "owner" and after is None else "fork",
                  summarise=lambda html: {"html": str(html)})
 
 
@@ -581,7 +585,10 @@ import amurlink.study.themes  # noqa: E402,F401 - registers design, corridors, i
 
 @register_stage
 def _reports(study: Study) -> list[Stage]:
-    return [_report_stage(a, lang) for a, lang in study.config.inputs.report_list]
+    wanted = list(study.config.inputs.report_list)
+    first = next((report_name(a, lang) for a, lang in wanted if a == "owner"), None)
+    return [_report_stage(a, lang, after=first if a == "owner" and report_name(a, lang) != first
+                          else None) for a, lang in wanted]
 
 
 # ==============================================================================================
