@@ -38,6 +38,7 @@ temporary folder, its logs and locust CSVs).
     .venv/bin/python benchmarks/bench_web_load.py
     .venv/bin/python benchmarks/bench_web_load.py --users 20 --duration 15 --no-baseline
     .venv/bin/python benchmarks/bench_web_load.py --backends sqlite   # no PostgreSQL
+    .venv/bin/python benchmarks/bench_web_load.py --browser-cache  # users keep cached images
 
 PostgreSQL is skipped, with a message, when ``initdb``/``pg_ctl`` are not found and
 ``AMURLINK_BENCH_DB_URL`` is not set.
@@ -448,6 +449,7 @@ def _locust(site: Site, url: str, out: Path, args: argparse.Namespace
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMURLINK_BENCH_")}
     env["AMURLINK_BENCH_SESSIONS"] = str(out / "sessions.json")
     env["AMURLINK_BENCH_NEW_PAGES"] = "1" if site.new_pages else "0"
+    env["AMURLINK_BENCH_BROWSER_CACHE"] = "1" if args.browser_cache else "0"
     if (out / "media.json").is_file():
         env["AMURLINK_BENCH_MEDIA"] = str(out / "media.json")
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
@@ -611,7 +613,10 @@ def report(results: list[dict], args: argparse.Namespace) -> bool:
           f" ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs)\n")
     print(f"gunicorn {args.workers} workers x {args.threads} threads, locust {args.users} users "
           f"(think {args.think_min}-{args.think_max} s), {args.warm_up:.0f} s warm-up then "
-          f"{args.duration} s measured; {args.media:,} photos added to the joint package.\n")
+          f"{args.duration} s measured; {args.media:,} photos added to the joint package; "
+          + ("users keep what Cache-Control lets a browser keep (images: max-age=3600)"
+             if args.browser_cache else "no client cache (every image asked for every time)")
+          + ".\n")
     print("| site | commit | requests | req/s | errors | p50 ms | p95 ms | p99 ms | max ms | "
           "server CPU / request | audit rows | load (1 min) before / after |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -699,6 +704,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="requests of each photo page in the one-at-a-time pass")
     p.add_argument("--baseline", default=BASELINE, help="git revision run beside the tree")
     p.add_argument("--no-baseline", action="store_true", help="the current tree alone")
+    p.add_argument("--browser-cache", action="store_true",
+                   help="users keep what Cache-Control lets a browser keep (thumbnails, match "
+                        "pictures: max-age=3600) instead of asking for every image every time")
     p.add_argument("--backends", default="postgres", help="postgres and/or sqlite")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = p.parse_args(argv)

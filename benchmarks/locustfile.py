@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import time
 
 import gevent
 from locust import FastHttpUser, between, events
@@ -46,6 +47,12 @@ MEDIA_CURSORS: dict[str, str] = {"first": ""}
 if os.environ.get("AMURLINK_BENCH_MEDIA"):
     with open(os.environ["AMURLINK_BENCH_MEDIA"], encoding="utf-8") as _fh:
         MEDIA_CURSORS = json.load(_fh)
+#: Browsers keep what the server lets them cache (``AMURLINK_BENCH_BROWSER_CACHE=1``): a
+#: response with ``Cache-Control: max-age=N`` (and no ``no-store``/``no-cache``) is not asked
+#: for again by the same user for N seconds, as Chromium does for the thumbnails and match
+#: pictures (``private, max-age=3600``); pages send no such header and are always asked for.
+BROWSER_CACHE = os.environ.get("AMURLINK_BENCH_BROWSER_CACHE", "0") == "1"
+_MAX_AGE = re.compile(r"max-age=(\d+)")
 #: Thumbnails fetched per photo page view.
 THUMBS_PER_PAGE = int(os.environ.get("AMURLINK_BENCH_THUMBS", "10"))
 
@@ -192,6 +199,7 @@ class Browser(FastHttpUser):
             self.wait_time = lambda: random.uniform(opts.think_min, opts.think_max)  # noqa: S311
         self.review_pages: list[str] = []
         self.individual_pages: list[str] = []
+        self.fresh: dict[str, tuple[float, object]] = {}  # the browser's cache
         if _SESSIONS:
             # a session made beforehand for a demo user (bench_web_load.py): the scrypt password
             # check of 100 logins is kept out of the browsing figures
@@ -220,7 +228,18 @@ class Browser(FastHttpUser):
                 r.failure(f"login as {self.username} failed: HTTP {r.status_code}")
 
     def get(self, path: str, name: str):
-        return self.client.get(path, name=name, headers=self.headers)
+        if BROWSER_CACHE:
+            kept = self.fresh.get(path)
+            if kept is not None and kept[0] > time.monotonic():
+                return kept[1]  # from the browser's cache: no request
+        r = self.client.get(path, name=name, headers=self.headers)
+        if BROWSER_CACHE:
+            control = (r.headers or {}).get("Cache-Control", "") or ""
+            age = _MAX_AGE.search(control)
+            if age and "no-store" not in control and "no-cache" not in control \
+                    and 200 <= (r.status_code or 0) < 300:
+                self.fresh[path] = (time.monotonic() + int(age.group(1)), r)
+        return r
 
     def dataset(self) -> int | None:
         return random.choice(self.dataset_ids) if self.dataset_ids else None  # noqa: S311
