@@ -110,6 +110,13 @@ class DatasetReadAuditTest(AuditPersonas):
         # the page shows the level and the agreement
         html = self.client_for("owner").get("/audit/").content.decode()
         self.assertIn(f"#{self.agreement.pk} ntlnp-&gt;llnp 1km", html)
+        # levels in the reader's words (the partner's read: 1 km)
+        from amurlink_web.apps.organisations.services import profile_set_language
+
+        profile_set_language(user=self.users["owner"], language="zh-hans")
+        html = self.client_for("owner").get("/audit/").content.decode()
+        self.assertIn("<td>1 公里</td>", html)
+        self.assertNotIn("<td>1km</td>", html)
 
     def test_only_managers_open_the_audit_view(self):
         for persona in ("readonly", "cn_reviewer", "partner", "secretariat"):

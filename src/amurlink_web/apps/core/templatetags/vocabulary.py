@@ -39,6 +39,14 @@ def word(value) -> str:
 
 
 @register.filter
+def words(value) -> str:
+    """Words joined by ``/`` (the audit log's ``1km/withheld``), each through :func:`word`."""
+    if value is None or value == "":
+        return ""
+    return "/".join(word(part) for part in str(value).split("/"))
+
+
+@register.filter
 def language_name(code) -> str:
     """A language code (``zh-hans``, ``zh``, ``ru``) as the language's own name (简体中文)."""
     from django.utils.translation import get_language_info
