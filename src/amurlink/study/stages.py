@@ -585,10 +585,13 @@ import amurlink.study.themes  # noqa: E402,F401 - registers design, corridors, i
 
 @register_stage
 def _reports(study: Study) -> list[Stage]:
-    wanted = list(study.config.inputs.report_list)
-    first = next((report_name(a, lang) for a, lang in wanted if a == "owner"), None)
-    return [_report_stage(a, lang, after=first if a == "owner" and report_name(a, lang) != first
-                          else None) for a, lang in wanted]
+    stages, first_owner = [], None
+    for audience, lang in study.config.inputs.report_list:
+        after = first_owner if audience == "owner" else None
+        stages.append(_report_stage(audience, lang, after=after))
+        if audience == "owner" and first_owner is None:
+            first_owner = report_name(audience, lang)
+    return stages
 
 
 # ==============================================================================================

@@ -43,6 +43,7 @@ def agreement_for_reader(*, provider: Organisation, fetched_by) -> SharingAgreem
 def agreement_revoked(*, provider: Organisation, fetched_by) -> bool:
     """True when ``provider`` gave one of the reader's organisations an agreement and none of
     them is active any more (deactivated): what it gave is withdrawn, never widened."""
-    orgs = organisation_list(user=fetched_by)
-    given = SharingAgreement.objects.filter(provider=provider, recipient__in=orgs)
-    return given.exists() and not given.filter(active=True).exists()
+    active = list(SharingAgreement.objects.filter(
+        provider=provider, recipient__in=organisation_list(user=fetched_by))
+        .values_list("active", flat=True))  # one query
+    return bool(active) and not any(active)
