@@ -512,7 +512,8 @@ def media_times(access: list[tuple[int, float, str, str]], cursors: dict[str, st
     return out
 
 
-_THUMB = re.compile(r'src="(/media/[^"/]+/thumb\.jpg)"')
+# a thumbnail's URL as the page gives it: plain, or a signed link (``?t=``) for this session
+_THUMB = re.compile(r'src="(/media/[^"/]+/thumb\.jpg(?:\?t=[^"&]+)?)"')
 
 
 def media_pass(url: str, session: dict[str, str], cursors: dict[str, str], repeat: int,
@@ -552,7 +553,7 @@ def media_pass(url: str, session: dict[str, str], cursors: dict[str, str], repea
         if len(thumbs) != 100:
             errors.append(f"{name} page: {len(thumbs)} thumbnails, not 100")
         for src in thumbs:
-            owner[src] = name
+            owner[src.split("?", 1)[0]] = name  # the access log's path has no query
         for _ in range(2):
             for src in thumbs:
                 get(src)

@@ -56,7 +56,8 @@ _MAX_AGE = re.compile(r"max-age=(\d+)")
 #: Thumbnails fetched per photo page view.
 THUMBS_PER_PAGE = int(os.environ.get("AMURLINK_BENCH_THUMBS", "10"))
 
-_THUMB = re.compile(r'src="(/media/[^"/]+/thumb\.jpg)"')
+# a thumbnail's URL as the page gives it: plain, or a signed link (``?t=``) for this session
+_THUMB = re.compile(r'src="(/media/[^"/]+/thumb\.jpg(?:\?t=[^"&]+)?)"')
 _REVIEW = re.compile(r'href="(/review/[^"/?]+/)')
 _MATCH = re.compile(r'src="(/review/[^"/]+/match/[a-z]+/)"')
 _INDIVIDUAL = re.compile(r'href="(/individuals/[^"/?]+/)"')

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from pathlib import Path
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -266,6 +269,96 @@ class ReviewProtectionTest(_JointPhotos):
                 for c in coords:
                     with self.subTest(persona=persona, url=url, coordinate=c):
                         self.assertNotIn(c, page)
+
+
+class ThumbnailLinkTest(_JointPhotos):
+    """A page's signed thumbnail links: no query per image, and no wider than the page."""
+
+    def setUp(self):
+        super().setUp()
+        from amurlink_web.apps.review.media import package_thumbnails_make
+
+        package_thumbnails_make(joint_package_path())  # the import hook
+
+    def link(self, client: Client, media_id: str, page: str = "/media/") -> str:
+        html = client.get(page).content.decode()
+        found = re.search(rf'src="(/media/{media_id}/thumb\.jpg\?t=[^"]+)"', html)
+        self.assertIsNotNone(found, f"no signed link to {media_id} on {page}")
+        return found.group(1).replace("&amp;", "&")
+
+    def test_a_page_link_opens_its_photo_without_a_database_query(self):
+        owner = self.client_for("owner")
+        checked = b"".join(owner.get("/media/m5/thumb.jpg").streaming_content)
+        for page in ("/media/", f"/review/{self.event}/"):
+            with self.subTest(page=page):
+                url = self.link(owner, "m5", page)
+                with self.assertNumQueries(0):
+                    response = owner.get(url)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(b"".join(response.streaming_content), checked)
+                self.assertEqual(response["Cache-Control"], "private, max-age=600")
+        # the page that issued the links names them in its audit row
+        row = AuditLog.objects.filter(target="media:browser").latest("id")
+        self.assertIn("m5", row.detail["thumbnails"])
+        individual = [g["jointID"] for g in sel.individual_list(sel.reader_get(
+            fetched_by=self.users["owner"])) if "CN-NTLNP:T01" in g["members"]][0]
+        url = self.link(owner, "m1", f"/individuals/{individual}/")
+        with self.assertNumQueries(0):
+            self.assertEqual(owner.get(url).status_code, 200)
+
+    def test_a_link_opens_only_its_photo_for_its_session_and_for_ten_minutes(self):
+        from django.core import signing
+
+        url = self.link(self.client_for("owner"), "m5")
+        token = url.split("?t=", 1)[1]
+        # another session, even of a member who may see the photo, or none at all: the
+        # reader is checked as for a plain URL
+        self.assertEqual(self.client_for("outsider").get(url).status_code, 404)
+        self.assertEqual(self.client_for("anonymous").get(url).status_code, 302)
+        self.assertEqual(self.client_for("owner").get(url).status_code, 200)  # checked
+        self.assertTrue(AuditLog.objects.filter(target="media:m5").exists())
+        # the token of m5 does not open m7, nor does a tampered one
+        owner = self.client_for("owner")
+        token = self.link(owner, "m5").split("?t=", 1)[1]
+        for bad in (f"/media/m7/thumb.jpg?t={token}", f"/media/m5/thumb.jpg?t={token[:-3]}abc"):
+            with self.subTest(url=bad):
+                before = AuditLog.objects.count()
+                self.assertEqual(owner.get(bad).status_code, 200)  # the owner may: checked
+                self.assertEqual(AuditLog.objects.count(), before + 1)
+        # a partner whose agreement loses the media table: the page issues no link; one
+        # issued before opens until it is ten minutes old, then the reader is checked (403)
+        partner = self.client_for("partner")
+        old = self.link(partner, "m5")
+        self.agreement.tables = ["deployments", "observations"]
+        self.agreement.save()
+        self.assertNotIn("thumb.jpg", partner.get(f"/review/{self.event}/").content.decode())
+        self.assertEqual(partner.get(old).status_code, 200)
+        later = signing.time.time() + 601
+        with mock.patch.object(signing.time, "time", return_value=later):
+            self.assertEqual(partner.get(old).status_code, 403)
+        # logging out ends the session the links were bound to
+        partner.logout()
+        self.assertEqual(partner.get(old).status_code, 302)
+
+    def test_a_thumbnail_url_is_the_resolver_s(self):
+        from django.urls import reverse
+
+        from amurlink_web.apps.review.media import _thumbnail_url
+
+        for media_id in ("m5", "CN:A-3_0001", "фото 1", "a+b&c=d", "x~y@z!", "100%"):
+            with self.subTest(media_id=media_id):
+                self.assertEqual(_thumbnail_url(media_id),
+                                 reverse("media-thumbnail", args=[media_id]))
+
+    def test_without_a_thumbnail_made_the_page_gives_the_checked_url(self):
+        import shutil as _shutil
+
+        from django.conf import settings
+
+        _shutil.rmtree(Path(settings.DATA_DIR) / "thumbs", ignore_errors=True)
+        html = self.client_for("owner").get("/media/").content.decode()
+        self.assertIn('src="/media/m5/thumb.jpg"', html)
+        self.assertNotIn("?t=", html)
 
 
 def test_photo_files_stay_inside_the_package(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import translation
 
 from amurlink_web.apps.organisations.selectors import user_language
+from amurlink_web.apps.review.media import is_thumbnail_link
 
 
 class UserLanguageMiddleware:
@@ -12,6 +13,8 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_thumbnail_link(request):  # an image: no words, and no query for the user
+            return self.get_response(request)
         language = user_language(user=request.user)
         if language:
             translation.activate(language)

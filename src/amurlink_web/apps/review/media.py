@@ -9,14 +9,21 @@ keypoints joined by lines) is made and cached the same way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest
+from django.urls import reverse
 
 from amurlink.exceptions import AmurlinkError
 
@@ -74,20 +81,38 @@ def photo_store() -> Path:
     return Path(settings.DATA_DIR) / "photos"
 
 
-def _inside(root: Path, file_path: str) -> Path | None:
-    root = root.resolve()
-    path = (root / file_path).resolve()
-    if root not in path.parents or not path.is_file():
+def _roots(package: Path) -> tuple[str, str]:
+    return (os.path.realpath(package), os.path.realpath(photo_store()))
+
+
+def _photo_stat(roots: tuple[str, ...], file_path: str) -> tuple[str, os.stat_result] | None:
+    """The real path and ``stat`` of the photo ``file_path`` in the first of ``roots`` that
+    holds it as a regular file; None when missing or when the path (links followed) would
+    leave its root. os.path, not pathlib: a page of 100 photos calls this 100 times."""
+    if not file_path or "://" in file_path:
         return None
-    return path
+    for root in roots:
+        path = os.path.realpath(os.path.join(root, file_path))
+        if not path.startswith(root + os.sep):
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            return path, st
+    return None
 
 
 def photo_file(package: Path, file_path: str) -> Path | None:
     """The photo ``file_path`` (a media row's ``filePath``) inside ``package``, else in the
     site's :func:`photo_store`; None when it is missing or would leave those folders."""
-    if not file_path or "://" in file_path:
-        return None
-    return _inside(package, file_path) or _inside(photo_store(), file_path)
+    found = _photo_stat(_roots(package), file_path)
+    return Path(found[0]) if found else None
+
+
+def _thumbnail_name(path: str, st: os.stat_result, side: int = THUMB_SIDE) -> str:
+    return _key(path, st.st_size, st.st_mtime_ns, side)
 
 
 def thumbnail_make(source: Path, *, side: int = THUMB_SIDE) -> Path:
@@ -100,8 +125,8 @@ def thumbnail_make(source: Path, *, side: int = THUMB_SIDE) -> Path:
     """
     from amurlink.identify.photos.features import load_image
 
-    st = source.stat()
-    target = _cache_dir("media") / f"{_key(source, st.st_size, st.st_mtime_ns, side)}.jpg"
+    path = os.path.realpath(source)
+    target = _cache_dir("media") / f"{_thumbnail_name(path, os.stat(path), side)}.jpg"
     if target.is_file():
         return target
     _atomic_write(target, _encode(_resize(load_image(source), side)))
@@ -179,3 +204,82 @@ def match_picture(source_a: Path, source_b: Path, boxes: tuple[Any, Any] = (None
     _atomic_write(target, _encode(canvas, 85))
     _atomic_write(count_file, str(int(n)).encode())
     return target, int(n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Thumbnail links: issued by the page that checked the reader, served without a database query
+# ---------------------------------------------------------------------------------------------
+#: Seconds a page's thumbnail link stays valid (and a browser may keep the image it got).
+THUMB_LINK_S = 600
+_THUMB_PATH = "thumb.jpg"
+
+
+def _link_signer(session_key: str, media_id: str) -> signing.TimestampSigner:
+    # the session key and the photo are in the salt, so a link opens only that photo and only
+    # with the cookie of the session the page was made for
+    return signing.TimestampSigner(salt=f"amurlink.thumbnail/{session_key}/{media_id}")
+
+
+def thumbnail_links(request: HttpRequest, package: Path,
+                    photos: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The thumbnail URL of each ``(mediaID, filePath)`` a page shows to this reader.
+
+    The page has checked the reader (agreement with media, the photo in the reader's release)
+    and names these photos in its audit row. A photo whose thumbnail was made (at import)
+    gets a link signed for this session and photo, valid :data:`THUMB_LINK_S` seconds, that
+    :func:`thumbnail_link_file` serves without looking the reader up again; any other photo
+    (no session, no thumbnail yet) gets the plain URL, which checks the reader on every
+    request and makes the thumbnail.
+    """
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    roots, folder = _roots(package), os.fspath(_cache_dir("media"))
+    out: dict[str, str] = {}
+    for media_id, file_path in photos:
+        media_id = str(media_id)
+        url = _thumbnail_url(media_id)
+        found = _photo_stat(roots, file_path) if key else None
+        if found is not None:
+            name = _thumbnail_name(*found)
+            if os.path.isfile(os.path.join(folder, name + ".jpg")):
+                url += "?t=" + _link_signer(key, media_id).sign(name)
+        out[media_id] = url
+    return out
+
+
+def _thumbnail_url(media_id: str) -> str:
+    """``reverse("media-thumbnail", args=[media_id])`` without the resolver's cost per photo
+    (a page of 100); the ID quoted as the resolver quotes it (test)."""
+    prefix, suffix = _thumbnail_url_parts()
+    return prefix + quote(media_id, safe="!$&'()*+,;=~:@") + suffix
+
+
+@functools.cache
+def _thumbnail_url_parts() -> tuple[str, str]:
+    prefix, _, suffix = reverse("media-thumbnail", args=["MEDIAID"]).partition("MEDIAID")
+    return prefix, suffix
+
+
+def is_thumbnail_link(request: HttpRequest) -> bool:
+    """A request for a signed thumbnail link (the user's language is not needed there)."""
+    return "t" in request.GET and request.path_info.endswith("/" + _THUMB_PATH) \
+        and request.path_info.startswith("/media/")
+
+
+def thumbnail_link_file(request: HttpRequest, media_id: str) -> Path | None:
+    """The thumbnail a valid link names, else None (the caller checks the reader instead).
+
+    Valid: signed for this photo and for the session whose cookie the request carries, at
+    most :data:`THUMB_LINK_S` seconds ago, and the thumbnail still on disk. No database query.
+    """
+    token = request.GET.get("t", "")
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    if not token or not key:
+        return None
+    try:
+        name = _link_signer(key, str(media_id)).unsign(token, max_age=THUMB_LINK_S)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if len(name) != 64 or any(c not in "0123456789abcdef" for c in name):
+        return None
+    path = _cache_dir("media") / f"{name}.jpg"
+    return path if path.is_file() else None

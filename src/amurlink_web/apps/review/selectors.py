@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,22 @@ def photo_get(reader: Reader, media_id: str) -> dict[str, Any]:
     return frame.iloc[pos].to_dict()
 
 
+def photo_paths(reader: Reader, media_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """``(mediaID, filePath)`` of those of ``media_ids`` in the reader's photos (the page
+    that shows them has checked the reader; see :func:`media.thumbnail_links`)."""
+    if not media_allowed(reader.access):
+        return []
+    frame = photos_of(reader)
+    positions = _photo_positions(id(reader.released), reader.released)
+    paths = frame["filePath"]
+    out = []
+    for m in media_ids:
+        pos = positions.get(str(m))
+        if pos is not None:
+            out.append((str(m), str(paths.iat[pos])))
+    return out
+
+
 @functools.lru_cache(maxsize=16)
 def _photo_positions(released_id: int, released: Released) -> dict[str, int]:
     frame = _photos_cached(released_id, released)
@@ -416,7 +433,25 @@ def dna_comparison(reader: Reader, a: str, b: str, evidence: dict[str, Any]
     sb = _samples_of(data, b, evidence, "sampleB")
     if not sa or not sb:
         return None
+    memo = _dna_memo(id(reader.released), reader.released)
+    key = (tuple(sa), tuple(sb))
+    if key not in memo:  # made once per release: harmonising and the majority genotype
+        memo[key] = _dna_compare(reader.released, *key)  # were most of a review page's time
+    return memo[key]
+
+
+@functools.lru_cache(maxsize=16)
+def _dna_memo(released_id: int, released: Released) -> dict[tuple, dict[str, Any]]:
+    return {}
+
+
+def _dna_compare(released: Released, sa: tuple[str, ...], sb: tuple[str, ...]
+                 ) -> dict[str, Any]:
     from amurlink.identify.genotypes import apply_lab_offsets, majority_genotypes
+
+    data = released.dataset
+    geno = data.get("genotypes")
+    sa, sb = list(sa), list(sb)
 
     g = geno[geno["sampleID"].astype(str).isin(sa + sb)]
     samples, loci = data.get("samples"), data.get("loci")

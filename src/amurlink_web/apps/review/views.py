@@ -51,6 +51,17 @@ def _read(request: HttpRequest, reader: sel.Reader, target: str, **detail) -> No
                  detail={"access": reader.access.label, **detail}, **reader.audit_terms())
 
 
+def _thumbs(request: HttpRequest, reader: sel.Reader, media_ids) -> dict[str, str]:
+    """Thumbnail URLs of the photos a page shows (signed links for this session: see
+    :func:`media.thumbnail_links`); the page's audit row names them."""
+    return media_service.thumbnail_links(request, sel.package_dir(),
+                                         sel.photo_paths(reader, media_ids))
+
+
+def _with_urls(ids, urls: dict[str, str]) -> list[dict[str, str]]:
+    return [{"id": m, "url": urls[str(m)]} for m in ids if str(m) in urls]
+
+
 @login_required
 def review_queue_view(request: HttpRequest) -> HttpResponse:
     reader = sel.reader_get(fetched_by=request.user)
@@ -71,7 +82,11 @@ def review_detail_view(request: HttpRequest, link_event_id: str) -> HttpResponse
     queue = _queue(reader, params)
     ctx = sel.review_context(reader, link)
     nxt = sel.next_in_queue(queue, str(link["linkEventID"]))
-    _read(request, reader, f"link:{link_event_id}", page="review")
+    shown = [m for f in ctx["flanks"] for side in ("a", "b") for m in f[side][:3]]
+    urls = _thumbs(request, reader, shown)
+    for f in ctx["flanks"]:
+        f["a"], f["b"] = _with_urls(f["a"][:3], urls), _with_urls(f["b"][:3], urls)
+    _read(request, reader, f"link:{link_event_id}", page="review", thumbnails=list(urls))
     ctx.update({"params": params, "query": urlencode(params), "next_id": nxt,
                 "position": next((i + 1 for i, r in enumerate(queue)
                                   if r["linkEventID"] == link["linkEventID"]), None),
@@ -114,9 +129,9 @@ def review_decide_view(request: HttpRequest, link_event_id: str) -> HttpResponse
     return redirect(reverse("review-detail", args=[nxt]) + query)
 
 
-def _image(path, request: HttpRequest) -> HttpResponse:
+def _image(path, request: HttpRequest, *, max_age: int = 3600) -> HttpResponse:
     response = FileResponse(open(path, "rb"), content_type="image/jpeg")  # noqa: SIM115
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = f"private, max-age={max_age}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -148,9 +163,23 @@ def review_match_view(request: HttpRequest, link_event_id: str, flank: str) -> H
     return _image(path, request)
 
 
-@login_required
 def media_thumbnail_view(request: HttpRequest, media_id: str) -> HttpResponse:
-    """A server-made thumbnail (EXIF and every other metadata removed)."""
+    """A server-made thumbnail (EXIF and every other metadata removed).
+
+    A link signed by the page that listed the photo for this session (``?t=``, valid
+    :data:`media.THUMB_LINK_S` seconds) is served straight from the thumbnail made at import,
+    without a database query: that page checked the reader and its audit row names the
+    photo. Any other request (no link, expired, another session, thumbnail not made yet)
+    checks the reader here and writes its own audit row.
+    """
+    path = media_service.thumbnail_link_file(request, media_id)
+    if path is not None:
+        return _image(path, request, max_age=media_service.THUMB_LINK_S)
+    return _thumbnail_checked(request, media_id)
+
+
+@login_required
+def _thumbnail_checked(request: HttpRequest, media_id: str) -> HttpResponse:
     reader = sel.reader_get(fetched_by=request.user)
     row = sel.photo_get(reader, media_id)  # 403 without media in the agreement, 404 else
     src = media_service.photo_file(sel.package_dir(), str(row["filePath"]))
@@ -176,11 +205,13 @@ def media_browser_view(request: HttpRequest) -> HttpResponse:
     filters = {k: g.get(k, "").strip()[:100] for k in
                ("station", "species", "individual", "date_from", "date_to")}
     page = sel.media_page(reader, after=g.get("after", "")[:200], **filters)
-    _read(request, reader, "media:browser", filters=filters)
+    urls = _thumbs(request, reader, [m["mediaID"] for m in page.rows])
+    _read(request, reader, "media:browser", filters=filters, thumbnails=list(urls))
     active = {k: v for k, v in filters.items() if v}
     # the 100 figures joined here (escaped by format_html), not by 100 template loop turns
     gallery = format_html_join("", _FIGURE, (
-        (reverse("media-thumbnail", args=[m["mediaID"]]), m["mediaID"],
+        (urls.get(str(m["mediaID"])) or reverse("media-thumbnail", args=[m["mediaID"]]),
+         m["mediaID"],
          m.get("deploymentID") or "", str(m.get("timestamp") or "")[:10],
          m.get("scientificName") or "", m.get("individualID") or "") for m in page.rows))
     return render(request, "review/media.html", {
@@ -206,5 +237,8 @@ def individual_list_view(request: HttpRequest) -> HttpResponse:
 def individual_detail_view(request: HttpRequest, joint_id: str) -> HttpResponse:
     reader = sel.reader_get(fetched_by=request.user)
     ctx = sel.individual_context(reader, joint_id)
-    _read(request, reader, f"joint-catalogue:individual:{joint_id}")
+    urls = _thumbs(request, reader, [m for f in ctx["photos"] for m in f["media"]])
+    for f in ctx["photos"]:
+        f["media"] = _with_urls(f["media"], urls)
+    _read(request, reader, f"joint-catalogue:individual:{joint_id}", thumbnails=list(urls))
     return render(request, "review/individual.html", ctx)
