@@ -128,6 +128,14 @@ def test_search_command(tmp_path):
     text = runner.invoke(app, args)
     assert text.exit_code == 0 and "gain" in text.stdout
     assert runner.invoke(app, [*args[:-2], "--budget", "CN"]).exit_code == 2
+    # a number of swaps instead of a time limit: the same sites on every run
+    fixed_work = [*args[:-2], "--max-swaps", "8", "--format", "json"]
+    runs = [json.loads(runner.invoke(app, fixed_work).stdout) for _ in range(2)]
+    assert runs[0]["chosen_site_ids"] == runs[1]["chosen_site_ids"]
+    assert runs[0]["swaps"] <= 8
+    for bad_args in (["--max-swaps", "-1"], ["--time-limit", "0"]):
+        res = runner.invoke(app, [*args[:-2], *bad_args])
+        assert res.exit_code == 2 and bad_args[0] in res.output
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\nthree,4\n")
     res = runner.invoke(app, ["design", "search", "--candidates", str(bad), "-k", "1", "--D",

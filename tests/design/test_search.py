@@ -103,6 +103,25 @@ def test_result_within_one_percent_of_ten_longer_runs(small):
     assert ours.criterion >= 0.99 * max(longer)
 
 
+def test_a_search_stopped_by_work_not_time_is_reproducible(small, monkeypatch):
+    import amurlink.design.search as search
+
+    cand, mask = small
+    kw = {"D": 5e-4, "detectpar": PAR, "noccasions": 15, "min_distance": 1000,
+          "baseline": None, "time_limit": None, "seed": 3}
+    first = search_layout(cand, mask, 15, max_swaps=12, **kw)
+    assert first.swaps == 12
+    # a slow machine: every clock reading a minute later than the last changes nothing
+    clock = itertools.count(0.0, 60.0)
+    monkeypatch.setattr(search.time, "perf_counter", lambda: next(clock))
+    again = search_layout(cand, mask, 15, max_swaps=12, **kw)
+    assert np.array_equal(first.chosen, again.chosen) and first.criterion == again.criterion
+    # no swap: the greedy start; a search with neither limit is refused
+    assert search_layout(cand, mask, 15, max_swaps=0, **kw).swaps == 0
+    with pytest.raises(DataError, match="time limit, a number of restarts or a number"):
+        search_layout(cand, mask, 15, **kw)
+
+
 def test_regular_layout_and_errors(small):
     cand, mask = small
     reg = regular_layout(cand[["x", "y"]].to_numpy(), 16)

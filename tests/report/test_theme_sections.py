@@ -29,15 +29,9 @@ def theme_inputs(tmp_path_factory):
     st = simulate_study("small", seed=4)  # a seed whose books hold a compensation claim
     write_study(st, root / "sim", overwrite=True)
     themes.write_theme_inputs(st, root / "sim")
-    old = dict(themes.DESIGN_SEARCH_S)
-    themes.DESIGN_SEARCH_S["small"] = 1.0
-    try:
-        study = Study.open(root / "sim", root / "out")
-        res = run_study(study, parallel=False,
-                        only=("design", "corridors", "incidents", "secr models"))
-    finally:
-        themes.DESIGN_SEARCH_S.clear()
-        themes.DESIGN_SEARCH_S.update(old)
+    study = Study.open(root / "sim", root / "out")
+    res = run_study(study, parallel=False,
+                    only=("design", "corridors", "incidents", "secr models"))
     parts = {part: res.values[stage] for part, stage in themes.THEME_PARTS}
     inputs = ReportInputs(dataset=res.values["harmonise"]["dataset"], config=study.config,
                           border=load_border(study.border_file, crs=study.config.crs.working),

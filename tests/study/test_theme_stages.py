@@ -26,14 +26,8 @@ def small_run(tmp_path_factory):
     before = _digests(root / "sim")
     written = themes.write_theme_inputs(st, root / "sim")
     after = _digests(root / "sim")
-    old = dict(themes.DESIGN_SEARCH_S)
-    themes.DESIGN_SEARCH_S["small"] = 1.0
-    try:
-        res = run_study(Study.open(root / "sim", root / "out"), parallel=False,
-                        only=("design", "corridors", "incidents", "secr models"))
-    finally:
-        themes.DESIGN_SEARCH_S.clear()
-        themes.DESIGN_SEARCH_S.update(old)
+    res = run_study(Study.open(root / "sim", root / "out"), parallel=False,
+                    only=("design", "corridors", "incidents", "secr models"))
     return {"root": root, "run": res, "before": before, "after": after, "written": written,
             "truth": st}
 

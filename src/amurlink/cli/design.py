@@ -69,6 +69,20 @@ _NX = typer.Option(64, "--nx", help="Mask cells across the x extent (with --buff
 _CF = typer.Option(1.0, "--cf", help="Correction factor of the rule-of-thumb RSE.")
 _DIST = typer.Option(Distribution.poisson, "--distribution", help="Distribution of N.")
 
+_MAX_SWAPS = typer.Option(None, "--max-swaps", help="Stop after this many improving swaps: "
+                          "the work, not the machine's speed, decides (reproducible).")
+
+
+def _search_limits(time_limit: float | None, max_swaps: int | None) -> float | None:
+    """The search's time limit: as given, 30 s by default, none when only --max-swaps is."""
+    if time_limit is not None and not time_limit > 0:
+        raise usage_error("--time-limit must be positive")
+    if max_swaps is not None and max_swaps < 0:
+        raise usage_error("--max-swaps must be 0 or more")
+    if time_limit is None and max_swaps is None:
+        return 30.0
+    return time_limit
+
 
 def _detectpar(detectfn: str, lambda0: float | None, g0: float | None,
                sigma: float) -> dict[str, float]:
@@ -287,7 +301,9 @@ def search(
                                              "within this distance of --roads."),
     buffer: str | None = _BUFFER,
     nx: int = _NX,
-    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the search."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds for the "
+                                            "search (default 30; none with --max-swaps)."),
+    max_swaps: int | None = _MAX_SWAPS,
     seed: int = typer.Option(0, "--seed", help="Seed of the random restarts."),
     transboundary_weight: float = typer.Option(0.0, "--transboundary-weight", help="Add w x "
                                                "E(animals detected in both countries) to the "
@@ -310,8 +326,7 @@ def search(
         raise usage_error(f"--criterion must be one of {', '.join(CRITERIA)}")
     if (roads is None) != (road_distance is None):
         raise usage_error("--roads and --road-distance go together")
-    if time_limit <= 0:
-        raise usage_error("--time-limit must be positive")
+    time_limit = _search_limits(time_limit, max_swaps)
     if not transboundary_weight >= 0:
         raise usage_error("--transboundary-weight must be >= 0")
     budgets = _budgets(budget)
@@ -343,7 +358,7 @@ def search(
                             criterion=criterion, budgets=budgets, min_distance=dmin,
                             eligible=eligible, fixed=fixed,
                             baseline=current if current is not None else "regular",
-                            time_limit=time_limit, seed=seed,
+                            time_limit=time_limit, max_swaps=max_swaps, seed=seed,
                             transboundary_weight=transboundary_weight)
     ids = cand["site_id"].astype(str).to_numpy()
     payload = res.to_dict()
@@ -435,7 +450,9 @@ def theme(
                                              "sites within this distance of roads/tracks."),
     transboundary_weight: float = typer.Option(1.0, "--transboundary-weight", help="Weight of "
                                                "E(animals detected in both countries)."),
-    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the search."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds for the "
+                                            "search (default 30; none with --max-swaps)."),
+    max_swaps: int | None = _MAX_SWAPS,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Propose a joint layout for a simulated theme study against the study's own layout.
@@ -448,10 +465,11 @@ def theme(
 
     if scenario not in ("small", "neaspec", "large"):
         raise usage_error("--scenario must be small, neaspec or large")
-    if time_limit <= 0 or not transboundary_weight >= 0:
-        raise usage_error("--time-limit must be positive and --transboundary-weight >= 0")
+    time_limit = _search_limits(time_limit, max_swaps)
+    if not transboundary_weight >= 0:
+        raise usage_error("--transboundary-weight must be >= 0")
     with handle_errors():
-        r = theme_study_design(scenario, seed=seed, time_limit=time_limit,
+        r = theme_study_design(scenario, seed=seed, time_limit=time_limit, max_swaps=max_swaps,
                                road_distance_m=parse_distance(road_distance,
                                                               name="--road-distance"),
                                transboundary_weight=transboundary_weight)

@@ -278,6 +278,8 @@ class SearchResult:
     baseline_rse: float | None = None
     gain: float | None = None
     per_country: dict[str, dict[str, float]] = field(default_factory=dict)
+    swaps: int = 0
+    restarts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (indices into the candidate table)."""
@@ -286,7 +288,7 @@ class SearchResult:
                 "iterations": self.iterations, "seconds": self.seconds,
                 "baseline": self.baseline, "baseline_rse": self.baseline_rse,
                 "gain": self.gain, "per_country": self.per_country,
-                "history": self.history}
+                "swaps": self.swaps, "restarts": self.restarts, "history": self.history}
 
 
 def prepare_problem(
@@ -409,11 +411,12 @@ def _greedy(p: LayoutProblem, k: int, rng: np.random.Generator, noise: float) ->
 
 
 def _local_search(p: LayoutProblem, chosen: np.ndarray, deadline: float,
-                  history: list[float]) -> tuple[np.ndarray, float, int]:
+                  history: list[float], max_swaps: float = math.inf
+                  ) -> tuple[np.ndarray, float, int]:
     chosen = chosen.copy()
     current = _score(p, chosen)
     it = 0
-    while time.perf_counter() < deadline:
+    while it < max_swaps and time.perf_counter() < deadline:
         mask = np.zeros(len(p.xy), bool)
         mask[chosen] = True
         ok = _feasible_swaps(p, chosen, mask, _used(p, chosen))
@@ -479,8 +482,9 @@ def search_layout(
     eligible: np.ndarray | None = None,
     fixed: Sequence[int] | None = None,
     baseline: Sequence[int] | str | None = "regular",
-    time_limit: float = 30.0,
+    time_limit: float | None = 30.0,
     restarts: int | None = None,
+    max_swaps: int | None = None,
     seed: int = 0,
     CF: float = 1.0,
     transboundary_weight: float = 0.0,
@@ -510,10 +514,16 @@ def search_layout(
     baseline : indices, "regular" or None
         Layout to report the gain against: given indices (the current layout), an evenly
         spread layout of k eligible sites (default), or nothing.
-    time_limit : float
-        Seconds for the search (greedy start, swap search, then perturbed restarts).
+    time_limit : float or None
+        Seconds for the search (greedy start, swap search, then perturbed restarts). None:
+        no time limit, ``restarts`` decides: the result then depends on the inputs and the
+        seed only, not on the machine's speed (what a report needs).
     restarts : int, optional
         Stop after this many perturbed restarts even with time left.
+    max_swaps : int, optional
+        Stop after this many improving swaps in all (greedy start and restarts together).
+        With ``time_limit=None`` the work, not the machine's speed, decides where the
+        search stops.
     seed : int
         Seed of the random perturbations.
     CF : float
@@ -535,15 +545,20 @@ def search_layout(
     if not (1 <= int(k) <= n):
         raise DataError(f"k must be between 1 and the number of candidates ({n}), got {k}")
     k = int(k)
+    if time_limit is None and restarts is None and max_swaps is None:
+        raise DataError("a layout search needs a time limit, a number of restarts or a "
+                        "number of swaps")
     rng = np.random.default_rng(seed)
-    deadline = t0 + float(time_limit)
+    deadline = math.inf if time_limit is None else t0 + float(time_limit)
+    swaps = math.inf if max_swaps is None else int(max_swaps)
     history: list[float] = []
     start = _greedy(p, k, rng, 0.0)
     history.append(_score(p, start))
-    best, best_val, iters = _local_search(p, start, deadline, history)
+    best, best_val, iters = _local_search(p, start, deadline, history, swaps)
     r = 0
     free = np.flatnonzero(~p.fixed[best])
-    while time.perf_counter() < deadline and (restarts is None or r < restarts) and len(free):
+    while time.perf_counter() < deadline and (restarts is None or r < restarts) and len(free) \
+            and iters < swaps:
         r += 1
         # perturb: replace a random 10-30 % of the movable sites by a noisy greedy refill
         cand = best.copy()
@@ -560,7 +575,7 @@ def search_layout(
             p.fixed = fixed_backup
             continue
         p.fixed = fixed_backup
-        cand, val, it = _local_search(p, cand, deadline, [])
+        cand, val, it = _local_search(p, cand, deadline, [], swaps - iters)
         iters += it
         if val > best_val * (1 + 1e-10):
             best, best_val = cand, val
@@ -587,4 +602,4 @@ def search_layout(
     return SearchResult(chosen=np.sort(best), criterion_name=name, criterion=best_val,
                         counts=counts, rse=e.rse, history=history, iterations=iters + r,
                         seconds=time.perf_counter() - t0, baseline=base, baseline_rse=base_rse,
-                        gain=gain, per_country=per_country)
+                        gain=gain, per_country=per_country, swaps=int(iters), restarts=r)

@@ -66,7 +66,9 @@ def theme_study_design(
     candidate_spacing_m: float | None = None,
     road_distance_m: float | None = None,
     min_distance_m: float | None = None,
-    time_limit: float = 30.0,
+    time_limit: float | None = 30.0,
+    restarts: int | None = None,
+    max_swaps: int | None = None,
     nx: int = 48,
     transboundary_weight: float = 1.0,
 ) -> dict[str, Any]:
@@ -84,8 +86,12 @@ def theme_study_design(
         Only candidates within this distance of the landscape's roads and tracks.
     min_distance_m : float, optional
         Least distance between chosen sites; default the candidate spacing.
-    time_limit : float
-        Seconds for the layout search.
+    time_limit : float or None
+        Seconds for the layout search (None: ``restarts`` alone decides, reproducibly).
+    restarts, max_swaps : int, optional
+        Most perturbed restarts and improving swaps of the layout search
+        (:func:`search_layout`); with ``time_limit=None`` the result does not depend on the
+        machine's speed.
     nx : int
         Mask cells across (buffer 4 sigma).
     transboundary_weight : float, default 1
@@ -122,6 +128,7 @@ def theme_study_design(
     res = search_layout(cand, mask, k, D=D, detectpar=par, noccasions=S, detector="count",
                         budgets=budgets, min_distance=min_distance_m or spacing * 0.999,
                         eligible=eligible, baseline=current_idx, time_limit=time_limit,
+                        restarts=restarts, max_swaps=max_swaps,
                         transboundary_weight=transboundary_weight)
 
     def describe(idx: np.ndarray) -> dict[str, Any]:
@@ -153,7 +160,8 @@ def theme_study_design(
                      "candidate_spacing_m": spacing, "road_distance_m": road_distance_m,
                      "budgets_cameras": budgets, "mask_points": mask.n_points,
                      "criterion": res.criterion_name,
-                     "search_seconds": res.seconds},
+                     "search_time_limit_s": time_limit, "search_swaps": res.swaps,
+                     "search_restarts": res.restarts, "search_seconds": res.seconds},
         "current": current,
         "proposed": proposed,
         "gain": res.gain,
