@@ -84,3 +84,34 @@ class StudyRunTest(BaseTestCase):
         self.assertIn('id="latest-run"', home)
         self.assertIn(f'href="/jobs/{second.pk}/"', self.client_for("partner").get("/")
                       .content.decode())
+
+    def test_incident_books_entered_on_the_platform_reach_the_run(self):
+        import datetime as dt
+
+        from django.conf import settings
+
+        from amurlink_web.apps.incidents.services import incident_create
+
+        name = "Ivanov Testclaimant"
+        incident_create(organisation=self.ru, by=self.users["partner"], values={
+            "incident_id": "RU-INC-W1", "category": "livestock-killed",
+            "event_start": dt.datetime(2014, 10, 3, 4, 30, tzinfo=dt.UTC),
+            "scientific_name": "Panthera tigris", "latitude": 43.2, "longitude": 131.3,
+            "victim_kind": "cow", "victim_count": 1, "compensation_amount": 43210.0,
+            "compensation_currency": "RUB", "compensation_date": dt.date(2014, 11, 1)},
+            claimant={"name": name, "phone": "+7 900 000 0000", "address": "Barabash"})
+        stale = Path(settings.DATA_DIR) / "study" / "incidents" / "cn"
+        stale.mkdir(parents=True, exist_ok=True)
+        (stale / "incidents.csv").write_text("old books no longer in the database\n")
+        job = self.run_study(persona="partner", org="llnp")
+        books = Path(settings.DATA_DIR) / "study" / "incidents"
+        self.assertIn("RU-INC-W1", (books / "ru" / "incidents.csv").read_text())
+        self.assertFalse(stale.exists())  # the Chinese park has no books: none read
+        self.assertIn("incidents = [", (books.parent / "amurlink.toml").read_text())
+        # the Russian park's report counts the incident and its compensation (in roubles)
+        report = b"".join(self.client_for("partner").get(
+            f"/jobs/{job.pk}/files/report.html").streaming_content).decode()
+        self.assertIn("43", report)
+        self.assertRegex(report, r"43[ ,.\u00a0\u202f]?210")
+        self.assertIn("RUB", report)
+        self.assertNotIn(name, report)  # the claimant stays in the books
