@@ -48,3 +48,36 @@ class PagesInEachLanguageTest(BaseTestCase):
                     text = visible_text(client.get(url).content.decode())
                     self.assertEqual(untranslated(text, lang), [])
         self.assertTrue(untranslated("Recent uploads", "ru"))  # the check itself works
+
+
+class OrganisationNamesTest(BaseTestCase):
+    def test_an_organisation_is_named_in_the_reader_s_language(self):
+        self.cn.names = {"zh-hans": "东北虎豹国家公园", "ru": "Национальный парк СВТЛ"}
+        self.cn.save()
+        client = self.client_for("partner")  # the Russian park's reviewer
+        expected = {"en": "NTLNP", "zh-hans": "东北虎豹国家公园", "ru": "Национальный парк СВТЛ"}
+        for lang, name in expected.items():
+            profile_set_language(user=self.users["partner"], language=lang)
+            for url in ("/sharing/", "/datasets/"):
+                with self.subTest(lang=lang, url=url):
+                    text = visible_text(client.get(url).content.decode())
+                    self.assertIn(name, text)
+                    for other in set(expected.values()) - {name}:
+                        self.assertNotIn(other, text)
+        # an organisation without names keeps its one name in every language
+        self.assertIn("LLNP", visible_text(client.get("/sharing/").content.decode()))
+
+    def test_the_demo_parks_have_their_names_in_three_languages(self):
+        from django.utils import translation
+
+        from amurlink_web.apps.core.demo import NAMES, PARKS
+
+        for slug, *_ in PARKS:
+            self.assertEqual(set(NAMES[slug]), {"zh-hans", "ru"})
+        org = self.cn
+        org.names = NAMES["ntlnp"]
+        with translation.override("zh-hans"):
+            self.assertEqual(org.display_name(), "东北虎豹国家公园")
+        self.assertEqual(org.display_name("zh"), "东北虎豹国家公园")
+        self.assertEqual(org.display_name("ru"), NAMES["ntlnp"]["ru"])
+        self.assertEqual(org.display_name("en"), "NTLNP")

@@ -26,6 +26,15 @@ PARKS = (
     ("ntlnp", "Northeast Tiger and Leopard National Park", "CN", "CN-NTLNP", "cn", "zh-hans"),
     ("llnp", "Land of the Leopard National Park", "RU", "RU-LLNP", "ru", "ru"),
 )
+#: The organisations' names in Chinese and Russian (as each park and the partners write them).
+NAMES = {
+    "ntlnp": {"zh-hans": "东北虎豹国家公园",
+              "ru": "Национальный парк северо-восточного тигра и леопарда"},
+    "llnp": {"zh-hans": "豹之乡国家公园", "ru": "Национальный парк «Земля леопарда»"},
+    "secretariat": {"zh-hans": "联合工作组秘书处",
+                    "ru": "Секретариат совместной рабочей группы"},
+    "wwf": {"zh-hans": "世界自然基金会（无协议）", "ru": "WWF (без соглашения)"},
+}
 
 
 def national_part(data: PackageData, *, country: str) -> PackageData:
@@ -100,20 +109,22 @@ def demo_site_create() -> list[str]:
     users = []
     for slug, name, country, catalogue, prefix, language in PARKS:
         org = organisation_create(name=name, slug=slug, country=country,
-                                  kind=Organisation.Kind.PARK, catalogue=catalogue)
+                                  kind=Organisation.Kind.PARK, catalogue=catalogue,
+                                  names=NAMES[slug])
         orgs[slug] = org
         for role in Role.values:
             users.append(f"{prefix}-{role}")
             user_create(username=f"{prefix}-{role}", password=DEMO_PASSWORD, organisation=org,
                         role=role, language=language)
     sec = organisation_create(name="Joint working group secretariat", slug="secretariat",
-                              country="CN", kind=Organisation.Kind.SECRETARIAT)
+                              country="CN", kind=Organisation.Kind.SECRETARIAT,
+                              names=NAMES["secretariat"])
     for role in (Role.VIEWER, Role.MANAGER):
         users.append(f"secretariat-{role}")
         user_create(username=f"secretariat-{role}", password=DEMO_PASSWORD, organisation=sec,
                     role=role)
     wwf = organisation_create(name="WWF (no agreement)", slug="wwf", country="RU",
-                              kind=Organisation.Kind.PARTNER)
+                              kind=Organisation.Kind.PARTNER, names=NAMES["wwf"])
     users.append("outsider")
     user_create(username="outsider", password=DEMO_PASSWORD, organisation=wwf, role=Role.MANAGER)
     agreement_save(provider=orgs["ntlnp"], recipient=orgs["llnp"], level="1km")

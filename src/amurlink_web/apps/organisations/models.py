@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from amurlink_web.apps.core.models import BaseModel
@@ -37,11 +38,26 @@ class Organisation(BaseModel):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PARTNER)
     #: Individual-catalogue namespace of a park (``CN-NTLNP``), empty for other kinds.
     catalogue = models.CharField(max_length=40, blank=True)
+    #: The name in other languages, by language code: ``{"zh-hans": ..., "ru": ...}``.
+    names = models.JSONField(default=dict, blank=True,
+                             help_text='The name in other languages, e.g. {"zh-hans": "...", '
+                                       '"ru": "..."}; "name" is shown where none is given')
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
+        return self.name
+
+    def display_name(self, language: str | None = None) -> str:
+        """The name in ``language`` (default: the active one; ``zh`` finds ``zh-hans``),
+        else :attr:`name`."""
+        language = (language or translation.get_language() or "").lower()
+        names = self.names if isinstance(self.names, dict) else {}
+        for code in (language, language.split("-")[0]):
+            for key, value in names.items():
+                if value and (key.lower() == code or key.lower().split("-")[0] == code):
+                    return str(value)
         return self.name
 
     @property

@@ -11,10 +11,16 @@ from amurlink_web.apps.organisations.models import Membership, Organisation, Pro
 
 
 def organisation_create(*, name: str, slug: str, country: str, kind: str,
-                        catalogue: str = "") -> Organisation:
-    org, _ = Organisation.objects.get_or_create(
+                        catalogue: str = "", names: dict[str, str] | None = None
+                        ) -> Organisation:
+    """Create an organisation (or return the one with ``slug``); ``names``: the name in other
+    languages (``{"zh-hans": ..., "ru": ...}``), set on an existing one that has none."""
+    org, created = Organisation.objects.get_or_create(
         slug=slug, defaults={"name": name, "country": country.upper(), "kind": kind,
-                             "catalogue": catalogue})
+                             "catalogue": catalogue, "names": dict(names or {})})
+    if not created and names and not org.names:
+        org.names = dict(names)
+        org.save(update_fields=["names", "updated_at"])
     return org
 
 

@@ -1,6 +1,7 @@
 """``{{ value|word }}``: a data vocabulary word (link status and method, protection level, a
 link decision's effect, a reader's access kind) in the reader's language; anything else is
-shown as it is. ``{{ code|language_name }}``: a language in its own name."""
+shown as it is. ``{{ code|language_name }}``: a language in its own name.
+``{{ organisation|org_name }}``: an organisation's name in the reader's language."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ WORDS = {
     **{value: label for value, label in LocationLevel.choices},
 }
 assert set(LINK_STATUSES) | set(LINK_METHODS) <= set(WORDS)
+
+
+@register.filter
+def org_name(value) -> str:
+    """An organisation's name in the active language (its ``names``), else its name."""
+    if value is None:
+        return ""
+    display = getattr(value, "display_name", None)
+    return display() if callable(display) else str(value)
 
 
 @register.filter
