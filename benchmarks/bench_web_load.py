@@ -615,7 +615,8 @@ def report(results: list[dict], args: argparse.Namespace) -> bool:
     print(f"gunicorn {args.workers} workers x {args.threads} threads, locust {args.users} users "
           f"(think {args.think_min}-{args.think_max} s), {args.warm_up:.0f} s warm-up then "
           f"{args.duration} s measured; {args.media:,} photos added to the joint package; "
-          + ("users keep what Cache-Control lets a browser keep (images: max-age=3600)"
+          + ("users keep what Cache-Control lets a browser keep (match pictures max-age=3600, "
+               "thumbnails by signed link 600, by plain URL 3600)"
              if args.browser_cache else "no client cache (every image asked for every time)")
           + ".\n")
     print("| site | commit | requests | req/s | errors | p50 ms | p95 ms | p99 ms | max ms | "
@@ -706,8 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline", default=BASELINE, help="git revision run beside the tree")
     p.add_argument("--no-baseline", action="store_true", help="the current tree alone")
     p.add_argument("--browser-cache", action="store_true",
-                   help="users keep what Cache-Control lets a browser keep (thumbnails, match "
-                        "pictures: max-age=3600) instead of asking for every image every time")
+                   help="users keep what Cache-Control lets a browser keep (each image's max-age, "
+                        "per URL) instead of asking for every image every time")
     p.add_argument("--backends", default="postgres", help="postgres and/or sqlite")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = p.parse_args(argv)

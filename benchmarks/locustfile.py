@@ -49,8 +49,9 @@ if os.environ.get("AMURLINK_BENCH_MEDIA"):
         MEDIA_CURSORS = json.load(_fh)
 #: Browsers keep what the server lets them cache (``AMURLINK_BENCH_BROWSER_CACHE=1``): a
 #: response with ``Cache-Control: max-age=N`` (and no ``no-store``/``no-cache``) is not asked
-#: for again by the same user for N seconds, as Chromium does for the thumbnails and match
-#: pictures (``private, max-age=3600``); pages send no such header and are always asked for.
+#: for again by the same user for N seconds (per URL, as Chromium does) for the thumbnails
+#: (``private, max-age=600`` by a page's signed link, 3600 by the plain URL) and match pictures
+#: (3600); pages send no such header and are always asked for.
 BROWSER_CACHE = os.environ.get("AMURLINK_BENCH_BROWSER_CACHE", "0") == "1"
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 #: Thumbnails fetched per photo page view.

@@ -6,12 +6,16 @@ test database ``test_<db>[_<worker>]`` is created and dropped by the run.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="amurlink-web-tests-")
+# the site's home (database files, photos, thumbnails, job results) goes with the process
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["AMURLINK_WEB_HOME"] = _HOME
 os.environ.setdefault("AMURLINK_SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
 if os.environ.get("AMURLINK_TEST_DB_URL"):
