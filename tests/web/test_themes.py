@@ -281,14 +281,17 @@ class CorridorLayerTest(ThemeTestCase):
         # the middle of the western park (130.6-130.92 E of 130.5-131.5) is a core: blank
         self.assertEqual(int(alpha[h // 2, int(w * 0.22)]), 0)
 
-    def test_touching_parks_leave_out_the_current_and_its_pinch_points(self):
+    def test_touching_parks_show_the_current_across_the_border_zone(self):
+        # the run's cores stop short of the border (core setback): the current crosses
+        # landscape cells there, so its overlay and pinch points are drawn (before the
+        # setback touching parks left rounding noise and the layer was left out)
         write_theme_results(design=False, touching=True)
         cor = self.client_for("partner").get("/map/data.json").json()["corridors"]
-        self.assertTrue(cor["touching"])
-        self.assertEqual([o["id"] for o in cor["overlays"]], ["corridor"])
-        self.assertEqual(cor["pinch_points"], [])
+        self.assertFalse(cor["touching"])
+        self.assertEqual([o["id"] for o in cor["overlays"]], ["current", "corridor"])
+        self.assertTrue(cor["pinch_points"])
         self.assertEqual(self.client_for("partner").get(
-            "/map/corridors/current.png").status_code, 404)
+            "/map/corridors/current.png").status_code, 200)
 
     def test_no_corridor_run_no_layer_and_dataset_maps_have_none(self):
         write_joint()

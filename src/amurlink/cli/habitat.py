@@ -187,11 +187,15 @@ def corridors_command(
     restore_to: float = typer.Option(
         1.0, "--restore-to", help="Resistance of a barrier's cells once removed or restored."
     ),
+    core_setback_km: float = typer.Option(
+        5.0, "--core-setback-km", help="Core areas: the parks' cells farther than this from "
+        "the border (km), so the current crosses a border zone."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Least-cost corridor, circuit current, border current, pinch points between two parks.
 
-    Writes corridor_cost.tif, corridor_mask.tif, current.tif, border_segments.csv,
+    Writes corridor_cost.tif, corridor_mask.tif, current.tif, cores.tif, border_segments.csv,
     pinch_points.csv, corridors.gpkg (segments and pinch points) and summary.json
     (all together or none).
     """
@@ -199,6 +203,8 @@ def corridors_command(
         raise usage_error("--percentile must be in (0, 100]")
     if segment_km <= 0:
         raise usage_error("--segment-km must be > 0")
+    if not core_setback_km >= 0:
+        raise usage_error("--core-setback-km must be >= 0")
     if crossings is not None and package is not None:
         raise usage_error("give observed crossings as --crossings or --package, not both")
     if species is not None and package is None:
@@ -215,6 +221,7 @@ def corridors_command(
             restore_to,
             package,
             species,
+            core_setback_km=core_setback_km,
         )
     if fmt is OutputFormat.json:
         emit_json(summary)
@@ -277,6 +284,7 @@ def _run_corridors(
     restore_to=1.0,
     package=None,
     species=None,
+    core_setback_km=5.0,
 ):
     import pandas as pd
 
@@ -309,4 +317,5 @@ def _run_corridors(
         barriers=cands,
         restore_to=restore_to,
         source=str(border_path),
+        core_setback_km=core_setback_km,
     )

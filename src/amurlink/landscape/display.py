@@ -74,11 +74,23 @@ def border_parks(border: Any) -> list[Any]:
     return [g for _, g in list((getattr(border, "extras", None) or {}).get("park", ()))[:2]]
 
 
-def core_cells(grid: Grid, parks: Any) -> np.ndarray | None:
-    """Cells whose centre lies in one of ``parks`` (geometries in the grid's CRS), or None
-    when fewer than two parks are given."""
+def core_cells(grid: Grid, parks: Any, *, beside: Any = None) -> np.ndarray | None:
+    """The core areas' cells: those of the run's ``cores.tif`` when it lies ``beside`` the
+    drawn raster (the parks' cells beyond the core setback, as the circuit used them), else
+    cells whose centre lies in one of ``parks`` (geometries in the grid's CRS); None when
+    fewer than two parks are given and no ``cores.tif`` is found."""
+    from pathlib import Path
+
     from amurlink.landscape.costdist import rasterize_polygons
 
+    if beside is not None:
+        f = Path(beside).with_name("cores.tif")
+        if f.is_file():
+            from amurlink.landscape.grid import read_grid
+
+            c = read_grid(f)
+            if c.shape == grid.shape:
+                return np.where(c.valid, c.values, 0) > 0
     parks = list(parks or ())
     if len(parks) < 2:
         return None
@@ -104,19 +116,30 @@ def current_display(grid: Grid, *, cores: np.ndarray | None = None,
     Returns
     -------
     values : ndarray of float
-        NaN where nothing is drawn (no data, cores).
+        NaN where nothing is drawn (no data, cores, cells below :data:`NOISE_REL` of the
+        largest current).
     extent : tuple of float
         ``(xmin, ymin, xmax, ymax)`` in the grid's CRS (metres).
     """
+    v = np.where(grid.valid, grid.values, np.nan)
+    top = np.nanmax(v) if np.isfinite(v).any() else np.nan
+    if not (np.isfinite(top) and top > 0):
+        return raster_display(grid, blank=cores, max_cells=max_cells)
     if cores is None:
-        v = np.where(grid.valid, grid.values, np.nan)
-        top = np.nanmax(v) if np.isfinite(v).any() else np.nan
-        cores = (v >= 0.999 * top) if np.isfinite(top) and top > 0 else None
-    return raster_display(grid, blank=cores, max_cells=max_cells)
+        cores = v >= 0.999 * top
+    # cells below NOISE_REL of the largest current carry none (dead ends: rounding noise of
+    # 1e-16 that a log scale would stretch over most of its colours)
+    with np.errstate(invalid="ignore"):
+        quiet = v < NOISE_REL * top
+    return raster_display(grid, blank=np.asarray(cores, bool) | quiet, max_cells=max_cells)
+
+
+#: Below this share of the largest current a cell carries none (not drawn).
+NOISE_REL = 1e-6
 
 
 def landscape_carries_current(grid: Grid, *, cores: np.ndarray | None = None,
-                              rel: float = 1e-6) -> bool:
+                              rel: float = NOISE_REL) -> bool:
     """Whether any cell outside the cores carries more than ``rel`` x the largest current.
 
     False when the two parks touch: the current then flows straight from one core into the

@@ -4,8 +4,9 @@
 whose first two ``park`` features are the core areas, and writes into ``out_dir`` (all files
 together or none): ``corridor_cost.tif`` (normalised least-cost corridor), ``corridor_mask.tif``
 (width by cost percentile), ``current.tif`` (circuit current between the parks),
-``border_segments.csv``, ``pinch_points.csv``, ``corridors.gpkg`` (segments as lines, pinch
-points as points) and ``summary.json``. No output holds a station position.
+``cores.tif`` (1 and 2: the two core areas the circuit used, the parks beyond the core
+setback), ``border_segments.csv``, ``pinch_points.csv``, ``corridors.gpkg`` (segments as
+lines, pinch points as points) and ``summary.json``. No output holds a station position.
 """
 
 from __future__ import annotations
@@ -26,12 +27,17 @@ from amurlink.landscape import habitat as hb
 from amurlink.landscape.costdist import least_cost_corridor, rasterize_polygons
 from amurlink.landscape.grid import Grid, write_grid
 
-__all__ = ["border_corridors", "observed_crossings", "CORRIDOR_FILES"]
+__all__ = ["border_corridors", "observed_crossings", "CORRIDOR_FILES", "CORE_SETBACK_KM"]
+
+#: Default distance (km) between the border and the core areas of the current: about a
+#: leopard's home-range radius and half a border segment; see :func:`border_corridors`.
+CORE_SETBACK_KM = 5.0
 
 CORRIDOR_FILES = (
     "corridor_cost.tif",
     "corridor_mask.tif",
     "current.tif",
+    "cores.tif",
     "border_segments.csv",
     "pinch_points.csv",
     "corridors.gpkg",
@@ -51,8 +57,15 @@ def border_corridors(
     barriers: Sequence[tuple[str, Any]] = (),
     restore_to: float = 1.0,
     source: str = "border",
+    core_setback_km: float = CORE_SETBACK_KM,
 ) -> dict[str, Any]:
     """Corridor, current, border segments and pinch points between the border's two parks.
+
+    The core areas are each park's cells more than ``core_setback_km`` from the border (the
+    cells the border line crosses are never in a core). Parks that reach the border would
+    otherwise touch: the current would jump from one core to the other at the line, carried
+    by no landscape cell, and the current per border segment would only count the segment's
+    cells. With the setback it crosses a border zone whose resistance decides where.
 
     ``crossings`` (columns ``segment``, ``crossings``) adds observed crossings per segment and
     the Spearman correlation with the predicted border current; ``encounters`` (of the
@@ -68,11 +81,23 @@ def border_corridors(
     if len(parks) < 2:
         raise DataError(f"{source}: needs two 'park' features as core areas, found {len(parks)}")
     (name_a, geom_a), (name_b, geom_b) = parks[:2]
+    if not core_setback_km >= 0:
+        raise DataError(f"{source}: the core setback must be 0 km or more, got {core_setback_km}")
     r = np.where(grid.valid & (grid.values > 0), grid.values, np.nan)
     core_a = rasterize_polygons([geom_a], grid) > 0
     core_b = rasterize_polygons([geom_b], grid) > 0
     if not core_a.any() or not core_b.any():
         raise DataError(f"{source}: a park lies outside the resistance grid")
+    from scipy import ndimage
+
+    on_line = hb.rasterize_vector([border.line], grid) > 0
+    away = (ndimage.distance_transform_edt(~on_line) * grid.cellsize > core_setback_km * 1000.0
+            if on_line.any() else np.ones(grid.shape, bool))
+    for name, core in ((name_a or "park 1", core_a), (name_b or "park 2", core_b)):
+        if not (core & away).any():
+            raise DataError(f"{source}: park {name!r} has no cell more than {core_setback_km:g} "
+                            "km from the border; give a smaller core setback")
+    core_a, core_b = core_a & away, core_b & away
     cor = least_cost_corridor(r, core_a, core_b, cellsize=grid.cellsize)
     reff, current = hb.effective_resistance(r, core_a, core_b)
     segs = hb.border_segments(border.line, segment_km * 1000.0)
@@ -87,6 +112,7 @@ def border_corridors(
         "corridor_cells": int(cor.width_mask(percentile).sum()),
         "percentile": percentile,
         "segment_km": segment_km,
+        "core_setback_km": core_setback_km,
     }
     if crossings is not None:
         if not {"segment", "crossings"} <= set(crossings.columns):
@@ -118,6 +144,7 @@ def border_corridors(
         write_grid(frame(norm), staging / "corridor_cost.tif")
         write_grid(frame(cor.width_mask(percentile).astype(float)), staging / "corridor_mask.tif")
         write_grid(frame(current), staging / "current.tif")
+        write_grid(frame(core_a.astype(float) + 2.0 * core_b), staging / "cores.tif")
         table.to_csv(staging / "border_segments.csv", index=False)
         pinch.to_csv(staging / "pinch_points.csv", index=False)
         if ranking is not None:

@@ -73,14 +73,14 @@ def corridor_maps(value: dict[str, Any], view: Any) -> tuple[list[GridMapDisplay
     cur = _file(value, "current.tif")
     if cur is not None:
         g = read_grid(cur)
-        cores = core_cells(g, border_parks(view.inputs.border))
+        cores = core_cells(g, border_parks(view.inputs.border), beside=cur)
         if landscape_carries_current(g, cores=cores):
             v, extent = current_display(g, cores=cores, max_cells=_MAX_CELLS)
             lo, hi = display_range(v)
             figures.append(GridMapDisplay(
                 v, extent, title=N_("Cumulative current"), label=N_("Current (log scale)"),
                 line=line, log=True, vmin=lo, vmax=hi, outlines=parks,
-                outlines_label=N_("Core areas")))
+                outlines_label=N_("Parks")))
         else:
             note = TOUCHING_NOTE
     cost = _file(value, "corridor_cost.tif")
@@ -93,7 +93,7 @@ def corridor_maps(value: dict[str, Any], view: Any) -> tuple[list[GridMapDisplay
             v, extent, title=N_("Least-cost corridor"),
             label=N_("Extra cost (resistance x km)"),
             line=line, cmap="YlGn_r", log=True, vmin=lo, vmax=hi, outlines=parks,
-            outlines_label=N_("Core areas")))
+            outlines_label=N_("Parks")))
     return figures, note
 
 
@@ -102,10 +102,11 @@ def corridors_section(view: Any):
 
     sec = Section("corridors", N_("Transboundary corridors"),
                   N_("Circuit theory between the two parks on the study's resistance "
-                     "surface: the cumulative current map (where movement concentrates), "
-                     "the current crossing each border segment against the crossings the "
-                     "cameras observed, and pinch points. The map is a landscape product "
-                     "(the two parks left blank): no camera is drawn on it."))
+                     "surface, from each park's core (its part farther than the core setback "
+                     "from the border) across the border zone: the cumulative current map "
+                     "(where movement concentrates), the current crossing each border segment "
+                     "against the crossings the cameras observed, and pinch points. The map is "
+                     "a landscape product (the cores left blank): no camera is drawn on it."))
     value = theme_part(view, "corridors")
     if not value:
         sec.missing = theme_missing(view, "corridors")

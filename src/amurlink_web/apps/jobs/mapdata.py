@@ -261,7 +261,7 @@ def _overlay(path: str, stamp: int, layer: str, parks: tuple[bytes, ...]) -> dic
 
     g = read_grid(path)
     crs = g.crs or "EPSG:32652"
-    cores = dsp.core_cells(g, [shapely.from_wkb(b) for b in parks])
+    cores = dsp.core_cells(g, [shapely.from_wkb(b) for b in parks], beside=path)
     if layer == "current":
         if not dsp.landscape_carries_current(g, cores=cores):
             return {"empty": True}
