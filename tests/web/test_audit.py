@@ -117,6 +117,9 @@ class DatasetReadAuditTest(AuditPersonas):
         html = self.client_for("owner").get("/audit/").content.decode()
         self.assertIn("<td>1 公里</td>", html)
         self.assertNotIn("<td>1km</td>", html)
+        # targets in words too, the code kept in the cell's title
+        self.assertIn(f'title="dataset:{self.dataset.pk}">数据集: {self.dataset.pk}</td>', html)
+        self.assertNotIn(f">dataset:{self.dataset.pk}<", html)
 
     def test_only_managers_open_the_audit_view(self):
         for persona in ("readonly", "cn_reviewer", "partner", "secretariat"):
@@ -192,3 +195,21 @@ class LinkAuditTest(AuditPersonas):
         entry = self.last(action="review", target=f"link:{bad}")
         self.assertEqual(entry.detail["side"], "CN")
         self.assertIn("cannot confirm", entry.detail["refused"])
+
+
+def test_audit_targets_in_words():
+    from django.utils import translation
+
+    from amurlink_web.apps.core.templatetags.vocabulary import audit_target
+
+    with translation.override("en"):
+        assert audit_target("dataset:3:deployments") == "Dataset: 3 · deployments"
+        assert audit_target("media:browser") == "Photo: Photo browser"
+        assert audit_target("link:L-1:match:left") == "Link: L-1 · Match picture · Left flank"
+        assert audit_target("links:proposed") == "Links: proposed"
+        assert audit_target("home:answer") == "Home"
+        assert audit_target("something:else") == "something:else"  # unknown: as it is
+    with translation.override("ru"):
+        assert audit_target("joint-catalogue:individual:J-1") == \
+            f"{translation.gettext('Joint catalogue')}: {translation.gettext('Individual')} · J-1"
+        assert audit_target("dataset:3") == "Набор данных: 3"

@@ -1,7 +1,8 @@
 """``{{ value|word }}``: a data vocabulary word (link status and method, protection level, a
 link decision's effect, a reader's access kind) in the reader's language; anything else is
 shown as it is. ``{{ code|language_name }}``: a language in its own name.
-``{{ organisation|org_name }}``: an organisation's name in the reader's language."""
+``{{ organisation|org_name }}``: an organisation's name in the reader's language.
+``{{ target|audit_target }}``: an audit row's target (``dataset:3``, ``media:browser``) in words."""
 
 from __future__ import annotations
 
@@ -30,6 +31,41 @@ WORDS = {
     **{value: label for value, label in LocationLevel.choices},
 }
 assert set(LINK_STATUSES) | set(LINK_METHODS) <= set(WORDS)
+
+
+#: First part of an audit target (``kind:...``) in words.
+AUDIT_KINDS = {
+    "dataset": gettext_lazy("Dataset"), "map": gettext_lazy("Map"), "link": gettext_lazy("Link"),
+    "links": gettext_lazy("Links"), "job": gettext_lazy("Analysis"), "user": gettext_lazy("User"),
+    "joint-catalogue": gettext_lazy("Joint catalogue"), "upload": gettext_lazy("Upload"),
+    "token": gettext_lazy("API token"), "profile": gettext_lazy("Profile"),
+    "password": gettext_lazy("Password"), "media": gettext_lazy("Photo"),
+    "incident": gettext_lazy("Incident"), "incidents": gettext_lazy("Incidents"),
+    "disease-test": gettext_lazy("Disease test"), "history": gettext_lazy("Link history"),
+    "agreement": gettext_lazy("Sharing agreement"), "home": gettext_lazy("Home"),
+}
+#: Named parts after the kind (the rest are identifiers, shown as they are).
+AUDIT_PARTS = {
+    "browser": gettext_lazy("Photo browser"), "review-queue": gettext_lazy("Review queue"),
+    "individuals": gettext_lazy("Individuals"), "individual": gettext_lazy("Individual"),
+    "joint": gettext_lazy("Joint map"), "match": gettext_lazy("Match picture"),
+    "left": gettext_lazy("Left flank"), "right": gettext_lazy("Right flank"),
+    "all": gettext_lazy("all"),
+}
+
+
+@register.filter
+def audit_target(value) -> str:
+    """``dataset:3:deployments`` -> "Dataset: 3 · deployments" in the reader's language; a
+    target of an unknown kind is shown as it is."""
+    parts = [p for p in str(value or "").split(":")]
+    kind = AUDIT_KINDS.get(parts[0]) if parts else None
+    if kind is None:
+        return str(value or "")
+    if parts[0] == "home":
+        return str(kind)
+    rest = [str(AUDIT_PARTS.get(p) or WORDS.get(p) or p) for p in parts[1:] if p]
+    return f"{kind}: {' · '.join(rest)}" if rest else str(kind)
 
 
 @register.filter
