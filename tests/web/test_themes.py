@@ -226,6 +226,12 @@ class DesignPageTest(ThemeTestCase):
                 self.assertEqual(table.count("<tr>"), 1 + 4)
                 self.assertIn(">540<", table)
                 self.assertIn(">12<", table)
+                # decimals with the language's own mark (E(n), RSE: 0.9 in en and zh, 0,9 in ru)
+                layouts = html.split("<h2>")[1]
+                decimals = re.findall(r'class="num">(-?\d[\d\s\u00a0,.]*)</td>', layouts)
+                marks = {"," if re.search(r"\d,\d$", d) else "." for d in decimals
+                         if re.search(r"\d[.,]\d$", d)}
+                self.assertEqual(marks, {"," if lang == "ru" else "."}, decimals)
 
     def test_without_a_design_run_the_page_says_so(self):
         write_theme_results(design=False, corridors=False)

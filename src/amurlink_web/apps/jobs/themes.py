@@ -144,13 +144,17 @@ def design_sites(*, inputs: Any, access: JointAccess) -> DesignSites:
 
 
 def _num(v: Any, digits: int = 1) -> str:
+    """A number in the reader's language (grouping and decimal mark: 1,234.5 / 1 234,5)."""
+    from django.utils.formats import number_format
+
     try:
         f = float(v)
     except (TypeError, ValueError):
         return str(v)
     if not math.isfinite(f):
         return "–"
-    return f"{f:,.0f}" if f == int(f) and digits == 0 else f"{f:,.{digits}f}"
+    return number_format(round(f, digits), decimal_pos=digits, use_l10n=True,
+                         force_grouping=True)
 
 
 def _country(code: Any) -> str:
