@@ -66,6 +66,13 @@ class OrganisationNamesTest(BaseTestCase):
                         self.assertNotIn(other, text)
         # an organisation without names keeps its one name in every language
         self.assertIn("LLNP", visible_text(client.get("/sharing/").content.decode()))
+        # the Chinese park's new-agreement form offers the Russian park by its Chinese name
+        self.ru.names = {"zh-hans": "豹之乡国家公园"}
+        self.ru.save()
+        profile_set_language(user=self.users["owner"], language="zh-hans")
+        form = self.client_for("owner").get("/orgs/ntlnp/sharing/new/")
+        self.assertEqual(form.status_code, 200)
+        self.assertIn(">豹之乡国家公园</option>", form.content.decode())
 
     def test_the_demo_parks_have_their_names_in_three_languages(self):
         from django.utils import translation

@@ -19,9 +19,14 @@ from amurlink_web.apps.sharing.selectors import agreement_get, agreement_list
 from amurlink_web.apps.sharing.services import agreement_save
 
 
+class _OrganisationChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organisation) -> str:
+        return obj.display_name()  # in the reader's language
+
+
 class AgreementForm(forms.Form):
-    recipient = forms.ModelChoiceField(queryset=Organisation.objects.all(),
-                                       label=gettext_lazy("Recipient"))
+    recipient = _OrganisationChoice(queryset=Organisation.objects.all(),
+                                    label=gettext_lazy("Recipient"))
     level = forms.ChoiceField(choices=LocationLevel.choices, label=gettext_lazy("Location level"))
     species = forms.CharField(required=False, label=gettext_lazy("Species (one per line)"),
                               widget=forms.Textarea(attrs={"rows": 3}))
