@@ -516,8 +516,8 @@ def search_layout(
         spread layout of k eligible sites (default), or nothing.
     time_limit : float or None
         Seconds for the search (greedy start, swap search, then perturbed restarts). None:
-        no time limit, ``restarts`` decides: the result then depends on the inputs and the
-        seed only, not on the machine's speed (what a report needs).
+        no time limit, ``restarts`` and ``max_swaps`` decide: the result then depends on the
+        inputs and the seed only, not on the machine's speed (what a report needs).
     restarts : int, optional
         Stop after this many perturbed restarts even with time left.
     max_swaps : int, optional

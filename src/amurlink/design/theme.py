@@ -87,7 +87,8 @@ def theme_study_design(
     min_distance_m : float, optional
         Least distance between chosen sites; default the candidate spacing.
     time_limit : float or None
-        Seconds for the layout search (None: ``restarts`` alone decides, reproducibly).
+        Seconds for the layout search (None: ``restarts`` and ``max_swaps`` decide,
+        reproducibly).
     restarts, max_swaps : int, optional
         Most perturbed restarts and improving swaps of the layout search
         (:func:`search_layout`); with ``time_limit=None`` the result does not depend on the

@@ -58,8 +58,8 @@ AUDIT_PARTS = {
 def audit_target(value) -> str:
     """``dataset:3:deployments`` -> "Dataset: 3 · deployments" in the reader's language; a
     target of an unknown kind is shown as it is."""
-    parts = [p for p in str(value or "").split(":")]
-    kind = AUDIT_KINDS.get(parts[0]) if parts else None
+    parts = str(value or "").split(":")
+    kind = AUDIT_KINDS.get(parts[0])
     if kind is None:
         return str(value or "")
     if parts[0] == "home":
