@@ -18,6 +18,13 @@ def test_simulate_json_summary(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert {k: payload[k] for k in summary} == summary
     assert (out / "cn" / "datapackage.json").is_file()
+    # the corridor scenario's true resistance, for `amurlink run`'s corridors stage
+    from amurlink.landscape.grid import read_grid
+
+    assert payload["landscape"] == ["landscape/resistance.tif"]
+    grid = read_grid(out / "landscape" / "resistance.tif")
+    values = grid.values[grid.valid]
+    assert values.size and set(values.tolist()) <= {1.0, 10.0, 100.0}  # the three classes
 
 
 def test_simulate_usage_errors(tmp_path):

@@ -85,6 +85,11 @@ def simulate(
         from amurlink.simulate._incidents import write_simulated_incidents
 
         write_simulated_incidents(study, output)
+        # the corridor scenario's true resistance on this landscape, from its own child seed
+        # too: `amurlink run` then has a raster for its corridors stage
+        from amurlink.study.themes import write_theme_inputs
+
+        layers = write_theme_inputs(study, output, incidents=False, corridors=True)
         elapsed = time.perf_counter() - t0
         import json
 
@@ -95,6 +100,7 @@ def simulate(
                      for c in ("CN", "RU")}
         if fmt == OutputFormat.json:
             emit_json({**summary, "incidents": incidents, "output": str(output),
+                       "landscape": [str(p.relative_to(output)) for p in layers],
                        "seconds": round(elapsed, 2)})
             return
         cams = summary["cameras"]
@@ -111,3 +117,6 @@ def simulate(
                    f"; DNA samples CN {summary['samples']['CN']}, RU {summary['samples']['RU']}")
         typer.echo(f"  incidents CN {incidents['CN']}, RU {incidents['RU']} (incidents/cn, "
                    "incidents/ru; claimants are the owner's personal data)")
+        if layers:
+            typer.echo("  landscape/resistance.tif: the corridor scenario's true resistance "
+                       "(for the corridors stage)")
