@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from amurlink.config import (
     EXAMPLE_CONFIG,
+    CorridorSettings,
     Country,
     StudyConfig,
     load_config,
@@ -305,3 +306,23 @@ def test_library_does_not_read_environment_variables(monkeypatch, tmp_path):
     source = (Path(__file__).resolve().parents[1] / "src" / "amurlink" / "config.py").read_text(
         encoding="utf-8")
     assert "os.environ" not in source and "getenv(" not in source and "import os" not in source
+
+
+def test_corridor_settings(tmp_path):
+    from amurlink.landscape.transboundary import CORE_SETBACK_KM
+
+    assert CorridorSettings().core_setback_km == CORE_SETBACK_KM  # one default
+    cfg = load_config(write(tmp_path, "[corridors]\ncore_setback_km = 2\nsegment_km = 5\n"
+                                      "percentile = 10\n"))
+    assert cfg.corridors == CorridorSettings(core_setback_km=2.0, segment_km=5.0,
+                                             percentile=10.0)
+    assert StudyConfig.from_dict(cfg.to_dict()) == cfg
+    assert load_config(write(tmp_path, "[corridors]\ncore_setback_km = 0\n")) \
+        .corridors.core_setback_km == 0.0
+    for bad, key in (("core_setback_km = -1", "corridors.core_setback_km"),
+                     ('core_setback_km = "far"', "corridors.core_setback_km"),
+                     ("segment_km = 0", "corridors.segment_km"),
+                     ("percentile = 150", "corridors.percentile"),
+                     ("width = 3", "corridors.width")):
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            load_config(write(tmp_path, f"[corridors]\n{bad}\n"))

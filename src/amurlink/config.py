@@ -37,6 +37,7 @@ __all__ = [
     "LinkSettings",
     "RunSettings",
     "SecrSettings",
+    "CorridorSettings",
     "CountryInputs",
     "InputSettings",
     "OccasionSettings",
@@ -477,6 +478,26 @@ class WarningSettings:
 
 
 @dataclass(frozen=True)
+class CorridorSettings:
+    """``[corridors]``: the corridors stage of ``amurlink run`` (docs/corridors.md).
+
+    Parameters
+    ----------
+    core_setback_km : float, default 5
+        The core areas are the parks' cells farther than this from the border, so the current
+        crosses a border zone (``amurlink.landscape.transboundary.CORE_SETBACK_KM``).
+    segment_km : float, default 10
+        Length of the border segments the current and the observed crossings are counted on.
+    percentile : float, default 5
+        Width of the least-cost corridor: cells within this cost percentile.
+    """
+
+    core_setback_km: float = 5.0
+    segment_km: float = 10.0
+    percentile: float = 5.0
+
+
+@dataclass(frozen=True)
 class SecrSettings:
     """``[secr]``: what ``amurlink run`` fits beyond the camera-only SECR models.
 
@@ -551,6 +572,7 @@ class StudyConfig:
     links: LinkSettings = field(default_factory=LinkSettings)
     quality: QualitySettings = field(default_factory=lambda: QualitySettings())
     warnings: WarningSettings = field(default_factory=lambda: WarningSettings())
+    corridors: CorridorSettings = field(default_factory=lambda: CorridorSettings())
     secr: SecrSettings = field(default_factory=lambda: SecrSettings())
     run: RunSettings = field(default_factory=RunSettings)
     source: Path | None = field(default=None, compare=False)
@@ -667,6 +689,10 @@ class StudyConfig:
             out["quality"] = {"records": self.quality.records}
         if self.warnings != WarningSettings():
             out["warnings"] = {"levels_km": [list(b) for b in self.warnings.levels_km]}
+        if self.corridors != CorridorSettings():
+            out["corridors"] = {"core_setback_km": self.corridors.core_setback_km,
+                                "segment_km": self.corridors.segment_km,
+                                "percentile": self.corridors.percentile}
         if self.secr != SecrSettings():
             out["secr"] = {"dna": self.secr.dna, "dna_spacing_m": self.secr.dna_spacing_m,
                            "dna_occasions": self.secr.dna_occasions}
@@ -828,6 +854,7 @@ class _Reader:
         links = self.read_links(self.table(data, "links", ""))
         quality = self.read_quality(self.table(data, "quality", ""))
         warnings_ = self.read_warnings(self.table(data, "warnings", ""))
+        corridors = self.read_corridors(self.table(data, "corridors", ""))
         secr = self.read_secr(self.table(data, "secr", ""))
         run = self.read_run(self.table(data, "run", ""))
         if self.errors:
@@ -835,7 +862,29 @@ class _Reader:
         return StudyConfig(study=study, crs=crs, border=border, countries=countries,
                            events=events, occasions=occasions, species=species,
                            protection=protection, inputs=inputs, links=links,
-                           quality=quality, warnings=warnings_, secr=secr, run=run)
+                           quality=quality, warnings=warnings_, corridors=corridors,
+                           secr=secr, run=run)
+
+    def read_corridors(self, data: Mapping[str, Any]) -> CorridorSettings:
+        self.known_keys(data, ("core_setback_km", "segment_km", "percentile"), "corridors.")
+        out = CorridorSettings()
+        checks = (
+            ("core_setback_km", lambda v: v >= 0, "a number of km, 0 or more",
+             "write e.g. core_setback_km = 5 (0: only the border line's cells are left out)"),
+            ("segment_km", lambda v: v > 0, "a positive number of km",
+             "write e.g. segment_km = 10"),
+            ("percentile", lambda v: 0 < v <= 100, "a number in (0, 100]",
+             "write e.g. percentile = 5 (the cheapest 5 % of cells form the corridor)"),
+        )
+        values = {}
+        for key, ok, expected, hint in checks:
+            v = data.get(key, getattr(out, key))
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                    or not ok(v):
+                self.error(f"corridors.{key}", expected, v, hint)
+                v = getattr(out, key)
+            values[key] = float(v)
+        return CorridorSettings(**values)
 
     def read_secr(self, data: Mapping[str, Any]) -> SecrSettings:
         self.known_keys(data, ("dna", "dna_spacing_m", "dna_occasions"), "secr.")
@@ -1229,11 +1278,12 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _SECTIONS = ("study", "crs", "border", "countries", "events", "occasions", "species", "protection",
-             "inputs", "links", "quality", "warnings", "secr", "run")
+             "inputs", "links", "quality", "warnings", "corridors", "secr", "run")
 #: Section of each unique key, to point a key written in the wrong section to its home.
 _KEY_HOMES = {
     "working": "crs", "file": "border",
     "independence_minutes": "events", "length_days": "occasions",
     "sensitive_species": "protection", "partner": "protection",
     "partner_sensitive": "protection", "public": "protection", "withheld_area": "protection",
+    "core_setback_km": "corridors", "segment_km": "corridors",
 }

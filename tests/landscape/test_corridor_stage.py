@@ -48,6 +48,7 @@ def test_stage_applies_only_with_a_resistance_raster_and_writes_outputs(tmp_path
     assert set(CORRIDOR_STAGE.files(study)) == {"landscape.resistance", "landscape.crossings"}
     ctx = StageContext(study, results={"harmonise": {"border": _border()}})
     value = CORRIDOR_STAGE.fn(ctx)
+    assert value["core_setback_km"] == 5.0  # [corridors] default
     for rel in CORRIDOR_STAGE.outputs:
         assert (study.out_dir / rel).is_file(), rel
     summary = CORRIDOR_STAGE.summarise(value)
@@ -146,3 +147,18 @@ def test_touching_parks_send_their_current_through_a_border_zone(tmp_path):
         assert "no cell more than 25 km from the border" in str(exc)
     else:  # pragma: no cover - the assertion below explains
         raise AssertionError("a setback wider than the parks must be refused")
+
+
+def test_the_stage_takes_its_settings_from_the_study_config(tmp_path):
+    from amurlink.config import CorridorSettings
+
+    (tmp_path / "landscape").mkdir()
+    write_grid(Grid(np.full((30, 40), 20.0), X0, Y0, 1000.0, -9999.0, "EPSG:32652"),
+               tmp_path / "landscape" / "resistance.tif")
+    cfg = StudyConfig(corridors=CorridorSettings(core_setback_km=1.0, segment_km=15.0,
+                                                 percentile=10.0))
+    study = Study(tmp_path, cfg, tmp_path / "output")
+    value = CORRIDOR_STAGE.fn(StageContext(study, results={"harmonise": {"border": _border()}}))
+    assert (value["core_setback_km"], value["segment_km"], value["percentile"]) == (1.0, 15.0,
+                                                                                  10.0)
+    assert value["segments"] == 2  # a 30 km border in 15 km segments

@@ -85,6 +85,7 @@ def _corridors(ctx: StageContext) -> dict[str, Any]:
                              two_party=ctx.config.links.two_party)
         except AmurlinkError as exc:  # no identified individuals: no observed crossings
             logger.info("corridors: no observed crossings (%s)", exc)
+    settings = ctx.config.corridors
     return border_corridors(
         grid,
         border,
@@ -92,6 +93,9 @@ def _corridors(ctx: StageContext) -> dict[str, Any]:
         crossings=obs,
         encounters=enc,
         source=str(path),
+        core_setback_km=settings.core_setback_km,
+        segment_km=settings.segment_km,
+        percentile=settings.percentile,
     )
 
 
