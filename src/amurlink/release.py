@@ -695,7 +695,8 @@ _CLI_OWNER_LATE = {
     "corridors": "runs a Circuitscape job on the owner's rasters",
     "habitat resistance": "resistance surfaces from the owner's habitat rasters",
     "habitat corridors": "corridors on the owner's study grid (corridors.gpkg: border "
-                         "segments, no stations)",
+                         "segments, no stations; cores.tif: the parks beyond the core "
+                         "setback, public geography)",
     "habitat model": "Poisson GLM coefficients of the owner's detections per deployment",
     "design expect": "SECR design: expected counts for a planned layout",
     "design spacing": "SECR design: optimal trap spacing",

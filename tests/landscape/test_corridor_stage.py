@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from amurlink.config import StudyConfig
@@ -141,12 +142,21 @@ def test_touching_parks_send_their_current_through_a_border_zone(tmp_path):
                                 tmp_path / f"u{km}", segment_km=10.0, core_setback_km=km)
         cur = pd.read_csv(tmp_path / f"u{km}" / "border_segments.csv")["current"]
         assert flat["effective_resistance"] > 0 and cur.max() < 1.6 * cur.min()
-    try:
+    with pytest.raises(DataError, match="no cell more than 25 km from the border"):
         border_corridors(grid, border, tmp_path / "b", core_setback_km=25.0)
-    except DataError as exc:
-        assert "no cell more than 25 km from the border" in str(exc)
-    else:  # pragma: no cover - the assertion below explains
-        raise AssertionError("a setback wider than the parks must be refused")
+
+
+def test_one_default_core_setback():
+    import inspect
+
+    from amurlink.cli.habitat import corridors_command
+    from amurlink.config import CorridorSettings
+    from amurlink.landscape.transboundary import CORE_SETBACK_KM, border_corridors
+
+    option = inspect.signature(corridors_command).parameters["core_setback_km"].default
+    assert option.default == CorridorSettings().core_setback_km == CORE_SETBACK_KM
+    assert inspect.signature(border_corridors).parameters["core_setback_km"].default \
+        == CORE_SETBACK_KM
 
 
 def test_the_stage_takes_its_settings_from_the_study_config(tmp_path):

@@ -310,7 +310,6 @@ class ThumbnailLinkTest(_JointPhotos):
         from django.core import signing
 
         url = self.link(self.client_for("owner"), "m5")
-        token = url.split("?t=", 1)[1]
         # another session, even of a member who may see the photo, or none at all: the
         # reader is checked as for a plain URL
         self.assertEqual(self.client_for("outsider").get(url).status_code, 404)

@@ -187,7 +187,7 @@ def corridors_command(
     restore_to: float = typer.Option(
         1.0, "--restore-to", help="Resistance of a barrier's cells once removed or restored."
     ),
-    core_setback_km: float = typer.Option(
+    core_setback_km: float = typer.Option(  # default = transboundary.CORE_SETBACK_KM (test)
         5.0, "--core-setback-km", help="Core areas: the parks' cells farther than this from "
         "the border (km), so the current crosses a border zone."
     ),
@@ -284,7 +284,8 @@ def _run_corridors(
     restore_to=1.0,
     package=None,
     species=None,
-    core_setback_km=5.0,
+    *,
+    core_setback_km,
 ):
     import pandas as pd
 

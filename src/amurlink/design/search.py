@@ -272,7 +272,6 @@ class SearchResult:
     counts: dict[str, float]
     rse: float
     history: list[float]
-    iterations: int
     seconds: float
     baseline: dict[str, float] | None = None
     baseline_rse: float | None = None
@@ -280,6 +279,11 @@ class SearchResult:
     per_country: dict[str, dict[str, float]] = field(default_factory=dict)
     swaps: int = 0
     restarts: int = 0
+
+    @property
+    def iterations(self) -> int:
+        """Improving swaps and perturbed restarts together."""
+        return self.swaps + self.restarts
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (indices into the candidate table)."""
@@ -600,6 +604,6 @@ def search_layout(
         per_country[c or "all"] = {"sites": int(len(sel)), "cameras": float(p.cost[sel].sum())}
     name = criterion if not p.tb_weight else f"{criterion} + {p.tb_weight:g} x transboundary"
     return SearchResult(chosen=np.sort(best), criterion_name=name, criterion=best_val,
-                        counts=counts, rse=e.rse, history=history, iterations=iters + r,
+                        counts=counts, rse=e.rse, history=history,
                         seconds=time.perf_counter() - t0, baseline=base, baseline_rse=base_rse,
                         gain=gain, per_country=per_country, swaps=int(iters), restarts=r)

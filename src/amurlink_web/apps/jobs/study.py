@@ -50,9 +50,9 @@ def incident_books_write(folder: Path, parks: dict[str, Organisation]) -> dict[s
             continue
         write_incident_tables(tables, books)
         out[country] = books
-    root = folder / "incidents"
+    root, kept = folder / "incidents", {c.lower() for c in out}
     for old in root.iterdir() if root.is_dir() else ():
-        if old.is_dir() and old.name not in {c.lower() for c in out}:
+        if old.is_dir() and old.name not in kept:
             shutil.rmtree(old, ignore_errors=True)  # a park no longer in the run
     return out
 
