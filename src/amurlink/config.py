@@ -490,11 +490,15 @@ class CorridorSettings:
         Length of the border segments the current and the observed crossings are counted on.
     percentile : float, default 5
         Width of the least-cost corridor: cells within this cost percentile.
+    transform : {"inverse", "negexp", "linear"}, default "inverse"
+        Suitability to resistance, when the resistance comes from the habitat model on the
+        cameras (``landscape/covariates/``; ``amurlink.landscape.habitat``).
     """
 
     core_setback_km: float = 5.0
     segment_km: float = 10.0
     percentile: float = 5.0
+    transform: str = "inverse"
 
 
 @dataclass(frozen=True)
@@ -692,7 +696,8 @@ class StudyConfig:
         if self.corridors != CorridorSettings():
             out["corridors"] = {"core_setback_km": self.corridors.core_setback_km,
                                 "segment_km": self.corridors.segment_km,
-                                "percentile": self.corridors.percentile}
+                                "percentile": self.corridors.percentile,
+                                "transform": self.corridors.transform}
         if self.secr != SecrSettings():
             out["secr"] = {"dna": self.secr.dna, "dna_spacing_m": self.secr.dna_spacing_m,
                            "dna_occasions": self.secr.dna_occasions}
@@ -866,7 +871,8 @@ class _Reader:
                            secr=secr, run=run)
 
     def read_corridors(self, data: Mapping[str, Any]) -> CorridorSettings:
-        self.known_keys(data, ("core_setback_km", "segment_km", "percentile"), "corridors.")
+        self.known_keys(data, ("core_setback_km", "segment_km", "percentile", "transform"),
+                        "corridors.")
         out = CorridorSettings()
         checks = (
             ("core_setback_km", lambda v: v >= 0, "a number of km, 0 or more",
@@ -884,7 +890,12 @@ class _Reader:
                 self.error(f"corridors.{key}", expected, v, hint)
                 v = getattr(out, key)
             values[key] = float(v)
-        return CorridorSettings(**values)
+        transform = data.get("transform", out.transform)
+        if transform not in _TRANSFORMS:
+            self.error("corridors.transform", f"one of {', '.join(_TRANSFORMS)}", transform,
+                       'write e.g. transform = "inverse" (resistance = 1 / suitability)')
+            transform = out.transform
+        return CorridorSettings(**values, transform=transform)
 
     def read_secr(self, data: Mapping[str, Any]) -> SecrSettings:
         self.known_keys(data, ("dna", "dna_spacing_m", "dna_occasions"), "secr.")
@@ -1287,3 +1298,5 @@ _KEY_HOMES = {
     "partner_sensitive": "protection", "public": "protection", "withheld_area": "protection",
     "core_setback_km": "corridors", "segment_km": "corridors",
 }
+#: Suitability-to-resistance transforms of ``[corridors] transform``.
+_TRANSFORMS = ("inverse", "negexp", "linear")

@@ -654,8 +654,11 @@ register_output("report:design", via="report:html",
                             "proposed sites only through protect_locations at the level of a "
                             "sensitive species (withheld for the public)")
 register_output("report:corridors", via="report:html",
-                description="corridors section: the current raster (landscape product) and "
-                            "per-segment tables; no station drawn")
+                description="corridors section: the current raster (landscape product), "
+                            "per-segment tables, the habitat GLM's coefficients when the "
+                            "resistance came from the cameras (no station table: "
+                            "station_detections stays in memory) and, on a simulated study, "
+                            "the recovery against the truth; no station drawn")
 register_output("report:secr-models", via="report:html",
                 description="SECR model-selection section: AICc tables and the best model's "
                             "density surface over its mask; no station drawn")

@@ -11,7 +11,7 @@ import shapely
 
 from amurlink.config import StudyConfig
 from amurlink.core.border import Border
-from amurlink.landscape.grid import Grid, write_grid
+from amurlink.landscape.grid import Grid, read_grid, write_grid
 from amurlink.landscape.stage import CORRIDOR_STAGE
 from amurlink.study._runner import StageContext, Study
 
@@ -172,3 +172,81 @@ def test_the_stage_takes_its_settings_from_the_study_config(tmp_path):
     assert (value["core_setback_km"], value["segment_km"], value["percentile"]) == (1.0, 15.0,
                                                                                   10.0)
     assert value["segments"] == 2  # a 30 km border in 15 km segments
+
+
+def test_without_a_resistance_raster_the_stage_estimates_one_from_the_cameras(tmp_path,
+                                                                            monkeypatch):
+    """Covariate rasters only: a habitat GLM on the records the analyses use (the study's
+    species pooled) gives the resistance; a resistance raster given later takes over and the
+    estimate of the earlier run is removed."""
+    import amurlink.landscape.habitat as hb
+    from amurlink.config import CorridorSettings
+
+    cov = tmp_path / "landscape" / "covariates"
+    cov.mkdir(parents=True)
+    forest = np.tile(np.linspace(0.1, 1.0, 40), (30, 1))  # forest grows eastwards
+    write_grid(Grid(forest, X0, Y0, 1000.0, -9999.0, "EPSG:32652"), cov / "forest.tif")
+    cfg = StudyConfig(corridors=CorridorSettings(transform="linear"))
+    study = Study(tmp_path, cfg, tmp_path / "output")
+    assert CORRIDOR_STAGE.applies(study) is None
+    assert set(CORRIDOR_STAGE.files(study)) == {"landscape.covariates.forest"}
+    rng = np.random.default_rng(5)
+    x = X0 + 500.0 + 1000.0 * rng.integers(0, 40, 60)
+    days = np.full(60, 100.0)
+    seen = []
+
+    def fake_stations(dataset, species, crs):
+        seen.append(species)
+        lam = days * 0.02 * np.exp(2.0 * (x - X0) / 40e3)
+        return pd.DataFrame({"deploymentID": [f"d{i}" for i in range(60)], "x": x,
+                             "y": np.full(60, Y0 + 15e3), "days": days,
+                             "detections": rng.poisson(lam).astype(float)})
+
+    monkeypatch.setattr(hb, "station_detections", fake_stations)
+    analysis = object()
+    ctx = StageContext(study, results={"harmonise": {"border": _border(), "analysis": analysis}})
+    value = CORRIDOR_STAGE.fn(ctx)
+    assert seen == [s.scientific_name for s in cfg.species]  # every species, pooled
+    assert value["resistance"] == "cameras" and "recovery" not in value
+    model = value["habitat_model"]
+    assert model["transform"] == "linear" and model["coefficients"]["forest"] > 0
+    out = study.out_dir / "corridors"
+    est = read_grid(out / "resistance_estimated.tif").values
+    assert est[:, 0].mean() > est[:, -1].mean()  # less forest, more resistance
+    assert json.loads((out / "summary.json").read_text())["habitat_model"] == model
+    # a given raster wins, and the estimate of the earlier run goes
+    write_grid(Grid(np.full((30, 40), 5.0), X0, Y0, 1000.0, -9999.0, "EPSG:32652"),
+               tmp_path / "landscape" / "resistance.tif")
+    value = CORRIDOR_STAGE.fn(ctx)
+    assert value["resistance"] == "file" and "habitat_model" not in value
+    assert not (out / "resistance_estimated.tif").exists()
+    assert not (out / "habitat_glm.csv").exists()
+
+
+def test_a_true_resistance_beside_the_study_is_compared(tmp_path):
+    """truth/resistance_true.tif (a simulated study): the summary says how well the current
+    matches the true current, beside a uniform resistance, and ranks the true classes."""
+    (tmp_path / "landscape").mkdir()
+    (tmp_path / "truth").mkdir()
+    r = np.full((30, 40), 20.0)
+    r[20:24, :] = 1.0
+    write_grid(Grid(r, X0, Y0, 1000.0, -9999.0, "EPSG:32652"), tmp_path / "truth" /
+               "resistance_true.tif")
+    write_grid(Grid(r, X0, Y0, 1000.0, -9999.0, "EPSG:32652"), tmp_path / "landscape" /
+               "resistance.tif")  # the truth given as the surface: a perfect recovery
+    study = Study(tmp_path, StudyConfig(), tmp_path / "output")
+    assert "truth.resistance" in CORRIDOR_STAGE.files(study)
+    value = CORRIDOR_STAGE.fn(StageContext(study, results={"harmonise": {"border": _border()}}))
+    rec = value["recovery"]
+    assert rec["spearman_estimated"] == pytest.approx(1.0)
+    assert rec["spearman_uniform"] < 0.9
+    assert rec["class_means"] == {"1": 1.0, "20": 20.0} and rec["classes_in_order"]
+
+
+def test_the_transform_setting_is_checked():
+    from amurlink.exceptions import ConfigError
+
+    assert StudyConfig.from_dict({"corridors": {"transform": "negexp"}}).corridors.transform \
+        == "negexp"
+    with pytest.raises(ConfigError, match="corridors.transform"):
+        StudyConfig.from_dict({"corridors": {"transform": "sqrt"}})

@@ -41,7 +41,7 @@ def demo_command(
 ) -> None:
     """Simulate the neaspec study into OUT/sim and run it (`amurlink run OUT/sim -o OUT`).
 
-    OUT/sim is a study folder: the national data and an amurlink.toml whose [inputs] names
+    OUT/sim is a study folder: the national data and an amurlink.toml whose \\[inputs] names
     them. The run writes OUT/joint (the harmonised Camtrap DP package with its manifest and
     link log), OUT/report/{en,zh,ru,public-en}/report.html and OUT/run-record.json, and
     prints per species: photographed, recorded in both countries, crossings and the

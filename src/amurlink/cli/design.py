@@ -52,7 +52,7 @@ class Distribution(str, enum.Enum):  # noqa: UP042
     binomial = "binomial"
 
 
-_TRAPS = typer.Option(..., "--traps", help="Detector layout: secr text format (ID x y [usage]) "
+_TRAPS = typer.Option(..., "--traps", help="Detector layout: secr text format (ID x y \\[usage]) "
                       "or CSV with trap_id,x,y (metres).")
 _DETECTOR = typer.Option(DetectorType.proximity, "--detector", help="Detector type.")
 _DETECTFN = typer.Option(DetectFn.HHN, "--detectfn", help="Detection function (HN, EX are "

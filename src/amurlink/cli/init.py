@@ -15,7 +15,7 @@ def init_command(
     folder: Path = typer.Argument(..., help="Study folder to create (or fill)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing amurlink.toml."),
 ) -> None:
-    """Write FOLDER/amurlink.toml (settings and a commented [inputs]) and a README.
+    """Write FOLDER/amurlink.toml (settings and a commented \\[inputs]) and a README.
 
     Put the files it names beside it, then `amurlink run FOLDER`. Exit code 0, or 2 when
     FOLDER/amurlink.toml exists (use --force).

@@ -18,7 +18,7 @@ from amurlink.cli._common import (
     handle_errors,
 )
 
-_STUDY = typer.Argument(Path("."), help="Study folder (holding amurlink.toml with [inputs]), "
+_STUDY = typer.Argument(Path("."), help="Study folder (holding amurlink.toml with \\[inputs]), "
                         "or the amurlink.toml itself. Default: the current folder.")
 _OUT = typer.Option(None, "--out", "-o", help="Output folder (default STUDY/output): joint/, "
                     "report/<name>/, run-record.json.")
@@ -166,7 +166,7 @@ def run_command(
     """Run a study: import, harmonise, link, analyse (cross-border, SECR, DNA, camera-trap),
     report.
 
-    Reads STUDY/amurlink.toml and the files its [inputs] names (docs/study.md); writes
+    Reads STUDY/amurlink.toml and the files its \\[inputs] names (docs/study.md); writes
     OUT/joint (the joint package and its link log), OUT/report/<name>/ per report wanted and
     OUT/run-record.json (per stage: input hashes, versions, timing, status). A rerun does
     only what changed; link decisions made in OUT/joint are kept when it is rebuilt. A stage

@@ -22,6 +22,10 @@ _SCENARIO = typer.Option("small", "--scenario", "-s",
 _SEED = typer.Option(0, "--seed", help="Random seed; the same seed gives the same files.")
 _OUT = typer.Option(..., "--output", "-o", help="Output folder.")
 _MODE = typer.Option(None, "--mode", help="path (default) or secr-exact.")
+_MOVEMENT = typer.Option(None, "--movement",
+                         help="home-range (default) or resistance: the animals walk by the "
+                              "landscape's known resistance (the corridor scenario; covariate "
+                              "rasters in landscape/covariates/, the truth in truth/).")
 _IMAGES = typer.Option(None, "--images", help="Flank photos: all, first (per burst) or none.")
 _MAX_IMAGES = typer.Option(None, "--max-images", help="Render at most this many photos.")
 _BORDER = typer.Option(None, "--border",
@@ -37,6 +41,7 @@ def simulate(
     seed: int = _SEED,
     output: Path = _OUT,
     mode: str = _MODE,
+    movement: str = _MOVEMENT,
     images: str = _IMAGES,
     max_images: int = _MAX_IMAGES,
     border: Path = _BORDER,
@@ -51,6 +56,8 @@ def simulate(
         raise usage_error(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     if mode is not None and mode not in ("path", "secr-exact"):
         raise usage_error(f"--mode must be 'path' or 'secr-exact', got {mode!r}")
+    if movement is not None and movement not in ("home-range", "resistance"):
+        raise usage_error(f"--movement must be 'home-range' or 'resistance', got {movement!r}")
     if images is not None and images not in ("all", "first", "none"):
         raise usage_error(f"--images must be 'all', 'first' or 'none', got {images!r}")
     for f in (border, border_line):
@@ -58,7 +65,7 @@ def simulate(
             raise usage_error(f"file not found: {f}")
     if output.exists() and output.is_dir() and any(output.iterdir()) and not overwrite:
         raise usage_error(f"{output} exists and is not empty; pass --overwrite to replace it")
-    changes = {k: v for k, v in (("mode", mode), ("images", images),
+    changes = {k: v for k, v in (("mode", mode), ("movement", movement), ("images", images),
                                  ("max_images", max_images)) if v is not None}
     with handle_errors():
         t0 = time.perf_counter()
@@ -117,6 +124,10 @@ def simulate(
                    f"; DNA samples CN {summary['samples']['CN']}, RU {summary['samples']['RU']}")
         typer.echo(f"  incidents CN {incidents['CN']}, RU {incidents['RU']} (incidents/cn, "
                    "incidents/ru; claimants are the owner's personal data)")
-        if layers:
+        if study.resistance is not None:
+            typer.echo("  animals moved by the landscape's resistance: landscape/covariates/ "
+                       "for the corridors stage's habitat model, the true resistance in "
+                       "truth/resistance_true.tif")
+        elif layers:
             typer.echo("  landscape/resistance.tif: the corridor scenario's true resistance "
                        "(for the corridors stage)")

@@ -58,6 +58,8 @@ def border_corridors(
     restore_to: float = 1.0,
     source: str = "border",
     core_setback_km: float = CORE_SETBACK_KM,
+    truth: Grid | None = None,
+    about: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Corridor, current, border segments and pinch points between the border's two parks.
 
@@ -73,7 +75,13 @@ def border_corridors(
     ``barriers`` (name, shapely
     geometry in the grid's CRS: a road stretch, a fence segment) are ranked by the drop in
     effective resistance between the parks when their cells take resistance ``restore_to``
-    (``barrier_ranking.csv``). Returns the summary.
+    (``barrier_ranking.csv``). ``truth`` (a simulated study's true resistance, on the grid's
+    frame) adds ``recovery``: the Spearman correlation, over the landscape cells outside the
+    cores, of the current on ``grid`` with the true current between the same cores, beside
+    that of the uniform-resistance current (the baseline a resistance surface must beat), and
+    the mean of ``grid``'s resistance over the cells of each true resistance value (an
+    estimated surface should rank them in the true order). ``about`` is added to the
+    summary as given (where the resistance came from). Returns the summary.
     """
     from amurlink.report._gpkg import write_gpkg
 
@@ -121,6 +129,9 @@ def border_corridors(
         table["crossings"] = table["crossings"].fillna(0)
         stats = hb.compare_crossings(table["current"], table["crossings"])
         summary.update(spearman=stats["spearman"], spearman_p=stats["p_value"])
+    if truth is not None:
+        summary["recovery"] = _recovery(grid, current, truth, core_a, core_b, source)
+    summary.update(about or {})
     pinch = hb.pinch_points(current, exclude=core_a | core_b, cellsize=grid.cellsize)
     ranking = None
     if barriers:
@@ -175,6 +186,33 @@ def border_corridors(
     names = CORRIDOR_FILES + (("barrier_ranking.csv",) if ranking is not None else ())
     summary["files"] = [str(out / n) for n in names]
     return summary
+
+
+def _recovery(grid: Grid, current: np.ndarray, truth: Grid, core_a: np.ndarray,
+              core_b: np.ndarray, source: str) -> dict[str, Any]:
+    """Spearman of ``current`` and of the uniform-resistance current with the true current."""
+    from scipy.stats import spearmanr
+
+    r = np.where(grid.valid & (grid.values > 0), grid.values, np.nan)
+    if not truth.same_frame(grid):
+        raise DataError(f"{source}: the true resistance is not on the resistance grid")
+    r_true = np.where(truth.valid & (truth.values > 0), truth.values, np.nan)
+    _, cur_true = hb.effective_resistance(r_true, core_a, core_b)
+    _, cur_uni = hb.effective_resistance(np.where(np.isfinite(r), 1.0, np.nan), core_a, core_b)
+    cells = np.isfinite(r) & np.isfinite(r_true) & ~core_a & ~core_b
+    cells &= np.isfinite(current) & np.isfinite(cur_true) & np.isfinite(cur_uni)
+    if cells.sum() < 3:
+        raise DataError(f"{source}: fewer than 3 landscape cells to compare with the truth")
+    both = np.isfinite(r) & np.isfinite(r_true)
+    levels = np.unique(r_true[both])
+    means = [float(np.mean(r[both & (r_true == v)])) for v in levels]
+    return {
+        "spearman_estimated": float(spearmanr(current[cells], cur_true[cells])[0]),
+        "spearman_uniform": float(spearmanr(cur_uni[cells], cur_true[cells])[0]),
+        "cells": int(cells.sum()),
+        "class_means": {f"{v:g}": m for v, m in zip(levels, means, strict=True)},
+        "classes_in_order": bool(all(a < b for a, b in zip(means, means[1:], strict=False))),
+    }
 
 
 def observed_crossings(

@@ -29,6 +29,21 @@ TOUCHING_NOTE = N_("The two parks touch along the border, so the current flows s
                    "crossing costs least.")
 
 
+#: Where the resistance surface came from (the summary's ``resistance``).
+RESISTANCE_SOURCES = {
+    "cameras": N_("estimated from the cameras (habitat model)"),
+    "file": N_("given (landscape/resistance.tif)"),
+}
+
+
+def _source(v: Any, _: Any) -> str:
+    return _(RESISTANCE_SOURCES[v]) if v in RESISTANCE_SOURCES else str(v)
+
+
+def _yes_no(v: Any, _: Any) -> str:
+    return _("yes") if bool(v) else _("no")
+
+
 def _file(value: dict[str, Any], name: str) -> Path | None:
     for f in value.get("files", ()):
         if Path(f).name == name and Path(f).is_file():
@@ -106,21 +121,52 @@ def corridors_section(view: Any):
                      "from the border) across the border zone: the cumulative current map "
                      "(where movement concentrates), the current crossing each border segment "
                      "against the crossings the cameras observed, and pinch points. The map is "
-                     "a landscape product (the cores left blank): no camera is drawn on it."))
+                     "a landscape product (the cores left blank): no camera is drawn on it. "
+                     "Without a given resistance surface, a Poisson model of the big cats' "
+                     "detections per deployment (effort as offset) on the study's covariate "
+                     "layers gives suitability, and resistance is 1 / suitability. On a "
+                     "simulated study whose animals moved by a known resistance, the section "
+                     "also says how well this current matches the true one, beside a uniform "
+                     "resistance."))
     value = theme_part(view, "corridors")
     if not value:
         sec.missing = theme_missing(view, "corridors")
         return sec
     stats = {"cores": " – ".join(map(str, value.get("cores", ()))),
+             "resistance": value.get("resistance", "file"),
              "effective_resistance": value.get("effective_resistance"),
              "corridor_cells": value.get("corridor_cells"),
              "spearman": value.get("spearman", np.nan),
              "spearman_p": value.get("spearman_p", np.nan)}
     sec.tables.append(Summary("corridors_summary", pd.DataFrame([stats]), {
-        "cores": N_("Core areas"), "effective_resistance": N_("Effective resistance"),
+        "cores": N_("Core areas"), "resistance": N_("Resistance surface"),
+        "effective_resistance": N_("Effective resistance"),
         "corridor_cells": N_("Least-cost corridor cells"),
         "spearman": N_("Spearman: current against observed crossings"),
-        "spearman_p": N_("p-value")}))
+        "spearman_p": N_("p-value")}, values={"resistance": _source}))
+    model = value.get("habitat_model")
+    if model:
+        coef = pd.DataFrame({"term": list(model["coefficients"]),
+                             "coefficient": list(model["coefficients"].values())})
+        sec.tables.append(Summary("corridors_habitat_model", coef, {
+            "term": N_("Term (standardised layer)"), "coefficient": N_("Coefficient")},
+            kinds={"term": "id"}))
+    rec = value.get("recovery")
+    if rec:
+        sec.tables.append(Summary("corridors_recovery", pd.DataFrame([{
+            "spearman_estimated": rec["spearman_estimated"],
+            "spearman_uniform": rec["spearman_uniform"],
+            "classes_in_order": rec["classes_in_order"]}]), {
+            "spearman_estimated": N_("Spearman with the true current: this surface"),
+            "spearman_uniform": N_("Spearman with the true current: uniform resistance"),
+            "classes_in_order": N_("True resistance classes in order")},
+            values={"classes_in_order": _yes_no}))
+        means = rec.get("class_means", {})
+        sec.tables.append(Summary("corridors_recovery_classes", pd.DataFrame({
+            "true_resistance": [float(k) for k in means],
+            "mean_resistance": list(means.values())}), {
+            "true_resistance": N_("True resistance"),
+            "mean_resistance": N_("Mean resistance of this surface")}))
     seg_file = _file(value, "border_segments.csv")
     if seg_file is not None:
         seg = pd.read_csv(seg_file)

@@ -22,8 +22,8 @@ __all__ = ["GridMapDisplay", "theme_sections", "theme_missing"]
 THEME_MISSING = {
     "design": N_("no survey design was computed for this study (the design stage runs on a "
                  "simulated study)"),
-    "corridors": N_("no corridor analysis was run (the study folder holds no "
-                    "landscape/resistance.tif)"),
+    "corridors": N_("no corridor analysis was run (the study folder holds neither "
+                    "landscape/resistance.tif nor covariate rasters in landscape/covariates/)"),
     "incidents": N_("no incident books were given (incident tables, SMART or EarthRanger "
                     "exports in [inputs])"),
     "secr_models": N_("no SECR model selection was run (it needs SECR fits)"),

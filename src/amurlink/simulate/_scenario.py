@@ -103,6 +103,13 @@ class Scenario:
     mode : {"path", "secr-exact"}
         ``path``: detections from the daily position (the realistic process); ``secr-exact``:
         detections from the fixed home-range centre, exactly the SECR hazard half-normal model.
+    movement : {"home-range", "resistance"}
+        ``home-range``: daily positions from a walk around the centre that ignores the
+        landscape (:func:`amurlink.simulate.simulate_paths`). ``resistance`` (the opt-in
+        corridor scenario): animals walk by the known three-class resistance of the landscape
+        (:func:`amurlink.simulate.corridors.resistance_paths`), drawn from their own seed child
+        (:data:`amurlink.simulate.corridors.CORRIDOR_SPAWN_KEY`), so every other draw of the
+        study is unchanged; needs ``mode="path"``.
     cn_spacing_m : float
         Chinese camera grid (one paired station per cell), metres.
     cn_stations : int
@@ -172,6 +179,7 @@ class Scenario:
     species: MappingProxyType = field(default_factory=lambda: MappingProxyType(
         {TIGER: _TIGER, LEOPARD: _LEOPARD}))
     mode: str = "path"
+    movement: str = "home-range"
     cn_spacing_m: float = 4000.0
     cn_stations: int = 150
     ru_spacing_m: float = 2750.0
@@ -206,6 +214,12 @@ class Scenario:
     def __post_init__(self) -> None:
         if self.mode not in ("path", "secr-exact"):
             raise ConfigError(f"scenario mode {self.mode!r}; expected 'path' or 'secr-exact'")
+        if self.movement not in ("home-range", "resistance"):
+            raise ConfigError(f"scenario movement {self.movement!r}; expected 'home-range' or "
+                              "'resistance'")
+        if self.movement == "resistance" and self.mode != "path":
+            raise ConfigError("scenario movement 'resistance' moves the daily positions; it "
+                              "needs mode 'path' (mode 'secr-exact' detects from the centres)")
         if self.images not in ("all", "first", "none"):
             raise ConfigError(f"scenario images {self.images!r}; expected 'all', 'first' or "
                               "'none'")

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from amurlink.simulate._records import (
 )
 from amurlink.simulate._scenario import Scenario, get_scenario
 from amurlink.simulate._survey import DAY, Survey, cat_events, design_survey, other_events
+
+if TYPE_CHECKING:
+    from amurlink.simulate.corridors import ResistanceTruth
 
 __all__ = ["SimulatedStudy", "simulate_study", "STEPS"]
 
@@ -66,6 +69,9 @@ class SimulatedStudy:
         Samples, lab calls, truth genotypes, lab offsets, reference samples.
     truth_detections : DataFrame
         One row per Chinese observation and per Russian record row, with its true animal.
+    resistance : ResistanceTruth or None
+        The known resistance the animals moved by (scenario ``movement="resistance"``), else
+        None.
     """
 
     scenario: Scenario
@@ -83,6 +89,7 @@ class SimulatedStudy:
     dna: dict[str, Any]
     truth_detections: pd.DataFrame
     cn_media_truth: pd.DataFrame = field(repr=False, default=None)
+    resistance: ResistanceTruth | None = field(repr=False, default=None)
 
     @property
     def dates(self) -> pd.DatetimeIndex:
@@ -152,8 +159,11 @@ class SimulatedStudy:
         samples = {c: int(((s["country"] == c) & s["reference"].isna()).sum())
                    for c in ("CN", "RU")}
         samples["reference"] = int(s["reference"].notna().sum())
+        movement = ({"movement": self.scenario.movement}
+                    if self.scenario.movement != "home-range" else {})
         return {
             "scenario": self.scenario.name, "seed": self.seed, "mode": self.scenario.mode,
+            **movement,
             "period": [str(self.dates[0].date()), str(self.dates[-1].date())],
             "land_km2": {c: self.landscape.land_area_km2(c) for c in ("CN", "RU")},
             "animals": animals, "cameras": cam_days, "detections": detections,
@@ -222,7 +232,20 @@ def simulate_study(
                           border_line_file=border_line_file, rng=g_land)
     step(0)
     animals = simulate_animals(land, sc, rng=g_anim)
-    positions = simulate_paths(animals, sc.n_days, rng=g_path)
+    truth_resistance = None
+    if sc.movement == "resistance":
+        from amurlink.simulate.corridors import (
+            MOVEMENT_SPAWN_KEY,
+            resistance_paths,
+            true_resistance,
+        )
+
+        truth_resistance = true_resistance(land)
+        g_move = np.random.default_rng(np.random.SeedSequence(
+            int(seed), spawn_key=(MOVEMENT_SPAWN_KEY,)))
+        positions = resistance_paths(animals, sc.n_days, truth_resistance, rng=g_move)
+    else:
+        positions = simulate_paths(animals, sc.n_days, rng=g_path)
     n, T = positions.shape[:2]
     sides = land.side_of_border(positions[:, :, 0].ravel(),
                                 positions[:, :, 1].ravel()).reshape(n, T).astype(str) \
@@ -254,7 +277,8 @@ def simulate_study(
     return SimulatedStudy(scenario=sc, seed=int(seed), landscape=land, animals=animals,
                           positions=positions, sides=sides, survey=survey, records=records,
                           cn=cn, ru=ru, links=links, crosswalk=crosswalk, dna=dna,
-                          truth_detections=truth_det, cn_media_truth=cn_media)
+                          truth_detections=truth_det, cn_media_truth=cn_media,
+                          resistance=truth_resistance)
 
 
 def _truth_detections(records: Records, ids: np.ndarray, animals: pd.DataFrame, survey: Survey,

@@ -510,6 +510,14 @@ def _write_into(study: SimulatedStudy, root: Path) -> None:
     _csv(study.dna["offsets"], truth / "lab_offsets.csv")
     _csv(images, truth / "images.csv")
     _csv(photos.drop(columns=["file"]), truth / "photos.csv")
+    if study.resistance is not None:  # the resistance the animals moved by
+        from amurlink.landscape.grid import write_grid
+
+        tr = study.resistance
+        for name, arr in (("resistance_true", tr.resistance),
+                          ("resistance_class", tr.resistance_class.astype(float))):
+            vals = np.where(np.isfinite(arr) & tr.land, arr, tr.grid.nodata)
+            write_grid(tr.grid.with_values(vals), truth / f"{name}.tif")
     summary: dict[str, Any] = study.summary()
     summary["images"]["files"] = int(len(images))
     (root / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,

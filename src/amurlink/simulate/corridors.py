@@ -51,8 +51,13 @@ from amurlink.simulate._scenario import get_scenario
 
 __all__ = [
     "CORRIDOR_SPAWN_KEY",
+    "MOVEMENT_SPAWN_KEY",
     "CLASS_RESISTANCE",
     "CorridorScenario",
+    "ResistanceTruth",
+    "true_resistance",
+    "resistance_paths",
+    "steps_per_day",
     "simulate_corridors",
     "recover_corridors",
     "write_corridor_layers",
@@ -60,6 +65,9 @@ __all__ = [
 
 #: Spawn key of the corridor scenario's seed child (the study uses keys 0-9).
 CORRIDOR_SPAWN_KEY = 1017
+#: Spawn key of the seed child that moves a study's animals by resistance
+#: (``simulate_study(..., movement="resistance")``).
+MOVEMENT_SPAWN_KEY = 1018
 #: True resistance of the three classes: forest, open land, near roads or villages.
 CLASS_RESISTANCE = {1: 1.0, 2: 10.0, 3: 100.0}
 
@@ -80,6 +88,66 @@ class CorridorScenario:
     visits: np.ndarray
     stations: pd.DataFrame
     true_current: np.ndarray = field(repr=False)
+
+
+@dataclass
+class ResistanceTruth:
+    """The known resistance of a simulated landscape, north-up on its own grid.
+
+    ``resistance_class``: 0 off land, 1 forest away from people, 2 open land (forest quality
+    under 0.5), 3 within 1 km of a road or village; ``resistance`` by
+    :data:`CLASS_RESISTANCE` (NaN off land); ``layers``: the covariates a habitat model sees
+    (``forest``, ``dist_road_m``, ``dist_village_m``, ``near_people``; NaN off land).
+    """
+
+    grid: Grid
+    land: np.ndarray
+    layers: dict[str, np.ndarray]
+    resistance_class: np.ndarray
+    resistance: np.ndarray
+
+    def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y (metres) of every cell centre, each of the grid's shape."""
+        g = self.grid
+        xs = g.xllcorner + (np.arange(g.shape[1]) + 0.5) * g.cellsize
+        ys = g.yllcorner + (g.shape[0] - np.arange(g.shape[0]) - 0.5) * g.cellsize
+        return np.meshgrid(xs, ys)
+
+
+def true_resistance(L: Landscape) -> ResistanceTruth:
+    """The three-class true resistance of landscape ``L`` (no random draw: a pure function)."""
+    from amurlink.landscape.habitat import distance_to
+
+    xmin, ymin = L.x[0] - L.cell_m / 2, L.y[0] - L.cell_m / 2
+    grid = Grid(
+        np.zeros((L.y.size, L.x.size)), float(xmin), float(ymin), float(L.cell_m), -9999.0, L.crs
+    )
+    country = _north_up(L.country)
+    land = np.isin(country, (CN, RU)) & (_north_up(L.habitat) > 0)
+    forest = np.where(land, _north_up(L.habitat), np.nan)
+    d_road = distance_to(list(L.roads), grid) if L.roads else np.full(grid.shape, np.inf)
+    if len(L.villages):
+        near = np.zeros(grid.shape, dtype=bool)
+        col = ((L.villages[:, 0] - grid.xllcorner) // grid.cellsize).astype(int)
+        row = grid.shape[0] - 1 - ((L.villages[:, 1] - grid.yllcorner) // grid.cellsize).astype(int)
+        ok = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
+        near[row[ok], col[ok]] = True
+        d_vil = ndimage.distance_transform_edt(~near) * grid.cellsize
+    else:
+        d_vil = np.full(grid.shape, np.inf)
+    people = np.minimum(d_road, d_vil) <= 1000.0
+    klass = np.where(people, 3, np.where(forest < 0.5, 2, 1))
+    klass = np.where(land, klass, 0)
+    res = np.full(grid.shape, np.nan)
+    for k, r in CLASS_RESISTANCE.items():
+        res[land & (klass == k)] = r
+    layers = {
+        "forest": forest,
+        "dist_road_m": np.where(land, d_road, np.nan),
+        "dist_village_m": np.where(land, d_vil, np.nan),
+        "near_people": np.where(land, people.astype(float), np.nan),
+    }
+    return ResistanceTruth(grid, land, layers, klass, res)
 
 
 def _child_rng(seed: int) -> np.random.Generator:
@@ -104,36 +172,11 @@ def simulate_corridors(
     rng = _child_rng(seed)
     g_land, g_walk, g_cam = (np.random.default_rng(s) for s in rng.bit_generator.seed_seq.spawn(3))
     sc = get_scenario(scenario)
-    land_obj = make_landscape(bbox=sc.bbox, cell_m=cell_m, rng=g_land)
-    L = land_obj
-    xmin, ymin = L.x[0] - L.cell_m / 2, L.y[0] - L.cell_m / 2
-    grid = Grid(
-        np.zeros((L.y.size, L.x.size)), float(xmin), float(ymin), float(L.cell_m), -9999.0, L.crs
-    )
+    L = make_landscape(bbox=sc.bbox, cell_m=cell_m, rng=g_land)
+    truth = true_resistance(L)
+    grid, land, klass, res = truth.grid, truth.land, truth.resistance_class, truth.resistance
     country = _north_up(L.country)
-    land = np.isin(country, (CN, RU)) & (_north_up(L.habitat) > 0)
-    forest = np.where(land, _north_up(L.habitat), np.nan)
-    xs = grid.xllcorner + (np.arange(grid.shape[1]) + 0.5) * grid.cellsize
-    ys = grid.yllcorner + (grid.shape[0] - np.arange(grid.shape[0]) - 0.5) * grid.cellsize
-    xx, yy = np.meshgrid(xs, ys)
-    from amurlink.landscape.habitat import distance_to
-
-    d_road = distance_to(list(L.roads), grid) if L.roads else np.full(grid.shape, np.inf)
-    if len(L.villages):
-        near = np.zeros(grid.shape, dtype=bool)
-        col = ((L.villages[:, 0] - grid.xllcorner) // grid.cellsize).astype(int)
-        row = grid.shape[0] - 1 - ((L.villages[:, 1] - grid.yllcorner) // grid.cellsize).astype(int)
-        ok = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
-        near[row[ok], col[ok]] = True
-        d_vil = ndimage.distance_transform_edt(~near) * grid.cellsize
-    else:
-        d_vil = np.full(grid.shape, np.inf)
-    people = np.minimum(d_road, d_vil) <= 1000.0
-    klass = np.where(people, 3, np.where(forest < 0.5, 2, 1))
-    klass = np.where(land, klass, 0)
-    res = np.where(
-        land, np.vectorize(lambda k: CLASS_RESISTANCE.get(int(k), np.nan))(klass), np.nan
-    )
+    xx, yy = truth.cell_centres()
 
     # cores: the land cell farthest from the border on each side, middle third of the rows
     dist = L.distance_to_border(xx.ravel(), yy.ravel()).reshape(grid.shape)
@@ -178,31 +221,20 @@ def simulate_corridors(
             "y": yy[rows, cols],
             "days": days,
             "detections": det,
-            "forest": forest[rows, cols],
-            "near_people": people[rows, cols].astype(float),
+            "forest": truth.layers["forest"][rows, cols],
+            "near_people": truth.layers["near_people"][rows, cols],
         }
     )
     _, true_cur = effective_resistance(res, core_a, core_b)
-    layers = {
-        "forest": forest,
-        "dist_road_m": np.where(land, d_road, np.nan),
-        "dist_village_m": np.where(land, d_vil, np.nan),
-        "near_people": np.where(land, people.astype(float), np.nan),
-    }
     return CorridorScenario(
-        int(seed), L, grid, land, layers, klass, res, core_a, core_b, visits, stations, true_cur
+        int(seed), L, grid, land, truth.layers, klass, res, core_a, core_b, visits, stations,
+        true_cur
     )
 
 
-def _walk(
-    graph: circuit.CircuitGraph,
-    starts: np.ndarray,
-    targets: np.ndarray,
-    n: int,
-    max_steps: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Visit counts per node of ``n`` conductance-weighted walkers absorbed at ``targets``."""
+def _neighbours(graph: circuit.CircuitGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Neighbour table of a circuit graph: ``nbr`` (node x slot, -1 padded), link conductance
+    per slot, degree per node."""
     nn = graph.n
     u = np.concatenate([graph.u, graph.w])
     w = np.concatenate([graph.w, graph.u])
@@ -217,6 +249,20 @@ def _walk(
     prob = np.zeros((nn, width))
     nbr[u, slot] = w
     prob[u, slot] = c
+    return nbr, prob, deg
+
+
+def _walk(
+    graph: circuit.CircuitGraph,
+    starts: np.ndarray,
+    targets: np.ndarray,
+    n: int,
+    max_steps: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Visit counts per node of ``n`` conductance-weighted walkers absorbed at ``targets``."""
+    nn = graph.n
+    nbr, prob, deg = _neighbours(graph)
     tot = prob.sum(axis=1, keepdims=True)
     cum = np.cumsum(prob / np.where(tot > 0, tot, 1.0), axis=1)
     is_target = np.zeros(nn, dtype=bool)
@@ -235,6 +281,103 @@ def _walk(
         np.add.at(visits, pos[idx], 1.0)
         alive[idx[is_target[pos[idx]]]] = False
     return visits
+
+
+#: Mean squared step per axis of an 8-neighbour walk, in cell sides squared (6 of 8 moves
+#: change x by one cell).
+_STEP_VAR = 0.75
+#: At most this many cell steps per animal and day.
+MAX_STEPS_PER_DAY = 60
+
+
+def steps_per_day(spread_m: np.ndarray, rho: np.ndarray, cell_m: float) -> np.ndarray:
+    """Cell steps per day that give a home-range walk the day-to-day autocorrelation ``rho``.
+
+    A walk pulled to its centre with spread ``s`` decays its offset by ``1 - v / s**2`` per
+    step (``v``: the step variance per axis, ``0.75`` cell sides squared for 8 neighbours), so
+    ``n`` steps give ``rho = (1 - v / s**2) ** n``; ``n`` is rounded up, 1 to
+    :data:`MAX_STEPS_PER_DAY`.
+    """
+    v = _STEP_VAR * cell_m**2
+    decay = np.clip(1.0 - v / np.maximum(np.asarray(spread_m, float) ** 2, 2 * v), 1e-9, 1.0)
+    rho = np.clip(np.asarray(rho, float), 1e-6, 1 - 1e-6)
+    n = np.ceil(np.log(rho) / np.log(decay))
+    return np.clip(n, 1, MAX_STEPS_PER_DAY).astype(int)
+
+
+def resistance_paths(
+    animals: pd.DataFrame, n_days: int, truth: ResistanceTruth, *, rng: np.random.Generator
+) -> np.ndarray:
+    """Daily positions of animals that move by the known resistance (the opt-in scenario).
+
+    Each independent animal walks on the land cells of ``truth`` (8 neighbours): from cell
+    ``u`` it steps to neighbour ``w`` with probability proportional to the link's conductance
+    (Circuitscape's, from ``1 / resistance``) times ``exp(-d_w**2 / (4 s**2))``, ``d_w`` the
+    distance of ``w`` from the animal's centre of the day. The step weights are symmetric
+    (``c_uw exp(-(d_u**2 + d_w**2) / 4 s**2)``) so the walk is reversible: in the long run the
+    animal is in a cell in proportion to the cell's conductance times a normal kernel of
+    spread ``s`` around its centre, the spread of :func:`simulate_paths`
+    (``sqrt(sigma**2 - sigmaDay**2)``), and between places it goes the way current flows.
+    :func:`steps_per_day` cell steps a day give the daily autocorrelation ``rho``; the day's
+    position is uniform in the cell reached. A disperser's centre switches on
+    ``disperseDay`` and the pull takes it there along low-resistance cells. Cubs stay within a
+    few hundred metres of their mother, as in :func:`simulate_paths`.
+
+    Returns
+    -------
+    ndarray, shape (n_animals, n_days, 2)
+        Positions in metres (the shape and meaning of :func:`simulate_paths`).
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(animals)
+    pos = np.empty((n, n_days, 2))
+    if n == 0:
+        return pos
+    grid, land = truth.grid, truth.land
+    g = np.where(land, 1.0 / np.where(land, truth.resistance, 1.0), 0.0)
+    graph = circuit.raster_graph(g, four_neighbors=False)
+    nm = graph.nodemap
+    assert nm is not None
+    nbr, cond, _ = _neighbours(graph)
+    xx, yy = truth.cell_centres()
+    node_xy = np.empty((graph.n, 2))
+    cells = nm >= 0
+    node_xy[nm[cells]] = np.column_stack([xx[cells], yy[cells]])
+    tree = cKDTree(node_xy)
+
+    juvenile = animals["motherID"].notna().to_numpy()
+    walk = np.flatnonzero(~juvenile)
+    sigma = animals["sigma"].to_numpy(float)[walk]
+    sday = animals["sigmaDay"].to_numpy(float)[walk]
+    spread = np.sqrt(np.maximum(sigma**2 - sday**2, (0.2 * sigma) ** 2))
+    two_s2 = 4.0 * spread**2
+    n_steps = steps_per_day(spread, animals["rho"].to_numpy(float)[walk], grid.cellsize)
+    c1 = animals[["x", "y"]].to_numpy(float)[walk]
+    c2 = animals[["x2", "y2"]].to_numpy(float)[walk]
+    dday = animals["disperseDay"].to_numpy(int)[walk]
+    at = tree.query(c1)[1]
+    half = grid.cellsize / 2.0
+    safe = np.maximum(nbr, 0)
+    for t in range(n_days):
+        centre = np.where(((dday >= 0) & (t >= dday))[:, None], c2, c1)
+        for j in range(int(n_steps.max()) if walk.size else 0):
+            idx = np.flatnonzero(n_steps > j)
+            cand = nbr[at[idx]]
+            d2 = ((node_xy[safe[at[idx]]] - centre[idx, None, :]) ** 2).sum(axis=2)
+            d2 = d2 - np.where(cand >= 0, d2, np.inf).min(axis=1, keepdims=True)
+            w = np.where(cand >= 0, cond[at[idx]] * np.exp(-d2 / two_s2[idx, None]), 0.0)
+            cum = np.cumsum(w, axis=1)
+            r = rng.random(idx.size) * cum[:, -1]
+            k = np.minimum((cum <= r[:, None]).sum(axis=1), cand.shape[1] - 1)
+            step = cand[np.arange(idx.size), k]
+            at[idx] = np.where(step >= 0, step, at[idx])
+        pos[walk, t] = node_xy[at] + rng.uniform(-half, half, (walk.size, 2))
+    if juvenile.any():
+        ids = pd.Index(animals["animalID"])
+        mi = ids.get_indexer(animals["motherID"][juvenile])
+        pos[juvenile] = pos[mi] + rng.normal(0, 300.0, (int(juvenile.sum()), n_days, 2))
+    return pos
 
 
 @dataclass

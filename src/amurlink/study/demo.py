@@ -23,7 +23,11 @@ import pandas as pd
 from amurlink.study._runner import RunResult, Study, run_study
 from amurlink.study.analyses import DEFAULT_SEED, link_sources
 
-__all__ = ["DemoResult", "run_demo", "write_timings"]
+__all__ = ["DEMO_MOVEMENT", "DemoResult", "run_demo", "write_timings"]
+
+#: The demo's animals move by the landscape's resistance (the simulator's opt-in corridor
+#: scenario), so its corridors stage recovers true corridors from the cameras (docs/corridors.md).
+DEMO_MOVEMENT = "resistance"
 
 
 @dataclass
@@ -184,7 +188,9 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
                 say("simulate", "running")
                 t0, c0 = time.perf_counter(), time.process_time()
                 try:
-                    study = simulate_study(res.scenario, seed=res.seed)
+                    # the opt-in corridor scenario: the animals walk by the landscape's known
+                    # resistance, so the corridors stage has true corridors to recover
+                    study = simulate_study(res.scenario, seed=res.seed, movement=DEMO_MOVEMENT)
                     res.truth = study.summary()
                 except Exception as exc:  # noqa: BLE001 - reported, like any stage
                     from amurlink.study._proc import describe
@@ -204,8 +210,8 @@ def run_demo(out_dir: str | os.PathLike[str], /, *, scenario: str = "neaspec",
                     _set_skip(sim_dir, tuple(skip))
                     from amurlink.study.themes import write_theme_inputs
 
-                    # incident books, settlements and corridor resistance (own child seeds; the
-                    # study's files are not changed), for the stages that will read them
+                    # incident books, settlements and the habitat covariates (own child seeds;
+                    # the study's files are not changed), for the stages that will read them
                     write_theme_inputs(study, sim_dir, incidents="incidents" not in skip,
                                        corridors="corridors" not in skip)
                 except Exception as exc:  # noqa: BLE001

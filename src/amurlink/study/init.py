@@ -41,10 +41,12 @@ partner = "1km"
 # [warnings]                    # village warnings from camera detections (km, level 1-3)
 # levels_km = [[0, 1], [1, 2], [3, 5]]
 
-# [corridors]                   # the corridors stage (needs landscape/resistance.tif)
+# [corridors]                   # the corridors stage (landscape/resistance.tif, or
+#                               # landscape/covariates/*.tif: resistance from the cameras)
 # core_setback_km = 5           # cores: the parks' cells farther than this from the border
 # segment_km = 10
 # percentile = 5
+# transform = "inverse"         # suitability -> resistance (inverse, negexp, linear)
 
 [inputs]
 crosswalk = "crosswalk.csv"     # expert links: cn_id, ru_id, method, reviewer, date

@@ -4,7 +4,7 @@
 stage              reads                                                        gives
 =================  ===========================================================  ==============
 design             the simulated study's scenario (``summary.json``)           (value)
-corridors          ``landscape/resistance.tif``, border parks, harmonise        ``corridors/``
+corridors          ``landscape/resistance.tif`` (or ``covariates/``), parks     ``corridors/``
 incidents          ``[inputs.XX] incidents|smart|earthranger`` (else            (value)
                    ``incidents/<cc>/``), settlements, harmonise
 secr models        secr (its capture histories and masks)                       (value)
@@ -469,15 +469,24 @@ def _secr_models_summary(value: dict[str, Any]) -> dict[str, Any]:
 # ==============================================================================================
 # the demo's inputs
 # ==============================================================================================
+#: Covariates a simulated study with resistance movement gives its habitat model: forest
+#: quality and being within 1 km of a road or village (the layers the true classes come from).
+COVARIATE_LAYERS = ("forest", "near_people")
+
+
 def write_theme_inputs(study: Any, folder: str | Path, *, incidents: bool = True,
                        corridors: bool = True) -> list[Path]:
     """Add incident books, settlements and the corridor resistance to a simulated study folder.
 
     ``incidents/<cc>/`` (the simulator's incident tables per country, claimants included:
-    the owner's books) and ``landscape/settlements.csv`` (unless ``incidents`` is false),
+    the owner's books) and ``landscape/settlements.csv`` (unless ``incidents`` is false).
+    Unless ``corridors`` is false: for a study whose animals moved by resistance
+    (``movement="resistance"``), the covariate rasters of :data:`COVARIATE_LAYERS` in
+    ``landscape/covariates/`` (the corridors stage then estimates the resistance from the
+    cameras; the true one is in ``truth/``); for any other study,
     ``landscape/resistance.tif`` (the true resistance of the corridor scenario on the same
-    scenario's landscape; unless ``corridors`` is false). Each draws from its own child
-    seed, and no file the study already holds is changed.
+    scenario's landscape, given to the stage as an expert surface). Each draws from its own
+    child seed, and no file the study already holds is changed.
     """
     from amurlink.incidents.imports import write_incident_tables
     from amurlink.simulate._incidents import simulate_incidents
@@ -498,10 +507,22 @@ def write_theme_inputs(study: Any, folder: str | Path, *, incidents: bool = True
     if not corridors:
         return written
     land.mkdir(parents=True, exist_ok=True)
+    from amurlink.landscape.grid import write_grid
+
+    truth_r = getattr(study, "resistance", None)
+    if truth_r is not None:
+        # animals that moved by resistance: the covariates a habitat model sees, so the
+        # corridors stage estimates resistance from the cameras (truth/ keeps the true one)
+        cov = land / "covariates"
+        cov.mkdir(parents=True, exist_ok=True)
+        for name in COVARIATE_LAYERS:
+            arr = truth_r.layers[name]
+            vals = np.where(np.isfinite(arr), arr, truth_r.grid.nodata)
+            written.append(write_grid(truth_r.grid.with_values(vals), cov / f"{name}.tif"))
+        return written
     scenario = getattr(study, "scenario", None)
     name = getattr(scenario, "name", scenario) if scenario is not None else "small"
     try:
-        from amurlink.landscape.grid import write_grid
         from amurlink.simulate.corridors import simulate_corridors
 
         truth = simulate_corridors(int(study.seed), scenario=str(name), walkers=20,
