@@ -668,7 +668,8 @@ _CLI_OWNER = {
     "validate": "prints a validation report of the user's own files (no positions)",
     "simulate": "writes simulated data (no real locations)",
     "serve": "runs the web platform (its pages are registered as web:*)",
-    "secr": "prints SECR estimates (densities; no station positions)",
+    "secr": "prints SECR estimates (densities; no station positions); --density-tif and "
+            "--friction-tif write model surfaces over the mask (no pdot band, no detector)",
     "genotypes match": "prints DNA match tables of the user's own lab files",
     "genotypes link": "proposes links into the owner's link store",
     "photos index": "indexes the owner's photo catalogue",

@@ -310,6 +310,33 @@ def fit_joint_dir(
     return out, res
 
 
+def _write_surfaces(fit: Any, density: Path | None, friction: Path | None) -> list[str]:
+    """Write the fit's density and friction GeoTIFFs (one per session); their paths.
+
+    Raises DataError when the model has no noneuc or the mask is not a regular grid."""
+    from amurlink.analysis.secr.surface import write_density_geotiff, write_friction_geotiff
+    from amurlink.exceptions import DataError
+
+    if density is None and friction is None:
+        return []
+    if isinstance(fit, dict) and "camera_dna" in fit:  # camera + DNA: the best joint model
+        fit = fit["camera_dna"]["joint"].best_fit
+    sessions = [s.ch.session for s in fit._ll.sessions]
+    out: list[str] = []
+    for path, write, kw in ((density, write_density_geotiff, {"per_100km2": True}),
+                            (friction, write_friction_geotiff, {})):
+        if path is None:
+            continue
+        for j, name in enumerate(sessions):
+            target = (path if len(sessions) == 1
+                      else path.with_name(f"{path.stem}_{name}{path.suffix}"))
+            try:
+                out.append(str(write(fit, target, session=j, **kw)))
+            except ValueError as exc:
+                raise DataError(f"{path}: {exc}") from None
+    return out
+
+
 def _read_dna_assignments(path: Path) -> Any:
     import pandas as pd
 
@@ -494,6 +521,15 @@ _LINK_OPT = typer.Option(None, "--link", help="Link of a parameter, PARAM=LINK "
                          "(log, logit, identity); repeatable, e.g. --link D=identity.")
 _DIST_OPT = typer.Option("poisson", "--distribution", help="Distribution of N in the "
                          "mask: poisson or binomial.")
+_DENSITY_TIF_OPT = typer.Option(None, "--density-tif", help="Write the density surface of "
+                                "the fitted (or best) model as a GeoTIFF: bands D, se, lcl, ucl "
+                                "in animals per 100 km² (one file per session: _SESSION is "
+                                "added to the name when there are several).")
+_FRICTION_TIF_OPT = typer.Option(None, "--friction-tif", help="With a noneuc model (e.g. "
+                                 "--model 'noneuc~res-1'): write its fitted friction surface "
+                                 "as a GeoTIFF, a resistance surface estimated from the "
+                                 "detections (e.g. landscape/resistance.tif for the corridors "
+                                 "stage).")
 _FASTPROXIMITY_OPT = typer.Option(True, "--fastproximity/--no-fastproximity",
                                        help="Collapse proximity/count data over occasions "
                                        "(secr's default).")
@@ -530,6 +566,8 @@ def secr_command(
     dna_assignments: Path | None = _DNA_ASSIGN_OPT,
     dna_spacing: str | None = _DNA_SPACING_OPT,
     dna_occasions: int = _DNA_OCC_OPT,
+    density_tif: Path | None = _DENSITY_TIF_OPT,
+    friction_tif: Path | None = _FRICTION_TIF_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit an SECR model (secr 5.5.0 likelihood) to a joint package or to secr files.
@@ -598,10 +636,14 @@ def secr_command(
             for w in caught:
                 typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
             payload["warnings"] = [str(w.message) for w in caught]
+            payload["files"] = _write_surfaces(getattr(res, "joint", res), density_tif,
+                                               friction_tif)
             if output_format == OutputFormat.json:
                 emit_json(payload)
             else:
                 typer.echo(_text(payload, res))
+                for f in payload["files"]:
+                    typer.echo(f"wrote {f}")
         return
     if traps is None or captures is None:
         raise usage_error("give JOINT_DIR (with --species) or both --traps and --captures")
@@ -633,7 +675,11 @@ def secr_command(
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+        payload["files"] = _write_surfaces(getattr(res, "best_fit", res), density_tif,
+                                           friction_tif)
         if output_format == OutputFormat.json:
             emit_json(payload)
         else:
             typer.echo(_text(payload, res))
+            for f in payload["files"]:
+                typer.echo(f"wrote {f}")

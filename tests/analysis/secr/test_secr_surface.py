@@ -106,3 +106,51 @@ def test_raster_covariate_gives_the_reference_forest_fit(reference_dir, tmp_path
     args[args.index(f"forest={tif}")] = f"forest={small}"
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 1 and "small.tif" in res.output and "missing" in res.output
+
+
+def test_cli_writes_the_noneuc_friction_and_density_surfaces(reference_dir, tmp_path):
+    """`amurlink secr --friction-tif`: the fitted noneuc surface (a resistance surface
+    estimated from the detections) equals exp(beta * res) at secr 5.5.0's beta within the
+    reference tolerance; `--density-tif` writes D per 100 km2; a model without noneuc is
+    refused with a message and no file."""
+    import json
+
+    import rasterio
+    from typer.testing import CliRunner
+
+    from amurlink.cli import app
+
+    ref = json.loads((reference_dir / "secrdesign" / "fits.json").read_text())["fits"][
+        "d1_noneuc_res"]
+    b_ref = {b["name"]: b["beta"] for b in ref["beta"]}["noneuc.res"]
+    d = reference_dir / "secrdesign" / "fits" / "NE"
+    base = ["secr", "--traps", str(d / "traps.csv"), "--captures", str(d / "captures.csv"),
+            "--detector", "proximity", "--mask", str(d / "mask.csv"), "--spacing", "1000",
+            "--noccasions", "20", "--detectfn", "HHN", "--format", "json"]
+    runner = CliRunner()
+    r = runner.invoke(app, [*base, "--model", "noneuc~res-1", "--friction-tif",
+                            str(tmp_path / "friction.tif"), "--density-tif",
+                            str(tmp_path / "density.tif")])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["files"] == [str(tmp_path / "density.tif"), str(tmp_path / "friction.tif")]
+    assert out["loglik"] >= ref["logLik"] - 1e-6
+    assert out["beta"]["noneuc.res"] == pytest.approx(b_ref, rel=1e-4)
+    mask = read_mask(d / "mask.csv", spacing=1000)
+    res_cov = np.asarray(mask.covariates["res"], dtype=float)
+    with rasterio.open(tmp_path / "friction.tif") as src:
+        assert src.descriptions == ("friction",)
+        rows, cols = rasterio.transform.rowcol(src.transform, mask.xy[:, 0], mask.xy[:, 1])
+        friction = src.read(1)[rows, cols]
+        assert (src.read(1) != src.nodata).sum() == mask.n_points
+    np.testing.assert_allclose(friction, np.exp(b_ref * res_cov), rtol=2e-4)
+    # more resistance wherever `res` is higher (secr's positive coefficient)
+    assert np.all(np.diff(friction[np.argsort(res_cov, kind="stable")]) >= -1e-6)
+    with rasterio.open(tmp_path / "density.tif") as src:
+        assert src.descriptions == ("D", "se", "lcl", "ucl")
+        rows, cols = rasterio.transform.rowcol(src.transform, mask.xy[:, 0], mask.xy[:, 1])
+        d_ref = np.exp({b["name"]: b["beta"] for b in ref["beta"]}["D"]) * 1e4  # D ~ 1
+        np.testing.assert_allclose(src.read(1)[rows, cols], d_ref, rtol=1e-4)
+    r = runner.invoke(app, [*base, "--friction-tif", str(tmp_path / "none.tif")])
+    assert r.exit_code == 1 and "no noneuc" in r.output
+    assert not (tmp_path / "none.tif").exists()

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_density_geotiff", "mask_check", "suggest_buffer", "add_raster_covariates",
-           "add_region_covariate"]
+__all__ = ["write_density_geotiff", "write_friction_geotiff", "write_mask_geotiff", "mask_check",
+           "suggest_buffer", "add_raster_covariates", "add_region_covariate"]
 
 
 def _grid(xy: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray, int, int, float, float]:
@@ -65,22 +65,70 @@ def write_density_geotiff(
     -------
     Path
     """
-    import rasterio
-    from rasterio.transform import from_origin
-
     j = results._session_index(session)
     mask = results._ll.sessions[j].mask
     surf = results.density_map(session=j, se=se and not results.design.conditional)
-    bands = ["D"] + ([c for c in ("se", "lcl", "ucl") if c in surf.columns] if se else [])
+    names = ["D"] + ([c for c in ("se", "lcl", "ucl") if c in surf.columns] if se else [])
     if pdot:
-        bands.append("pdot")
+        names.append("pdot")
+    scale = 1e4 if per_100km2 else 1.0
+    bands = {name: surf[name].to_numpy(dtype=float) * (1.0 if name == "pdot" else scale)
+             for name in names}
+    return write_mask_geotiff(
+        mask, bands, path, crs=crs,
+        tags={"units": "animals per 100 km2" if per_100km2 else "animals per hectare",
+              "model": str(results.settings.get("model", {})),
+              "detectfn": results.design.detectfn.name})
+
+
+def write_friction_geotiff(
+    results: Any,
+    path: str | Path,
+    *,
+    session: str | int | None = None,
+    crs: str | None = None,
+) -> Path:
+    """Write the fitted ``noneuc`` surface of one session as a GeoTIFF: a resistance surface.
+
+    For a non-Euclidean model (``noneuc ~ <mask covariates>``) the band ``friction`` holds
+    the real ``noneuc`` at every mask point at the estimates (the per-cell friction whose
+    least-cost distances the fit used; log link). It is estimated from where the animals were
+    detected, so it is a data-driven resistance surface for the corridors
+    (``landscape/resistance.tif`` of a study; ``amurlink habitat corridors``).
+
+    Raises
+    ------
+    ValueError
+        If the model has no ``noneuc`` or the mask is not a regular grid.
+    """
+    surfaces = results.design.noneuc(results.params.to_numpy())
+    if surfaces is None:
+        raise ValueError("the model has no noneuc: fit e.g. --model 'noneuc~res-1' (a mask "
+                         "covariate that may slow movement) to estimate a friction surface")
+    j = results._session_index(session)
+    mask = results._ll.sessions[j].mask
+    return write_mask_geotiff(
+        mask, {"friction": np.asarray(surfaces[j], dtype=float)}, path, crs=crs,
+        tags={"units": "friction (secr real noneuc, per mask cell)",
+              "model": str(results.settings.get("model", {})),
+              "detectfn": results.design.detectfn.name})
+
+
+def write_mask_geotiff(mask: Any, bands: dict[str, np.ndarray], path: str | Path, *,
+                       crs: str | None = None, tags: dict[str, str] | None = None) -> Path:
+    """Write values per mask point as the bands of a float32 GeoTIFF (atomic write).
+
+    The mask must be a regular grid of its spacing (as :func:`make_mask` makes); cells
+    without a mask point are nodata (-9999).
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
     row, col, nrow, ncol, x0, y1 = _grid(mask.xy, mask.spacing)
     nodata = -9999.0
     data = np.full((len(bands), nrow, ncol), nodata, dtype=np.float32)
-    scale = 1e4 if per_100km2 else 1.0
-    for b, name in enumerate(bands):
-        v = surf[name].to_numpy(dtype=float) * (1.0 if name == "pdot" else scale)
-        data[b, row, col] = v.astype(np.float32)
+    for b, v in enumerate(bands.values()):
+        data[b, row, col] = np.asarray(v, dtype=float).astype(np.float32)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -94,10 +142,7 @@ def write_density_geotiff(
             dst.write(data)
             for b, name in enumerate(bands, start=1):
                 dst.set_band_description(b, name)
-            dst.update_tags(units=("animals per 100 km2" if per_100km2 else
-                                   "animals per hectare"),
-                            model=str(results.settings.get("model", {})),
-                            detectfn=results.design.detectfn.name)
+            dst.update_tags(**(tags or {}))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
