@@ -241,6 +241,11 @@ def test_a_true_resistance_beside_the_study_is_compared(tmp_path):
     assert rec["spearman_estimated"] == pytest.approx(1.0)
     assert rec["spearman_uniform"] < 0.9
     assert rec["class_means"] == {"1": 1.0, "20": 20.0} and rec["classes_in_order"]
+    # a truth on another frame is no reason to lose the corridors: no recovery figures
+    write_grid(Grid(r[:, :30], X0, Y0, 1000.0, -9999.0, "EPSG:32652"), tmp_path / "truth" /
+               "resistance_true.tif")
+    value = CORRIDOR_STAGE.fn(StageContext(study, results={"harmonise": {"border": _border()}}))
+    assert "recovery" not in value and value["segments"] == 3
 
 
 def test_the_transform_setting_is_checked():

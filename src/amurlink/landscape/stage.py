@@ -144,6 +144,11 @@ def _corridors(ctx: StageContext) -> dict[str, Any]:
                         "study folder")
     truth_file = ctx.study.folder / _TRUTH
     truth = read_grid(truth_file) if truth_file.is_file() else None
+    if truth is not None and not truth.same_frame(grid):
+        # a comparison, not a result: the corridors still run on a surface of another frame
+        logger.warning("corridors: %s is not on the resistance grid's frame; no recovery "
+                       "figures", truth_file)
+        truth = None
     cross = ctx.study.folder / _CROSSINGS
     obs = pd.read_csv(cross) if cross.is_file() else None
     enc = None

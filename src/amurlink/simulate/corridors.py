@@ -1,8 +1,15 @@
-"""Opt-in corridor scenario: animals that move by a known resistance, so corridors can be recovered.
+"""Opt-in corridor scenarios: animals that move by a known resistance, to recover corridors.
 
-Nothing here changes :func:`amurlink.simulate.simulate_study`: the scenario draws every random
-number from its own child of the seed (spawn key :data:`CORRIDOR_SPAWN_KEY`, beside the ten
-children ``0..9`` that the study uses), so existing scenarios stay byte-identical.
+Two ways, each drawing from its own child of the seed (beside the ten children ``0..9`` that
+:func:`amurlink.simulate.simulate_study` uses), so existing scenarios stay byte-identical:
+
+- the study's own animals (``simulate_study(..., movement="resistance")``): their daily
+  positions come from :func:`resistance_paths` on :func:`true_resistance` of the study's
+  landscape (spawn key :data:`MOVEMENT_SPAWN_KEY`); the cameras, the DNA and the crossings of
+  the study follow. ``amurlink run`` recovers the resistance from those cameras.
+- a separate, controlled simulation (:func:`simulate_corridors`, spawn key
+  :data:`CORRIDOR_SPAWN_KEY`): walkers between two cores and a regular camera grid, described
+  below.
 
 The truth
     The simulator's landscape (:func:`make_landscape`, same bounding box and cell size as the
