@@ -92,6 +92,19 @@ def test_secr_models_stage(small_run):
             t = mt.table
             assert len(t) + len(mt.errors) == len(SECR_MODELS)
             assert t["dAICc"].iloc[0] == 0 and abs(t["AICcwt"].sum() - 1) < 1e-9
+    # each species' best joint surface as a GeoTIFF, the report's density map in numbers
+    import numpy as np
+    import rasterio
+
+    files = v["files"]
+    assert [f.rsplit("/", 1)[-1] for f in files] == [
+        f"density_{'_'.join(sp.split())}.tif" for sp in sorted(v["tables"])]
+    for sp, f in zip(sorted(v["tables"]), files, strict=True):
+        surf = v["tables"][sp]["joint"].best_fit.density_map()
+        with rasterio.open(f) as src:
+            assert src.descriptions[0] == "D" and src.crs is not None
+            rows, cols = rasterio.transform.rowcol(src.transform, surf.x, surf.y)
+            np.testing.assert_allclose(src.read(1)[rows, cols], surf.D * 1e4, rtol=1e-6)
 
 
 def test_settlements_from_csv_geojson_and_geopackage(tmp_path):

@@ -448,7 +448,36 @@ def _secr_models(ctx: StageContext) -> dict[str, Any]:
             tables.setdefault(o["species"], {}).update(o["tables"])
         else:
             errors.append(f"{o['species']} camera + DNA: {o['error']}")
-    return {"models": list(SECR_MODELS), "tables": tables, "errors": errors}
+    files = density_surfaces(tables, ctx.study.out_dir / "secr_models", errors)
+    return {"models": list(SECR_MODELS), "tables": tables, "errors": errors, "files": files}
+
+
+def density_surfaces(tables: dict[str, dict[str, Any]], folder: Path,
+                     errors: list[str]) -> list[str]:
+    """Write each species' best joint model's density surface as a GeoTIFF.
+
+    ``FOLDER/density_<Genus_species>.tif`` (bands D, se, lcl, ucl in animals per 100 km²,
+    over the model's mask; no detection-probability band, which would show the detectors).
+    Surfaces of species no longer fitted are removed, so the folder is this run's. A surface
+    that cannot be written (an irregular mask) is named in ``errors``.
+    """
+    from amurlink.analysis.secr.surface import write_density_geotiff
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    for species, per in sorted(tables.items()):
+        table = per.get("joint")
+        if table is None:
+            continue
+        path = folder / f"density_{'_'.join(species.split())}.tif"
+        try:
+            written.append(str(write_density_geotiff(table.best_fit, path, per_100km2=True)))
+        except ValueError as exc:
+            errors.append(f"{species} density surface: {exc}")
+    for old in folder.glob("density_*.tif"):
+        if str(old) not in written:
+            old.unlink()
+    return written
 
 
 def _secr_dna_files(study: Study) -> dict[str, Path]:
