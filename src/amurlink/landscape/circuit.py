@@ -82,8 +82,8 @@ class CircuitGraph:
 
     def laplacian(self) -> sp.csr_matrix:
         """The graph Laplacian (CSR), built in one pass with 32-bit indices where they fit
-        (the off-diagonal and diagonal parts used to be two matrices added: at 20 M cells
-        that sum was the run's memory peak)."""
+        (it used to be two matrices and their sum, from 64-bit temporaries: part of the
+        20 M-cell run's memory peak)."""
         n, e = self.n, self.c.size
         idx = np.int32 if max(n, 2 * e + n) < np.iinfo(np.int32).max else np.int64
         rows = np.empty(2 * e + n, dtype=idx)
@@ -94,9 +94,7 @@ class CircuitGraph:
         np.negative(self.c, out=data[:e])
         data[e : 2 * e] = data[:e]
         data[2 * e :] = np.bincount(self.u, self.c, n) + np.bincount(self.w, self.c, n)
-        lap = sp.coo_matrix((data, (rows, cols)), shape=(n, n))
-        del rows, cols, data
-        out = lap.tocsr()
+        out = sp.coo_matrix((data, (rows, cols)), shape=(n, n)).tocsr()
         out.sum_duplicates()
         return out
 

@@ -80,9 +80,7 @@ def cost_graph(
         data[b] = data[a]
         at += k
         del both
-    g = sp.coo_matrix((data, (rows, cols)), shape=(n, n))
-    del rows, cols, data
-    return g.tocsr()
+    return sp.coo_matrix((data, (rows, cols)), shape=(n, n)).tocsr()
 
 
 def cost_distance(
