@@ -694,7 +694,9 @@ for _cmd, _why in _CLI_OWNER.items():
 # Commands added by other issues, registered as local owner tools when they arrived; their
 # authors confirm (or give them a producer) when they write data for anyone else.
 _CLI_OWNER_LATE = {
-    "run": "amurlink run: the owner's pipeline; its reports are report:* outputs (build_view)",
+    "run": "amurlink run: the owner's pipeline; its reports are report:* outputs (build_view); "
+           "the rest of OUT/ stays with the owner (joint/, corridors/, secr_models/ density "
+           "surfaces)",
     "init": "writes a commented study folder template (no data)",
     "corridors": "runs a Circuitscape job on the owner's rasters",
     "habitat resistance": "resistance surfaces from the owner's habitat rasters",

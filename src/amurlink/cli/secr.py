@@ -321,7 +321,7 @@ def _write_surfaces(fit: Any, density: Path | None, friction: Path | None) -> li
         return []
     if isinstance(fit, dict) and "camera_dna" in fit:  # camera + DNA: the best joint model
         fit = fit["camera_dna"]["joint"].best_fit
-    sessions = [s.ch.session for s in fit._ll.sessions]
+    sessions = fit.sessions
     out: list[str] = []
     for path, write, kw in ((density, write_density_geotiff, {"per_100km2": True}),
                             (friction, write_friction_geotiff, {})):

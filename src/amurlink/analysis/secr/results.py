@@ -116,6 +116,11 @@ class SECRResults:
         self.n = int(loglik_obj.n_animals)
         self.settings = dict(settings)
 
+    @property
+    def sessions(self) -> list[str]:
+        """Session labels, in the order of the fit."""
+        return [s.ch.session for s in self._ll.sessions]
+
     # ------------------------------------------------------------------ basic statistics
     @property
     def se(self) -> pd.Series:
@@ -222,7 +227,7 @@ class SECRResults:
                              "ucl": np.asarray(ucl, dtype=float)})
 
     def _predict_newdata(self, newdata: pd.DataFrame, alpha: float) -> pd.DataFrame:
-        labels = [s.ch.session for s in self._ll.sessions]
+        labels = self.sessions
         design = self.design
         out = []
         for r in range(len(newdata)):
@@ -253,7 +258,7 @@ class SECRResults:
 
     # ------------------------------------------------------------------ derived quantities
     def _session_index(self, session: str | int | None) -> int:
-        labels = [s.ch.session for s in self._ll.sessions]
+        labels = self.sessions
         if session is None:
             if len(labels) > 1:
                 raise ValueError(f"several sessions ({labels}); say which with session=")
@@ -663,7 +668,7 @@ class SECRResults:
                         for k in ("estimate", "se", "lcl", "ucl", "n")}
                     for q, r in table.iterrows()}
         if not self.design.conditional:
-            labels = [s.ch.session for s in self._ll.sessions]
+            labels = self.sessions
             if len(labels) == 1:
                 out["region_N"] = _rn(self.region_N(alpha=alpha))
             else:
