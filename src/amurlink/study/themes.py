@@ -505,7 +505,7 @@ COVARIATE_LAYERS = ("forest", "near_people")
 
 def write_theme_inputs(study: Any, folder: str | Path, *, incidents: bool = True,
                        corridors: bool = True) -> list[Path]:
-    """Add incident books, settlements and the corridor resistance to a simulated study folder.
+    """Add incident books, settlements and the corridor inputs to a simulated study folder.
 
     ``incidents/<cc>/`` (the simulator's incident tables per country, claimants included:
     the owner's books) and ``landscape/settlements.csv`` (unless ``incidents`` is false).
