@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 _LAZY = {
+    "AREA_DETECTORS": "amurlink.analysis.secr.capthist",
     "CaptureHistory": "amurlink.analysis.secr.capthist",
     "DETECTFN": "amurlink.analysis.secr.detectfn",
     "DETECTORS": "amurlink.analysis.secr.capthist",
@@ -45,6 +46,7 @@ _LAZY = {
     "read_traps": "amurlink.analysis.secr.io",
     "se_untransform": "amurlink.analysis.secr.links",
     "secr_loglik": "amurlink.analysis.secr.likelihood",
+    "simulate_area_capthist": "amurlink.analysis.secr.area",
     "transform": "amurlink.analysis.secr.links",
     "untransform": "amurlink.analysis.secr.links",
     "write_capthist": "amurlink.analysis.secr.io",
@@ -54,6 +56,7 @@ _LAZY = {
 
 
 __all__ = [
+    "AREA_DETECTORS",
     "CaptureHistory",
     "DETECTFN",
     "DETECTORS",
@@ -89,6 +92,7 @@ __all__ = [
     "read_traps",
     "se_untransform",
     "secr_loglik",
+    "simulate_area_capthist",
     "transform",
     "untransform",
     "write_captures",

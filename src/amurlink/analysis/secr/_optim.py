@@ -252,6 +252,10 @@ def start_values(loglik_obj) -> np.ndarray:
     """Start values like secr's ``autoini``: sigma from the spread of recaptures, the detection
     intercept matching the mean number of detections per animal, D = n / esa."""
     design = loglik_obj.design
+    if getattr(loglik_obj.sessions[0], "dim", None) is not None:  # area or line detectors
+        from amurlink.analysis.secr.area import area_start_values
+
+        return area_start_values(loglik_obj)
     sessions = [s.ch for s in loglik_obj.sessions]
     fn = design.detectfn
     sig = _rpsv(sessions)

@@ -11,10 +11,12 @@ from numpy.typing import ArrayLike
 
 from amurlink.exceptions import DataError
 
-__all__ = ["DETECTORS", "CaptureHistory"]
+__all__ = ["AREA_DETECTORS", "DETECTORS", "CaptureHistory"]
 
+#: Area and line detectors (searched areas and routes): each detection has a location.
+AREA_DETECTORS = ("polygon", "polygonX", "transect", "transectX")
 #: Detector types: secr's names. "single" is fitted with the multi-catch likelihood, as secr.
-DETECTORS = ("multi", "single", "proximity", "count")
+DETECTORS = ("multi", "single", "proximity", "count", *AREA_DETECTORS)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -56,6 +58,14 @@ class CaptureHistory:
         Detector type of each occasion when it varies, as secr allows (``"count"`` for
         camera occasions, ``"proximity"`` for DNA searches): one model of both with shared
         density and movement; ``lambda0 ~ dettype`` gives each type its own detection.
+    geometry : tuple of shapely geometries, optional
+        For area and line detectors (``polygon``, ``polygonX``, ``transect``,
+        ``transectX``): each detector's searched area (Polygon/MultiPolygon) or route
+        (LineString/MultiLineString); ``traps`` then holds a point on each.
+    detection_xy : ndarray, shape (detections, 2), optional
+        For area and line detectors: where each detection was made, in the order of
+        ``np.nonzero(counts)`` with each (animal, occasion, detector) repeated by its count
+        (build with :meth:`from_locations`).
 
     References
     ----------
@@ -74,6 +84,8 @@ class CaptureHistory:
     crs: str | None = None
     trap_covariates: pd.DataFrame | None = None
     occasion_detectors: tuple[str, ...] | None = None
+    geometry: tuple | None = None
+    detection_xy: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +129,7 @@ class CaptureHistory:
                     f"animal {i + 1} has {per_occ[i, s]} detections on occasion {s + 1}; use "
                     "detector='proximity' or 'count'"
                 )
+        self._check_area(counts)
         if n and np.any(counts.reshape(n, -1).sum(axis=1) == 0):
             i = int(np.flatnonzero(counts.reshape(n, -1).sum(axis=1) == 0)[0])
             raise DataError(f"animal {i + 1} has no detection; every animal needs at least one")
@@ -192,7 +205,136 @@ class CaptureHistory:
             object.__setattr__(self, "occasion_detectors", od)
         object.__setattr__(self, "session", str(self.session))
 
+    def _check_area(self, counts: np.ndarray) -> None:
+        """Validate (and freeze) the geometry and detection locations of area and line
+        detectors; refuse them for point detectors."""
+        if self.detector not in AREA_DETECTORS:
+            if self.geometry is not None or self.detection_xy is not None:
+                raise DataError(f"geometry and detection_xy belong to area and line detectors "
+                                f"({', '.join(AREA_DETECTORS)}), not {self.detector!r}")
+            return
+        import shapely
+
+        from amurlink.analysis.secr.area import detector_geometry
+
+        n, S, K = counts.shape
+        geoms = tuple(self.geometry) if self.geometry is not None else ()
+        if len(geoms) != K:
+            raise DataError(f"{self.detector} detectors need one geometry per detector ({K}), "
+                            f"got {len(geoms)}")
+        geoms = tuple(detector_geometry(g, self.detector, str(k + 1))
+                      for k, g in enumerate(geoms))
+        xy = np.zeros((0, 2)) if self.detection_xy is None else np.array(self.detection_xy,
+                                                                        dtype=float)
+        total = int(counts.sum())
+        if xy.shape != (total, 2):
+            raise DataError(f"{self.detector} detectors need the location of every detection: "
+                            f"detection_xy must have shape ({total}, 2), got {xy.shape}")
+        if not np.all(np.isfinite(xy)):
+            raise DataError("detection_xy has missing or infinite coordinates")
+        if total:
+            i, s, k = np.nonzero(counts)
+            reps = counts[i, s, k]
+            i, s, k = np.repeat(i, reps), np.repeat(s, reps), np.repeat(k, reps)
+            dist = shapely.distance(np.asarray(geoms, dtype=object)[k], shapely.points(xy))
+            bad = np.flatnonzero(dist > 0.01)
+            if bad.size:
+                j = int(bad[0])
+                raise DataError(
+                    f"detection {j + 1} (animal {i[j] + 1}, occasion {s[j] + 1}) at "
+                    f"({xy[j, 0]:.1f}, {xy[j, 1]:.1f}) is {dist[j]:.1f} m from detector "
+                    f"{k[j] + 1}: a {self.detector} detection must lie on its detector; "
+                    "fix the location or the detector")
+        if self.detector.endswith("X") and n and counts.sum(axis=2).max() > 1:
+            i, s = np.argwhere(counts.sum(axis=2) > 1)[0]
+            raise DataError(f"{self.detector} detectors record an animal at most once per "
+                            f"occasion, but animal {i + 1} has {counts[i, s].sum()} detections "
+                            f"on occasion {s + 1}; use {self.detector[:-1]!r}")
+        if self.occasion_detectors is not None:
+            raise DataError("area and line detectors cannot be mixed with others by occasion")
+        object.__setattr__(self, "geometry", geoms)
+        object.__setattr__(self, "detection_xy", _frozen(xy))
+
     # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_locations(
+        cls,
+        geometry: Sequence,
+        animal: ArrayLike,
+        occasion: ArrayLike,
+        detector_index: ArrayLike,
+        xy: ArrayLike,
+        *,
+        detector: str = "polygon",
+        n_occasions: int | None = None,
+        usage: ArrayLike | None = None,
+        trap_ids: Sequence[str] | None = None,
+        animal_ids: Sequence[str] | None = None,
+        covariates: pd.DataFrame | None = None,
+        session: str = "1",
+        crs: str | None = None,
+        trap_covariates: pd.DataFrame | None = None,
+    ) -> CaptureHistory:
+        """Build a capture history of area or line detectors from one entry per detection:
+        0-based ``animal``, ``occasion``, ``detector_index`` and its location ``xy``.
+
+        Parameters
+        ----------
+        geometry : sequence of shapely geometries
+            One per detector: Polygon/MultiPolygon for ``polygon``/``polygonX``,
+            LineString/MultiLineString for ``transect``/``transectX`` (metres).
+        xy : array_like, shape (detections, 2)
+            Where each detection was made (on its detector).
+        detector : {"polygon", "polygonX", "transect", "transectX"}
+            ``...X``: exclusive (at most one detection per animal and occasion).
+
+        Returns
+        -------
+        CaptureHistory
+        """
+        import shapely
+
+        if detector not in AREA_DETECTORS:
+            raise DataError(f"from_locations builds area or line detectors "
+                            f"({', '.join(AREA_DETECTORS)}), got {detector!r}")
+        geometry = list(geometry)
+        animal = np.asarray(animal, dtype=np.int64).reshape(-1)
+        occasion = np.asarray(occasion, dtype=np.int64).reshape(-1)
+        kidx = np.asarray(detector_index, dtype=np.int64).reshape(-1)
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if not (animal.size == occasion.size == kidx.size == len(xy)):
+            raise DataError("animal, occasion, detector_index and xy need one entry per "
+                            "detection each")
+        if kidx.size and (kidx.min() < 0 or kidx.max() >= len(geometry)):
+            raise DataError(f"detector_index out of range 0..{len(geometry) - 1}")
+        n = len(animal_ids) if animal_ids is not None else (
+            int(animal.max()) + 1 if animal.size else 0)
+        if n_occasions is None:
+            n_occasions = (np.asarray(usage).shape[1] if usage is not None
+                           else int(occasion.max()) + 1 if occasion.size else 1)
+        if occasion.size and (occasion.min() < 0 or occasion.max() >= n_occasions):
+            raise DataError(f"occasion out of range 1..{n_occasions}")
+        counts = np.zeros((n, int(n_occasions), len(geometry)), dtype=np.int64)
+        np.add.at(counts, (animal, occasion, kidx), 1)
+        order = np.lexsort((kidx, occasion, animal))  # np.nonzero order of the counts
+        pts = [(g.representative_point() if g.geom_type.endswith("Polygon")
+                else g.interpolate(0.5, normalized=True)) if isinstance(g, shapely.Geometry)
+               else None for g in geometry]
+        traps = np.array([[p.x, p.y] if p is not None else [np.nan, np.nan] for p in pts])
+        if not np.all(np.isfinite(traps)):
+            k = int(np.flatnonzero(~np.isfinite(traps[:, 0]))[0])
+            raise DataError(f"detector {k + 1}: {detector} detectors need a shapely geometry, "
+                            f"got {geometry[k]!r}")
+        return cls(
+            traps=traps, counts=counts, detector=detector,
+            usage=None if usage is None else np.asarray(usage, dtype=float),
+            trap_ids=tuple(trap_ids) if trap_ids is not None else (),
+            animal_ids=tuple(animal_ids) if animal_ids is not None else (),
+            covariates=covariates, session=session, crs=crs,
+            trap_covariates=trap_covariates, geometry=tuple(geometry),
+            detection_xy=xy[order],
+        )
+
     @classmethod
     def from_arrays(
         cls,
@@ -408,7 +550,7 @@ class CaptureHistory:
         i, s, k = np.nonzero(self.counts)
         reps = self.counts[i, s, k]
         i, s, k = np.repeat(i, reps), np.repeat(s, reps), np.repeat(k, reps)
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 "session": self.session,
                 "animal_id": np.asarray(self.animal_ids, dtype=object)[i],
@@ -416,6 +558,10 @@ class CaptureHistory:
                 "trap_id": np.asarray(self.trap_ids, dtype=object)[k],
             }
         )
+        if self.detection_xy is not None:  # area and line detectors: where
+            out["x"] = self.detection_xy[:, 0]
+            out["y"] = self.detection_xy[:, 1]
+        return out
 
 
 def usage_columns(columns: Sequence[str]) -> list[str]:

@@ -826,6 +826,25 @@ def _loglik_session(
     return ll + ses.logmult
 
 
+def _check_area_model(design: Design, sessions: list[CaptureHistory]) -> None:
+    """Refuse, with a clear message, the parts of the model not built for area and line
+    detectors (behavioural responses, time effects, noneuc, mixing with point detectors)."""
+    kinds = sorted({ch.detector for ch in sessions})
+    if any(ch.geometry is None for ch in sessions):
+        raise NotImplementedError(f"sessions of area or line detectors cannot be fitted with "
+                                  f"sessions of point detectors in one model (got {kinds})")
+    missing = []
+    if design.learned is not None or design.n_states != 1:
+        missing.append(f"behavioural response ({design.learned})")
+    if design.has_time:
+        missing.append("time effects (t, T, time covariates)")
+    if design.has_noneuc:
+        missing.append("non-Euclidean distance (noneuc)")
+    if missing:
+        raise NotImplementedError(f"{', '.join(missing)} with {'/'.join(kinds)} detectors "
+                                  "is not implemented")
+
+
 class LogLikelihood:
     """A prepared SECR log-likelihood: call it with a beta vector (link scale).
 
@@ -875,10 +894,15 @@ class LogLikelihood:
         self.conditional = bool(conditional)
         timed = self.design.has_time
         mixed = any(ch.occasion_detectors is not None for ch in sessions)
+        area = [ch.geometry is not None for ch in sessions]
+        if any(area):
+            _check_area_model(self.design, sessions)
+            from amurlink.analysis.secr.area import AreaSession
         self.sessions = [
+            AreaSession(ch, m, fn) if is_area else
             _Session(ch, m, fn, fastproximity=fastproximity and not timed and not mixed,
                      learned=self.design.learned, n_states=self.design.n_states)
-            for ch, m in zip(sessions, masks, strict=True)
+            for ch, m, is_area in zip(sessions, masks, area, strict=True)
         ]
         self._tgroups: list = []
         if timed:  # time effects: the general state likelihood per occasion group
@@ -893,8 +917,9 @@ class LogLikelihood:
                 ses._prepare_states()
         self.nevals = 0
         if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
-            for ses in self.sessions:
-                ses.set_distances(np.sqrt(ses.d2))
+            for ses, is_area in zip(self.sessions, area, strict=True):
+                if not is_area:
+                    ses.set_distances(np.sqrt(ses.d2))
         self._lcd = None
         self._noneuc_key: tuple | None = None
         self._dist_cache: dict = {}

@@ -178,7 +178,8 @@ def make_mask(
     Parameters
     ----------
     traps : array_like, shape (K, 2)
-        Detector coordinates in metres (or a :class:`CaptureHistory`).
+        Detector coordinates in metres (or a :class:`CaptureHistory`; for area and line
+        detectors the box and the buffer are taken around their areas and lines).
     buffer : float, default 100
         Buffer width in metres. Choose about 4 sigma for a halfnormal detection function.
     spacing : float, optional
@@ -216,9 +217,17 @@ def make_mask(
     """
     from amurlink.analysis.secr.capthist import CaptureHistory
 
+    searched = None
     if isinstance(traps, CaptureHistory):
         crs = crs or traps.crs
-        traps = traps.traps
+        if traps.geometry is not None:  # area and line detectors: buffer their shapes
+            import shapely
+
+            searched = shapely.union_all(traps.geometry)
+            b = searched.bounds
+            traps = np.array([[b[0], b[1]], [b[2], b[3]]])
+        else:
+            traps = traps.traps
     traps = np.asarray(traps, dtype=float)
     if traps.ndim != 2 or traps.shape[1] != 2:
         raise DataError(f"traps must have shape (K, 2), got {traps.shape}")
@@ -240,7 +249,11 @@ def make_mask(
     gx, gy = np.meshgrid(x, y)  # x varies fastest
     xy = np.column_stack([gx.ravel(), gy.ravel()])
     keep = np.ones(len(xy), dtype=bool)
-    if type == "trapbuffer":
+    if type == "trapbuffer" and searched is not None:
+        import shapely
+
+        keep &= shapely.dwithin(searched, shapely.points(xy), buffer)
+    elif type == "trapbuffer":
         from scipy.spatial import cKDTree
 
         dist, _ = cKDTree(traps).query(xy)
