@@ -36,7 +36,7 @@ def test_shapes_by_hand():
     g, h = detection_arrays(d, "HR", 0.3, 20.0, z=4.0)
     np.testing.assert_allclose(h, -np.log1p(-g))
     assert get_detectfn(15).name == "HHR" and get_detectfn("hazard rate").code == 1
-    with pytest.raises(ValueError, match="needs its shape parameter"):
+    with pytest.raises(ValueError, match="needs its third parameter z"):
         detection_arrays(d, "HHR", 0.5, 20.0)
 
 

@@ -278,7 +278,7 @@ def start_values(loglik_obj) -> np.ndarray:
     usum = ses.usage.sum(1)
 
     # the distance part of the detection function does not change with the intercept
-    z0 = (fn.z_start if fn.extra == "z" else fn.z_start * sig) if fn.extra else None
+    z0 = (fn.z_start * sig if fn.z_distance else fn.z_start) if fn.extra else None
     with np.errstate(divide="ignore"):  # h = -log(1 - 1 * core) is not used
         g1, h1 = ses.gh_values(1.0, sig, z0) if z0 is not None else ses.gh_values(1.0, sig)
     core = h1 if fn.hazard else g1

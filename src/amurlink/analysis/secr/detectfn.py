@@ -1,4 +1,4 @@
-"""Detection functions of SECR (halfnormal, exponential and their hazard forms), vectorised."""
+"""Detection functions of SECR (secr's list, codes 0-8 and 14-19), vectorised."""
 
 from __future__ import annotations
 
@@ -152,7 +152,9 @@ class DetectFn:
     hazard: bool
     shape: str  # halfnormal, exponential, hazardrate, varpower, compound or annular
     extra: str | None = None  # third parameter ("z" shape, "w" annulus radius) or None
-    z_start: float = 5.0  # start of z; for w: a fraction of the start sigma
+    z_start: float = 5.0  # start of the third parameter (times the start sigma if z_distance)
+    z_distance: bool = False  # whether the third parameter is a distance (w of ANN, HAN, WEX;
+    # z of CLN, the spread of the lognormal)
 
     @property
     def uses_distance(self) -> bool:
@@ -174,6 +176,22 @@ class DetectFn:
                                                             -700.0))))
         if self.shape == "annular":  # exp(-(d - w)^2 / 2 sigma^2), w = z
             return np.exp(np.maximum(-((d - z) ** 2) * (0.5 / (sigma * sigma)), -700.0))
+        if self.shape == "uniform":  # 1 within sigma (secr: d < sigma), else 0
+            return np.where(d < sigma, 1.0, 0.0)
+        if self.shape == "wexponential":  # 1 within w, then exp(-(d - w) / sigma)
+            return np.where(d < z, 1.0, np.exp(np.maximum(-(d - z) / sigma, -700.0)))
+        if self.shape == "cumlognormal":  # upper tail of a lognormal of mean sigma, sd z
+            from scipy.special import ndtr
+
+            cv2 = (z / sigma) ** 2
+            sdlog = np.sqrt(np.log1p(cv2))
+            meanlog = np.log(sigma) - 0.5 * np.log1p(cv2)
+            with np.errstate(divide="ignore"):
+                return ndtr(-(np.log(d) - meanlog) / sdlog)
+        if self.shape == "cumgamma":  # upper tail of a gamma of shape z and mean sigma
+            from scipy.special import gammaincc
+
+            return gammaincc(z, d * (z / sigma))
         with np.errstate(over="ignore"):
             return np.exp(-np.minimum(np.power(d / sigma, z), 700.0))
 
@@ -196,8 +214,13 @@ DETECTFN: dict[str, DetectFn] = {
     "HHR": DetectFn("HHR", 15, True, "hazardrate", "z", 5.0),
     "HVP": DetectFn("HVP", 19, True, "varpower", "z", 2.0),
     "CHN": DetectFn("CHN", 3, False, "compound", "z", 1.0),
-    "ANN": DetectFn("ANN", 6, False, "annular", "w", 0.5),
-    "HAN": DetectFn("HAN", 17, True, "annular", "w", 0.5),
+    "ANN": DetectFn("ANN", 6, False, "annular", "w", 0.5, True),
+    "HAN": DetectFn("HAN", 17, True, "annular", "w", 0.5, True),
+    "UN": DetectFn("UN", 4, False, "uniform"),
+    "WEX": DetectFn("WEX", 5, False, "wexponential", "w", 0.5, True),
+    "CLN": DetectFn("CLN", 7, False, "cumlognormal", "z", 0.5, True),
+    "CG": DetectFn("CG", 8, False, "cumgamma", "z", 5.0),
+    "HCG": DetectFn("HCG", 18, True, "cumgamma", "z", 5.0),
 }
 _BY_CODE = {fn.code: fn for fn in DETECTFN.values()}
 _ALIASES = {
@@ -214,6 +237,11 @@ _ALIASES = {
     "compound halfnormal": "CHN",
     "annular normal": "ANN",
     "hazard annular normal": "HAN",
+    "uniform": "UN",
+    "w exponential": "WEX",
+    "cumulative lognormal": "CLN",
+    "cumulative gamma": "CG",
+    "hazard cumulative gamma": "HCG",
 }
 
 
@@ -223,8 +251,9 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
     Raises
     ------
     ValueError
-        If the name or code is not one of HN (0), HR (1), EX (2), CHN (3), ANN (6),
-        HHN (14), HHR (15), HEX (16), HAN (17), HVP (19).
+        If the name or code is not one of HN (0), HR (1), EX (2), CHN (3), UN (4),
+        WEX (5), ANN (6), CLN (7), CG (8), HHN (14), HHR (15), HEX (16), HAN (17), HCG (18),
+        HVP (19).
     """
     if isinstance(detectfn, DetectFn):
         return detectfn
@@ -240,7 +269,9 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
             return DETECTFN[key]
     raise ValueError(
         f"unknown detection function {detectfn!r}; expected one of HN (0), HR (1), EX (2), "
-        "CHN (3), ANN (6), HHN (14), HHR (15), HEX (16), HAN (17), HVP (19)"
+        "CHN (3), UN (4), WEX (5), ANN (6), CLN (7), CG (8), HHN (14), HHR (15), HEX (16), "
+        "HAN (17), HCG (18), HVP (19) (secr's signal-strength functions 9-13 and HPX (20) are "
+        "not implemented)"
     )
 
 
@@ -277,8 +308,9 @@ def detection_arrays(
     elif fn.shape == "exponential":
         core = np.exp(-d * (1.0 / sigma))
     else:
-        if z is None:
-            raise ValueError(f"detection function {fn.name} needs its shape parameter z")
+        if z is None and fn.extra is not None:
+            raise ValueError(f"detection function {fn.name} needs its third parameter "
+                             f"{fn.extra}")
         core = fn.core(np.asarray(d, dtype=float), None, sigma, z)
     if fn.hazard:
         h = intercept * core
