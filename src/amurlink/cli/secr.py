@@ -31,6 +31,10 @@ class Detector(str, enum.Enum):  # noqa: UP042 - same style as cli._common.Outpu
     count = "count"
     multi = "multi"
     single = "single"
+    polygon = "polygon"
+    polygonX = "polygonX"  # noqa: N815 - secr's name
+    transect = "transect"
+    transectX = "transectX"  # noqa: N815 - secr's name
 
 
 _FILE = {"exists": False, "dir_okay": False, "resolve_path": True}
@@ -100,6 +104,10 @@ def fit_files(
                               f"{', '.join(c.session for c in sessions)}), not {len(masks)}")
         ms = [read_mask(p, spacing=spacing) for p in masks]
         m: Any = ms[0] if len(ms) == 1 else ms
+    elif sessions[0].geometry is not None:  # area and line detectors: around their shapes
+        ms = [make_mask(c, buffer=100.0 if buffer is None else buffer, spacing=spacing)
+              for c in sessions]
+        m = ms[0] if len(ms) == 1 else ms
     else:
         import numpy as np
 
@@ -142,11 +150,13 @@ def fit_files(
 
 
 _DETECTFN_CODES = {"HN": 0, "HR": 1, "EX": 2, "HHN": 14, "HHR": 15, "HEX": 16, "HVP": 19,
-                   "CHN": 3, "ANN": 6, "HAN": 17}
+                   "CHN": 3, "ANN": 6, "HAN": 17, "UN": 4, "WEX": 5, "CLN": 7, "CG": 8,
+                   "HCG": 18}
 _DETECTFN_ALIASES = {"halfnormal", "exponential", "hazard halfnormal", "hazard exponential",
                      "hazardhalfnormal", "hazardexponential", "hazard rate", "hazardrate",
                      "hazard hazard rate", "hazard variable power", "compound halfnormal",
-                     "annular normal", "hazard annular normal"}
+                     "annular normal", "hazard annular normal", "uniform", "w exponential",
+                     "cumulative lognormal", "cumulative gamma", "hazard cumulative gamma"}
 
 
 def _known_detectfn(value: str) -> bool:
@@ -467,9 +477,12 @@ _BUFFER_OPT = typer.Option(None, "--buffer", help="Mask buffer when no --mask is
                            "(12km, 800m; a bare number is metres). Default: JOINT_DIR 12km; "
                            "files 100 m.")
 _DETECTOR_OPT = typer.Option(None, "--detector", help="Detector type (files: required; "
-                             "JOINT_DIR: count, or proximity).")
-_DETECTFN_OPT = typer.Option(None, "--detectfn", help="Detection function: HN, HHN, EX, "
-                             "HEX (default: HHN for JOINT_DIR, HN for files).")
+                             "polygon, polygonX, transect, transectX: searched areas and "
+                             "routes, detector file trap_id,x,y per vertex or trap_id,wkt, "
+                             "detections with x,y; JOINT_DIR: count, or proximity).")
+_DETECTFN_OPT = typer.Option(None, "--detectfn", help="Detection function: secr's name or "
+                             "code, e.g. HN, HHN, EX, HEX, HHR, HCG (default: HHN for "
+                             "JOINT_DIR and area/line detectors, HN for other files).")
 _SPECIES_OPT = typer.Option(None, "--species", help="JOINT_DIR: scientific name, e.g. "
                             "'Panthera pardus'.")
 _OCCASION_OPT = typer.Option(None, "--occasion-days", min=0.0, help="JOINT_DIR: occasion "
@@ -574,8 +587,9 @@ def secr_command(
 
     JOINT_DIR: the joint data and each country alone, per-country abundance side by side.
     """
-    if detectfn is None:
-        detectfn = "HHN" if joint_dir is not None else "HN"
+    if detectfn is None:  # secr: area and line detectors need a hazard function
+        area = detector is not None and detector.value.startswith(("polygon", "transect"))
+        detectfn = "HHN" if joint_dir is not None or area else "HN"
     if not _known_detectfn(detectfn):
         # checked without importing numpy (the start-up of the command stays small)
         raise usage_error(f"unknown detection function {detectfn!r}; expected one of "

@@ -17,6 +17,8 @@ data simulated with R's random numbers), so the references here are:
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import shapely
@@ -346,3 +348,77 @@ def test_mask_buffers_the_searched_areas_and_lines():
     # points along the middle of the line are kept (the representative point alone would
     # drop everything beyond 500 m of x = 2500)
     assert mask.xy[:, 0].min() < 0 and mask.xy[:, 0].max() > 5000
+
+
+# ----------------------------------------------------------------------------- files and CLI
+def _write_files(tmp_path, ch, *, wkt: bool, with_trap_id: bool):
+    import pandas as pd
+
+    if wkt:
+        t = pd.DataFrame({"trap_id": ch.trap_ids, "wkt": [g.wkt for g in ch.geometry]})
+    else:
+        rows = []
+        for tid, g in zip(ch.trap_ids, ch.geometry, strict=True):
+            c = (np.asarray(g.exterior.coords)[:-1] if g.geom_type == "Polygon"
+                 else np.asarray(g.coords))
+            rows += [(tid, x, y) for x, y in c]
+        t = pd.DataFrame(rows, columns=["trap_id", "x", "y"])
+    frame = ch.to_frame()
+    if not with_trap_id:
+        frame = frame.drop(columns=["trap_id"])
+    tp, cp = tmp_path / "traps.csv", tmp_path / "captures.csv"
+    t.to_csv(tp, index=False)
+    frame.to_csv(cp, index=False)
+    return tp, cp
+
+
+@pytest.mark.parametrize(("detector", "wkt", "with_trap_id"),
+                         [("polygon", False, False), ("transectX", True, True)])
+def test_files_round_trip_and_cli_fit(tmp_path, detector, wkt, with_trap_id):
+    from typer.testing import CliRunner
+
+    from amurlink.analysis.secr import fit_secr, read_capthist
+    from amurlink.cli import app
+
+    geoms = ([box(0, 0, 1000, 1000), box(1500, 0, 2500, 1000)] if detector == "polygon"
+             else [LineString([(0, 0), (1000, 0), (1000, 1000)]),
+                   LineString([(1500, 0), (2500, 1000)])])
+    rng = np.random.default_rng(5)
+    cent = rng.uniform([-600, -600], [3100, 1600], size=(180, 2))
+    ch = simulate_area_capthist(geoms, detector, cent, lambda0=2.0, sigma=150.0,
+                                n_occasions=3, rng=rng)
+    tp, cp = _write_files(tmp_path, ch, wkt=wkt, with_trap_id=with_trap_id)
+    back = read_capthist(tp, cp, detector=detector, n_occasions=3)
+    np.testing.assert_array_equal(back.counts.sum(axis=(0, 1)), ch.counts.sum(axis=(0, 1)))
+    assert back.n == ch.n and back.n_detections == ch.n_detections
+    np.testing.assert_allclose(np.array(sorted(map(tuple, back.detection_xy))),
+                               np.array(sorted(map(tuple, ch.detection_xy))), rtol=1e-12)
+    result = CliRunner().invoke(app, ["secr", "--traps", str(tp), "--captures", str(cp),
+                                      "--detector", detector, "--buffer", "600",
+                                      "--spacing", "75", "--noccasions", "3",
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["detector"] == detector
+    lib = fit_secr(back, make_mask(back, buffer=600, spacing=75), detectfn="HHN").predict()
+    assert out["estimates"]["D"]["estimate"] == pytest.approx(lib.loc["D", "estimate"],
+                                                              rel=1e-9)
+    assert set(out["estimates"]) == {"D", "lambda0", "sigma"}
+
+
+def test_detection_outside_every_detector_names_the_row(tmp_path):
+    from amurlink.analysis.secr import read_capthist
+
+    (tmp_path / "t.csv").write_text("trap_id,wkt\nA,POLYGON ((0 0, 100 0, 100 100, 0 100, "
+                                    "0 0))\n")
+    (tmp_path / "c.csv").write_text("animal_id,occasion,x,y\nT1,1,50,50\n")
+    with pytest.raises(DataError, match="t.csv: cannot parse as CSV .*quote it"):
+        read_capthist(tmp_path / "t.csv", tmp_path / "c.csv", detector="polygon")
+    (tmp_path / "t.csv").write_text('trap_id,wkt\nA,"POLYGON ((0 0, 100 0, 100 100, 0 100, '
+                                    '0 0))"\n')
+    (tmp_path / "c.csv").write_text("animal_id,occasion,x,y\nT1,1,50,50\nT1,1,500,50\n")
+    with pytest.raises(DataError, match=r"c.csv, row 3: .*no detector holds it"):
+        read_capthist(tmp_path / "t.csv", tmp_path / "c.csv", detector="polygon")
+    (tmp_path / "c.csv").write_text("animal_id,occasion,x,y\nT1,one,50,50\n")
+    with pytest.raises(DataError, match="row 2: occasion must be a whole number"):
+        read_capthist(tmp_path / "t.csv", tmp_path / "c.csv", detector="polygon")

@@ -187,7 +187,8 @@ def test_cli_detectfn_names_agree_with_the_library():
 
     assert _DETECTFN_CODES == {k: v.code for k, v in DETECTFN.items()}
     assert _DETECTFN_ALIASES == set(_ALIASES)
-    assert _known_detectfn("hhr") and _known_detectfn("19") and not _known_detectfn("HCG")
+    assert _known_detectfn("hhr") and _known_detectfn("19") and _known_detectfn("HCG")
+    assert not _known_detectfn("HPX") and not _known_detectfn("20")
 
 
 @pytest.mark.reference

@@ -299,7 +299,7 @@ class AreaSession(_Session):
         self.n, self.S, self.K, self.M = n, S, K, mask.n_points
         self.area = mask.cell_area_ha
         self.fast = False
-        self.general = False
+        self.general = True  # p.(x) comes from class_loglik (results' derived quantities)
         self.adjust = None
         self.learned = None
         self.n_states = 1
@@ -342,6 +342,17 @@ class AreaSession(_Session):
                 self._integrals.pop(next(iter(self._integrals)))
             self._integrals[key] = hit
         return hit
+
+    def pdot_at(self, par: tuple, xy: np.ndarray) -> np.ndarray:
+        """p.(x) at any points (e.g. a region beyond the mask) for one class's parameters."""
+        icpt, sigma, *rest = par
+        z = rest[0] if rest else None
+        sigma = _one_value(sigma, "sigma", self.kind) if isinstance(sigma, tuple) else sigma
+        z = _one_value(z, "z", self.kind) if isinstance(z, tuple) else z
+        lam = np.broadcast_to(np.asarray(icpt, dtype=float), (self.K,))
+        Hn = normaliser(self.fn, sigma, z, self.dim)
+        hk = (lam / Hn)[:, None] * detector_integrals(self.shapes, xy, self.fn, sigma, z)
+        return -np.expm1(-(self.U @ hk))
 
     def class_loglik(self, pars):
         """Log Pr(history_i | x_m) (n, M) and p.(x_m) (M,) for one class (module doc)."""
@@ -421,7 +432,7 @@ def area_start_values(ll) -> np.ndarray:
         sig = float(np.sqrt(num / (2 * den)))
     else:
         sig = float(np.sqrt(ses.mask.cell_area_ha * 1e4) * 2)
-    z0 = (fn.z_start if fn.extra == "z" else fn.z_start * sig) if fn.extra else None
+    z0 = (fn.z_start * sig if fn.z_distance else fn.z_start) if fn.extra else None
     Hn = normaliser(fn, sig, z0, ses.dim)
     base = ses.integrals(sig, z0) / Hn  # (K, M)
     w = ses.U @ base  # expected detections per unit lambda0

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from amurlink.analysis.secr.capthist import CaptureHistory, usage_columns
+from amurlink.analysis.secr.capthist import AREA_DETECTORS, CaptureHistory, usage_columns
 from amurlink.analysis.secr.mask import Mask, infer_spacing
 from amurlink.exceptions import DataError
 
-__all__ = ["read_traps", "read_captures", "read_mask", "read_capthist", "write_traps",
-           "write_captures", "write_capthist"]
+__all__ = ["read_traps", "read_captures", "read_mask", "read_capthist", "read_area_capthist",
+           "write_traps", "write_captures", "write_capthist"]
 
 
 def _read_text(path: str | Path) -> str:
@@ -283,8 +283,9 @@ def read_capthist(
     ----------
     traps, captures : str or Path
         Files for :func:`read_traps` and :func:`read_captures`.
-    detector : {"multi", "single", "proximity", "count"}
-        Detector type.
+    detector : {"multi", "single", "proximity", "count", "polygon", "polygonX", "transect", \
+"transectX"}
+        Detector type (area and line detectors: :func:`read_area_capthist`).
     animals : str or Path, optional
         CSV of individual covariates with columns ``[session,]animal_id, ...``.
     n_occasions : int or dict, optional
@@ -295,6 +296,9 @@ def read_capthist(
     CaptureHistory or list of CaptureHistory
         One per session (a list when the files hold several sessions).
     """
+    if detector in AREA_DETECTORS:
+        return read_area_capthist(traps, captures, detector=detector, animals=animals,
+                                  n_occasions=n_occasions)
     tdf = read_traps(traps)
     cdf = read_captures(captures)
     adf = None
@@ -326,6 +330,185 @@ def read_capthist(
                 c.reset_index(drop=True), t, detector=detector, n_occasions=S, animals=a,
                 session=lab,
             )
+        except DataError as exc:
+            raise DataError(f"{captures} (session {lab}): {exc}") from None
+        out.append(ch)
+    return out[0] if len(out) == 1 else out
+
+
+def _read_csv(path: str | Path, what: str, required: tuple[str, ...]) -> pd.DataFrame:
+    import warnings
+
+    text = _read_text(path)
+    try:
+        with warnings.catch_warnings():  # more fields than the header: an error, not a loss
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(_io.StringIO(text), dtype=str, comment="#", index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+        raise DataError(f"{path}: cannot parse as CSV ({exc}); a WKT shape holds commas, "
+                        "so quote it (\"POLYGON ((...))\")") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: the {what} file lacks column {missing[0]!r}; expected a "
+                        f"header with {', '.join(required)}")
+    return df
+
+
+def _numbers(df: pd.DataFrame, cols: tuple[str, ...], path, what: str) -> None:
+    for col in cols:
+        v = pd.to_numeric(df[col], errors="coerce")
+        if v.isna().any():
+            r = int(np.flatnonzero(v.isna().to_numpy())[0])
+            raise DataError(f"{path}, row {r + 2}: {what} {col} must be a number (metres), "
+                            f"got {df[col].iloc[r]!r}")
+        df[col] = v.astype(float)
+
+
+def read_area_capthist(
+    traps: str | Path,
+    captures: str | Path,
+    *,
+    detector: str,
+    animals: str | Path | None = None,
+    n_occasions: int | Mapping[str, int] | None = None,
+) -> CaptureHistory | list[CaptureHistory]:
+    """Read area or line detectors (``polygon``, ``polygonX``, ``transect``, ``transectX``)
+    and their located detections.
+
+    * Detector file (CSV with a header): ``[session,]trap_id,x,y`` with one row per vertex,
+      in order (secr's polygon and transect layout: consecutive rows of one ``trap_id`` trace
+      its area's boundary or its route; a ``part`` column separates the parts of one
+      detector), or ``[session,]trap_id,wkt`` with the shape as WKT; both in metres.
+      Optional usage columns ``usage_1..usage_S`` (one value per detector: the first row of
+      each ``trap_id``) and detector covariates.
+    * Detections file (CSV): ``[session,]animal_id,occasion,x,y[,trap_id]``: where each
+      sample was found; without ``trap_id`` the detector is the one whose shape holds the
+      point (within 1 cm).
+
+    Returns
+    -------
+    CaptureHistory or list of CaptureHistory
+        One per session.
+
+    Raises
+    ------
+    DataError
+        Naming the file, row and field, when a value is missing or not as expected.
+    """
+    import shapely
+    from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
+
+    if detector not in AREA_DETECTORS:
+        raise DataError(f"read_area_capthist reads {', '.join(AREA_DETECTORS)}; got "
+                        f"{detector!r}")
+    tdf = _read_csv(traps, "detector", ("trap_id",))
+    if "wkt" not in tdf.columns and not {"x", "y"} <= set(tdf.columns):
+        raise DataError(f"{traps}: area and line detectors need columns trap_id,x,y (one row "
+                        "per vertex) or trap_id,wkt")
+    if "session" not in tdf.columns:
+        tdf.insert(0, "session", "1")
+    if "wkt" not in tdf.columns:
+        _numbers(tdf, ("x", "y"), traps, "vertex")
+    cdf = _read_csv(captures, "detections", ("animal_id", "occasion", "x", "y"))
+    if "session" not in cdf.columns:
+        cdf.insert(0, "session", "1")
+    _numbers(cdf, ("x", "y"), captures, "detection")
+    occ = pd.to_numeric(cdf["occasion"], errors="coerce")
+    bad = occ.isna() | (occ < 1) | (occ != occ.round())
+    if bad.any():
+        r = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{captures}, row {r + 2}: occasion must be a whole number >= 1, got "
+                        f"{cdf['occasion'].iloc[r]!r}")
+    cdf["occasion"] = occ.astype(int)
+    adf = None
+    if animals is not None:
+        adf = pd.read_csv(animals, dtype={"animal_id": str, "session": str})
+    polygonal = detector.startswith("polygon")
+    out = []
+    for lab in dict.fromkeys(tdf["session"].astype(str).str.strip()):
+        t = tdf[tdf["session"].astype(str).str.strip() == lab]
+        ids = list(dict.fromkeys(t["trap_id"].astype(str).str.strip()))
+        geoms = []
+        for tid in ids:
+            rows = t[t["trap_id"].astype(str).str.strip() == tid]
+            first = int(rows.index[0]) + 2
+            try:
+                if "wkt" in t.columns:
+                    g = shapely.from_wkt(str(rows["wkt"].iloc[0]))
+                else:
+                    parts = (rows.groupby("part", sort=False) if "part" in rows.columns
+                             else [(None, rows)])
+                    rings = [p[["x", "y"]].to_numpy() for _, p in parts]
+                    if polygonal:
+                        polys = [Polygon(r) for r in rings]
+                        g = polys[0] if len(polys) == 1 else MultiPolygon(polys)
+                    else:
+                        lines = [LineString(r) for r in rings]
+                        g = lines[0] if len(lines) == 1 else MultiLineString(lines)
+            except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+                raise DataError(f"{traps}, row {first}: detector {tid!r} is not a valid "
+                                f"{'area' if polygonal else 'line'} ({exc}); give at least "
+                                f"{3 if polygonal else 2} vertices in order") from None
+            geoms.append(g)
+        ucols = usage_columns(t.columns)
+        firsts = t.groupby(t["trap_id"].astype(str).str.strip(), sort=False).head(1)
+        usage = None
+        if ucols:
+            uf = firsts[ucols].apply(pd.to_numeric, errors="coerce")
+            if uf.isna().any().any():
+                raise DataError(f"{traps}: usage of session {lab} must be numbers for every "
+                                "detector (0 = not searched)")
+            usage = uf.to_numpy(dtype=float)
+        tcols = [c for c in t.columns if c not in ("session", "trap_id", "x", "y", "wkt",
+                                                   "part") and c not in ucols]
+        tcov = firsts[tcols].reset_index(drop=True) if tcols else None
+        if tcov is not None:  # numeric where every value is a number, else a factor
+            for col in tcov.columns:
+                num = pd.to_numeric(tcov[col], errors="coerce")
+                if not num.isna().any():
+                    tcov[col] = num
+        c = cdf[cdf["session"].astype(str).str.strip() == lab].reset_index(drop=True)
+        pts = shapely.points(c[["x", "y"]].to_numpy())
+        if "trap_id" in c.columns:
+            index = {tid: k for k, tid in enumerate(ids)}
+            tid = c["trap_id"].astype(str).str.strip()
+            unknown = ~tid.isin(index)
+            if unknown.any():
+                r = int(np.flatnonzero(unknown.to_numpy())[0])
+                raise DataError(f"{captures}: detection row {r + 2} names detector "
+                                f"{tid.iloc[r]!r}, which is not in {traps} (session {lab})")
+            kidx = tid.map(index).to_numpy()
+        else:
+            dist = np.stack([shapely.distance(g, pts) for g in geoms], axis=1) if len(c) else \
+                np.zeros((0, len(geoms)))
+            near = dist <= 0.01
+            nhit = near.sum(axis=1)
+            if np.any(nhit != 1):
+                r = int(np.flatnonzero(nhit != 1)[0])
+                why = "no detector holds it" if nhit[r] == 0 else "several detectors hold it"
+                raise DataError(f"{captures}, row {r + 2}: the detection at ({c['x'].iloc[r]}, "
+                                f"{c['y'].iloc[r]}) has no single detector ({why}); add a "
+                                "trap_id column or fix the location")
+            kidx = near.argmax(axis=1)
+        aid = c["animal_id"].astype(str).str.strip()
+        animal_ids = list(dict.fromkeys(aid))
+        covariates = None
+        if adf is not None:
+            a = adf[adf["session"].astype(str) == lab] if "session" in adf.columns else adf
+            cov = a.assign(animal_id=a["animal_id"].astype(str)).set_index("animal_id")
+            missing = [x for x in animal_ids if x not in cov.index]
+            if missing:
+                raise DataError(f"{animals}: animal {missing[0]!r} has detections but no row")
+            covariates = cov.loc[animal_ids].reset_index(drop=True)
+        S = n_occasions.get(lab) if isinstance(n_occasions, Mapping) else n_occasions
+        try:
+            ch = CaptureHistory.from_locations(
+                geoms, aid.map({x: i for i, x in enumerate(animal_ids)}).to_numpy(),
+                c["occasion"].to_numpy() - 1, kidx, c[["x", "y"]].to_numpy(),
+                detector=detector, n_occasions=S, usage=usage, trap_ids=ids,
+                animal_ids=animal_ids, covariates=covariates, session=lab,
+                trap_covariates=tcov)
         except DataError as exc:
             raise DataError(f"{captures} (session {lab}): {exc}") from None
         out.append(ch)

@@ -354,6 +354,9 @@ class SECRResults:
         out = np.zeros(len(xy))
         timed = getattr(ses, "_timed", False)
         for x in range(design.nmix):
+            if hasattr(ses, "pdot_at"):  # area and line detectors: integrals at the points
+                out += pmix[x] * ses.pdot_at(pars[x][0], xy)
+                continue
             if timed:  # per occasion group, naive state (site responses ignored here)
                 H = sum(ses._U0[g] @ detection_arrays(d, design.detectfn, *q)[1]
                         + ses._U1[g] @ detection_arrays(d, design.detectfn, *q)[1]
