@@ -174,9 +174,6 @@ class Design:
         self.tterms = {p: [t for t in terms[p] if t in TIME_TERMS or t in self.timecov]
                        for p in self.det_params}
         self.has_time = any(self.tterms.values())
-        if self.has_time and self.has_kcov:
-            raise ValueError("time effects (t, T) together with detector covariates are not "
-                             "implemented")
         if any("t" in v for v in self.tterms.values()):
             occ = {ch.counts.shape[1] for ch in self.sessions}
             if len(occ) > 1:

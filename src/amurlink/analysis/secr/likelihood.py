@@ -989,19 +989,27 @@ class LogLikelihood:
         rows = self._tgroups[j]
         G = next(iter(rows.values())).shape[0]
         vals = {}
+        kcov = design.has_kcov
         for p in design.det_params:
             b = design.block_beta(beta, p)
             nb, nt = design.n_base[p], design.n_time[p]
             base = design.Xdet[p][j] @ b[:nb]  # (nmix, states)
             tpart = rows[p] @ b[nb:nb + nt] if nt else np.zeros(G)
-            vals[p] = untransform(base[..., None] + tpart[None, None], design.link[p])
+            eta = base[..., None] + tpart[None, None]  # (nmix, states, G)
+            if kcov:  # and per detector: (nmix, states, G, K)
+                eta = eta[..., None] + (design.Xk[p][j] @ b[nb + nt:])[None, None, None]
+            vals[p] = untransform(eta, design.link[p])
         icpt, sig = vals[design.det_params[0]], vals["sigma"]
         ok = np.all(icpt >= 0) if design.detectfn.hazard else np.all((icpt >= 0) & (icpt < 1))
         if not (ok and np.all(sig > 0) and all(np.all(np.isfinite(v)) for v in vals.values())):
             return None
         if design.detectfn.extra and not np.all(vals[design.detectfn.extra] > 0):
             return None
-        return [[tuple(tuple(float(vals[p][x, st, g]) for p in design.det_params)
+
+        def value(a: np.ndarray):  # a float, or a tuple per detector (detector covariates)
+            return tuple(float(v) for v in a) if kcov else float(a)
+
+        return [[tuple(tuple(value(vals[p][x, st, g]) for p in design.det_params)
                        for g in range(G))
                  for st in range(design.n_states)] for x in range(design.nmix)]
 

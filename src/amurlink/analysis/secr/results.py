@@ -358,9 +358,12 @@ class SECRResults:
                 out += pmix[x] * ses.pdot_at(pars[x][0], xy)
                 continue
             if timed:  # per occasion group, naive state (site responses ignored here)
-                H = sum(ses._U0[g] @ detection_arrays(d, design.detectfn, *q)[1]
-                        + ses._U1[g] @ detection_arrays(d, design.detectfn, *q)[1]
-                        for g, q in enumerate(pars[x][0]))
+                H = 0.0
+                for g, q in enumerate(pars[x][0]):
+                    q = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
+                         for v in q]  # per detector with detector covariates
+                    h = detection_arrays(d, design.detectfn, *q)[1]
+                    H = H + (ses._U0[g] + ses._U1[g]) @ h
                 out += pmix[x] * -np.expm1(-H)
                 continue
             par = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
