@@ -274,3 +274,29 @@ def test_noneuc_real_parameter(reference_dir):
     assert pred.loc[row[0], "estimate"] == pytest.approx(np.exp(b * res_mean), rel=1e-12)
     assert pred.loc[row[0], "se"] == pytest.approx(
         np.exp(b * res_mean) * np.sqrt(np.expm1((se * res_mean) ** 2)), rel=1e-9)
+
+
+def test_noneuc_region_N_on_a_region_mask_uses_the_fitted_distances(reference_dir):
+    """A polygon region whose region mask is the model mask itself gives the whole-mask
+    region N (p. from the least-cost distances, not Euclidean ones); cells beyond the model
+    mask add their density with p. = 0."""
+    import shapely
+    from shapely.geometry import box
+
+    res, _ = fitted(reference_dir, "d1_noneuc_res")
+    mask = res._ll.sessions[0].mask
+    h = mask.spacing / 2
+    cells = shapely.union_all([box(x - h, y - h, x + h, y + h) for x, y in mask.xy])
+    whole = res.region_N(rn_method="poisson")
+    on_cells = res.region_N(cells, spacing=mask.spacing, rn_method="poisson")
+    for q in ("E.N", "R.N"):
+        assert on_cells.loc[q, "estimate"] == pytest.approx(whole.loc[q, "estimate"],
+                                                            rel=1e-9)
+    # (with Euclidean distances, as before, R.N here was 97.2 against 128.2)
+    wider = cells.buffer(4 * mask.spacing, join_style="mitre")
+    out = res.region_N(wider, spacing=mask.spacing, rn_method="poisson")
+    extra_cells = out.attrs["regionsize_ha"] / mask.cell_area_ha - mask.n_points
+    assert extra_cells > 0
+    D = float(res.density_map()["D"].iloc[0])  # D ~ 1
+    assert out.loc["R.N", "estimate"] - whole.loc["R.N", "estimate"] == pytest.approx(
+        D * extra_cells * mask.cell_area_ha, rel=1e-6)

@@ -347,6 +347,8 @@ class SECRResults:
 
         design = self.design
         ses = self._ll.sessions[j]
+        if getattr(design, "has_noneuc", False):
+            return self._pdot_at_noneuc(beta, j, xy)
         pars = self._ll.session_pars(beta, j)
         pmix = design.pmix(beta)
         tr = ses.ch.traps
@@ -371,6 +373,23 @@ class SECRResults:
             _, h = detection_arrays(d, design.detectfn, *par)
             out += pmix[x] * -np.expm1(-(ses.U @ h))
         return out
+
+    def _pdot_at_noneuc(self, beta: np.ndarray, j: int, xy: np.ndarray) -> np.ndarray:
+        """p.(x) of a non-Euclidean fit at any points: the least-cost distances exist on the
+        model mask only, so a point takes the p. of the model-mask cell it falls in (fitted
+        distances), and 0 beyond the mask (whose buffer is where detection is negligible)."""
+        from scipy.spatial import cKDTree
+
+        ses = self._ll.sessions[j]
+        if not self._ll.set_noneuc(np.asarray(beta, dtype=float)):
+            raise ValueError("the friction of these betas is not positive and finite")
+        try:
+            p_mask, _ = self._pdot_and_density(beta, j)
+        finally:  # the results' other outputs read the distances at the MLE
+            self._ll.set_noneuc(self.params.to_numpy())
+        half = 0.5 * ses.mask.spacing
+        dist, idx = cKDTree(ses.mask.xy).query(np.asarray(xy, dtype=float), p=np.inf)
+        return np.where(dist <= half * (1 + 1e-9), p_mask[idx], 0.0)
 
     def derived(self, alpha: float = 0.05, *, se_esa: bool = True) -> pd.DataFrame:
         """secr's ``derived(fit, se.esa = TRUE)``: effective sampling area and the
