@@ -252,6 +252,10 @@ def start_values(loglik_obj) -> np.ndarray:
     """Start values like secr's ``autoini``: sigma from the spread of recaptures, the detection
     intercept matching the mean number of detections per animal, D = n / esa."""
     design = loglik_obj.design
+    if getattr(loglik_obj, "linked", False):  # methods of the same animals
+        from amurlink.analysis.secr.linked import linked_start_values
+
+        return linked_start_values(loglik_obj)
     if getattr(loglik_obj.sessions[0], "dim", None) is not None:  # area or line detectors
         from amurlink.analysis.secr.area import area_start_values
 

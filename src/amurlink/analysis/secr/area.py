@@ -477,6 +477,10 @@ def simulate_area_capthist(
     bivariate normal points kept where they fall in an area; for lines: the number per
     line from its integral, the positions along it by rejection). Exclusive detectors keep,
     per occasion, one of the animal's points at random (the first in time).
+
+    The detected animals are labelled by their 1-based row in ``centres`` (``"1"``,
+    ``"2"``, ...), so detections of the same centres by other methods can be linked.
+    Returns None when no animal is detected.
     """
     import shapely
 

@@ -826,13 +826,16 @@ def _loglik_session(
     return ll + ses.logmult
 
 
-def _check_area_model(design: Design, sessions: list[CaptureHistory]) -> None:
+def _check_area_model(design: Design, sessions: list[CaptureHistory], *,
+                      linked: bool = False) -> None:
     """Refuse, with a clear message, the parts of the model not built for area and line
-    detectors (behavioural responses, time effects, noneuc, mixing with point detectors)."""
+    detectors (behavioural responses, time effects, noneuc, and, unless the sessions are
+    linked methods of the same animals, sessions of point detectors beside them)."""
     kinds = sorted({ch.detector for ch in sessions})
-    if any(ch.geometry is None for ch in sessions):
+    if not linked and any(ch.geometry is None for ch in sessions):
         raise NotImplementedError(f"sessions of area or line detectors cannot be fitted with "
-                                  f"sessions of point detectors in one model (got {kinds})")
+                                  f"sessions of point detectors in one model (got {kinds}); "
+                                  "for two methods of the same animals use linked=True")
     missing = []
     if design.learned is not None or design.n_states != 1:
         missing.append(f"behavioural response ({design.learned})")
@@ -866,6 +869,10 @@ class LogLikelihood:
         Collapse proximity and count data over occasions where secr does.
     distribution : {"poisson", "binomial"}
         Distribution of the number of animals in the mask (full likelihood).
+    linked : bool
+        The sessions are methods (e.g. cameras and a DNA search) applied to the same animals,
+        matched by ``animal_ids``: one density, one linked session
+        (:mod:`amurlink.analysis.secr.linked`).
     """
 
     def __init__(
@@ -881,6 +888,7 @@ class LogLikelihood:
         fastproximity: bool = True,
         distribution: str = "poisson",
         timecov: Any = None,
+        linked: bool = False,
     ) -> None:
         sessions, masks = as_sessions(capthist, mask)
         fn = get_detectfn(detectfn)
@@ -895,8 +903,13 @@ class LogLikelihood:
         timed = self.design.has_time
         mixed = any(ch.occasion_detectors is not None for ch in sessions)
         area = [ch.geometry is not None for ch in sessions]
+        self.linked = bool(linked)
+        if self.linked:
+            from amurlink.analysis.secr.linked import check_linked
+
+            check_linked(self.design, sessions, masks)
         if any(area):
-            _check_area_model(self.design, sessions)
+            _check_area_model(self.design, sessions, linked=self.linked)
             from amurlink.analysis.secr.area import AreaSession
         self.sessions = [
             AreaSession(ch, m, fn) if is_area else
@@ -916,9 +929,15 @@ class LogLikelihood:
                 ses.general = True
                 ses._prepare_states()
         self.nevals = 0
+        if self.linked:  # the methods of the same animals: one linked session
+            from amurlink.analysis.secr.linked import LinkedSession
+
+            self._parts = self.sessions
+            self.sessions = [LinkedSession(self._parts)]
+            area = [False]
         if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
-            for ses, is_area in zip(self.sessions, area, strict=True):
-                if not is_area:
+            for ses in getattr(self, "_parts", self.sessions):
+                if getattr(ses, "dim", None) is None:  # point detectors
                     ses.set_distances(np.sqrt(ses.d2))
         self._lcd = None
         self._noneuc_key: tuple | None = None
@@ -962,7 +981,16 @@ class LogLikelihood:
     def session_pars(self, beta: np.ndarray, j: int) -> list[list[tuple]] | None:
         """Detection parameters of session ``j`` per class and state: tuples
         ``(intercept, sigma[, z])`` of floats, or of per-detector tuples with detector
-        covariates; None where they are out of range."""
+        covariates; None where they are out of range. Linked methods: one tuple
+        ``("linked", pars of method 1, pars of method 2, ...)``."""
+        if self.linked:
+            per = [self._session_pars(beta, jj) for jj in range(len(self._parts))]
+            if any(p is None for p in per):
+                return None
+            return [[("linked", *(p[0][0] for p in per))]]
+        return self._session_pars(beta, j)
+
+    def _session_pars(self, beta: np.ndarray, j: int) -> list[list[tuple]] | None:
         design = self.design
         if design.has_time:
             return self._time_pars(beta, j)

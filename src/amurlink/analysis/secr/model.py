@@ -57,6 +57,11 @@ class SECR(ParamsEstimator):
         Real parameters held at a value instead of estimated, as secr's ``fixed``
         (e.g. ``{"g0": 0.2}``); only parameters modelled ``~1``. They have SE 0 and do not
         count in ``npar`` (AIC).
+    linked : bool, default False
+        The sessions are methods applied to the same animals (cameras and a DNA search of
+        areas or routes), matched by animal label: one density and one population, a
+        detection process per method (``lambda0 ~ session``); see
+        :mod:`amurlink.analysis.secr.linked`.
 
     Attributes
     ----------
@@ -105,6 +110,7 @@ class SECR(ParamsEstimator):
         method: str = "newton",
         fixed: Mapping[str, float] | None = None,
         timecov: Any = None,
+        linked: bool = False,
     ) -> None:
         self.detectfn = detectfn
         self.model = model
@@ -117,6 +123,7 @@ class SECR(ParamsEstimator):
         self.method = method
         self.fixed = fixed
         self.timecov = timecov
+        self.linked = linked
 
     def _validate(self) -> None:
         self._validate_params()
@@ -151,7 +158,7 @@ class SECR(ParamsEstimator):
             capthist, mask, detectfn=self.detectfn, conditional=self.conditional,
             model=self.model, link=self.link, hcov=self.hcov,
             fastproximity=self.fastproximity, distribution=self.distribution,
-            timecov=self.timecov,
+            timecov=self.timecov, linked=self.linked,
         )
         if ll.n_animals == 0:
             raise FitError("no animal was detected; SECR needs at least one detection")
