@@ -422,3 +422,24 @@ def test_detection_outside_every_detector_names_the_row(tmp_path):
     (tmp_path / "c.csv").write_text("animal_id,occasion,x,y\nT1,one,50,50\n")
     with pytest.raises(DataError, match="row 2: occasion must be a whole number"):
         read_capthist(tmp_path / "t.csv", tmp_path / "c.csv", detector="polygon")
+
+
+def test_write_capthist_round_trips_area_detectors(tmp_path):
+    from amurlink.analysis.secr import read_capthist, write_capthist
+
+    ch, mask, *_ = _small_case("transectX")
+    ch = CaptureHistory.from_locations(
+        ch.geometry, *_rows(ch), detector="transectX", n_occasions=2, usage=ch.usage,
+        trap_covariates={"searcher": ["dog", "human"]})
+    tp, cp = write_capthist(ch, tmp_path / "t.csv", tmp_path / "c.csv", format="csv")
+    back = read_capthist(tp, cp, detector="transectX")
+    np.testing.assert_array_equal(back.counts, ch.counts)
+    np.testing.assert_array_equal(back.detection_xy, ch.detection_xy)
+    np.testing.assert_array_equal(back.usage, ch.usage)
+    assert list(back.trap_covariates["searcher"]) == ["dog", "human"]
+    assert all(a.equals_exact(b, 0) for a, b in zip(back.geometry, ch.geometry, strict=True))
+    b = [np.log(0.02), np.log(1.7), np.log(450.0)]
+    assert LogLikelihood(back, mask, detectfn="HHN")(b) == LogLikelihood(
+        ch, mask, detectfn="HHN")(b)
+    with pytest.raises(DataError, match="format='csv'"):
+        write_capthist(ch, tmp_path / "t.txt", tmp_path / "c.txt")

@@ -543,7 +543,8 @@ def write_traps(capthist: CaptureHistory, path: str | Path, *, format: str = "te
     ``text`` (secr ``read.traps``): ``trapID x y [usage]`` per line, the usage a string of
     0/1 digits, one per occasion (binary usage only). ``csv``: header
     ``trap_id,x,y[,usage_1..usage_S]`` with usage written in full (any non-negative value).
-    Both read back with :func:`read_traps`.
+    Both read back with :func:`read_traps`. Area and line detectors: ``csv`` only,
+    ``trap_id,wkt[,usage..][,covariates]`` (read back by :func:`read_area_capthist`).
 
     Raises
     ------
@@ -554,6 +555,19 @@ def write_traps(capthist: CaptureHistory, path: str | Path, *, format: str = "te
     path = Path(path)
     K, S = capthist.traps.shape[0], capthist.counts.shape[1]
     usage = capthist.usage
+    if capthist.geometry is not None:  # area and line detectors: their shapes as WKT
+        if format != "csv":
+            raise DataError(f"{capthist.detector} detectors are written as CSV (their shapes "
+                            "as WKT); give format='csv'")
+        df = pd.DataFrame({"trap_id": list(capthist.trap_ids),
+                           "wkt": [g.wkt for g in capthist.geometry]})
+        if usage is not None:
+            for s in range(S):
+                df[f"usage_{s + 1}"] = usage[:, s]
+        if capthist.trap_covariates is not None:
+            df = pd.concat([df, capthist.trap_covariates.reset_index(drop=True)], axis=1)
+        df.to_csv(path, index=False, float_format="%.17g")
+        return path
     if format == "csv":
         df = pd.DataFrame({"trap_id": list(capthist.trap_ids), "x": capthist.traps[:, 0],
                            "y": capthist.traps[:, 1]})
@@ -612,6 +626,14 @@ def write_captures(capthist: CaptureHistory, path: str | Path, *, format: str = 
     _check_format(format)
     path = Path(path)
     rows = _capture_rows(capthist)
+    if capthist.detection_xy is not None:  # area and line detectors: where
+        if format != "csv":
+            raise DataError(f"{capthist.detector} detections are written as CSV (with x, y); "
+                            "give format='csv'")
+        rows["x"] = capthist.detection_xy[:, 0]
+        rows["y"] = capthist.detection_xy[:, 1]
+        rows.drop(columns=["dead"]).to_csv(path, index=False, float_format="%.17g")
+        return path
     if format == "csv":
         rows.to_csv(path, index=False)
         return path
