@@ -60,6 +60,7 @@ def fit_files(
     rasters: dict[str, Path] | None = None,
     timecov: Path | None = None,
     occasion_detectors: list[str] | None = None,
+    snap: float = 0.0,
 ) -> tuple[dict[str, Any], Any]:
     """Read the files, fit, and return the JSON payload of the ``secr`` command and the results.
 
@@ -75,7 +76,7 @@ def fit_files(
     from amurlink.analysis.secr.selection import fit_models, parse_models
 
     ch = read_capthist(traps, captures, detector=detector, n_occasions=n_occasions,
-                       animals=animals)
+                       animals=animals, snap=snap)
     sessions = ch if isinstance(ch, list) else [ch]
     if occasion_detectors:
         import dataclasses
@@ -508,6 +509,9 @@ _COVARIATE_OPT = typer.Option(None, "--covariate", help="Mask covariate from a r
 _TIMECOV_OPT = typer.Option(None, "--timecov", help="Time covariates: CSV with one row per "
                             "occasion (e.g. effort) for models such as 'lambda0~effort'.",
                             **_FILE)
+_SNAP_OPT = typer.Option(None, "--snap", help="Area and line detectors: move detection "
+                         "locations up to this far from their detector onto it (GPS "
+                         "positions beside a route), e.g. 25m; default 0 (on the detector).")
 _OCCDET_OPT = typer.Option(None, "--occasion-detectors", help="Detector type per occasion, "
                            "comma-separated (count,count,...,proximity): camera and DNA "
                            "occasions in one model; use with --detector count and "
@@ -574,6 +578,7 @@ def secr_command(
     covariate: list[str] | None = _COVARIATE_OPT,
     timecov: Path | None = _TIMECOV_OPT,
     occasion_detectors: str | None = _OCCDET_OPT,
+    snap: str | None = _SNAP_OPT,
     dna: list[Path] | None = _DNA_OPT,
     dna_reference: Path | None = _DNA_REF_OPT,
     dna_assignments: Path | None = _DNA_ASSIGN_OPT,
@@ -667,6 +672,10 @@ def secr_command(
         raise usage_error("--species, --border and --config go with JOINT_DIR")
     if mask and buffer is not None:
         raise usage_error("give either --mask or --buffer, not both")
+    snap_m = parse_distance(snap, name="--snap") if snap is not None else 0.0
+    if snap is not None and not detector.value.startswith(("polygon", "transect")):
+        raise usage_error("--snap goes with area and line detectors (--detector polygon, "
+                          "polygonX, transect, transectX)")
     occdet = None
     if occasion_detectors:
         occdet = [v.strip() for v in occasion_detectors.split(",")]
@@ -685,7 +694,7 @@ def secr_command(
                 spacing=spacing_m, buffer=buffer_m, n_occasions=noccasions, conditional=cl,
                 fastproximity=fastproximity, models=model, animals=animals, hcov=hcov,
                 link=links, distribution=distribution, rasters=rasters, timecov=timecov,
-                occasion_detectors=occdet,
+                occasion_detectors=occdet, snap=snap_m,
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)

@@ -443,3 +443,41 @@ def test_write_capthist_round_trips_area_detectors(tmp_path):
         ch, mask, detectfn="HHN")(b)
     with pytest.raises(DataError, match="format='csv'"):
         write_capthist(ch, tmp_path / "t.txt", tmp_path / "c.txt")
+
+
+def test_gps_positions_beside_a_route_are_snapped_within_the_tolerance(tmp_path):
+    from typer.testing import CliRunner
+
+    from amurlink.analysis.secr import read_capthist
+    from amurlink.cli import app
+    from amurlink.exceptions import DataQualityWarning
+
+    route = LineString([(0, 0), (1000, 0)])
+    with pytest.raises(DataError, match="snap="):
+        CaptureHistory.from_locations([route], [0], [0], [0], [[500.0, 12.0]],
+                                      detector="transect")
+    with pytest.warns(DataQualityWarning, match="1 detection location.* 12.0 m"):
+        ch = CaptureHistory.from_locations([route], [0, 0], [0, 0], [0, 0],
+                                           [[500.0, 12.0], [700.0, 0.0]],
+                                           detector="transect", snap=20)
+    np.testing.assert_allclose(ch.detection_xy, [[500.0, 0.0], [700.0, 0.0]])
+    with pytest.raises(DataError, match="30.0 m from detector 1"):
+        CaptureHistory.from_locations([route], [0], [0], [0], [[500.0, 30.0]],
+                                      detector="transect", snap=20)
+    # files without trap_id: the nearest route within the tolerance; the command's --snap
+    (tmp_path / "t.csv").write_text('trap_id,wkt\nA,"LINESTRING (0 0, 1000 0)"\n'
+                                    'B,"LINESTRING (0 500, 1000 500)"\n')
+    (tmp_path / "c.csv").write_text("animal_id,occasion,x,y\nT1,1,100,8\nT1,1,900,-5\n"
+                                    "T2,1,300,490\nT3,1,500,3\n")
+    with pytest.warns(DataQualityWarning):
+        back = read_capthist(tmp_path / "t.csv", tmp_path / "c.csv", detector="transect",
+                             snap=10)
+    assert back.counts.sum(axis=(0, 1)).tolist() == [3, 1]
+    r = CliRunner().invoke(app, ["secr", "--traps", str(tmp_path / "t.csv"), "--captures",
+                                 str(tmp_path / "c.csv"), "--detector", "transect",
+                                 "--snap", "2m", "--format", "json"])
+    assert r.exit_code == 1 and "--snap" in r.output
+    r = CliRunner().invoke(app, ["secr", "--traps", str(tmp_path / "t.csv"), "--captures",
+                                 str(tmp_path / "c.csv"), "--detector", "count",
+                                 "--snap", "10m"])
+    assert r.exit_code != 0 and "--snap goes with area and line detectors" in r.output

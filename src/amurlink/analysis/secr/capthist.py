@@ -244,7 +244,8 @@ class CaptureHistory:
                     f"detection {j + 1} (animal {i[j] + 1}, occasion {s[j] + 1}) at "
                     f"({xy[j, 0]:.1f}, {xy[j, 1]:.1f}) is {dist[j]:.1f} m from detector "
                     f"{k[j] + 1}: a {self.detector} detection must lie on its detector; "
-                    "fix the location or the detector")
+                    "fix the location or the detector, or give a tolerance (snap=, "
+                    "--snap) for GPS positions beside a route")
         if self.detector.endswith("X") and n and counts.sum(axis=2).max() > 1:
             i, s = np.argwhere(counts.sum(axis=2) > 1)[0]
             raise DataError(f"{self.detector} detectors record an animal at most once per "
@@ -274,6 +275,7 @@ class CaptureHistory:
         session: str = "1",
         crs: str | None = None,
         trap_covariates: pd.DataFrame | None = None,
+        snap: float = 0.0,
     ) -> CaptureHistory:
         """Build a capture history of area or line detectors from one entry per detection:
         0-based ``animal``, ``occasion``, ``detector_index`` and its location ``xy``.
@@ -287,6 +289,11 @@ class CaptureHistory:
             Where each detection was made (on its detector).
         detector : {"polygon", "polygonX", "transect", "transectX"}
             ``...X``: exclusive (at most one detection per animal and occasion).
+        snap : float, default 0
+            Tolerance in metres: a location up to this far from its detector (a GPS position
+            beside the route) is moved to the nearest point of the detector, with a
+            :class:`~amurlink.exceptions.DataQualityWarning` saying how many and how far;
+            farther ones are refused. 0: locations must lie on their detector (1 cm).
 
         Returns
         -------
@@ -316,6 +323,8 @@ class CaptureHistory:
             raise DataError(f"occasion out of range 1..{n_occasions}")
         counts = np.zeros((n, int(n_occasions), len(geometry)), dtype=np.int64)
         np.add.at(counts, (animal, occasion, kidx), 1)
+        if snap > 0 and len(xy):
+            xy = _snapped(geometry, kidx, xy, float(snap))
         order = np.lexsort((kidx, occasion, animal))  # np.nonzero order of the counts
         pts = [(g.representative_point() if g.geom_type.endswith("Polygon")
                 else g.interpolate(0.5, normalized=True)) if isinstance(g, shapely.Geometry)
@@ -562,6 +571,34 @@ class CaptureHistory:
             out["x"] = self.detection_xy[:, 0]
             out["y"] = self.detection_xy[:, 1]
         return out
+
+
+def _snapped(geometry: Sequence, kidx: np.ndarray, xy: np.ndarray, snap: float) -> np.ndarray:
+    """Locations within ``snap`` metres of their detector moved onto it (see
+    :meth:`CaptureHistory.from_locations`); the others are left for validation to refuse."""
+    import warnings
+
+    import shapely
+
+    from amurlink.exceptions import DataQualityWarning
+
+    geoms = np.asarray(geometry, dtype=object)[kidx]
+    if not all(isinstance(g, shapely.Geometry) for g in geoms):
+        return xy
+    pts = shapely.points(xy)
+    dist = shapely.distance(geoms, pts)
+    move = (dist > 0.01) & (dist <= snap)
+    if not move.any():
+        return xy
+    out = xy.copy()
+    inside = shapely.contains_xy(geoms[move], xy[move, 0], xy[move, 1])  # polygons: kept
+    lines = shapely.shortest_line(geoms[move], pts[move])
+    near = shapely.get_coordinates(shapely.get_point(lines, 0))
+    out[np.flatnonzero(move)[~inside]] = near[~inside]
+    warnings.warn(f"{int(move.sum())} detection location(s) up to {dist[move].max():.1f} m "
+                  f"from their detector were moved onto it (snap = {snap:g} m)",
+                  DataQualityWarning, stacklevel=3)
+    return out
 
 
 def usage_columns(columns: Sequence[str]) -> list[str]:

@@ -276,6 +276,7 @@ def read_capthist(
     detector: str,
     animals: str | Path | None = None,
     n_occasions: int | Mapping[str, int] | None = None,
+    snap: float = 0.0,
 ) -> CaptureHistory | list[CaptureHistory]:
     """Read detector and detection files into capture histories.
 
@@ -290,6 +291,9 @@ def read_capthist(
         CSV of individual covariates with columns ``[session,]animal_id, ...``.
     n_occasions : int or dict, optional
         Occasions per session; default from usage columns, else the last occasion detected.
+    snap : float, default 0
+        Area and line detectors: tolerance in metres for detection locations beside their
+        detector (:meth:`CaptureHistory.from_locations`).
 
     Returns
     -------
@@ -298,7 +302,7 @@ def read_capthist(
     """
     if detector in AREA_DETECTORS:
         return read_area_capthist(traps, captures, detector=detector, animals=animals,
-                                  n_occasions=n_occasions)
+                                  n_occasions=n_occasions, snap=snap)
     tdf = read_traps(traps)
     cdf = read_captures(captures)
     adf = None
@@ -372,6 +376,7 @@ def read_area_capthist(
     detector: str,
     animals: str | Path | None = None,
     n_occasions: int | Mapping[str, int] | None = None,
+    snap: float = 0.0,
 ) -> CaptureHistory | list[CaptureHistory]:
     """Read area or line detectors (``polygon``, ``polygonX``, ``transect``, ``transectX``)
     and their located detections.
@@ -384,7 +389,9 @@ def read_area_capthist(
       each ``trap_id``) and detector covariates.
     * Detections file (CSV): ``[session,]animal_id,occasion,x,y[,trap_id]``: where each
       sample was found; without ``trap_id`` the detector is the one whose shape holds the
-      point (within 1 cm).
+      point (within 1 cm, or the nearest within ``snap`` metres).
+
+    ``snap``: see :meth:`CaptureHistory.from_locations` (GPS positions beside a route).
 
     Returns
     -------
@@ -484,12 +491,19 @@ def read_area_capthist(
                 np.zeros((0, len(geoms)))
             near = dist <= 0.01
             nhit = near.sum(axis=1)
+            if snap > 0:  # off every detector: the nearest within snap, if only one is
+                off = nhit == 0
+                dmin = dist.min(axis=1) if len(c) else np.zeros(0)
+                close = (dist <= np.maximum(dmin, 0.01)[:, None] + 1e-9) & (dist <= snap)
+                near = np.where(off[:, None], close, near)
+                nhit = near.sum(axis=1)
             if np.any(nhit != 1):
                 r = int(np.flatnonzero(nhit != 1)[0])
                 why = "no detector holds it" if nhit[r] == 0 else "several detectors hold it"
                 raise DataError(f"{captures}, row {r + 2}: the detection at ({c['x'].iloc[r]}, "
                                 f"{c['y'].iloc[r]}) has no single detector ({why}); add a "
-                                "trap_id column or fix the location")
+                                "trap_id column, fix the location or give a tolerance "
+                                "(--snap)")
             kidx = near.argmax(axis=1)
         aid = c["animal_id"].astype(str).str.strip()
         animal_ids = list(dict.fromkeys(aid))
@@ -508,7 +522,7 @@ def read_area_capthist(
                 c["occasion"].to_numpy() - 1, kidx, c[["x", "y"]].to_numpy(),
                 detector=detector, n_occasions=S, usage=usage, trap_ids=ids,
                 animal_ids=animal_ids, covariates=covariates, session=lab,
-                trap_covariates=tcov)
+                trap_covariates=tcov, snap=snap)
         except DataError as exc:
             raise DataError(f"{captures} (session {lab}): {exc}") from None
         out.append(ch)
