@@ -253,12 +253,8 @@ def start_values(loglik_obj) -> np.ndarray:
     intercept matching the mean number of detections per animal, D = n / esa."""
     design = loglik_obj.design
     if getattr(loglik_obj, "linked", False):  # methods of the same animals
-        from amurlink.analysis.secr.linked import linked_start_values
-
         return linked_start_values(loglik_obj)
     if getattr(loglik_obj.sessions[0], "dim", None) is not None:  # area or line detectors
-        from amurlink.analysis.secr.area import area_start_values
-
         return area_start_values(loglik_obj)
     sessions = [s.ch for s in loglik_obj.sessions]
     fn = design.detectfn
@@ -337,4 +333,92 @@ def start_values(loglik_obj) -> np.ndarray:
         beta[design.blocks[fn.extra].start] = transform(z0, design.link[fn.extra])
     if "pmix" in design.blocks:
         beta[design.blocks["pmix"].start] = 0.0
+    return beta
+
+
+def area_start_values(ll) -> np.ndarray:
+    """Start values for area or line detectors: sigma from the spread of each animal's
+    detection locations (secr's RPSV), lambda0 matching the mean number of detections per
+    detected animal, D = n / esa."""
+    from amurlink.analysis.secr.area import normaliser
+    from amurlink.analysis.secr.links import transform
+
+    design = ll.design
+    fn = design.detectfn
+    num = den = 0.0
+    for ses in ll.sessions:
+        ii = ses.det[0]
+        xy = ses.ch.detection_xy
+        for i in np.unique(ii):
+            p = xy[ii == i]
+            if len(p) >= 2:
+                num += float(((p - p.mean(axis=0)) ** 2).sum())
+                den += len(p) - 1
+    ses = ll.sessions[0]
+    if den > 0 and num > 0:
+        sig = float(np.sqrt(num / (2 * den)))
+    else:
+        sig = float(np.sqrt(ses.mask.cell_area_ha * 1e4) * 2)
+    z0 = (fn.z_start * sig if fn.z_distance else fn.z_start) if fn.extra else None
+    Hn = normaliser(fn, sig, z0, ses.dim)
+    base = ses.integrals(sig, z0) / Hn  # (K, M)
+    w = ses.U @ base  # expected detections per unit lambda0
+    nobs = ses.ch.n_detections / max(ses.n, 1)
+
+    def mean_det(lam: float) -> float:
+        tot = lam * w
+        return float(tot.sum() / max((-np.expm1(-tot)).sum(), 1e-300))
+
+    lo, hi = 1e-6, 1e4
+    if mean_det(hi) < nobs:
+        lam0 = hi
+    elif mean_det(lo) > nobs:
+        lam0 = lo
+    else:
+        lam0 = brentq(lambda a: mean_det(a) - nobs, lo, hi, xtol=1e-6)
+    beta = np.zeros(design.npar)
+    for p, val in ((fn.intercept, lam0), ("sigma", sig)):
+        beta[design.blocks[p].start] = transform(val, design.link[p])
+    if not design.conditional:
+        esa = (-np.expm1(-lam0 * w)).sum() * ses.area
+        beta[design.blocks["D"].start] = transform(max(ses.n, 1) / max(esa, 1e-300),
+                                                   design.link["D"])
+    if fn.extra:
+        beta[design.blocks[fn.extra].start] = transform(z0, design.link[fn.extra])
+    if "pmix" in design.blocks:
+        beta[design.blocks["pmix"].start] = 0.0
+    return beta
+
+
+def linked_start_values(ll) -> np.ndarray:
+    """Start values of a linked fit from each method fitted alone (``~1``): density from the
+    method with most animals scaled to all animals, sigma and z from the first method, each
+    method's intercept through the ``session`` columns where the model has them."""
+    from amurlink.analysis.secr.likelihood import LogLikelihood
+    from amurlink.analysis.secr.links import transform, untransform
+
+    design = ll.design
+    fn = design.detectfn
+    starts = []
+    for part in ll._parts:
+        one = LogLikelihood(part.ch, part.mask, detectfn=fn, conditional=design.conditional)
+        b = start_values(one)
+        real = {p: float(untransform(b[one.design.blocks[p].start], one.design.link[p]))
+                for p in one.design.blocks}
+        starts.append((part.ch.n, real))
+    beta = np.zeros(design.npar)
+    base = starts[0][1]
+    for p in (fn.intercept, "sigma", *((fn.extra,) if fn.extra else ())):
+        blk = design.blocks[p]
+        beta[blk.start] = transform(base[p], design.link[p])
+        for j, (_n, real) in enumerate(starts[1:], start=1):
+            col = f"session{design.sessions[j].session}"
+            if col in blk.columns and design.link[p] == "log":
+                beta[blk.start + blk.columns.index(col)] = np.log(real[p] / base[p])
+    if not design.conditional:
+        n_all = ll.sessions[0].n
+        k = int(np.argmax([n for n, _ in starts]))
+        n_k, real_k = starts[k]
+        beta[design.blocks["D"].start] = transform(real_k["D"] * n_all / max(n_k, 1),
+                                                   design.link["D"])
     return beta

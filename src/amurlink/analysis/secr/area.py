@@ -36,16 +36,18 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammaln, ndtr
 
+from amurlink.analysis.secr._geometry import (
+    AREA_DETECTORS,
+    POLYGON_DETECTORS,
+    TRANSECT_DETECTORS,
+    detector_geometry,
+)
+from amurlink.analysis.secr._terms import ClassLoglikCache, _logmult
 from amurlink.analysis.secr.detectfn import DetectFn
-from amurlink.analysis.secr.likelihood import _logmult, _Session
-from amurlink.exceptions import DataError
 
 __all__ = ["AREA_DETECTORS", "POLYGON_DETECTORS", "TRANSECT_DETECTORS", "AreaSession",
            "detector_geometry", "normaliser", "detector_integrals", "simulate_area_capthist"]
 
-POLYGON_DETECTORS = ("polygon", "polygonX")
-TRANSECT_DETECTORS = ("transect", "transectX")
-AREA_DETECTORS = POLYGON_DETECTORS + TRANSECT_DETECTORS
 #: Gauss-Legendre order per panel; panels are at most ``PANEL * sigma`` wide for the
 #: halfnormal (inner integral exact), ``PANEL_2D * sigma`` in x and y for other functions
 #: (their cusp at distance 0, e.g. HEX, converges more slowly: about 1e-6 relative)
@@ -65,30 +67,6 @@ def _ncdf_diff(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """``Phi(hi) - Phi(lo)`` without cancellation in the upper tail."""
     upper = lo > 0
     return np.where(upper, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
-
-
-def detector_geometry(geom: Any, detector: str, label: str = "") -> Any:
-    """Check one detector's geometry for its detector type; return it (shapely)."""
-    import shapely
-
-    where = f"detector {label}: " if label else ""
-    if geom is None or not isinstance(geom, shapely.Geometry) or geom.is_empty:
-        raise DataError(f"{where}{detector} detectors need a shapely geometry, got {geom!r}")
-    if detector in POLYGON_DETECTORS:
-        if geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.area > 0:
-            raise DataError(f"{where}{detector} detectors are areas (Polygon or MultiPolygon "
-                            f"with positive area), got a {geom.geom_type}")
-        if not geom.is_valid:
-            raise DataError(f"{where}the polygon is not valid ({shapely.is_valid_reason(geom)});"
-                            " fix it, e.g. with shapely.make_valid")
-    else:
-        if geom.geom_type not in ("LineString", "MultiLineString") or not geom.length > 0:
-            raise DataError(f"{where}{detector} detectors are lines (LineString or "
-                            f"MultiLineString with positive length), got a {geom.geom_type}")
-    coords = shapely.get_coordinates(geom)
-    if not np.all(np.isfinite(coords)):
-        raise DataError(f"{where}the geometry has missing or infinite coordinates")
-    return geom
 
 
 # ---------------------------------------------------------------------------- geometry
@@ -277,10 +255,10 @@ def detector_integrals(shapes: list, xy: np.ndarray, fn: DetectFn, sigma: float,
 
 
 # ---------------------------------------------------------------------------- likelihood
-class AreaSession(_Session):
+class AreaSession(ClassLoglikCache):
     """The prepared likelihood terms of one session of area or line detectors (the
-    :class:`~amurlink.analysis.secr.likelihood._Session` interface: :meth:`class_loglik`
-    per class, its caches, ``n``, ``M``, ``area``, ``logmult``)."""
+    interface of the likelihood's sessions: :meth:`class_loglik` per class, its caches,
+    ``n``, ``M``, ``area``, ``logmult``)."""
 
     def __init__(self, ch, mask, fn: DetectFn) -> None:  # noqa: PLR0915 - one prepare step
         if not fn.hazard:
@@ -406,61 +384,6 @@ def _detections(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     i, s, k = np.nonzero(counts)
     reps = counts[i, s, k]
     return np.repeat(i, reps), np.repeat(s, reps), np.repeat(k, reps)
-
-
-def area_start_values(ll) -> np.ndarray:
-    """Start values for area or line detectors: sigma from the spread of each animal's
-    detection locations (secr's RPSV), lambda0 matching the mean number of detections per
-    detected animal, D = n / esa."""
-    from scipy.optimize import brentq
-
-    from amurlink.analysis.secr.links import transform
-
-    design = ll.design
-    fn = design.detectfn
-    num = den = 0.0
-    for ses in ll.sessions:
-        ii = ses.det[0]
-        xy = ses.ch.detection_xy
-        for i in np.unique(ii):
-            p = xy[ii == i]
-            if len(p) >= 2:
-                num += float(((p - p.mean(axis=0)) ** 2).sum())
-                den += len(p) - 1
-    ses = ll.sessions[0]
-    if den > 0 and num > 0:
-        sig = float(np.sqrt(num / (2 * den)))
-    else:
-        sig = float(np.sqrt(ses.mask.cell_area_ha * 1e4) * 2)
-    z0 = (fn.z_start * sig if fn.z_distance else fn.z_start) if fn.extra else None
-    Hn = normaliser(fn, sig, z0, ses.dim)
-    base = ses.integrals(sig, z0) / Hn  # (K, M)
-    w = ses.U @ base  # expected detections per unit lambda0
-    nobs = ses.ch.n_detections / max(ses.n, 1)
-
-    def mean_det(lam: float) -> float:
-        tot = lam * w
-        return float(tot.sum() / max((-np.expm1(-tot)).sum(), 1e-300))
-
-    lo, hi = 1e-6, 1e4
-    if mean_det(hi) < nobs:
-        lam0 = hi
-    elif mean_det(lo) > nobs:
-        lam0 = lo
-    else:
-        lam0 = brentq(lambda a: mean_det(a) - nobs, lo, hi, xtol=1e-6)
-    beta = np.zeros(design.npar)
-    for p, val in ((fn.intercept, lam0), ("sigma", sig)):
-        beta[design.blocks[p].start] = transform(val, design.link[p])
-    if not design.conditional:
-        esa = (-np.expm1(-lam0 * w)).sum() * ses.area
-        beta[design.blocks["D"].start] = transform(max(ses.n, 1) / max(esa, 1e-300),
-                                                   design.link["D"])
-    if fn.extra:
-        beta[design.blocks[fn.extra].start] = transform(z0, design.link[fn.extra])
-    if "pmix" in design.blocks:
-        beta[design.blocks["pmix"].start] = 0.0
-    return beta
 
 
 # ---------------------------------------------------------------------------- simulation

@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from amurlink.analysis.secr._geometry import AREA_DETECTORS
 from amurlink.exceptions import DataError
 
 __all__ = ["AREA_DETECTORS", "DETECTORS", "CaptureHistory"]
 
-#: Area and line detectors (searched areas and routes): each detection has a location.
-AREA_DETECTORS = ("polygon", "polygonX", "transect", "transectX")
 #: Detector types: secr's names. "single" is fitted with the multi-catch likelihood, as secr.
 DETECTORS = ("multi", "single", "proximity", "count", *AREA_DETECTORS)
 
@@ -215,7 +214,7 @@ class CaptureHistory:
             return
         import shapely
 
-        from amurlink.analysis.secr.area import detector_geometry
+        from amurlink.analysis.secr._geometry import detector_geometry
 
         n, S, K = counts.shape
         geoms = tuple(self.geometry) if self.geometry is not None else ()

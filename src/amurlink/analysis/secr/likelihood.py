@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,28 +13,12 @@ from numpy.typing import ArrayLike
 from scipy.special import gammaln, logsumexp
 
 from amurlink.analysis.secr._design import Design
+from amurlink.analysis.secr._terms import ClassLoglikCache, _logmult, _lse_rows
 from amurlink.analysis.secr.capthist import CaptureHistory
 from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn
 from amurlink.analysis.secr.mask import Mask
 
 __all__ = ["secr_loglik", "LogLikelihood", "as_sessions"]
-
-
-def _lse_rows(a: np.ndarray) -> np.ndarray:
-    """log(sum(exp(a), axis=1)) for a 2-D array, stable (faster than scipy for our shapes)."""
-    return _lse_rows_exp(a)[0]
-
-
-def _lse_rows_exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_lse_rows` and its intermediates ``E = exp(a - max_m a)`` and ``E.sum(1)``
-    (``E / E.sum(1)`` are the normalised weights ``exp(a - lse)``); ``a`` is not modified."""
-    m = a.max(axis=1, keepdims=True)
-    m[~np.isfinite(m)] = 0.0
-    e = a - m
-    np.exp(e, out=e)
-    out = e.sum(axis=1)
-    with np.errstate(divide="ignore"):
-        return np.log(out) + m[:, 0], e, out
 
 
 def as_sessions(
@@ -58,16 +41,6 @@ def as_sessions(
         if len(masks) != len(sessions):
             raise ValueError(f"{len(sessions)} sessions but {len(masks)} masks")
     return sessions, masks
-
-
-def _logmult(keys: np.ndarray) -> float:
-    """log(n! / prod n_w!) over identical rows of ``keys``."""
-    n = keys.shape[0]
-    if n == 0:
-        return 0.0
-    rows = np.ascontiguousarray(keys)
-    cnt = np.array(list(Counter(r.tobytes() for r in rows).values()), dtype=float)
-    return float(gammaln(n + 1) - gammaln(cnt + 1).sum())
 
 
 def _distance_codes(traps: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -153,7 +126,7 @@ def collapses_over_occasions(
     return True
 
 
-class _Session:
+class _Session(ClassLoglikCache):
     """Precomputed data of one session: distances, records of detected pairs, constants."""
 
     def __init__(
@@ -549,50 +522,6 @@ class _Session:
     def g_rows(self, g: np.ndarray | None, h: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Probability at the given detector rows (derived from h for hazard functions)."""
         return -np.expm1(-h[rows]) if g is None else g[rows]
-
-    def class_loglik_cached(
-        self, pars: list[tuple[float, float]]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`class_loglik` through a small cache keyed by the exact parameter values.
-
-        Finite-difference steps in density (gradients, nlm's Hessian) leave the detection
-        parameters unchanged; the per-class terms do not depend on D, so they are reused
-        (returned as a fresh copy: bitwise the same as recomputing them).
-        """
-        key = tuple(pars)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit[0].copy(), hit[1]
-        LL, pdot = self.class_loglik(pars)
-        if LL.nbytes <= 16_000_000:
-            if len(self._memo) >= 4:
-                self._memo.pop(next(iter(self._memo)))
-            self._memo[key] = [LL.copy(), pdot, None]
-        return LL, pdot
-
-    def class_lse_cached(self, pars: list[tuple[float, float]], weights: bool = False) -> tuple:
-        """``log sum_m exp(LL[i, m])`` per animal (uniform density) and p.(x_m), through the
-        cache of :meth:`class_loglik_cached` (steps in D then cost almost nothing).
-
-        With ``weights=True`` also ``E = exp(LL - max_m LL)`` (a new array) and ``E.sum(1)``,
-        from the same computation as the lse (for the analytic gradient).
-        """
-        key = tuple(pars)
-        hit = self._memo.get(key)
-        if hit is None:
-            LL, pdot = self.class_loglik(pars)
-            hit = [LL, pdot, None]
-            if LL.nbytes <= 16_000_000:
-                if len(self._memo) >= 4:
-                    self._memo.pop(next(iter(self._memo)))
-                self._memo[key] = hit
-        if weights:
-            lse, e, esum = _lse_rows_exp(hit[0])
-            hit[2] = lse
-            return lse, hit[1], e, esum
-        if hit[2] is None:
-            hit[2] = _lse_rows(hit[0])
-        return hit[2], hit[1]
 
     def class_loglik(
         self, pars: list[tuple[float, float]]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amurlink.analysis.secr.likelihood import _logmult, _Session
+from amurlink.analysis.secr._terms import ClassLoglikCache, _logmult
 
 __all__ = ["LinkedSession"]
 
@@ -45,7 +45,7 @@ class _LinkedHistory:
         return len(self.animal_ids)
 
 
-class LinkedSession(_Session):
+class LinkedSession(ClassLoglikCache):
     """The methods' sessions joined through the animals' labels (module doc)."""
 
     def __init__(self, parts: list) -> None:
@@ -153,38 +153,3 @@ def check_linked(design, sessions, masks) -> None:
     labels = [set(ch.animal_ids) for ch in sessions]
     if not set().union(*labels):
         raise ValueError("linked methods: no animal was detected")
-
-
-def linked_start_values(ll) -> np.ndarray:
-    """Start values of a linked fit from each method fitted alone (``~1``): density from the
-    method with most animals scaled to all animals, sigma and z from the first method, each
-    method's intercept through the ``session`` columns where the model has them."""
-    from amurlink.analysis.secr._optim import start_values
-    from amurlink.analysis.secr.likelihood import LogLikelihood
-    from amurlink.analysis.secr.links import transform, untransform
-
-    design = ll.design
-    fn = design.detectfn
-    starts = []
-    for part in ll._parts:
-        one = LogLikelihood(part.ch, part.mask, detectfn=fn, conditional=design.conditional)
-        b = start_values(one)
-        real = {p: float(untransform(b[one.design.blocks[p].start], one.design.link[p]))
-                for p in one.design.blocks}
-        starts.append((part.ch.n, real))
-    beta = np.zeros(design.npar)
-    base = starts[0][1]
-    for p in (fn.intercept, "sigma", *((fn.extra,) if fn.extra else ())):
-        blk = design.blocks[p]
-        beta[blk.start] = transform(base[p], design.link[p])
-        for j, (_n, real) in enumerate(starts[1:], start=1):
-            col = f"session{design.sessions[j].session}"
-            if col in blk.columns and design.link[p] == "log":
-                beta[blk.start + blk.columns.index(col)] = np.log(real[p] / base[p])
-    if not design.conditional:
-        n_all = ll.sessions[0].n
-        k = int(np.argmax([n for n, _ in starts]))
-        n_k, real_k = starts[k]
-        beta[design.blocks["D"].start] = transform(real_k["D"] * n_all / max(n_k, 1),
-                                                   design.link["D"])
-    return beta
