@@ -639,6 +639,21 @@ class Design:
             out.append(untransform(eta, self.link[p]))
         return out[0], out[1]
 
+    def special_parts(self, *, mixtures: bool) -> list[str]:
+        """The parts of this model beyond constant-per-session detection that a session kind
+        may not support, named for an error message: behavioural responses, time effects,
+        noneuc and (with ``mixtures``) finite mixtures."""
+        out = []
+        if mixtures and self.nmix != 1:
+            out.append("finite mixtures (h2, h3, hcov)")
+        if self.learned is not None or self.n_states != 1:
+            out.append(f"behavioural response ({self.learned})")
+        if self.has_time:
+            out.append("time effects (t, T, time covariates)")
+        if self.has_noneuc:
+            out.append("non-Euclidean distance (noneuc)")
+        return out
+
     def detection_k(self, beta: np.ndarray, j: int) -> list[np.ndarray] | None:
         """Detection parameters per detector of session ``j`` (detector covariates): one
         array (classes, states, K) per parameter of ``det_params``; None without them."""

@@ -42,6 +42,18 @@ class ClassLoglikCache:
     """The cache of :meth:`class_loglik` (a session's per-class terms) on the exact parameter
     values; a session class defines ``class_loglik(pars) -> (LL, pdot)`` and ``_memo``."""
 
+    def _plain_session(self) -> None:
+        """The state the likelihood and the results read of a session kind that computes
+        everything in its own :meth:`class_loglik`: no collapse over occasions, no learned
+        response, no distance table, p.(x) from ``class_loglik`` (``general``)."""
+        self.fast = False
+        self.general = True
+        self.adjust = None
+        self.learned = None
+        self.n_states = 1
+        self.inv = None
+        self._memo = {}
+
     def class_loglik_cached(
         self, pars: list[tuple[float, float]]
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -276,13 +276,7 @@ class AreaSession(ClassLoglikCache):
         n, S, K = ch.counts.shape
         self.n, self.S, self.K, self.M = n, S, K, mask.n_points
         self.area = mask.cell_area_ha
-        self.fast = False
-        self.general = True  # p.(x) comes from class_loglik (results' derived quantities)
-        self.adjust = None
-        self.learned = None
-        self.n_states = 1
-        self.inv = None
-        self._memo = {}
+        self._plain_session()
         self._integrals: dict = {}
         self.shapes = _shapes(ch.geometry, ch.detector)
         T = ch.usage_or_ones  # (K, S)

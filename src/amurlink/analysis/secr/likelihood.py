@@ -765,13 +765,7 @@ def _check_area_model(design: Design, sessions: list[CaptureHistory], *,
         raise NotImplementedError(f"sessions of area or line detectors cannot be fitted with "
                                   f"sessions of point detectors in one model (got {kinds}); "
                                   "for two methods of the same animals use linked=True")
-    missing = []
-    if design.learned is not None or design.n_states != 1:
-        missing.append(f"behavioural response ({design.learned})")
-    if design.has_time:
-        missing.append("time effects (t, T, time covariates)")
-    if design.has_noneuc:
-        missing.append("non-Euclidean distance (noneuc)")
+    missing = design.special_parts(mixtures=False)
     if missing:
         raise NotImplementedError(f"{', '.join(missing)} with {'/'.join(kinds)} detectors "
                                   "is not implemented")

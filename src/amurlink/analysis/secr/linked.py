@@ -62,13 +62,7 @@ class LinkedSession(ClassLoglikCache):
         self.area = first.area
         self.fn = first.fn
         self.kind = "linked"
-        self.fast = False
-        self.general = True  # p.(x) comes from class_loglik (results' derived quantities)
-        self.adjust = None
-        self.learned = None
-        self.n_states = 1
-        self.inv = None
-        self._memo = {}
+        self._plain_session()
         self.ch = _LinkedHistory(
             session="+".join(p.ch.session for p in parts),
             detector="+".join(p.ch.detector for p in parts),
@@ -138,15 +132,7 @@ def check_linked(design, sessions, masks) -> None:
             raise ValueError("linked methods share one population: give one mask for all")
     if any(t in ("session", "Session") for t in design.terms["D"]):
         raise ValueError("linked methods share one density: D may not vary by session")
-    missing = []
-    if design.nmix != 1:
-        missing.append("finite mixtures (h2, h3, hcov)")
-    if design.learned is not None or design.n_states != 1:
-        missing.append(f"behavioural response ({design.learned})")
-    if design.has_time:
-        missing.append("time effects (t, T, time covariates)")
-    if design.has_noneuc:
-        missing.append("non-Euclidean distance (noneuc)")
+    missing = design.special_parts(mixtures=True)
     if missing:
         raise NotImplementedError(f"{', '.join(missing)} with linked methods is not "
                                   "implemented")
