@@ -158,19 +158,24 @@ def _independent_loglik(ch, mask, geoms, usage, D, lam, sigma):
     """secr's full likelihood of area searches written out from its definition, with
     scipy's integrals: log L = sum_i log(D a sum_m Pr(w_i | x_m)) - D a sum_m p.(x_m)
     - sum_w log n_w!, Pr the product over occasions of the Poisson (or exclusive) detection
-    terms and the location densities."""
+    terms and the location densities. ``lam`` and ``sigma``: one value, or one per occasion."""
     fn = get_detectfn("HHN")
     dim = 2 if ch.detector.startswith("polygon") else 1
-    H = 2 * np.pi * sigma**2 if dim == 2 else sigma * np.sqrt(2 * np.pi)
     integ = _poly_integral if dim == 2 else _line_integral
     a = mask.cell_area_ha
     frame = ch.to_frame()
     n, S, K = ch.counts.shape
+    lam_s = np.broadcast_to(np.asarray(lam, dtype=float), (S,))
+    sig_s = np.broadcast_to(np.asarray(sigma, dtype=float), (S,))
+    H_s = 2 * np.pi * sig_s**2 if dim == 2 else sig_s * np.sqrt(2 * np.pi)
     total_pr = np.zeros(n)
     pdot_sum = 0.0
     for mx, my in mask.xy:
-        hk = np.array([lam * integ(g, fn, sigma, None, mx, my) / H for g in geoms])  # (K,)
-        Hs = usage.T @ hk  # (S,)
+        # integral of z over each detector (intercept 1), per occasion's sigma: (S, K)
+        I_sk = np.array([[integ(g, fn, sig_s[s], None, mx, my) for g in geoms]
+                         for s in range(S)])
+        hk = lam_s[:, None] * I_sk / H_s[:, None]  # (S, K)
+        Hs = (usage.T * hk).sum(axis=1)  # (S,)
         pdot_sum += 1 - np.exp(-Hs.sum())
         for i in range(n):
             pr = 1.0
@@ -182,16 +187,16 @@ def _independent_loglik(ch, mask, geoms, usage, D, lam, sigma):
                         pr *= np.exp(-Hs[s])
                         continue
                     k = int(here.trap_id.iloc[0]) - 1
-                    pr *= (1 - np.exp(-Hs[s])) * usage[k, s] * hk[k] / Hs[s]
+                    pr *= (1 - np.exp(-Hs[s])) * usage[k, s] * hk[s, k] / Hs[s]
                 else:
                     for k in range(K):
                         c = int((here.trap_id == str(k + 1)).sum())
-                        mu = usage[k, s] * hk[k]
+                        mu = usage[k, s] * hk[s, k]
                         pr *= np.exp(c * np.log(mu) - mu - gammaln(c + 1))
                 for _, row in here.iterrows():
                     k = int(row.trap_id) - 1
                     r = np.hypot(row.x - mx, row.y - my)
-                    pr *= np.exp(-r * r / (2 * sigma**2)) / (hk[k] * H / lam)
+                    pr *= np.exp(-r * r / (2 * sig_s[s] ** 2)) / I_sk[s, k]
             total_pr[i] += pr
     keys = [ch.counts[i].tobytes() for i in range(n)]
     _, cnt = np.unique(keys, return_counts=True)
@@ -206,6 +211,23 @@ def test_loglik_equals_independent_implementation(detector):
     ours = ll([np.log(D), np.log(lam), np.log(sigma)])
     ref = _independent_loglik(ch, mask, geoms, usage, D, lam, sigma)
     assert ours == pytest.approx(ref, rel=1e-9)
+
+
+@pytest.mark.parametrize("detector", ["polygon", "transectX"])
+def test_time_effects_equal_the_independent_implementation(detector):
+    """lambda0 ~ t and sigma ~ t: each occasion with its own lambda0 and sigma."""
+    ch, mask, geoms, usage = _small_case(detector)
+    D, lam, sig = 0.02, np.array([1.7, 0.9]), np.array([450.0, 600.0])
+    ll = LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~t", "sigma": "~t"})
+    assert ll.design.beta_names == ["D", "lambda0", "lambda0.t2", "sigma", "sigma.t2"]
+    b = [np.log(D), np.log(lam[0]), np.log(lam[1] / lam[0]), np.log(sig[0]),
+         np.log(sig[1] / sig[0])]
+    ref = _independent_loglik(ch, mask, geoms, usage, D, lam, sig)
+    assert ll(b) == pytest.approx(ref, rel=1e-9)
+    # and a fit reports through the occasion groups (esa, region N)
+    res = SECR(detectfn="HHN", model={"lambda0": "~t"}).fit(ch, mask).results_
+    assert np.isfinite(res.loglik) and res.esa.iloc[0] > 0
+    assert res.region_N().loc["E.N", "estimate"] >= ch.n - 1e-6
 
 
 def test_point_limit_reproduces_secr_count_fit(reference_dir):
@@ -315,6 +337,9 @@ def test_wrong_geometry_and_non_hazard_function_are_refused():
         LogLikelihood(ch, mask, detectfn="HN")
     with pytest.raises(NotImplementedError, match="behavioural response"):
         LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~b"})
+    with pytest.raises(NotImplementedError, match="noneuc"):
+        LogLikelihood(ch, mask.subset(np.ones(mask.n_points, dtype=bool)), detectfn="HHN",
+                      model={"noneuc": "~1"})
 
 
 def test_polygon_detectors_fit_with_a_detector_covariate():

@@ -278,6 +278,7 @@ class AreaSession(ClassLoglikCache):
         self.area = mask.cell_area_ha
         self._plain_session()
         self._integrals: dict = {}
+        self._grp = None  # occasion groups (time effects): set_occasion_groups
         self.shapes = _shapes(ch.geometry, ch.detector)
         T = ch.usage_or_ones  # (K, S)
         self.usage = T
@@ -315,47 +316,76 @@ class AreaSession(ClassLoglikCache):
             self._integrals[key] = hit
         return hit
 
+    def set_occasion_groups(self, grp: np.ndarray) -> None:
+        """Occasions grouped by equal detection parameters (time effects ``t``, ``T``, time
+        covariates): the parameters then come as one tuple per group."""
+        self._grp = np.asarray(grp, dtype=np.intp).reshape(-1)
+        G = int(self._grp.max()) + 1
+        self._Ug = [self.usage[:, self._grp == g].sum(axis=1) for g in range(G)]
+
+    def _groups(self, par: tuple) -> list[tuple[np.ndarray, float, float | None]]:
+        """Per occasion group: lambda0 per detector (K,), sigma, z."""
+        timed = self._grp is not None
+        out = []
+        for q in (par if timed else (par,)):
+            icpt, sigma, *rest = q
+            z = rest[0] if rest else None
+            # with detector covariates every parameter comes per detector; only lambda0 may
+            # vary between detectors
+            if isinstance(sigma, tuple):
+                sigma = _one_value(sigma, "sigma", self.kind)
+            if isinstance(z, tuple):
+                z = _one_value(z, "z", self.kind)
+            lam = np.broadcast_to(np.asarray(icpt, dtype=float), (self.K,))
+            out.append((lam, float(sigma), z))
+        return out
+
+    def _hazards(self, par: tuple, xy: np.ndarray | None = None):
+        """Per group: the hazard (K, M) of each detector at the mask points (or at ``xy``),
+        lambda0 / H, sigma and z."""
+        out = []
+        for lam, sigma, z in self._groups(par):
+            Hn = normaliser(self.fn, sigma, z, self.dim)
+            integ = (self.integrals(sigma, z) if xy is None
+                     else detector_integrals(self.shapes, xy, self.fn, sigma, z))
+            out.append(((lam / Hn)[:, None] * integ, lam / Hn, sigma, z))
+        return out
+
+    def _usage_by_group(self) -> list[np.ndarray]:
+        return self._Ug if self._grp is not None else [self.U]
+
     def pdot_at(self, par: tuple, xy: np.ndarray) -> np.ndarray:
         """p.(x) at any points (e.g. a region beyond the mask) for one class's parameters."""
-        icpt, sigma, *rest = par
-        z = rest[0] if rest else None
-        sigma = _one_value(sigma, "sigma", self.kind) if isinstance(sigma, tuple) else sigma
-        z = _one_value(z, "z", self.kind) if isinstance(z, tuple) else z
-        lam = np.broadcast_to(np.asarray(icpt, dtype=float), (self.K,))
-        Hn = normaliser(self.fn, sigma, z, self.dim)
-        hk = (lam / Hn)[:, None] * detector_integrals(self.shapes, xy, self.fn, sigma, z)
-        return -np.expm1(-(self.U @ hk))
+        H = sum(u @ h[0] for u, h in zip(self._usage_by_group(), self._hazards(par, xy),
+                                         strict=True))
+        return -np.expm1(-H)
 
     def class_loglik(self, pars):
         """Log Pr(history_i | x_m) (n, M) and p.(x_m) (M,) for one class (module doc)."""
         if len(pars) != 1:
             raise NotImplementedError(f"behavioural responses with {self.kind} detectors "
                                       "are not implemented")
-        icpt, sigma, *rest = pars[0]
-        z = rest[0] if rest else None
-        # with detector covariates every parameter comes per detector; only lambda0 may vary
-        if isinstance(sigma, tuple):
-            sigma = _one_value(sigma, "sigma", self.kind)
-        if isinstance(z, tuple):
-            z = _one_value(z, "z", self.kind)
-        lam = np.asarray(icpt, dtype=float)
-        lam = np.broadcast_to(lam, (self.K,)) if lam.ndim == 0 else lam
-        Hn = normaliser(self.fn, sigma, z, self.dim)
-        hk = (lam / Hn)[:, None] * self.integrals(sigma, z)  # (K, M)
+        hz = self._hazards(pars[0])
+        grp = self._grp if self._grp is not None else np.zeros(self.S, dtype=np.intp)
         ii, ss, kk = self.det
         if self.exclusive:
-            Hs = self.usage.T @ hk  # (S, M)
+            Hs = np.stack([self.usage[:, s] @ hz[grp[s]][0] for s in range(self.S)])  # (S, M)
             Htot = Hs.sum(axis=0)
         else:
-            Htot = self.U @ hk
+            Htot = sum(u @ h[0] for u, h in zip(self._usage_by_group(), hz, strict=True))
         LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
         pdot = -np.expm1(-Htot)
         if self.n == 0:
             return LL, pdot
         LL += self.const[:, None]
-        with np.errstate(divide="ignore"):
-            logz = np.log(_z1(self.fn, self.d2_det, sigma, z))  # (J, M)
-        logz += np.log(lam[kk] / Hn)[:, None]
+        logz = np.empty((ii.size, self.M))
+        dg = grp[ss]
+        for g, (_h, lam_h, sigma, z) in enumerate(hz):
+            sel = dg == g
+            if sel.any():
+                with np.errstate(divide="ignore"):
+                    logz[sel] = np.log(_z1(self.fn, self.d2_det[sel], sigma, z))
+                logz[sel] += np.log(lam_h[kk[sel]])[:, None]
         LL += self.C @ logz
         if self.exclusive:
             so, Co = self.occ

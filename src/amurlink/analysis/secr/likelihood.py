@@ -758,14 +758,14 @@ def _loglik_session(
 def _check_area_model(design: Design, sessions: list[CaptureHistory], *,
                       linked: bool = False) -> None:
     """Refuse, with a clear message, the parts of the model not built for area and line
-    detectors (behavioural responses, time effects, noneuc, and, unless the sessions are
-    linked methods of the same animals, sessions of point detectors beside them)."""
+    detectors (behavioural responses, noneuc, and, unless the sessions are linked methods of
+    the same animals, sessions of point detectors beside them)."""
     kinds = sorted({ch.detector for ch in sessions})
     if not linked and any(ch.geometry is None for ch in sessions):
         raise NotImplementedError(f"sessions of area or line detectors cannot be fitted with "
                                   f"sessions of point detectors in one model (got {kinds}); "
                                   "for two methods of the same animals use linked=True")
-    missing = design.special_parts(mixtures=False)
+    missing = [m for m in design.special_parts(mixtures=False) if not m.startswith("time")]
     if missing:
         raise NotImplementedError(f"{', '.join(missing)} with {'/'.join(kinds)} detectors "
                                   "is not implemented")
@@ -845,7 +845,10 @@ class LogLikelihood:
             for j, ses in enumerate(self.sessions):
                 grp, rows = self.design.occasion_groups(j)
                 ses.general = True
-                ses._prepare_states(grp)
+                if hasattr(ses, "set_occasion_groups"):  # area and line detectors
+                    ses.set_occasion_groups(grp)
+                else:
+                    ses._prepare_states(grp)
                 self._tgroups.append(rows)
         elif mixed:  # detector types that vary across occasions: the general likelihood
             for ses in self.sessions:
