@@ -318,3 +318,39 @@ def test_with_dettype_adds_one_intercept_per_method():
     assert with_dettype("lambda0~b") == {"lambda0": "~b+dettype"}
     assert with_dettype("lambda0~dettype+b") == {"lambda0": "~dettype+b"}
     assert with_dettype("D~1", "HN") == {"D": "~1", "g0": "~dettype"}
+
+
+def test_camera_and_dna_search_areas_as_linked_methods(study):
+    """The DNA search as the area searched (secr's polygon detector) beside the cameras, as
+    two linked methods: the same animals and detections as the grid history, and a density
+    close to the grid approximation's."""
+    import shapely
+
+    from amurlink.analysis.secr import SECR, capthists_camera_dna_search
+
+    dna, ds, border = study["dna"], study["dataset"], study["border"]
+    pts = np.column_stack([dna["x"], dna["y"]])
+    area = shapely.convex_hull(shapely.multipoints(pts)).buffer(3000)
+    cam, dnach = capthists_camera_dna_search(ds, dna, border=border, species=LEOPARD,
+                                             search=[area], dna_occasions=2)
+    assert (cam.session, dnach.session, dnach.detector) == ("camera", "dna", "polygon")
+    np.testing.assert_array_equal(cam.counts, study["cam"].counts)
+    grid = study["ch"]
+    on_dna = grid.counts[:, cam.n_occasions:, :].reshape(grid.n, -1).sum(axis=1) > 0
+    assert set(dnach.animal_ids) == {a for a, o in zip(grid.animal_ids, on_dna, strict=True)
+                                     if o}
+    assert set(dnach.animal_ids) & set(cam.animal_ids)  # animals seen both ways are linked
+    linked = SECR(detectfn="HHN", model={"lambda0": "~session"}, linked=True).fit(
+        [cam, dnach], study["mask"]).results_
+    gridfit = fit_secr(grid, study["mask"], detectfn="HHN", model={"lambda0": "~dettype"})
+    assert linked.predict().loc["D", "estimate"] == pytest.approx(
+        gridfit.predict().loc["D", "estimate"], rel=0.15)
+    assert linked.n == len(set(cam.animal_ids) | set(dnach.animal_ids)) == grid.n
+    # a sample off every searched route is named
+    x0, y0 = pts.min(axis=0)
+    route = shapely.LineString([(x0 - 50_000, y0 - 50_000), (x0 - 40_000, y0 - 50_000)])
+    with pytest.raises(DataError, match="DNA sample .* m from the nearest searched route"):
+        capthists_camera_dna_search(ds, dna, border=border, species=LEOPARD, search=[route])
+    with pytest.raises(ConfigError, match="all of one kind"):
+        capthists_camera_dna_search(ds, dna, border=border, species=LEOPARD,
+                                    search=[area, route])

@@ -481,6 +481,87 @@ def dna_assignments(
     return out.reset_index(drop=True)
 
 
+def _camera_and_dna_samples(
+    dataset: Dataset, dna_assignments: pd.DataFrame, *, border: Border, species: str,
+    country: str | None, occasion_days: float, camera_detector: str, life_stage: str | None,
+    threshold_min: float, origin: Any, end: Any, dna_occasions: int,
+    encounters: pd.DataFrame | None, layout: DetectorLayout | None, two_party: bool,
+) -> tuple[CaptureHistory, pd.DataFrame, int]:
+    """The camera history and the DNA samples of its animals (``x``, ``y``, ``time``,
+    ``animal`` labelled as the camera history's animals): the shared first half of
+    :func:`capthist_camera_dna` and :func:`capthists_camera_dna_search`."""
+    if camera_detector not in ("count", "proximity"):
+        raise ConfigError(f"camera_detector must be 'count' or 'proximity', got "
+                          f"{camera_detector!r}")
+    if int(dna_occasions) != dna_occasions or dna_occasions < 1:
+        raise ConfigError(f"dna_occasions must be a whole number >= 1, got {dna_occasions!r}")
+    dna_occasions = int(dna_occasions)
+    if encounters is None:
+        encounters = _encounters(dataset, border=border, species=species, life_stage=None,
+                                 start=None, end=None, tolerance_m=0.0,
+                                 threshold_min=threshold_min, crs=None,
+                                 two_party=two_party)
+    if layout is None:
+        layout = detector_layout(dataset, border=border, occasion_days=occasion_days,
+                                 origin=origin, end=end)
+    cam = capthist_from_dataset(dataset, border=border, species=species, country=country,
+                                life_stage=life_stage, detector=camera_detector,
+                                threshold_min=threshold_min, encounters=encounters,
+                                layout=layout)
+    # individual IDs of the camera history: joint IDs (or national IDs with a country)
+    enc = encounters[_core.species_matches(encounters["scientificName"], [species])]
+    if country is not None:
+        enc = enc[(enc["nationalCountry"] == country).to_numpy(bool)]
+    to_animal: dict[str, str] = {}
+    stage: dict[str, Any] = {}
+    for row in enc[["jointID", "members", "individualID", "nationalID", "lifeStage"]
+                   ].itertuples(index=False):
+        target = row.jointID if country is None else row.nationalID
+        if pd.isna(target):
+            continue
+        names = [row.jointID, row.individualID, row.nationalID]
+        names += str(row.members).split(" = ") if pd.notna(row.members) else []
+        for nm in names:
+            if pd.notna(nm) and (country is None or str(nm) == str(target)
+                                 or str(nm) == str(row.jointID)):
+                to_animal.setdefault(str(nm), str(target))
+        stage[str(target)] = row.lifeStage
+    dna = dna_assignments
+    if "scientificName" in dna.columns:
+        # a sample without species counts when its individual is an animal of this species
+        known = dna["scientificName"].notna().to_numpy(bool)
+        keep = np.zeros(len(dna), bool)
+        keep[known] = _core.species_matches(dna["scientificName"][known], [species])
+        if "individualID" in dna.columns:
+            ours = dna["individualID"].astype(str).isin(list(to_animal)).to_numpy(bool)
+            keep |= ~known & ours
+            if int((~known & ~ours).sum()):
+                logger.info("%d DNA sample(s) without species and not linked to a %s "
+                            "photographed here are left out", int((~known & ~ours).sum()),
+                            species)
+        dna = dna[keep]
+    d = _dna_table(dataset, dna, border)
+    if not len(d):
+        raise DataError(f"no DNA sample of {species} in the assignments")
+    d["animal"] = [to_animal.get(str(v), str(v)) for v in d["individualID"]]
+    if "dnaIndividual" in dna.columns:  # one DNA individual must be one animal
+        d["dnaIndividual"] = dna["dnaIndividual"].astype(str).to_numpy(object)
+        split = d.groupby("dnaIndividual")["animal"].nunique()
+        if (split > 1).any():
+            ind = split.index[split.to_numpy() > 1][0]
+            names = sorted(set(d.loc[d["dnaIndividual"] == ind, "animal"]))
+            raise DataError(f"DNA individual {ind!r} is linked to different animals "
+                            f"({', '.join(names)}); fix the confirmed links")
+    if life_stage is not None:
+        st = d["animal"].map(stage)
+        other = (st.notna() & (st != life_stage)).to_numpy(bool)
+        if other.any():
+            logger.info("%d DNA sample(s) of %s individuals (not %s) are left out",
+                        int(other.sum()), "other-stage", life_stage)
+            d = d[~other]
+    return cam, d, dna_occasions
+
+
 def capthist_camera_dna(
     dataset: Dataset,
     dna_assignments: pd.DataFrame,
@@ -561,77 +642,13 @@ def capthist_camera_dna(
     ConfigError
         Bad options.
     """
-    if camera_detector not in ("count", "proximity"):
-        raise ConfigError(f"camera_detector must be 'count' or 'proximity', got "
-                          f"{camera_detector!r}")
     if not (np.isfinite(dna_spacing) and dna_spacing > 0):
         raise ConfigError(f"dna_spacing must be > 0 metres, got {dna_spacing!r}")
-    if int(dna_occasions) != dna_occasions or dna_occasions < 1:
-        raise ConfigError(f"dna_occasions must be a whole number >= 1, got {dna_occasions!r}")
-    dna_occasions = int(dna_occasions)
-    if encounters is None:
-        encounters = _encounters(dataset, border=border, species=species, life_stage=None,
-                                 start=None, end=None, tolerance_m=0.0,
-                                 threshold_min=threshold_min, crs=None,
-                                 two_party=two_party)
-    if layout is None:
-        layout = detector_layout(dataset, border=border, occasion_days=occasion_days,
-                                 origin=origin, end=end)
-    cam = capthist_from_dataset(dataset, border=border, species=species, country=country,
-                                life_stage=life_stage, detector=camera_detector,
-                                threshold_min=threshold_min, encounters=encounters,
-                                layout=layout)
-    # individual IDs of the camera history: joint IDs (or national IDs with a country)
-    enc = encounters[_core.species_matches(encounters["scientificName"], [species])]
-    if country is not None:
-        enc = enc[(enc["nationalCountry"] == country).to_numpy(bool)]
-    to_animal: dict[str, str] = {}
-    stage: dict[str, Any] = {}
-    for row in enc[["jointID", "members", "individualID", "nationalID", "lifeStage"]
-                   ].itertuples(index=False):
-        target = row.jointID if country is None else row.nationalID
-        if pd.isna(target):
-            continue
-        names = [row.jointID, row.individualID, row.nationalID]
-        names += str(row.members).split(" = ") if pd.notna(row.members) else []
-        for nm in names:
-            if pd.notna(nm) and (country is None or str(nm) == str(target)
-                                 or str(nm) == str(row.jointID)):
-                to_animal.setdefault(str(nm), str(target))
-        stage[str(target)] = row.lifeStage
-    dna = dna_assignments
-    if "scientificName" in dna.columns:
-        # a sample without species counts when its individual is an animal of this species
-        known = dna["scientificName"].notna().to_numpy(bool)
-        keep = np.zeros(len(dna), bool)
-        keep[known] = _core.species_matches(dna["scientificName"][known], [species])
-        if "individualID" in dna.columns:
-            ours = dna["individualID"].astype(str).isin(list(to_animal)).to_numpy(bool)
-            keep |= ~known & ours
-            if int((~known & ~ours).sum()):
-                logger.info("%d DNA sample(s) without species and not linked to a %s "
-                            "photographed here are left out", int((~known & ~ours).sum()),
-                            species)
-        dna = dna[keep]
-    d = _dna_table(dataset, dna, border)
-    if not len(d):
-        raise DataError(f"no DNA sample of {species} in the assignments")
-    d["animal"] = [to_animal.get(str(v), str(v)) for v in d["individualID"]]
-    if "dnaIndividual" in dna.columns:  # one DNA individual must be one animal
-        d["dnaIndividual"] = dna["dnaIndividual"].astype(str).to_numpy(object)
-        split = d.groupby("dnaIndividual")["animal"].nunique()
-        if (split > 1).any():
-            ind = split.index[split.to_numpy() > 1][0]
-            names = sorted(set(d.loc[d["dnaIndividual"] == ind, "animal"]))
-            raise DataError(f"DNA individual {ind!r} is linked to different animals "
-                            f"({', '.join(names)}); fix the confirmed links")
-    if life_stage is not None:
-        st = d["animal"].map(stage)
-        other = (st.notna() & (st != life_stage)).to_numpy(bool)
-        if other.any():
-            logger.info("%d DNA sample(s) of %s individuals (not %s) are left out",
-                        int(other.sum()), "other-stage", life_stage)
-            d = d[~other]
+    cam, d, dna_occasions = _camera_and_dna_samples(
+        dataset, dna_assignments, border=border, species=species, country=country,
+        occasion_days=occasion_days, camera_detector=camera_detector, life_stage=life_stage,
+        threshold_min=threshold_min, origin=origin, end=end, dna_occasions=dna_occasions,
+        encounters=encounters, layout=layout, two_party=two_party)
     # search grid
     import shapely
     from scipy.spatial import cKDTree
@@ -670,3 +687,106 @@ def capthist_camera_dna(
         animal_ids=tuple(ids), session=cam.session, crs=cam.crs,
         trap_covariates=pd.DataFrame({"method": ["camera"] * Kc + ["dna"] * Kd}),
         occasion_detectors=(camera_detector,) * Sc + ("proximity",) * dna_occasions)
+
+
+def capthists_camera_dna_search(
+    dataset: Dataset,
+    dna_assignments: pd.DataFrame,
+    /,
+    *,
+    border: Border,
+    species: str,
+    search: Any,
+    snap: float = 100.0,
+    country: str | None = None,
+    occasion_days: float = 1.0,
+    camera_detector: str = "count",
+    life_stage: str | None = "adult",
+    threshold_min: float = 30.0,
+    origin: Any = None,
+    end: Any = None,
+    dna_occasions: int = 1,
+    encounters: pd.DataFrame | None = None,
+    layout: DetectorLayout | None = None,
+    two_party: bool = True,
+) -> list[CaptureHistory]:
+    """Camera and DNA detections of the same animals as two linked methods, the DNA search
+    as what it was: routes walked (``transect``) or areas searched (``polygon``).
+
+    Fit the pair with ``SECR(..., linked=True, model={"lambda0": "~session"})``: one density
+    and one movement scale, a detection intercept per method (sessions ``camera`` and
+    ``dna``). Unlike :func:`capthist_camera_dna` (a grid of proximity detectors over an area
+    guessed from the samples), the searched routes or areas are given, so the model also
+    knows where searches found nothing.
+
+    Parameters
+    ----------
+    dataset, dna_assignments, border, species, country, occasion_days, camera_detector,
+    life_stage, threshold_min, origin, end, dna_occasions, encounters, layout, two_party
+        As :func:`capthist_camera_dna`.
+    search : sequence of shapely geometries
+        The routes (LineString/MultiLineString) or the areas (Polygon/MultiPolygon) searched
+        for DNA, in ``border.crs`` (metres), one detector each; all of one kind.
+    snap : float, default 100
+        A sample farther than 1 cm but at most this many metres from the nearest searched
+        route or area is moved onto it (GPS positions beside the route, with a warning);
+        farther ones are refused, named.
+
+    Returns
+    -------
+    list of CaptureHistory
+        ``[camera, dna]``: the camera history (session ``camera``) and the DNA history
+        (``transect`` or ``polygon``, session ``dna``; one detector per searched shape,
+        ``dna_occasions`` equal-length occasions from the first to the last sample), animals
+        labelled alike.
+
+    Raises
+    ------
+    DataError
+        A sample without individual, coordinates or date, a sample off every searched route
+        or area, or no animal at all.
+    ConfigError
+        Bad options.
+    """
+    import dataclasses
+
+    import shapely
+
+    shapes = list(search) if not isinstance(search, shapely.Geometry) else [search]
+    kinds = {g.geom_type if isinstance(g, shapely.Geometry) else type(g).__name__
+             for g in shapes}
+    areas, lines = {"Polygon", "MultiPolygon"}, {"LineString", "MultiLineString"}
+    if not shapes or not (kinds <= areas or kinds <= lines):
+        raise ConfigError("search must be one or more routes (LineString) or areas "
+                          f"(Polygon), all of one kind; got {sorted(kinds)}")
+    detector = "polygon" if kinds <= areas else "transect"
+    if not (np.isfinite(snap) and snap >= 0):
+        raise ConfigError(f"snap must be >= 0 metres, got {snap!r}")
+    cam, d, dna_occasions = _camera_and_dna_samples(
+        dataset, dna_assignments, border=border, species=species, country=country,
+        occasion_days=occasion_days, camera_detector=camera_detector, life_stage=life_stage,
+        threshold_min=threshold_min, origin=origin, end=end, dna_occasions=dna_occasions,
+        encounters=encounters, layout=layout, two_party=two_party)
+    xy = np.column_stack([d["x"], d["y"]]).astype(float)
+    dist = np.stack([shapely.distance(g, shapely.points(xy)) for g in shapes], axis=1)
+    k = dist.argmin(axis=1)
+    far = dist[np.arange(len(k)), k] > max(snap, 0.01)
+    if far.any():
+        j = int(np.flatnonzero(far)[0])
+        sid = d["sampleID"].iloc[j] if "sampleID" in d.columns else str(j + 1)
+        raise DataError(f"DNA sample {sid} is {dist[j, k[j]]:.0f} m from the nearest searched "
+                        f"{'route' if detector == 'transect' else 'area'} (snap {snap:g} m); "
+                        f"{int(far.sum())} sample(s) so: give the routes or areas searched, "
+                        "or a larger snap")
+    t = d["time"].to_numpy(np.int64)
+    t0, t1 = int(t.min()), int(t.max())
+    width = max(t1 - t0, 1) / dna_occasions
+    occ = np.minimum(((t - t0) / width).astype(np.int64), dna_occasions - 1)
+    animals = list(dict.fromkeys(d["animal"]))
+    index = {a: i for i, a in enumerate(animals)}
+    dna = CaptureHistory.from_locations(
+        shapes, np.array([index[a] for a in d["animal"]]), occ, k, xy, detector=detector,
+        n_occasions=dna_occasions, animal_ids=animals, session="dna", crs=cam.crs,
+        trap_ids=[f"DNA-{i + 1:03d}" for i in range(len(shapes))], snap=snap)
+    return [dataclasses.replace(cam, session="camera"), dna]
+
