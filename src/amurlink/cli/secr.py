@@ -152,12 +152,13 @@ def fit_files(
 
 _DETECTFN_CODES = {"HN": 0, "HR": 1, "EX": 2, "HHN": 14, "HHR": 15, "HEX": 16, "HVP": 19,
                    "CHN": 3, "ANN": 6, "HAN": 17, "UN": 4, "WEX": 5, "CLN": 7, "CG": 8,
-                   "HCG": 18}
+                   "HCG": 18, "HPX": 20}
 _DETECTFN_ALIASES = {"halfnormal", "exponential", "hazard halfnormal", "hazard exponential",
                      "hazardhalfnormal", "hazardexponential", "hazard rate", "hazardrate",
                      "hazard hazard rate", "hazard variable power", "compound halfnormal",
                      "annular normal", "hazard annular normal", "uniform", "w exponential",
-                     "cumulative lognormal", "cumulative gamma", "hazard cumulative gamma"}
+                     "cumulative lognormal", "cumulative gamma", "hazard cumulative gamma",
+                     "hazard pixelar"}
 
 
 def _known_detectfn(value: str) -> bool:

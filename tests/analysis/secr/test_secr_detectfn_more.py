@@ -1,8 +1,10 @@
-"""Detection functions UN (4), WEX (5), CLN (7), CG (8) and HCG (18), in secr's meaning.
+"""Detection functions UN (4), WEX (5), CLN (7), CG (8), HCG (18) and HPX (20), in secr's
+meaning.
 
 No R fit with these functions is in ../shared. References: their definitions in secr
-(``?detectfn``; the C++ ``gunr``, ``ghfr``, ``gclnr``, ``gcgr`` and the hazard form of HCG in
-``prwipolygon.cpp``) computed here with scipy.stats distributions (1e-12), the limits that tie
+(``?detectfn``; the C++ ``gunr``, ``ghfr``, ``gclnr``, ``gcgr``, HCG as ``makegk.cpp`` and
+``prwipolygon.cpp`` compute it, HPX as ``ghpxs``: probability ``1 - exp(-lambda0)`` within
+sigma, 0 beyond) computed here with scipy.stats distributions (1e-12), the limits that tie
 them to the functions checked against R (WEX with w = 0 is EX; HCG with z = 1 is HEX), and
 fits of simulated data that reach a log-likelihood no lower than at the truth.
 """
@@ -42,12 +44,17 @@ def test_definitions_against_scipy_distributions():
     g, h = detection_arrays(D, "HCG", lam0, sigma, z=k)
     np.testing.assert_allclose(h, lam0 * ga.sf(D), rtol=1e-12)
     np.testing.assert_allclose(g, -np.expm1(-h), rtol=1e-12)
-    for name, code in (("UN", 4), ("WEX", 5), ("CLN", 7), ("CG", 8), ("HCG", 18)):
+    g, h = detection_arrays(D, "HPX", lam0, sigma)  # hazard lambda0 within sigma
+    np.testing.assert_allclose(g, np.where(D < sigma, -np.expm1(-lam0), 0.0), rtol=1e-14)
+    np.testing.assert_allclose(h, np.where(D < sigma, lam0, 0.0), rtol=1e-14)
+    for name, code in (("UN", 4), ("WEX", 5), ("CLN", 7), ("CG", 8), ("HCG", 18),
+                       ("HPX", 20)):
         assert get_detectfn(code).name == name
         assert get_detectfn(name.lower()).code == code
     assert get_detectfn("hazard cumulative gamma").name == "HCG"
-    with pytest.raises(ValueError, match="HPX"):
-        get_detectfn("HPX")
+    assert get_detectfn("hazard pixelar").name == "HPX"
+    with pytest.raises(ValueError, match="signal-strength"):
+        get_detectfn(10)
 
 
 def test_limits_equal_the_functions_checked_against_r():

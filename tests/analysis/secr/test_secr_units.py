@@ -57,8 +57,6 @@ def test_get_detectfn_names_and_codes():
     assert get_detectfn("halfnormal").intercept == "g0"
     assert get_detectfn("HEX").intercept == "lambda0"
     with pytest.raises(ValueError, match="HN"):
-        get_detectfn("HPX")  # hazard pixelar: not implemented
-    with pytest.raises(ValueError, match="HN"):
         get_detectfn(9)  # binary signal strength: not implemented
 
 

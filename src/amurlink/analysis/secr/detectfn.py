@@ -176,7 +176,7 @@ class DetectFn:
                                                             -700.0))))
         if self.shape == "annular":  # exp(-(d - w)^2 / 2 sigma^2), w = z
             return np.exp(np.maximum(-((d - z) ** 2) * (0.5 / (sigma * sigma)), -700.0))
-        if self.shape == "uniform":  # 1 within sigma (secr: d < sigma), else 0
+        if self.shape == "uniform":  # 1 within sigma (secr: d < sigma), else 0 (UN, HPX)
             return np.where(d < sigma, 1.0, 0.0)
         if self.shape == "wexponential":  # 1 within w, then exp(-(d - w) / sigma)
             return np.where(d < z, 1.0, np.exp(np.maximum(-(d - z) / sigma, -700.0)))
@@ -221,6 +221,7 @@ DETECTFN: dict[str, DetectFn] = {
     "CLN": DetectFn("CLN", 7, False, "cumlognormal", "z", 0.5, True),
     "CG": DetectFn("CG", 8, False, "cumgamma", "z", 5.0),
     "HCG": DetectFn("HCG", 18, True, "cumgamma", "z", 5.0),
+    "HPX": DetectFn("HPX", 20, True, "uniform"),
 }
 _BY_CODE = {fn.code: fn for fn in DETECTFN.values()}
 _ALIASES = {
@@ -242,6 +243,7 @@ _ALIASES = {
     "cumulative lognormal": "CLN",
     "cumulative gamma": "CG",
     "hazard cumulative gamma": "HCG",
+    "hazard pixelar": "HPX",
 }
 
 
@@ -253,7 +255,7 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
     ValueError
         If the name or code is not one of HN (0), HR (1), EX (2), CHN (3), UN (4),
         WEX (5), ANN (6), CLN (7), CG (8), HHN (14), HHR (15), HEX (16), HAN (17), HCG (18),
-        HVP (19).
+        HVP (19), HPX (20).
     """
     if isinstance(detectfn, DetectFn):
         return detectfn
@@ -270,8 +272,8 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
     raise ValueError(
         f"unknown detection function {detectfn!r}; expected one of HN (0), HR (1), EX (2), "
         "CHN (3), UN (4), WEX (5), ANN (6), CLN (7), CG (8), HHN (14), HHR (15), HEX (16), "
-        "HAN (17), HCG (18), HVP (19) (secr's signal-strength functions 9-13 and HPX (20) are "
-        "not implemented)"
+        "HAN (17), HCG (18), HVP (19), HPX (20) (secr's signal-strength functions 9-13 need "
+        "signal detectors and are not implemented)"
     )
 
 
