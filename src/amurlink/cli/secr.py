@@ -61,6 +61,7 @@ def fit_files(
     timecov: Path | None = None,
     occasion_detectors: list[str] | None = None,
     snap: float = 0.0,
+    linked_method: tuple[Path, Path, str] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Read the files, fit, and return the JSON payload of the ``secr`` command and the results.
 
@@ -71,12 +72,27 @@ def fit_files(
     model (or none: all ``~1``) gives that fit's results; several give the AICc table with
     weights (``model_table``), the model-averaged real parameters (``model_averaged``) and the
     best model's full results.
+
+    ``linked_method`` (detector file, detections file, detector type): a second method of
+    the same animals (e.g. DNA along routes), fitted with the first as linked methods
+    (:mod:`amurlink.analysis.secr.linked`): one density, a detection intercept per method
+    (``session`` added to the intercept's formula), the mask around both.
     """
     from amurlink.analysis.secr import fit_secr, make_mask, read_capthist, read_mask
-    from amurlink.analysis.secr.selection import fit_models, parse_models
+    from amurlink.analysis.secr.selection import fit_models, parse_models, with_detection_term
 
     ch = read_capthist(traps, captures, detector=detector, n_occasions=n_occasions,
                        animals=animals, snap=snap)
+    if linked_method is not None:
+        import dataclasses
+
+        ltraps, lcaps, ldet = linked_method
+        other = read_capthist(ltraps, lcaps, detector=ldet, snap=snap)
+        if isinstance(ch, list) or isinstance(other, list):
+            raise usage_error("--link-traps/--link-captures: each method must be one session")
+        names = (detector, ldet) if detector != ldet else ("method1", "method2")
+        ch = [dataclasses.replace(ch, session=names[0]),
+              dataclasses.replace(other, session=names[1])]
     sessions = ch if isinstance(ch, list) else [ch]
     if occasion_detectors:
         import dataclasses
@@ -99,12 +115,16 @@ def fit_files(
 
             raise DataError(f"{timecov}: cannot read the time covariates ({exc})") from None
     masks = [mask] if isinstance(mask, Path) else list(mask or [])
+    if masks and linked_method is not None and len(masks) != 1:
+        raise usage_error("linked methods share one population: give one --mask")
     if masks:
         if len(masks) not in (1, len(sessions)):
             raise usage_error(f"give one --mask, or one per session ({len(sessions)}: "
                               f"{', '.join(c.session for c in sessions)}), not {len(masks)}")
         ms = [read_mask(p, spacing=spacing) for p in masks]
         m: Any = ms[0] if len(ms) == 1 else ms
+    elif linked_method is not None:  # one mask around both methods' detectors
+        m = make_mask(sessions, buffer=100.0 if buffer is None else buffer, spacing=spacing)
     elif sessions[0].geometry is not None:  # area and line detectors: around their shapes
         ms = [make_mask(c, buffer=100.0 if buffer is None else buffer, spacing=spacing)
               for c in sessions]
@@ -124,6 +144,9 @@ def fit_files(
     specs = list(models or [])
     try:
         parsed = [parse_models(sp) for sp in specs]
+        if linked_method is not None:
+            kw["linked"] = True
+            parsed = [with_detection_term(p, "session", detectfn) for p in parsed or [{}]]
     except ValueError as exc:
         raise usage_error(str(exc)) from None
     table = None
@@ -134,6 +157,9 @@ def fit_files(
         res = fit_secr(ch, m, model=parsed[0] if parsed else None, **kw)
     out = res.to_dict()
     out["detector"] = detector
+    if linked_method is not None:
+        out["detector"] = f"{detector}+{linked_method[2]}"
+        out["methods"] = [c.session for c in sessions]
     first = m[0] if isinstance(m, list) else m
     out["mask"] = {"points": sum(x.n_points for x in m) if isinstance(m, list) else m.n_points,
                    "spacing_m": first.spacing, "cell_area_ha": first.cell_area_ha,
@@ -510,6 +536,14 @@ _COVARIATE_OPT = typer.Option(None, "--covariate", help="Mask covariate from a r
 _TIMECOV_OPT = typer.Option(None, "--timecov", help="Time covariates: CSV with one row per "
                             "occasion (e.g. effort) for models such as 'lambda0~effort'.",
                             **_FILE)
+_LINK_TRAPS_OPT = typer.Option(None, "--link-traps", help="A second method of the same "
+                               "animals (e.g. DNA routes): its detector file; with "
+                               "--link-captures and --link-detector. Both methods are fitted "
+                               "as linked methods: one density, lambda0 per method.", **_FILE)
+_LINK_CAPS_OPT = typer.Option(None, "--link-captures", help="The second method's detections "
+                              "(animals labelled as in --captures).", **_FILE)
+_LINK_DET_OPT = typer.Option(None, "--link-detector", help="The second method's detector "
+                             "type (e.g. transect).")
 _SNAP_OPT = typer.Option(None, "--snap", help="Area and line detectors: move detection "
                          "locations up to this far from their detector onto it (GPS "
                          "positions beside a route), e.g. 25m; default 0 (on the detector).")
@@ -580,6 +614,9 @@ def secr_command(
     timecov: Path | None = _TIMECOV_OPT,
     occasion_detectors: str | None = _OCCDET_OPT,
     snap: str | None = _SNAP_OPT,
+    link_traps: Path | None = _LINK_TRAPS_OPT,
+    link_captures: Path | None = _LINK_CAPS_OPT,
+    link_detector: Detector | None = _LINK_DET_OPT,
     dna: list[Path] | None = _DNA_OPT,
     dna_reference: Path | None = _DNA_REF_OPT,
     dna_assignments: Path | None = _DNA_ASSIGN_OPT,
@@ -594,7 +631,8 @@ def secr_command(
     JOINT_DIR: the joint data and each country alone, per-country abundance side by side.
     """
     if detectfn is None:  # secr: area and line detectors need a hazard function
-        area = detector is not None and detector.value.startswith(("polygon", "transect"))
+        area = any(d is not None and d.value.startswith(("polygon", "transect"))
+                   for d in (detector, link_detector))
         detectfn = "HHN" if joint_dir is not None or area else "HN"
     if not _known_detectfn(detectfn):
         # checked without importing numpy (the start-up of the command stays small)
@@ -674,7 +712,19 @@ def secr_command(
     if mask and buffer is not None:
         raise usage_error("give either --mask or --buffer, not both")
     snap_m = parse_distance(snap, name="--snap") if snap is not None else 0.0
-    if snap is not None and not detector.value.startswith(("polygon", "transect")):
+    linked_method = None
+    given = [x is not None for x in (link_traps, link_captures, link_detector)]
+    if any(given) and not all(given):
+        raise usage_error("a linked method needs --link-traps, --link-captures and "
+                          "--link-detector together")
+    if all(given):
+        for label, path in (("--link-traps", link_traps), ("--link-captures", link_captures)):
+            if not path.is_file():
+                raise usage_error(f"{label} {path}: file not found")
+        linked_method = (link_traps, link_captures, link_detector.value)
+    area_types = ("polygon", "transect")
+    if snap is not None and not (detector.value.startswith(area_types) or (
+            link_detector is not None and link_detector.value.startswith(area_types))):
         raise usage_error("--snap goes with area and line detectors (--detector polygon, "
                           "polygonX, transect, transectX)")
     occdet = None
@@ -695,7 +745,7 @@ def secr_command(
                 spacing=spacing_m, buffer=buffer_m, n_occasions=noccasions, conditional=cl,
                 fastproximity=fastproximity, models=model, animals=animals, hcov=hcov,
                 link=links, distribution=distribution, rasters=rasters, timecov=timecov,
-                occasion_detectors=occdet, snap=snap_m,
+                occasion_detectors=occdet, snap=snap_m, linked_method=linked_method,
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)

@@ -159,3 +159,47 @@ def test_camera_and_dna_routes_linked():
 @pytest.mark.slow
 def test_camera_and_dna_routes_linked_200_replicates():
     _check(_camera_dna_replicates(200, 5000))
+
+
+def test_cli_fits_linked_files_as_the_library_does(tmp_path):
+    """amurlink secr --traps/--captures (cameras) --link-traps/--link-captures/
+    --link-detector transect (DNA routes): the linked fit of the library, lambda0 per method."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from amurlink.analysis.secr import read_capthist, write_capthist
+    from amurlink.cli import app
+
+    cam, dna, _ = _camera_dna(501)
+    write_capthist(cam, tmp_path / "cams.csv", tmp_path / "cam_caps.csv", format="csv")
+    write_capthist(dna, tmp_path / "routes.csv", tmp_path / "scats.csv", format="csv")
+    args = ["secr", "--traps", str(tmp_path / "cams.csv"), "--captures",
+            str(tmp_path / "cam_caps.csv"), "--detector", "count", "--noccasions", "10",
+            "--link-traps", str(tmp_path / "routes.csv"), "--link-captures",
+            str(tmp_path / "scats.csv"), "--link-detector", "transect",
+            "--buffer", "1200", "--spacing", "100", "--format", "json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["detector"] == "count+transect" and out["methods"] == ["count", "transect"]
+    assert set(out["estimates"]) == {"D", "lambda0[sessiontransect=0]",
+                                     "lambda0[sessiontransect=1]", "sigma"}
+    c2 = read_capthist(tmp_path / "cams.csv", tmp_path / "cam_caps.csv", detector="count",
+                       n_occasions=10)
+    d2 = read_capthist(tmp_path / "routes.csv", tmp_path / "scats.csv", detector="transect")
+    import dataclasses
+
+    pair = [dataclasses.replace(c2, session="count"),
+            dataclasses.replace(d2, session="transect")]
+    mask = make_mask(pair, buffer=1200, spacing=100)
+    lib = SECR(detectfn="HHN", model={"lambda0": "~session"}, linked=True).fit(pair, mask)
+    assert out["loglik"] == pytest.approx(lib.results_.loglik, rel=1e-12)
+    assert out["beta"]["lambda0.sessiontransect"] == pytest.approx(
+        lib.results_.params["lambda0.sessiontransect"], rel=1e-9)
+    bad = CliRunner().invoke(app, ["secr", "--traps", str(tmp_path / "cams.csv"),
+                                   "--captures", str(tmp_path / "cam_caps.csv"),
+                                   "--detector", "count", "--link-traps",
+                                   str(tmp_path / "routes.csv")])
+    assert bad.exit_code != 0 and "--link-traps, --link-captures and --link-detector" in \
+        bad.output

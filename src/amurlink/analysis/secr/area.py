@@ -299,7 +299,7 @@ class AreaSession(ClassLoglikCache):
             self.occ = (so, sp.csr_matrix((np.ones(io.size), (io, np.arange(io.size))),
                                           shape=(n, io.size)))
         self.const = const
-        self.logmult = _logmult(ch.counts.reshape(n, -1))
+        self.logmult = _logmult(ch.counts.reshape(n, S * K))
 
     def set_distances(self, d: np.ndarray) -> None:  # noqa: ARG002
         raise NotImplementedError("non-Euclidean distance (noneuc) is not implemented for "

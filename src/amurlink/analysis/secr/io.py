@@ -413,13 +413,22 @@ def read_area_capthist(
     if "wkt" not in tdf.columns and not {"x", "y"} <= set(tdf.columns):
         raise DataError(f"{traps}: area and line detectors need columns trap_id,x,y (one row "
                         "per vertex) or trap_id,wkt")
-    if "session" not in tdf.columns:
-        tdf.insert(0, "session", "1")
     if "wkt" not in tdf.columns:
         _numbers(tdf, ("x", "y"), traps, "vertex")
     cdf = _read_csv(captures, "detections", ("animal_id", "occasion", "x", "y"))
     if "session" not in cdf.columns:
         cdf.insert(0, "session", "1")
+    cdf["session"] = cdf["session"].astype(str).str.strip()
+    per_session = "session" in tdf.columns
+    if per_session:
+        tdf["session"] = tdf["session"].astype(str).str.strip()
+        unknown = sorted(set(cdf["session"]) - set(tdf["session"]))
+        if unknown:
+            raise DataError(f"{captures}: sessions {unknown} have no detectors in {traps}; "
+                            "add them")
+        labels = list(dict.fromkeys(tdf["session"]))
+    else:  # one detector layout for every session of the detections (as read_capthist)
+        labels = list(dict.fromkeys(cdf["session"])) or ["1"]
     _numbers(cdf, ("x", "y"), captures, "detection")
     occ = pd.to_numeric(cdf["occasion"], errors="coerce")
     bad = occ.isna() | (occ < 1) | (occ != occ.round())
@@ -433,8 +442,8 @@ def read_area_capthist(
         adf = pd.read_csv(animals, dtype={"animal_id": str, "session": str})
     polygonal = detector.startswith("polygon")
     out = []
-    for lab in dict.fromkeys(tdf["session"].astype(str).str.strip()):
-        t = tdf[tdf["session"].astype(str).str.strip() == lab]
+    for lab in labels:
+        t = tdf[tdf["session"] == lab] if per_session else tdf
         ids = list(dict.fromkeys(t["trap_id"].astype(str).str.strip()))
         geoms = []
         for tid in ids:
@@ -475,7 +484,9 @@ def read_area_capthist(
                 num = pd.to_numeric(tcov[col], errors="coerce")
                 if not num.isna().any():
                     tcov[col] = num
-        c = cdf[cdf["session"].astype(str).str.strip() == lab].reset_index(drop=True)
+        c = cdf[cdf["session"] == lab]
+        file_row = c.index.to_numpy() + 2  # row numbers in the file (header row 1)
+        c = c.reset_index(drop=True)
         pts = shapely.points(c[["x", "y"]].to_numpy())
         if "trap_id" in c.columns:
             index = {tid: k for k, tid in enumerate(ids)}
@@ -483,7 +494,7 @@ def read_area_capthist(
             unknown = ~tid.isin(index)
             if unknown.any():
                 r = int(np.flatnonzero(unknown.to_numpy())[0])
-                raise DataError(f"{captures}: detection row {r + 2} names detector "
+                raise DataError(f"{captures}: detection row {file_row[r]} names detector "
                                 f"{tid.iloc[r]!r}, which is not in {traps} (session {lab})")
             kidx = tid.map(index).to_numpy()
         else:
@@ -500,7 +511,8 @@ def read_area_capthist(
             if np.any(nhit != 1):
                 r = int(np.flatnonzero(nhit != 1)[0])
                 why = "no detector holds it" if nhit[r] == 0 else "several detectors hold it"
-                raise DataError(f"{captures}, row {r + 2}: the detection at ({c['x'].iloc[r]}, "
+                raise DataError(f"{captures}, row {file_row[r]}: the detection at "
+                                f"({c['x'].iloc[r]}, "
                                 f"{c['y'].iloc[r]}) has no single detector ({why}); add a "
                                 "trap_id column, fix the location or give a tolerance "
                                 "(--snap)")

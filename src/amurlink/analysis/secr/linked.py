@@ -74,7 +74,7 @@ class LinkedSession(ClassLoglikCache):
         keys = []
         for p, r in zip(parts, self.rows, strict=True):
             c = p.ch.counts
-            k = c.sum(axis=1) if p.fast else c.reshape(c.shape[0], -1)
+            k = c.sum(axis=1) if p.fast else c.reshape(c.shape[0], c.shape[1] * c.shape[2])
             full = np.zeros((n, k.shape[1]), dtype=np.int64)
             full[r] = k
             keys.append(full)

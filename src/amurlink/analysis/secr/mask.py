@@ -178,8 +178,9 @@ def make_mask(
     Parameters
     ----------
     traps : array_like, shape (K, 2)
-        Detector coordinates in metres (or a :class:`CaptureHistory`; for area and line
-        detectors the box and the buffer are taken around their areas and lines).
+        Detector coordinates in metres (or a :class:`CaptureHistory`, or a list of them, e.g.
+        linked methods; for area and line detectors the box and the buffer are taken around
+        their areas and lines).
     buffer : float, default 100
         Buffer width in metres. Choose about 4 sigma for a halfnormal detection function.
     spacing : float, optional
@@ -219,15 +220,20 @@ def make_mask(
 
     searched = None
     if isinstance(traps, CaptureHistory):
-        crs = crs or traps.crs
-        if traps.geometry is not None:  # area and line detectors: buffer their shapes
-            import shapely
+        traps = [traps]
+    if isinstance(traps, list | tuple) and traps and all(
+            isinstance(c, CaptureHistory) for c in traps):
+        crs = crs or traps[0].crs
+        if any(c.geometry is not None for c in traps):  # area and line detectors (and
+            import shapely  # any point detectors beside them): buffer the shapes
 
-            searched = shapely.union_all(traps.geometry)
+            searched = shapely.union_all(
+                [g for c in traps if c.geometry is not None for g in c.geometry]
+                + [shapely.multipoints(c.traps) for c in traps if c.geometry is None])
             b = searched.bounds
             traps = np.array([[b[0], b[1]], [b[2], b[3]]])
         else:
-            traps = traps.traps
+            traps = np.vstack([c.traps for c in traps])
     traps = np.asarray(traps, dtype=float)
     if traps.ndim != 2 or traps.shape[1] != 2:
         raise DataError(f"traps must have shape (K, 2), got {traps.shape}")

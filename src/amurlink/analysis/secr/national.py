@@ -349,15 +349,9 @@ def with_dettype(model: str | Mapping[str, str], detectfn: str = "HHN") -> dict[
     """``model`` with a detection intercept per detector type (camera, DNA): ``dettype``
     added to the ``lambda0`` (hazard detection functions) or ``g0`` formula
     (``"lambda0~b"`` -> ``"~b+dettype"``) unless it holds it already."""
-    from amurlink.analysis.secr.detectfn import get_detectfn
-    from amurlink.analysis.secr.selection import parse_models
+    from amurlink.analysis.secr.selection import with_detection_term
 
-    out = parse_models(model)
-    par = "lambda0" if get_detectfn(detectfn).hazard else "g0"
-    rhs = out.get(par, "~1").replace(" ", "")
-    if "dettype" not in rhs:
-        out[par] = "~dettype" if rhs in ("~1", "~") else f"{rhs}+dettype"
-    return out
+    return with_detection_term(model, "dettype", detectfn)
 
 
 def _sample_country(dna: pd.DataFrame, border: Border) -> np.ndarray:

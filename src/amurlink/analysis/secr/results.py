@@ -724,7 +724,8 @@ class SECRResults:
             "AICc": f"{self.aicc:.3f}",
             "npar": self.npar,
             "optimiser code": self.code,
-            "fastproximity": any(x.fast for x in self._ll.sessions),
+            "fastproximity": any(x.fast for x in getattr(self._ll, "_parts",
+                                                          self._ll.sessions)),
         }
         if s.get("model"):
             header["model"] = ", ".join(f"{k} {v}" for k, v in s["model"].items())

@@ -41,6 +41,21 @@ def model_label(fit: Any) -> str:
     return " ".join(parts)
 
 
+def with_detection_term(model: str | Mapping[str, str], term: str,
+                        detectfn: str = "HHN") -> dict[str, str]:
+    """``model`` with ``term`` added to the detection intercept's formula (``lambda0`` for
+    hazard functions, else ``g0``) unless it holds it: ``"lambda0~b"`` -> ``"~b+term"``. A
+    detection intercept per detector type (``dettype``) or per linked method (``session``)."""
+    from amurlink.analysis.secr.detectfn import get_detectfn
+
+    out = parse_models(model)
+    par = "lambda0" if get_detectfn(detectfn).hazard else "g0"
+    rhs = out.get(par, "~1").replace(" ", "")
+    if term not in rhs.lstrip("~").split("+"):
+        out[par] = f"~{term}" if rhs in ("~1", "~") else f"{rhs}+{term}"
+    return out
+
+
 def parse_models(spec: str | Mapping[str, str]) -> dict[str, str]:
     """A model as a dict of formulas: ``{"D": "~forest", "lambda0": "~bk"}``.
 
