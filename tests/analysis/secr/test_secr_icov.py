@@ -70,3 +70,44 @@ def test_numeric_individual_covariate_is_linear(reference_dir):
     assert ll3.design.nmix == 3
     rows = ll3.design.Xdet["sigma"][0, :, 0]
     np.testing.assert_allclose(rows, [[1, 0.0], [1, 0.5], [1, 1.0]])
+
+
+def test_numeric_covariate_with_many_values_is_the_sum_of_one_animal_likelihoods():
+    """More than 50 distinct values (a warning: each is a class): the CL log-likelihood of
+    ``g0 ~ size`` is the sum over animals of each one's CL log-likelihood at its own g0, plus
+    the multinomial constant of pooling the histories (exact)."""
+    import pandas as pd
+    from scipy.special import gammaln
+
+    from amurlink.analysis.secr import CaptureHistory, make_mask
+    from amurlink.exceptions import AmurlinkWarning
+
+    rng = np.random.default_rng(3)
+    gx, gy = np.meshgrid(np.arange(6) * 30.0, np.arange(6) * 30.0)
+    traps = np.column_stack([gx.ravel(), gy.ravel()])
+    N = 160
+    cen = rng.uniform(-90, 240, size=(N, 2))
+    size = rng.normal(0, 1, N)
+    g0 = 1 / (1 + np.exp(-(-1.2 + 0.6 * size)))
+    d2 = ((cen[:, None, :] - traps[None]) ** 2).sum(axis=2)
+    y = (rng.uniform(size=(N, 4, len(traps)))
+         < (g0[:, None] * np.exp(-d2 / (2 * 30.0**2)))[:, None, :]).astype(int)
+    keep = y.reshape(N, -1).sum(axis=1) > 0
+    ch = CaptureHistory(traps=traps, counts=y[keep], detector="proximity",
+                        covariates=pd.DataFrame({"size": np.round(size[keep], 4)}))
+    assert ch.covariates["size"].nunique() > 50
+    mask = make_mask(traps, buffer=90, spacing=15)
+    with pytest.warns(AmurlinkWarning, match="distinct values"):
+        ll = LogLikelihood(ch, mask, detectfn="HN", model={"g0": "~size"}, conditional=True)
+    b = np.array([-1.1, 0.5, np.log(28.0)])
+    total = 0.0
+    for i in range(ch.n):
+        one = dataclasses.replace(ch, counts=ch.counts[i:i + 1], dead=ch.dead[i:i + 1],
+                                  covariates=ch.covariates.iloc[i:i + 1].reset_index(drop=True),
+                                  animal_ids=(ch.animal_ids[i],))
+        li = LogLikelihood(one, mask, detectfn="HN", conditional=True)
+        total += li([b[0] + b[1] * ch.covariates["size"].iloc[i], b[2]])
+    Y = ch.counts.sum(axis=1)
+    _, cnt = np.unique(Y, axis=0, return_counts=True)
+    logmult = float(gammaln(ch.n + 1) - gammaln(cnt + 1).sum())
+    assert ll(b) == pytest.approx(total + logmult, rel=1e-10)

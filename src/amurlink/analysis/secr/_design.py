@@ -21,6 +21,8 @@ __all__ = ["Design", "parse_formula"]
 DETECTION_TERMS = ("session", "Session", "t", "T", "b", "bk", "B", "Bk", "k", "K", "h2", "h3")
 #: time effects: occasion as a factor (t) or a linear trend from 0 (T)
 TIME_TERMS = ("t", "T")
+#: numeric individual covariates: one known class per distinct value (a warning above 50)
+MAX_ICOV_VALUES = 1000
 #: behavioural responses (secr): b learned, B transient (previous occasion), bk/Bk the same
 #: per detector, k/K site responses (any animal at the detector before / on the previous
 #: occasion)
@@ -241,10 +243,21 @@ class Design:
             if self.icov_numeric:
                 # a linear term: one class per distinct value (each its own parameters)
                 uniq = np.unique(vals.to_numpy(dtype=float))
-                if uniq.size > 50:
+                if uniq.size > MAX_ICOV_VALUES:
                     raise ValueError(f"individual covariate {self.icov!r} has {uniq.size} "
-                                     "distinct values; at most 50 are supported (round it "
-                                     "or group it)")
+                                     f"distinct values; at most {MAX_ICOV_VALUES} are "
+                                     "supported (round it or group it)")
+                if uniq.size > 50:
+                    import warnings
+
+                    from amurlink.exceptions import AmurlinkWarning
+
+                    warnings.warn(
+                        f"individual covariate {self.icov!r} has {uniq.size} distinct values: "
+                        "each is a class with its own detection, so the fit costs about "
+                        f"{uniq.size} times one without it (169 animals, 166 values, 5,289 "
+                        "mask points: 2 minutes); rounding it to fewer values is faster",
+                        AmurlinkWarning, stacklevel=4)
                 self.icov_values = uniq
                 self.class_levels = [f"{v:g}" for v in uniq]
                 self.nmix = uniq.size
