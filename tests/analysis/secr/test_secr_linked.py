@@ -203,3 +203,43 @@ def test_cli_fits_linked_files_as_the_library_does(tmp_path):
                                    str(tmp_path / "routes.csv")])
     assert bad.exit_code != 0 and "--link-traps, --link-captures and --link-detector" in \
         bad.output
+
+
+def test_linked_methods_with_a_finite_mixture_equal_one_session():
+    """h2 (two latent classes of detection) over linked methods: the same identity as
+    without, the class of an animal shared by its histories of both methods."""
+    single, parts, mask = _split_grid("count")
+    one = LogLikelihood(single, mask, detectfn="HHN", model={"lambda0": "~method + h2"})
+    linked = LogLikelihood(parts, mask, detectfn="HHN", model={"lambda0": "~session + h2"},
+                           linked=True)
+    assert linked.design.beta_names == ["D", "lambda0", "lambda0.sessionB", "lambda0.h22",
+                                        "sigma", "pmix.h22"]
+    # the single session orders the detector covariate after h2
+    assert one.design.beta_names == ["D", "lambda0", "lambda0.h22", "lambda0.methodB",
+                                     "sigma", "pmix.h22"]
+    for b in ([np.log(0.06), np.log(0.3), -0.7, -1.2, np.log(330.0), -0.4],
+              [np.log(0.04), np.log(0.1), 0.3, -2.0, np.log(450.0), 0.8]):
+        b1 = [b[0], b[1], b[3], b[2], b[4], b[5]]
+        assert linked(b) == pytest.approx(one(b1), rel=1e-12)
+    # hcov: known classes (sex) from each method's covariates, an animal's class shared
+    import dataclasses
+
+    rng = np.random.default_rng(0)
+    sex = {a: rng.choice(["F", "M"]) for a in single.animal_ids}
+    ps = [dataclasses.replace(p, covariates=pd.DataFrame({"sex": [sex[a] for a in
+                                                                   p.animal_ids]}))
+          for p in parts]
+    s1 = dataclasses.replace(single, covariates=pd.DataFrame(
+        {"sex": [sex[a] for a in single.animal_ids]}))
+    l2 = LogLikelihood(ps, mask, detectfn="HHN", model={"lambda0": "~session + h2"},
+                       hcov="sex", linked=True)
+    l1 = LogLikelihood(s1, mask, detectfn="HHN", model={"lambda0": "~method + h2"},
+                       hcov="sex")
+    b = [np.log(0.06), np.log(0.3), -0.7, -1.2, np.log(330.0), -0.4]
+    assert l2(b) == pytest.approx(l1([b[0], b[1], b[3], b[2], b[4], b[5]]), rel=1e-12)
+    with pytest.raises(NotImplementedError, match="individual covariates"):
+
+        cov = [dataclasses.replace(p, covariates=pd.DataFrame({"size": np.arange(p.n)}))
+               for p in parts]
+        LogLikelihood(cov, mask, detectfn="HHN", model={"lambda0": "~size"},
+                      conditional=True, linked=True)

@@ -859,7 +859,7 @@ class LogLikelihood:
             from amurlink.analysis.secr.linked import LinkedSession
 
             self._parts = self.sessions
-            self.sessions = [LinkedSession(self._parts)]
+            self.sessions = [LinkedSession(self._parts, self.design.knownclass)]
             area = [False]
         if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
             for ses in getattr(self, "_parts", self.sessions):
@@ -913,8 +913,15 @@ class LogLikelihood:
             per = [self._session_pars(beta, jj) for jj in range(len(self._parts))]
             if any(p is None for p in per):
                 return None
-            return [[("linked", *(p[0][0] for p in per))]]
+            return [[("linked", *(p[x][0] for p in per))] for x in range(self.design.nmix)]
         return self._session_pars(beta, j)
+
+    def knownclass(self, j: int) -> np.ndarray:
+        """Known class of each animal of session ``j`` (``hcov``), -1 where unknown; for
+        linked methods, of each animal of the linked session."""
+        if self.linked:
+            return self.sessions[0].knownclass
+        return self.design.knownclass[j]
 
     def _session_pars(self, beta: np.ndarray, j: int) -> list[list[tuple]] | None:
         design = self.design
@@ -1007,7 +1014,7 @@ class LogLikelihood:
                 if pars is None:
                     return -np.inf
                 total += _loglik_session(
-                    ses, pars, None if Ds is None else Ds[j], pmix, design.knownclass[j],
+                    ses, pars, None if Ds is None else Ds[j], pmix, self.knownclass(j),
                     self.conditional, self.distribution, membership=design.icov is None,
                 )
         return float(total) if np.isfinite(total) else -np.inf

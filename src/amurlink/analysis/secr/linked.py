@@ -48,7 +48,7 @@ class _LinkedHistory:
 class LinkedSession(ClassLoglikCache):
     """The methods' sessions joined through the animals' labels (module doc)."""
 
-    def __init__(self, parts: list) -> None:
+    def __init__(self, parts: list, knownclass: list[np.ndarray] | None = None) -> None:
         self.parts = parts
         ids: dict[str, int] = {}
         for p in parts:
@@ -79,6 +79,17 @@ class LinkedSession(ClassLoglikCache):
             full[r] = k
             keys.append(full)
         self.logmult = _logmult(np.concatenate(keys, axis=1))
+        # known class (hcov) of each animal, from whichever method has it
+        kc = np.full(n, -1, dtype=np.int64)
+        for r, k in zip(self.rows, knownclass or [], strict=False):
+            k = np.asarray(k, dtype=np.int64)
+            clash = (kc[r] >= 0) & (k >= 0) & (kc[r] != k)
+            if clash.any():
+                a = self.ch.animal_ids[r[np.flatnonzero(clash)[0]]]
+                raise ValueError(f"animal {a!r} has different hcov classes in the linked "
+                                 "methods' covariates; give each animal one value")
+            kc[r] = np.where(k >= 0, k, kc[r])
+        self.knownclass = kc
 
     def set_distances(self, d: np.ndarray) -> None:  # noqa: ARG002
         raise NotImplementedError("non-Euclidean distance (noneuc) is not implemented for "
@@ -89,7 +100,7 @@ class LinkedSession(ClassLoglikCache):
         ``("linked", pars_method_1, pars_method_2, ...)``."""
         if len(pars) != 1 or pars[0][0] != "linked":
             raise NotImplementedError("behavioural responses with linked methods are not "
-                                      "implemented")
+                                      "implemented")  # pars: one class, one state
         LL = np.zeros((self.n, self.M))
         none = np.ones(self.M)
         for part, rows, p in zip(self.parts, self.rows, pars[0][1:], strict=True):
@@ -132,7 +143,9 @@ def check_linked(design, sessions, masks) -> None:
             raise ValueError("linked methods share one population: give one mask for all")
     if any(t in ("session", "Session") for t in design.terms["D"]):
         raise ValueError("linked methods share one density: D may not vary by session")
-    missing = design.special_parts(mixtures=True)
+    missing = design.special_parts(mixtures=False)
+    if design.icov is not None:
+        missing.append(f"individual covariates ({design.icov})")
     if missing:
         raise NotImplementedError(f"{', '.join(missing)} with linked methods is not "
                                   "implemented")

@@ -642,7 +642,8 @@ class SECRResults:
         pmix = design.pmix(beta)
         D = design.density(beta)[j]
         logpi = np.log(D) - np.log(D.sum())
-        kc = design.knownclass[j]
+        kc = (self._ll.knownclass(j) if hasattr(self._ll, "knownclass")
+              else design.knownclass[j])
         post = np.zeros((ses.n, ses.M))
         lps = []
         allpars = self._ll.session_pars(beta, j)
