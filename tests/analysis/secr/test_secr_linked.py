@@ -243,3 +243,34 @@ def test_linked_methods_with_a_finite_mixture_equal_one_session():
                for p in parts]
         LogLikelihood(cov, mask, detectfn="HHN", model={"lambda0": "~size"},
                       conditional=True, linked=True)
+
+
+@pytest.mark.parametrize("time", ["t", "T"])
+def test_linked_methods_with_time_effects_equal_one_session(time):
+    single, parts, mask = _split_grid("count")
+    one = LogLikelihood(single, mask, detectfn="HHN", model={"lambda0": f"~method + {time}"})
+    linked = LogLikelihood(parts, mask, detectfn="HHN",
+                           model={"lambda0": f"~session + {time}"}, linked=True)
+    n1, n2 = one.design.beta_names, linked.design.beta_names
+    order = [n1.index(n.replace("sessionB", "methodB")) for n in n2]
+    rng = np.random.default_rng(1)
+    for _ in range(2):
+        b = np.array([np.log(0.06), np.log(0.15), *rng.normal(0, 0.3, len(n2) - 3),
+                      np.log(330.0)])
+        b1 = np.empty_like(b)
+        b1[order] = b
+        assert linked(b) == pytest.approx(one(b1), rel=1e-12)
+    res = SECR(detectfn="HHN", model={"lambda0": f"~session + {time}"}, linked=True).fit(
+        parts, mask).results_
+    ref = SECR(detectfn="HHN", model={"lambda0": f"~method + {time}"}).fit(single,
+                                                                           mask).results_
+    assert res.loglik == pytest.approx(ref.loglik, rel=1e-9)
+    assert res.region_N().loc["E.N", "estimate"] == pytest.approx(
+        ref.region_N().loc["E.N", "estimate"], rel=1e-5)
+    # a region mask beyond the model mask: p. from each method's time groups
+    from shapely.geometry import box
+
+    region = box(-1500, -1500, 3500, 2500)
+    a = res.region_N(region, spacing=200, rn_method="poisson")
+    r = ref.region_N(region, spacing=200, rn_method="poisson")
+    assert a.loc["R.N", "estimate"] == pytest.approx(r.loc["R.N", "estimate"], rel=1e-5)

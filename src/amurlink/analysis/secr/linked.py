@@ -124,10 +124,17 @@ class LinkedSession(ClassLoglikCache):
             else:
                 tr = part.ch.traps
                 d = np.sqrt(((tr[:, None, :] - np.asarray(xy)[None, :, :]) ** 2).sum(axis=2))
-                q = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
-                     for v in p]
-                _, h = detection_arrays(d, self.fn, *q)
-                pm = -np.expm1(-(part.U @ h))
+                timed = getattr(part, "_timed", False)
+                # per occasion group with time effects (naive state), else one group
+                groups = (zip(p, (u0 + u1 for u0, u1 in zip(part._U0, part._U1,
+                                                           strict=True)), strict=True)
+                          if timed else [(p, part.U)])
+                H = 0.0
+                for q, u in groups:
+                    q = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
+                         for v in q]
+                    H = H + u @ detection_arrays(d, self.fn, *q)[1]
+                pm = -np.expm1(-H)
             none *= 1.0 - pm
         return 1.0 - none
 
@@ -143,7 +150,7 @@ def check_linked(design, sessions, masks) -> None:
             raise ValueError("linked methods share one population: give one mask for all")
     if any(t in ("session", "Session") for t in design.terms["D"]):
         raise ValueError("linked methods share one density: D may not vary by session")
-    missing = design.special_parts(mixtures=False)
+    missing = [m for m in design.special_parts(mixtures=False) if not m.startswith("time")]
     if design.icov is not None:
         missing.append(f"individual covariates ({design.icov})")
     if missing:
