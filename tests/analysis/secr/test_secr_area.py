@@ -506,3 +506,30 @@ def test_gps_positions_beside_a_route_are_snapped_within_the_tolerance(tmp_path)
                                  str(tmp_path / "c.csv"), "--detector", "count",
                                  "--snap", "10m"])
     assert r.exit_code != 0 and "--snap goes with area and line detectors" in r.output
+
+
+def test_simulated_positions_along_a_route_follow_the_halfnormal():
+    """The simulator's exact draw along a line (segment by its integral, truncated normal
+    along it): chi-square against the bin probabilities from the normal CDF."""
+    from scipy.stats import chisquare, norm
+
+    line = LineString([(0, 0), (1000, 0), (1000, 800)])
+    ln = _Line(line)
+    c, s = np.array([900.0, 100.0]), 200.0
+    p = ln.sample_hhn(c, s, 50_000, np.random.default_rng(0))
+    along = np.where(np.isclose(p[:, 1], 0.0), p[:, 0], 1000.0 + p[:, 1])
+    edges = np.linspace(0, 1800, 37)
+    obs, _ = np.histogram(along, bins=edges)
+    # segment 1 along x (perpendicular offset 100 m), segment 2 along y (offset 100 m)
+    exp = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        if b <= 1000:
+            pr = np.exp(-100.0**2 / (2 * s * s)) * (norm.cdf((b - 900) / s)
+                                                    - norm.cdf((a - 900) / s))
+        else:
+            pr = np.exp(-100.0**2 / (2 * s * s)) * (norm.cdf((b - 1000 - 100) / s)
+                                                    - norm.cdf((a - 1000 - 100) / s))
+        exp.append(pr)
+    exp = np.array(exp) / np.sum(exp) * obs.sum()
+    keep = exp > 5
+    assert chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum()).pvalue > 1e-3

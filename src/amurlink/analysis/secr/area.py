@@ -43,7 +43,7 @@ from amurlink.analysis.secr._geometry import (
     detector_geometry,
 )
 from amurlink.analysis.secr._terms import ClassLoglikCache, _logmult
-from amurlink.analysis.secr.detectfn import DetectFn
+from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn
 
 __all__ = ["AREA_DETECTORS", "POLYGON_DETECTORS", "TRANSECT_DETECTORS", "AreaSession",
            "detector_geometry", "normaliser", "detector_integrals", "simulate_area_capthist"]
@@ -174,6 +174,23 @@ class _Line:
             out += (np.exp(-perp2 / (2 * sigma * sigma)) * sigma * _SQRT2PI
                     * _ncdf_diff(-t / sigma, (L - t) / sigma))
         return out
+
+    def sample_hhn(self, centre: np.ndarray, sigma: float, m: int,
+                   rng: np.random.Generator) -> np.ndarray:
+        """``m`` points on the line drawn from the density ``exp(-r^2 / 2 sigma^2)`` around
+        ``centre`` (exactly: a segment by its share of the integral, then a normal truncated
+        to the segment along it)."""
+        from scipy.stats import truncnorm
+
+        v = centre[None, :] - self.p0
+        t = (v * self.e).sum(axis=1)
+        perp2 = np.maximum((v * v).sum(axis=1) - t * t, 0.0)
+        w = np.exp(-perp2 / (2 * sigma * sigma)) * _ncdf_diff(-t / sigma,
+                                                               (self.L - t) / sigma)
+        seg = rng.choice(len(w), size=m, p=w / w.sum())
+        u = truncnorm.rvs(-t[seg] / sigma, (self.L[seg] - t[seg]) / sigma, loc=t[seg],
+                          scale=sigma, size=m, random_state=rng)
+        return self.p0[seg] + u[:, None] * self.e[seg]
 
     def points(self, h: float) -> tuple[np.ndarray, np.ndarray]:
         t, w = _gl(ORDER)
@@ -422,8 +439,9 @@ def simulate_area_capthist(
     Poisson detectors: on each occasion each animal's detections are a Poisson process of
     intensity ``T lambda0 z(|u - x|) / H`` on the detectors (for areas: ``Poisson(T lambda0)``
     bivariate normal points kept where they fall in an area; for lines: the number per
-    line from its integral, the positions along it by rejection). Exclusive detectors keep,
-    per occasion, one of the animal's points at random (the first in time).
+    line from its integral, the positions along it exactly, ``_Line.sample_hhn``).
+    Exclusive detectors keep, per occasion, one of the animal's points at random (the
+    first in time).
 
     The detected animals are labelled by their 1-based row in ``centres`` (``"1"``,
     ``"2"``, ...), so detections of the same centres by other methods can be linked.
@@ -437,7 +455,7 @@ def simulate_area_capthist(
     K = len(geoms)
     T = np.ones((K, n_occasions)) if usage is None else np.asarray(usage, dtype=float)
     centres = np.asarray(centres, dtype=float)
-    fn_hhn = DetectFn("HHN", 14, True, "halfnormal")
+    fn_hhn = get_detectfn("HHN")
     lines = [_Line(g) for g in geoms] if detector in TRANSECT_DETECTORS else None
     if lines is not None:
         Hn = normaliser(fn_hhn, sigma, None, 1)
@@ -457,16 +475,8 @@ def simulate_area_capthist(
             else:
                 for k, ln in enumerate(lines):
                     m = rng.poisson(T[k, s] * lambda0 * integ[k, a] / Hn)
-                    L = ln.L.sum()
-                    while m > 0:
-                        u = rng.uniform(0, L, size=4 * m + 16)
-                        q = shapely.get_coordinates(
-                            shapely.line_interpolate_point(geoms[k], u))
-                        acc = rng.uniform(size=u.size) < np.exp(
-                            -((q - c) ** 2).sum(1) / (2 * sigma * sigma))
-                        take = q[acc][:m]
-                        pts += [(k, *p) for p in take]
-                        m -= len(take)
+                    if m:
+                        pts += [(k, *p) for p in ln.sample_hhn(c, sigma, m, rng)]
             if detector.endswith("X") and len(pts) > 1:
                 pts = [pts[rng.integers(len(pts))]]
             recs += [(a, s, *p) for p in pts]

@@ -860,7 +860,6 @@ class LogLikelihood:
 
             self._parts = self.sessions
             self.sessions = [LinkedSession(self._parts, self.design.knownclass)]
-            area = [False]
         if self.design.has_kcov:  # per-detector parameters: full (K, M) distance arrays
             for ses in getattr(self, "_parts", self.sessions):
                 if getattr(ses, "dim", None) is None:  # point detectors
