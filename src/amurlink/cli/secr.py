@@ -261,6 +261,8 @@ def fit_joint_dir(
     dna_assignments: Path | None = None,
     dna_spacing: float = 2000.0,
     dna_occasions: int = 1,
+    dna_search: Path | None = None,
+    dna_snap: float = 100.0,
 ) -> tuple[dict[str, Any], Any]:
     """Read a joint package (with its ``amurlink.toml`` and border), fit the joint data and
     each country alone; return the JSON payload and the ``JointNationalResult``.
@@ -306,7 +308,8 @@ def fit_joint_dir(
                         spacing=spacing, occasion_days=occ, life_stage=life_stage,
                         detector=detector, models=parsed or [{}], rasters=rasters, dna=dna,
                         dna_reference=dna_reference, dna_assignments=dna_assignments,
-                        dna_spacing=dna_spacing, dna_occasions=dna_occasions)
+                        dna_spacing=dna_spacing, dna_occasions=dna_occasions,
+                        dna_search=dna_search, dna_snap=dna_snap)
 
     def run(model: dict | None, fast: bool = True):
         opts = ({"model": model} if model else {}) | ({} if fast else {"fastproximity": False})
@@ -390,9 +393,12 @@ def _fit_dna(ds: Any, border: Any, cfg: Any, *, species: str, detectfn: str, buf
              spacing: float, occasion_days: float, life_stage: str | None, detector: str,
              models: list, rasters: dict[str, Path] | None, dna: list[Path] | None,
              dna_reference: Path | None, dna_assignments: Path | None, dna_spacing: float,
-             dna_occasions: int) -> tuple[dict[str, Any], Any]:
-    """Camera + DNA models of a joint package: the payload and the tables."""
+             dna_occasions: int, dna_search: Path | None = None,
+             dna_snap: float = 100.0) -> tuple[dict[str, Any], Any]:
+    """Camera + DNA models of a joint package: the payload and the tables (with
+    ``dna_search``, a GeoJSON of the routes or areas searched, as linked methods)."""
     from amurlink.analysis.secr.from_dataset import dna_assignments as assign
+    from amurlink.analysis.secr.from_dataset import read_dna_search
     from amurlink.analysis.secr.national import fit_camera_dna_models
 
     if dna_assignments is not None:
@@ -400,12 +406,13 @@ def _fit_dna(ds: Any, border: Any, cfg: Any, *, species: str, detectfn: str, buf
     else:
         table = assign(list(dna or []), reference=dna_reference,
                        links=ds.get("identityLinks"))
+    shapes = read_dna_search(dna_search, border) if dna_search is not None else None
     res = fit_camera_dna_models(
         ds, table, border=border, species=species, models=models, detectfn=detectfn,
         buffer_m=buffer, spacing_m=spacing, occasion_days=occasion_days,
         life_stage=life_stage, detector=detector,
         threshold_min=cfg.events.independence_minutes, dna_spacing=dna_spacing,
-        dna_occasions=dna_occasions, rasters=rasters)
+        dna_occasions=dna_occasions, rasters=rasters, dna_search=shapes, dna_snap=dna_snap)
     joint = res["joint"]
     out = joint.best_fit.to_dict()
     out["model"] = joint.best
@@ -417,15 +424,26 @@ def _fit_dna(ds: Any, border: Any, cfg: Any, *, species: str, detectfn: str, buf
     out["detector"] = detector
     out["methods"] = ["camera", "dna"]
     ch = res["capthists"]["joint"]
-    cam = [d == detector for d in ch.occasion_detectors]
-    n_cam = int(ch.counts[:, cam].reshape(ch.n, -1).sum(1).astype(bool).sum())
-    n_dna = int(ch.counts[:, [not c for c in cam]].reshape(ch.n, -1).sum(1).astype(bool).sum())
-    out["capture_history"] = {
-        "animals": int(ch.n), "animals_camera": n_cam, "animals_dna": n_dna,
-        "occasions_camera": int(sum(cam)), "occasions_dna": int(len(cam) - sum(cam)),
-        "detectors_camera": int((ch.trap_covariates["method"] == "camera").sum()),
-        "detectors_dna": int((ch.trap_covariates["method"] == "dna").sum()),
-        "detections": int(ch.counts.sum())}
+    if isinstance(ch, list):  # linked methods: [camera, dna search]
+        cam_ch, dna_ch = ch
+        out["capture_history"] = {
+            "animals": len(set(cam_ch.animal_ids) | set(dna_ch.animal_ids)),
+            "animals_camera": cam_ch.n, "animals_dna": dna_ch.n,
+            "occasions_camera": cam_ch.n_occasions, "occasions_dna": dna_ch.n_occasions,
+            "detectors_camera": cam_ch.n_detectors, "detectors_dna": dna_ch.n_detectors,
+            "detections": cam_ch.n_detections + dna_ch.n_detections,
+            "dna_detector": dna_ch.detector}
+    else:
+        cam = [d == detector for d in ch.occasion_detectors]
+        n_cam = int(ch.counts[:, cam].reshape(ch.n, -1).sum(1).astype(bool).sum())
+        n_dna = int(ch.counts[:, [not c for c in cam]].reshape(ch.n, -1).sum(1).astype(bool)
+                    .sum())
+        out["capture_history"] = {
+            "animals": int(ch.n), "animals_camera": n_cam, "animals_dna": n_dna,
+            "occasions_camera": int(sum(cam)), "occasions_dna": int(len(cam) - sum(cam)),
+            "detectors_camera": int((ch.trap_covariates["method"] == "camera").sum()),
+            "detectors_dna": int((ch.trap_covariates["method"] == "dna").sum()),
+            "detections": int(ch.counts.sum())}
     m = res["masks"]["joint"]
     out["mask"] = {"points": m.n_points, "spacing_m": m.spacing, "cell_area_ha": m.cell_area_ha,
                    "area_ha": m.area_ha, "buffer_m": buffer}
@@ -433,7 +451,9 @@ def _fit_dna(ds: Any, border: Any, cfg: Any, *, species: str, detectfn: str, buf
                   "individuals": int(table["dnaIndividual"].nunique()
                                      if "dnaIndividual" in table else
                                      table["individualID"].nunique()),
-                  "dna_spacing_m": dna_spacing, "dna_occasions": dna_occasions}
+                  "dna_occasions": dna_occasions,
+                  **({"search": str(dna_search), "snap_m": dna_snap} if dna_search
+                     else {"dna_spacing_m": dna_spacing})}
     out["national"] = {c: {**t.best_fit.to_dict(), "model": t.best,
                            "model_table": t.to_dict()["table"]}
                        for c, t in res.items() if c not in ("joint", "capthists", "masks")}
@@ -563,6 +583,12 @@ _DNA_ASSIGN_OPT = typer.Option(None, "--dna-assignments", help="JOINT_DIR: DNA s
 _DNA_SPACING_OPT = typer.Option(None, "--dna-spacing", help="JOINT_DIR with DNA: spacing of "
                                 "the proximity grid standing for the searched area (default "
                                 "2km).")
+_DNA_SEARCH_OPT = typer.Option(None, "--dna-search", help="JOINT_DIR with DNA: the routes "
+                               "walked or areas searched (GeoJSON in longitude/latitude, one "
+                               "feature each): the DNA as a transect or polygon search, fitted "
+                               "with the cameras as linked methods instead of the proximity "
+                               "grid; --snap is the tolerance for samples beside a route "
+                               "(default 100m).", **_FILE)
 _DNA_OCC_OPT = typer.Option(1, "--dna-occasions", min=1, help="JOINT_DIR with DNA: DNA "
                             "search occasions (equal time bins).")
 _ANIMALS_OPT = typer.Option(None, "--animals", help="Individual covariates: CSV "
@@ -622,6 +648,7 @@ def secr_command(
     dna_assignments: Path | None = _DNA_ASSIGN_OPT,
     dna_spacing: str | None = _DNA_SPACING_OPT,
     dna_occasions: int = _DNA_OCC_OPT,
+    dna_search: Path | None = _DNA_SEARCH_OPT,
     density_tif: Path | None = _DENSITY_TIF_OPT,
     friction_tif: Path | None = _FRICTION_TIF_OPT,
     output_format: OutputFormat = FORMAT_OPTION,
@@ -652,12 +679,17 @@ def secr_command(
                           "--dna-occasions go with JOINT_DIR (files: --occasion-detectors)")
     if dna and dna_assignments is not None:
         raise usage_error("give either --dna (lab files) or --dna-assignments, not both")
-    if not with_dna and (dna_reference is not None or dna_spacing or dna_occasions != 1):
-        raise usage_error("--dna-reference, --dna-spacing and --dna-occasions need --dna "
-                          "or --dna-assignments")
+    if not with_dna and (dna_reference is not None or dna_spacing or dna_occasions != 1
+                         or dna_search is not None):
+        raise usage_error("--dna-reference, --dna-spacing, --dna-occasions and --dna-search "
+                          "need --dna or --dna-assignments")
+    if dna_search is not None and dna_spacing:
+        raise usage_error("--dna-spacing is the proximity grid's; with --dna-search the "
+                          "routes or areas searched stand for themselves")
     for label, path in (*(("--dna", p) for p in (dna or [])),
                         ("--dna-reference", dna_reference),
-                        ("--dna-assignments", dna_assignments)):
+                        ("--dna-assignments", dna_assignments),
+                        ("--dna-search", dna_search)):
         if path is not None and not path.is_file():
             raise usage_error(f"{label} {path}: file not found")
     if joint_dir is not None:
@@ -690,7 +722,8 @@ def secr_command(
                     rasters=rasters, dna=dna, dna_reference=dna_reference,
                     dna_assignments=dna_assignments,
                     dna_spacing=2000.0 if dna_spacing_m is None else dna_spacing_m,
-                    dna_occasions=dna_occasions)
+                    dna_occasions=dna_occasions, dna_search=dna_search,
+                    dna_snap=100.0 if snap is None else parse_distance(snap, name="--snap"))
             for w in caught:
                 typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
             payload["warnings"] = [str(w.message) for w in caught]

@@ -354,3 +354,55 @@ def test_camera_and_dna_search_areas_as_linked_methods(study):
     with pytest.raises(ConfigError, match="all of one kind"):
         capthists_camera_dna_search(ds, dna, border=border, species=LEOPARD,
                                     search=[area, route])
+
+
+def test_cli_joint_dir_with_the_dna_search_as_linked_methods(study, tmp_path):
+    """--dna-search (a GeoJSON of the areas searched, WGS84): cameras and the DNA search
+    fitted as linked methods, jointly and per country; the command equals the API."""
+    import shapely
+
+    from amurlink.analysis.secr.from_dataset import read_dna_search
+    from amurlink.analysis.secr.national import fit_camera_dna_models
+    from amurlink.core.crs import from_metric
+
+    sim, dna, border = study["sim"], study["dna"], study["border"]
+    pts = np.column_stack([dna["x"], dna["y"]])
+    area = shapely.convex_hull(shapely.multipoints(pts)).buffer(3000)
+
+    def to_lonlat(c):
+        lon, lat = from_metric(c[:, 0], c[:, 1], crs=border.crs)
+        return np.column_stack([lon, lat])
+
+    geo = shapely.transform(area, to_lonlat)
+    g = tmp_path / "search.geojson"
+    g.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"searchID": "A"},
+         "geometry": shapely.geometry.mapping(geo)}]}))
+    shapes = read_dna_search(g, border)
+    assert shapes[0].area == pytest.approx(area.area, rel=1e-6)
+    f = tmp_path / "dna.csv"
+    dna.to_csv(f, index=False)
+    res = runner.invoke(app, ["secr", str(study["joint"]), "--species", LEOPARD,
+                              "--border", str(sim / "border.geojson"),
+                              "--config", str(sim / "amurlink.toml"),
+                              "--dna-assignments", str(f), "--dna-search", str(g),
+                              "--buffer", "8km", "--spacing", "2km", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout[res.stdout.index("{"):])
+    assert out["capture_history"]["dna_detector"] == "polygon"
+    assert out["model"] == "D~1 lambda0~session sigma~1"
+    api = fit_camera_dna_models(study["dataset"], dna, border=border, species=LEOPARD,
+                                models=[{}], buffer_m=8000, spacing_m=2000,
+                                dna_search=shapes)
+    assert out["loglik"] == pytest.approx(api["joint"].best_fit.loglik, rel=1e-9)
+    assert set(out["national"]) == {k for k in api if k not in ("joint", "capthists",
+                                                                 "masks")}
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point",
+                                                          "coordinates": [131, 43]}}]}))
+    res = runner.invoke(app, ["secr", str(study["joint"]), "--species", LEOPARD,
+                              "--border", str(sim / "border.geojson"),
+                              "--config", str(sim / "amurlink.toml"),
+                              "--dna-assignments", str(f), "--dna-search", str(bad)])
+    assert res.exit_code != 0 and "feature 1" in res.output

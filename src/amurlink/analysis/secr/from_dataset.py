@@ -790,3 +790,57 @@ def capthists_camera_dna_search(
         trap_ids=[f"DNA-{i + 1:03d}" for i in range(len(shapes))], snap=snap)
     return [dataclasses.replace(cam, session="camera"), dna]
 
+
+def read_dna_search(path: Any, border: Border) -> list:
+    """The routes walked or areas searched for DNA, from a GeoJSON FeatureCollection in WGS84
+    (GPS tracks; one feature per route or area, LineString/MultiLineString or
+    Polygon/MultiPolygon, all of one kind), projected to ``border.crs``.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the feature when it is missing, not GeoJSON, empty, or holds a
+        geometry of another kind.
+    """
+    import json
+    from pathlib import Path
+
+    import shapely
+    from shapely.geometry import shape
+
+    from amurlink.core.crs import to_metric
+
+    f = Path(path)
+    if not f.is_file():
+        raise DataError(f"{f}: file not found; give a GeoJSON of the routes or areas searched")
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        feats = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise DataError(f"{f}: not a GeoJSON FeatureCollection ({exc})") from None
+    kinds = {"LineString": "line", "MultiLineString": "line", "Polygon": "area",
+             "MultiPolygon": "area"}
+    out, seen = [], set()
+    for i, ft in enumerate(feats):
+        geom = ft.get("geometry") if isinstance(ft, dict) else None
+        gtype = geom.get("type") if isinstance(geom, dict) else None
+        if gtype not in kinds:
+            raise DataError(f"{f}, feature {i + 1}: a route (LineString) or an area (Polygon) "
+                            f"in longitude/latitude is needed, got {gtype!r}")
+        seen.add(kinds[gtype])
+        try:
+            g = shape(geom)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise DataError(f"{f}, feature {i + 1}: invalid geometry ({exc})") from None
+
+        def project(c: np.ndarray) -> np.ndarray:
+            x, y = to_metric(c[:, 0], c[:, 1], crs=border.crs)
+            return np.column_stack([x, y])
+
+        out.append(shapely.transform(g, project))
+    if not out:
+        raise DataError(f"{f}: no feature; give the routes or areas searched for DNA")
+    if len(seen) > 1:
+        raise DataError(f"{f}: routes and areas mixed; give one kind per file")
+    return out
+

@@ -118,6 +118,11 @@ def collapses_over_occasions(
                     conditional=conditional, hcov=hcov, timecov=timecov)
     if design.has_time or design.learned is not None:
         return False
+    # area and line detectors are never collapsed: what matters is the point detectors
+    # beside them (linked methods); with none, nothing collapses
+    sessions = [ch for ch in sessions if ch.geometry is None]
+    if not sessions:
+        return False
     for ch in sessions:
         kind = "multi" if ch.detector in ("multi", "single") else ch.detector
         if (kind not in ("proximity", "count") or ch.occasion_detectors is not None

@@ -405,6 +405,8 @@ def fit_camera_dna_models(
     rasters: Mapping[str, Any] | None = None,
     criterion: str = "AICc",
     two_party: bool = True,
+    dna_search: Sequence[Any] | None = None,
+    dna_snap: float = 100.0,
 ) -> dict[str, Any]:
     """Camera + DNA models of one species, on the joint data and on each country's alone.
 
@@ -418,6 +420,14 @@ def fit_camera_dna_models(
     density models of the same camera + DNA data; their AICc is not comparable with the
     camera-only tables (other data). ``two_party`` is the study's ``[links] two_party`` rule
     (see :func:`fit_joint_and_national`).
+
+    With ``dna_search`` (the routes or areas searched, shapely geometries in ``border.crs``,
+    e.g. from :func:`read_dna_search`) the DNA is what it was, a transect or polygon search,
+    and each table fits the cameras and the search as linked methods
+    (:func:`capthists_camera_dna_search`, ``SECR(linked=True)``, a detection intercept per
+    method through ``session``); per country the shapes are clipped to the country and
+    ``dna_snap`` is the tolerance for samples beside a route. ``"capthists"`` then holds the
+    ``[camera, dna]`` pairs.
 
     Returns
     -------
@@ -440,28 +450,48 @@ def fit_camera_dna_models(
     if countries is None:
         present = set(layout.detectors["country"].dropna())
         countries = [c for c in border.country_codes if c in present]
-    specs = [with_dettype(m, detectfn) for m in models]
+    from amurlink.analysis.secr.from_dataset import capthists_camera_dna_search
+    from amurlink.analysis.secr.selection import with_detection_term
+
+    search = list(dna_search) if dna_search is not None else None
+    specs = ([with_detection_term(m, "session", detectfn) for m in models] if search
+             else [with_dettype(m, detectfn) for m in models])
     opts = {"border": border, "species": species, "occasion_days": occasion_days,
             "camera_detector": detector, "life_stage": life_stage,
-            "threshold_min": threshold_min, "dna_spacing": dna_spacing,
-            "dna_occasions": dna_occasions, "encounters": enc, "layout": layout}
+            "threshold_min": threshold_min, "dna_occasions": dna_occasions,
+            "encounters": enc, "layout": layout}
     out: dict[str, Any] = {"capthists": {}, "masks": {}}
     cc = _sample_country(dna_assignments, border)
     for key in ["joint", *countries]:
         dna = dna_assignments if key == "joint" else dna_assignments[(cc == key)]
+        country = None if key == "joint" else key
         try:
-            ch = capthist_camera_dna(dataset, dna, country=None if key == "joint" else key,
-                                     **opts)
+            if search:
+                shapes = search
+                if country is not None and country in border.countries:
+                    shapes = [g for g in (s.intersection(border.countries[country])
+                                          for s in search) if not g.is_empty]
+                    if not shapes:
+                        raise DataError(f"no DNA search in {country}")
+                ch = capthists_camera_dna_search(dataset, dna, country=country, search=shapes,
+                                                 snap=dna_snap, **opts)
+                pts = np.vstack([ch[0].traps, shapely.get_coordinates(
+                    shapely.segmentize(shapely.union_all(shapes), spacing_m / 2))])
+            else:
+                ch = capthist_camera_dna(dataset, dna, country=country,
+                                         dna_spacing=dna_spacing, **opts)
+                pts = ch.traps
         except DataError as exc:
             if key == "joint":
                 raise
             logger.info("%s: no camera + DNA fit for %s (%s)", species, key, exc)
             continue
-        mask = _with_covariates(secr_mask(ch.traps, border=border, buffer_m=buffer_m,
+        mask = _with_covariates(secr_mask(pts, border=border, buffer_m=buffer_m,
                                           spacing_m=spacing_m, clip=clip), border, rasters)
         out["capthists"][key], out["masks"][key] = ch, mask
         try:
-            out[key] = fit_models(ch, mask, specs, detectfn=detectfn, criterion=criterion)
+            out[key] = fit_models(ch, mask, specs, detectfn=detectfn, criterion=criterion,
+                                  **({"linked": True} if search else {}))
         except ValueError as exc:
             if key == "joint":
                 raise FitError(f"{species}: no camera + DNA model could be fitted: "
