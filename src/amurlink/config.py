@@ -516,11 +516,20 @@ class SecrSettings:
         Spacing of the proximity grid that stands for the searched area, metres.
     dna_occasions : int, default 1
         DNA search occasions (equal time bins from the first to the last sample).
+    dna_search : str, optional
+        A GeoJSON (longitude/latitude, relative to the study folder) of the routes walked or
+        areas searched for DNA: the DNA is then fitted as that transect or polygon search,
+        with the cameras as linked methods (``lambda0 ~ session``), instead of the proximity
+        grid of ``dna_spacing_m``.
+    dna_snap_m : float, default 100
+        With ``dna_search``: samples up to this far from a route are moved onto it.
     """
 
     dna: bool = False
     dna_spacing_m: float = 2000.0
     dna_occasions: int = 1
+    dna_search: str | None = None
+    dna_snap_m: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -701,6 +710,9 @@ class StudyConfig:
         if self.secr != SecrSettings():
             out["secr"] = {"dna": self.secr.dna, "dna_spacing_m": self.secr.dna_spacing_m,
                            "dna_occasions": self.secr.dna_occasions}
+            if self.secr.dna_search is not None:
+                out["secr"] |= {"dna_search": self.secr.dna_search,
+                                "dna_snap_m": self.secr.dna_snap_m}
         if self.run != RunSettings():
             out["run"] = {"skip": list(self.run.skip)}
         return out
@@ -898,7 +910,8 @@ class _Reader:
         return CorridorSettings(**values, transform=transform)
 
     def read_secr(self, data: Mapping[str, Any]) -> SecrSettings:
-        self.known_keys(data, ("dna", "dna_spacing_m", "dna_occasions"), "secr.")
+        self.known_keys(data, ("dna", "dna_spacing_m", "dna_occasions", "dna_search",
+                               "dna_snap_m"), "secr.")
         out = SecrSettings()
         dna = data.get("dna", out.dna)
         if not isinstance(dna, bool):
@@ -916,7 +929,20 @@ class _Reader:
             self.error("secr.dna_occasions", "a whole number >= 1", occ,
                        "write e.g. dna_occasions = 2")
             occ = out.dna_occasions
-        return SecrSettings(dna=dna, dna_spacing_m=float(spacing), dna_occasions=int(occ))
+        search = data.get("dna_search", out.dna_search)
+        if search is not None and (not isinstance(search, str) or not search.strip()):
+            self.error("secr.dna_search", "a file name", search,
+                       'write e.g. dna_search = "dna/search.geojson" (routes or areas '
+                       "searched, longitude/latitude)")
+            search = out.dna_search
+        snap = data.get("dna_snap_m", out.dna_snap_m)
+        if (isinstance(snap, bool) or not isinstance(snap, int | float)
+                or not math.isfinite(snap) or snap < 0):
+            self.error("secr.dna_snap_m", "a number of metres >= 0", snap,
+                       "write e.g. dna_snap_m = 50")
+            snap = out.dna_snap_m
+        return SecrSettings(dna=dna, dna_spacing_m=float(spacing), dna_occasions=int(occ),
+                            dna_search=search, dna_snap_m=float(snap))
 
     def read_run(self, data: Mapping[str, Any]) -> RunSettings:
         self.known_keys(data, ("skip",), "run.")

@@ -50,7 +50,7 @@ def dna_run(tmp_path_factory):
     first = run_study(Study.open(sim, root / "out"), parallel=False, only=stages)
     n = _confirm_dna_links(sim, root / "out" / "joint")
     second = run_study(Study.open(sim, root / "out"), parallel=False, only=stages)
-    return {"first": first, "second": second, "links": n}
+    return {"first": first, "second": second, "links": n, "sim": sim, "out": root / "out"}
 
 
 def test_without_confirmed_links_no_dna_model_is_fitted(dna_run):
@@ -100,3 +100,69 @@ def test_report_labels_the_camera_dna_fits():
     assert _fit_label("joint+DNA", lambda s: s) == "Joint + DNA"
     assert _fit_label("RU+DNA", lambda s: s) == "Russia + DNA"
     assert _fit_label("CN", lambda s: s) == "China"
+
+
+@pytest.mark.slow  # about 110 s on 2 cores: every model, jointly and per country
+def test_dna_search_routes_make_the_camera_dna_tables_linked(dna_run, tmp_path_factory):
+    """``[secr] dna_search``: a GeoJSON of the areas searched (here the samples' hull + 3 km,
+    in longitude/latitude) reruns the stage and fits cameras and the search as linked
+    methods (lambda0 ~ session)."""
+    import json
+
+    import shapely
+
+    from amurlink.core.border import load_border
+    from amurlink.core.crs import from_metric
+    from amurlink.study._runner import Study, run_study
+
+    sim = dna_run["sim"]
+    border = load_border(sim / "border.geojson")
+    s = pd.read_csv(sim / "truth" / "samples.csv")
+    s = s[s["reference"].isna()]
+    area = shapely.convex_hull(shapely.multipoints(s[["x", "y"]].to_numpy())).buffer(3000)
+
+    def to_lonlat(c):
+        lon, lat = from_metric(c[:, 0], c[:, 1], crs=border.crs)
+        return np.column_stack([lon, lat])
+
+    geo = shapely.geometry.mapping(shapely.transform(area, to_lonlat))
+    (sim / "dna").mkdir(exist_ok=True)
+    (sim / "dna" / "search.geojson").write_text(json.dumps(
+        {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                    "geometry": geo}]}))
+    toml = sim / "amurlink.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "dna_spacing_m = 1500\n", 'dna_spacing_m = 1500\ndna_search = "dna/search.geojson"\n'),
+        encoding="utf-8")
+    run = run_study(Study.open(sim, dna_run["out"]), parallel=False,
+                    only=("joint package", "secr models"))
+    assert run.stages["secr models"] == "ok"
+    per = run.values["secr models"]["tables"][LEOPARD]
+    assert "joint+DNA" in per, run.values["secr models"]["errors"]
+    mt = per["joint+DNA"]
+    assert all("lambda0~session" in m for m in mt.table["model"])
+    fit = mt.best_fit
+    assert fit._ll.linked and fit._ll._parts[1].ch.detector == "polygon"
+    assert np.isfinite(fit.loglik)
+
+
+def test_dna_search_setting_is_read_checked_and_an_input_of_the_stage(tmp_path):
+    """``[secr] dna_search`` and ``dna_snap_m``: read, refused when malformed (named), written
+    back, and the file is an input of ``secr models`` (changing it reruns the stage)."""
+    from amurlink.config import StudyConfig
+    from amurlink.exceptions import ConfigError
+    from amurlink.study._runner import Study
+    from amurlink.study.themes import _secr_dna_files
+
+    cfg = StudyConfig.from_dict({"secr": {"dna": True, "dna_search": "dna/search.geojson",
+                                          "dna_snap_m": 50}})
+    assert (cfg.secr.dna_search, cfg.secr.dna_snap_m) == ("dna/search.geojson", 50.0)
+    assert cfg.to_dict()["secr"]["dna_search"] == "dna/search.geojson"
+    with pytest.raises(ConfigError, match="secr.dna_snap_m"):
+        StudyConfig.from_dict({"secr": {"dna_snap_m": -1}})
+    with pytest.raises(ConfigError, match="secr.dna_search"):
+        StudyConfig.from_dict({"secr": {"dna_search": 3}})
+    (tmp_path / "amurlink.toml").write_text(
+        '[secr]\ndna = true\ndna_search = "dna/search.geojson"\n', encoding="utf-8")
+    files = _secr_dna_files(Study.open(tmp_path, tmp_path / "out"))
+    assert files["secr_dna_search"] == tmp_path / "dna" / "search.geojson"

@@ -414,6 +414,15 @@ def _camera_dna_items(ctx: StageContext, species: list[str]) -> tuple[list, list
     opts = {"dna_spacing": cfg.secr.dna_spacing_m, "dna_occasions": cfg.secr.dna_occasions,
             "threshold_min": cfg.events.independence_minutes,
             "two_party": cfg.links.two_party}
+    if cfg.secr.dna_search is not None:  # the DNA as the transect or polygon search it was
+        from amurlink.analysis.secr.from_dataset import read_dna_search
+
+        try:
+            opts["dna_search"] = read_dna_search(ctx.study.path(cfg.secr.dna_search),
+                                                 joint["border"])
+        except Exception as exc:  # noqa: BLE001 - the camera-only tables stand
+            return [], [f"camera + DNA: {describe(exc)}"]
+        opts["dna_snap"] = cfg.secr.dna_snap_m
     return [(sp, ds, joint["border"], dna, opts) for sp in species], []
 
 
@@ -486,7 +495,10 @@ def _secr_dna_files(study: Study) -> dict[str, Path]:
         return {}
     from amurlink.study.stages import _dna_files
 
-    return _dna_files(study)
+    files = _dna_files(study)
+    if study.config.secr.dna_search is not None:  # the routes or areas searched
+        files["secr_dna_search"] = study.path(study.config.secr.dna_search)
+    return files
 
 
 def _secr_models_summary(value: dict[str, Any]) -> dict[str, Any]:
