@@ -481,6 +481,15 @@ def dna_assignments(
     return out.reset_index(drop=True)
 
 
+def _dna_occasion(d: pd.DataFrame, dna_occasions: int) -> np.ndarray:
+    """0-based DNA search occasion of each sample: equal time bins from the first to the
+    last sample."""
+    t = d["time"].to_numpy(np.int64)
+    t0, t1 = int(t.min()), int(t.max())
+    width = max(t1 - t0, 1) / dna_occasions
+    return np.minimum(((t - t0) / width).astype(np.int64), dna_occasions - 1)
+
+
 def _camera_and_dna_samples(
     dataset: Dataset, dna_assignments: pd.DataFrame, *, border: Border, species: str,
     country: str | None, occasion_days: float, camera_detector: str, life_stage: str | None,
@@ -665,10 +674,7 @@ def capthist_camera_dna(
         raise DataError(f"the DNA search area holds no grid point at spacing {dna_spacing} m; "
                         "use a smaller dna_spacing")
     _, gk = cKDTree(grid).query(np.column_stack([d["x"], d["y"]]))
-    t = d["time"].to_numpy(np.int64)
-    t0, t1 = int(t.min()), int(t.max())
-    width = max(t1 - t0, 1) / dna_occasions
-    gs = np.minimum(((t - t0) / width).astype(np.int64), dna_occasions - 1)
+    gs = _dna_occasion(d, dna_occasions)
     # combined history
     ids = list(cam.animal_ids) + sorted(set(d["animal"]) - set(cam.animal_ids))
     a_index = {a: i for i, a in enumerate(ids)}
@@ -778,10 +784,7 @@ def capthists_camera_dna_search(
                         f"{'route' if detector == 'transect' else 'area'} (snap {snap:g} m); "
                         f"{int(far.sum())} sample(s) so: give the routes or areas searched, "
                         "or a larger snap")
-    t = d["time"].to_numpy(np.int64)
-    t0, t1 = int(t.min()), int(t.max())
-    width = max(t1 - t0, 1) / dna_occasions
-    occ = np.minimum(((t - t0) / width).astype(np.int64), dna_occasions - 1)
+    occ = _dna_occasion(d, dna_occasions)
     animals = list(dict.fromkeys(d["animal"]))
     index = {a: i for i, a in enumerate(animals)}
     dna = CaptureHistory.from_locations(
