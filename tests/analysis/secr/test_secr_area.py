@@ -533,3 +533,24 @@ def test_simulated_positions_along_a_route_follow_the_halfnormal():
     exp = np.array(exp) / np.sum(exp) * obs.sum()
     keep = exp > 5
     assert chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum()).pvalue > 1e-3
+
+
+def test_buffer_advice_measures_from_the_searched_shapes():
+    """suggest_buffer and mask_check around routes: distances to the lines (not to a point on
+    each), so the advice is a few sigma and the log-likelihood settles beyond it."""
+    from amurlink.analysis.secr.surface import mask_check, suggest_buffer
+
+    routes = [LineString([(0, 0), (6000, 0)]), LineString([(0, 3000), (6000, 3500)])]
+    rng = np.random.default_rng(11)
+    cen = rng.uniform([-1500, -1500], [7500, 5000], size=(rng.poisson(140), 2))
+    ch = simulate_area_capthist(routes, "transect", cen, lambda0=1.0, sigma=250.0,
+                                n_occasions=2, rng=rng)
+    mask = make_mask(ch, buffer=1500, spacing=100)
+    res = SECR(detectfn="HHN").fit(ch, mask).results_
+    sig = res.predict().loc["sigma", "estimate"]
+    b = suggest_buffer(res)
+    assert 2 * sig < b < 5 * sig
+    mc = mask_check(ch, buffers=[b, 1.5 * b, 2 * b], spacing=100,
+                    fit_kwargs={"detectfn": "HHN"}, beta=res.params.to_numpy())
+    assert mc["points"].is_monotonic_increasing
+    assert abs(mc["loglik"].iloc[2] - mc["loglik"].iloc[1]) < 0.05

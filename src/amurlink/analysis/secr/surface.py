@@ -178,11 +178,11 @@ def mask_check(
     from amurlink.analysis.secr.model import fit_secr
 
     kw = dict(fit_kwargs or {})
-    sessions = capthist if isinstance(capthist, list | tuple) else [capthist]
-    traps = np.vstack([c.traps for c in sessions])
+    sessions = list(capthist) if isinstance(capthist, list | tuple) else [capthist]
     rows = []
     for b in buffers:
-        m = make_mask(traps, buffer=float(b), spacing=spacing)
+        # around every session's detectors (the shapes of area and line detectors)
+        m = make_mask(sessions, buffer=float(b), spacing=spacing)
         row: dict = {"buffer_m": float(b), "points": m.n_points}
         if refit or beta is None:
             res = fit_secr(capthist, m, **kw)
@@ -221,9 +221,18 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     wide = 20 if results.design.detectfn.shape == "exponential" else 12
     top = float(max_buffer) if max_buffer is not None else wide * s
     step = s / 5
-    grid = make_mask(ses.ch.traps, buffer=top, spacing=step, type="trapbuffer")
+    chs = _capture_histories(results, ses)
+    grid = make_mask(chs, buffer=top, spacing=step, type="trapbuffer")
     p = results._pdot_at(beta, j, grid.xy)
-    dist, _ = cKDTree(ses.ch.traps).query(grid.xy)
+    if any(c.geometry is not None for c in chs):  # distance to the searched shapes
+        import shapely
+
+        searched = shapely.union_all(
+            [g for c in chs if c.geometry is not None for g in c.geometry]
+            + [shapely.multipoints(c.traps) for c in chs if c.geometry is None])
+        dist = shapely.distance(searched, shapely.points(grid.xy))
+    else:
+        dist, _ = cKDTree(np.vstack([c.traps for c in chs])).query(grid.xy)
     order = np.argsort(dist)
     tail = np.cumsum(p[order][::-1])[::-1]  # expected detections beyond each distance
     total = tail[0]
@@ -231,6 +240,13 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     if not ok.any():
         return top
     return float(dist[order][np.argmax(ok)])
+
+
+def _capture_histories(results: Any, ses: Any) -> list:
+    """The capture histories behind a session of a fit: the methods of a linked session,
+    else its own."""
+    parts = getattr(ses, "parts", None)
+    return [p.ch for p in parts] if parts is not None else [ses.ch]
 
 
 def add_raster_covariates(mask: Any, rasters: dict[str, str | Path], *,
