@@ -221,7 +221,7 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     wide = 20 if results.design.detectfn.shape == "exponential" else 12
     top = float(max_buffer) if max_buffer is not None else wide * s
     step = s / 5
-    chs = _capture_histories(results, ses)
+    chs = _capture_histories(ses)
     grid = make_mask(chs, buffer=top, spacing=step, type="trapbuffer")
     p = results._pdot_at(beta, j, grid.xy)
     if any(c.geometry is not None for c in chs):  # distance to the searched shapes
@@ -242,7 +242,7 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     return float(dist[order][np.argmax(ok)])
 
 
-def _capture_histories(results: Any, ses: Any) -> list:
+def _capture_histories(ses: Any) -> list:
     """The capture histories behind a session of a fit: the methods of a linked session,
     else its own."""
     parts = getattr(ses, "parts", None)
