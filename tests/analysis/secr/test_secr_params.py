@@ -13,7 +13,7 @@ def test_get_set_params_round_trip_and_repr():
     params = est.get_params()
     assert list(params) == ["detectfn", "model", "link", "conditional", "hcov",
                             "fastproximity", "distribution", "start", "method", "fixed",
-                            "timecov", "linked"]
+                            "timecov", "linked", "binomN"]
     assert SECR(**params).get_params() == params
     assert repr(est) == "SECR(detectfn='HHN', model={'D': '~x'})"  # defaults left out
     assert est.set_params(method="bfgs", conditional=True) is est

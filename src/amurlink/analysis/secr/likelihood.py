@@ -17,6 +17,7 @@ from amurlink.analysis.secr._terms import ClassLoglikCache, _logmult, _lse_rows
 from amurlink.analysis.secr.capthist import CaptureHistory
 from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn
 from amurlink.analysis.secr.mask import Mask
+from amurlink.exceptions import DataError
 
 __all__ = ["secr_loglik", "LogLikelihood", "as_sessions"]
 
@@ -131,6 +132,34 @@ def collapses_over_occasions(
     return True
 
 
+def _binomial_sizes(ch: CaptureHistory, usage: np.ndarray, binomN: int, learned: str | None,
+                    has_dead: bool) -> tuple[np.ndarray, np.ndarray]:
+    """secr's binomial counts (``binomN``; ``pski``): the size of each detector and occasion
+    and the usage in the exponent. ``binomN = 1``: size = round(usage), probability g;
+    ``binomN > 1``: size = binomN, probability ``1 - (1 - g)^usage``. Refuses what is not
+    built with them and counts above the size."""
+    if ch.detector != "count":
+        raise ValueError(f"binomN applies to count detectors, not {ch.detector!r}")
+    if binomN < 0:
+        raise ValueError(f"binomN must be 0 (Poisson), 1 (size from usage) or > 1, got "
+                         f"{binomN}")
+    if learned is not None or has_dead or ch.occasion_detectors is not None:
+        raise NotImplementedError("binomial counts with behavioural responses, removals or "
+                                  "mixed detector occasions are not implemented")
+    if binomN == 1:
+        size, u_eff = np.round(usage), np.ones_like(usage)
+    else:
+        size, u_eff = np.where(usage > 0, float(binomN), 0.0), usage
+    over = ch.counts > size.T[None, :, :]
+    if over.any():
+        i, s, k = np.argwhere(over)[0]
+        raise DataError(f"animal {ch.animal_ids[i]!r} has {ch.counts[i, s, k]} detections at "
+                        f"detector {ch.trap_ids[k]!r} on occasion {s + 1}, more than the "
+                        f"binomial size {size[k, s]:g} (binomN = {binomN}); use binomN = 0 "
+                        "(Poisson) or fix the size")
+    return size, u_eff
+
+
 class _Session(ClassLoglikCache):
     """Precomputed data of one session: distances, records of detected pairs, constants."""
 
@@ -143,6 +172,7 @@ class _Session(ClassLoglikCache):
         fastproximity: bool,
         learned: str | None,
         n_states: int,
+        binomN: int = 0,
     ) -> None:
         self.ch = ch
         self.mask = mask
@@ -179,6 +209,11 @@ class _Session(ClassLoglikCache):
         usage = ch.usage_or_ones  # (K, S)
         self.usage = usage
         has_dead = bool(np.any(ch.dead >= 0))
+        self._binom = None
+        if binomN:  # binomial counts: the proximity terms with sizes and weights (below)
+            self._binom = _binomial_sizes(ch, usage, int(binomN), learned, has_dead)
+            kind = self.kind = "proximity"
+            fastproximity = False
         self.fast = (
             fastproximity and kind in ("proximity", "count") and learned is None and not has_dead
         )
@@ -219,6 +254,10 @@ class _Session(ClassLoglikCache):
         ii, ss, kk = np.nonzero(counts)
         y = counts[ii, ss, kk]
         u = usage[kk, ss]
+        if self._binom is not None:
+            size, u_eff = self._binom
+            self.U = (size * u_eff).sum(axis=1)  # the non-detections: -sum N T h
+            u = u_eff[kk, ss]
         # first-capture occasion per animal, first detection occasion per (animal, detector)
         firstocc = np.full(n, S, dtype=np.int64)
         np.minimum.at(firstocc, ii, ss)
@@ -241,11 +280,17 @@ class _Session(ClassLoglikCache):
             sel = state == st
             i_, s_, k_, y_, u_ = ii[sel], ss[sel], kk[sel], y[sel], u[sel]
             if kind == "proximity":
-                # value depends on (k, u): log(1 - exp(-u h)) + u h
+                # value depends on (k, u): log(1 - exp(-u h)) + u h (binomial counts: y times
+                # it, plus log C(N, y))
                 key = np.stack([k_, u_], axis=1)
                 ukey, kidx = np.unique(key, axis=0, return_inverse=True)
                 kidx = kidx.reshape(-1)
-                self.rec[st] = _Terms(ukey, _csr(i_, kidx, np.ones_like(i_), (n, len(ukey))))
+                w = np.ones_like(i_) if self._binom is None else y_
+                self.rec[st] = _Terms(ukey, _csr(i_, kidx, w, (n, len(ukey))))
+                if self._binom is not None:
+                    N_ = self._binom[0][k_, s_]
+                    np.add.at(self.const, i_, gammaln(N_ + 1) - gammaln(y_ + 1)
+                              - gammaln(N_ - y_ + 1))
             elif kind == "count":
                 ukeys, kidx = np.unique(k_, return_inverse=True)
                 self.rec[st] = _Terms(ukeys, _csr(i_, kidx, y_, (n, len(ukeys))))
@@ -801,6 +846,9 @@ class LogLikelihood:
         The sessions are methods (e.g. cameras and a DNA search) applied to the same animals,
         matched by ``animal_ids``: one density, one linked session
         (:mod:`amurlink.analysis.secr.linked`).
+    binomN : int
+        Count detectors: 0 Poisson counts (default); 1 binomial with size the usage; > 1
+        binomial of that size per occasion, as secr's ``binomN``.
     """
 
     def __init__(
@@ -817,6 +865,7 @@ class LogLikelihood:
         distribution: str = "poisson",
         timecov: Any = None,
         linked: bool = False,
+        binomN: int = 0,
     ) -> None:
         sessions, masks = as_sessions(capthist, mask)
         fn = get_detectfn(detectfn)
@@ -831,6 +880,9 @@ class LogLikelihood:
         timed = self.design.has_time
         mixed = any(ch.occasion_detectors is not None for ch in sessions)
         area = [ch.geometry is not None for ch in sessions]
+        if binomN and (timed or any(area)):
+            raise NotImplementedError("binomial counts (binomN) with time effects or area and "
+                                      "line detectors are not implemented")
         self.linked = bool(linked)
         if self.linked:
             from amurlink.analysis.secr.linked import check_linked
@@ -842,7 +894,8 @@ class LogLikelihood:
         self.sessions = [
             AreaSession(ch, m, fn) if is_area else
             _Session(ch, m, fn, fastproximity=fastproximity and not timed and not mixed,
-                     learned=self.design.learned, n_states=self.design.n_states)
+                     learned=self.design.learned, n_states=self.design.n_states,
+                     binomN=binomN)
             for ch, m, is_area in zip(sessions, masks, area, strict=True)
         ]
         self._tgroups: list = []

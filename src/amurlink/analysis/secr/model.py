@@ -57,6 +57,9 @@ class SECR(ParamsEstimator):
         Real parameters held at a value instead of estimated, as secr's ``fixed``
         (e.g. ``{"g0": 0.2}``); only parameters modelled ``~1``. They have SE 0 and do not
         count in ``npar`` (AIC).
+    binomN : int, default 0
+        Count detectors: 0 Poisson counts; 1 binomial with size the usage; > 1 binomial of
+        that size per occasion (probability ``1 - (1 - g)^usage``), as secr's ``binomN``.
     linked : bool, default False
         The sessions are methods applied to the same animals (cameras and a DNA search of
         areas or routes), matched by animal label: one density and one population, a
@@ -111,6 +114,7 @@ class SECR(ParamsEstimator):
         fixed: Mapping[str, float] | None = None,
         timecov: Any = None,
         linked: bool = False,
+        binomN: int = 0,
     ) -> None:
         self.detectfn = detectfn
         self.model = model
@@ -124,6 +128,7 @@ class SECR(ParamsEstimator):
         self.fixed = fixed
         self.timecov = timecov
         self.linked = linked
+        self.binomN = binomN
 
     def _validate(self) -> None:
         self._validate_params()
@@ -158,7 +163,7 @@ class SECR(ParamsEstimator):
             capthist, mask, detectfn=self.detectfn, conditional=self.conditional,
             model=self.model, link=self.link, hcov=self.hcov,
             fastproximity=self.fastproximity, distribution=self.distribution,
-            timecov=self.timecov, linked=self.linked,
+            timecov=self.timecov, linked=self.linked, binomN=self.binomN,
         )
         if ll.n_animals == 0:
             raise FitError("no animal was detected; SECR needs at least one detection")
