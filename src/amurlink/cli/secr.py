@@ -694,9 +694,13 @@ def secr_command(
             raise usage_error(f"{label} {path}: file not found")
     if joint_dir is not None:
         if (animals is not None or hcov or links or distribution != "poisson"
-                or timecov is not None or occasion_detectors):
-            raise usage_error("--animals, --hcov, --link, --distribution, --timecov and "
-                              "--occasion-detectors go with --traps/--captures")
+                or timecov is not None or occasion_detectors
+                or any(x is not None for x in (link_traps, link_captures, link_detector))):
+            raise usage_error("--animals, --hcov, --link, --distribution, --timecov, "
+                              "--occasion-detectors and --link-traps/--link-captures/"
+                              "--link-detector go with --traps/--captures")
+        if snap is not None and dna_search is None:
+            raise usage_error("with JOINT_DIR, --snap is the tolerance of --dna-search")
         if traps is not None or captures is not None or mask:
             raise usage_error("give either JOINT_DIR or --traps/--captures, not both")
         if not species:

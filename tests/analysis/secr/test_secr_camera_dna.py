@@ -301,6 +301,10 @@ def test_cli_dna_assignments_equal_the_api(study, tmp_path):
      "not both"),
     (["JOINT", "--species", LEOPARD, "--dna-spacing", "1km"], "need --dna"),
     (["JOINT", "--species", LEOPARD, "--dna", "missing.csv"], "file not found"),
+    (["JOINT", "--species", LEOPARD, "--dna", "LAB", "--snap", "50m"],
+     "--snap is the tolerance of --dna-search"),
+    (["JOINT", "--species", LEOPARD, "--link-detector", "transect"], "go with --traps"),
+    (["JOINT", "--species", LEOPARD, "--dna-search", "s.geojson"], "need --dna"),
 ])
 def test_cli_dna_usage_errors(study, tmp_path, extra, message):
     lab = study["sim"] / "dna" / "cn_lab.csv"

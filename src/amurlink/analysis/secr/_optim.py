@@ -306,29 +306,42 @@ def start_values(loglik_obj) -> np.ndarray:
 
     lo, hi = (1e-6, 0.999) if not fn.hazard else (1e-6, 50.0)
     try:
-        if mean_det(hi) < nobs:
-            icpt = hi
-        elif mean_det(lo) > nobs:
-            icpt = lo
-        else:
-            # R uniroot's default tolerance, as secr's autoini
-            icpt = brentq(lambda a: mean_det(a) - nobs, lo, hi, xtol=1.22e-4)
+        # R uniroot's default tolerance, as secr's autoini
+        icpt = _root_in(mean_det, nobs, lo, hi, xtol=1.22e-4)
     except ValueError:
         icpt = 0.1
     icpt = float(np.clip(icpt, 1e-4, 0.95 if not fn.hazard else 20.0))
-    beta = np.zeros(design.npar)
-    from amurlink.analysis.secr.links import transform
-
-    for p, val in ((fn.intercept, icpt), ("sigma", sig)):
-        b = design.blocks[p]
-        beta[b.start] = transform(val, design.link[p])
+    esa = None
     if not design.conditional:
         _g, h = ses.gh_values(icpt, sig, z0) if z0 is not None else ses.gh_values(icpt, sig)
-        pdot = -np.expm1(-ses.weighted_sum(ses.U, h))
-        esa = pdot.sum() * ses.area
-        D = max(ch.n, 1) / max(esa, 1e-300)
-        b = design.blocks["D"]
-        beta[b.start] = transform(D, design.link["D"])
+        esa = float((-np.expm1(-ses.weighted_sum(ses.U, h))).sum() * ses.area)
+    return _start_beta(design, icpt, sig, z0, esa, ch.n)
+
+
+def _root_in(f: Callable[[float], float], target: float, lo: float, hi: float, *,
+             xtol: float) -> float:
+    """The value in [lo, hi] where ``f`` (increasing) reaches ``target``; an end when the
+    target lies beyond it."""
+    if f(hi) < target:
+        return hi
+    if f(lo) > target:
+        return lo
+    return float(brentq(lambda a: f(a) - target, lo, hi, xtol=xtol))
+
+
+def _start_beta(design, icpt: float, sig: float, z0: float | None, esa: float | None,
+                n: int) -> np.ndarray:
+    """The beta vector of start values: detection intercept and sigma (and z) on their
+    links, D = n / esa (full likelihood), pmix 0.5."""
+    from amurlink.analysis.secr.links import transform
+
+    fn = design.detectfn
+    beta = np.zeros(design.npar)
+    for p, val in ((fn.intercept, icpt), ("sigma", sig)):
+        beta[design.blocks[p].start] = transform(val, design.link[p])
+    if not design.conditional:
+        beta[design.blocks["D"].start] = transform(max(n, 1) / max(esa, 1e-300),
+                                                   design.link["D"])
     if fn.extra:
         beta[design.blocks[fn.extra].start] = transform(z0, design.link[fn.extra])
     if "pmix" in design.blocks:
@@ -341,7 +354,6 @@ def area_start_values(ll) -> np.ndarray:
     detection locations (secr's RPSV), lambda0 matching the mean number of detections per
     detected animal, D = n / esa."""
     from amurlink.analysis.secr.area import normaliser
-    from amurlink.analysis.secr.links import transform
 
     design = ll.design
     fn = design.detectfn
@@ -369,25 +381,9 @@ def area_start_values(ll) -> np.ndarray:
         tot = lam * w
         return float(tot.sum() / max((-np.expm1(-tot)).sum(), 1e-300))
 
-    lo, hi = 1e-6, 1e4
-    if mean_det(hi) < nobs:
-        lam0 = hi
-    elif mean_det(lo) > nobs:
-        lam0 = lo
-    else:
-        lam0 = brentq(lambda a: mean_det(a) - nobs, lo, hi, xtol=1e-6)
-    beta = np.zeros(design.npar)
-    for p, val in ((fn.intercept, lam0), ("sigma", sig)):
-        beta[design.blocks[p].start] = transform(val, design.link[p])
-    if not design.conditional:
-        esa = (-np.expm1(-lam0 * w)).sum() * ses.area
-        beta[design.blocks["D"].start] = transform(max(ses.n, 1) / max(esa, 1e-300),
-                                                   design.link["D"])
-    if fn.extra:
-        beta[design.blocks[fn.extra].start] = transform(z0, design.link[fn.extra])
-    if "pmix" in design.blocks:
-        beta[design.blocks["pmix"].start] = 0.0
-    return beta
+    lam0 = _root_in(mean_det, nobs, 1e-6, 1e4, xtol=1e-6)
+    esa = float((-np.expm1(-lam0 * w)).sum() * ses.area)
+    return _start_beta(design, lam0, sig, z0, esa, ses.n)
 
 
 def linked_start_values(ll) -> np.ndarray:

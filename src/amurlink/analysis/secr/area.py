@@ -386,7 +386,8 @@ class AreaSession(ClassLoglikCache):
         grp = self._grp if self._grp is not None else np.zeros(self.S, dtype=np.intp)
         ii, ss, kk = self.det
         if self.exclusive:
-            Hs = np.stack([self.usage[:, s] @ hz[grp[s]][0] for s in range(self.S)])  # (S, M)
+            Hs = (self.usage.T @ hz[0][0] if len(hz) == 1 else  # (S, M)
+                  np.stack([self.usage[:, s] @ hz[grp[s]][0] for s in range(self.S)]))
             Htot = Hs.sum(axis=0)
         else:
             Htot = sum(u @ h[0] for u, h in zip(self._usage_by_group(), hz, strict=True))
@@ -395,14 +396,19 @@ class AreaSession(ClassLoglikCache):
         if self.n == 0:
             return LL, pdot
         LL += self.const[:, None]
-        logz = np.empty((ii.size, self.M))
-        dg = grp[ss]
-        for g, (_h, lam_h, sigma, z) in enumerate(hz):
-            sel = dg == g
-            if sel.any():
-                with np.errstate(divide="ignore"):
-                    logz[sel] = np.log(_z1(self.fn, self.d2_det[sel], sigma, z))
-                logz[sel] += np.log(lam_h[kk[sel]])[:, None]
+        with np.errstate(divide="ignore"):
+            if len(hz) == 1:  # no time effects: every detection at once, no copies
+                _h, lam_h, sigma, z = hz[0]
+                logz = np.log(_z1(self.fn, self.d2_det, sigma, z))
+                logz += np.log(lam_h[kk])[:, None]
+            else:
+                logz = np.empty((ii.size, self.M))
+                dg = grp[ss]
+                for g, (_h, lam_h, sigma, z) in enumerate(hz):
+                    sel = dg == g
+                    if sel.any():
+                        logz[sel] = np.log(_z1(self.fn, self.d2_det[sel], sigma, z))
+                        logz[sel] += np.log(lam_h[kk[sel]])[:, None]
         LL += self.C @ logz
         if self.exclusive:
             so, Co = self.occ
