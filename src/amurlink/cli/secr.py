@@ -31,6 +31,7 @@ class Detector(str, enum.Enum):  # noqa: UP042 - same style as cli._common.Outpu
     count = "count"
     multi = "multi"
     single = "single"
+    signal = "signal"
     polygon = "polygon"
     polygonX = "polygonX"  # noqa: N815 - secr's name
     transect = "transect"
@@ -62,6 +63,7 @@ def fit_files(
     occasion_detectors: list[str] | None = None,
     snap: float = 0.0,
     linked_method: tuple[Path, Path, str] | None = None,
+    cutval: float | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Read the files, fit, and return the JSON payload of the ``secr`` command and the results.
 
@@ -82,7 +84,7 @@ def fit_files(
     from amurlink.analysis.secr.selection import fit_models, parse_models, with_detection_term
 
     ch = read_capthist(traps, captures, detector=detector, n_occasions=n_occasions,
-                       animals=animals, snap=snap)
+                       animals=animals, snap=snap, cutval=cutval)
     if linked_method is not None:
         import dataclasses
 
@@ -178,13 +180,14 @@ def fit_files(
 
 _DETECTFN_CODES = {"HN": 0, "HR": 1, "EX": 2, "HHN": 14, "HHR": 15, "HEX": 16, "HVP": 19,
                    "CHN": 3, "ANN": 6, "HAN": 17, "UN": 4, "WEX": 5, "CLN": 7, "CG": 8,
-                   "HCG": 18, "HPX": 20}
+                   "HCG": 18, "HPX": 20, "BSS": 9, "SS": 10, "SSS": 11}
 _DETECTFN_ALIASES = {"halfnormal", "exponential", "hazard halfnormal", "hazard exponential",
                      "hazardhalfnormal", "hazardexponential", "hazard rate", "hazardrate",
                      "hazard hazard rate", "hazard variable power", "compound halfnormal",
                      "annular normal", "hazard annular normal", "uniform", "w exponential",
                      "cumulative lognormal", "cumulative gamma", "hazard cumulative gamma",
-                     "hazard pixelar"}
+                     "hazard pixelar", "binary signal strength", "signal strength",
+                     "signal strength spherical"}
 
 
 def _known_detectfn(value: str) -> bool:
@@ -212,9 +215,10 @@ def _parse_links(values: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values or []:
         par, sep, lk = str(v).partition("=")
-        if not sep or not par.strip() or lk.strip() not in ("log", "logit", "identity"):
-            raise usage_error(f"--link {v!r}: write PARAM=LINK with LINK log, logit or "
-                              "identity, e.g. --link D=identity")
+        if not sep or not par.strip() or lk.strip() not in ("log", "logit", "identity",
+                                                             "neglog"):
+            raise usage_error(f"--link {v!r}: write PARAM=LINK with LINK log, logit, "
+                              "identity or neglog, e.g. --link D=identity")
         out[par.strip()] = lk.strip()
     return out
 
@@ -527,10 +531,12 @@ _BUFFER_OPT = typer.Option(None, "--buffer", help="Mask buffer when no --mask is
 _DETECTOR_OPT = typer.Option(None, "--detector", help="Detector type (files: required; "
                              "polygon, polygonX, transect, transectX: searched areas and "
                              "routes, detector file trap_id,x,y per vertex or trap_id,wkt, "
-                             "detections with x,y; JOINT_DIR: count, or proximity).")
+                             "detections with x,y; signal: detections with a signal column, "
+                             "with --cutval; JOINT_DIR: count, or proximity).")
 _DETECTFN_OPT = typer.Option(None, "--detectfn", help="Detection function: secr's name or "
-                             "code, e.g. HN, HHN, EX, HEX, HHR, HCG (default: HHN for "
-                             "JOINT_DIR and area/line detectors, HN for other files).")
+                             "code, e.g. HN, HHN, EX, HEX, HHR, HCG, SS (default: HHN for "
+                             "JOINT_DIR and area/line detectors, SS for signal detectors, "
+                             "HN for other files).")
 _SPECIES_OPT = typer.Option(None, "--species", help="JOINT_DIR: scientific name, e.g. "
                             "'Panthera pardus'.")
 _OCCASION_OPT = typer.Option(None, "--occasion-days", min=0.0, help="JOINT_DIR: occasion "
@@ -608,6 +614,9 @@ _FRICTION_TIF_OPT = typer.Option(None, "--friction-tif", help="With a noneuc mod
                                  "as a GeoTIFF, a resistance surface estimated from the "
                                  "detections (e.g. landscape/resistance.tif for the corridors "
                                  "stage).")
+_CUTVAL_OPT = typer.Option(None, "--cutval", help="Signal detectors (--detector signal, "
+                           "detections with a signal column): the detection threshold of "
+                           "the signal, e.g. 52.5 (dB).")
 _FASTPROXIMITY_OPT = typer.Option(True, "--fastproximity/--no-fastproximity",
                                        help="Collapse proximity/count data over occasions "
                                        "(secr's default).")
@@ -640,6 +649,7 @@ def secr_command(
     timecov: Path | None = _TIMECOV_OPT,
     occasion_detectors: str | None = _OCCDET_OPT,
     snap: str | None = _SNAP_OPT,
+    cutval: float | None = _CUTVAL_OPT,
     link_traps: Path | None = _LINK_TRAPS_OPT,
     link_captures: Path | None = _LINK_CAPS_OPT,
     link_detector: Detector | None = _LINK_DET_OPT,
@@ -660,7 +670,8 @@ def secr_command(
     if detectfn is None:  # secr: area and line detectors need a hazard function
         area = any(d is not None and d.value.startswith(("polygon", "transect"))
                    for d in (detector, link_detector))
-        detectfn = "HHN" if joint_dir is not None or area else "HN"
+        signal = detector is not None and detector.value == "signal"
+        detectfn = ("HHN" if joint_dir is not None or area else "SS" if signal else "HN")
     if not _known_detectfn(detectfn):
         # checked without importing numpy (the start-up of the command stays small)
         raise usage_error(f"unknown detection function {detectfn!r}; expected one of "
@@ -694,11 +705,11 @@ def secr_command(
             raise usage_error(f"{label} {path}: file not found")
     if joint_dir is not None:
         if (animals is not None or hcov or links or distribution != "poisson"
-                or timecov is not None or occasion_detectors
+                or timecov is not None or occasion_detectors or cutval is not None
                 or any(x is not None for x in (link_traps, link_captures, link_detector))):
             raise usage_error("--animals, --hcov, --link, --distribution, --timecov, "
-                              "--occasion-detectors and --link-traps/--link-captures/"
-                              "--link-detector go with --traps/--captures")
+                              "--occasion-detectors, --cutval and --link-traps/"
+                              "--link-captures/--link-detector go with --traps/--captures")
         if snap is not None and dna_search is None:
             raise usage_error("with JOINT_DIR, --snap is the tolerance of --dna-search")
         if traps is not None or captures is not None or mask:
@@ -749,6 +760,9 @@ def secr_command(
     if mask and buffer is not None:
         raise usage_error("give either --mask or --buffer, not both")
     snap_m = parse_distance(snap, name="--snap") if snap is not None else 0.0
+    if (detector.value == "signal") != (cutval is not None):
+        raise usage_error("--detector signal needs --cutval (the detection threshold of the "
+                          "signal), and --cutval goes only with it")
     linked_method = None
     given = [x is not None for x in (link_traps, link_captures, link_detector)]
     if any(given) and not all(given):
@@ -783,6 +797,7 @@ def secr_command(
                 fastproximity=fastproximity, models=model, animals=animals, hcov=hcov,
                 link=links, distribution=distribution, rasters=rasters, timecov=timecov,
                 occasion_detectors=occdet, snap=snap_m, linked_method=linked_method,
+                cutval=cutval,
             )
         for w in caught:
             typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)

@@ -188,7 +188,8 @@ def test_cli_detectfn_names_agree_with_the_library():
     assert _DETECTFN_CODES == {k: v.code for k, v in DETECTFN.items()}
     assert _DETECTFN_ALIASES == set(_ALIASES)
     assert _known_detectfn("hhr") and _known_detectfn("19") and _known_detectfn("HCG")
-    assert _known_detectfn("HPX") and _known_detectfn("20") and not _known_detectfn("9")
+    assert _known_detectfn("HPX") and _known_detectfn("20") and _known_detectfn("9")
+    assert not _known_detectfn("12") and not _known_detectfn("13")
 
 
 @pytest.mark.reference

@@ -56,8 +56,12 @@ def test_get_detectfn_names_and_codes():
     assert get_detectfn(2).name == "EX"
     assert get_detectfn("halfnormal").intercept == "g0"
     assert get_detectfn("HEX").intercept == "lambda0"
+    assert get_detectfn(9).parameters == ("b0", "b1")
+    assert get_detectfn("signal strength").parameters == ("beta0", "beta1")
     with pytest.raises(ValueError, match="HN"):
-        get_detectfn(9)  # binary signal strength: not implemented
+        get_detectfn(12)  # signal-noise: not fitted by secr.fit either
+    with pytest.raises(ValueError, match="HN"):
+        get_detectfn(21)
 
 
 # ----------------------------------------------------------------------------- links

@@ -92,6 +92,10 @@ def parse_formula(formula: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
+#: every detection-parameter name of secr's detection functions
+_DETECTION_NAMES = ("g0", "lambda0", "sigma", "z", "w", "b0", "b1", "beta0", "beta1", "sdS")
+
+
 @dataclass(frozen=True)
 class _Block:
     name: str  # real parameter
@@ -130,21 +134,20 @@ class Design:
         self.conditional = bool(conditional)
         self.hcov = hcov
         model = dict(model or {})
-        icpt = self.detectfn.intercept
+        icpt, scale = self.detectfn.parameters
+        extra = self.detectfn.extra
+        self.det_params = (icpt, scale) + ((extra,) if extra else ())
         for key in list(model):
-            if key in ("g0", "lambda0") and key != icpt:
+            if key in _DETECTION_NAMES and key not in self.det_params:
                 raise ValueError(
                     f"model names {key!r} but detection function {self.detectfn.name} has "
-                    f"{icpt!r}"
+                    f"{', '.join(self.det_params)}"
                 )
-            extra = self.detectfn.extra
-            if key not in ("D", icpt, "sigma", "pmix", "noneuc") and key != extra:
+            if key not in ("D", *self.det_params, "pmix", "noneuc"):
                 raise ValueError(
-                    f"model has unknown parameter {key!r}; expected D, {icpt}, sigma"
-                    f"{', ' + extra if extra else ''}, pmix or noneuc"
+                    f"model has unknown parameter {key!r}; expected D, "
+                    f"{', '.join(self.det_params)}, pmix or noneuc"
                 )
-        self.det_params = (icpt, "sigma") + ((self.detectfn.extra,) if self.detectfn.extra
-                                             else ())
         terms = {p: parse_formula(model.get(p))
                  for p in ("D", *self.det_params, "pmix", "noneuc")}
         #: non-Euclidean distance: friction per mask point modelled on mask covariates
@@ -276,7 +279,10 @@ class Design:
         self.n_states = 2 if self.learned else 1
         self.terms = terms
         default_link = {"D": "log", "g0": "logit", "lambda0": "log", "sigma": "log",
-                        "pmix": "logit", "noneuc": "log", "z": "log", "w": "log"}
+                        "pmix": "logit", "noneuc": "log", "z": "log", "w": "log",
+                        # secr's links of the signal-strength parameters
+                        "b0": "log", "b1": "neglog", "beta0": "identity",
+                        "beta1": "neglog", "sdS": "log"}
         link = {**default_link, **dict(link or {})}
         for p, lk in link.items():
             if lk not in LINKS:
@@ -645,9 +651,8 @@ class Design:
 
     def detection(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Real intercept and sigma, each of shape (sessions, classes, states)."""
-        icpt = self.detectfn.intercept
         out = []
-        for p in (icpt, "sigma"):
+        for p in self.detectfn.parameters:
             eta = self.Xdet[p] @ self.block_beta(beta, p)[: self.n_base[p]]
             out.append(untransform(eta, self.link[p]))
         return out[0], out[1]

@@ -15,7 +15,7 @@ from amurlink.exceptions import DataError
 __all__ = ["AREA_DETECTORS", "DETECTORS", "CaptureHistory"]
 
 #: Detector types: secr's names. "single" is fitted with the multi-catch likelihood, as secr.
-DETECTORS = ("multi", "single", "proximity", "count", *AREA_DETECTORS)
+DETECTORS = ("multi", "single", "proximity", "count", "signal", *AREA_DETECTORS)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -65,6 +65,13 @@ class CaptureHistory:
         For area and line detectors: where each detection was made, in the order of
         ``np.nonzero(counts)`` with each (animal, occasion, detector) repeated by its count
         (build with :meth:`from_locations`).
+    signal : ndarray, shape (n, S, K), optional
+        For ``signal`` detectors (binary, as proximity, with a measured signal strength, e.g.
+        dB of a call at a microphone): the signal of each detection, NaN where there is no
+        detection or the signal was not measured.
+    cutval : float, optional
+        For ``signal`` detectors: the detection threshold; every measured signal is at least
+        this (secr's ``cutval``).
 
     References
     ----------
@@ -85,6 +92,8 @@ class CaptureHistory:
     occasion_detectors: tuple[str, ...] | None = None
     geometry: tuple | None = None
     detection_xy: np.ndarray | None = None
+    signal: np.ndarray | None = None
+    cutval: float | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,10 +123,10 @@ class CaptureHistory:
             raise DataError(
                 f"unknown detector type {self.detector!r}; expected one of {', '.join(DETECTORS)}"
             )
-        if self.detector == "proximity" and counts.size and counts.max() > 1:
+        if self.detector in ("proximity", "signal") and counts.size and counts.max() > 1:
             raise DataError(
-                "proximity detectors record at most one detection per animal, occasion and "
-                "detector; use detector='count' for repeated detections"
+                f"{self.detector} detectors record at most one detection per animal, occasion "
+                "and detector; use detector='count' for repeated detections"
             )
         if self.detector in ("multi", "single") and n:
             per_occ = counts.sum(axis=2)
@@ -129,6 +138,7 @@ class CaptureHistory:
                     "detector='proximity' or 'count'"
                 )
         self._check_area(counts)
+        self._check_signal(counts)
         if n and np.any(counts.reshape(n, -1).sum(axis=1) == 0):
             i = int(np.flatnonzero(counts.reshape(n, -1).sum(axis=1) == 0)[0])
             raise DataError(f"animal {i + 1} has no detection; every animal needs at least one")
@@ -149,6 +159,9 @@ class CaptureHistory:
                         f"animal {i + 1} was detected on occasion {s + 1} at detector {k + 1} "
                         "whose usage is 0 (not operating); fix the usage or the detection"
                     )
+            if self.detector == "signal" and np.any((usage != 0) & (usage != 1)):
+                raise DataError("signal detectors take usage 0 (not operating) or 1, as "
+                                "secr's signal likelihood; got other values")
             if np.all(usage == 1):
                 usage = None
         trap_ids = tuple(str(t) for t in self.trap_ids) or tuple(str(k + 1) for k in range(K))
@@ -203,6 +216,39 @@ class CaptureHistory:
                                 "detections are 0/1")
             object.__setattr__(self, "occasion_detectors", od)
         object.__setattr__(self, "session", str(self.session))
+
+    def _check_signal(self, counts: np.ndarray) -> None:
+        """Validate (and freeze) the signal strengths and threshold of signal detectors."""
+        if self.detector != "signal":
+            if self.signal is not None or self.cutval is not None:
+                raise DataError(f"signal and cutval belong to signal detectors, not "
+                                f"{self.detector!r}")
+            return
+        if self.cutval is None or not np.isfinite(float(self.cutval)):
+            raise DataError("signal detectors need cutval, the detection threshold of the "
+                            "signal (every measured signal is at least cutval)")
+        cut = float(self.cutval)
+        sig = (np.full(counts.shape, np.nan) if self.signal is None
+               else np.array(self.signal, dtype=float))
+        if sig.shape != counts.shape:
+            raise DataError(f"signal must have the shape of counts (animals, occasions, "
+                            f"detectors) = {counts.shape}, got {sig.shape}")
+        if np.any(np.isinf(sig)):
+            raise DataError("signal holds an infinite value; give the measured signal or NaN "
+                            "where it was not measured")
+        stray = ~np.isnan(sig) & (counts == 0)
+        if stray.any():
+            i, s_, k = np.argwhere(stray)[0]
+            raise DataError(f"animal {i + 1} has a signal on occasion {s_ + 1} at detector "
+                            f"{k + 1} but no detection there; a signal belongs to a detection")
+        low = ~np.isnan(sig) & (sig < cut)
+        if low.any():
+            i, s_, k = np.argwhere(low)[0]
+            raise DataError(f"animal {i + 1}, occasion {s_ + 1}, detector {k + 1}: signal "
+                            f"{sig[i, s_, k]:g} is below cutval {cut:g}; a detection is a "
+                            "signal at or above the threshold (drop it or lower cutval)")
+        object.__setattr__(self, "signal", _frozen(sig))
+        object.__setattr__(self, "cutval", cut)
 
     def _check_area(self, counts: np.ndarray) -> None:
         """Validate (and freeze) the geometry and detection locations of area and line
@@ -361,6 +407,8 @@ class CaptureHistory:
         session: str = "1",
         crs: str | None = None,
         trap_covariates: pd.DataFrame | None = None,
+        signal: ArrayLike | None = None,
+        cutval: float | None = None,
     ) -> CaptureHistory:
         """Build from one entry per detection: 0-based ``animal``, ``occasion``, ``trap`` indices.
 
@@ -378,6 +426,10 @@ class CaptureHistory:
             Detector effort per occasion.
         dead : array_like of bool, optional
             Per detection, True if the animal was removed at that detection.
+        signal : array_like of float, optional
+            ``signal`` detectors: per detection, the measured signal (NaN if not measured).
+        cutval : float, optional
+            ``signal`` detectors: the detection threshold.
 
         Returns
         -------
@@ -407,6 +459,14 @@ class CaptureHistory:
             dmask = np.asarray(dead, dtype=bool)
             dead_occ = np.full(n, -1, dtype=np.int64)
             dead_occ[animal[dmask]] = occasion[dmask]
+        sig = None
+        if signal is not None:
+            sval = np.asarray(signal, dtype=float).reshape(-1)
+            if sval.shape != animal.shape:
+                raise DataError(f"signal needs one value per detection ({animal.size}), got "
+                                f"{sval.size}")
+            sig = np.full(counts.shape, np.nan)
+            sig[animal, occasion, trap] = sval
         return cls(
             traps=traps,
             counts=counts,
@@ -419,6 +479,8 @@ class CaptureHistory:
             session=session,
             crs=crs,
             trap_covariates=trap_covariates,
+            signal=sig,
+            cutval=cutval,
         )
 
     @classmethod
@@ -432,6 +494,7 @@ class CaptureHistory:
         animals: pd.DataFrame | None = None,
         session: str = "1",
         crs: str | None = None,
+        cutval: float | None = None,
     ) -> CaptureHistory:
         """Build from a detections table and a detector table (the secr reference CSV layout).
 
@@ -443,7 +506,7 @@ class CaptureHistory:
         traps : DataFrame
             Columns ``trap_id``, ``x``, ``y`` (metres) and optional usage columns
             ``usage_1..usage_S`` or ``occ1..occS``; other columns are trap covariates.
-        detector : {"multi", "single", "proximity", "count"}
+        detector : {"multi", "single", "proximity", "count", "signal"}
             Detector type.
         n_occasions : int, optional
             Number of occasions; default from the usage columns, else the last occasion seen.
@@ -451,6 +514,9 @@ class CaptureHistory:
             Individual covariates with column ``animal_id``.
         session : str, default "1"
             Session label.
+        cutval : float, optional
+            ``signal`` detectors: the detection threshold; the detections table then has a
+            ``signal`` column (empty where the signal was not measured).
 
         Returns
         -------
@@ -501,6 +567,19 @@ class CaptureHistory:
                 f"(got {captures['occasion'].iloc[row]!r})"
             )
         dead = captures["dead"].to_numpy().astype(bool) if "dead" in captures.columns else None
+        signal = None
+        if detector == "signal":
+            if "signal" not in captures.columns:
+                raise DataError("signal detectors need a 'signal' column in the detections "
+                                "table (the measured signal strength; empty if not measured)")
+            signal = pd.to_numeric(captures["signal"], errors="coerce").to_numpy(dtype=float)
+            bad = np.isnan(signal) & captures["signal"].notna().to_numpy() & (
+                captures["signal"].astype(str).str.strip() != "").to_numpy()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise DataError(f"detection row {row + 1}: signal must be a number (got "
+                                f"{captures['signal'].iloc[row]!r}); leave it empty if the "
+                                "signal was not measured")
         tcols = [c for c in traps.columns if c not in ("trap_id", "x", "y", "session")
                  and c not in ucols]
         tcov = traps[tcols].reset_index(drop=True) if tcols else None
@@ -519,6 +598,8 @@ class CaptureHistory:
             session=session,
             crs=crs,
             trap_covariates=tcov,
+            signal=signal,
+            cutval=cutval,
         )
 
     # ------------------------------------------------------------------ properties

@@ -1,4 +1,4 @@
-"""Detection functions of SECR (secr's list, codes 0-8 and 14-19), vectorised."""
+"""Detection functions of SECR (secr's list, codes 0-11 and 14-20), vectorised."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ __all__ = [
     "hazard_hazard_rate",
     "hazard_variable_power",
     "detection_arrays",
+    "signal_mean",
 ]
 
 
@@ -143,6 +144,33 @@ def hazard_variable_power(d: ArrayLike, lambda0: ArrayLike, sigma: ArrayLike,
         -np.power(d / np.asarray(sigma, dtype=float), np.asarray(z, dtype=float)))
 
 
+def signal_mean(d: ArrayLike, beta0: ArrayLike, beta1: ArrayLike, *,
+                spherical: bool = False, clamp: bool = True) -> np.ndarray:
+    """Expected received signal strength (dB) at distance ``d`` from the source (secr's
+    ``mufnL``): ``beta0 + beta1 d`` (SS, code 10) or, with spherical spreading (SSS, code
+    11), ``beta0 + beta1 (d - 1) - 10 log10(d^2)``.
+
+    ``clamp`` holds the spherical form at ``beta0`` within 1 m of the source, as secr does for
+    the density of a measured signal; secr's detection probability (``zLcpp``) uses the
+    formula unclamped (``clamp=False``), and so does amurlink there.
+
+    References
+    ----------
+    Efford, M. G., Dawson, D. K. & Borchers, D. L. (2009). Population density estimated from
+    locations of individuals on a passive detector array. Ecology 90, 2676-2682.
+    """
+    d = np.asarray(d, dtype=float)
+    beta0 = np.asarray(beta0, dtype=float)
+    beta1 = np.asarray(beta1, dtype=float)
+    if not spherical:
+        return beta0 + beta1 * d
+    with np.errstate(divide="ignore"):
+        mu = beta0 + beta1 * (d - 1.0) - 10.0 * np.log10(d * d)
+    if clamp:
+        mu = np.where(d * d > 1.0, mu, beta0 + 0.0 * d)
+    return mu
+
+
 @dataclass(frozen=True)
 class DetectFn:
     """A detection function: its secr name and code, and whether it is a hazard function."""
@@ -150,16 +178,64 @@ class DetectFn:
     name: str
     code: int
     hazard: bool
-    shape: str  # halfnormal, exponential, hazardrate, varpower, compound or annular
+    shape: str  # halfnormal, exponential, hazardrate, varpower, compound, annular, ...,
+    # bss (binary signal strength) or signal / signalsph (signal strength, spherical)
     extra: str | None = None  # third parameter ("z" shape, "w" annulus radius) or None
     z_start: float = 5.0  # start of the third parameter (times the start sigma if z_distance)
     z_distance: bool = False  # whether the third parameter is a distance (w of ANN, HAN, WEX;
     # z of CLN, the spread of the lognormal)
+    names: tuple[str, str] | None = None  # the first two real parameters when they are not
+    # (g0 | lambda0, sigma): ("b0", "b1") of BSS, ("beta0", "beta1") of SS and SSS
 
     @property
     def uses_distance(self) -> bool:
         """Whether the shape needs the distance (not only its square)."""
         return self.shape != "halfnormal"
+
+    @property
+    def signal(self) -> bool:
+        """Whether this is one of secr's signal-strength functions (9-11): detection is the
+        upper tail of a normal signal above a threshold, not an intercept times a shape."""
+        return self.shape in ("bss", "signal", "signalsph")
+
+    @property
+    def scale(self) -> str:
+        """Name of the second parameter: ``"sigma"``, or ``"b1"`` / ``"beta1"``."""
+        return self.names[1] if self.names else "sigma"
+
+    def valid(self, a: ArrayLike, b: ArrayLike, c: ArrayLike | None = None) -> bool:
+        """Whether real parameter values are in the function's domain (finite; probability
+        intercept in [0, 1), hazard intercept >= 0, scale and third parameter > 0; the
+        signal-strength parameters b0, b1, beta0, beta1 any finite value, sdS > 0)."""
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            return False
+        if c is not None:
+            c = np.asarray(c, dtype=float)
+            if not (np.all(np.isfinite(c)) and np.all(c > 0)):
+                return False
+        if self.signal:
+            return True
+        if not np.all(b > 0):
+            return False
+        return bool(np.all(a >= 0) if self.hazard else np.all((a >= 0) & (a < 1)))
+
+    def signal_g(self, d: np.ndarray, a: ArrayLike, b: ArrayLike, c: ArrayLike | None = None,
+                 cutval: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Probability and hazard ``-log(1 - g)`` of the signal-strength functions (secr's
+        ``zLcpp``): BSS ``g = Phi(b0 + b1 d)``; SS and SSS ``g = Phi((mu(d) - cutval) / sdS)``
+        with ``mu`` from :func:`signal_mean` (unclamped). The hazard is ``-log Phi(-arg)``,
+        exact where ``g`` rounds to 1, and held at 700 (``1 - g = 1e-304``) where it is
+        infinite (SSS at a detector): a finite hazard keeps the likelihood's sums exact and
+        gives secr's zero probability of not being detected there."""
+        from scipy.special import log_ndtr, ndtr
+
+        if self.shape == "bss":
+            arg = np.asarray(a, dtype=float) + np.asarray(b, dtype=float) * d
+        else:
+            mu = signal_mean(d, a, b, spherical=self.shape == "signalsph", clamp=False)
+            arg = (mu - cutval) / np.asarray(c, dtype=float)
+        return ndtr(arg), np.minimum(-log_ndtr(-arg), 700.0)
 
     def core(self, d: np.ndarray | None, d2: np.ndarray | None, sigma: float,
              z: float | None = None) -> np.ndarray:
@@ -197,12 +273,15 @@ class DetectFn:
 
     @property
     def intercept(self) -> str:
-        """Name of the intercept parameter: ``"lambda0"`` for hazard forms, else ``"g0"``."""
+        """Name of the first parameter: ``"lambda0"`` for hazard forms, ``"g0"`` for the
+        other shapes, ``"b0"`` / ``"beta0"`` for the signal-strength functions."""
+        if self.names:
+            return self.names[0]
         return "lambda0" if self.hazard else "g0"
 
     @property
     def parameters(self) -> tuple[str, str]:
-        return (self.intercept, "sigma")
+        return (self.intercept, self.scale)
 
 
 DETECTFN: dict[str, DetectFn] = {
@@ -222,6 +301,10 @@ DETECTFN: dict[str, DetectFn] = {
     "CG": DetectFn("CG", 8, False, "cumgamma", "z", 5.0),
     "HCG": DetectFn("HCG", 18, True, "cumgamma", "z", 5.0),
     "HPX": DetectFn("HPX", 20, True, "uniform"),
+    # signal strength (secr 9-11): BSS for any binary detector, SS and SSS for signal detectors
+    "BSS": DetectFn("BSS", 9, False, "bss", names=("b0", "b1")),
+    "SS": DetectFn("SS", 10, False, "signal", "sdS", names=("beta0", "beta1")),
+    "SSS": DetectFn("SSS", 11, False, "signalsph", "sdS", names=("beta0", "beta1")),
 }
 _BY_CODE = {fn.code: fn for fn in DETECTFN.values()}
 _ALIASES = {
@@ -244,6 +327,9 @@ _ALIASES = {
     "cumulative gamma": "CG",
     "hazard cumulative gamma": "HCG",
     "hazard pixelar": "HPX",
+    "binary signal strength": "BSS",
+    "signal strength": "SS",
+    "signal strength spherical": "SSS",
 }
 
 
@@ -254,8 +340,8 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
     ------
     ValueError
         If the name or code is not one of HN (0), HR (1), EX (2), CHN (3), UN (4),
-        WEX (5), ANN (6), CLN (7), CG (8), HHN (14), HHR (15), HEX (16), HAN (17), HCG (18),
-        HVP (19), HPX (20).
+        WEX (5), ANN (6), CLN (7), CG (8), BSS (9), SS (10), SSS (11), HHN (14), HHR (15),
+        HEX (16), HAN (17), HCG (18), HVP (19), HPX (20).
     """
     if isinstance(detectfn, DetectFn):
         return detectfn
@@ -271,15 +357,15 @@ def get_detectfn(detectfn: str | int | DetectFn) -> DetectFn:
             return DETECTFN[key]
     raise ValueError(
         f"unknown detection function {detectfn!r}; expected one of HN (0), HR (1), EX (2), "
-        "CHN (3), UN (4), WEX (5), ANN (6), CLN (7), CG (8), HHN (14), HHR (15), HEX (16), "
-        "HAN (17), HCG (18), HVP (19), HPX (20) (secr's signal-strength functions 9-13 need "
-        "signal detectors and are not implemented)"
+        "CHN (3), UN (4), WEX (5), ANN (6), CLN (7), CG (8), BSS (9), SS (10), SSS (11), "
+        "HHN (14), HHR (15), HEX (16), HAN (17), HCG (18), HVP (19), HPX (20) (secr's "
+        "signal-noise functions 12 and 13 are not fitted by secr.fit either)"
     )
 
 
 def detection_arrays(
     d: np.ndarray, detectfn: str | int | DetectFn, intercept: float, sigma: float,
-    z: float | None = None,
+    z: float | None = None, *, cutval: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probability ``g`` and hazard ``h`` per occasion for distances ``d`` (any shape).
 
@@ -293,11 +379,15 @@ def detection_arrays(
     detectfn : str, int or DetectFn
         Detection function.
     intercept : float
-        ``g0`` (probability) or ``lambda0`` (hazard) at distance zero.
+        ``g0`` (probability) or ``lambda0`` (hazard) at distance zero (``b0`` or ``beta0``
+        for the signal-strength functions).
     sigma : float
-        Spatial scale in metres.
+        Spatial scale in metres (``b1`` or ``beta1``, per metre, for the signal-strength
+        functions).
     z : float, optional
-        Shape parameter of HR, HHR and HVP.
+        Third parameter (``z``, ``w``; ``sdS`` of SS and SSS).
+    cutval : float, default 0
+        Detection threshold of the signal (SS, SSS), in the signal's unit.
 
     Returns
     -------
@@ -305,6 +395,12 @@ def detection_arrays(
         Probability and hazard, same shape as ``d``.
     """
     fn = get_detectfn(detectfn)
+    d = np.asarray(d, dtype=float)
+    if fn.signal:
+        if fn.extra is not None and z is None:
+            raise ValueError(f"detection function {fn.name} needs its third parameter "
+                             f"{fn.extra}")
+        return fn.signal_g(d, intercept, sigma, z, cutval)
     if fn.shape == "halfnormal":
         core = np.exp(-(d * d) * (0.5 / (sigma * sigma)))
     elif fn.shape == "exponential":

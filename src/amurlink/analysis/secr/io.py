@@ -222,6 +222,16 @@ def read_captures(path: str | Path) -> pd.DataFrame:
             "dead": np.asarray(dead, dtype=int),
         }
     )
+    if "signal" in df.columns:  # signal detectors: the measured signal (empty: not measured)
+        raw = df["signal"].fillna("").astype(str).str.strip()
+        val = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        bad = val.isna() & (raw != "")
+        if bad.any():
+            r = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{path}, row {r + offset}: signal must be a number (the "
+                            f"measured signal strength, e.g. dB), got {raw.iloc[r]!r}; leave "
+                            "it empty where it was not measured")
+        out["signal"] = val.to_numpy(dtype=float)
     return out
 
 
@@ -277,6 +287,7 @@ def read_capthist(
     animals: str | Path | None = None,
     n_occasions: int | Mapping[str, int] | None = None,
     snap: float = 0.0,
+    cutval: float | None = None,
 ) -> CaptureHistory | list[CaptureHistory]:
     """Read detector and detection files into capture histories.
 
@@ -284,9 +295,11 @@ def read_capthist(
     ----------
     traps, captures : str or Path
         Files for :func:`read_traps` and :func:`read_captures`.
-    detector : {"multi", "single", "proximity", "count", "polygon", "polygonX", "transect", \
-"transectX"}
-        Detector type (area and line detectors: :func:`read_area_capthist`).
+    detector : {"multi", "single", "proximity", "count", "signal", "polygon", "polygonX", \
+"transect", "transectX"}
+        Detector type (area and line detectors: :func:`read_area_capthist`; ``signal``: the
+        detections file has a ``signal`` column, the measured signal strength, empty where
+        it was not measured).
     animals : str or Path, optional
         CSV of individual covariates with columns ``[session,]animal_id, ...``.
     n_occasions : int or dict, optional
@@ -294,12 +307,17 @@ def read_capthist(
     snap : float, default 0
         Area and line detectors: tolerance in metres for detection locations beside their
         detector (:meth:`CaptureHistory.from_locations`).
+    cutval : float, optional
+        Signal detectors: the detection threshold of the signal (required with them).
 
     Returns
     -------
     CaptureHistory or list of CaptureHistory
         One per session (a list when the files hold several sessions).
     """
+    if (detector == "signal") != (cutval is not None):
+        raise DataError("signal detectors need cutval (the detection threshold of the "
+                        "signal), and cutval goes only with signal detectors")
     if detector in AREA_DETECTORS:
         return read_area_capthist(traps, captures, detector=detector, animals=animals,
                                   n_occasions=n_occasions, snap=snap)
@@ -332,7 +350,7 @@ def read_capthist(
         try:
             ch = CaptureHistory.from_frames(
                 c.reset_index(drop=True), t, detector=detector, n_occasions=S, animals=a,
-                session=lab,
+                session=lab, cutval=cutval,
             )
         except DataError as exc:
             raise DataError(f"{captures} (session {lab}): {exc}") from None
@@ -644,7 +662,8 @@ def write_captures(capthist: CaptureHistory, path: str | Path, *, format: str = 
     """Write the detections, one line per detection (a count of 3 is 3 lines).
 
     ``text`` (secr ``make.capthist`` input): ``Session ID Occasion Detector``, a negative
-    occasion marking a removal. ``csv``: header ``session,animal_id,occasion,trap_id,dead``.
+    occasion marking a removal. ``csv``: header ``session,animal_id,occasion,trap_id,dead``
+    (area and line detectors: ``x,y`` instead of ``dead``; signal detectors: ``signal``).
     Both read back with :func:`read_captures`; with :func:`write_traps` the pair reads back
     with :func:`read_capthist` (give ``n_occasions`` when the traps carry no usage and the
     last occasions had no detection).
@@ -658,6 +677,14 @@ def write_captures(capthist: CaptureHistory, path: str | Path, *, format: str = 
                             "give format='csv'")
         rows["x"] = capthist.detection_xy[:, 0]
         rows["y"] = capthist.detection_xy[:, 1]
+        rows.drop(columns=["dead"]).to_csv(path, index=False, float_format="%.17g")
+        return path
+    if capthist.signal is not None:  # signal detectors: the measured signal (empty: none)
+        if format != "csv":
+            raise DataError("signal detections are written as CSV (with a signal column); "
+                            "give format='csv'")
+        i, s, k = np.nonzero(capthist.counts)
+        rows["signal"] = capthist.signal[i, s, k]
         rows.drop(columns=["dead"]).to_csv(path, index=False, float_format="%.17g")
         return path
     if format == "csv":

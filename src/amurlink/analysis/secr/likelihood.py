@@ -15,7 +15,7 @@ from scipy.special import gammaln, logsumexp
 from amurlink.analysis.secr._design import Design
 from amurlink.analysis.secr._terms import ClassLoglikCache, _logmult, _lse_rows
 from amurlink.analysis.secr.capthist import CaptureHistory
-from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn
+from amurlink.analysis.secr.detectfn import DetectFn, get_detectfn, signal_mean
 from amurlink.analysis.secr.mask import Mask
 from amurlink.exceptions import DataError
 
@@ -209,6 +209,19 @@ class _Session(ClassLoglikCache):
         usage = ch.usage_or_ones  # (K, S)
         self.usage = usage
         has_dead = bool(np.any(ch.dead >= 0))
+        self.cutval = 0.0 if ch.cutval is None else float(ch.cutval)
+        self.sig = None
+        if kind == "signal":
+            # secr's signal likelihood (prwisignal.cpp): binary detections as proximity, each
+            # measured signal adding log(dnorm(signal - mu(d), sdS) / g(d)) (below)
+            kind = self.kind = "proximity"
+            fastproximity = False
+            si, ss_, sk = np.nonzero(~np.isnan(ch.signal))
+            sv = ch.signal[si, ss_, sk]
+            s2k = _csr(si, sk, sv * sv, (n, K))  # sum of squared signals per animal, detector
+            self.sig = (_csr(si, sk, np.ones(si.size), (n, K)), _csr(si, sk, sv, (n, K)),
+                        np.asarray(s2k.sum(axis=1)).reshape(-1))
+            self.sig_s2k = s2k
         self._binom = None
         if binomN:  # binomial counts: the proximity terms with sizes and weights (below)
             self._binom = _binomial_sizes(ch, usage, int(binomN), learned, has_dead)
@@ -502,6 +515,8 @@ class _Session(ClassLoglikCache):
         full (K, M) arrays. ``z`` is the shape parameter of HR, HHR and HVP.
         """
         fn = self.fn
+        if fn.signal:
+            return self._signal_gh(intercept, sigma, z)
         if isinstance(intercept, tuple):  # per detector (detector covariates): (K, 1)
             intercept = np.asarray(intercept, dtype=float)[:, None]
         if isinstance(sigma, tuple):
@@ -527,6 +542,15 @@ class _Session(ClassLoglikCache):
         g *= intercept
         h = -np.log1p(-g)
         return g, h
+
+    def _signal_gh(self, a, b, c) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`gh_values` of the signal-strength functions (BSS, SS, SSS), whose g is not
+        an intercept times a shape (detector covariates: (K, 1) values on the (K, M) grid,
+        which the likelihood uses then)."""
+        a, b, c = (np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
+                   for v in (a, b, c))
+        d = np.sqrt(self.d2u if self.inv is not None else self.d2)
+        return self.fn.signal_g(d, a, b, c, self.cutval)
 
     def _rows_index(self, rows: np.ndarray) -> np.ndarray:
         """``inv[rows]``, cached (theta-independent)."""
@@ -644,7 +668,47 @@ class _Session(ClassLoglikCache):
             (_, h0_), (_, h1_) = arrs
             t = self.bk
             LL += t.C @ (h0_[t.keys] - h1_[t.keys])
+        if self.sig is not None and self.n and self.sig[0].nnz:
+            LL += self._signal_terms(*pars[0])
         return LL, pdot
+
+    def _signal_terms(self, beta0, beta1, sdS) -> np.ndarray:
+        """(n, M) sum over each animal's measured signals of ``log dnorm(signal - mu(d),
+        sdS) - log g(d)``: the proximity terms hold ``log g`` for every detection, so a
+        detection with a signal contributes secr's normal density of the signal instead
+        (prwisignal.cpp; detections without a measured signal keep ``log g``).
+
+        Everything that depends on the mask point is per detector: with ``c``, ``s1``,
+        ``s2`` the number, sum and sum of squares of an animal's signals at detector k,
+        ``sum_j (s_j - mu_k)^2 = s2 - 2 s1 mu_k + c mu_k^2``, so three sparse (n, K) products
+        with (K, M) arrays replace an array per detection."""
+        from scipy.special import log_ndtr
+
+        Cn, S1, s2 = self.sig
+        K = self.K
+
+        def per_k(v):  # a float, or a tuple per detector (detector covariates): (K, 1)
+            return np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else float(v)
+
+        b0, b1, sd = per_k(beta0), per_k(beta1), per_k(sdS)
+        d = np.sqrt(self.d2u if self.inv is not None else self.d2)
+        sph = self.fn.shape == "signalsph"
+        mu = signal_mean(d, b0, b1, spherical=sph)  # clamped within 1 m, as secr's mufnL
+        mu_g = signal_mean(d, b0, b1, spherical=sph, clamp=False) if sph else mu
+        w = 1.0 / (sd * sd)
+        lg = log_ndtr((mu_g - self.cutval) / sd)
+        if self.inv is not None:
+            mu, lg = mu[self.inv], lg[self.inv]
+        if isinstance(w, float):
+            out = Cn @ (mu * mu * (-0.5 * w) - lg) + S1 @ (mu * w)
+            out += (-0.5 * w * s2 - Cn.sum(axis=1).A1 * (0.5 * np.log(2 * np.pi)
+                                                         + np.log(sd)))[:, None]
+            return out
+        wk = np.broadcast_to(w, (K, 1))
+        out = Cn @ (mu * mu * (-0.5 * wk) - lg - 0.5 * np.log(2 * np.pi)
+                    - np.log(np.broadcast_to(sd, (K, 1)))) + S1 @ (mu * wk)
+        out += (-0.5 * (self.sig_s2k @ wk[:, 0]))[:, None]
+        return out
 
     def usage_col_sums(self, h: np.ndarray) -> np.ndarray:
         """(C, M) summed hazard ``sum_k u_ck h_k(x_m)`` per distinct usage column, from the
@@ -821,6 +885,36 @@ def _check_area_model(design: Design, sessions: list[CaptureHistory], *,
                                   "is not implemented")
 
 
+def _check_signal_model(design: Design, sessions: list[CaptureHistory], *, binomN: int,
+                        linked: bool) -> None:
+    """Signal detectors go with the signal-strength functions SS and SSS and those with
+    them (as in secr); BSS with any point binary detector. Refuse, with a clear message, what
+    is not built for them."""
+    fn = design.detectfn
+    kinds = sorted({ch.detector for ch in sessions})
+    has_signal = "signal" in kinds
+    if fn.shape in ("signal", "signalsph") and kinds != ["signal"]:
+        raise ValueError(f"detection function {fn.name} models measured signal strengths: it "
+                         f"needs signal detectors (got {', '.join(kinds)}); for binary "
+                         "detections use BSS (9)")
+    if has_signal and fn.shape not in ("signal", "signalsph"):
+        raise ValueError(f"signal detectors are fitted with the signal-strength functions SS "
+                         f"(10) or SSS (11), not {fn.name}")
+    if fn.signal and any(ch.geometry is not None for ch in sessions):
+        raise NotImplementedError(f"{fn.name} with area or line detectors is not implemented")
+    if has_signal:
+        missing = [m for m in design.special_parts(mixtures=False) if "noneuc" not in m]
+        if binomN:
+            missing.append("binomial counts (binomN)")
+        if linked:
+            missing.append("linked methods")
+        if any(np.any(ch.dead >= 0) for ch in sessions):
+            missing.append("removals (dead)")
+        if missing:
+            raise NotImplementedError(f"{', '.join(missing)} with signal detectors is not "
+                                      "implemented")
+
+
 class LogLikelihood:
     """A prepared SECR log-likelihood: call it with a beta vector (link scale).
 
@@ -883,6 +977,7 @@ class LogLikelihood:
         if binomN and (timed or any(area)):
             raise NotImplementedError("binomial counts (binomN) with time effects or area and "
                                       "line detectors are not implemented")
+        _check_signal_model(self.design, sessions, binomN=binomN, linked=bool(linked))
         self.linked = bool(linked)
         if self.linked:
             from amurlink.analysis.secr.linked import check_linked
@@ -991,10 +1086,7 @@ class LogLikelihood:
             arrs = [icpt[j], sig[j]] + ([] if zz is None else [zz[j]])
             return [[tuple(float(a[x, st]) for a in arrs) for st in range(design.n_states)]
                     for x in range(design.nmix)]
-        icpt, sig = dk[0], dk[1]
-        ok = np.all(icpt >= 0) if design.detectfn.hazard else np.all((icpt >= 0) & (icpt < 1))
-        if not (ok and np.all(sig > 0) and all(np.all(np.isfinite(a)) for a in dk)
-                and (len(dk) < 3 or np.all(dk[2] > 0))):
+        if not design.detectfn.valid(*dk):
             return None
         return [[tuple(tuple(float(v) for v in a[x, st]) for a in dk)
                  for st in range(design.n_states)] for x in range(design.nmix)]
@@ -1017,11 +1109,7 @@ class LogLikelihood:
             if kcov:  # and per detector: (nmix, states, G, K)
                 eta = eta[..., None] + (design.Xk[p][j] @ b[nb + nt:])[None, None, None]
             vals[p] = untransform(eta, design.link[p])
-        icpt, sig = vals[design.det_params[0]], vals["sigma"]
-        ok = np.all(icpt >= 0) if design.detectfn.hazard else np.all((icpt >= 0) & (icpt < 1))
-        if not (ok and np.all(sig > 0) and all(np.all(np.isfinite(v)) for v in vals.values())):
-            return None
-        if design.detectfn.extra and not np.all(vals[design.detectfn.extra] > 0):
+        if not design.detectfn.valid(*(vals[p] for p in design.det_params)):
             return None
 
         def value(a: np.ndarray):  # a float, or a tuple per detector (detector covariates)
@@ -1050,12 +1138,7 @@ class LogLikelihood:
         if not np.all(np.isfinite(beta)):
             return -np.inf
         design = self.design
-        icpt, sig = design.detection(beta)
-        if design.detectfn.hazard:
-            valid = np.all(icpt >= 0)
-        else:
-            valid = np.all((icpt >= 0) & (icpt < 1))
-        if not valid or not np.all(sig > 0):
+        if not design.detectfn.valid(*design.detection(beta)):
             return -np.inf
         if self._lcd is not None and not self.set_noneuc(beta):
             return -np.inf
@@ -1085,12 +1168,12 @@ class LogLikelihood:
         Poisson N with a log-link density (or conditional)."""
         d = self.design
         if (d.nmix != 1 or d.n_states != 1 or d.detectfn.extra is not None or d.has_kcov
-                or d.has_time):
+                or d.has_time or d.detectfn.signal):
             return False
         if not self.conditional and (self.distribution != "poisson" or d.link["D"] != "log"):
             return False
         if any(d.link[p] not in ("log", "logit", "identity")
-               for p in (d.detectfn.intercept, "sigma")):
+               for p in d.detectfn.parameters):
             return False
         return all((s.fast or s.kind == "multi") and s.adjust is None for s in self.sessions)
 
@@ -1111,11 +1194,7 @@ class LogLikelihood:
         if not np.all(np.isfinite(beta)):
             return bad
         icpt, sig = design.detection(beta)
-        if design.detectfn.hazard:
-            valid = np.all(icpt >= 0)
-        else:
-            valid = np.all((icpt >= 0) & (icpt < 1))
-        if not valid or not np.all(sig > 0):
+        if not design.detectfn.valid(icpt, sig):
             return bad
         if self._lcd is not None and not self.set_noneuc(beta):
             return bad

@@ -1,4 +1,5 @@
-"""Link functions (log, logit, identity) and back-transformed standard errors and intervals."""
+"""Link functions (log, logit, identity, neglog) and back-transformed standard errors and
+intervals."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from scipy.special import expit, logit
 
 __all__ = ["LINKS", "transform", "untransform", "se_untransform", "back_transformed_interval"]
 
-LINKS = ("log", "logit", "identity")
+LINKS = ("log", "logit", "identity", "neglog")  # neglog: x = -exp(beta), secr's link of
+# the attenuation parameters b1 and beta1 (negative by nature)
 
 
 def _check(link: str) -> str:
@@ -18,11 +20,13 @@ def _check(link: str) -> str:
 
 
 def transform(x: ArrayLike, link: str) -> np.ndarray:
-    """Real scale to link scale (``log``, ``logit`` or ``identity``)."""
+    """Real scale to link scale (``log``, ``logit``, ``identity`` or ``neglog``)."""
     x = np.asarray(x, dtype=float)
     link = _check(link)
     if link == "log":
         return np.log(x)
+    if link == "neglog":
+        return np.log(-x)
     if link == "logit":
         return logit(x)
     return x.copy()
@@ -32,8 +36,9 @@ def untransform(beta: ArrayLike, link: str) -> np.ndarray:
     """Link scale to real scale (inverse of :func:`transform`)."""
     beta = np.asarray(beta, dtype=float)
     link = _check(link)
-    if link == "log":
-        return np.exp(beta)
+    if link in ("log", "neglog"):
+        with np.errstate(over="ignore"):  # inf: a value the likelihood refuses
+            return np.exp(beta) if link == "log" else -np.exp(beta)
     if link == "logit":
         return expit(beta)
     return beta.copy()
@@ -43,12 +48,12 @@ def se_untransform(beta: ArrayLike, se_beta: ArrayLike, link: str) -> np.ndarray
     """Delta-method SE on the real scale, as secr's ``se.untransform``.
 
     For the log link ``exp(beta) * sqrt(exp(se**2) - 1)`` (the log-normal SE); for logit
-    ``p (1 - p) se``; for identity ``se``.
+    ``p (1 - p) se``; for identity ``se``; for neglog the log-normal SE of ``-x``.
     """
     beta = np.asarray(beta, dtype=float)
     se_beta = np.asarray(se_beta, dtype=float)
     link = _check(link)
-    if link == "log":
+    if link in ("log", "neglog"):
         return np.exp(beta) * np.sqrt(np.expm1(se_beta**2))
     if link == "logit":
         p = expit(beta)
@@ -59,10 +64,12 @@ def se_untransform(beta: ArrayLike, se_beta: ArrayLike, link: str) -> np.ndarray
 def back_transformed_interval(
     beta: ArrayLike, se_beta: ArrayLike, link: str, *, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wald interval on the link scale, back-transformed: ``untransform(beta -/+ z se)``."""
+    """Wald interval on the link scale, back-transformed: ``untransform(beta -/+ z se)``
+    (ordered lower, upper: the neglog link reverses them)."""
     from scipy.stats import norm
 
     z = norm.ppf(1 - alpha / 2)
     beta = np.asarray(beta, dtype=float)
     se_beta = np.asarray(se_beta, dtype=float)
-    return untransform(beta - z * se_beta, link), untransform(beta + z * se_beta, link)
+    lo, hi = untransform(beta - z * se_beta, link), untransform(beta + z * se_beta, link)
+    return np.minimum(lo, hi), np.maximum(lo, hi)

@@ -40,7 +40,12 @@ class SECRSummary:
         lines.append("Coefficients (link scale):")
         lines.append(self.betas.to_string(float_format=lambda v: f"{v:.6g}"))
         lines.append("")
-        lines.append("Real parameters (D in animals/ha, sigma in metres):")
+        units = "sigma in metres"
+        idx = set(self.table.index)
+        if "beta1" in idx or "b1" in idx:  # signal strength: b1, beta1 per metre
+            units = ("beta0, sdS in the signal's unit, beta1 per metre" if "beta1" in idx
+                     else "b0 in normal deviates, b1 per metre")
+        lines.append(f"Real parameters (D in animals/ha, {units}):")
         lines.append(self.table.to_string(float_format=lambda v: f"{v:.6g}"))
         if self.region is not None:
             lines.append("")

@@ -28,7 +28,8 @@ __all__ = ["ModelTable", "aic_table", "fit_models", "model_average", "model_labe
 
 logger = logging.getLogger(__name__)
 
-_PARAMS = ("D", "g0", "lambda0", "sigma", "pmix", "noneuc")
+_PARAMS = ("D", "g0", "lambda0", "sigma", "z", "w", "b0", "b1", "beta0", "beta1", "sdS", "pmix",
+           "noneuc")
 
 
 def model_label(fit: Any) -> str:
