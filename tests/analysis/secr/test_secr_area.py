@@ -154,33 +154,44 @@ def _small_case(detector):
     return ch, mask, geoms, usage
 
 
-def _independent_loglik(ch, mask, geoms, usage, D, lam, sigma):
+def _independent_loglik(ch, mask, geoms, usage, D, lam, sigma, *, lam_b=None,
+                        sigma_b=None):
     """secr's full likelihood of area searches written out from its definition, with
     scipy's integrals: log L = sum_i log(D a sum_m Pr(w_i | x_m)) - D a sum_m p.(x_m)
     - sum_w log n_w!, Pr the product over occasions of the Poisson (or exclusive) detection
-    terms and the location densities. ``lam`` and ``sigma``: one value, or one per occasion."""
+    terms and the location densities. ``lam`` and ``sigma``: one value, or one per occasion.
+    ``lam_b``, ``sigma_b`` (learned response b): the values on an animal's occasions after
+    its first detection (p. stays naive)."""
     fn = get_detectfn("HHN")
     dim = 2 if ch.detector.startswith("polygon") else 1
     integ = _poly_integral if dim == 2 else _line_integral
     a = mask.cell_area_ha
     frame = ch.to_frame()
     n, S, K = ch.counts.shape
-    lam_s = np.broadcast_to(np.asarray(lam, dtype=float), (S,))
-    sig_s = np.broadcast_to(np.asarray(sigma, dtype=float), (S,))
-    H_s = 2 * np.pi * sig_s**2 if dim == 2 else sig_s * np.sqrt(2 * np.pi)
+    first = [int(np.flatnonzero(ch.counts[i].sum(axis=1))[0]) for i in range(n)]
+    states = [(lam, sigma)] + ([] if lam_b is None else [(lam_b, sigma_b)])
+    per_state = []
+    for lam_, sig_ in states:
+        lam_s = np.broadcast_to(np.asarray(lam_, dtype=float), (S,))
+        sig_s = np.broadcast_to(np.asarray(sig_, dtype=float), (S,))
+        H_s = 2 * np.pi * sig_s**2 if dim == 2 else sig_s * np.sqrt(2 * np.pi)
+        per_state.append((lam_s, sig_s, H_s))
     total_pr = np.zeros(n)
     pdot_sum = 0.0
     for mx, my in mask.xy:
         # integral of z over each detector (intercept 1), per occasion's sigma: (S, K)
-        I_sk = np.array([[integ(g, fn, sig_s[s], None, mx, my) for g in geoms]
-                         for s in range(S)])
-        hk = lam_s[:, None] * I_sk / H_s[:, None]  # (S, K)
-        Hs = (usage.T * hk).sum(axis=1)  # (S,)
-        pdot_sum += 1 - np.exp(-Hs.sum())
+        terms = []
+        for lam_s, sig_s, H_s in per_state:
+            I_sk = np.array([[integ(g, fn, sig_s[s], None, mx, my) for g in geoms]
+                             for s in range(S)])
+            hk = lam_s[:, None] * I_sk / H_s[:, None]  # (S, K)
+            terms.append((I_sk, hk, (usage.T * hk).sum(axis=1), sig_s))  # Hs: (S,)
+        pdot_sum += 1 - np.exp(-terms[0][2].sum())
         for i in range(n):
             pr = 1.0
             rows = frame[frame.animal_id == ch.animal_ids[i]]
             for s in range(S):
+                I_sk, hk, Hs, sig_s = terms[1 if len(terms) == 2 and s > first[i] else 0]
                 here = rows[rows.occasion == s + 1]
                 if ch.detector.endswith("X"):
                     if len(here) == 0:
@@ -211,6 +222,39 @@ def test_loglik_equals_independent_implementation(detector):
     ours = ll([np.log(D), np.log(lam), np.log(sigma)])
     ref = _independent_loglik(ch, mask, geoms, usage, D, lam, sigma)
     assert ours == pytest.approx(ref, rel=1e-9)
+
+
+@pytest.mark.parametrize("detector", ["polygon", "polygonX", "transect", "transectX"])
+def test_learned_response_equals_the_independent_implementation(detector):
+    """lambda0 ~ b and sigma ~ b: after its first detection an animal is searched with
+    other parameters (secr's learned response for area detectors); also with ~ t."""
+    ch, mask, geoms, usage = _small_case(detector)
+    assert np.any(ch.counts.sum(axis=2)[:, 1] > 0) and np.any(ch.counts.sum(axis=2)[:, 0])
+    D, lam, lam_b, sig, sig_b = 0.02, 1.7, 0.6, 450.0, 380.0
+    ll = LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~b", "sigma": "~b"})
+    assert ll.design.beta_names == ["D", "lambda0", "lambda0.bTRUE", "sigma", "sigma.bTRUE"]
+    b = [np.log(D), np.log(lam), np.log(lam_b / lam), np.log(sig), np.log(sig_b / sig)]
+    ref = _independent_loglik(ch, mask, geoms, usage, D, lam, sig, lam_b=lam_b,
+                              sigma_b=sig_b)
+    assert ll(b) == pytest.approx(ref, rel=1e-9)
+    # with time effects beside it: lambda0 per occasion, and after the first detection
+    lt = np.array([1.7, 0.9])
+    ll = LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~b + t"})
+    b = [np.log(D), np.log(lt[0]), np.log(lam_b / lam), np.log(lt[1] / lt[0]), np.log(sig)]
+    ref = _independent_loglik(ch, mask, geoms, usage, D, lt, sig, lam_b=lt * lam_b / lam,
+                              sigma_b=sig)
+    assert ll(b) == pytest.approx(ref, rel=1e-9)
+    # b = 0 is the null model
+    null = LogLikelihood(ch, mask, detectfn="HHN")([np.log(D), np.log(lam), np.log(sig)])
+    ll = LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~b"})
+    assert ll([np.log(D), np.log(lam), 0.0, np.log(sig)]) == pytest.approx(null, rel=1e-12)
+    with pytest.raises(NotImplementedError, match="bk"):
+        LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~bk"})
+    # a fit nests the null model: its log-likelihood is at least the null fit's
+    fb = SECR(detectfn="HHN", model={"lambda0": "~b"}).fit(ch, mask).results_
+    f0 = SECR(detectfn="HHN").fit(ch, mask).results_
+    assert fb.loglik >= f0.loglik - 1e-6
+    assert np.isfinite(fb.derived().loc[(fb.derived().index[0][0], "D"), "estimate"])
 
 
 @pytest.mark.parametrize("detector", ["polygon", "transectX"])
@@ -317,6 +361,17 @@ def test_simulated_area_searches_200_replicates(detector):
 
 
 # ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("detector", ["polygon", "transect"])
+@pytest.mark.parametrize("fn", ["HHN", "HEX"])
+def test_absurdly_small_sigma_gives_minus_infinity_not_a_memory_error(detector, fn):
+    # an optimiser step once tried sigma 5e-15 m: quadrature panels sigma/2 wide across a
+    # 1 km block asked for 1 EiB
+    ch, mask, _geoms, _usage = _small_case(detector)
+    ll = LogLikelihood(ch, mask, detectfn=fn)
+    assert ll([np.log(0.02), np.log(1.7), np.log(5e-15)]) == -np.inf
+    assert np.isfinite(ll([np.log(0.02), np.log(1.7), np.log(450.0)]))
+
+
 def test_location_off_its_detector_is_refused():
     with pytest.raises(DataError, match="detection 1 .* from detector 1"):
         CaptureHistory.from_locations([box(0, 0, 100, 100)], [0], [0], [0], [[500.0, 500.0]])
@@ -335,8 +390,8 @@ def test_wrong_geometry_and_non_hazard_function_are_refused():
     ch, mask, *_ = _small_case("polygon")
     with pytest.raises(ValueError, match="hazard detection function"):
         LogLikelihood(ch, mask, detectfn="HN")
-    with pytest.raises(NotImplementedError, match="behavioural response"):
-        LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~b"})
+    with pytest.raises(NotImplementedError, match="behavioural response \\(B\\)"):
+        LogLikelihood(ch, mask, detectfn="HHN", model={"lambda0": "~B"})
     with pytest.raises(NotImplementedError, match="noneuc"):
         LogLikelihood(ch, mask.subset(np.ones(mask.n_points, dtype=bool)), detectfn="HHN",
                       model={"noneuc": "~1"})

@@ -55,6 +55,13 @@ ORDER = 10
 PANEL = 0.5
 PANEL_2D = 0.25
 _SQRT2PI = float(np.sqrt(2.0 * np.pi))
+#: most quadrature panels across a session's shapes: a sigma so small that it needs more is
+#: a step of the optimiser far from any maximum, and the likelihood is -inf there
+MAX_PIECES = 200_000
+
+
+class TooFineError(ValueError):
+    """sigma is too small for the shapes' quadrature (more than :data:`MAX_PIECES` panels)."""
 
 
 @lru_cache(maxsize=8)
@@ -104,7 +111,11 @@ class _Polygon:
     def nodes(self, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """x nodes (Q,), weights (Q,), interval ends a, b (Q, J) (zero-length padding) for
         panels split into pieces at most ``h`` wide."""
-        nsub = tuple(max(1, int(np.ceil((b - a) / h))) for a, b, *_ in self.panels)
+        nsub = tuple(max(1, int(np.ceil(min((b - a) / h, MAX_PIECES + 1.0))))
+                     for a, b, *_ in self.panels)
+        if sum(nsub) > MAX_PIECES:
+            raise TooFineError(f"sigma of {h / PANEL:.3g} m needs over {MAX_PIECES} "
+                               "quadrature panels across the shapes")
         hit = self._nodes.get(nsub)
         if hit is not None:
             return hit
@@ -195,6 +206,9 @@ class _Line:
     def points(self, h: float) -> tuple[np.ndarray, np.ndarray]:
         t, w = _gl(ORDER)
         pts, wts = [], []
+        if float(np.sum(self.L)) / h > MAX_PIECES:
+            raise TooFineError(f"sigma of {h / PANEL:.3g} m needs over {MAX_PIECES} "
+                               "quadrature panels along the routes")
         for p0, e, L in zip(self.p0, self.e, self.L, strict=True):
             ns = max(1, int(np.ceil(L / h)))
             step = L / ns
@@ -277,7 +291,8 @@ class AreaSession(ClassLoglikCache):
     interface of the likelihood's sessions: :meth:`class_loglik` per class, its caches,
     ``n``, ``M``, ``area``, ``logmult``)."""
 
-    def __init__(self, ch, mask, fn: DetectFn) -> None:  # noqa: PLR0915 - one prepare step
+    def __init__(self, ch, mask, fn: DetectFn, *,  # noqa: PLR0915 - one prepare step
+                 learned: str | None = None) -> None:
         if not fn.hazard:
             raise ValueError(
                 f"{ch.detector} detectors need a hazard detection function (HHN, HHR, HEX, "
@@ -286,6 +301,9 @@ class AreaSession(ClassLoglikCache):
         if np.any(ch.dead >= 0):
             raise NotImplementedError(f"removals (dead) with {ch.detector} detectors are not "
                                       "implemented")
+        if learned not in (None, "b"):
+            raise NotImplementedError(f"behavioural response {learned} with {ch.detector} "
+                                      "detectors is not implemented (b is)")
         self.ch, self.mask, self.fn = ch, mask, fn
         self.kind = ch.detector
         self.exclusive = ch.detector.endswith("X")
@@ -294,6 +312,8 @@ class AreaSession(ClassLoglikCache):
         self.n, self.S, self.K, self.M = n, S, K, mask.n_points
         self.area = mask.cell_area_ha
         self._plain_session()
+        self.response = learned  # b: parameters per state (the likelihood's ``learned`` is
+        # for point sessions)
         self._integrals: dict = {}
         self._grp = None  # occasion groups (time effects): set_occasion_groups
         self.shapes = _shapes(ch.geometry, ch.detector)
@@ -302,6 +322,12 @@ class AreaSession(ClassLoglikCache):
         self.U = T.sum(axis=1)
         ii, ss, kk = _detections(ch.counts)
         self.det = (ii, ss, kk)
+        # learned response b: an animal's occasions after its first detection use the
+        # parameters of state 1 (secr's PIA per animal and occasion)
+        first = np.full(n, S, dtype=np.int64)
+        np.minimum.at(first, ii, ss)
+        self.first = first
+        self.det_state = (ss > first[ii]).astype(np.int64)
         xy = ch.detection_xy
         self.d2_det = ((xy[:, None, :] - mask.xy[None, :, :]) ** 2).sum(axis=2)  # (J, M)
         J = ii.size
@@ -315,6 +341,7 @@ class AreaSession(ClassLoglikCache):
             io, so = np.nonzero(ch.counts.sum(axis=2))
             self.occ = (so, sp.csr_matrix((np.ones(io.size), (io, np.arange(io.size))),
                                           shape=(n, io.size)))
+            self._occ_animal = io
         self.const = const
         self.logmult = _logmult(ch.counts.reshape(n, S * K))
 
@@ -377,42 +404,78 @@ class AreaSession(ClassLoglikCache):
                                          strict=True))
         return -np.expm1(-H)
 
-    def class_loglik(self, pars):
-        """Log Pr(history_i | x_m) (n, M) and p.(x_m) (M,) for one class (module doc)."""
-        if len(pars) != 1:
-            raise NotImplementedError(f"behavioural responses with {self.kind} detectors "
-                                      "are not implemented")
-        hz = self._hazards(pars[0])
-        grp = self._grp if self._grp is not None else np.zeros(self.S, dtype=np.intp)
+    def _occasion_hazards(self, hz: list) -> np.ndarray:
+        """(S, M) summed hazard ``sum_k T_ks h_k(x)`` of each occasion (its group's
+        parameters)."""
+        if len(hz) == 1:
+            return self.usage.T @ hz[0][0]
+        grp = self._grp
+        return np.stack([self.usage[:, s] @ hz[grp[s]][0] for s in range(self.S)])
+
+    def _log_locations(self, hz: list, sel: np.ndarray | None = None) -> np.ndarray:
+        """(J, M) ``log(lambda0_k / H z(|y_j - x|))`` of the detections (``sel`` of them),
+        each with its occasion group's parameters."""
         ii, ss, kk = self.det
-        if self.exclusive:
-            Hs = (self.usage.T @ hz[0][0] if len(hz) == 1 else  # (S, M)
-                  np.stack([self.usage[:, s] @ hz[grp[s]][0] for s in range(self.S)]))
-            Htot = Hs.sum(axis=0)
-        else:
-            Htot = sum(u @ h[0] for u, h in zip(self._usage_by_group(), hz, strict=True))
-        LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
-        pdot = -np.expm1(-Htot)
-        if self.n == 0:
-            return LL, pdot
-        LL += self.const[:, None]
+        if sel is None:
+            sel = np.arange(ii.size)
+        d2 = self.d2_det[sel] if sel.size != ii.size else self.d2_det
         with np.errstate(divide="ignore"):
             if len(hz) == 1:  # no time effects: every detection at once, no copies
                 _h, lam_h, sigma, z = hz[0]
-                logz = np.log(_z1(self.fn, self.d2_det, sigma, z))
-                logz += np.log(lam_h[kk])[:, None]
-            else:
-                logz = np.empty((ii.size, self.M))
-                dg = grp[ss]
-                for g, (_h, lam_h, sigma, z) in enumerate(hz):
-                    sel = dg == g
-                    if sel.any():
-                        logz[sel] = np.log(_z1(self.fn, self.d2_det[sel], sigma, z))
-                        logz[sel] += np.log(lam_h[kk[sel]])[:, None]
-        LL += self.C @ logz
+                logz = np.log(_z1(self.fn, d2, sigma, z))
+                logz += np.log(lam_h[kk[sel]])[:, None]
+                return logz
+            logz = np.empty((sel.size, self.M))
+            dg = self._grp[ss[sel]]
+            for g, (_h, lam_h, sigma, z) in enumerate(hz):
+                at = dg == g
+                if at.any():
+                    logz[at] = np.log(_z1(self.fn, d2[at], sigma, z))
+                    logz[at] += np.log(lam_h[kk[sel][at]])[:, None]
+        return logz
+
+    def class_loglik(self, pars):
+        """Log Pr(history_i | x_m) (n, M) and p.(x_m) (M,) for one class (module doc);
+        ``pars`` per state (two with the learned response ``b``)."""
+        if len(pars) != 1 and self.response != "b":
+            raise NotImplementedError(f"behavioural responses with {self.kind} detectors "
+                                      "are not implemented")
+        try:
+            hzs = [self._hazards(p) for p in pars]
+        except TooFineError:  # an absurd sigma tried by the optimiser: likelihood -inf
+            return np.full((self.n, self.M), -np.inf), np.zeros(self.M)
+        Hs = [self._occasion_hazards(hz) for hz in hzs] if (
+            self.exclusive or len(pars) == 2) else None
+        if Hs is not None:
+            Htot = Hs[0].sum(axis=0)
+        else:
+            Htot = sum(u @ h[0] for u, h in zip(self._usage_by_group(), hzs[0], strict=True))
+        pdot = -np.expm1(-Htot)
+        if len(pars) == 2:
+            # naive up to the first detection, state 1 after it: cumulative sums over
+            # occasions give each animal's summed hazard
+            c0, c1 = np.cumsum(Hs[0], axis=0), np.cumsum(Hs[1], axis=0)
+            f = np.minimum(self.first, self.S - 1)
+            LL = -(c0[f] + (c1[-1][None, :] - c1[f]))
+        else:
+            LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
+        if self.n == 0:
+            return LL, pdot
+        LL += self.const[:, None]
+        if len(pars) == 1:
+            LL += self.C @ self._log_locations(hzs[0])
+        else:
+            for st in (0, 1):
+                sel = np.flatnonzero(self.det_state == st)
+                if sel.size:
+                    LL += self.C[:, sel] @ self._log_locations(hzs[st], sel)
         if self.exclusive:
             so, Co = self.occ
-            H = Hs[so]
+            if len(pars) == 1:
+                H = Hs[0][so]
+            else:
+                H = np.where((so > self.first[self._occ_animal])[:, None], Hs[1][so],
+                             Hs[0][so])
             with np.errstate(divide="ignore"):
                 LL += Co @ (np.log(-np.expm1(-H)) + H - np.log(H))
         return LL, pdot

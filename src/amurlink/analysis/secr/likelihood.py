@@ -872,14 +872,15 @@ def _loglik_session(
 def _check_area_model(design: Design, sessions: list[CaptureHistory], *,
                       linked: bool = False) -> None:
     """Refuse, with a clear message, the parts of the model not built for area and line
-    detectors (behavioural responses, noneuc, and, unless the sessions are linked methods of
-    the same animals, sessions of point detectors beside them)."""
+    detectors (behavioural responses other than b, noneuc, and, unless the sessions are
+    linked methods of the same animals, sessions of point detectors beside them)."""
     kinds = sorted({ch.detector for ch in sessions})
     if not linked and any(ch.geometry is None for ch in sessions):
         raise NotImplementedError(f"sessions of area or line detectors cannot be fitted with "
                                   f"sessions of point detectors in one model (got {kinds}); "
                                   "for two methods of the same animals use linked=True")
-    missing = [m for m in design.special_parts(mixtures=False) if not m.startswith("time")]
+    missing = [m for m in design.special_parts(mixtures=False) if not m.startswith("time")
+               and not (design.learned == "b" and m.startswith("behavioural"))]
     if missing:
         raise NotImplementedError(f"{', '.join(missing)} with {'/'.join(kinds)} detectors "
                                   "is not implemented")
@@ -987,7 +988,7 @@ class LogLikelihood:
             _check_area_model(self.design, sessions, linked=self.linked)
             from amurlink.analysis.secr.area import AreaSession
         self.sessions = [
-            AreaSession(ch, m, fn) if is_area else
+            AreaSession(ch, m, fn, learned=self.design.learned) if is_area else
             _Session(ch, m, fn, fastproximity=fastproximity and not timed and not mixed,
                      learned=self.design.learned, n_states=self.design.n_states,
                      binomN=binomN)
