@@ -574,9 +574,9 @@ _SNAP_OPT = typer.Option(None, "--snap", help="Area and line detectors: move det
                          "locations up to this far from their detector onto it (GPS "
                          "positions beside a route), e.g. 25m; default 0 (on the detector).")
 _OCCDET_OPT = typer.Option(None, "--occasion-detectors", help="Detector type per occasion, "
-                           "comma-separated (count,count,...,proximity): camera and DNA "
-                           "occasions in one model; use with --detector count and "
-                           "'lambda0~dettype' for separate detection.")
+                           "comma-separated (count,count,...,proximity; also multi): "
+                           "camera, DNA (and live-trap) occasions in one model; use with "
+                           "--detector count and 'lambda0~dettype' for separate detection.")
 _DNA_OPT = typer.Option(None, "--dna", help="JOINT_DIR: a lab's DNA genotype file "
                        "(repeat per lab; matched as amurlink run does, samples linked to "
                        "animals by the package's confirmed links): camera and DNA of the same "
@@ -781,9 +781,9 @@ def secr_command(
     occdet = None
     if occasion_detectors:
         occdet = [v.strip() for v in occasion_detectors.split(",")]
-        if not set(occdet) <= {"count", "proximity"}:
-            raise usage_error("--occasion-detectors: give count or proximity per occasion, "
-                              "comma-separated")
+        if not set(occdet) <= {"count", "proximity", "multi", "single"}:
+            raise usage_error("--occasion-detectors: give count, proximity or multi per "
+                              "occasion, comma-separated")
     for label, path in (("--traps", traps), ("--captures", captures), ("--animals", animals),
                         ("--timecov", timecov), *(("--mask", p) for p in (mask or []))):
         if path is not None and not path.is_file():

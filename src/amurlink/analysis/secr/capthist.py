@@ -55,8 +55,9 @@ class CaptureHistory:
         as ``lambda0 ~ trail``.
     occasion_detectors : tuple of str, optional
         Detector type of each occasion when it varies, as secr allows (``"count"`` for
-        camera occasions, ``"proximity"`` for DNA searches): one model of both with shared
-        density and movement; ``lambda0 ~ dettype`` gives each type its own detection.
+        camera occasions, ``"proximity"`` for DNA searches, ``"multi"`` for live-trap
+        occasions): one model of all with shared density and movement; ``lambda0 ~
+        dettype`` gives each type its own detection.
     geometry : tuple of shapely geometries, optional
         For area and line detectors (``polygon``, ``polygonX``, ``transect``,
         ``transectX``): each detector's searched area (Polygon/MultiPolygon) or route
@@ -128,7 +129,7 @@ class CaptureHistory:
                 f"{self.detector} detectors record at most one detection per animal, occasion "
                 "and detector; use detector='count' for repeated detections"
             )
-        if self.detector in ("multi", "single") and n:
+        if self.detector in ("multi", "single") and n and self.occasion_detectors is None:
             per_occ = counts.sum(axis=2)
             if per_occ.max() > 1:
                 i, s = np.argwhere(per_occ > 1)[0]
@@ -207,13 +208,22 @@ class CaptureHistory:
             if len(od) != S:
                 raise DataError(f"occasion_detectors must give one detector type per occasion "
                                 f"({S}), got {len(od)}")
-            bad = sorted(set(od) - {"proximity", "count"})
+            bad = sorted(set(od) - {"proximity", "count", "multi", "single"})
             if bad:
-                raise DataError(f"occasion_detectors: only proximity and count occasions can "
-                                f"be mixed, got {bad}")
+                raise DataError(f"occasion_detectors: proximity, count and multi (single) "
+                                f"occasions can be mixed, as in secr; got {bad}")
+            if self.detector not in ("proximity", "count", "multi", "single"):
+                raise DataError(f"occasion_detectors go with point detectors (proximity, "
+                                f"count, multi, single), not {self.detector!r}")
             if np.any(counts[:, [i for i, v in enumerate(od) if v == "proximity"], :] > 1):
                 raise DataError("a proximity occasion has a count above 1; proximity "
                                 "detections are 0/1")
+            multi = [i for i, v in enumerate(od) if v in ("multi", "single")]
+            if n and multi and counts[:, multi, :].sum(axis=2).max() > 1:
+                i, s_ = np.argwhere(counts[:, multi, :].sum(axis=2) > 1)[0]
+                raise DataError(f"animal {i + 1} has more than one detection on multi-catch "
+                                f"occasion {multi[s_] + 1}; a multi-catch trap holds an "
+                                "animal once per occasion")
             object.__setattr__(self, "occasion_detectors", od)
         object.__setattr__(self, "session", str(self.session))
 

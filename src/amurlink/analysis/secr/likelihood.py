@@ -398,15 +398,23 @@ class _Session(ClassLoglikCache):
         self._det = (di, ds, dk, y, ind[di, ds, dk], u[dk, ds], grp[ds])
         self._Cdet = _csr(di, np.arange(di.size), np.ones(di.size), (n, di.size))
         od = self.ch.occasion_detectors
-        # per-detection detector type (occasions of several types: proximity and count)
-        self._det_count = (np.array([od[s_] == "count" for s_ in ds], dtype=bool)
-                           if od is not None else np.full(di.size, self.kind == "count"))
+        # per-detection detector type (occasions of several types: proximity, count, multi)
+        self._mixed = od is not None
+        if od is not None:
+            occ_type = np.array([{"count": 1, "multi": 2, "single": 2}.get(v, 0) for v in od])
+            self._det_type = occ_type[ds]  # 0 proximity, 1 count, 2 multi-catch
+            self._multi_occ = np.flatnonzero(occ_type == 2)
+        else:
+            self._det_type = np.full(di.size, {"count": 1, "multi": 2}.get(self.kind, 0))
+        self._det_count = self._det_type == 1
         const = np.zeros(n)
-        if self.kind == "multi":
+        if self.kind == "multi" and od is None:
             np.add.at(const, di, np.log(u[dk, ds]))
         else:
             c = self._det_count
             np.add.at(const, di[c], y[c] * np.log(u[dk[c], ds[c]]) - gammaln(y[c] + 1))
+            m = self._det_type == 2  # multi-catch occasions: log u of the trap
+            np.add.at(const, di[m], np.log(u[dk[m], ds[m]]))
         self._gconst = const
         if self.kind == "multi":
             # detected (i, s) pairs: their total hazard adds the animal's state-1 detectors
@@ -451,14 +459,24 @@ class _Session(ClassLoglikCache):
             if sel.any():
                 hd[sel] = (h0[g][dk[sel]] if same else
                            np.where(st[sel, None], h1[g][dk[sel]], h0[g][dk[sel]]))
-        if self.kind != "multi":
+        if self.kind != "multi" or self._mixed:
             term = np.empty_like(hd)
-            c = self._det_count
-            if (~c).any():  # proximity occasions
-                uh = hd[~c] * ud[~c, None]
-                term[~c] = np.log(-np.expm1(-uh)) + uh
+            typ = self._det_type
+            p = typ == 0
+            if p.any():  # proximity occasions
+                uh = hd[p] * ud[p, None]
+                term[p] = np.log(-np.expm1(-uh)) + uh
+            c = typ == 1
             if c.any():
                 term[c] = y[c, None] * np.log(hd[c])
+            m = typ == 2
+            if m.any():  # multi-catch occasions: the trap's share of the occasion's hazard
+                u, grp = self.usage, self._grp
+                Hs = np.zeros((self.S, self.M))
+                for s_ in self._multi_occ:
+                    Hs[s_] = u[:, s_] @ h0[grp[s_]]
+                H = Hs[ds[m]]
+                term[m] = np.log(hd[m]) + np.log(-np.expm1(-H)) + H - np.log(H)
         else:
             u = self.usage
             naive = self._naive
@@ -974,6 +992,11 @@ class LogLikelihood:
         self.conditional = bool(conditional)
         timed = self.design.has_time
         mixed = any(ch.occasion_detectors is not None for ch in sessions)
+        if self.design.learned is not None and any(
+                ch.occasion_detectors is not None
+                and {"multi", "single"} & set(ch.occasion_detectors) for ch in sessions):
+            raise NotImplementedError("behavioural responses with multi-catch occasions "
+                                      "among other detector types are not implemented")
         area = [ch.geometry is not None for ch in sessions]
         if binomN and (timed or any(area)):
             raise NotImplementedError("binomial counts (binomN) with time effects or area and "
