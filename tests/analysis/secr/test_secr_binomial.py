@@ -59,6 +59,61 @@ def _independent(ch, mask, binomN, D, g0, sigma):
     return float(np.sum(np.log(D * a * tot)) - D * a * pdot - gammaln(cnt + 1).sum())
 
 
+def _independent_general(ch, mask, binomN, D, g0_s, sigma, g0_after=None, bk=False):
+    """As :func:`_independent` with g0 per occasion (``g0_s``, time effects) and, after an
+    animal's first detection (``bk``: at that detector), ``g0_after`` per occasion (learned
+    response b or bk); p. is the naive animal's."""
+    u = ch.usage_or_ones
+    n, S, K = ch.counts.shape
+    a = mask.cell_area_ha
+    size = np.round(u) if binomN == 1 else np.where(u > 0, binomN, 0)
+    seen = ch.counts > 0
+    if bk:  # caught at k before s
+        before = np.concatenate([np.zeros((n, 1, K), bool),
+                                 np.cumsum(seen, axis=1)[:, :-1] > 0], axis=1)
+    else:
+        any_s = seen.any(axis=2)
+        before = np.concatenate([np.zeros((n, 1), bool), np.cumsum(any_s, axis=1)[:, :-1] > 0],
+                                axis=1)[:, :, None].repeat(K, axis=2)
+    tot = np.zeros(n)
+    pdot = 0.0
+
+    def prob(g):  # (K, S) per-occasion g -> binomial p
+        return g if binomN == 1 else 1 - (1 - g) ** u
+
+    for x in mask.xy:
+        core = np.exp(-((ch.traps - x) ** 2).sum(axis=1) / (2 * sigma**2))  # (K,)
+        p0 = prob(core[:, None] * np.asarray(g0_s)[None, :])
+        pdot += 1 - np.prod((1 - p0) ** size)
+        p1 = p0 if g0_after is None else prob(core[:, None] * np.asarray(g0_after)[None, :])
+        for i in range(n):
+            p = np.where(before[i].T, p1, p0)  # (K, S)
+            tot[i] += np.prod(binom.pmf(ch.counts[i].T, size, p))
+    _, cnt = np.unique(ch.counts.reshape(n, -1), axis=0, return_counts=True)
+    return float(np.sum(np.log(D * a * tot)) - D * a * pdot - gammaln(cnt + 1).sum())
+
+
+@pytest.mark.parametrize("binomN", [1, 4])
+@pytest.mark.parametrize("resp", [None, "b", "bk"])
+def test_time_effects_and_responses_equal_the_definition(binomN, resp):
+    rng = np.random.default_rng(1)
+    usage = rng.choice([0.0, 1.0, 2.0, 3.0], size=(30, 3), p=[0.1, 0.3, 0.3, 0.3])
+    ch, mask = _data(binomN, usage)
+    D, sigma = 40.0, 27.0
+    g0 = np.array([0.2, 0.3, 0.15])  # g0 ~ t
+    lo = np.log(g0 / (1 - g0))
+    model = {"g0": "~t" if resp is None else f"~t + {resp}"}
+    ll = LogLikelihood(ch, mask, detectfn="HN", binomN=binomN, model=model)
+    b = [np.log(D), lo[0], *([] if resp is None else [0.6]), lo[1] - lo[0], lo[2] - lo[0],
+         np.log(sigma)]
+    assert len(b) == ll.npar, ll.design.beta_names
+    after = None
+    if resp is not None:
+        after = 1 / (1 + np.exp(-(lo + 0.6)))
+    ref = _independent_general(ch, mask, binomN, D, g0, sigma, after, bk=resp == "bk")
+    assert ll(b) == pytest.approx(ref, rel=1e-10)
+
+
 @pytest.mark.parametrize("binomN", [1, 4])
 def test_loglik_equals_the_binomial_definition(binomN):
     rng = np.random.default_rng(0)
@@ -90,5 +145,6 @@ def test_counts_above_the_size_and_other_detectors_are_refused():
     prox = dataclasses.replace(ch, detector="proximity", counts=np.minimum(ch.counts, 1))
     with pytest.raises(ValueError, match="count detectors"):
         LogLikelihood(prox, mask, detectfn="HN", binomN=2)
-    with pytest.raises(NotImplementedError, match="binomial counts"):
-        LogLikelihood(ch, mask, detectfn="HN", binomN=2, model={"g0": "~b"})
+    with pytest.raises(NotImplementedError, match="binomial counts with removals"):
+        LogLikelihood(dataclasses.replace(ch, dead=np.where(np.arange(ch.n) == 0, 2, -1)),
+                      mask, detectfn="HN", binomN=2)

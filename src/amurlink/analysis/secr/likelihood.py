@@ -143,9 +143,9 @@ def _binomial_sizes(ch: CaptureHistory, usage: np.ndarray, binomN: int, learned:
     if binomN < 0:
         raise ValueError(f"binomN must be 0 (Poisson), 1 (size from usage) or > 1, got "
                          f"{binomN}")
-    if learned is not None or has_dead or ch.occasion_detectors is not None:
-        raise NotImplementedError("binomial counts with behavioural responses, removals or "
-                                  "mixed detector occasions are not implemented")
+    if has_dead or ch.occasion_detectors is not None:
+        raise NotImplementedError("binomial counts with removals or mixed detector occasions "
+                                  "are not implemented")
     if binomN == 1:
         size, u_eff = np.round(usage), np.ones_like(usage)
     else:
@@ -231,7 +231,8 @@ class _Session(ClassLoglikCache):
             fastproximity and kind in ("proximity", "count") and learned is None and not has_dead
         )
         #: behavioural responses computed from the state of every (animal, occasion, detector)
-        self.general = learned in ("B", "Bk", "k", "K") or (learned == "bk" and kind == "multi")
+        self.general = (learned in ("B", "Bk", "k", "K") or (learned == "bk" and kind == "multi")
+                        or (self._binom is not None and learned is not None))
         if self.general and has_dead:
             raise NotImplementedError(f"behavioural response {learned} with removals (dead) "
                                       "is not implemented")
@@ -353,6 +354,10 @@ class _Session(ClassLoglikCache):
         counts = self.ch.counts > 0
         n, S, K = counts.shape
         u = self.usage  # (K, S)
+        u_det = u
+        if self._binom is not None:  # binomial counts: totals sum N T h, detections use T
+            size, u_det = self._binom
+            u = size * u_det
         grp = (np.zeros(S, dtype=np.int64) if occ_group is None
                else np.asarray(occ_group, dtype=np.int64))
         self._grp = grp
@@ -395,7 +400,7 @@ class _Session(ClassLoglikCache):
         # detections (i, s, k, y) with their state and group
         di, ds, dk = np.nonzero(self.ch.counts)
         y = self.ch.counts[di, ds, dk].astype(float)
-        self._det = (di, ds, dk, y, ind[di, ds, dk], u[dk, ds], grp[ds])
+        self._det = (di, ds, dk, y, ind[di, ds, dk], u_det[dk, ds], grp[ds])
         self._Cdet = _csr(di, np.arange(di.size), np.ones(di.size), (n, di.size))
         od = self.ch.occasion_detectors
         # per-detection detector type (occasions of several types: proximity, count, multi)
@@ -415,6 +420,9 @@ class _Session(ClassLoglikCache):
             np.add.at(const, di[c], y[c] * np.log(u[dk[c], ds[c]]) - gammaln(y[c] + 1))
             m = self._det_type == 2  # multi-catch occasions: log u of the trap
             np.add.at(const, di[m], np.log(u[dk[m], ds[m]]))
+        if self._binom is not None:  # log C(N, y)
+            N_ = self._binom[0][dk, ds]
+            np.add.at(const, di, gammaln(N_ + 1) - gammaln(y + 1) - gammaln(N_ - y + 1))
         self._gconst = const
         if self.kind == "multi":
             # detected (i, s) pairs: their total hazard adds the animal's state-1 detectors
@@ -463,9 +471,11 @@ class _Session(ClassLoglikCache):
             term = np.empty_like(hd)
             typ = self._det_type
             p = typ == 0
-            if p.any():  # proximity occasions
+            if p.any():  # proximity occasions (binomial counts: y times the term)
                 uh = hd[p] * ud[p, None]
                 term[p] = np.log(-np.expm1(-uh)) + uh
+                if self._binom is not None:
+                    term[p] *= y[p, None]
             c = typ == 1
             if c.any():
                 term[c] = y[c, None] * np.log(hd[c])
@@ -998,9 +1008,9 @@ class LogLikelihood:
             raise NotImplementedError("behavioural responses with multi-catch occasions "
                                       "among other detector types are not implemented")
         area = [ch.geometry is not None for ch in sessions]
-        if binomN and (timed or any(area)):
-            raise NotImplementedError("binomial counts (binomN) with time effects or area and "
-                                      "line detectors are not implemented")
+        if binomN and any(area):
+            raise NotImplementedError("binomial counts (binomN) with area and line detectors "
+                                      "are not implemented")
         _check_signal_model(self.design, sessions, binomN=binomN, linked=bool(linked))
         self.linked = bool(linked)
         if self.linked:
