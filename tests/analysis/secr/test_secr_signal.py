@@ -257,6 +257,31 @@ def test_fit_of_simulated_data_recovers_the_truth(fn, a, b, sds, S):
     assert est.loc[names[1], "link"] == "neglog" and est.loc[names[1], "estimate"] < 0
 
 
+@pytest.mark.parametrize("fn", ["SS", "SSS", "BSS"])
+def test_pdot_beyond_the_mask_and_buffer_advice_use_the_threshold(fn):
+    # p.(x) at any points (region N beyond the mask, buffer advice) once ignored cutval:
+    # SS's p. at the mask's own points then differed from the likelihood's
+    from amurlink.analysis.secr.surface import suggest_buffer
+
+    a, b, sds, S = _TRUTH[fn]
+    ch, mask = _simulated(fn, a, b, sds, seed=1, S=S)
+    res = SECR(detectfn=fn).fit(ch, mask).results_
+    beta = res.params.to_numpy()
+    ll = res._ll
+    _, pdot = ll.sessions[0].class_loglik(ll.session_pars(beta, 0)[0])
+    np.testing.assert_allclose(res._pdot_at(beta, 0, mask.xy), pdot, rtol=1e-12)
+    # buffer advice: beyond it, less than 0.001 of the expected detected animals (checked on
+    # a finer grid of its own); 10 % less would not do (before the fix: 495 m for SS, twice
+    # the 250 m that gave unbiased D in the simulations)
+    buf = suggest_buffer(res)
+    grid = make_mask(ch.traps, buffer=2 * buf, spacing=buf / 60)
+    p = res._pdot_at(beta, 0, grid.xy)
+    dist = np.sqrt(((grid.xy[:, None, :] - ch.traps[None]) ** 2).sum(-1)).min(axis=1)
+    assert p[dist > buf].sum() / p.sum() < 0.0011
+    assert p[dist > 0.9 * buf].sum() / p.sum() > 0.001
+    assert buf <= 250.0
+
+
 def test_sss_start_is_not_stuck_without_attenuation():
     # replicate 21 of the simulation study: from a single rule-based start the optimiser
     # ended at beta1 = -0.0000 (neglog link flat), 110 log-likelihood units below the fit

@@ -360,8 +360,8 @@ def signal_start_values(ll) -> np.ndarray:
     detection distance (spherical spreading included), give or take one sdS, with sdS from
     the spread of the signals; BSS tries b0 at 0.25 to 2. One start from a rule alone can sit
     where the neglog link of beta1 is flat (no attenuation, beta1 -> 0) and the optimiser
-    stays there: in 200 simulated SSS arrays it did 19 times in the replicates 20-199, 80 to
-    125 log-likelihood units below the maximum. D as the halfnormal start."""
+    stays there: it did in 19 of 200 simulated SSS arrays, 80 to 125 log-likelihood units
+    below the maximum. D as the halfnormal start."""
     from dataclasses import replace
 
     from amurlink.analysis.secr.detectfn import signal_mean

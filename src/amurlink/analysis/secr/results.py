@@ -360,6 +360,7 @@ class SECRResults:
         d = np.sqrt((tr[:, 0, None] - xy[None, :, 0]) ** 2 + (tr[:, 1, None] - xy[None, :, 1]) ** 2)
         out = np.zeros(len(xy))
         timed = getattr(ses, "_timed", False)
+        cut = float(getattr(ses, "cutval", 0.0))  # signal strength: the detection threshold
         for x in range(design.nmix):
             if hasattr(ses, "pdot_at"):  # area and line detectors: integrals at the points
                 out += pmix[x] * ses.pdot_at(pars[x][0], xy)
@@ -369,13 +370,13 @@ class SECRResults:
                 for g, q in enumerate(pars[x][0]):
                     q = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
                          for v in q]  # per detector with detector covariates
-                    h = detection_arrays(d, design.detectfn, *q)[1]
+                    h = detection_arrays(d, design.detectfn, *q, cutval=cut)[1]
                     H = H + (ses._U0[g] + ses._U1[g]) @ h
                 out += pmix[x] * -np.expm1(-H)
                 continue
             par = [np.asarray(v, dtype=float)[:, None] if isinstance(v, tuple) else v
                    for v in pars[x][0]]
-            _, h = detection_arrays(d, design.detectfn, *par)
+            _, h = detection_arrays(d, design.detectfn, *par, cutval=cut)
             out += pmix[x] * -np.expm1(-(ses.U @ h))
         return out
 

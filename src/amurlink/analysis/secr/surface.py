@@ -216,8 +216,7 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     j = results._session_index(session)
     ses = results._ll.sessions[j]
     beta = results.params.to_numpy()
-    _, sig = results.design.detection(beta)
-    s = float(np.max(sig[j]))
+    s = _spatial_scale(results, beta, j)
     wide = 20 if results.design.detectfn.shape == "exponential" else 12
     top = float(max_buffer) if max_buffer is not None else wide * s
     step = s / 5
@@ -240,6 +239,34 @@ def suggest_buffer(results: Any, *, RBtarget: float = 0.001, session: str | int 
     if not ok.any():
         return top
     return float(dist[order][np.argmax(ok)])
+
+
+def _spatial_scale(results: Any, beta: np.ndarray, j: int) -> float:
+    """sigma of session ``j`` (the largest over classes and states); for the signal-strength
+    functions, whose second parameter is an attenuation, the distance at which g falls to
+    ``exp(-1/2)`` of its value at the detector (a halfnormal's sigma)."""
+    from scipy.optimize import brentq
+
+    from amurlink.analysis.secr.detectfn import detection_arrays
+
+    design = results.design
+    a, b = design.detection(beta)
+    fn = design.detectfn
+    if not fn.signal:
+        return float(np.max(b[j]))
+    zz = design.detection_z(beta)
+    c = None if zz is None else float(zz[j].flat[0])
+    cut = float(getattr(results._ll.sessions[j], "cutval", 0.0))
+
+    def g(r: float) -> float:
+        return float(detection_arrays(np.array([r]), fn, float(a[j].flat[0]),
+                                      float(b[j].flat[0]), c, cutval=cut)[0][0])
+
+    target = g(1.0) * np.exp(-0.5)  # from 1 m: SSS is 1 at the detector itself
+    hi = 2.0
+    while g(hi) > target and hi < 1e8:
+        hi *= 2
+    return float(brentq(lambda r: g(r) - target, 1.0, hi)) if hi < 1e8 else 1e8
 
 
 def _capture_histories(ses: Any) -> list:
