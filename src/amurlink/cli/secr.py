@@ -159,6 +159,8 @@ def fit_files(
         res = fit_secr(ch, m, model=parsed[0] if parsed else None, **kw)
     out = res.to_dict()
     out["detector"] = detector
+    if cutval is not None:  # signal detectors: the threshold the fit assumed
+        out["cutval"] = float(cutval)
     if linked_method is not None:
         out["detector"] = f"{detector}+{linked_method[2]}"
         out["methods"] = [c.session for c in sessions]

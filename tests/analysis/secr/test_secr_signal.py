@@ -402,6 +402,7 @@ def test_files_and_cli(tmp_path):
     out = json.loads(r.stdout)
     lib = fit_secr(back, make_mask(back, buffer=250, spacing=10), detectfn="SS").predict()
     assert set(out["estimates"]) == {"D", "beta0", "beta1", "sdS"}
+    assert out["detector"] == "signal" and out["cutval"] == CUT
     for p in ("D", "beta0", "beta1", "sdS"):
         assert out["estimates"][p]["estimate"] == pytest.approx(lib.loc[p, "estimate"],
                                                                 rel=1e-9)
