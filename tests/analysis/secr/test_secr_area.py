@@ -254,7 +254,8 @@ def test_learned_response_equals_the_independent_implementation(detector):
     fb = SECR(detectfn="HHN", model={"lambda0": "~b"}).fit(ch, mask).results_
     f0 = SECR(detectfn="HHN").fit(ch, mask).results_
     assert fb.loglik >= f0.loglik - 1e-6
-    assert np.isfinite(fb.derived().loc[(fb.derived().index[0][0], "D"), "estimate"])
+    der = fb.derived()
+    assert np.isfinite(der.loc[(der.index[0][0], "D"), "estimate"])
 
 
 @pytest.mark.parametrize("detector", ["polygon", "transectX"])

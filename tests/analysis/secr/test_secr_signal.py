@@ -359,6 +359,8 @@ def test_bad_signal_data_and_models_are_refused():
         LogLikelihood(ch, mask, detectfn="SS", model={"beta0": "~t"})
     with pytest.raises(NotImplementedError, match="behavioural response"):
         LogLikelihood(ch, mask, detectfn="SS", model={"beta0": "~b"})
+    with pytest.raises(NotImplementedError, match="noneuc.* with signal detectors"):
+        LogLikelihood(ch, mask, detectfn="SS", model={"noneuc": "~1"})
     with pytest.raises(ValueError, match="has beta0, beta1, sdS"):
         LogLikelihood(ch, mask, detectfn="SS", model={"sigma": "~1"})
 

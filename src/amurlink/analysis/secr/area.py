@@ -327,11 +327,15 @@ class AreaSession(ClassLoglikCache):
         first = np.full(n, S, dtype=np.int64)
         np.minimum.at(first, ii, ss)
         self.first = first
-        self.det_state = (ss > first[ii]).astype(np.int64)
         xy = ch.detection_xy
         self.d2_det = ((xy[:, None, :] - mask.xy[None, :, :]) ** 2).sum(axis=2)  # (J, M)
         J = ii.size
         self.C = sp.csr_matrix((np.ones(J), (ii, np.arange(J))), shape=(n, J))
+        # learned response b: per state, its detections and their columns of C (sliced once)
+        after = ss > first[ii]
+        self._state_det = ([(sel, self.C[:, sel]) for sel in (np.flatnonzero(~after),
+                                                              np.flatnonzero(after))]
+                           if learned == "b" else None)
         const = np.zeros(n)
         np.add.at(const, ii, np.log(T[kk, ss]))
         if not self.exclusive:
@@ -455,7 +459,7 @@ class AreaSession(ClassLoglikCache):
             # naive up to the first detection, state 1 after it: cumulative sums over
             # occasions give each animal's summed hazard
             c0, c1 = np.cumsum(Hs[0], axis=0), np.cumsum(Hs[1], axis=0)
-            f = np.minimum(self.first, self.S - 1)
+            f = self.first  # every animal has a detection: f < S
             LL = -(c0[f] + (c1[-1][None, :] - c1[f]))
         else:
             LL = np.broadcast_to(-Htot, (self.n, self.M)).copy()
@@ -465,10 +469,9 @@ class AreaSession(ClassLoglikCache):
         if len(pars) == 1:
             LL += self.C @ self._log_locations(hzs[0])
         else:
-            for st in (0, 1):
-                sel = np.flatnonzero(self.det_state == st)
+            for hz, (sel, Csel) in zip(hzs, self._state_det, strict=True):
                 if sel.size:
-                    LL += self.C[:, sel] @ self._log_locations(hzs[st], sel)
+                    LL += Csel @ self._log_locations(hz, sel)
         if self.exclusive:
             so, Co = self.occ
             if len(pars) == 1:

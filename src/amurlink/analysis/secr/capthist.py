@@ -582,11 +582,8 @@ class CaptureHistory:
             if "signal" not in captures.columns:
                 raise DataError("signal detectors need a 'signal' column in the detections "
                                 "table (the measured signal strength; empty if not measured)")
-            signal = pd.to_numeric(captures["signal"], errors="coerce").to_numpy(dtype=float)
-            bad = np.isnan(signal) & captures["signal"].notna().to_numpy() & (
-                captures["signal"].astype(str).str.strip() != "").to_numpy()
-            if bad.any():
-                row = int(np.flatnonzero(bad)[0])
+            signal, row = signal_values(captures["signal"])
+            if row is not None:
                 raise DataError(f"detection row {row + 1}: signal must be a number (got "
                                 f"{captures['signal'].iloc[row]!r}); leave it empty if the "
                                 "signal was not measured")
@@ -661,6 +658,15 @@ class CaptureHistory:
             out["x"] = self.detection_xy[:, 0]
             out["y"] = self.detection_xy[:, 1]
         return out
+
+
+def signal_values(column: pd.Series) -> tuple[np.ndarray, int | None]:
+    """Measured signals of a detections column (empty or NaN: not measured), and the first
+    row (0-based) that holds something other than a number, or None."""
+    raw = column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    val = pd.to_numeric(raw.where(raw != ""), errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isnan(val) & (raw != "").to_numpy())
+    return val, (int(bad[0]) if bad.size else None)
 
 
 def _snapped(geometry: Sequence, kidx: np.ndarray, xy: np.ndarray, snap: float) -> np.ndarray:

@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from amurlink.analysis.secr.capthist import AREA_DETECTORS, CaptureHistory, usage_columns
+from amurlink.analysis.secr.capthist import (
+    AREA_DETECTORS,
+    CaptureHistory,
+    signal_values,
+    usage_columns,
+)
 from amurlink.analysis.secr.mask import Mask, infer_spacing
 from amurlink.exceptions import DataError
 
@@ -223,15 +228,13 @@ def read_captures(path: str | Path) -> pd.DataFrame:
         }
     )
     if "signal" in df.columns:  # signal detectors: the measured signal (empty: not measured)
-        raw = df["signal"].fillna("").astype(str).str.strip()
-        val = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-        bad = val.isna() & (raw != "")
-        if bad.any():
-            r = int(np.flatnonzero(bad.to_numpy())[0])
+        val, r = signal_values(df["signal"])
+        if r is not None:
             raise DataError(f"{path}, row {r + offset}: signal must be a number (the "
-                            f"measured signal strength, e.g. dB), got {raw.iloc[r]!r}; leave "
-                            "it empty where it was not measured")
-        out["signal"] = val.to_numpy(dtype=float)
+                            f"measured signal strength, e.g. dB), got "
+                            f"{str(df['signal'].iloc[r]).strip()!r}; leave it empty where it "
+                            "was not measured")
+        out["signal"] = val
     return out
 
 

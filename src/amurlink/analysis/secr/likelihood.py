@@ -218,10 +218,9 @@ class _Session(ClassLoglikCache):
             fastproximity = False
             si, ss_, sk = np.nonzero(~np.isnan(ch.signal))
             sv = ch.signal[si, ss_, sk]
-            s2k = _csr(si, sk, sv * sv, (n, K))  # sum of squared signals per animal, detector
+            # number, sum and sum of squares of the signals per animal and detector
             self.sig = (_csr(si, sk, np.ones(si.size), (n, K)), _csr(si, sk, sv, (n, K)),
-                        np.asarray(s2k.sum(axis=1)).reshape(-1))
-            self.sig_s2k = s2k
+                        _csr(si, sk, sv * sv, (n, K)))
         self._binom = None
         if binomN:  # binomial counts: the proximity terms with sizes and weights (below)
             self._binom = _binomial_sizes(ch, usage, int(binomN), learned, has_dead)
@@ -712,7 +711,7 @@ class _Session(ClassLoglikCache):
         with (K, M) arrays replace an array per detection."""
         from scipy.special import log_ndtr
 
-        Cn, S1, s2 = self.sig
+        Cn, S1, S2 = self.sig
         K = self.K
 
         def per_k(v):  # a float, or a tuple per detector (detector covariates): (K, 1)
@@ -727,15 +726,13 @@ class _Session(ClassLoglikCache):
         lg = log_ndtr((mu_g - self.cutval) / sd)
         if self.inv is not None:
             mu, lg = mu[self.inv], lg[self.inv]
-        if isinstance(w, float):
-            out = Cn @ (mu * mu * (-0.5 * w) - lg) + S1 @ (mu * w)
-            out += (-0.5 * w * s2 - Cn.sum(axis=1).A1 * (0.5 * np.log(2 * np.pi)
-                                                         + np.log(sd)))[:, None]
-            return out
+        # per detector (K, 1), also when sdS is one value: the s2 and constant terms are
+        # then (n,) products, negligible beside the (n, K) x (K, M) ones
         wk = np.broadcast_to(w, (K, 1))
-        out = Cn @ (mu * mu * (-0.5 * wk) - lg - 0.5 * np.log(2 * np.pi)
-                    - np.log(np.broadcast_to(sd, (K, 1)))) + S1 @ (mu * wk)
-        out += (-0.5 * (self.sig_s2k @ wk[:, 0]))[:, None]
+        out = Cn @ (mu * mu * (-0.5 * wk) - lg) + S1 @ (mu * wk)
+        out += (-0.5 * (S2 @ wk[:, 0])
+                - Cn @ (0.5 * np.log(2 * np.pi) + np.log(np.broadcast_to(sd, (K, 1))))[:, 0]
+                )[:, None]
         return out
 
     def usage_col_sums(self, h: np.ndarray) -> np.ndarray:
@@ -932,7 +929,7 @@ def _check_signal_model(design: Design, sessions: list[CaptureHistory], *, binom
     if fn.signal and any(ch.geometry is not None for ch in sessions):
         raise NotImplementedError(f"{fn.name} with area or line detectors is not implemented")
     if has_signal:
-        missing = [m for m in design.special_parts(mixtures=False) if "noneuc" not in m]
+        missing = list(design.special_parts(mixtures=False))
         if binomN:
             missing.append("binomial counts (binomN)")
         if linked:
